@@ -1,0 +1,21 @@
+namespace Durably.Generators;
+
+/// <summary>
+/// Metadata names of the Durably API the generator recognises. The generator never references the Durably
+/// assembly; this file is the one place that spells those names.
+/// </summary>
+internal static class KnownNames
+{
+    public const string DurableWorkflowAttribute = "Durably.DurableWorkflowAttribute";
+    public const string WorkflowRunAttribute = "Durably.WorkflowRunAttribute";
+    public const string StepAttribute = "Durably.StepAttribute";
+
+    public const string GeneratedNamespace = "Durably.Generated";
+
+    public const string StepDefinition = "global::Durably.Infrastructure.StepDefinition";
+    public const string DurableOperations = "global::Durably.Infrastructure.DurableOperations";
+    public const string Unit = "global::Durably.Infrastructure.Unit";
+    public const string CancellationToken = "global::System.Threading.CancellationToken";
+    public const string Task = "global::System.Threading.Tasks.Task";
+    public const string ValueTask = "global::System.Threading.Tasks.ValueTask";
+}

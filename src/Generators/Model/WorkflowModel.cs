@@ -1,0 +1,71 @@
+namespace Durably.Generators.Model;
+
+/// <summary>Everything the emitter needs to know about one <c>[DurableWorkflow]</c> class. Strings and values only.</summary>
+/// <param name="Namespace">The containing namespace, empty for the global namespace.</param>
+/// <param name="ClassName">The class name as written in source.</param>
+/// <param name="FullyQualifiedName">The <c>global::</c>-qualified type name.</param>
+/// <param name="Accessibility">The class's accessibility keyword, for the generated client.</param>
+/// <param name="WorkflowName">The name runs are stored under.</param>
+/// <param name="Version">The workflow version.</param>
+/// <param name="Run">The run method, when there is exactly one valid one.</param>
+/// <param name="Steps">The steps, in declaration order.</param>
+/// <param name="Constructor">The constructor DI uses.</param>
+internal sealed record WorkflowModel(
+    string Namespace,
+    string ClassName,
+    string FullyQualifiedName,
+    string Accessibility,
+    string WorkflowName,
+    int Version,
+    RunMethodModel? Run,
+    EquatableArray<StepModel> Steps,
+    EquatableArray<ParameterModel> Constructor)
+{
+    public string HintName => (Namespace.Length == 0 ? ClassName : Namespace + "." + ClassName) + ".Durably.g.cs";
+}
+
+/// <summary>How a method hands back its result.</summary>
+internal enum ReturnShape
+{
+    Task,
+    TaskOfT,
+    ValueTask,
+    ValueTaskOfT,
+}
+
+/// <summary>The <c>[WorkflowRun]</c> method.</summary>
+/// <param name="MethodName">The method name.</param>
+/// <param name="Input">The single input parameter, if any.</param>
+/// <param name="Shape">Task or Task of T.</param>
+/// <param name="ResultType">The result type for Task of T, else null.</param>
+internal sealed record RunMethodModel(string MethodName, ParameterModel? Input, ReturnShape Shape, string? ResultType);
+
+/// <summary>One <c>[Step]</c> method and the places it is called from.</summary>
+/// <param name="Id">The stable id.</param>
+/// <param name="MethodName">The method name.</param>
+/// <param name="Parameters">All parameters, cancellation tokens included.</param>
+/// <param name="Shape">The return shape.</param>
+/// <param name="ResultType">The result type for the generic shapes, else null.</param>
+/// <param name="CallSites">The call sites to intercept.</param>
+internal sealed record StepModel(
+    string Id,
+    string MethodName,
+    EquatableArray<ParameterModel> Parameters,
+    ReturnShape Shape,
+    string? ResultType,
+    EquatableArray<CallSiteModel> CallSites)
+{
+    public bool HasResult => Shape is ReturnShape.TaskOfT or ReturnShape.ValueTaskOfT;
+}
+
+/// <summary>A method parameter.</summary>
+/// <param name="Name">The name, escaped if it is a keyword.</param>
+/// <param name="Type">The fully qualified type.</param>
+/// <param name="IsCancellationToken">Whether the engine supplies it.</param>
+internal sealed record ParameterModel(string Name, string Type, bool IsCancellationToken);
+
+/// <summary>A call site, as the compiler's interceptable location.</summary>
+/// <param name="Version">The location format version.</param>
+/// <param name="Data">The opaque location data.</param>
+/// <param name="DisplayLocation">File, line and column, for a comment in generated code.</param>
+internal sealed record CallSiteModel(int Version, string Data, string DisplayLocation);

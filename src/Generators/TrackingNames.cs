@@ -1,0 +1,9 @@
+namespace Durably.Generators;
+
+/// <summary>Names of the pipeline stages, for incrementality tests (<c>WithTrackingName</c>).</summary>
+internal static class TrackingNames
+{
+    public const string Workflows = nameof(Workflows);
+    public const string WorkflowModels = nameof(WorkflowModels);
+    public const string Diagnostics = nameof(Diagnostics);
+}

@@ -1,0 +1,60 @@
+using System.ComponentModel;
+
+namespace Durably.Infrastructure;
+
+/// <summary>One row of a workflow's step table, emitted by the Durably generator.</summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public abstract class StepDefinition
+{
+    private protected StepDefinition(string id, string name)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(id);
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        Id = id;
+        Name = name;
+    }
+
+    /// <summary>The step's stable id: the method name unless pinned with <see cref="StepAttribute.Id"/>.</summary>
+    public string Id { get; }
+
+    /// <summary>The step method's name.</summary>
+    public string Name { get; }
+
+    /// <summary>The type the step's arguments are journaled as.</summary>
+    public abstract Type InputType { get; }
+
+    /// <summary>The step's result type (<see cref="Unit"/> for a step without a result).</summary>
+    public abstract Type OutputType { get; }
+
+    /// <inheritdoc/>
+    public override string ToString() => Id == Name ? Id : $"{Id} ({Name})";
+}
+
+/// <summary>A step of <typeparamref name="TWorkflow"/> taking <typeparamref name="TInput"/> and producing <typeparamref name="TOutput"/>.</summary>
+/// <typeparam name="TWorkflow">The workflow class.</typeparam>
+/// <typeparam name="TInput">The generated record holding the step's arguments.</typeparam>
+/// <typeparam name="TOutput">The step's result type.</typeparam>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public sealed class StepDefinition<TWorkflow, TInput, TOutput> : StepDefinition
+    where TWorkflow : class
+{
+    /// <summary>Creates a step table row.</summary>
+    /// <param name="id">The stable id.</param>
+    /// <param name="name">The method name.</param>
+    /// <param name="invoke">Runs the step body, bypassing the journal.</param>
+    public StepDefinition(string id, string name, Func<TWorkflow, TInput, CancellationToken, Task<TOutput>> invoke)
+        : base(id, name)
+    {
+        ArgumentNullException.ThrowIfNull(invoke);
+        Invoke = invoke;
+    }
+
+    /// <summary>Runs the step body directly: no journal, no retries. The engine calls this for each attempt.</summary>
+    public Func<TWorkflow, TInput, CancellationToken, Task<TOutput>> Invoke { get; }
+
+    /// <inheritdoc/>
+    public override Type InputType => typeof(TInput);
+
+    /// <inheritdoc/>
+    public override Type OutputType => typeof(TOutput);
+}

@@ -1,0 +1,49 @@
+using System.ComponentModel;
+
+namespace Durably.Infrastructure;
+
+/// <summary>
+/// The engine's side of one execution of a run method. The runtime implements it; <see cref="Workflow"/> and the
+/// generated interceptors reach it through <see cref="Current"/>.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public abstract class WorkflowExecution
+{
+    private static readonly AsyncLocal<WorkflowExecution?> s_current = new();
+
+    /// <summary>The execution whose run method is on this asynchronous flow, or <see langword="null"/>.</summary>
+    public static WorkflowExecution? Current => s_current.Value;
+
+    /// <summary>Makes <paramref name="execution"/> current for the rest of this asynchronous flow.</summary>
+    /// <param name="execution">The execution, or <see langword="null"/> to clear it.</param>
+    protected static void SetCurrent(WorkflowExecution? execution) => s_current.Value = execution;
+
+    /// <summary>The run's workflow id.</summary>
+    public abstract string WorkflowId { get; }
+
+    /// <summary>The recorded time of the latest delivery. See <see cref="Workflow.Now"/>.</summary>
+    /// <param name="caller">The API being used, for the error raised off the run's scheduler.</param>
+    /// <returns>The deterministic current time.</returns>
+    public abstract DateTimeOffset GetNow(string caller);
+
+    /// <summary>The next deterministic GUID. See <see cref="Workflow.NewGuid"/>.</summary>
+    /// <param name="caller">The API being used, for the error raised off the run's scheduler.</param>
+    /// <returns>A GUID derived from the workflow id and a counter.</returns>
+    public abstract Guid NewGuid(string caller);
+
+    /// <summary>The run's deterministic random source. See <see cref="Workflow.Random"/>.</summary>
+    /// <param name="caller">The API being used, for the error raised off the run's scheduler.</param>
+    /// <returns>A random source seeded from the workflow id.</returns>
+    public abstract Random GetRandom(string caller);
+
+    /// <summary>Calls a step as a durable operation: journaled live, or answered from the journal on replay.</summary>
+    /// <typeparam name="TWorkflow">The workflow class.</typeparam>
+    /// <typeparam name="TInput">The step's argument record.</typeparam>
+    /// <typeparam name="TOutput">The step's result.</typeparam>
+    /// <param name="workflow">The workflow instance the call was made on.</param>
+    /// <param name="step">The step table row.</param>
+    /// <param name="input">The arguments.</param>
+    /// <returns>The step's result, delivered on the run's scheduler.</returns>
+    public abstract Task<TOutput> CallStepAsync<TWorkflow, TInput, TOutput>(TWorkflow workflow, StepDefinition<TWorkflow, TInput, TOutput> step, TInput input)
+        where TWorkflow : class;
+}

@@ -1,0 +1,72 @@
+namespace Durably;
+
+/// <summary>
+/// Describes the step attempt that is running on the current asynchronous flow. Read it from a step body through
+/// <see cref="Current"/>, typically to pass <see cref="IdempotencyKey"/> to an external API.
+/// </summary>
+public sealed class StepContext
+{
+    private static readonly AsyncLocal<StepContext?> s_current = new();
+
+    /// <summary>Creates a step context. The engine creates one per step attempt.</summary>
+    /// <param name="workflowId">The id of the run the step belongs to.</param>
+    /// <param name="stepId">The step's stable id.</param>
+    /// <param name="sequence">The durable operation's sequence number within the run.</param>
+    /// <param name="attempt">The attempt number, starting at 1.</param>
+    /// <param name="services">The DI scope of this attempt.</param>
+    /// <param name="cancellationToken">Cancelled when the attempt must stop.</param>
+    public StepContext(string workflowId, string stepId, long sequence, int attempt, IServiceProvider services, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(workflowId);
+        ArgumentException.ThrowIfNullOrEmpty(stepId);
+        ArgumentOutOfRangeException.ThrowIfNegative(sequence);
+        ArgumentOutOfRangeException.ThrowIfLessThan(attempt, 1);
+        ArgumentNullException.ThrowIfNull(services);
+        WorkflowId = workflowId;
+        StepId = stepId;
+        Sequence = sequence;
+        Attempt = attempt;
+        Services = services;
+        CancellationToken = cancellationToken;
+        IdempotencyKey = CreateIdempotencyKey(workflowId, stepId, sequence);
+    }
+
+    /// <summary>The context of the step attempt running on this flow, or <see langword="null"/> outside a step body.</summary>
+    public static StepContext? Current => s_current.Value;
+
+    /// <summary>The id of the run the step belongs to.</summary>
+    public string WorkflowId { get; }
+
+    /// <summary>The step's stable id.</summary>
+    public string StepId { get; }
+
+    /// <summary>The durable operation's sequence number within the run.</summary>
+    public long Sequence { get; }
+
+    /// <summary>The attempt number, starting at 1.</summary>
+    public int Attempt { get; }
+
+    /// <summary>The DI scope created for this attempt.</summary>
+    public IServiceProvider Services { get; }
+
+    /// <summary>Cancelled when the attempt must stop.</summary>
+    public CancellationToken CancellationToken { get; }
+
+    /// <summary>
+    /// A key that is the same for every attempt, replay and worker of this operation and different for every other
+    /// operation: pass it to external APIs so that an at-least-once body is exactly-once in effect.
+    /// </summary>
+    public string IdempotencyKey { get; }
+
+    /// <summary>Builds the idempotency key of an operation: <c>{workflowId}/{stepId}/{sequence}</c>.</summary>
+    /// <param name="workflowId">The run's workflow id.</param>
+    /// <param name="stepId">The step's stable id.</param>
+    /// <param name="sequence">The operation's sequence number.</param>
+    /// <returns>The key.</returns>
+    public static string CreateIdempotencyKey(string workflowId, string stepId, long sequence)
+        => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{workflowId}/{stepId}/{sequence}");
+
+    /// <summary>Makes <paramref name="context"/> current for the rest of this asynchronous flow. Used by the engine.</summary>
+    /// <param name="context">The context, or <see langword="null"/> to clear it.</param>
+    public static void SetCurrent(StepContext? context) => s_current.Value = context;
+}
