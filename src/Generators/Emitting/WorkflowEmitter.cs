@@ -118,8 +118,11 @@ internal static class WorkflowEmitter
     {
         using var ns = writer.Block("namespace System.Runtime.CompilerServices");
         writer.Line("[global::System.AttributeUsage(global::System.AttributeTargets.Method, AllowMultiple = true)]");
-        writer.Line("file sealed class InterceptsLocationAttribute(int version, string data) : global::System.Attribute");
+        using var type = writer.Block("file sealed class InterceptsLocationAttribute : global::System.Attribute");
+        writer.Line("public InterceptsLocationAttribute(int version, string data)");
         writer.Line("{");
+        writer.Line("    _ = version;");
+        writer.Line("    _ = data;");
         writer.Line("}");
     }
 

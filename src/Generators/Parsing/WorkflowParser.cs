@@ -143,7 +143,8 @@ internal static class WorkflowParser
                     result[target.OriginalDefinition] = list = new List<CallSiteModel>();
                 }
 
-                list.Add(new CallSiteModel(location.Version, location.Data, location.GetDisplayLocation()));
+                // The comment in generated code names the file, not the machine's path to it.
+                list.Add(new CallSiteModel(location.Version, location.Data, System.IO.Path.GetFileName(location.GetDisplayLocation())));
             }
         }
 

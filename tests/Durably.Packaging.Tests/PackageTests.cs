@@ -1,0 +1,81 @@
+using System.IO.Compression;
+
+namespace Durably.Packaging.Tests;
+
+/// <summary>
+/// Packs both packages, restores them from a local folder source into a throwaway app that has a private [Step] and
+/// no Durably-specific MSBuild settings, builds it and runs it: the way users get Durably.
+/// </summary>
+public sealed class PackageTests : IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "durably-packaging-" + Guid.NewGuid().ToString("N"));
+    private readonly string _version = "0.0.0-packagetest." + DateTime.UtcNow.ToString("yyyyMMddHHmmss", System.Globalization.CultureInfo.InvariantCulture);
+
+    [Fact]
+    public void Packed_packages_deliver_the_generator_and_interceptors_to_an_app()
+    {
+        var repository = FindRepositoryRoot();
+        var feed = Path.Combine(_root, "feed");
+        // Building into a private artifacts folder keeps this test off the developer's own bin/obj.
+        string[] isolation = ["-c", "Release", "-nodeReuse:false", $"-p:Version={_version}", "-p:UseArtifactsOutput=true", $"-p:ArtifactsPath={Path.Combine(_root, "artifacts")}"];
+        DotnetCli.Run(repository, null, ["pack", "src/Sdk/Durably.csproj", "-o", feed, .. isolation]);
+        DotnetCli.Run(repository, null, ["pack", "src/Runtime/Durably.Runtime.csproj", "-o", feed, .. isolation]);
+
+        AssertPackageContains(Path.Combine(feed, $"Durably.{_version}.nupkg"),
+            "analyzers/dotnet/cs/Durably.Generators.dll", "buildTransitive/Durably.props", "buildTransitive/Durably.targets", "lib/net10.0/Durably.dll");
+        AssertPackageContains(Path.Combine(feed, $"Durably.Runtime.{_version}.nupkg"), "lib/net10.0/Durably.Runtime.dll");
+
+        var app = Path.Combine(_root, "app");
+        Directory.CreateDirectory(app);
+        var template = Path.Combine(AppContext.BaseDirectory, "TestApp");
+        File.Copy(Path.Combine(template, "Program.cs"), Path.Combine(app, "Program.cs"));
+        File.WriteAllText(Path.Combine(app, "PackagedApp.csproj"),
+            File.ReadAllText(Path.Combine(template, "PackagedApp.csproj.template")).Replace("$(DurablyVersion)", _version, StringComparison.Ordinal));
+        File.WriteAllText(Path.Combine(app, "nuget.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <packageSources>
+                <add key="durably-under-test" value="{feed}" />
+              </packageSources>
+            </configuration>
+            """);
+
+        // A private package cache: a package with this version can never come from an earlier run.
+        var environment = new Dictionary<string, string> { ["NUGET_PACKAGES"] = Path.Combine(_root, "packages") };
+        DotnetCli.Run(app, environment, "build", "-c", "Release", "-nodeReuse:false");
+        var output = DotnetCli.Run(app, environment, "bin/Release/net10.0/PackagedApp.dll");
+
+        Assert.Contains("hello world from step Greet with key packaged-1/Greet/0", output, StringComparison.Ordinal);
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_root))
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+    }
+
+    private static void AssertPackageContains(string package, params string[] entries)
+    {
+        using var zip = ZipFile.OpenRead(package);
+        var names = zip.Entries.Select(e => e.FullName).ToHashSet(StringComparer.Ordinal);
+        foreach (var entry in entries)
+        {
+            Assert.True(names.Contains(entry), $"{Path.GetFileName(package)} lacks {entry}; it has: {string.Join(", ", names.Order())}");
+        }
+    }
+
+    private static string FindRepositoryRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "Sdk.sln")))
+            {
+                return directory.FullName;
+            }
+        }
+
+        throw new InvalidOperationException($"No Sdk.sln above {AppContext.BaseDirectory}.");
+    }
+}
