@@ -4,22 +4,20 @@ namespace Durably.Generators.Model;
 /// <param name="Namespace">The containing namespace, empty for the global namespace.</param>
 /// <param name="ClassName">The class name as written in source.</param>
 /// <param name="FullyQualifiedName">The <c>global::</c>-qualified type name.</param>
-/// <param name="Accessibility">The class's accessibility keyword, for the generated client.</param>
+/// <param name="ClientAccessibility">The generated client's accessibility: public only when everything it exposes is.</param>
 /// <param name="WorkflowName">The name runs are stored under.</param>
 /// <param name="Version">The workflow version.</param>
-/// <param name="Run">The run method, when there is exactly one valid one.</param>
+/// <param name="Run">The run method.</param>
 /// <param name="Steps">The steps, in declaration order.</param>
-/// <param name="Constructor">The constructor DI uses.</param>
 internal sealed record WorkflowModel(
     string Namespace,
     string ClassName,
     string FullyQualifiedName,
-    string Accessibility,
+    string ClientAccessibility,
     string WorkflowName,
     int Version,
-    RunMethodModel? Run,
-    EquatableArray<StepModel> Steps,
-    EquatableArray<ParameterModel> Constructor)
+    RunMethodModel Run,
+    EquatableArray<StepModel> Steps)
 {
     public string HintName => (Namespace.Length == 0 ? ClassName : Namespace + "." + ClassName) + ".Durably.g.cs";
 }
@@ -38,7 +36,12 @@ internal enum ReturnShape
 /// <param name="Input">The single input parameter, if any.</param>
 /// <param name="Shape">Task or Task of T.</param>
 /// <param name="ResultType">The result type for Task of T, else null.</param>
-internal sealed record RunMethodModel(string MethodName, ParameterModel? Input, ReturnShape Shape, string? ResultType);
+internal sealed record RunMethodModel(string MethodName, ParameterModel? Input, ReturnShape Shape, string? ResultType)
+{
+    public string InputType => Input?.Type ?? KnownNames.Unit;
+
+    public string OutputType => ResultType ?? KnownNames.Unit;
+}
 
 /// <summary>One <c>[Step]</c> method and the places it is called from.</summary>
 /// <param name="Id">The stable id.</param>

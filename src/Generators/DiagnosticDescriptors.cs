@@ -1,0 +1,50 @@
+using Microsoft.CodeAnalysis;
+
+namespace Durably.Generators;
+
+/// <summary>
+/// Every diagnostic Durably reports. Ids are stable and never reused; each has a page under
+/// <c>docs/diagnostics/</c> and a row in <c>AnalyzerReleases.Unshipped.md</c> (a test checks the three agree).
+/// </summary>
+internal static class DiagnosticDescriptors
+{
+    private const string Category = "Durably";
+
+    public static readonly DiagnosticDescriptor WorkflowNotPartial = Create(
+        "DURABLE0001",
+        "Workflow class must be partial",
+        "Workflow class '{0}' must be declared partial so that Durably can generate its step table and client; add the 'partial' modifier");
+
+    public static readonly DiagnosticDescriptor MissingRunMethod = Create(
+        "DURABLE0002",
+        "Workflow has no [WorkflowRun] method",
+        "Workflow '{0}' has no [WorkflowRun] method; mark the method that runs the workflow with [WorkflowRun]");
+
+    public static readonly DiagnosticDescriptor MultipleRunMethods = Create(
+        "DURABLE0003",
+        "Workflow has several [WorkflowRun] methods",
+        "Workflow '{0}' has several [WorkflowRun] methods ('{1}' and '{2}'); keep [WorkflowRun] on one entry point");
+
+    public static readonly DiagnosticDescriptor InvalidRunMethod = Create(
+        "DURABLE0004",
+        "[WorkflowRun] method has an unsupported signature",
+        "[WorkflowRun] method '{0}' {1}; a run method is a non-generic instance method returning Task or Task<T> with at most one parameter");
+
+    public static readonly DiagnosticDescriptor InvalidStepReturnType = Create(
+        "DURABLE0005",
+        "Step must return a task",
+        "Step '{0}' returns '{1}'; a [Step] must return Task, Task<T>, ValueTask or ValueTask<T>");
+
+    public static readonly DiagnosticDescriptor StepUsedAsDelegate = Create(
+        "DURABLE0006",
+        "Step used as a method group or delegate",
+        "Step '{0}' is used as a method group, so its calls cannot be journaled; call it from a lambda instead, e.g. 'x => {0}(x)'");
+
+    public static readonly DiagnosticDescriptor InvalidStepMethod = Create(
+        "DURABLE0007",
+        "Step must be a non-generic instance method",
+        "Step '{0}' is {1}; a [Step] must be a non-generic instance method of its workflow");
+
+    private static DiagnosticDescriptor Create(string id, string title, string message, DiagnosticSeverity severity = DiagnosticSeverity.Error)
+        => new(id, title, message, Category, severity, isEnabledByDefault: true, helpLinkUri: "docs/diagnostics/" + id + ".md");
+}

@@ -1,0 +1,80 @@
+namespace Durably;
+
+/// <summary>A start reused a workflow id with another workflow or another input.</summary>
+public sealed class WorkflowConflictException : InvalidOperationException
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="workflowId">The reused id.</param>
+    /// <param name="message">What differs.</param>
+    public WorkflowConflictException(string workflowId, string message)
+        : base(message) => WorkflowId = workflowId;
+
+    /// <summary>The reused id.</summary>
+    public string WorkflowId { get; }
+}
+
+/// <summary>No run has the given workflow id.</summary>
+public sealed class WorkflowNotFoundException : KeyNotFoundException
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="workflowId">The id that was looked up.</param>
+    public WorkflowNotFoundException(string workflowId)
+        : base($"No workflow run has id '{workflowId}'.") => WorkflowId = workflowId;
+
+    /// <summary>The id that was looked up.</summary>
+    public string WorkflowId { get; }
+}
+
+/// <summary>A run ended without a result: it failed or was dead-lettered.</summary>
+public sealed class WorkflowFailedException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="workflowId">The run's id.</param>
+    /// <param name="status">How it ended.</param>
+    /// <param name="error">The journaled error.</param>
+    public WorkflowFailedException(string workflowId, WorkflowStatus status, WorkflowError? error)
+        : base($"Workflow run '{workflowId}' ended {status}: {error?.ToString() ?? "no error recorded"}")
+    {
+        WorkflowId = workflowId;
+        Status = status;
+        Error = error;
+    }
+
+    /// <summary>The run's id.</summary>
+    public string WorkflowId { get; }
+
+    /// <summary>How it ended.</summary>
+    public WorkflowStatus Status { get; }
+
+    /// <summary>The journaled error.</summary>
+    public WorkflowError? Error { get; }
+}
+
+/// <summary>
+/// A step failed. Thrown into the run method, identically when the step runs live and when its failure is replayed
+/// from the journal: only the original exception's type name and message survive, never the object.
+/// </summary>
+public sealed class StepFailedException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="stepId">The step's stable id.</param>
+    /// <param name="sequence">The operation's sequence number.</param>
+    /// <param name="error">The journaled error.</param>
+    public StepFailedException(string stepId, long sequence, WorkflowError error)
+        : base($"Step '{stepId}' (sequence {sequence}) failed: {error}")
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        StepId = stepId;
+        Sequence = sequence;
+        Error = error;
+    }
+
+    /// <summary>The step's stable id.</summary>
+    public string StepId { get; }
+
+    /// <summary>The operation's sequence number.</summary>
+    public long Sequence { get; }
+
+    /// <summary>The original exception's type name and message.</summary>
+    public WorkflowError Error { get; }
+}

@@ -1,0 +1,41 @@
+using Durably.Infrastructure;
+
+namespace Durably;
+
+/// <summary>
+/// Starts runs and reads their state. Generated typed clients (<c>OrderFulfillmentClient</c>) wrap it; resolve it
+/// from DI after <c>services.AddDurably()</c>.
+/// </summary>
+public interface IDurableClient
+{
+    /// <summary>
+    /// Starts a run, or returns the existing one: the workflow id is the idempotency key of the start. A start that
+    /// reuses an id with another workflow or another input throws <see cref="WorkflowConflictException"/>.
+    /// </summary>
+    /// <typeparam name="TWorkflow">The workflow class.</typeparam>
+    /// <typeparam name="TInput">The run method's input.</typeparam>
+    /// <typeparam name="TOutput">The run method's result.</typeparam>
+    /// <param name="workflow">The workflow's generated definition.</param>
+    /// <param name="input">The run method's input.</param>
+    /// <param name="workflowId">The run's id; a new GUID when <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Cancels the start request, not the run.</param>
+    /// <returns>A handle to the run.</returns>
+    Task<WorkflowHandle<TOutput>> StartAsync<TWorkflow, TInput, TOutput>(
+        WorkflowDefinition<TWorkflow, TInput, TOutput> workflow, TInput input, string? workflowId = null, CancellationToken cancellationToken = default)
+        where TWorkflow : class;
+
+    /// <summary>Reads a run's state.</summary>
+    /// <param name="workflowId">The run's id.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The state, or <see langword="null"/> when no run has that id.</returns>
+    Task<WorkflowRunInfo?> GetRunAsync(string workflowId, CancellationToken cancellationToken = default);
+
+    /// <summary>Waits until a run has finished and returns its result.</summary>
+    /// <typeparam name="TOutput">The run method's result.</typeparam>
+    /// <param name="workflowId">The run's id.</param>
+    /// <param name="cancellationToken">Stops waiting; the run goes on.</param>
+    /// <returns>The run's result.</returns>
+    /// <exception cref="WorkflowFailedException">The run failed or was dead-lettered.</exception>
+    /// <exception cref="WorkflowNotFoundException">No run has that id.</exception>
+    Task<TOutput> GetResultAsync<TOutput>(string workflowId, CancellationToken cancellationToken = default);
+}

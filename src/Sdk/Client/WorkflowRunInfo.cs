@@ -1,0 +1,27 @@
+namespace Durably;
+
+/// <summary>A snapshot of a run's state.</summary>
+/// <param name="WorkflowId">The run's id.</param>
+/// <param name="WorkflowName">The workflow it runs.</param>
+/// <param name="Version">The workflow version it was started on.</param>
+/// <param name="Status">Where it stands.</param>
+/// <param name="Error">Why it failed or was dead-lettered, else <see langword="null"/>.</param>
+/// <param name="CreatedAt">When it was started.</param>
+/// <param name="UpdatedAt">When its state last changed.</param>
+public sealed record WorkflowRunInfo(
+    string WorkflowId,
+    string WorkflowName,
+    int Version,
+    WorkflowStatus Status,
+    WorkflowError? Error,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt);
+
+/// <summary>A journaled failure: the exception's type name and message, never the exception object.</summary>
+/// <param name="Type">The exception's full type name.</param>
+/// <param name="Message">The exception's message.</param>
+public sealed record WorkflowError(string Type, string Message)
+{
+    /// <inheritdoc/>
+    public override string ToString() => $"{Type}: {Message}";
+}

@@ -1,0 +1,17 @@
+namespace Durably;
+
+/// <summary>Where a run stands.</summary>
+public enum WorkflowStatus
+{
+    /// <summary>Started and not finished: executing, waiting for a worker, or waiting on a durable operation.</summary>
+    Running = 0,
+
+    /// <summary>The run method returned; its result is journaled.</summary>
+    Completed = 1,
+
+    /// <summary>The run method threw; the error is journaled.</summary>
+    Failed = 2,
+
+    /// <summary>Stopped for an operator, nothing compensated: e.g. its code no longer matches its journal.</summary>
+    DeadLettered = 3,
+}

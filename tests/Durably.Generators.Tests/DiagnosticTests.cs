@@ -1,0 +1,189 @@
+using System.Reflection;
+using Microsoft.CodeAnalysis;
+
+namespace Durably.Generators.Tests;
+
+/// <summary>One test per diagnostic id: it fires at the right place with the right message, and not on the fix.</summary>
+public class DiagnosticTests
+{
+    private const string Header = """
+        using System.Linq;
+        using System.Threading.Tasks;
+        using Durably;
+
+        """;
+
+    [Fact]
+    public void DURABLE0001_class_not_partial()
+    {
+        const string source = Header + """
+            [DurableWorkflow]
+            public class Shipping
+            {
+                [WorkflowRun] public Task RunAsync() => Task.CompletedTask;
+            }
+            """;
+
+        var diagnostic = Single(source, "DURABLE0001", "Shipping");
+        Assert.Equal("Workflow class 'Shipping' must be declared partial so that Durably can generate its step table and client; add the 'partial' modifier", diagnostic.GetMessage());
+        AssertClean(source.Replace("public class", "public partial class", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void DURABLE0002_no_run_method()
+    {
+        const string source = Header + """
+            [DurableWorkflow]
+            public partial class Shipping
+            {
+                public Task RunAsync() => Task.CompletedTask;
+            }
+            """;
+
+        var diagnostic = Single(source, "DURABLE0002", "Shipping");
+        Assert.Contains("Workflow 'Shipping' has no [WorkflowRun] method", diagnostic.GetMessage(), StringComparison.Ordinal);
+        AssertClean(source.Replace("    public Task RunAsync", "    [WorkflowRun] public Task RunAsync", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void DURABLE0003_several_run_methods()
+    {
+        const string source = Header + """
+            [DurableWorkflow]
+            public partial class Shipping
+            {
+                [WorkflowRun] public Task RunAsync() => Task.CompletedTask;
+                [WorkflowRun] public Task RetryAsync() => Task.CompletedTask;
+            }
+            """;
+
+        var diagnostic = Single(source, "DURABLE0003", "RetryAsync");
+        Assert.Contains("('RunAsync' and 'RetryAsync')", diagnostic.GetMessage(), StringComparison.Ordinal);
+        AssertClean(source.Replace("[WorkflowRun] public Task RetryAsync", "public Task RetryAsync", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("public Task RunAsync(int a, int b) => Task.CompletedTask;", "takes 2 parameters")]
+    [InlineData("public int RunAsync() => 1;", "returns 'int'")]
+    [InlineData("public static Task RunAsync() => Task.CompletedTask;", "is static")]
+    [InlineData("public Task RunAsync<T>() => Task.CompletedTask;", "is generic")]
+    [InlineData("public Task RunAsync(ref int a) => Task.CompletedTask;", "takes a ref, out or in parameter")]
+    public void DURABLE0004_run_method_signature(string method, string problem)
+    {
+        var source = Header + "[DurableWorkflow]\npublic partial class Shipping\n{\n    [WorkflowRun] " + method + "\n}\n";
+
+        var diagnostic = Single(source, "DURABLE0004", "RunAsync");
+        Assert.Contains("'RunAsync' " + problem, diagnostic.GetMessage(), StringComparison.Ordinal);
+        AssertClean(source.Replace(method, "public Task RunAsync(int a) => Task.CompletedTask;", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void DURABLE0005_step_return_type()
+    {
+        const string source = Header + """
+            [DurableWorkflow]
+            public partial class Shipping
+            {
+                [WorkflowRun] public Task RunAsync() => Task.CompletedTask;
+                [Step] private string Label(int parcel) => "label";
+            }
+            """;
+
+        var diagnostic = Single(source, "DURABLE0005", "string");
+        Assert.Equal("Step 'Label' returns 'string'; a [Step] must return Task, Task<T>, ValueTask or ValueTask<T>", diagnostic.GetMessage());
+        AssertClean(source.Replace("private string Label(int parcel) => \"label\";", "private Task<string> Label(int parcel) => Task.FromResult(\"label\");", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void DURABLE0006_step_used_as_method_group()
+    {
+        const string source = Header + """
+            [DurableWorkflow]
+            public partial class Shipping
+            {
+                [WorkflowRun]
+                public async Task<string[]> RunAsync(int[] parcels) => await Task.WhenAll(parcels.Select(Label));
+
+                [Step(Id = nameof(Label))] private Task<string> Label(int parcel) => Task.FromResult("label");
+            }
+            """;
+
+        var diagnostic = Single(source, "DURABLE0006", "Label");
+        Assert.Contains("Step 'Label' is used as a method group", diagnostic.GetMessage(), StringComparison.Ordinal);
+        AssertClean(source.Replace("parcels.Select(Label)", "parcels.Select(p => Label(p))", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("private static Task<string> Label(int parcel) => Task.FromResult(\"x\");", "static")]
+    [InlineData("private Task<T> Label<T>(T parcel) => Task.FromResult(parcel);", "generic")]
+    public void DURABLE0007_step_not_a_plain_instance_method(string step, string problem)
+    {
+        var source = Header + "[DurableWorkflow]\npublic partial class Shipping\n{\n    [WorkflowRun] public Task RunAsync() => Task.CompletedTask;\n    [Step] " + step + "\n}\n";
+
+        var diagnostic = Single(source, "DURABLE0007", "Label");
+        Assert.Equal($"Step 'Label' is {problem}; a [Step] must be a non-generic instance method of its workflow", diagnostic.GetMessage());
+        AssertClean(source.Replace(step, "private Task<string> Label(int parcel) => Task.FromResult(\"x\");", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Every_diagnostic_has_a_docs_page_and_a_release_tracking_row()
+    {
+        var descriptors = typeof(WorkflowGenerator).Assembly
+            .GetType("Durably.Generators.DiagnosticDescriptors")!
+            .GetFields(BindingFlags.Public | BindingFlags.Static)
+            .Select(f => (DiagnosticDescriptor)f.GetValue(null)!)
+            .ToList();
+        var root = RepositoryRoot();
+        var releases = File.ReadAllLines(Path.Combine(root, "src/Generators/AnalyzerReleases.Shipped.md"))
+            .Concat(File.ReadAllLines(Path.Combine(root, "src/Generators/AnalyzerReleases.Unshipped.md")))
+            .Where(line => line.StartsWith("DURABLE", StringComparison.Ordinal))
+            .Select(line => line.Split('|').Select(part => part.Trim()).ToArray())
+            .ToDictionary(parts => parts[0]);
+        var pages = Directory.GetFiles(Path.Combine(root, "docs/diagnostics"), "DURABLE*.md").Select(Path.GetFileNameWithoutExtension).ToHashSet();
+
+        Assert.Equal(descriptors.Count, descriptors.Select(d => d.Id).Distinct().Count());
+        foreach (var descriptor in descriptors)
+        {
+            Assert.True(releases.TryGetValue(descriptor.Id, out var row), $"{descriptor.Id} has no row in AnalyzerReleases");
+            Assert.Equal(descriptor.DefaultSeverity.ToString(), row[2]);
+            Assert.Equal(descriptor.Title.ToString(), row[3]);
+            Assert.Contains(descriptor.Id, pages);
+            Assert.Equal($"docs/diagnostics/{descriptor.Id}.md", descriptor.HelpLinkUri);
+            var page = File.ReadAllText(Path.Combine(root, "docs/diagnostics", descriptor.Id + ".md"));
+            Assert.StartsWith($"# {descriptor.Id}: {descriptor.Title}", page, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(pages.Order(), descriptors.Select(d => d.Id).Order());
+        Assert.Equal(releases.Keys.Order(), descriptors.Select(d => d.Id).Order());
+    }
+
+    private static Diagnostic Single(string source, string id, string locatedText)
+    {
+        var (result, _) = GeneratorHarness.Run(source);
+        var diagnostic = Assert.Single(result.Diagnostics);
+        Assert.Equal(id, diagnostic.Id);
+        Assert.True(diagnostic.Location.IsInSource, "the diagnostic has no source location");
+        Assert.Equal(locatedText, diagnostic.Location.SourceTree!.GetText().ToString(diagnostic.Location.SourceSpan));
+        return diagnostic;
+    }
+
+    private static void AssertClean(string source)
+    {
+        var (result, output) = GeneratorHarness.Run(source);
+        Assert.Empty(result.Diagnostics);
+        Assert.Empty(GeneratorHarness.Errors(output));
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "Sdk.sln")))
+            {
+                return directory.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("Sdk.sln not found");
+    }
+}

@@ -1,0 +1,53 @@
+using System.Collections.Immutable;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+
+namespace Durably.Generators.Tests;
+
+/// <summary>Compiles test sources against the real Durably API and runs the generator over them.</summary>
+internal static class GeneratorHarness
+{
+    /// <summary>The parse options a project importing Durably's build props gets: interceptors enabled for Durably.Generated.</summary>
+    public static readonly CSharpParseOptions ParseOptions = CSharpParseOptions.Default
+        .WithLanguageVersion(LanguageVersion.Preview)
+        .WithFeatures([new("InterceptorsNamespaces", "Durably.Generated")]);
+
+    private static readonly Lazy<ImmutableArray<MetadataReference>> s_references = new(() =>
+    {
+        var platform = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator);
+        return
+        [
+            .. platform.Select(path => MetadataReference.CreateFromFile(path)),
+            MetadataReference.CreateFromFile(typeof(Workflow).Assembly.Location),
+            MetadataReference.CreateFromFile(typeof(Microsoft.Extensions.DependencyInjection.IServiceCollection).Assembly.Location),
+        ];
+    });
+
+    public static CSharpCompilation Compile(params string[] sources)
+        => CSharpCompilation.Create(
+            "TestAssembly",
+            sources.Select((source, i) => CSharpSyntaxTree.ParseText(source, ParseOptions, path: $"Source{i}.cs")),
+            s_references.Value,
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
+
+    public static GeneratorDriver CreateDriver()
+        => CSharpGeneratorDriver.Create(
+            [new WorkflowGenerator().AsSourceGenerator()],
+            parseOptions: ParseOptions,
+            driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
+
+    /// <summary>Runs the generator; returns its result and the compilation with the generated sources added.</summary>
+    public static (GeneratorDriverRunResult Result, Compilation Output) Run(params string[] sources)
+    {
+        var compilation = Compile(sources);
+        var driver = CreateDriver().RunGeneratorsAndUpdateCompilation(compilation, out var output, out _);
+        return (driver.GetRunResult(), output);
+    }
+
+    /// <summary>The errors of the compilation, generated code included, as readable lines.</summary>
+    public static IReadOnlyList<string> Errors(Compilation compilation)
+        => compilation.GetDiagnostics()
+            .Where(d => d.Severity == DiagnosticSeverity.Error)
+            .Select(d => d.ToString())
+            .ToList();
+}

@@ -1,0 +1,76 @@
+namespace Durably.Generators.Tests;
+
+/// <summary>Workflow sources shared by the generator tests.</summary>
+internal static class Sources
+{
+    public const string OrderFulfillment = """
+        using System.Linq;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Durably;
+
+        namespace Shop;
+
+        public sealed record Order(string Id, int[] Parcels);
+
+        public sealed record Hold(string Id);
+
+        [DurableWorkflow(Version = 2)]
+        public partial class OrderFulfillment
+        {
+            [WorkflowRun]
+            public async Task<string> RunAsync(Order order)
+            {
+                var hold = await Reserve(order);
+                await Notify();
+                var labels = await Task.WhenAll(order.Parcels.Select(p => Ship(p, hold)));
+                var total = await this.Count(labels.Length);
+                await Audit(order.Id);
+                return hold.Id + total;
+            }
+
+            [Step]
+            private Task<Hold> Reserve(Order order) => Task.FromResult(new Hold("hold-" + order.Id));
+
+            [Step]
+            private Task Notify() => Task.CompletedTask;
+
+            [Step(Id = "ship-parcel")]
+            internal async Task<string> Ship(int parcel, Hold hold, CancellationToken cancellationToken = default)
+            {
+                await Task.Yield();
+                return hold.Id + "/" + parcel;
+            }
+
+            [Step]
+            private ValueTask<int> Count(int count) => new(count);
+
+            [Step]
+            private ValueTask Audit(string @event) => default;
+        }
+        """;
+
+    public const string NoInputWorkflow = """
+        using System.Threading.Tasks;
+        using Durably;
+
+        [DurableWorkflow(Name = "nightly-report")]
+        internal partial class NightlyReport
+        {
+            [WorkflowRun]
+            public async Task RunAsync() => await Collect();
+
+            [Step]
+            private Task Collect() => Task.CompletedTask;
+        }
+        """;
+
+    public const string Unrelated = """
+        namespace Shop;
+
+        public static class Pricing
+        {
+            public static decimal WithTax(decimal amount) => amount * 1.2m;
+        }
+        """;
+}

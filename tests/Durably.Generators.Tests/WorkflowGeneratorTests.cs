@@ -1,0 +1,78 @@
+namespace Durably.Generators.Tests;
+
+public class WorkflowGeneratorTests
+{
+    [Fact]
+    public void Generates_step_table_client_registration_and_interceptors()
+    {
+        var (result, output) = GeneratorHarness.Run(Sources.OrderFulfillment);
+
+        Assert.Empty(result.Diagnostics);
+        var source = Assert.Single(result.GeneratedTrees);
+        Assert.Empty(GeneratorHarness.Errors(output));
+        Snapshot.Match(Path.GetFileName(source.FilePath), source.GetText().ToString());
+    }
+
+    [Fact]
+    public void Generates_a_workflow_without_input_or_result()
+    {
+        var (result, output) = GeneratorHarness.Run(Sources.NoInputWorkflow);
+
+        Assert.Empty(result.Diagnostics);
+        var source = Assert.Single(result.GeneratedTrees);
+        Assert.Empty(GeneratorHarness.Errors(output));
+        Snapshot.Match(Path.GetFileName(source.FilePath), source.GetText().ToString());
+    }
+
+    [Fact]
+    public void Intercepts_every_step_call_including_calls_in_lambdas()
+    {
+        var (result, _) = GeneratorHarness.Run(Sources.OrderFulfillment);
+        var text = result.GeneratedTrees[0].GetText().ToString();
+
+        // Reserve, Notify, Ship (inside the Select lambda), Count (through this.), Audit: five call sites.
+        Assert.Equal(5, text.Split("InterceptsLocation(1, ").Length - 1);
+    }
+
+    [Fact]
+    public void Finds_call_sites_in_every_partial_declaration()
+    {
+        const string first = """
+            using System.Threading.Tasks;
+            using Durably;
+
+            [DurableWorkflow]
+            public partial class Split
+            {
+                [WorkflowRun]
+                public async Task<int> RunAsync() => await Helper();
+
+                [Step]
+                private Task<int> One() => Task.FromResult(1);
+            }
+            """;
+        const string second = """
+            using System.Threading.Tasks;
+
+            public partial class Split
+            {
+                private async Task<int> Helper() => await One() + await One();
+            }
+            """;
+
+        var (result, output) = GeneratorHarness.Run(first, second);
+
+        Assert.Empty(GeneratorHarness.Errors(output));
+        var text = result.GeneratedTrees[0].GetText().ToString();
+        Assert.Equal(2, text.Split("InterceptsLocation(1, ").Length - 1);
+    }
+
+    [Fact]
+    public void Generates_nothing_for_a_class_without_the_attribute()
+    {
+        var (result, _) = GeneratorHarness.Run(Sources.Unrelated);
+
+        Assert.Empty(result.GeneratedTrees);
+        Assert.Empty(result.Diagnostics);
+    }
+}
