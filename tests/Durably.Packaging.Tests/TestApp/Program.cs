@@ -1,8 +1,15 @@
 using Durably;
 using Durably.Runtime;
+using Durably.Runtime.Engine;
+using Microsoft.Extensions.DependencyInjection;
 
-var greeting = await LiveRunner.RunAsync("packaged-1", new Greeter(), workflow => workflow.RunAsync("world"));
-Console.WriteLine(greeting);
+var services = new ServiceCollection();
+services.AddDurably().AddWorkflow<Greeter>();
+await using var provider = services.BuildServiceProvider();
+
+var handle = await provider.GetRequiredService<GreeterClient>().StartAsync("world", "packaged-1");
+await provider.GetRequiredService<DurableEngine>().ExecuteAsync(handle.WorkflowId);
+Console.WriteLine(await handle.GetResultAsync());
 
 [DurableWorkflow]
 public partial class Greeter
@@ -14,7 +21,7 @@ public partial class Greeter
     [Step]
     private Task<string> Greet(string name)
     {
-        // Only set when the call went through the generated interceptor and the runtime.
+        // Only set when the call went through the generated interceptor and the engine.
         var step = StepContext.Current ?? throw new InvalidOperationException("Greet was called directly: the step call was not intercepted.");
         return Task.FromResult($"hello {name} from step {step.StepId} with key {step.IdempotencyKey}");
     }

@@ -1,0 +1,119 @@
+using Durably.Infrastructure;
+using Durably.Runtime.Engine;
+using Durably.Runtime.Journal;
+
+namespace Durably.Runtime.Client;
+
+/// <summary>The <see cref="IDurableClient"/> over an engine's store.</summary>
+public sealed class DurableClient : IDurableClient
+{
+    private static readonly TimeSpan s_firstPoll = TimeSpan.FromMilliseconds(20);
+    private static readonly TimeSpan s_maxPoll = TimeSpan.FromSeconds(1);
+    private readonly DurableEngine _engine;
+
+    /// <summary>Creates a client for the runs of <paramref name="engine"/>.</summary>
+    /// <param name="engine">The engine whose store and workflows the client uses.</param>
+    public DurableClient(DurableEngine engine)
+    {
+        ArgumentNullException.ThrowIfNull(engine);
+        _engine = engine;
+    }
+
+    /// <inheritdoc/>
+    public async Task<WorkflowHandle<TOutput>> StartAsync<TWorkflow, TInput, TOutput>(
+        WorkflowDefinition<TWorkflow, TInput, TOutput> workflow, TInput input, string? workflowId = null, CancellationToken cancellationToken = default)
+        where TWorkflow : class
+    {
+        ArgumentNullException.ThrowIfNull(workflow);
+        if (!_engine.Registry.Contains(workflow))
+        {
+            throw new UnknownWorkflowException(
+                $"Workflow '{workflow.Name}' version {workflow.Version} ({workflow.WorkflowType.FullName}) is not registered with this Durably engine, "
+                + $"which has {_engine.DescribeRegistered()}. Register it with services.AddDurably().AddWorkflow<{workflow.WorkflowType.Name}>().");
+        }
+
+        workflowId ??= Guid.NewGuid().ToString("N");
+        ValidateWorkflowId(workflowId);
+        var inputJson = _engine.Context.Serializer.Serialize(input, $"The input of workflow '{workflow.Name}'");
+        var now = _engine.Context.Time.GetUtcNow();
+        var record = new RunRecord(workflowId, workflow.Name, workflow.Version, inputJson, WorkflowStatus.Running, null, null, null, 0, null, now, now);
+
+        var (stored, created) = await _engine.Context.Store.CreateRunAsync(record, cancellationToken).ConfigureAwait(false);
+        if (!created)
+        {
+            if (stored.WorkflowName != workflow.Name)
+            {
+                throw new WorkflowConflictException(workflowId,
+                    $"Workflow id '{workflowId}' is already used by a run of workflow '{stored.WorkflowName}'; it cannot start '{workflow.Name}'. Workflow ids are never reused.");
+            }
+
+            if (stored.InputJson != inputJson)
+            {
+                throw new WorkflowConflictException(workflowId,
+                    $"Workflow id '{workflowId}' is already used by a run of '{workflow.Name}' with another input; a start with the same id must have the same input.");
+            }
+        }
+
+        return new WorkflowHandle<TOutput>(this, workflowId);
+    }
+
+    /// <inheritdoc/>
+    public async Task<WorkflowRunInfo?> GetRunAsync(string workflowId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(workflowId);
+        var run = await _engine.Context.Store.GetRunAsync(workflowId, cancellationToken).ConfigureAwait(false);
+        return run?.ToInfo();
+    }
+
+    /// <inheritdoc/>
+    public async Task<TOutput> GetResultAsync<TOutput>(string workflowId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(workflowId);
+        var delay = s_firstPoll;
+        while (true)
+        {
+            // Subscribe before reading, so that a finish between the read and the wait is not missed.
+            var finished = _engine.Context.WhenFinished(workflowId);
+            var run = await _engine.Context.Store.GetRunAsync(workflowId, cancellationToken).ConfigureAwait(false)
+                ?? throw new WorkflowNotFoundException(workflowId);
+            switch (run.Status)
+            {
+                case WorkflowStatus.Completed:
+                    return _engine.Context.Serializer.Deserialize<TOutput>(run.OutputJson ?? "null", $"The result of run '{workflowId}'");
+                case WorkflowStatus.Failed:
+                case WorkflowStatus.DeadLettered:
+                    throw new WorkflowFailedException(workflowId, run.Status, run.Error);
+            }
+
+            // Another process may finish the run: poll with backoff as well as listening in-process.
+            await Task.WhenAny(finished, Task.Delay(delay, _engine.Context.Time, cancellationToken)).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, s_maxPoll.Ticks));
+        }
+    }
+
+    /// <summary>Throws, naming the id, unless it is 1 to 256 characters with no control characters.</summary>
+    /// <param name="workflowId">The id.</param>
+    /// <exception cref="ArgumentException">The id is malformed.</exception>
+    public static void ValidateWorkflowId(string workflowId)
+    {
+        ArgumentNullException.ThrowIfNull(workflowId);
+        if (workflowId.Length == 0 || string.IsNullOrWhiteSpace(workflowId))
+        {
+            throw new ArgumentException("A workflow id must not be empty or blank.", nameof(workflowId));
+        }
+
+        if (workflowId.Length > DurableOptions.MaxWorkflowIdLength)
+        {
+            throw new ArgumentException(
+                $"Workflow id '{workflowId[..32]}…' is {workflowId.Length} characters long; the limit is {DurableOptions.MaxWorkflowIdLength}.", nameof(workflowId));
+        }
+
+        var bad = workflowId.IndexOfAny([.. Enumerable.Range(0, 32).Select(i => (char)i), (char)127]);
+        if (bad >= 0)
+        {
+            throw new ArgumentException(
+                $"Workflow id '{workflowId.Replace("\n", "\\n", StringComparison.Ordinal)}' contains control character U+{(int)workflowId[bad]:X4} at position {bad}.", nameof(workflowId));
+        }
+    }
+}

@@ -1,0 +1,63 @@
+using System.Text.Json;
+using Durably.Runtime.Journal;
+
+namespace Durably.Runtime;
+
+/// <summary>Settings of the Durably engine. Validated when the engine is created.</summary>
+public sealed class DurableOptions
+{
+    /// <summary>The default largest journaled payload (an input, result or step argument): 1 MiB of UTF-8 JSON.</summary>
+    public const int DefaultMaxPayloadBytes = 1024 * 1024;
+
+    /// <summary>The longest workflow id accepted.</summary>
+    public const int MaxWorkflowIdLength = 256;
+
+    /// <summary>The default time a claim on a run lasts unless renewed.</summary>
+    public static readonly TimeSpan DefaultLeaseDuration = TimeSpan.FromSeconds(30);
+
+    /// <summary>This worker's stable name: a restarted worker with the same name takes its runs back at once.</summary>
+    public string WorkerName { get; set; } = Environment.MachineName + ":" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>How inputs, results and step arguments are journaled. Set a <c>JsonSerializerContext</c> resolver here for trimming.</summary>
+    public JsonSerializerOptions SerializerOptions { get; set; } = new(JsonSerializerDefaults.General);
+
+    /// <summary>The largest journaled payload, in bytes of UTF-8 JSON; larger ones are refused with their size.</summary>
+    public int MaxPayloadBytes { get; set; } = DefaultMaxPayloadBytes;
+
+    /// <summary>How long a claim on a run lasts unless renewed.</summary>
+    public TimeSpan LeaseDuration { get; set; } = DefaultLeaseDuration;
+
+    /// <summary>Creates the store; the in-memory store when not set.</summary>
+    public Func<IServiceProvider, IWorkflowStore>? StoreFactory { get; set; }
+
+    /// <summary>Keeps runs in process memory: for tests, or where losing the journal with the process is acceptable.</summary>
+    /// <returns>These options.</returns>
+    public DurableOptions UseInMemoryStore()
+    {
+        StoreFactory = static services => new Stores.InMemory.InMemoryWorkflowStore(
+            services.GetService(typeof(TimeProvider)) as TimeProvider);
+        return this;
+    }
+
+    /// <summary>Throws, naming the setting and its value, when a setting is out of range.</summary>
+    /// <exception cref="ArgumentException">A setting is invalid.</exception>
+    public void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(WorkerName))
+        {
+            throw new ArgumentException($"DurableOptions.WorkerName must not be empty (it is '{WorkerName}').", nameof(WorkerName));
+        }
+
+        if (MaxPayloadBytes < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxPayloadBytes), MaxPayloadBytes, "DurableOptions.MaxPayloadBytes must be at least 1.");
+        }
+
+        if (LeaseDuration <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(LeaseDuration), LeaseDuration, "DurableOptions.LeaseDuration must be positive.");
+        }
+
+        ArgumentNullException.ThrowIfNull(SerializerOptions, nameof(SerializerOptions));
+    }
+}

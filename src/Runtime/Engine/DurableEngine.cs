@@ -1,0 +1,96 @@
+using Durably.Infrastructure;
+using Durably.Runtime.Journal;
+using Durably.Runtime.Replay;
+
+namespace Durably.Runtime.Engine;
+
+/// <summary>
+/// Executes runs: claims a run, replays its journal through the run method and continues it live until it ends,
+/// waits, or the execution is stopped. One engine serves any number of concurrent executions.
+/// </summary>
+public sealed class DurableEngine
+{
+    private readonly DurableOptions _options;
+
+    /// <summary>Creates an engine.</summary>
+    /// <param name="store">Where runs and journals live.</param>
+    /// <param name="workflows">The workflows this engine can run: <c>T.Definition</c> of each generated workflow.</param>
+    /// <param name="options">Settings; validated here.</param>
+    /// <param name="services">Creates workflow instances and a scope per step attempt.</param>
+    /// <param name="timeProvider">The clock; <see cref="TimeProvider.System"/> when null.</param>
+    public DurableEngine(IWorkflowStore store, IEnumerable<WorkflowDefinition> workflows, DurableOptions options, IServiceProvider services, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(workflows);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(services);
+        options.Validate();
+        _options = options;
+        Registry = new WorkflowRegistry(workflows);
+        Context = new EngineContext(store, new PayloadSerializer(options.SerializerOptions, options.MaxPayloadBytes), timeProvider ?? TimeProvider.System, services);
+    }
+
+    /// <summary>This engine's worker name, the owner recorded on the runs it claims.</summary>
+    public string WorkerName => _options.WorkerName;
+
+    /// <summary>The workflows this engine runs.</summary>
+    public IReadOnlyCollection<WorkflowDefinition> Workflows => Registry.All;
+
+    internal WorkflowRegistry Registry { get; }
+
+    internal EngineContext Context { get; }
+
+    internal DurableOptions Options => _options;
+
+    /// <summary>
+    /// Claims run <paramref name="workflowId"/> and executes it until it ends. Cancelling
+    /// <paramref name="cancellationToken"/> stops the execution without recording anything for steps in flight and
+    /// releases the run, so that a later execution resumes it from its journal.
+    /// </summary>
+    /// <param name="workflowId">The run.</param>
+    /// <param name="cancellationToken">Stops the execution (shutdown).</param>
+    /// <returns>What the execution did.</returns>
+    /// <exception cref="WorkflowNotFoundException">No run has that id.</exception>
+    /// <exception cref="UnknownWorkflowException">The run's workflow is not registered with this engine.</exception>
+    public async Task<ExecutionResult> ExecuteAsync(string workflowId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(workflowId);
+        var store = Context.Store;
+        var run = await store.GetRunAsync(workflowId, cancellationToken).ConfigureAwait(false)
+            ?? throw new WorkflowNotFoundException(workflowId);
+        if (run.Status != WorkflowStatus.Running)
+        {
+            return new ExecutionResult(workflowId, ExecutionOutcome.AlreadyFinished, run.Status, run.Error);
+        }
+
+        var definition = Registry.Find(run.WorkflowName, run.Version)
+            ?? throw new UnknownWorkflowException(
+                $"Run '{workflowId}' is of workflow '{run.WorkflowName}' version {run.Version}, which this engine does not have; "
+                + $"it has {DescribeRegistered()}. Register the workflow class with AddDurably().AddWorkflow<T>().");
+
+        var lease = await store.TryClaimAsync(workflowId, _options.WorkerName, _options.LeaseDuration, cancellationToken).ConfigureAwait(false);
+        if (lease is null)
+        {
+            return new ExecutionResult(workflowId, ExecutionOutcome.NotClaimed, WorkflowStatus.Running, null);
+        }
+
+        // Claim first, then read: the journal read after the claim is the one no other writer can change.
+        var snapshot = await store.LoadAsync(workflowId, cancellationToken).ConfigureAwait(false)
+            ?? throw new WorkflowNotFoundException(workflowId);
+        return await definition.Accept(new Launcher(this, snapshot, lease, cancellationToken)).ConfigureAwait(false);
+    }
+
+    internal string DescribeRegistered()
+        => Registry.All.Count == 0 ? "no workflows" : string.Join(", ", Registry.All.Select(d => $"'{d.Name}' v{d.Version}"));
+
+    private sealed class Launcher(DurableEngine engine, RunSnapshot snapshot, RunLease lease, CancellationToken cancellationToken)
+        : IWorkflowDefinitionVisitor<Task<ExecutionResult>>
+    {
+        public async Task<ExecutionResult> Visit<TWorkflow, TInput, TOutput>(WorkflowDefinition<TWorkflow, TInput, TOutput> definition)
+            where TWorkflow : class
+        {
+            using var execution = new RunExecution<TWorkflow, TInput, TOutput>(definition, snapshot, lease, engine.Context);
+            return await execution.RunAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+}

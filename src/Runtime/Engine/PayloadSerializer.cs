@@ -1,0 +1,77 @@
+using System.Text;
+using System.Text.Json;
+
+namespace Durably.Runtime.Engine;
+
+/// <summary>Turns journaled values into JSON and back, enforcing the payload limit and naming the value on failure.</summary>
+internal sealed class PayloadSerializer(JsonSerializerOptions options, int maxBytes)
+{
+    /// <param name="value">The value.</param>
+    /// <param name="what">What the value is, for the error: "the input of workflow 'Orders'".</param>
+    public string Serialize<T>(T value, string what)
+    {
+        string json;
+        try
+        {
+            json = JsonSerializer.Serialize(value, options);
+        }
+        catch (Exception ex) when (ex is NotSupportedException or JsonException or InvalidOperationException or ArgumentException)
+        {
+            throw new PayloadException($"{what} cannot be serialised as JSON: type '{TypeNames.Display(typeof(T))}': {ex.Message}", typeof(T), ex);
+        }
+
+        var size = Encoding.UTF8.GetByteCount(json);
+        if (size > maxBytes)
+        {
+            throw new PayloadException(
+                $"{what} is {size} bytes as JSON, over the limit of {maxBytes} bytes (DurableOptions.MaxPayloadBytes); journal a reference to large data instead.",
+                typeof(T));
+        }
+
+        return json;
+    }
+
+    /// <param name="json">The journaled JSON.</param>
+    /// <param name="what">What the value is, for the error.</param>
+    public T Deserialize<T>(string json, string what)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<T>(json, options)!;
+        }
+        catch (Exception ex) when (ex is NotSupportedException or JsonException or InvalidOperationException or ArgumentException)
+        {
+            throw new PayloadException($"{what} cannot be read as type '{TypeNames.Display(typeof(T))}': {ex.Message}", typeof(T), ex);
+        }
+    }
+}
+
+/// <summary>A journaled value could not be written or read: the message names the value, its type and the reason.</summary>
+public sealed class PayloadException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="message">What failed and why.</param>
+    /// <param name="payloadType">The value's type.</param>
+    /// <param name="inner">The serialiser's exception.</param>
+    public PayloadException(string message, Type payloadType, Exception? inner = null)
+        : base(message, inner) => PayloadType = payloadType;
+
+    /// <summary>The value's type.</summary>
+    public Type PayloadType { get; }
+}
+
+/// <summary>C#-style type names for messages: <c>List&lt;Shop.Order&gt;</c> rather than <c>List`1[Shop.Order]</c>.</summary>
+internal static class TypeNames
+{
+    public static string Display(Type type)
+    {
+        if (!type.IsGenericType)
+        {
+            return type.FullName ?? type.Name;
+        }
+
+        var name = type.GetGenericTypeDefinition().FullName ?? type.Name;
+        var tick = name.IndexOf('`', StringComparison.Ordinal);
+        return (tick < 0 ? name : name[..tick]) + "<" + string.Join(", ", type.GetGenericArguments().Select(Display)) + ">";
+    }
+}

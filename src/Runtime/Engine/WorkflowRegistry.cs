@@ -1,0 +1,42 @@
+using Durably.Infrastructure;
+
+namespace Durably.Runtime.Engine;
+
+/// <summary>The workflows an engine can run, by name and version.</summary>
+internal sealed class WorkflowRegistry
+{
+    private readonly Dictionary<(string Name, int Version), WorkflowDefinition> _byKey = [];
+
+    public WorkflowRegistry(IEnumerable<WorkflowDefinition> definitions)
+    {
+        foreach (var definition in definitions.Distinct())
+        {
+            if (_byKey.TryGetValue((definition.Name, definition.Version), out var existing) && existing != definition)
+            {
+                throw new InvalidOperationException(
+                    $"Two workflows are registered as '{definition.Name}' version {definition.Version}: {existing.WorkflowType.FullName} and "
+                    + $"{definition.WorkflowType.FullName}. Give one another name with [DurableWorkflow(Name = \"...\")].");
+            }
+
+            _byKey[(definition.Name, definition.Version)] = definition;
+        }
+    }
+
+    public IReadOnlyCollection<WorkflowDefinition> All => _byKey.Values;
+
+    public bool Contains(WorkflowDefinition definition)
+        => _byKey.TryGetValue((definition.Name, definition.Version), out var registered) && registered == definition;
+
+    public WorkflowDefinition? Find(string name, int version) => _byKey.GetValueOrDefault((name, version));
+}
+
+/// <summary>A workflow the engine does not know was asked for.</summary>
+public sealed class UnknownWorkflowException : InvalidOperationException
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="message">Which workflow, and how to register it.</param>
+    public UnknownWorkflowException(string message)
+        : base(message)
+    {
+    }
+}

@@ -1,0 +1,64 @@
+namespace Durably.Runtime.Journal;
+
+/// <summary>
+/// Where runs and their journals live. Every store passes the same conformance suite; every write that changes a
+/// run's journal or state checks, atomically, that the run is still active and that the writer's lease is current.
+/// </summary>
+public interface IWorkflowStore
+{
+    /// <summary>Inserts <paramref name="run"/> unless a run with its id exists.</summary>
+    /// <param name="run">The new run's row.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns>The stored row and whether this call created it.</returns>
+    Task<(RunRecord Run, bool Created)> CreateRunAsync(RunRecord run, CancellationToken cancellationToken);
+
+    /// <summary>Reads a run's row.</summary>
+    /// <param name="workflowId">The run's id.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The row, or <see langword="null"/>.</returns>
+    Task<RunRecord?> GetRunAsync(string workflowId, CancellationToken cancellationToken);
+
+    /// <summary>Reads a run and its whole journal in one read.</summary>
+    /// <param name="workflowId">The run's id.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The snapshot, or <see langword="null"/>.</returns>
+    Task<RunSnapshot?> LoadAsync(string workflowId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Claims an active run for <paramref name="owner"/> when it is unowned, already <paramref name="owner"/>'s, or its
+    /// lease has expired; the claim increments the epoch, fencing every earlier holder.
+    /// </summary>
+    /// <param name="workflowId">The run's id.</param>
+    /// <param name="owner">The claiming worker.</param>
+    /// <param name="leaseDuration">How long the claim lasts unless renewed.</param>
+    /// <param name="cancellationToken">Cancels the claim.</param>
+    /// <returns>The lease, or <see langword="null"/> when the run is not active or another worker holds it.</returns>
+    Task<RunLease?> TryClaimAsync(string workflowId, string owner, TimeSpan leaseDuration, CancellationToken cancellationToken);
+
+    /// <summary>Gives up a lease without ending the run, so that another worker may claim it at once.</summary>
+    /// <param name="lease">The lease.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns>A task that completes when the lease is released.</returns>
+    Task ReleaseAsync(RunLease lease, CancellationToken cancellationToken);
+
+    /// <summary>Records that a body attempt starts: inserts the row or bumps its attempt count. Never touches a terminal row.</summary>
+    /// <param name="lease">The writer's lease.</param>
+    /// <param name="entry">The row in state <see cref="JournalEntryState.Attempting"/>.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns>The stored row, or fenced.</returns>
+    Task<JournalWriteResult> RecordAttemptAsync(RunLease lease, JournalEntry entry, CancellationToken cancellationToken);
+
+    /// <summary>Records an operation's terminal state, once: when the row is already terminal it is returned unchanged.</summary>
+    /// <param name="lease">The writer's lease.</param>
+    /// <param name="entry">The terminal row.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns>The stored row, or fenced.</returns>
+    Task<JournalWriteResult> CompleteEntryAsync(RunLease lease, JournalEntry entry, CancellationToken cancellationToken);
+
+    /// <summary>Ends a run with <paramref name="outcome"/> and releases it.</summary>
+    /// <param name="lease">The writer's lease.</param>
+    /// <param name="outcome">How it ended.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns><see langword="false"/> when the writer was fenced and nothing changed.</returns>
+    Task<bool> CompleteRunAsync(RunLease lease, RunOutcome outcome, CancellationToken cancellationToken);
+}

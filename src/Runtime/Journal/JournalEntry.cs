@@ -1,0 +1,52 @@
+namespace Durably.Runtime.Journal;
+
+/// <summary>The kind of durable operation a journal row records.</summary>
+public enum OperationKind
+{
+    /// <summary>A <c>[Step]</c> call.</summary>
+    Step = 0,
+}
+
+/// <summary>Where a journal row stands. A row moves <c>Attempting → Completed | Failed</c>; a terminal state is written once.</summary>
+public enum JournalEntryState
+{
+    /// <summary>A body attempt started and has not been recorded as finished.</summary>
+    Attempting = 0,
+
+    /// <summary>The operation finished with a result.</summary>
+    Completed = 1,
+
+    /// <summary>The operation finished with an error.</summary>
+    Failed = 2,
+}
+
+/// <summary>One row of a run's journal: the outcome of the durable operation with sequence number <see cref="Sequence"/>.</summary>
+/// <param name="WorkflowId">The run.</param>
+/// <param name="Sequence">The operation's sequence number, taken when the run method called it.</param>
+/// <param name="OperationId">The operation's stable id (a step's id).</param>
+/// <param name="Kind">The operation's kind.</param>
+/// <param name="State">Where the row stands.</param>
+/// <param name="InputJson">The operation's input, as JSON.</param>
+/// <param name="OutputJson">The result, as JSON, once <see cref="JournalEntryState.Completed"/>.</param>
+/// <param name="Error">The error, once <see cref="JournalEntryState.Failed"/>.</param>
+/// <param name="Attempts">How many body attempts started.</param>
+/// <param name="CompletionIndex">The order in which the outcome was delivered to the run method; set with the terminal state.</param>
+/// <param name="StartedAt">When the first attempt started.</param>
+/// <param name="CompletedAt">When the terminal state was recorded.</param>
+public sealed record JournalEntry(
+    string WorkflowId,
+    long Sequence,
+    string OperationId,
+    OperationKind Kind,
+    JournalEntryState State,
+    string? InputJson,
+    string? OutputJson,
+    WorkflowError? Error,
+    int Attempts,
+    long? CompletionIndex,
+    DateTimeOffset StartedAt,
+    DateTimeOffset? CompletedAt)
+{
+    /// <summary>Whether the row holds an outcome.</summary>
+    public bool IsTerminal => State is JournalEntryState.Completed or JournalEntryState.Failed;
+}

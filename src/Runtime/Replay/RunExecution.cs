@@ -1,0 +1,474 @@
+using System.Threading.Channels;
+using Durably.Infrastructure;
+using Durably.Runtime.Engine;
+using Durably.Runtime.Journal;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Durably.Runtime.Replay;
+
+/// <summary>
+/// One execution of a run: re-runs the run method from the top on a fresh workflow object, answers every durable
+/// operation that is terminal in the journal from the journal (in the recorded completion order), checks each call
+/// against the journal, and runs the rest live, journaling each outcome before the run method sees it.
+/// </summary>
+/// <remarks>
+/// The run method only moves inside <see cref="RunScheduler.Drain"/>, on the thread of <see cref="RunAsync"/>.
+/// Outcomes are delivered one at a time, each followed by a drain to quiescence, so the order in which the run
+/// method makes its calls depends only on the order of deliveries — which the journal records.
+/// </remarks>
+internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecution, IDisposable
+    where TWorkflow : class
+{
+    private readonly WorkflowDefinition<TWorkflow, TInput, TOutput> _definition;
+    private readonly RunSnapshot _snapshot;
+    private readonly RunLease _lease;
+    private readonly EngineContext _engine;
+    private readonly RunScheduler _scheduler;
+    private readonly Channel<Event> _events = Channel.CreateUnbounded<Event>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Dictionary<long, JournalEntry> _journal;
+    private readonly Queue<JournalEntry> _replay;
+    private readonly Dictionary<long, Operation> _pending = [];
+    private readonly List<Operation> _awaitingStart = [];
+    private readonly CancellationTokenSource _stepCancellation = new();
+    private long _nextSequence;
+    private long _nextCompletionIndex;
+    private long _guidCounter;
+    private DateTimeOffset _now;
+    private Random? _random;
+    private bool _replayDone;
+    private Task<TOutput>? _runTask;
+    private Fatal? _fatal;
+
+    public RunExecution(WorkflowDefinition<TWorkflow, TInput, TOutput> definition, RunSnapshot snapshot, RunLease lease, EngineContext engine)
+    {
+        _definition = definition;
+        _snapshot = snapshot;
+        _lease = lease;
+        _engine = engine;
+        _scheduler = new RunScheduler(() => _events.Writer.TryWrite(Event.WorkPosted));
+        _journal = snapshot.Journal.ToDictionary(e => e.Sequence);
+        _replay = new Queue<JournalEntry>(snapshot.Journal.Where(e => e.IsTerminal).OrderBy(e => e.CompletionIndex));
+        _nextCompletionIndex = snapshot.Journal.Where(e => e.IsTerminal).Select(e => e.CompletionIndex ?? -1).DefaultIfEmpty(-1).Max() + 1;
+        _now = snapshot.Run.CreatedAt;
+    }
+
+    public override string WorkflowId => _snapshot.Run.WorkflowId;
+
+    private string RunName => $"run '{WorkflowId}' of workflow '{_definition.Name}' v{_definition.Version}";
+
+    public async Task<ExecutionResult> RunAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = _engine.Services.CreateAsyncScope();
+        TInput input;
+        try
+        {
+            input = _engine.Serializer.Deserialize<TInput>(_snapshot.Run.InputJson, $"The input of {RunName}");
+        }
+        catch (PayloadException ex)
+        {
+            return await FinishAsync(new RunOutcome(WorkflowStatus.DeadLettered, null, ToError(ex)), cancellationToken).ConfigureAwait(false);
+        }
+
+        TWorkflow workflow;
+        try
+        {
+            workflow = ActivatorUtilities.GetServiceOrCreateInstance<TWorkflow>(scope.ServiceProvider);
+        }
+        catch
+        {
+            // A missing service is a deployment problem, not the run's: leave the run for a correctly configured worker.
+            await _engine.Store.ReleaseAsync(_lease, CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+
+        _scheduler.Post(_ => StartRunMethod(workflow, input), null);
+        try
+        {
+            while (true)
+            {
+                _scheduler.Drain();
+                if (_fatal is { } fatal)
+                {
+                    return await FinishAsync(new RunOutcome(fatal.Status, null, ToError(fatal.Exception)), cancellationToken).ConfigureAwait(false);
+                }
+
+                if (_replay.TryPeek(out var recorded))
+                {
+                    DeliverFromJournal(recorded);
+                    continue;
+                }
+
+                if (!_replayDone)
+                {
+                    EndReplay();
+                    continue;
+                }
+
+                if (_runTask!.IsCompleted)
+                {
+                    return await FinishAsync(RunMethodOutcome(_runTask), cancellationToken).ConfigureAwait(false);
+                }
+
+                var next = await _events.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                switch (next)
+                {
+                    case StepFinished finished:
+                        if (!await JournalAndDeliverAsync(finished, cancellationToken).ConfigureAwait(false))
+                        {
+                            return Stopped(ExecutionOutcome.Fenced);
+                        }
+
+                        break;
+                    case LostLease:
+                        return Stopped(ExecutionOutcome.Fenced);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            await _stepCancellation.CancelAsync().ConfigureAwait(false);
+            await _engine.Store.ReleaseAsync(_lease, CancellationToken.None).ConfigureAwait(false);
+            return Stopped(ExecutionOutcome.Abandoned);
+        }
+    }
+
+    private void StartRunMethod(TWorkflow workflow, TInput input)
+    {
+        // The run method captures this execution in its ExecutionContext at its first await; the engine's own flow must not.
+        var previous = Current;
+        SetCurrent(this);
+        try
+        {
+            _runTask = _definition.Run(workflow, input);
+        }
+        catch (Exception ex)
+        {
+            _runTask = Task.FromException<TOutput>(ex);
+        }
+        finally
+        {
+            SetCurrent(previous);
+        }
+    }
+
+    /// <summary>Delivers the next journaled outcome, which the run method must have asked for by now.</summary>
+    private void DeliverFromJournal(JournalEntry recorded)
+    {
+        if (!_pending.Remove(recorded.Sequence, out var operation))
+        {
+            SetFatal(new NonDeterminismException(
+                $"Non-determinism in {RunName}: the journal recorded {Describe(recorded)} at sequence {recorded.Sequence}, "
+                + $"but the run method {(_runTask!.IsCompleted ? "returned" : "is waiting")} without calling it.",
+                recorded.Sequence), WorkflowStatus.DeadLettered);
+            return;
+        }
+
+        _replay.Dequeue();
+        Deliver(operation, recorded);
+    }
+
+    /// <summary>Replay has delivered every journaled outcome: check nothing journaled went uncalled, then go live.</summary>
+    private void EndReplay()
+    {
+        _replayDone = true;
+        var uncalled = _journal.Values.Where(e => e.Sequence >= _nextSequence).OrderBy(e => e.Sequence).FirstOrDefault();
+        if (uncalled is not null)
+        {
+            SetFatal(new NonDeterminismException(
+                $"Non-determinism in {RunName}: the journal recorded {Describe(uncalled)} at sequence {uncalled.Sequence}, "
+                + "but the run method did not call it.",
+                uncalled.Sequence), WorkflowStatus.DeadLettered);
+            return;
+        }
+
+        foreach (var operation in _awaitingStart)
+        {
+            operation.Start();
+        }
+
+        _awaitingStart.Clear();
+    }
+
+    private async Task<bool> JournalAndDeliverAsync(StepFinished finished, CancellationToken cancellationToken)
+    {
+        var entry = finished.Entry with
+        {
+            CompletionIndex = _nextCompletionIndex++,
+            CompletedAt = _engine.Time.GetUtcNow(),
+        };
+        var written = await _engine.Store.CompleteEntryAsync(_lease, entry, cancellationToken).ConfigureAwait(false);
+        if (written.Fenced)
+        {
+            return false;
+        }
+
+        _pending.Remove(entry.Sequence);
+        Deliver(finished.Operation, written.Entry!);
+        return true;
+    }
+
+    private void Deliver(Operation operation, JournalEntry terminal)
+    {
+        _now = terminal.CompletedAt ?? _now;
+        // Outside the scheduler: awaits in the run method post their continuations to it (and run at the next drain);
+        // a ConfigureAwait(false) continuation runs here, off the scheduler, where its next durable call is caught.
+        RunScheduler.RunOutside(() =>
+        {
+            try
+            {
+                operation.Deliver(terminal);
+            }
+            catch (PayloadException ex)
+            {
+                SetFatal(new PayloadException($"The journal of {RunName} cannot be read at sequence {terminal.Sequence} ({Describe(terminal)}): {ex.Message}", ex.PayloadType, ex), WorkflowStatus.DeadLettered);
+            }
+        });
+    }
+
+    private RunOutcome RunMethodOutcome(Task<TOutput> run)
+    {
+        if (run.IsCompletedSuccessfully)
+        {
+            try
+            {
+                return new RunOutcome(WorkflowStatus.Completed, _engine.Serializer.Serialize(run.Result, $"The result of {RunName}"), null);
+            }
+            catch (PayloadException ex)
+            {
+                return new RunOutcome(WorkflowStatus.Failed, null, ToError(ex));
+            }
+        }
+
+        var exception = run.Exception?.InnerException ?? new OperationCanceledException($"The run method of {RunName} was cancelled.");
+        return new RunOutcome(WorkflowStatus.Failed, null, ToError(exception));
+    }
+
+    private async Task<ExecutionResult> FinishAsync(RunOutcome outcome, CancellationToken cancellationToken)
+    {
+        await _stepCancellation.CancelAsync().ConfigureAwait(false);
+        var written = await _engine.Store.CompleteRunAsync(_lease, outcome, cancellationToken).ConfigureAwait(false);
+        if (!written)
+        {
+            return Stopped(ExecutionOutcome.Fenced);
+        }
+
+        _engine.NotifyFinished(WorkflowId);
+        return new ExecutionResult(WorkflowId, ExecutionOutcome.Finished, outcome.Status, outcome.Error);
+    }
+
+    private ExecutionResult Stopped(ExecutionOutcome outcome)
+        => new(WorkflowId, outcome, WorkflowStatus.Running, null);
+
+    // ---- WorkflowExecution: what the run method calls ----
+
+    public override DateTimeOffset GetNow(string caller)
+    {
+        EnsureOnScheduler(caller);
+        return _now;
+    }
+
+    public override Guid NewGuid(string caller)
+    {
+        EnsureOnScheduler(caller);
+        return DeterministicValues.NewGuid(WorkflowId, _guidCounter++);
+    }
+
+    public override Random GetRandom(string caller)
+    {
+        EnsureOnScheduler(caller);
+        return _random ??= new Random(DeterministicValues.Seed(WorkflowId));
+    }
+
+    public override Task<TStepOutput> CallStepAsync<TStepWorkflow, TStepInput, TStepOutput>(
+        TStepWorkflow workflow, StepDefinition<TStepWorkflow, TStepInput, TStepOutput> step, TStepInput input)
+    {
+        if (!_scheduler.IsCurrent)
+        {
+            var error = new OffSchedulerCallException($"Step '{step.Id}' in {RunName}");
+            SetFatal(error, WorkflowStatus.Failed);
+            return Task.FromException<TStepOutput>(error);
+        }
+
+        var sequence = _nextSequence++;
+        var operation = new StepOperation<TStepWorkflow, TStepInput, TStepOutput>(this, sequence, workflow, step, input);
+        if (_journal.TryGetValue(sequence, out var recorded) && (recorded.OperationId != step.Id || recorded.Kind != OperationKind.Step))
+        {
+            SetFatal(new NonDeterminismException(
+                $"Non-determinism in {RunName}: at sequence {sequence} the run method called step '{step.Id}', "
+                + $"but the journal recorded {Describe(recorded)}.",
+                sequence), WorkflowStatus.DeadLettered);
+            return operation.Task;
+        }
+
+        _pending.Add(sequence, operation);
+        if (recorded is { IsTerminal: true })
+        {
+            return operation.Task;
+        }
+
+        try
+        {
+            operation.Prepare(recorded);
+        }
+        catch (PayloadException ex)
+        {
+            _pending.Remove(sequence);
+            return Task.FromException<TStepOutput>(ex);
+        }
+
+        if (_replayDone)
+        {
+            operation.Start();
+        }
+        else
+        {
+            _awaitingStart.Add(operation);
+        }
+
+        return operation.Task;
+    }
+
+    private void EnsureOnScheduler(string caller)
+    {
+        if (!_scheduler.IsCurrent)
+        {
+            var error = new OffSchedulerCallException($"{caller} in {RunName}");
+            SetFatal(error, WorkflowStatus.Failed);
+            throw error;
+        }
+    }
+
+    private void SetFatal(Exception exception, WorkflowStatus status)
+    {
+        Interlocked.CompareExchange(ref _fatal, new Fatal(exception, status), null);
+        _events.Writer.TryWrite(Event.WorkPosted);
+    }
+
+    private static WorkflowError ToError(Exception exception) => new(exception.GetType().FullName ?? exception.GetType().Name, exception.Message);
+
+    private static string Describe(JournalEntry entry) => $"{entry.Kind.ToString().ToLowerInvariant()} '{entry.OperationId}'";
+
+    public void Dispose() => _stepCancellation.Dispose();
+
+    // ---- operations ----
+
+    private abstract class Operation
+    {
+        public abstract void Prepare(JournalEntry? recorded);
+
+        public abstract void Start();
+
+        public abstract void Deliver(JournalEntry terminal);
+    }
+
+    private sealed class StepOperation<TStepWorkflow, TStepInput, TStepOutput>(
+        RunExecution<TWorkflow, TInput, TOutput> execution, long sequence, TStepWorkflow workflow, StepDefinition<TStepWorkflow, TStepInput, TStepOutput> step, TStepInput input)
+        : Operation
+        where TStepWorkflow : class
+    {
+        // Continuations run synchronously where the result is set: the engine sets it outside the scheduler, so
+        // awaits in the run method post back to the scheduler in a deterministic order.
+        private readonly TaskCompletionSource<TStepOutput> _completion = new();
+        private JournalEntry? _draft;
+
+        public Task<TStepOutput> Task => _completion.Task;
+
+        private string What => $"step '{step.Id}' (sequence {sequence}) of {execution.RunName}";
+
+        public override void Prepare(JournalEntry? recorded)
+        {
+            var inputJson = recorded?.InputJson ?? execution._engine.Serializer.Serialize(input, $"The arguments of {What}");
+            _draft = new JournalEntry(execution.WorkflowId, sequence, step.Id, OperationKind.Step, JournalEntryState.Attempting,
+                inputJson, null, null, 0, null, recorded?.StartedAt ?? execution._engine.Time.GetUtcNow(), null);
+        }
+
+        public override void Start()
+        {
+            // Step bodies run on the thread pool, with none of the run method's ambient state.
+            using (ExecutionContext.SuppressFlow())
+            {
+                _ = System.Threading.Tasks.Task.Run(ExecuteAsync);
+            }
+        }
+
+        private async Task ExecuteAsync()
+        {
+            var engine = execution._engine;
+            var token = execution._stepCancellation.Token;
+            JournalWriteResult attempt;
+            try
+            {
+                attempt = await engine.Store.RecordAttemptAsync(execution._lease, _draft!, token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+                return;
+            }
+
+            if (attempt.Fenced)
+            {
+                execution._events.Writer.TryWrite(Event.LeaseLost);
+                return;
+            }
+
+            var entry = attempt.Entry!;
+            if (entry.IsTerminal)
+            {
+                execution._events.Writer.TryWrite(new StepFinished(this, entry));
+                return;
+            }
+
+            JournalEntry terminal;
+            await using (var scope = engine.Services.CreateAsyncScope())
+            {
+                StepContext.SetCurrent(new StepContext(execution.WorkflowId, step.Id, sequence, entry.Attempts, scope.ServiceProvider, token));
+                try
+                {
+                    var result = await step.Invoke(workflow, input, token).ConfigureAwait(false);
+                    terminal = entry with { State = JournalEntryState.Completed, OutputJson = engine.Serializer.Serialize(result, $"The result of {What}") };
+                }
+                catch (OperationCanceledException) when (token.IsCancellationRequested)
+                {
+                    // The execution stopped: the attempt's outcome is unknown and nothing is recorded.
+                    return;
+                }
+                catch (Exception ex)
+                {
+                    terminal = entry with { State = JournalEntryState.Failed, Error = ToError(ex) };
+                }
+                finally
+                {
+                    StepContext.SetCurrent(null);
+                }
+            }
+
+            execution._events.Writer.TryWrite(new StepFinished(this, terminal));
+        }
+
+        public override void Deliver(JournalEntry terminal)
+        {
+            if (terminal.State == JournalEntryState.Failed)
+            {
+                _completion.SetException(new StepFailedException(step.Id, sequence, terminal.Error ?? new WorkflowError("Unknown", "no error was recorded")));
+                return;
+            }
+
+            var result = execution._engine.Serializer.Deserialize<TStepOutput>(terminal.OutputJson ?? "null", $"The result of {What}");
+            _completion.SetResult(result);
+        }
+    }
+
+    private abstract record Event
+    {
+        public static readonly Event WorkPosted = new Posted();
+        public static readonly Event LeaseLost = new LostLease();
+    }
+
+    private sealed record Posted : Event;
+
+    private sealed record LostLease : Event;
+
+    private sealed record StepFinished(Operation Operation, JournalEntry Entry) : Event;
+
+    private sealed record Fatal(Exception Exception, WorkflowStatus Status);
+}

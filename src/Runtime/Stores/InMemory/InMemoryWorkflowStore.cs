@@ -1,0 +1,179 @@
+using Durably.Runtime.Journal;
+
+namespace Durably.Runtime.Stores.InMemory;
+
+/// <summary>
+/// A real store kept in process memory, with the same semantics as the durable stores (leases, epochs, write-once
+/// terminal rows). For unit tests of workflows, and for a journal that may be lost with the process.
+/// </summary>
+public sealed class InMemoryWorkflowStore : IWorkflowStore
+{
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, RunRecord> _runs = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, SortedDictionary<long, JournalEntry>> _journals = new(StringComparer.Ordinal);
+    private readonly TimeProvider _time;
+
+    /// <summary>Creates an empty store.</summary>
+    /// <param name="timeProvider">The clock that judges leases; <see cref="TimeProvider.System"/> when null.</param>
+    public InMemoryWorkflowStore(TimeProvider? timeProvider = null) => _time = timeProvider ?? TimeProvider.System;
+
+    /// <inheritdoc/>
+    public Task<(RunRecord Run, bool Created)> CreateRunAsync(RunRecord run, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        lock (_gate)
+        {
+            if (_runs.TryGetValue(run.WorkflowId, out var existing))
+            {
+                return Task.FromResult((existing, false));
+            }
+
+            _runs.Add(run.WorkflowId, run);
+            _journals.Add(run.WorkflowId, []);
+            return Task.FromResult((run, true));
+        }
+    }
+
+    /// <inheritdoc/>
+    public Task<RunRecord?> GetRunAsync(string workflowId, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult(_runs.GetValueOrDefault(workflowId));
+        }
+    }
+
+    /// <inheritdoc/>
+    public Task<RunSnapshot?> LoadAsync(string workflowId, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult(_runs.TryGetValue(workflowId, out var run)
+                ? new RunSnapshot(run, [.. _journals[workflowId].Values])
+                : null);
+        }
+    }
+
+    /// <inheritdoc/>
+    public Task<RunLease?> TryClaimAsync(string workflowId, string owner, TimeSpan leaseDuration, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(owner);
+        lock (_gate)
+        {
+            var now = _time.GetUtcNow();
+            if (!_runs.TryGetValue(workflowId, out var run)
+                || run.Status != WorkflowStatus.Running
+                || (run.Owner is not null && run.Owner != owner && run.LeaseExpiresAt > now))
+            {
+                return Task.FromResult<RunLease?>(null);
+            }
+
+            var claimed = run with { Owner = owner, Epoch = run.Epoch + 1, LeaseExpiresAt = now + leaseDuration, UpdatedAt = now };
+            _runs[workflowId] = claimed;
+            return Task.FromResult<RunLease?>(new RunLease(workflowId, owner, claimed.Epoch));
+        }
+    }
+
+    /// <inheritdoc/>
+    public Task ReleaseAsync(RunLease lease, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (IsHeld(lease, out var run))
+            {
+                _runs[lease.WorkflowId] = run with { Owner = null, LeaseExpiresAt = null, UpdatedAt = _time.GetUtcNow() };
+            }
+
+            return Task.CompletedTask;
+        }
+    }
+
+    /// <inheritdoc/>
+    public Task<JournalWriteResult> RecordAttemptAsync(RunLease lease, JournalEntry entry, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        lock (_gate)
+        {
+            if (!IsHeld(lease, out _))
+            {
+                return Task.FromResult(JournalWriteResult.FencedOut);
+            }
+
+            var journal = _journals[lease.WorkflowId];
+            if (journal.TryGetValue(entry.Sequence, out var stored))
+            {
+                if (stored.IsTerminal)
+                {
+                    return Task.FromResult(new JournalWriteResult(stored, false));
+                }
+
+                entry = stored with { Attempts = stored.Attempts + 1 };
+            }
+            else
+            {
+                entry = entry with { State = JournalEntryState.Attempting, Attempts = 1 };
+            }
+
+            journal[entry.Sequence] = entry;
+            return Task.FromResult(new JournalWriteResult(entry, false));
+        }
+    }
+
+    /// <inheritdoc/>
+    public Task<JournalWriteResult> CompleteEntryAsync(RunLease lease, JournalEntry entry, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        if (!entry.IsTerminal)
+        {
+            throw new ArgumentException($"Journal row {entry.Sequence} of run '{entry.WorkflowId}' is {entry.State}, not terminal.", nameof(entry));
+        }
+
+        lock (_gate)
+        {
+            if (!IsHeld(lease, out _))
+            {
+                return Task.FromResult(JournalWriteResult.FencedOut);
+            }
+
+            var journal = _journals[lease.WorkflowId];
+            if (journal.TryGetValue(entry.Sequence, out var stored) && stored.IsTerminal)
+            {
+                return Task.FromResult(new JournalWriteResult(stored, false));
+            }
+
+            journal[entry.Sequence] = entry;
+            return Task.FromResult(new JournalWriteResult(entry, false));
+        }
+    }
+
+    /// <inheritdoc/>
+    public Task<bool> CompleteRunAsync(RunLease lease, RunOutcome outcome, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(outcome);
+        lock (_gate)
+        {
+            if (!IsHeld(lease, out var run))
+            {
+                return Task.FromResult(false);
+            }
+
+            _runs[lease.WorkflowId] = run with
+            {
+                Status = outcome.Status,
+                OutputJson = outcome.OutputJson,
+                Error = outcome.Error,
+                Owner = null,
+                LeaseExpiresAt = null,
+                UpdatedAt = _time.GetUtcNow(),
+            };
+            return Task.FromResult(true);
+        }
+    }
+
+    /// <summary>Whether <paramref name="lease"/> is current on an active run. Call under the lock.</summary>
+    private bool IsHeld(RunLease lease, out RunRecord run)
+        => _runs.TryGetValue(lease.WorkflowId, out run!)
+            && run.Status == WorkflowStatus.Running
+            && run.Owner == lease.Owner
+            && run.Epoch == lease.Epoch;
+}

@@ -1,0 +1,63 @@
+using Durably.Runtime.Engine;
+using Durably.Runtime.Journal;
+using Durably.Runtime.Stores.InMemory;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Durably.Runtime.Tests.Support;
+
+/// <summary>
+/// One "process": a service provider with an engine and a client over a given store. Dropping a host and building
+/// another over the same store is what a crash and a restart look like to the journal.
+/// </summary>
+internal sealed class TestHost : IAsyncDisposable
+{
+    private readonly ServiceProvider _services;
+
+    public TestHost(IWorkflowStore store, Action<IDurablyBuilder> workflows, Action<IServiceCollection>? services = null, string workerName = "test-worker")
+    {
+        Store = store;
+        var collection = new ServiceCollection();
+        services?.Invoke(collection);
+        workflows(collection.AddDurably(o =>
+        {
+            o.WorkerName = workerName;
+            o.StoreFactory = _ => store;
+        }));
+        _services = collection.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
+    }
+
+    public IWorkflowStore Store { get; }
+
+    public DurableEngine Engine => _services.GetRequiredService<DurableEngine>();
+
+    public IDurableClient Client => _services.GetRequiredService<IDurableClient>();
+
+    public T Get<T>()
+        where T : notnull
+        => _services.GetRequiredService<T>();
+
+    public ValueTask DisposeAsync() => _services.DisposeAsync();
+
+    /// <summary>
+    /// Copies a run and its journal into a fresh store as a run still in progress, so that executing it replays the
+    /// whole journal: how the tests replay a finished run.
+    /// </summary>
+    public static async Task<InMemoryWorkflowStore> CloneAsRunningAsync(IWorkflowStore source, string workflowId)
+    {
+        var snapshot = await source.LoadAsync(workflowId, default) ?? throw new WorkflowNotFoundException(workflowId);
+        var copy = new InMemoryWorkflowStore();
+        await copy.CreateRunAsync(snapshot.Run with { Status = WorkflowStatus.Running, OutputJson = null, Error = null, Owner = null, Epoch = 0, LeaseExpiresAt = null }, default);
+        var lease = await copy.TryClaimAsync(workflowId, "cloner", TimeSpan.FromMinutes(1), default) ?? throw new InvalidOperationException("cannot claim the copy");
+        foreach (var entry in snapshot.Journal)
+        {
+            await copy.RecordAttemptAsync(lease, entry, default);
+            if (entry.IsTerminal)
+            {
+                await copy.CompleteEntryAsync(lease, entry, default);
+            }
+        }
+
+        await copy.ReleaseAsync(lease, default);
+        return copy;
+    }
+}
