@@ -39,6 +39,16 @@ public sealed class DurableOptions
         return this;
     }
 
+    /// <summary>Keeps runs in the SQLite file at <paramref name="path"/>, created on first use.</summary>
+    /// <param name="path">The database file; relative paths resolve against the current directory.</param>
+    /// <returns>These options.</returns>
+    public DurableOptions UseSqlite(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        StoreFactory = services => Stores.Sqlite.SqliteWorkflowStore.Open(path, services.GetService(typeof(TimeProvider)) as TimeProvider);
+        return this;
+    }
+
     /// <summary>Throws, naming the setting and its value, when a setting is out of range.</summary>
     /// <exception cref="ArgumentException">A setting is invalid.</exception>
     public void Validate()

@@ -35,7 +35,7 @@ public sealed class DurableClient : IDurableClient
         workflowId ??= Guid.NewGuid().ToString("N");
         ValidateWorkflowId(workflowId);
         var inputJson = _engine.Context.Serializer.Serialize(input, $"The input of workflow '{workflow.Name}'");
-        var now = _engine.Context.Time.GetUtcNow();
+        var now = _engine.Context.UtcNow();
         var record = new RunRecord(workflowId, workflow.Name, workflow.Version, inputJson, WorkflowStatus.Running, null, null, null, 0, null, now, now);
 
         var (stored, created) = await _engine.Context.Store.CreateRunAsync(record, cancellationToken).ConfigureAwait(false);

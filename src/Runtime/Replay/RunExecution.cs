@@ -194,7 +194,7 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
         var entry = finished.Entry with
         {
             CompletionIndex = _nextCompletionIndex++,
-            CompletedAt = _engine.Time.GetUtcNow(),
+            CompletedAt = _engine.UtcNow(),
         };
         var written = await _engine.Store.CompleteEntryAsync(_lease, entry, cancellationToken).ConfigureAwait(false);
         if (written.Fenced)
@@ -379,7 +379,7 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
         {
             var inputJson = recorded?.InputJson ?? execution._engine.Serializer.Serialize(input, $"The arguments of {What}");
             _draft = new JournalEntry(execution.WorkflowId, sequence, step.Id, OperationKind.Step, JournalEntryState.Attempting,
-                inputJson, null, null, 0, null, recorded?.StartedAt ?? execution._engine.Time.GetUtcNow(), null);
+                inputJson, null, null, 0, null, recorded?.StartedAt ?? execution._engine.UtcNow(), null);
         }
 
         public override void Start()

@@ -1,0 +1,437 @@
+using System.Data.Common;
+using Durably.Runtime.Journal;
+using Microsoft.Data.Sqlite;
+
+namespace Durably.Runtime.Stores.Sqlite;
+
+/// <summary>
+/// The embedded default store: one SQLite file, WAL with <c>synchronous=FULL</c>, one writer at a time. Runs carry
+/// owner, lease and epoch, so two processes on one file never run the same run: every write that changes a run or its
+/// journal checks the writer's lease inside the same <c>BEGIN IMMEDIATE</c> transaction.
+/// </summary>
+public sealed class SqliteWorkflowStore : IWorkflowStore, IDisposable
+{
+    /// <summary>The schema version this code creates and reads.</summary>
+    public const int SchemaVersion = 1;
+
+    private const string ApplicationId = "durably";
+    private readonly string _connectionString;
+    private readonly TimeProvider _time;
+    private readonly SemaphoreSlim _writer = new(1, 1);
+
+    private SqliteWorkflowStore(string path, TimeProvider time)
+    {
+        Path = path;
+        _time = time;
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString();
+    }
+
+    /// <summary>The database file.</summary>
+    public string Path { get; }
+
+    /// <summary>
+    /// Opens (creating if needed) the Durably database at <paramref name="path"/>: creates or checks its schema and
+    /// switches it to WAL.
+    /// </summary>
+    /// <param name="path">The file; a relative path is resolved against the current directory.</param>
+    /// <param name="timeProvider">The clock that judges leases; <see cref="TimeProvider.System"/> when null.</param>
+    /// <returns>The store.</returns>
+    /// <exception cref="DurableStoreException">The file is not a Durably database, is newer than this code, or cannot be written.</exception>
+    public static SqliteWorkflowStore Open(string path, TimeProvider? timeProvider = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        SQLitePCL.Batteries_V2.Init();
+        var fullPath = System.IO.Path.GetFullPath(path);
+        var store = new SqliteWorkflowStore(fullPath, timeProvider ?? TimeProvider.System);
+        try
+        {
+            var directory = System.IO.Path.GetDirectoryName(fullPath);
+            if (!string.IsNullOrEmpty(directory))
+            {
+                Directory.CreateDirectory(directory);
+            }
+
+            store.Initialize();
+            return store;
+        }
+        catch (SqliteException ex)
+        {
+            store.Dispose();
+            throw new DurableStoreException(Describe(fullPath, ex), ex);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            store.Dispose();
+            throw new DurableStoreException($"The Durably database '{fullPath}' cannot be created or opened: {ex.Message}", ex);
+        }
+        catch
+        {
+            store.Dispose();
+            throw;
+        }
+    }
+
+    private static string Describe(string path, SqliteException ex) => ex.SqliteErrorCode switch
+    {
+        8 => $"The Durably database '{path}' is read-only (SQLite: {ex.Message}). Durably must write its journal: give the process write access to the file and its folder.",
+        26 => $"The file '{path}' is not a SQLite database, so it cannot be a Durably database (SQLite: {ex.Message}). Point Durably at another path.",
+        _ => $"The Durably database '{path}' cannot be opened (SQLite error {ex.SqliteErrorCode}: {ex.Message}).",
+    };
+
+    private void Initialize()
+    {
+        using var connection = OpenConnection();
+        using (var wal = connection.CreateCommand())
+        {
+            wal.CommandText = "PRAGMA journal_mode=WAL;";
+            var mode = wal.ExecuteScalar() as string;
+            if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new DurableStoreException($"The Durably database '{Path}' could not be switched to WAL (journal_mode is '{mode}').");
+            }
+        }
+
+        using var transaction = connection.BeginTransaction(deferred: false);
+        var tables = Query(connection, transaction, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%';", r => r.GetString(0));
+        if (tables.Count == 0)
+        {
+            Execute(connection, transaction, Schema);
+            Execute(connection, transaction, "INSERT INTO durably_meta (key, value) VALUES ('application', $app), ('schema_version', $version);",
+                ("$app", ApplicationId), ("$version", SchemaVersion.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        }
+        else if (!tables.Contains("durably_meta"))
+        {
+            throw new DurableStoreException(
+                $"The file '{Path}' is a SQLite database but not a Durably database (it has tables {string.Join(", ", tables.Order().Take(5))} and no durably_meta). Point Durably at another path.");
+        }
+        else
+        {
+            var meta = Query(connection, transaction, "SELECT key, value FROM durably_meta;", r => (Key: r.GetString(0), Value: r.GetString(1))).ToDictionary(m => m.Key, m => m.Value);
+            if (meta.GetValueOrDefault("application") != ApplicationId || !int.TryParse(meta.GetValueOrDefault("schema_version"), out var version))
+            {
+                throw new DurableStoreException($"The file '{Path}' has a durably_meta table that Durably did not write. Point Durably at another path.");
+            }
+
+            if (version > SchemaVersion)
+            {
+                throw new DurableStoreException(
+                    $"The Durably database '{Path}' has schema version {version}, newer than this Durably ({SchemaVersion}). Run a newer Durably, or another file.");
+            }
+
+            // A read-only file opens and reads fine; find out now, at start-up, rather than at the first journal write.
+            Execute(connection, transaction, "UPDATE durably_meta SET value = value WHERE key = 'schema_version';");
+        }
+
+        transaction.Commit();
+    }
+
+    private const string Schema = """
+        CREATE TABLE durably_meta (
+            key   TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+        CREATE TABLE runs (
+            workflow_id      TEXT PRIMARY KEY,
+            workflow_name    TEXT NOT NULL,
+            version          INTEGER NOT NULL,
+            input_json       TEXT NOT NULL,
+            status           INTEGER NOT NULL,
+            output_json      TEXT,
+            error_type       TEXT,
+            error_message    TEXT,
+            owner            TEXT,
+            epoch            INTEGER NOT NULL,
+            lease_expires_at INTEGER,
+            created_at       INTEGER NOT NULL,
+            updated_at       INTEGER NOT NULL
+        );
+        CREATE INDEX runs_by_status ON runs (status, lease_expires_at);
+        CREATE TABLE journal (
+            workflow_id      TEXT NOT NULL REFERENCES runs (workflow_id),
+            sequence         INTEGER NOT NULL,
+            operation_id     TEXT NOT NULL,
+            kind             INTEGER NOT NULL,
+            state            INTEGER NOT NULL,
+            input_json       TEXT,
+            output_json      TEXT,
+            error_type       TEXT,
+            error_message    TEXT,
+            attempts         INTEGER NOT NULL,
+            completion_index INTEGER,
+            started_at       INTEGER NOT NULL,
+            completed_at     INTEGER,
+            PRIMARY KEY (workflow_id, sequence)
+        ) WITHOUT ROWID;
+        """;
+
+    private const string RunColumns = "workflow_id, workflow_name, version, input_json, status, output_json, error_type, error_message, owner, epoch, lease_expires_at, created_at, updated_at";
+
+    private const string JournalColumns = "workflow_id, sequence, operation_id, kind, state, input_json, output_json, error_type, error_message, attempts, completion_index, started_at, completed_at";
+
+    /// <inheritdoc/>
+    public Task<(RunRecord Run, bool Created)> CreateRunAsync(RunRecord run, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        return WriteAsync((connection, transaction) =>
+        {
+            var inserted = Execute(connection, transaction,
+                $"INSERT INTO runs ({RunColumns}) VALUES ($id, $name, $version, $input, $status, $output, $error_type, $error_message, $owner, $epoch, $lease, $created, $updated) ON CONFLICT (workflow_id) DO NOTHING;",
+                RunParameters(run));
+            var stored = ReadRun(connection, transaction, run.WorkflowId)!;
+            return (stored, inserted == 1);
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public Task<RunRecord?> GetRunAsync(string workflowId, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        using var connection = OpenConnection();
+        return Task.FromResult(ReadRun(connection, null, workflowId));
+    }
+
+    /// <inheritdoc/>
+    public Task<RunSnapshot?> LoadAsync(string workflowId, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        using var connection = OpenConnection();
+        using var transaction = connection.BeginTransaction(deferred: true);
+        var run = ReadRun(connection, transaction, workflowId);
+        if (run is null)
+        {
+            return Task.FromResult<RunSnapshot?>(null);
+        }
+
+        var journal = Query(connection, transaction, $"SELECT {JournalColumns} FROM journal WHERE workflow_id = $id ORDER BY sequence;", ReadEntry, ("$id", workflowId));
+        return Task.FromResult<RunSnapshot?>(new RunSnapshot(run, journal));
+    }
+
+    /// <inheritdoc/>
+    public Task<RunLease?> TryClaimAsync(string workflowId, string owner, TimeSpan leaseDuration, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(owner);
+        return WriteAsync<RunLease?>((connection, transaction) =>
+        {
+            var now = _time.GetUtcNow();
+            var epoch = Query(connection, transaction, """
+                UPDATE runs SET owner = $owner, epoch = epoch + 1, lease_expires_at = $expires, updated_at = $now
+                WHERE workflow_id = $id AND status = 0 AND (owner IS NULL OR owner = $owner OR lease_expires_at <= $now)
+                RETURNING epoch;
+                """, r => r.GetInt64(0),
+                ("$id", workflowId), ("$owner", owner), ("$expires", ToUnixMs(now + leaseDuration)), ("$now", ToUnixMs(now)));
+            return epoch.Count == 1 ? new RunLease(workflowId, owner, epoch[0]) : null;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public Task ReleaseAsync(RunLease lease, CancellationToken cancellationToken)
+        => WriteAsync((connection, transaction) => Execute(connection, transaction,
+            $"UPDATE runs SET owner = NULL, lease_expires_at = NULL, updated_at = $now WHERE {HeldBy};",
+            [.. LeaseParameters(lease), ("$now", ToUnixMs(_time.GetUtcNow()))]), cancellationToken);
+
+    /// <inheritdoc/>
+    public Task<JournalWriteResult> RecordAttemptAsync(RunLease lease, JournalEntry entry, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        return WriteAsync((connection, transaction) =>
+        {
+            if (!IsHeld(connection, transaction, lease))
+            {
+                return JournalWriteResult.FencedOut;
+            }
+
+            // Insert the first attempt, or count another one; a terminal row is never touched.
+            Execute(connection, transaction, $"""
+                INSERT INTO journal ({JournalColumns})
+                VALUES ($id, $sequence, $operation, $kind, 0, $input, NULL, NULL, NULL, 1, NULL, $started, NULL)
+                ON CONFLICT (workflow_id, sequence) DO UPDATE SET attempts = attempts + 1 WHERE state = 0;
+                """,
+                ("$id", lease.WorkflowId), ("$sequence", entry.Sequence), ("$operation", entry.OperationId), ("$kind", (int)entry.Kind),
+                ("$input", entry.InputJson), ("$started", ToUnixMs(entry.StartedAt)));
+            return new JournalWriteResult(ReadEntry(connection, transaction, lease.WorkflowId, entry.Sequence), false);
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public Task<JournalWriteResult> CompleteEntryAsync(RunLease lease, JournalEntry entry, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        if (!entry.IsTerminal)
+        {
+            throw new ArgumentException($"Journal row {entry.Sequence} of run '{entry.WorkflowId}' is {entry.State}, not terminal.", nameof(entry));
+        }
+
+        return WriteAsync((connection, transaction) =>
+        {
+            if (!IsHeld(connection, transaction, lease))
+            {
+                return JournalWriteResult.FencedOut;
+            }
+
+            // Written once: an existing terminal row stays as it is and is returned.
+            Execute(connection, transaction, $"""
+                INSERT INTO journal ({JournalColumns})
+                VALUES ($id, $sequence, $operation, $kind, $state, $input, $output, $error_type, $error_message, $attempts, $completion_index, $started, $completed)
+                ON CONFLICT (workflow_id, sequence) DO UPDATE SET
+                    state = excluded.state, output_json = excluded.output_json, error_type = excluded.error_type,
+                    error_message = excluded.error_message, completion_index = excluded.completion_index, completed_at = excluded.completed_at
+                WHERE state = 0;
+                """, EntryParameters(entry with { WorkflowId = lease.WorkflowId }));
+            return new JournalWriteResult(ReadEntry(connection, transaction, lease.WorkflowId, entry.Sequence), false);
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public Task<bool> CompleteRunAsync(RunLease lease, RunOutcome outcome, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(outcome);
+        return WriteAsync((connection, transaction) => Execute(connection, transaction, $"""
+            UPDATE runs SET status = $status, output_json = $output, error_type = $error_type, error_message = $error_message,
+                owner = NULL, lease_expires_at = NULL, updated_at = $now
+            WHERE {HeldBy};
+            """,
+            [.. LeaseParameters(lease), ("$status", (int)outcome.Status), ("$output", outcome.OutputJson), ("$error_type", outcome.Error?.Type),
+                ("$error_message", outcome.Error?.Message), ("$now", ToUnixMs(_time.GetUtcNow()))]) == 1, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        _writer.Dispose();
+        SqliteConnection.ClearPool(new SqliteConnection(_connectionString));
+    }
+
+    // ---- plumbing ----
+
+    private const string HeldBy = "workflow_id = $id AND status = 0 AND owner = $owner AND epoch = $epoch";
+
+    private static bool IsHeld(SqliteConnection connection, SqliteTransaction transaction, RunLease lease)
+        => Query(connection, transaction, $"SELECT 1 FROM runs WHERE {HeldBy};", r => r.GetInt64(0), LeaseParameters(lease)).Count == 1;
+
+    private static (string, object?)[] LeaseParameters(RunLease lease)
+        => [("$id", lease.WorkflowId), ("$owner", lease.Owner), ("$epoch", lease.Epoch)];
+
+    private SqliteConnection OpenConnection()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        using var pragmas = connection.CreateCommand();
+        // Per connection: a committed journal row survives power loss, and concurrent writers wait rather than fail.
+        pragmas.CommandText = "PRAGMA synchronous = FULL; PRAGMA busy_timeout = 30000; PRAGMA foreign_keys = ON;";
+        pragmas.ExecuteNonQuery();
+        return connection;
+    }
+
+    /// <summary>Runs <paramref name="write"/> in a <c>BEGIN IMMEDIATE</c> transaction, one writer of this process at a time.</summary>
+    private async Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, T> write, CancellationToken cancellationToken)
+    {
+        await _writer.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var connection = OpenConnection();
+            using var transaction = connection.BeginTransaction(deferred: false);
+            var result = write(connection, transaction);
+            transaction.Commit();
+            return result;
+        }
+        catch (SqliteException ex)
+        {
+            throw new DurableStoreException(Describe(Path, ex), ex);
+        }
+        finally
+        {
+            _writer.Release();
+        }
+    }
+
+    private static int Execute(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
+    {
+        using var command = Command(connection, transaction, sql, parameters);
+        return command.ExecuteNonQuery();
+    }
+
+    private static List<T> Query<T>(SqliteConnection connection, SqliteTransaction? transaction, string sql, Func<DbDataReader, T> read, params (string Name, object? Value)[] parameters)
+    {
+        using var command = Command(connection, transaction, sql, parameters);
+        using var reader = command.ExecuteReader();
+        var rows = new List<T>();
+        while (reader.Read())
+        {
+            rows.Add(read(reader));
+        }
+
+        return rows;
+    }
+
+    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? transaction, string sql, (string Name, object? Value)[] parameters)
+    {
+        var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        }
+
+        return command;
+    }
+
+    private static RunRecord? ReadRun(SqliteConnection connection, SqliteTransaction? transaction, string workflowId)
+        => Query(connection, transaction, $"SELECT {RunColumns} FROM runs WHERE workflow_id = $id;", r => new RunRecord(
+            WorkflowId: r.GetString(0),
+            WorkflowName: r.GetString(1),
+            Version: r.GetInt32(2),
+            InputJson: r.GetString(3),
+            Status: (WorkflowStatus)r.GetInt32(4),
+            OutputJson: r.IsDBNull(5) ? null : r.GetString(5),
+            Error: r.IsDBNull(6) ? null : new WorkflowError(r.GetString(6), r.IsDBNull(7) ? string.Empty : r.GetString(7)),
+            Owner: r.IsDBNull(8) ? null : r.GetString(8),
+            Epoch: r.GetInt64(9),
+            LeaseExpiresAt: r.IsDBNull(10) ? null : FromUnixMs(r.GetInt64(10)),
+            CreatedAt: FromUnixMs(r.GetInt64(11)),
+            UpdatedAt: FromUnixMs(r.GetInt64(12))), ("$id", workflowId)).SingleOrDefault();
+
+    private static JournalEntry ReadEntry(SqliteConnection connection, SqliteTransaction transaction, string workflowId, long sequence)
+        => Query(connection, transaction, $"SELECT {JournalColumns} FROM journal WHERE workflow_id = $id AND sequence = $sequence;", ReadEntry,
+            ("$id", workflowId), ("$sequence", sequence)).Single();
+
+    private static JournalEntry ReadEntry(DbDataReader r) => new(
+        WorkflowId: r.GetString(0),
+        Sequence: r.GetInt64(1),
+        OperationId: r.GetString(2),
+        Kind: (OperationKind)r.GetInt32(3),
+        State: (JournalEntryState)r.GetInt32(4),
+        InputJson: r.IsDBNull(5) ? null : r.GetString(5),
+        OutputJson: r.IsDBNull(6) ? null : r.GetString(6),
+        Error: r.IsDBNull(7) ? null : new WorkflowError(r.GetString(7), r.IsDBNull(8) ? string.Empty : r.GetString(8)),
+        Attempts: r.GetInt32(9),
+        CompletionIndex: r.IsDBNull(10) ? null : r.GetInt64(10),
+        StartedAt: FromUnixMs(r.GetInt64(11)),
+        CompletedAt: r.IsDBNull(12) ? null : FromUnixMs(r.GetInt64(12)));
+
+    private static (string, object?)[] RunParameters(RunRecord run) =>
+    [
+        ("$id", run.WorkflowId), ("$name", run.WorkflowName), ("$version", run.Version), ("$input", run.InputJson), ("$status", (int)run.Status),
+        ("$output", run.OutputJson), ("$error_type", run.Error?.Type), ("$error_message", run.Error?.Message), ("$owner", run.Owner),
+        ("$epoch", run.Epoch), ("$lease", run.LeaseExpiresAt is { } lease ? ToUnixMs(lease) : null), ("$created", ToUnixMs(run.CreatedAt)),
+        ("$updated", ToUnixMs(run.UpdatedAt)),
+    ];
+
+    private static (string, object?)[] EntryParameters(JournalEntry entry) =>
+    [
+        ("$id", entry.WorkflowId), ("$sequence", entry.Sequence), ("$operation", entry.OperationId), ("$kind", (int)entry.Kind),
+        ("$state", (int)entry.State), ("$input", entry.InputJson), ("$output", entry.OutputJson), ("$error_type", entry.Error?.Type),
+        ("$error_message", entry.Error?.Message), ("$attempts", entry.Attempts), ("$completion_index", entry.CompletionIndex),
+        ("$started", ToUnixMs(entry.StartedAt)), ("$completed", entry.CompletedAt is { } completed ? ToUnixMs(completed) : null),
+    ];
+
+    private static long ToUnixMs(DateTimeOffset time) => time.ToUnixTimeMilliseconds();
+
+    private static DateTimeOffset FromUnixMs(long milliseconds) => DateTimeOffset.FromUnixTimeMilliseconds(milliseconds);
+}
