@@ -1,10 +1,7 @@
 using System.Diagnostics;
 using Durably.Runtime.Journal;
-using Durably.Runtime.Replay;
 using Durably.Runtime.Stores.Sqlite;
-using Durably.Runtime.Tests.Support;
 using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Durably.Runtime.Tests.Stores;
 
@@ -102,72 +99,6 @@ public sealed class SqliteStoreTests : IDisposable
         {
             MakeReadOnly(path, readOnly: false);
         }
-    }
-
-    [Fact]
-    public async Task Two_stores_on_one_file_never_hold_the_same_run_and_a_stale_owner_is_fenced()
-    {
-        var path = DatabasePath();
-        var clock = new ManualTimeProvider(DateTimeOffset.Parse("2026-11-21T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
-        using var processA = SqliteWorkflowStore.Open(path, clock);
-        using var processB = SqliteWorkflowStore.Open(path, clock);
-        var now = clock.GetUtcNow();
-        await processA.CreateRunAsync(new RunRecord("run-1", "Orders", 1, "{}", WorkflowStatus.Running, null, null, null, 0, null, now, now), default);
-
-        var leaseA = await processA.TryClaimAsync("run-1", "worker-a", TimeSpan.FromSeconds(30), default);
-        Assert.NotNull(leaseA);
-        Assert.Null(await processB.TryClaimAsync("run-1", "worker-b", TimeSpan.FromSeconds(30), default));
-
-        clock.Advance(TimeSpan.FromSeconds(31));
-        var leaseB = await processB.TryClaimAsync("run-1", "worker-b", TimeSpan.FromSeconds(30), default);
-        Assert.NotNull(leaseB);
-        Assert.Equal(leaseA.Epoch + 1, leaseB.Epoch);
-
-        var entry = new JournalEntry("run-1", 0, "Charge", OperationKind.Step, JournalEntryState.Attempting, "{}", null, null, 1, null, now, null);
-        Assert.True((await processA.RecordAttemptAsync(leaseA, entry, default)).Fenced);
-        Assert.True((await processA.CompleteEntryAsync(leaseA, entry with { State = JournalEntryState.Completed, OutputJson = "1", CompletionIndex = 0, CompletedAt = now }, default)).Fenced);
-        Assert.False(await processA.CompleteRunAsync(leaseA, new RunOutcome(WorkflowStatus.Completed, "1", null), default));
-
-        Assert.False((await processB.RecordAttemptAsync(leaseB, entry, default)).Fenced);
-        var done = await processB.CompleteEntryAsync(leaseB, entry with { State = JournalEntryState.Completed, OutputJson = "2", CompletionIndex = 0, CompletedAt = now }, default);
-        var again = await processB.CompleteEntryAsync(leaseB, entry with { State = JournalEntryState.Failed, Error = new WorkflowError("X", "late"), CompletionIndex = 1, CompletedAt = now }, default);
-        Assert.Equal("2", done.Entry!.OutputJson);
-        Assert.Equal(JournalEntryState.Completed, again.Entry!.State);
-        Assert.Equal("2", again.Entry.OutputJson);
-        var snapshot = await processA.LoadAsync("run-1", default);
-        Assert.Equal("worker-b", snapshot!.Run.Owner);
-        Assert.Single(snapshot.Journal);
-    }
-
-    [Fact]
-    public async Task The_engine_resumes_a_stopped_run_from_a_SQLite_file_with_a_new_store_instance()
-    {
-        var path = DatabasePath();
-        var firstLog = new BodyLog();
-        var closed = new Gate();
-        using (var store = SqliteWorkflowStore.Open(path))
-        {
-            await using var first = new TestHost(store, d => d.AddWorkflow<FiveSteps>(), s => s.AddSingleton(firstLog).AddSingleton(closed));
-            await first.Get<FiveStepsClient>().StartAsync("order-9", "sqlite-1");
-            using var stop = new CancellationTokenSource();
-            var execution = first.Engine.ExecuteAsync("sqlite-1", stop.Token);
-            await closed.Arrived.WaitAsync(TimeSpan.FromSeconds(30));
-            await stop.CancelAsync();
-            Assert.Equal(ExecutionOutcome.Abandoned, (await execution.WaitAsync(TimeSpan.FromSeconds(30))).Outcome);
-        }
-
-        var secondLog = new BodyLog();
-        using var reopened = SqliteWorkflowStore.Open(path);
-        await using var second = new TestHost(reopened, d => d.AddWorkflow<FiveSteps>(), s => s.AddSingleton(secondLog).AddSingleton(Gate.Open()), workerName: "restarted");
-        var result = await second.Engine.ExecuteAsync("sqlite-1").WaitAsync(TimeSpan.FromSeconds(30));
-
-        Assert.Equal(WorkflowStatus.Completed, result.Status);
-        Assert.DoesNotContain(secondLog.Runs, r => r.Sequence < 3);
-        Assert.Equal(2, firstLog.Runs.Concat(secondLog.Runs).Count(r => r.Sequence == 3));
-        var journal = (await reopened.LoadAsync("sqlite-1", default))!.Journal;
-        Assert.Equal(5, journal.Count);
-        Assert.All(journal, e => Assert.Equal(JournalEntryState.Completed, e.State));
-        Assert.Equal(5, (await second.Client.GetResultAsync<string>("sqlite-1")).Split('|').Length);
     }
 
     public void Dispose()

@@ -136,9 +136,22 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
             }
 
             var journal = _journals[lease.WorkflowId];
-            if (journal.TryGetValue(entry.Sequence, out var stored) && stored.IsTerminal)
+            if (journal.TryGetValue(entry.Sequence, out var stored))
             {
-                return Task.FromResult(new JournalWriteResult(stored, false));
+                if (stored.IsTerminal)
+                {
+                    return Task.FromResult(new JournalWriteResult(stored, false));
+                }
+
+                // The outcome is added to the row the attempts built; what they recorded stays.
+                entry = stored with
+                {
+                    State = entry.State,
+                    OutputJson = entry.OutputJson,
+                    Error = entry.Error,
+                    CompletionIndex = entry.CompletionIndex,
+                    CompletedAt = entry.CompletedAt,
+                };
             }
 
             journal[entry.Sequence] = entry;

@@ -1,0 +1,276 @@
+using System.Globalization;
+using Durably.Runtime.Journal;
+using Durably.Runtime.Replay;
+using Durably.Runtime.Stores.InMemory;
+using Durably.Runtime.Stores.Sqlite;
+using Durably.Runtime.Tests.Support;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Durably.Runtime.Tests.Stores;
+
+/// <summary>
+/// The store conformance suite: written once, run unchanged against every store. A store passes when runs and
+/// journals behave identically to the in-memory reference: idempotent creation, write-once terminal rows, one-read
+/// replay, lease expiry and takeover, fencing of an old owner, and a single winner among concurrent claimers.
+/// </summary>
+public abstract class StoreConformanceTests : IDisposable
+{
+    private static readonly TimeSpan s_lease = TimeSpan.FromSeconds(30);
+    private readonly List<IDisposable> _stores = [];
+
+    private protected ManualTimeProvider Clock { get; } = new(DateTimeOffset.Parse("2026-11-21T10:00:00Z", CultureInfo.InvariantCulture));
+
+    /// <summary>A store over fresh, empty storage. Calls with the same <paramref name="name"/> share that storage, as two processes would.</summary>
+    protected abstract IWorkflowStore CreateStore(string name = "main");
+
+    private protected T Track<T>(T store)
+        where T : IWorkflowStore
+    {
+        if (store is IDisposable disposable)
+        {
+            _stores.Add(disposable);
+        }
+
+        return store;
+    }
+
+    [Fact]
+    public async Task Creating_a_run_twice_keeps_the_first()
+    {
+        var store = CreateStore();
+        var first = NewRun("run-1", "{\"a\":1}");
+
+        var (created, isNew) = await store.CreateRunAsync(first, default);
+        var (again, isNewAgain) = await store.CreateRunAsync(first with { InputJson = "{\"a\":2}", WorkflowName = "Other" }, default);
+
+        Assert.True(isNew);
+        Assert.False(isNewAgain);
+        Assert.Equal(first, created);
+        Assert.Equal(first, again);
+        Assert.Equal(first, await store.GetRunAsync("run-1", default));
+        Assert.Null(await store.GetRunAsync("run-2", default));
+        Assert.Null(await store.LoadAsync("run-2", default));
+    }
+
+    [Fact]
+    public async Task A_terminal_row_is_written_once_per_run_and_sequence()
+    {
+        var store = CreateStore();
+        await store.CreateRunAsync(NewRun("run-1"), default);
+        var lease = (await store.TryClaimAsync("run-1", "w", s_lease, default))!;
+        var attempt = Attempting("run-1", 0);
+
+        var first = await store.RecordAttemptAsync(lease, attempt, default);
+        var second = await store.RecordAttemptAsync(lease, attempt, default);
+        var completed = await store.CompleteEntryAsync(lease, Completed(attempt, "\"one\"", 0), default);
+        var late = await store.CompleteEntryAsync(lease, Completed(attempt, "\"two\"", 1), default);
+        var afterTerminal = await store.RecordAttemptAsync(lease, attempt, default);
+
+        Assert.Equal(1, first.Entry!.Attempts);
+        Assert.Equal(2, second.Entry!.Attempts);
+        Assert.Equal("\"one\"", completed.Entry!.OutputJson);
+        Assert.Equal("\"one\"", late.Entry!.OutputJson);
+        Assert.Equal(0, late.Entry.CompletionIndex);
+        Assert.True(afterTerminal.Entry!.IsTerminal);
+        Assert.Equal(2, afterTerminal.Entry.Attempts);
+        var journal = (await store.LoadAsync("run-1", default))!.Journal;
+        var row = Assert.Single(journal);
+        Assert.Equal(completed.Entry, row);
+    }
+
+    [Fact]
+    public async Task A_run_loads_with_its_whole_journal_in_sequence_order()
+    {
+        var store = CreateStore();
+        await store.CreateRunAsync(NewRun("run-1"), default);
+        var lease = (await store.TryClaimAsync("run-1", "w", s_lease, default))!;
+        foreach (var sequence in new long[] { 2, 0, 1 })
+        {
+            await store.RecordAttemptAsync(lease, Attempting("run-1", sequence), default);
+        }
+
+        await store.CompleteEntryAsync(lease, Completed(Attempting("run-1", 1), "10", 0), default);
+        await store.CompleteEntryAsync(lease, Attempting("run-1", 0) with { State = JournalEntryState.Failed, Error = new WorkflowError("System.TimeoutException", "slow"), CompletionIndex = 1, CompletedAt = Clock.GetUtcNow() }, default);
+
+        var snapshot = (await store.LoadAsync("run-1", default))!;
+
+        Assert.Equal([0L, 1, 2], snapshot.Journal.Select(e => e.Sequence));
+        Assert.Equal([JournalEntryState.Failed, JournalEntryState.Completed, JournalEntryState.Attempting], snapshot.Journal.Select(e => e.State));
+        Assert.Equal(new WorkflowError("System.TimeoutException", "slow"), snapshot.Journal[0].Error);
+        Assert.Equal("{\"x\":1}", snapshot.Journal[2].InputJson);
+        Assert.Equal(Clock.GetUtcNow(), snapshot.Journal[0].CompletedAt);
+    }
+
+    [Fact]
+    public async Task A_held_run_is_taken_over_only_after_its_lease_expires_and_the_old_owner_is_fenced()
+    {
+        var store = CreateStore();
+        await store.CreateRunAsync(NewRun("run-1"), default);
+        var old = (await store.TryClaimAsync("run-1", "old", s_lease, default))!;
+        await store.RecordAttemptAsync(old, Attempting("run-1", 0), default);
+
+        Assert.Null(await store.TryClaimAsync("run-1", "new", s_lease, default));
+        Clock.Advance(s_lease + TimeSpan.FromSeconds(1));
+        var taken = (await store.TryClaimAsync("run-1", "new", s_lease, default))!;
+
+        Assert.True(taken.Epoch > old.Epoch);
+        Assert.True((await store.RecordAttemptAsync(old, Attempting("run-1", 1), default)).Fenced);
+        Assert.True((await store.CompleteEntryAsync(old, Completed(Attempting("run-1", 0), "\"stale\"", 0), default)).Fenced);
+        Assert.False(await store.CompleteRunAsync(old, new RunOutcome(WorkflowStatus.Completed, "\"stale\"", null), default));
+        await store.ReleaseAsync(old, default);
+
+        var run = (await store.LoadAsync("run-1", default))!;
+        Assert.Equal("new", run.Run.Owner);
+        Assert.Equal(WorkflowStatus.Running, run.Run.Status);
+        Assert.Equal(JournalEntryState.Attempting, Assert.Single(run.Journal).State);
+        Assert.False((await store.CompleteEntryAsync(taken, Completed(Attempting("run-1", 0), "\"fresh\"", 0), default)).Fenced);
+    }
+
+    [Fact]
+    public async Task The_same_owner_reclaims_its_run_at_once_and_a_release_frees_it_for_others()
+    {
+        var store = CreateStore();
+        await store.CreateRunAsync(NewRun("run-1"), default);
+        var first = (await store.TryClaimAsync("run-1", "worker-a", s_lease, default))!;
+
+        var reclaimed = (await store.TryClaimAsync("run-1", "worker-a", s_lease, default))!;
+        Assert.True(reclaimed.Epoch > first.Epoch);
+        Assert.True((await store.RecordAttemptAsync(first, Attempting("run-1", 0), default)).Fenced);
+
+        await store.ReleaseAsync(reclaimed, default);
+        Assert.Null((await store.GetRunAsync("run-1", default))!.Owner);
+        Assert.NotNull(await store.TryClaimAsync("run-1", "worker-b", s_lease, default));
+    }
+
+    [Fact]
+    public async Task A_finished_run_cannot_be_claimed_or_written()
+    {
+        var store = CreateStore();
+        await store.CreateRunAsync(NewRun("run-1"), default);
+        var lease = (await store.TryClaimAsync("run-1", "w", s_lease, default))!;
+
+        Assert.True(await store.CompleteRunAsync(lease, new RunOutcome(WorkflowStatus.Failed, null, new WorkflowError("E", "bad")), default));
+
+        var run = (await store.GetRunAsync("run-1", default))!;
+        Assert.Equal(WorkflowStatus.Failed, run.Status);
+        Assert.Equal(new WorkflowError("E", "bad"), run.Error);
+        Assert.Null(run.Owner);
+        Assert.Null(await store.TryClaimAsync("run-1", "w", s_lease, default));
+        Assert.True((await store.RecordAttemptAsync(lease, Attempting("run-1", 0), default)).Fenced);
+        Assert.False(await store.CompleteRunAsync(lease, new RunOutcome(WorkflowStatus.Completed, "1", null), default));
+    }
+
+    [Fact]
+    public async Task Concurrent_claims_on_one_run_have_exactly_one_winner()
+    {
+        var store = CreateStore();
+        var other = CreateStore();
+        await store.CreateRunAsync(NewRun("run-1"), default);
+
+        var claims = await Task.WhenAll(Enumerable.Range(0, 16).Select(i =>
+            Task.Run(() => (i % 2 == 0 ? store : other).TryClaimAsync("run-1", $"worker-{i}", s_lease, default))));
+
+        var winner = Assert.Single(claims, c => c is not null);
+        Assert.Equal(winner!.Owner, (await other.GetRunAsync("run-1", default))!.Owner);
+    }
+
+    [Fact]
+    public async Task Hostile_and_large_values_round_trip_verbatim()
+    {
+        var store = CreateStore();
+        const string hostile = "'); DROP TABLE runs; -- \"☃\" \\ $id";
+        var big = "\"" + new string('x', 200_000) + "\"";
+        await store.CreateRunAsync(NewRun(hostile, big), default);
+        var lease = (await store.TryClaimAsync(hostile, hostile, s_lease, default))!;
+        await store.RecordAttemptAsync(lease, Attempting(hostile, 0) with { OperationId = hostile, InputJson = big }, default);
+        await store.CompleteEntryAsync(lease, Completed(Attempting(hostile, 0) with { OperationId = hostile, InputJson = big }, big, 0) with { Error = null }, default);
+
+        var snapshot = (await store.LoadAsync(hostile, default))!;
+
+        Assert.Equal(hostile, snapshot.Run.WorkflowId);
+        Assert.Equal(big, snapshot.Run.InputJson);
+        Assert.Equal(hostile, snapshot.Run.Owner);
+        Assert.Equal(hostile, snapshot.Journal[0].OperationId);
+        Assert.Equal(big, snapshot.Journal[0].OutputJson);
+    }
+
+    [Fact]
+    public async Task The_engine_resumes_a_stopped_run_on_a_second_store_instance_without_rerunning_finished_steps()
+    {
+        var firstLog = new BodyLog();
+        var closed = new Gate();
+        await using (var first = new TestHost(CreateStore(), d => d.AddWorkflow<FiveSteps>(), s => s.AddSingleton(firstLog).AddSingleton(closed)))
+        {
+            await first.Get<FiveStepsClient>().StartAsync("order-9", "resume-1");
+            using var stop = new CancellationTokenSource();
+            var execution = first.Engine.ExecuteAsync("resume-1", stop.Token);
+            await closed.Arrived.WaitAsync(TimeSpan.FromSeconds(30));
+            await stop.CancelAsync();
+            Assert.Equal(ExecutionOutcome.Abandoned, (await execution.WaitAsync(TimeSpan.FromSeconds(30))).Outcome);
+        }
+
+        var secondLog = new BodyLog();
+        var store = CreateStore();
+        await using var second = new TestHost(store, d => d.AddWorkflow<FiveSteps>(), s => s.AddSingleton(secondLog).AddSingleton(Gate.Open()), workerName: "restarted");
+        var result = await second.Engine.ExecuteAsync("resume-1").WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(WorkflowStatus.Completed, result.Status);
+        Assert.DoesNotContain(secondLog.Runs, r => r.Sequence < 3);
+        Assert.Equal(3, firstLog.Runs.Count(r => r.Sequence < 3));
+        Assert.Equal(2, firstLog.Runs.Concat(secondLog.Runs).Count(r => r.Sequence == 3));
+        var journal = (await store.LoadAsync("resume-1", default))!.Journal;
+        Assert.Equal(5, journal.Count);
+        Assert.All(journal, e => Assert.Equal(JournalEntryState.Completed, e.State));
+    }
+
+    public void Dispose()
+    {
+        foreach (var store in _stores)
+        {
+            store.Dispose();
+        }
+
+        DisposeStorage();
+        GC.SuppressFinalize(this);
+    }
+
+    protected virtual void DisposeStorage()
+    {
+    }
+
+    private RunRecord NewRun(string workflowId, string input = "{}")
+        => new(workflowId, "Orders", 1, input, WorkflowStatus.Running, null, null, null, 0, null, Clock.GetUtcNow(), Clock.GetUtcNow());
+
+    private JournalEntry Attempting(string workflowId, long sequence)
+        => new(workflowId, sequence, "Charge", OperationKind.Step, JournalEntryState.Attempting, "{\"x\":1}", null, null, 1, null, Clock.GetUtcNow(), null);
+
+    private JournalEntry Completed(JournalEntry entry, string output, long completionIndex)
+        => entry with { State = JournalEntryState.Completed, OutputJson = output, CompletionIndex = completionIndex, CompletedAt = Clock.GetUtcNow() };
+}
+
+public sealed class InMemoryStoreConformanceTests : StoreConformanceTests
+{
+    private readonly Dictionary<string, InMemoryWorkflowStore> _shared = [];
+
+    // In-memory storage is the store object itself: "another process" on the same storage is the same object.
+    protected override IWorkflowStore CreateStore(string name = "main")
+        => _shared.TryGetValue(name, out var store) ? store : _shared[name] = new InMemoryWorkflowStore(Clock);
+}
+
+public sealed class SqliteStoreConformanceTests : StoreConformanceTests
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "durably-conformance-" + Guid.NewGuid().ToString("N"));
+
+    protected override IWorkflowStore CreateStore(string name = "main")
+        => Track(SqliteWorkflowStore.Open(Path.Combine(_directory, name + ".db"), Clock));
+
+    protected override void DisposeStorage()
+    {
+        SqliteConnection.ClearAllPools();
+        if (Directory.Exists(_directory))
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+    }
+}
