@@ -149,6 +149,30 @@ public class ReplayTests
     }
 
     [Fact]
+    public async Task A_journal_row_that_cannot_be_read_dead_letters_the_run_naming_run_sequence_and_type()
+    {
+        var store = new InMemoryWorkflowStore();
+        await using (var live = new TestHost(store, d => d.AddWorkflow<FiveSteps>(), s => s.AddSingleton(new BodyLog()).AddSingleton(Gate.Open())))
+        {
+            await live.Get<FiveStepsClient>().StartAsync("x", "unreadable-1");
+            await live.Engine.ExecuteAsync("unreadable-1").WaitAsync(s_timeout);
+        }
+
+        // As if the step's result type had changed incompatibly since the row was written.
+        var copy = await TestHost.CloneAsRunningAsync(store, "unreadable-1", e => e.Sequence == 1 ? e with { OutputJson = "{\"total\":12}" } : e);
+        var log = new BodyLog();
+        await using var replay = new TestHost(copy, d => d.AddWorkflow<FiveSteps>(), s => s.AddSingleton(log).AddSingleton(Gate.Open()));
+
+        var result = await replay.Engine.ExecuteAsync("unreadable-1").WaitAsync(s_timeout);
+
+        Assert.Equal(WorkflowStatus.DeadLettered, result.Status);
+        Assert.Contains("run 'unreadable-1'", result.Error!.Message, StringComparison.Ordinal);
+        Assert.Contains("at sequence 1 (step 'Work')", result.Error.Message, StringComparison.Ordinal);
+        Assert.Contains("cannot be read as type 'System.String'", result.Error.Message, StringComparison.Ordinal);
+        Assert.Empty(log.Runs);
+    }
+
+    [Fact]
     public async Task Step_failure_is_the_same_StepFailedException_live_and_on_replay()
     {
         var store = new InMemoryWorkflowStore();

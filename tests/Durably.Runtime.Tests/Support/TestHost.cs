@@ -42,14 +42,15 @@ internal sealed class TestHost : IAsyncDisposable
     /// Copies a run and its journal into a fresh store as a run still in progress, so that executing it replays the
     /// whole journal: how the tests replay a finished run.
     /// </summary>
-    public static async Task<InMemoryWorkflowStore> CloneAsRunningAsync(IWorkflowStore source, string workflowId)
+    public static async Task<InMemoryWorkflowStore> CloneAsRunningAsync(IWorkflowStore source, string workflowId, Func<JournalEntry, JournalEntry>? edit = null)
     {
         var snapshot = await source.LoadAsync(workflowId, default) ?? throw new WorkflowNotFoundException(workflowId);
         var copy = new InMemoryWorkflowStore();
         await copy.CreateRunAsync(snapshot.Run with { Status = WorkflowStatus.Running, OutputJson = null, Error = null, Owner = null, Epoch = 0, LeaseExpiresAt = null }, default);
         var lease = await copy.TryClaimAsync(workflowId, "cloner", TimeSpan.FromMinutes(1), default) ?? throw new InvalidOperationException("cannot claim the copy");
-        foreach (var entry in snapshot.Journal)
+        foreach (var original in snapshot.Journal)
         {
+            var entry = edit?.Invoke(original) ?? original;
             await copy.RecordAttemptAsync(lease, entry, default);
             if (entry.IsTerminal)
             {
