@@ -15,6 +15,27 @@ public sealed class DurableOptions
     /// <summary>The default time a claim on a run lasts unless renewed.</summary>
     public static readonly TimeSpan DefaultLeaseDuration = TimeSpan.FromSeconds(30);
 
+    /// <summary>The default number of runs one worker executes at once.</summary>
+    public const int DefaultMaxConcurrentRuns = 32;
+
+    /// <summary>The default interval at which an idle worker looks for runs started by other processes.</summary>
+    public static readonly TimeSpan DefaultPollInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>The default time a stopping worker lets runs in progress finish before it releases them.</summary>
+    public static readonly TimeSpan DefaultShutdownDrainTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>The default database file: <c>durably.db</c> next to the application.</summary>
+    public static string DefaultDatabasePath => Path.Combine(AppContext.BaseDirectory, "durably.db");
+
+    /// <summary>How many runs the hosted worker executes at once.</summary>
+    public int MaxConcurrentRuns { get; set; } = DefaultMaxConcurrentRuns;
+
+    /// <summary>How often an idle worker looks for runs started elsewhere (runs started in this process wake it at once).</summary>
+    public TimeSpan PollInterval { get; set; } = DefaultPollInterval;
+
+    /// <summary>How long a stopping worker lets runs in progress finish; the rest are released for another worker.</summary>
+    public TimeSpan ShutdownDrainTimeout { get; set; } = DefaultShutdownDrainTimeout;
+
     /// <summary>This worker's stable name: a restarted worker with the same name takes its runs back at once.</summary>
     public string WorkerName { get; set; } = Environment.MachineName + ":" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
@@ -27,7 +48,7 @@ public sealed class DurableOptions
     /// <summary>How long a claim on a run lasts unless renewed.</summary>
     public TimeSpan LeaseDuration { get; set; } = DefaultLeaseDuration;
 
-    /// <summary>Creates the store; the in-memory store when not set.</summary>
+    /// <summary>Creates the store; the SQLite file <see cref="DefaultDatabasePath"/> when not set.</summary>
     public Func<IServiceProvider, IWorkflowStore>? StoreFactory { get; set; }
 
     /// <summary>Keeps runs in process memory: for tests, or where losing the journal with the process is acceptable.</summary>
@@ -61,6 +82,21 @@ public sealed class DurableOptions
         if (MaxPayloadBytes < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(MaxPayloadBytes), MaxPayloadBytes, "DurableOptions.MaxPayloadBytes must be at least 1.");
+        }
+
+        if (MaxConcurrentRuns < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxConcurrentRuns), MaxConcurrentRuns, "DurableOptions.MaxConcurrentRuns must be at least 1.");
+        }
+
+        if (PollInterval <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(PollInterval), PollInterval, "DurableOptions.PollInterval must be positive.");
+        }
+
+        if (ShutdownDrainTimeout < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ShutdownDrainTimeout), ShutdownDrainTimeout, "DurableOptions.ShutdownDrainTimeout must not be negative.");
         }
 
         if (LeaseDuration <= TimeSpan.Zero)

@@ -2,7 +2,8 @@ using Durably.Infrastructure;
 using Durably.Runtime.Client;
 using Durably.Runtime.Engine;
 using Durably.Runtime.Journal;
-using Durably.Runtime.Stores.InMemory;
+using Durably.Runtime.Stores.Sqlite;
+using Durably.Runtime.Worker;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -12,8 +13,9 @@ namespace Durably.Runtime;
 public static class DurablyServiceCollectionExtensions
 {
     /// <summary>
-    /// Adds the Durably engine, its store and <see cref="IDurableClient"/>. Add workflows with
-    /// <see cref="IDurablyBuilder.AddWorkflow{TWorkflow}"/>.
+    /// Adds the Durably engine, its store (the SQLite file <see cref="DurableOptions.DefaultDatabasePath"/> unless
+    /// configured otherwise), <see cref="IDurableClient"/> and the hosted <see cref="DurableWorker"/>. Add workflows
+    /// with <see cref="IDurablyBuilder.AddWorkflow{TWorkflow}"/>.
     /// </summary>
     /// <param name="services">The service collection.</param>
     /// <param name="configure">Adjusts the options.</param>
@@ -29,7 +31,7 @@ public static class DurablyServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IWorkflowStore>(sp => options.StoreFactory is { } factory
             ? factory(sp)
-            : new InMemoryWorkflowStore(sp.GetRequiredService<TimeProvider>()));
+            : SqliteWorkflowStore.Open(DurableOptions.DefaultDatabasePath, sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton(sp => new DurableEngine(
             sp.GetRequiredService<IWorkflowStore>(),
             sp.GetServices<WorkflowDefinition>(),
@@ -37,6 +39,7 @@ public static class DurablyServiceCollectionExtensions
             sp,
             sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<IDurableClient>(sp => new DurableClient(sp.GetRequiredService<DurableEngine>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Hosting.IHostedService, DurableWorker>());
         return new DurablyBuilder(services);
     }
 

@@ -39,7 +39,11 @@ public sealed class DurableClient : IDurableClient
         var record = new RunRecord(workflowId, workflow.Name, workflow.Version, inputJson, WorkflowStatus.Running, null, null, null, 0, null, now, now);
 
         var (stored, created) = await _engine.Context.Store.CreateRunAsync(record, cancellationToken).ConfigureAwait(false);
-        if (!created)
+        if (created)
+        {
+            _engine.Context.RunsAvailable.Set();
+        }
+        else
         {
             if (stored.WorkflowName != workflow.Name)
             {

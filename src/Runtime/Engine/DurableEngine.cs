@@ -27,7 +27,7 @@ public sealed class DurableEngine
         options.Validate();
         _options = options;
         Registry = new WorkflowRegistry(workflows);
-        Context = new EngineContext(store, new PayloadSerializer(options.SerializerOptions, options.MaxPayloadBytes), timeProvider ?? TimeProvider.System, services);
+        Context = new EngineContext(store, new PayloadSerializer(options.SerializerOptions, options.MaxPayloadBytes), timeProvider ?? TimeProvider.System, services, options.LeaseDuration);
     }
 
     /// <summary>This engine's worker name, the owner recorded on the runs it claims.</summary>

@@ -4,7 +4,7 @@ using Durably.Runtime.Journal;
 namespace Durably.Runtime.Engine;
 
 /// <summary>What every run execution of one engine shares.</summary>
-internal sealed class EngineContext(IWorkflowStore store, PayloadSerializer serializer, TimeProvider time, IServiceProvider services)
+internal sealed class EngineContext(IWorkflowStore store, PayloadSerializer serializer, TimeProvider time, IServiceProvider services, TimeSpan leaseDuration)
 {
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _finished = new(StringComparer.Ordinal);
 
@@ -15,6 +15,11 @@ internal sealed class EngineContext(IWorkflowStore store, PayloadSerializer seri
     public TimeProvider Time { get; } = time;
 
     public IServiceProvider Services { get; } = services;
+
+    public TimeSpan LeaseDuration { get; } = leaseDuration;
+
+    /// <summary>Set when this process started a run, so that an idle worker looks for work at once.</summary>
+    public WakeSignal RunsAvailable { get; } = new();
 
     /// <summary>
     /// The current time at millisecond precision: what every store can keep, so that a journaled time read back on
@@ -35,6 +40,31 @@ internal sealed class EngineContext(IWorkflowStore store, PayloadSerializer seri
         if (_finished.TryRemove(workflowId, out var waiters))
         {
             waiters.TrySetResult();
+        }
+    }
+}
+
+/// <summary>An auto-reset wake-up: <see cref="Set"/> completes the current <see cref="WaitAsync"/>, or the next one.</summary>
+internal sealed class WakeSignal
+{
+    private TaskCompletionSource _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public void Set() => Volatile.Read(ref _next).TrySetResult();
+
+    public async Task WaitAsync(TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var current = Volatile.Read(ref _next);
+        try
+        {
+            await current.Task.WaitAsync(timeout, time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+        }
+
+        if (current.Task.IsCompleted)
+        {
+            Interlocked.CompareExchange(ref _next, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), current);
         }
     }
 }

@@ -35,6 +35,23 @@ public interface IWorkflowStore
     /// <returns>The lease, or <see langword="null"/> when the run is not active or another worker holds it.</returns>
     Task<RunLease?> TryClaimAsync(string workflowId, string owner, TimeSpan leaseDuration, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Lists up to <paramref name="limit"/> active runs <paramref name="owner"/> could claim now: unowned, already its own
+    /// (a restarted worker with the same name), or with an expired lease. Oldest first.
+    /// </summary>
+    /// <param name="owner">The worker asking.</param>
+    /// <param name="limit">The most ids to return.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The run ids.</returns>
+    Task<IReadOnlyList<string>> ListClaimableAsync(string owner, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Extends a lease that is still current.</summary>
+    /// <param name="lease">The lease.</param>
+    /// <param name="leaseDuration">How long from now it lasts.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns><see langword="false"/> when the lease is no longer current (the run was taken over or ended).</returns>
+    Task<bool> RenewAsync(RunLease lease, TimeSpan leaseDuration, CancellationToken cancellationToken);
+
     /// <summary>Gives up a lease without ending the run, so that another worker may claim it at once.</summary>
     /// <param name="lease">The lease.</param>
     /// <param name="cancellationToken">Cancels the write.</param>

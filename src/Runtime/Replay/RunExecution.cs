@@ -82,6 +82,8 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
         }
 
         _scheduler.Post(_ => StartRunMethod(workflow, input), null);
+        using var renewal = new CancellationTokenSource();
+        var renewing = RenewLeaseAsync(renewal.Token);
         try
         {
             while (true)
@@ -129,6 +131,37 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
             await _stepCancellation.CancelAsync().ConfigureAwait(false);
             await _engine.Store.ReleaseAsync(_lease, CancellationToken.None).ConfigureAwait(false);
             return Stopped(ExecutionOutcome.Abandoned);
+        }
+        finally
+        {
+            await renewal.CancelAsync().ConfigureAwait(false);
+            await renewing.ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Keeps the lease alive while the execution runs; a refused renewal means another worker took the run.</summary>
+    private async Task RenewLeaseAsync(CancellationToken stop)
+    {
+        var interval = _engine.LeaseDuration / 3;
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(interval, _engine.Time, stop).ConfigureAwait(false);
+                if (!await _engine.Store.RenewAsync(_lease, _engine.LeaseDuration, stop).ConfigureAwait(false))
+                {
+                    _events.Writer.TryWrite(Event.LeaseLost);
+                    return;
+                }
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (DurableStoreException)
+            {
+                // A failed renewal is retried at the next interval; the lease only lapses if the store stays unreachable.
+            }
         }
     }
 

@@ -13,7 +13,7 @@ internal sealed class TestHost : IAsyncDisposable
 {
     private readonly ServiceProvider _services;
 
-    public TestHost(IWorkflowStore store, Action<IDurablyBuilder> workflows, Action<IServiceCollection>? services = null, string workerName = "test-worker")
+    public TestHost(IWorkflowStore store, Action<IDurablyBuilder> workflows, Action<IServiceCollection>? services = null, string workerName = "test-worker", Action<DurableOptions>? options = null)
     {
         Store = store;
         var collection = new ServiceCollection();
@@ -22,6 +22,7 @@ internal sealed class TestHost : IAsyncDisposable
         {
             o.WorkerName = workerName;
             o.StoreFactory = _ => store;
+            options?.Invoke(o);
         }));
         _services = collection.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
     }
@@ -31,6 +32,8 @@ internal sealed class TestHost : IAsyncDisposable
     public DurableEngine Engine => _services.GetRequiredService<DurableEngine>();
 
     public IDurableClient Client => _services.GetRequiredService<IDurableClient>();
+
+    public global::Durably.Runtime.Worker.DurableWorker Worker => _services.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<global::Durably.Runtime.Worker.DurableWorker>().Single();
 
     public T Get<T>()
         where T : notnull

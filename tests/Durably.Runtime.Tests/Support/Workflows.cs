@@ -232,3 +232,45 @@ internal partial class Shipper
     [Step]
     private Task<string> Label(string name) => Task.FromResult(name);
 }
+
+/// <summary>Counts how many step bodies run at once.</summary>
+internal sealed class Concurrency
+{
+    private int _current;
+    private int _max;
+
+    public int Max => Volatile.Read(ref _max);
+
+    public async Task<T> MeasureAsync<T>(Func<Task<T>> body)
+    {
+        var now = Interlocked.Increment(ref _current);
+        int seen;
+        while ((seen = Volatile.Read(ref _max)) < now && Interlocked.CompareExchange(ref _max, now, seen) != seen)
+        {
+        }
+
+        try
+        {
+            return await body();
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _current);
+        }
+    }
+}
+
+/// <summary>One step that takes a little while, measured for concurrency.</summary>
+[DurableWorkflow]
+internal partial class SlowJob(Concurrency concurrency)
+{
+    [WorkflowRun]
+    public async Task<int> RunAsync(int value) => await Work(value);
+
+    [Step]
+    private Task<int> Work(int value) => concurrency.MeasureAsync(async () =>
+    {
+        await Task.Delay(25);
+        return value * 10;
+    });
+}

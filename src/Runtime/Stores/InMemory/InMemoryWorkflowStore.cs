@@ -75,6 +75,38 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
     }
 
     /// <inheritdoc/>
+    public Task<IReadOnlyList<string>> ListClaimableAsync(string owner, int limit, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            var now = _time.GetUtcNow();
+            IReadOnlyList<string> ids = [.. _runs.Values
+                .Where(r => r.Status == WorkflowStatus.Running && (r.Owner is null || r.Owner == owner || r.LeaseExpiresAt <= now))
+                .OrderBy(r => r.CreatedAt)
+                .ThenBy(r => r.WorkflowId, StringComparer.Ordinal)
+                .Take(limit)
+                .Select(r => r.WorkflowId)];
+            return Task.FromResult(ids);
+        }
+    }
+
+    /// <inheritdoc/>
+    public Task<bool> RenewAsync(RunLease lease, TimeSpan leaseDuration, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (!IsHeld(lease, out var run))
+            {
+                return Task.FromResult(false);
+            }
+
+            var now = _time.GetUtcNow();
+            _runs[lease.WorkflowId] = run with { LeaseExpiresAt = now + leaseDuration, UpdatedAt = now };
+            return Task.FromResult(true);
+        }
+    }
+
+    /// <inheritdoc/>
     public Task ReleaseAsync(RunLease lease, CancellationToken cancellationToken)
     {
         lock (_gate)

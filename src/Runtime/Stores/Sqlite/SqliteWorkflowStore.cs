@@ -230,6 +230,29 @@ public sealed class SqliteWorkflowStore : IWorkflowStore, IDisposable
     }
 
     /// <inheritdoc/>
+    public Task<IReadOnlyList<string>> ListClaimableAsync(string owner, int limit, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        using var connection = OpenConnection();
+        IReadOnlyList<string> ids = Query(connection, null, """
+            SELECT workflow_id FROM runs
+            WHERE status = 0 AND (owner IS NULL OR owner = $owner OR lease_expires_at <= $now)
+            ORDER BY created_at, workflow_id
+            LIMIT $limit;
+            """, r => r.GetString(0), ("$owner", owner), ("$now", ToUnixMs(_time.GetUtcNow())), ("$limit", limit));
+        return Task.FromResult(ids);
+    }
+
+    /// <inheritdoc/>
+    public Task<bool> RenewAsync(RunLease lease, TimeSpan leaseDuration, CancellationToken cancellationToken)
+        => WriteAsync((connection, transaction) =>
+        {
+            var now = _time.GetUtcNow();
+            return Execute(connection, transaction, $"UPDATE runs SET lease_expires_at = $expires, updated_at = $now WHERE {HeldBy};",
+                [.. LeaseParameters(lease), ("$expires", ToUnixMs(now + leaseDuration)), ("$now", ToUnixMs(now))]) == 1;
+        }, cancellationToken);
+
+    /// <inheritdoc/>
     public Task ReleaseAsync(RunLease lease, CancellationToken cancellationToken)
         => WriteAsync((connection, transaction) => Execute(connection, transaction,
             $"UPDATE runs SET owner = NULL, lease_expires_at = NULL, updated_at = $now WHERE {HeldBy};",

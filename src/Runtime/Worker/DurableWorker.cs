@@ -1,0 +1,179 @@
+using Durably.Runtime.Engine;
+using Durably.Runtime.Journal;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Durably.Runtime.Worker;
+
+/// <summary>
+/// The hosted worker: claims runnable runs from the store and executes them, at most
+/// <see cref="DurableOptions.MaxConcurrentRuns"/> at a time. At start it takes back at once the unfinished runs of
+/// its previous incarnation (same <see cref="DurableOptions.WorkerName"/>); at shutdown it stops claiming, lets runs
+/// in progress finish for <see cref="DurableOptions.ShutdownDrainTimeout"/>, and releases the rest.
+/// </summary>
+public sealed partial class DurableWorker : BackgroundService
+{
+    private readonly DurableEngine _engine;
+    private readonly ILogger<DurableWorker> _logger;
+    private readonly Dictionary<string, Task> _inFlight = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _abandon = new();
+
+    /// <summary>Creates the worker.</summary>
+    /// <param name="engine">The engine that executes runs.</param>
+    /// <param name="logger">Where the worker reports; nothing is logged when null.</param>
+    public DurableWorker(DurableEngine engine, ILogger<DurableWorker>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(engine);
+        _engine = engine;
+        _logger = logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger<DurableWorker>.Instance;
+    }
+
+    /// <summary>How many runs this worker is executing now.</summary>
+    public int RunsInProgress
+    {
+        get
+        {
+            lock (_inFlight)
+            {
+                return _inFlight.Count;
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var options = _engine.Options;
+        var context = _engine.Context;
+        LogStarted(_logger, options.WorkerName, options.MaxConcurrentRuns);
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                var free = options.MaxConcurrentRuns - RunsInProgress;
+                var claimedAny = false;
+                if (free > 0)
+                {
+                    IReadOnlyList<string> candidates;
+                    try
+                    {
+                        candidates = await context.Store.ListClaimableAsync(options.WorkerName, free + RunsInProgress, stoppingToken).ConfigureAwait(false);
+                    }
+                    catch (DurableStoreException ex)
+                    {
+                        LogStoreUnavailable(_logger, ex);
+                        candidates = [];
+                    }
+
+                    foreach (var workflowId in candidates)
+                    {
+                        if (free == 0)
+                        {
+                            break;
+                        }
+
+                        if (TryStart(workflowId))
+                        {
+                            free--;
+                            claimedAny = true;
+                        }
+                    }
+                }
+
+                if (!claimedAny)
+                {
+                    await context.RunsAvailable.WaitAsync(options.PollInterval, context.Time, stoppingToken).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+
+        await DrainAsync(options.ShutdownDrainTimeout).ConfigureAwait(false);
+    }
+
+    /// <summary>Starts executing <paramref name="workflowId"/> unless this worker already is.</summary>
+    private bool TryStart(string workflowId)
+    {
+        lock (_inFlight)
+        {
+            if (_inFlight.ContainsKey(workflowId))
+            {
+                return false;
+            }
+
+            _inFlight[workflowId] = Task.Run(() => ExecuteOneAsync(workflowId));
+            return true;
+        }
+    }
+
+    private async Task ExecuteOneAsync(string workflowId)
+    {
+        try
+        {
+            var result = await _engine.ExecuteAsync(workflowId, _abandon.Token).ConfigureAwait(false);
+            LogExecuted(_logger, workflowId, result.Outcome, result.Status);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !_abandon.IsCancellationRequested)
+        {
+            // The run stays in the store; the next poll (or another worker) tries again.
+            LogExecutionFailed(_logger, workflowId, ex);
+        }
+        finally
+        {
+            lock (_inFlight)
+            {
+                _inFlight.Remove(workflowId);
+            }
+
+            // A slot is free: look for more work now rather than at the next poll.
+            _engine.Context.RunsAvailable.Set();
+        }
+    }
+
+    private async Task DrainAsync(TimeSpan timeout)
+    {
+        Task[] running;
+        lock (_inFlight)
+        {
+            running = [.. _inFlight.Values];
+        }
+
+        if (running.Length == 0)
+        {
+            return;
+        }
+
+        LogDraining(_logger, running.Length, timeout);
+        var all = Task.WhenAll(running);
+        if (await Task.WhenAny(all, Task.Delay(timeout, _engine.Context.Time)).ConfigureAwait(false) != all)
+        {
+            // Stop what is left: its steps in flight record nothing, and its runs are released for another worker.
+            await _abandon.CancelAsync().ConfigureAwait(false);
+            await all.ConfigureAwait(false);
+        }
+    }
+
+    /// <inheritdoc/>
+    public override void Dispose()
+    {
+        _abandon.Dispose();
+        base.Dispose();
+    }
+
+    [LoggerMessage(1, LogLevel.Information, "Durably worker {WorkerName} started, executing up to {MaxConcurrentRuns} runs at once")]
+    private static partial void LogStarted(ILogger logger, string workerName, int maxConcurrentRuns);
+
+    [LoggerMessage(2, LogLevel.Debug, "Run {WorkflowId}: {Outcome}, status {Status}")]
+    private static partial void LogExecuted(ILogger logger, string workflowId, Replay.ExecutionOutcome outcome, WorkflowStatus status);
+
+    [LoggerMessage(3, LogLevel.Error, "Run {WorkflowId} could not be executed; it stays in the store and will be tried again")]
+    private static partial void LogExecutionFailed(ILogger logger, string workflowId, Exception exception);
+
+    [LoggerMessage(4, LogLevel.Warning, "The Durably store is unavailable; the worker retries at the next poll")]
+    private static partial void LogStoreUnavailable(ILogger logger, Exception exception);
+
+    [LoggerMessage(5, LogLevel.Information, "Durably worker stopping: letting {Count} runs finish for up to {Timeout}")]
+    private static partial void LogDraining(ILogger logger, int count, TimeSpan timeout);
+}

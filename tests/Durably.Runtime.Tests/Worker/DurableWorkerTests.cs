@@ -1,0 +1,165 @@
+using Durably.Runtime.Journal;
+using Durably.Runtime.Stores.InMemory;
+using Durably.Runtime.Stores.Sqlite;
+using Durably.Runtime.Tests.Support;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Durably.Runtime.Tests.Worker;
+
+public class DurableWorkerTests
+{
+    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task The_worker_executes_started_runs_with_bounded_concurrency()
+    {
+        var concurrency = new Concurrency();
+        await using var host = new TestHost(new InMemoryWorkflowStore(), d => d.AddWorkflow<SlowJob>(), s => s.AddSingleton(concurrency),
+            options: o => o.MaxConcurrentRuns = 3);
+        var client = host.Get<SlowJobClient>();
+        var handles = new List<WorkflowHandle<int>>();
+        for (var i = 0; i < 12; i++)
+        {
+            handles.Add(await client.StartAsync(i, $"job-{i}"));
+        }
+
+        await host.Worker.StartAsync(default);
+        var results = await Task.WhenAll(handles.Select(h => h.GetResultAsync())).WaitAsync(s_timeout);
+        await host.Worker.StopAsync(default);
+
+        Assert.Equal(Enumerable.Range(0, 12).Select(i => i * 10), results);
+        Assert.InRange(concurrency.Max, 1, 3);
+    }
+
+    [Fact]
+    public async Task Runs_started_while_the_worker_idles_are_picked_up_without_waiting_for_a_poll()
+    {
+        await using var host = new TestHost(new InMemoryWorkflowStore(), d => d.AddWorkflow<SlowJob>(), s => s.AddSingleton(new Concurrency()),
+            options: o => o.PollInterval = TimeSpan.FromMinutes(10));
+        await host.Worker.StartAsync(default);
+
+        var handle = await host.Get<SlowJobClient>().StartAsync(4, "late-1");
+
+        Assert.Equal(40, await handle.GetResultAsync().WaitAsync(s_timeout));
+        await host.Worker.StopAsync(default);
+    }
+
+    [Fact]
+    public async Task A_restarted_worker_with_the_same_name_takes_its_runs_back_at_once_and_others_wait_for_the_lease()
+    {
+        var store = new InMemoryWorkflowStore();
+        await using (var setup = new TestHost(store, d => d.AddWorkflow<SlowJob>(), s => s.AddSingleton(new Concurrency())))
+        {
+            await setup.Get<SlowJobClient>().StartAsync(7, "orphan-1");
+        }
+
+        // The previous incarnation of worker-a claimed the run and died: its lease has ten minutes to run.
+        Assert.NotNull(await store.TryClaimAsync("orphan-1", "worker-a", TimeSpan.FromMinutes(10), default));
+
+        await using (var stranger = new TestHost(store, d => d.AddWorkflow<SlowJob>(), s => s.AddSingleton(new Concurrency()), workerName: "worker-b",
+            options: o => o.PollInterval = TimeSpan.FromMilliseconds(20)))
+        {
+            await stranger.Worker.StartAsync(default);
+            await Task.Delay(200);
+            await stranger.Worker.StopAsync(default);
+            var run = (await store.GetRunAsync("orphan-1", default))!;
+            Assert.Equal(WorkflowStatus.Running, run.Status);
+            Assert.Equal("worker-a", run.Owner);
+        }
+
+        await using var restarted = new TestHost(store, d => d.AddWorkflow<SlowJob>(), s => s.AddSingleton(new Concurrency()), workerName: "worker-a");
+        await restarted.Worker.StartAsync(default);
+
+        Assert.Equal(70, await restarted.Client.GetResultAsync<int>("orphan-1").WaitAsync(s_timeout));
+        await restarted.Worker.StopAsync(default);
+    }
+
+    [Fact]
+    public async Task Stopping_drains_then_releases_unfinished_runs_for_another_worker()
+    {
+        var store = new InMemoryWorkflowStore();
+        var closed = new Gate();
+        await using (var first = new TestHost(store, d => d.AddWorkflow<FiveSteps>(), s => s.AddSingleton(new BodyLog()).AddSingleton(closed),
+            workerName: "first", options: o => o.ShutdownDrainTimeout = TimeSpan.FromMilliseconds(100)))
+        {
+            await first.Get<FiveStepsClient>().StartAsync("parcel", "drain-1");
+            await first.Worker.StartAsync(default);
+            await closed.Arrived.WaitAsync(s_timeout);
+            await first.Worker.StopAsync(default).WaitAsync(s_timeout);
+            Assert.Equal(0, first.Worker.RunsInProgress);
+        }
+
+        var released = (await store.LoadAsync("drain-1", default))!;
+        Assert.Equal(WorkflowStatus.Running, released.Run.Status);
+        Assert.Null(released.Run.Owner);
+        Assert.Equal(3, released.Journal.Count(e => e.State == JournalEntryState.Completed));
+
+        await using var second = new TestHost(store, d => d.AddWorkflow<FiveSteps>(), s => s.AddSingleton(new BodyLog()).AddSingleton(Gate.Open()), workerName: "second");
+        await second.Worker.StartAsync(default);
+        Assert.Equal(5, (await second.Client.GetResultAsync<string>("drain-1").WaitAsync(s_timeout)).Split('|').Length);
+        await second.Worker.StopAsync(default);
+    }
+
+    [Fact]
+    public async Task The_lease_is_renewed_while_a_long_step_runs()
+    {
+        var clock = new ManualTimeProvider(DateTimeOffset.Parse("2026-11-21T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        var store = new InMemoryWorkflowStore(clock);
+        var closed = new Gate();
+        var lease = TimeSpan.FromSeconds(30);
+        await using var host = new TestHost(store, d => d.AddWorkflow<FiveSteps>(),
+            s => s.AddSingleton<TimeProvider>(clock).AddSingleton(new BodyLog()).AddSingleton(closed),
+            options: o => o.LeaseDuration = lease);
+        await host.Get<FiveStepsClient>().StartAsync("slow", "renew-1");
+        using var stop = new CancellationTokenSource();
+        var execution = host.Engine.ExecuteAsync("renew-1", stop.Token);
+        await closed.Arrived.WaitAsync(s_timeout);
+
+        // Nine lease thirds pass (three whole leases) while step 4 waits: after each, the owner has renewed, and
+        // another worker still cannot take the run.
+        for (var i = 0; i < 9; i++)
+        {
+            await WaitUntil(() => clock.PendingTimers > 0);
+            clock.Advance(lease / 3);
+            var expected = clock.GetUtcNow() + lease;
+            await WaitUntil(() => store.GetRunAsync("renew-1", default).Result!.LeaseExpiresAt == expected);
+            Assert.Null(await store.TryClaimAsync("renew-1", "intruder", lease, default));
+        }
+
+        await stop.CancelAsync();
+        await execution.WaitAsync(s_timeout);
+    }
+
+    private static async Task WaitUntil(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + s_timeout;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the condition did not become true in time");
+            await Task.Delay(5);
+        }
+    }
+
+    [Fact]
+    public async Task AddDurably_uses_a_SQLite_file_next_to_the_app_when_no_store_is_configured()
+    {
+        var services = new ServiceCollection();
+        services.AddDurably().AddWorkflow<SlowJob>();
+        services.AddSingleton(new Concurrency());
+        await using var provider = services.BuildServiceProvider();
+
+        var store = provider.GetRequiredService<IWorkflowStore>();
+        try
+        {
+            var sqlite = Assert.IsType<SqliteWorkflowStore>(store);
+            Assert.Equal(Path.Combine(AppContext.BaseDirectory, "durably.db"), sqlite.Path);
+            Assert.True(File.Exists(sqlite.Path));
+        }
+        finally
+        {
+            (store as IDisposable)?.Dispose();
+            SqliteConnection.ClearAllPools();
+        }
+    }
+}
