@@ -1,0 +1,80 @@
+using System.Globalization;
+using Durably;
+using Durably.Runtime;
+using Durably.Runtime.Worker;
+using Microsoft.Extensions.DependencyInjection;
+
+// usage: Durably.CrashHelper <database> <body-log> <runs> <worker-name>
+// Starts runs crash-0 … crash-{runs-1} (idempotently) and works until every one has finished, then exits 0.
+if (args.Length != 4 || !int.TryParse(args[2], CultureInfo.InvariantCulture, out var runs) || runs < 1)
+{
+    Console.Error.WriteLine("usage: Durably.CrashHelper <database> <body-log> <runs> <worker-name>");
+    return 2;
+}
+
+var services = new ServiceCollection();
+services.AddSingleton(new BodyLog(args[1]));
+services.AddDurably(o =>
+{
+    o.UseSqlite(args[0]);
+    o.WorkerName = args[3];
+    o.MaxConcurrentRuns = 4;
+}).AddWorkflow<CrashWorkflow>();
+await using var provider = services.BuildServiceProvider();
+
+var client = provider.GetRequiredService<CrashWorkflowClient>();
+var handles = new List<WorkflowHandle<string>>();
+for (var i = 0; i < runs; i++)
+{
+    handles.Add(await client.StartAsync(i, $"crash-{i}"));
+}
+
+var worker = provider.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<DurableWorker>().Single();
+await worker.StartAsync(default);
+await Task.WhenAll(handles.Select(h => h.GetResultAsync()));
+await worker.StopAsync(default);
+Console.WriteLine("all runs finished");
+return 0;
+
+/// <summary>Appends one line per body event to a side file that outlives a killed process.</summary>
+internal sealed class BodyLog(string path)
+{
+    private readonly Lock _gate = new();
+
+    public void Write(string what)
+    {
+        var step = StepContext.Current!;
+        var line = string.Join(' ', what, step.WorkflowId, step.Sequence, step.Attempt, step.IdempotencyKey,
+            DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()) + "\n";
+        lock (_gate)
+        {
+            File.AppendAllText(path, line);
+        }
+    }
+}
+
+/// <summary>Five steps that take a little while each, so that a kill lands inside one.</summary>
+[DurableWorkflow]
+internal partial class CrashWorkflow(BodyLog log)
+{
+    [WorkflowRun]
+    public async Task<string> RunAsync(int number)
+    {
+        var total = 0;
+        for (var step = 0; step < 5; step++)
+        {
+            total += await Work(number, step);
+        }
+
+        return $"{number}:{total}";
+    }
+
+    [Step]
+    private async Task<int> Work(int number, int step)
+    {
+        log.Write("start");
+        await Task.Delay(Random.Shared.Next(10, 40));
+        log.Write("end");
+        return number + step;
+    }
+}

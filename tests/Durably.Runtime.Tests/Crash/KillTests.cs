@@ -1,0 +1,152 @@
+using System.Diagnostics;
+using System.Globalization;
+using Durably.Runtime.Journal;
+using Durably.Runtime.Stores.Sqlite;
+using Microsoft.Data.Sqlite;
+
+namespace Durably.Runtime.Tests.Crash;
+
+/// <summary>
+/// A real process runs workflows on a SQLite file and is killed with SIGKILL while step bodies are in flight; a
+/// second process with the same worker name finishes every run. The journal and the bodies' side log must show the
+/// guarantee: one completed row per step, no body started after its completion was journaled, and a body cut by
+/// the kill ran at most twice, both times with the same idempotency key.
+/// </summary>
+public sealed class KillTests : IDisposable
+{
+    private const int Runs = 40;
+    private const int StepsPerRun = 5;
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "durably-crash-" + Guid.NewGuid().ToString("N"));
+
+    public KillTests() => Directory.CreateDirectory(_directory);
+
+    [Fact]
+    public async Task A_worker_killed_mid_step_loses_nothing_and_repeats_no_journaled_step()
+    {
+        var database = Path.Combine(_directory, "journal.db");
+        var bodyLog = Path.Combine(_directory, "bodies.log");
+
+        using (var first = StartHelper(database, bodyLog))
+        {
+            // Kill once a good part of the work is done and at least one body is between its start and its end.
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (true)
+            {
+                if (first.HasExited)
+                {
+                    Assert.Fail($"the helper finished (exit {first.ExitCode}) before it could be killed, after {ReadBodyLog(bodyLog).Count} body events: {first.StandardError.ReadToEnd()}");
+                }
+
+                Assert.True(DateTime.UtcNow < deadline, "the helper made no progress");
+                var events = ReadBodyLog(bodyLog);
+                if (events.Count(e => e.What == "start") >= Runs * StepsPerRun / 4 && InFlight(events).Any())
+                {
+                    break;
+                }
+
+                await Task.Delay(5);
+            }
+
+            first.Kill();
+            await first.WaitForExitAsync();
+        }
+
+        var cut = InFlight(ReadBodyLog(bodyLog)).ToList();
+        Assert.NotEmpty(cut);
+
+        using (var second = StartHelper(database, bodyLog))
+        {
+            var output = await second.StandardOutput.ReadToEndAsync();
+            await second.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(120));
+            Assert.True(second.ExitCode == 0, $"the second helper failed ({second.ExitCode}): {output} {await second.StandardError.ReadToEndAsync()}");
+        }
+
+        var bodies = ReadBodyLog(bodyLog).Where(e => e.What == "start").ToList();
+
+        // Every body the kill cut short was run again by the second process, with the same key.
+        Assert.All(cut, c => Assert.Equal(2, bodies.Count(b => b.WorkflowId == c.WorkflowId && b.Sequence == c.Sequence)));
+        using var store = SqliteWorkflowStore.Open(database);
+        for (var run = 0; run < Runs; run++)
+        {
+            var snapshot = await store.LoadAsync($"crash-{run}", default);
+            Assert.NotNull(snapshot);
+            Assert.Equal(WorkflowStatus.Completed, snapshot.Run.Status);
+            Assert.Equal(Enumerable.Range(0, StepsPerRun).Select(i => (long)i), snapshot.Journal.Select(e => e.Sequence));
+            foreach (var row in snapshot.Journal)
+            {
+                Assert.Equal(JournalEntryState.Completed, row.State);
+                var runs = bodies.Where(b => b.WorkflowId == row.WorkflowId && b.Sequence == row.Sequence).ToList();
+                Assert.InRange(runs.Count, 1, 2);
+                Assert.Single(runs.Select(b => b.IdempotencyKey).Distinct());
+                Assert.All(runs, b => Assert.True(b.At <= row.CompletedAt!.Value.ToUnixTimeMilliseconds(),
+                    $"a body of {row.WorkflowId}/{row.Sequence} started at {b.At}, after its completion was journaled at {row.CompletedAt:O}"));
+                if (runs.Count == 2)
+                {
+                    Assert.Contains(cut, c => c.WorkflowId == row.WorkflowId && c.Sequence == row.Sequence);
+                    Assert.Equal(2, row.Attempts);
+                }
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    private static Process StartHelper(string database, string bodyLog)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in new[] { HelperPath(), database, bodyLog, Runs.ToString(CultureInfo.InvariantCulture), "crash-worker" })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        return Process.Start(start) ?? throw new InvalidOperationException("could not start the crash helper");
+    }
+
+    /// <summary>The helper is built next to this project, in the same configuration.</summary>
+    private static string HelperPath()
+    {
+        var output = new DirectoryInfo(AppContext.BaseDirectory);
+        var framework = output.Name;
+        var configuration = output.Parent!.Name;
+        var tests = output.Parent.Parent!.Parent!.Parent!.FullName;
+        var path = Path.Combine(tests, "Durably.CrashHelper", "bin", configuration, framework, "Durably.CrashHelper.dll");
+        Assert.True(File.Exists(path), $"the crash helper is not built at {path}");
+        return path;
+    }
+
+    private static List<BodyEvent> ReadBodyLog(string path)
+    {
+        if (!File.Exists(path))
+        {
+            return [];
+        }
+
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using var reader = new StreamReader(stream);
+        var events = new List<BodyEvent>();
+        while (reader.ReadLine() is { } line)
+        {
+            var parts = line.Split(' ');
+            if (parts.Length == 6)
+            {
+                events.Add(new BodyEvent(parts[0], parts[1], long.Parse(parts[2], CultureInfo.InvariantCulture), parts[4], long.Parse(parts[5], CultureInfo.InvariantCulture)));
+            }
+        }
+
+        return events;
+    }
+
+    private static IEnumerable<BodyEvent> InFlight(List<BodyEvent> events)
+        => events.Where(e => e.What == "start" && !events.Any(x => x.What == "end" && x.WorkflowId == e.WorkflowId && x.Sequence == e.Sequence));
+
+    private sealed record BodyEvent(string What, string WorkflowId, long Sequence, string IdempotencyKey, long At);
+}
