@@ -1,0 +1,37 @@
+using Durably.Runtime;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using OrderFulfillment;
+
+// dotnet run --project samples/OrderFulfillment [-- <order id>]
+// Kill it while it runs (Ctrl+C, or kill -9) and run it again: it resumes where it stopped, and no step that
+// finished runs again. Runs are kept in durably.db next to the program (set --Durably:Database=<path> to move it).
+var builder = Host.CreateApplicationBuilder(args);
+builder.Logging.SetMinimumLevel(LogLevel.Warning);
+builder.Services.AddSingleton(new Pace(TimeSpan.FromMilliseconds(builder.Configuration.GetValue("Sample:StepDelayMs", 800))));
+builder.Services.AddSingleton<IWarehouse, FakeWarehouse>();
+builder.Services.AddSingleton<IPayments, FakePayments>();
+builder.Services.AddSingleton<IMailer, FakeMailer>();
+builder.Services.AddDurably(options =>
+{
+    // A stable name: a restarted sample takes its unfinished runs back at once.
+    options.WorkerName = "order-sample";
+    if (builder.Configuration["Durably:Database"] is { Length: > 0 } database)
+    {
+        options.UseSqlite(database);
+    }
+}).AddWorkflow<OrderWorkflow>();
+
+using var host = builder.Build();
+await host.StartAsync();
+
+var orderId = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "order-1001";
+var order = new Order(orderId, "ada@example.com", 129.90m, ["books", "lamp", "kettle"]);
+var handle = await host.Services.GetRequiredService<OrderWorkflowClient>().StartAsync(order, workflowId: orderId);
+Console.WriteLine($"Order {orderId}: started (or resumed) run '{handle.WorkflowId}'. Kill me at any point and run me again.");
+
+var receipt = await handle.GetResultAsync();
+Console.WriteLine($"Order {orderId}: done. {receipt}");
+await host.StopAsync();
