@@ -29,30 +29,41 @@ public sealed class KillTests : IDisposable
         using (var first = StartHelper(database, bodyLog))
         {
             // Kill once a good part of the work is done and at least one body is between its start and its end.
-            var deadline = DateTime.UtcNow.AddSeconds(60);
-            while (true)
+            // Polled synchronously on this thread: a thread-pool delay could let the helper finish first.
+            bool ReadyToKill()
             {
-                if (first.HasExited)
-                {
-                    Assert.Fail($"the helper finished (exit {first.ExitCode}) before it could be killed, after {ReadBodyLog(bodyLog).Count} body events: {first.StandardError.ReadToEnd()}");
-                }
-
-                Assert.True(DateTime.UtcNow < deadline, "the helper made no progress");
                 var events = ReadBodyLog(bodyLog);
-                if (events.Count(e => e.What == "start") >= Runs * StepsPerRun / 4 && InFlight(events).Any())
-                {
-                    break;
-                }
+                return events.Count(e => e.What == "start") >= Runs * StepsPerRun / 4 && InFlight(events).Any();
+            }
 
-                await Task.Delay(5);
+            Assert.True(SpinWait.SpinUntil(() => first.HasExited || ReadyToKill(), TimeSpan.FromSeconds(60)), "the helper made no progress");
+            if (first.HasExited)
+            {
+                Assert.Fail($"the helper finished (exit {first.ExitCode}) before it could be killed, after {ReadBodyLog(bodyLog).Count} body events: {first.StandardError.ReadToEnd()}");
             }
 
             first.Kill();
             await first.WaitForExitAsync();
         }
 
-        var cut = InFlight(ReadBodyLog(bodyLog)).ToList();
-        Assert.NotEmpty(cut);
+        // Cut by the kill: every operation whose completion was not journaled yet. A body may have finished (even
+        // logged its end) and still be cut, if the kill came between its end and its journal write.
+        var inFlight = InFlight(ReadBodyLog(bodyLog)).ToList();
+        Assert.NotEmpty(inFlight);
+        var cut = new HashSet<(string WorkflowId, long Sequence)>();
+        using (var atKill = SqliteWorkflowStore.Open(database))
+        {
+            for (var run = 0; run < Runs; run++)
+            {
+                foreach (var row in (await atKill.LoadAsync($"crash-{run}", default))!.Journal.Where(e => !e.IsTerminal))
+                {
+                    cut.Add((row.WorkflowId, row.Sequence));
+                }
+            }
+        }
+
+        SqliteConnection.ClearAllPools();
+        Assert.All(inFlight, b => Assert.Contains((b.WorkflowId, b.Sequence), cut));
 
         using (var second = StartHelper(database, bodyLog))
         {
@@ -63,8 +74,8 @@ public sealed class KillTests : IDisposable
 
         var bodies = ReadBodyLog(bodyLog).Where(e => e.What == "start").ToList();
 
-        // Every body the kill cut short was run again by the second process, with the same key.
-        Assert.All(cut, c => Assert.Equal(2, bodies.Count(b => b.WorkflowId == c.WorkflowId && b.Sequence == c.Sequence)));
+        // Every body the kill stopped mid-way was run again by the second process, with the same key.
+        Assert.All(inFlight, c => Assert.Equal(2, bodies.Count(b => b.WorkflowId == c.WorkflowId && b.Sequence == c.Sequence)));
         using var store = SqliteWorkflowStore.Open(database);
         for (var run = 0; run < Runs; run++)
         {
@@ -82,7 +93,7 @@ public sealed class KillTests : IDisposable
                     $"a body of {row.WorkflowId}/{row.Sequence} started at {b.At}, after its completion was journaled at {row.CompletedAt:O}"));
                 if (runs.Count == 2)
                 {
-                    Assert.Contains(cut, c => c.WorkflowId == row.WorkflowId && c.Sequence == row.Sequence);
+                    Assert.Contains((row.WorkflowId, row.Sequence), cut);
                     Assert.Equal(2, row.Attempts);
                 }
             }
