@@ -124,31 +124,9 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
     public Task<JournalWriteResult> RecordAttemptAsync(RunLease lease, JournalEntry entry, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        lock (_gate)
-        {
-            if (!IsHeld(lease, out _))
-            {
-                return Task.FromResult(JournalWriteResult.FencedOut);
-            }
-
-            var journal = _journals[lease.WorkflowId];
-            if (journal.TryGetValue(entry.Sequence, out var stored))
-            {
-                if (stored.IsTerminal)
-                {
-                    return Task.FromResult(new JournalWriteResult(stored, false));
-                }
-
-                entry = stored with { Attempts = stored.Attempts + 1 };
-            }
-            else
-            {
-                entry = entry with { State = JournalEntryState.Attempting, Attempts = 1 };
-            }
-
-            journal[entry.Sequence] = entry;
-            return Task.FromResult(new JournalWriteResult(entry, false));
-        }
+        return WriteEntry(lease, entry.Sequence, stored => stored is null
+            ? entry with { State = JournalEntryState.Attempting, Attempts = 1 }
+            : stored with { Attempts = stored.Attempts + 1 });
     }
 
     /// <inheritdoc/>
@@ -160,6 +138,23 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
             throw new ArgumentException($"Journal row {entry.Sequence} of run '{entry.WorkflowId}' is {entry.State}, not terminal.", nameof(entry));
         }
 
+        // The outcome is added to the row the attempts built; what they recorded stays.
+        return WriteEntry(lease, entry.Sequence, stored => stored is null ? entry : stored with
+        {
+            State = entry.State,
+            OutputJson = entry.OutputJson,
+            Error = entry.Error,
+            CompletionIndex = entry.CompletionIndex,
+            CompletedAt = entry.CompletedAt,
+        });
+    }
+
+    /// <summary>
+    /// The one journal write: under the lock, with the lease checked, never touching a terminal row (which is
+    /// returned as stored); otherwise stores what <paramref name="next"/> makes of the current row (null if none).
+    /// </summary>
+    private Task<JournalWriteResult> WriteEntry(RunLease lease, long sequence, Func<JournalEntry?, JournalEntry> next)
+    {
         lock (_gate)
         {
             if (!IsHeld(lease, out _))
@@ -168,26 +163,15 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
             }
 
             var journal = _journals[lease.WorkflowId];
-            if (journal.TryGetValue(entry.Sequence, out var stored))
+            var stored = journal.GetValueOrDefault(sequence);
+            if (stored is { IsTerminal: true })
             {
-                if (stored.IsTerminal)
-                {
-                    return Task.FromResult(new JournalWriteResult(stored, false));
-                }
-
-                // The outcome is added to the row the attempts built; what they recorded stays.
-                entry = stored with
-                {
-                    State = entry.State,
-                    OutputJson = entry.OutputJson,
-                    Error = entry.Error,
-                    CompletionIndex = entry.CompletionIndex,
-                    CompletedAt = entry.CompletedAt,
-                };
+                return Task.FromResult(new JournalWriteResult(stored, false));
             }
 
-            journal[entry.Sequence] = entry;
-            return Task.FromResult(new JournalWriteResult(entry, false));
+            var written = next(stored);
+            journal[sequence] = written;
+            return Task.FromResult(new JournalWriteResult(written, false));
         }
     }
 
