@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Durably.Runtime.Journal;
 using Durably.Runtime.Stores.Sqlite;
+using Durably.Runtime.Tests.Support;
 using Microsoft.Data.Sqlite;
 
 namespace Durably.Runtime.Tests.Crash;
@@ -114,24 +115,12 @@ public sealed class KillTests : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var argument in new[] { HelperPath(), database, bodyLog, Runs.ToString(CultureInfo.InvariantCulture), "crash-worker" })
+        foreach (var argument in new[] { BuiltOutput.Path("tests/Durably.CrashHelper", "Durably.CrashHelper.dll"), database, bodyLog, Runs.ToString(CultureInfo.InvariantCulture), "crash-worker" })
         {
             start.ArgumentList.Add(argument);
         }
 
         return Process.Start(start) ?? throw new InvalidOperationException("could not start the crash helper");
-    }
-
-    /// <summary>The helper is built next to this project, in the same configuration.</summary>
-    private static string HelperPath()
-    {
-        var output = new DirectoryInfo(AppContext.BaseDirectory);
-        var framework = output.Name;
-        var configuration = output.Parent!.Name;
-        var tests = output.Parent.Parent!.Parent!.Parent!.FullName;
-        var path = Path.Combine(tests, "Durably.CrashHelper", "bin", configuration, framework, "Durably.CrashHelper.dll");
-        Assert.True(File.Exists(path), $"the crash helper is not built at {path}");
-        return path;
     }
 
     private static List<BodyEvent> ReadBodyLog(string path)

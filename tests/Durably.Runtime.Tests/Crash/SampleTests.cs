@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using Durably.Runtime.Journal;
 using Durably.Runtime.Stores.Sqlite;
+using Durably.Runtime.Tests.Support;
 using Microsoft.Data.Sqlite;
 
 namespace Durably.Runtime.Tests.Crash;
@@ -64,7 +65,7 @@ public sealed class SampleTests : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var argument in new[] { SamplePath(), "order-7", $"--Durably:Database={Database}", "--Sample:StepDelayMs=200" })
+        foreach (var argument in new[] { BuiltOutput.Path("samples/OrderFulfillment", "OrderFulfillment.dll"), "order-7", $"--Durably:Database={Database}", "--Sample:StepDelayMs=200" })
         {
             start.ArgumentList.Add(argument);
         }
@@ -97,14 +98,5 @@ public sealed class SampleTests : IDisposable
         }
 
         return output.ToString();
-    }
-
-    private static string SamplePath()
-    {
-        var output = new DirectoryInfo(AppContext.BaseDirectory);
-        var repository = output.Parent!.Parent!.Parent!.Parent!.Parent!.FullName;
-        var path = Path.Combine(repository, "samples", "OrderFulfillment", "bin", output.Parent.Name, output.Name, "OrderFulfillment.dll");
-        Assert.True(File.Exists(path), $"the sample is not built at {path}");
-        return path;
     }
 }

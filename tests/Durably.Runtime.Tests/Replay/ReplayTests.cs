@@ -21,11 +21,7 @@ public class ReplayTests
         {
             var handle = await first.Get<FiveStepsClient>().StartAsync("order-7", "replay-1");
             workflowId = handle.WorkflowId;
-            using var stop = new CancellationTokenSource();
-            var execution = first.Engine.ExecuteAsync(workflowId, stop.Token);
-            await closed.Arrived.WaitAsync(s_timeout);
-            await stop.CancelAsync();
-            Assert.Equal(ExecutionOutcome.Abandoned, (await execution.WaitAsync(s_timeout)).Outcome);
+            Assert.Equal(ExecutionOutcome.Abandoned, (await first.ExecuteUntilAsync(workflowId, closed)).Outcome);
         }
 
         var journalBefore = (await store.LoadAsync(workflowId, default))!.Journal;
@@ -98,11 +94,7 @@ public class ReplayTests
         await using (var first = new TestHost(store, d => d.AddWorkflow<Reorderable>(), s => s.AddSingleton(new Ordering()).AddSingleton(new BodyLog()).AddSingleton(closed)))
         {
             await first.Get<ReorderableClient>().StartAsync("swap-1");
-            using var stop = new CancellationTokenSource();
-            var execution = first.Engine.ExecuteAsync("swap-1", stop.Token);
-            await closed.Arrived.WaitAsync(s_timeout);
-            await stop.CancelAsync();
-            await execution.WaitAsync(s_timeout);
+            await first.ExecuteUntilAsync("swap-1", closed);
         }
 
         var log = new BodyLog();
@@ -126,11 +118,7 @@ public class ReplayTests
         await using (var first = new TestHost(store, d => d.AddWorkflow<FiveSteps>(), s => s.AddSingleton(new BodyLog()).AddSingleton(closed)))
         {
             await first.Get<FiveStepsClient>().StartAsync("x", "shrunk-1");
-            using var stop = new CancellationTokenSource();
-            var execution = first.Engine.ExecuteAsync("shrunk-1", stop.Token);
-            await closed.Arrived.WaitAsync(s_timeout);
-            await stop.CancelAsync();
-            await execution.WaitAsync(s_timeout);
+            await first.ExecuteUntilAsync("shrunk-1", closed);
         }
 
         // Rewrite the journal as if an older version had called a step that this code never calls.

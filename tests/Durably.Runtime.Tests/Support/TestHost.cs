@@ -35,6 +35,20 @@ internal sealed class TestHost : IAsyncDisposable
 
     public global::Durably.Runtime.Worker.DurableWorker Worker => _services.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<global::Durably.Runtime.Worker.DurableWorker>().Single();
 
+    /// <summary>
+    /// Executes a run until a step body reaches <paramref name="gate"/>, then stops the execution (as a shutdown
+    /// would): the run is left mid-step, with a journal, for another host to resume.
+    /// </summary>
+    public async Task<global::Durably.Runtime.Replay.ExecutionResult> ExecuteUntilAsync(string workflowId, Gate gate)
+    {
+        var timeout = TimeSpan.FromSeconds(30);
+        using var stop = new CancellationTokenSource();
+        var execution = Engine.ExecuteAsync(workflowId, stop.Token);
+        await gate.Arrived.WaitAsync(timeout);
+        await stop.CancelAsync();
+        return await execution.WaitAsync(timeout);
+    }
+
     public T Get<T>()
         where T : notnull
         => _services.GetRequiredService<T>();
