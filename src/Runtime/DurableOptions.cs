@@ -1,5 +1,10 @@
 using System.Text.Json;
 using Durably.Runtime.Journal;
+using Durably.Runtime.Stores.Postgres;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
 
 namespace Durably.Runtime;
 
@@ -69,6 +74,51 @@ public sealed class DurableOptions
         StoreFactory = services => Stores.Sqlite.SqliteWorkflowStore.Open(path, services.GetService(typeof(TimeProvider)) as TimeProvider);
         return this;
     }
+
+    /// <summary>
+    /// Keeps runs in the PostgreSQL database at <paramref name="connectionString"/>, shared by any number of worker
+    /// processes; Durably creates and migrates its tables in their own schema (<see cref="PostgresStoreOptions.Schema"/>).
+    /// </summary>
+    /// <param name="connectionString">An Npgsql connection string.</param>
+    /// <param name="configure">Adjusts the store's settings.</param>
+    /// <returns>These options.</returns>
+    /// <exception cref="ArgumentException">The connection string is empty or a store setting is invalid.</exception>
+    public DurableOptions UsePostgres(string connectionString, Action<PostgresStoreOptions>? configure = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        var storeOptions = ConfigureStore(configure);
+        StoreFactory = services => PostgresWorkflowStore.Open(connectionString, storeOptions, services.GetService<TimeProvider>(), StoreLogger(services));
+        return this;
+    }
+
+    /// <summary>
+    /// Keeps runs in the PostgreSQL database of the <see cref="NpgsqlDataSource"/> registered in dependency injection
+    /// (which the application owns and disposes).
+    /// </summary>
+    /// <param name="configure">Adjusts the store's settings.</param>
+    /// <returns>These options.</returns>
+    /// <exception cref="ArgumentException">A store setting is invalid.</exception>
+    public DurableOptions UsePostgres(Action<PostgresStoreOptions>? configure = null)
+    {
+        var storeOptions = ConfigureStore(configure);
+        StoreFactory = services => PostgresWorkflowStore.Open(
+            services.GetService<NpgsqlDataSource>() ?? throw new InvalidOperationException(
+                "DurableOptions.UsePostgres() without a connection string needs an NpgsqlDataSource registered in dependency injection " +
+                "(e.g. services.AddSingleton(NpgsqlDataSource.Create(connectionString))), and none is."),
+            storeOptions, services.GetService<TimeProvider>(), StoreLogger(services));
+        return this;
+    }
+
+    private static PostgresStoreOptions ConfigureStore(Action<PostgresStoreOptions>? configure)
+    {
+        var storeOptions = new PostgresStoreOptions();
+        configure?.Invoke(storeOptions);
+        storeOptions.Validate();
+        return storeOptions;
+    }
+
+    private static ILogger StoreLogger(IServiceProvider services)
+        => services.GetService<ILoggerFactory>()?.CreateLogger<PostgresWorkflowStore>() ?? (ILogger)NullLogger.Instance;
 
     /// <summary>Throws, naming the setting and its value, when a setting is out of range.</summary>
     /// <exception cref="ArgumentException">A setting is invalid.</exception>

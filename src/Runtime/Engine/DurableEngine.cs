@@ -28,6 +28,12 @@ public sealed class DurableEngine
         _options = options;
         Registry = new WorkflowRegistry(workflows);
         Context = new EngineContext(store, new PayloadSerializer(options.SerializerOptions, options.MaxPayloadBytes), timeProvider ?? TimeProvider.System, services, options.LeaseDuration);
+        if (store is IWorkflowStoreEvents events)
+        {
+            // Other processes' starts and results, where the store can tell: idle workers and waiting callers wake at once.
+            events.RunsAvailable += Context.RunsAvailable.Set;
+            events.RunFinished += Context.NotifyFinished;
+        }
     }
 
     /// <summary>This engine's worker name, the owner recorded on the runs it claims.</summary>

@@ -35,9 +35,17 @@ internal sealed class EngineContext(IWorkflowStore store, PayloadSerializer seri
     public Task WhenFinished(string workflowId)
         => _finished.GetOrAdd(workflowId, static _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
 
-    public void NotifyFinished(string workflowId)
+    /// <summary>Wakes the callers waiting for <paramref name="workflowId"/>, or every waiting caller when it is <see langword="null"/>.</summary>
+    public void NotifyFinished(string? workflowId)
     {
-        if (_finished.TryRemove(workflowId, out var waiters))
+        if (workflowId is null)
+        {
+            foreach (var id in _finished.Keys)
+            {
+                NotifyFinished(id);
+            }
+        }
+        else if (_finished.TryRemove(workflowId, out var waiters))
         {
             waiters.TrySetResult();
         }

@@ -2,6 +2,7 @@ using System.Globalization;
 using Durably.Runtime.Journal;
 using Durably.Runtime.Replay;
 using Durably.Runtime.Stores.InMemory;
+using Durably.Runtime.Stores.Postgres;
 using Durably.Runtime.Stores.Sqlite;
 using Durably.Runtime.Tests.Support;
 using Microsoft.Data.Sqlite;
@@ -269,4 +270,13 @@ public sealed class SqliteStoreConformanceTests : StoreConformanceTests
             Directory.Delete(_directory, recursive: true);
         }
     }
+}
+
+public sealed class PostgresStoreConformanceTests(PostgresDatabase database) : StoreConformanceTests, IClassFixture<PostgresDatabase>
+{
+    // One database per class; each test has its own schemas, one per storage name, shared by the stores opened on it.
+    private readonly string _prefix = "conformance_" + Guid.NewGuid().ToString("N")[..12] + "_";
+
+    protected override IWorkflowStore CreateStore(string name = "main")
+        => Track(PostgresWorkflowStore.Open(database.ConnectionString, new PostgresStoreOptions { Schema = _prefix + name }, Clock));
 }

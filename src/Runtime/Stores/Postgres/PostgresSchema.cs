@@ -1,0 +1,291 @@
+using Durably.Runtime.Journal;
+using Npgsql;
+
+namespace Durably.Runtime.Stores.Postgres;
+
+/// <summary>
+/// Durably's tables in their own schema, created and migrated by the runtime: versioned (<c>durably_meta</c>),
+/// idempotent, and safe when several workers start at once (each migration runs under a transaction-scoped advisory
+/// lock on the schema's name, so one worker migrates and the others then find the work done).
+/// </summary>
+internal static class PostgresSchema
+{
+    /// <summary>The schema version this code creates and reads.</summary>
+    public const int Version = 1;
+
+    /// <summary>The notification payload that says runs may be claimable.</summary>
+    public const string RunsAvailablePayload = "available";
+
+    /// <summary>The prefix of the notification payload that says a run ended; the run's id follows (empty when too long to send).</summary>
+    public const string RunFinishedPrefix = "finished:";
+
+    private const string ApplicationId = "durably";
+
+    /// <summary>The first key of the advisory lock: "Du" — the second is the hash of the schema's name.</summary>
+    private const int LockSpace = 0x4475;
+
+    /// <summary>Migration <c>i</c> takes the schema from version <c>i</c> to <c>i + 1</c>; <c>{schema}</c> is the quoted schema name.</summary>
+    private static readonly string[] s_migrations =
+    [
+        """
+        CREATE TABLE {schema}.durably_meta (
+            key   text PRIMARY KEY,
+            value text NOT NULL
+        );
+        INSERT INTO {schema}.durably_meta (key, value) VALUES ('application', 'durably'), ('schema_version', '0');
+        CREATE TABLE {schema}.workers (
+            incarnation      uuid PRIMARY KEY,
+            name             text NOT NULL,
+            started_at       timestamptz NOT NULL,
+            heartbeat_at     timestamptz NOT NULL,
+            lease_expires_at timestamptz NOT NULL
+        );
+        CREATE TABLE {schema}.runs (
+            workflow_id       text PRIMARY KEY,
+            workflow_name     text NOT NULL,
+            version           integer NOT NULL,
+            input_json        text NOT NULL,
+            status            smallint NOT NULL,
+            output_json       text,
+            error_type        text,
+            error_message     text,
+            owner             text,
+            owner_incarnation uuid,
+            epoch             bigint NOT NULL,
+            created_at        timestamptz NOT NULL,
+            updated_at        timestamptz NOT NULL
+        );
+        CREATE INDEX runs_active ON {schema}.runs (created_at, workflow_id) WHERE status = 0;
+        CREATE TABLE {schema}.journal (
+            workflow_id      text NOT NULL REFERENCES {schema}.runs (workflow_id),
+            sequence         bigint NOT NULL,
+            operation_id     text NOT NULL,
+            kind             smallint NOT NULL,
+            state            smallint NOT NULL,
+            input_json       text,
+            output_json      text,
+            error_type       text,
+            error_message    text,
+            attempts         integer NOT NULL,
+            completion_index bigint,
+            started_at       timestamptz NOT NULL,
+            completed_at     timestamptz,
+            PRIMARY KEY (workflow_id, sequence)
+        );
+        """,
+    ];
+
+    /// <summary>Creates the schema or brings it to <see cref="Version"/>; throws, naming the server, when it cannot.</summary>
+    public static void CreateOrMigrate(NpgsqlDataSource dataSource, string schema, string server)
+    {
+        var quoted = PostgresWorkflowStore.Quote(schema);
+        try
+        {
+            using var connection = dataSource.OpenConnection();
+            using var transaction = connection.BeginTransaction();
+            Execute(connection, "SELECT pg_advisory_xact_lock(@space, hashtext(@schema))", ("space", LockSpace), ("schema", schema));
+            Execute(connection, $"CREATE SCHEMA IF NOT EXISTS {quoted}");
+
+            var current = 0;
+            if (Scalar(connection, "SELECT to_regclass(@table) IS NOT NULL", ("table", quoted + ".durably_meta")) is true)
+            {
+                var application = Scalar(connection, $"SELECT value FROM {quoted}.durably_meta WHERE key = 'application'") as string;
+                var version = Scalar(connection, $"SELECT value FROM {quoted}.durably_meta WHERE key = 'schema_version'") as string;
+                if (application != ApplicationId || !int.TryParse(version, System.Globalization.CultureInfo.InvariantCulture, out current))
+                {
+                    throw new DurableStoreException($"Schema '{schema}' at {server} has a durably_meta table that Durably did not write. Configure another schema.");
+                }
+            }
+            else if (Scalar(connection, "SELECT string_agg(table_name, ', ' ORDER BY table_name) FROM information_schema.tables WHERE table_schema = @schema", ("schema", schema)) is string others)
+            {
+                throw new DurableStoreException(
+                    $"Schema '{schema}' at {server} already holds tables that are not Durably's ({others}). Configure another schema for Durably.");
+            }
+
+            if (current > Version)
+            {
+                throw new DurableStoreException(
+                    $"The Durably schema '{schema}' at {server} has version {current}, newer than this Durably ({Version}). Run a newer Durably, or configure another schema.");
+            }
+
+            for (var version = current; version < Version; version++)
+            {
+                Execute(connection, s_migrations[version].Replace("{schema}", quoted, StringComparison.Ordinal));
+            }
+
+            if (current < Version)
+            {
+                Execute(connection, $"UPDATE {quoted}.durably_meta SET value = @version WHERE key = 'schema_version'",
+                    ("version", Version.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            }
+
+            transaction.Commit();
+        }
+        catch (NpgsqlException ex)
+        {
+            throw new DurableStoreException($"Durably cannot open its PostgreSQL store at {server}, schema '{schema}': {Explain(ex)}", ex);
+        }
+    }
+
+    /// <summary>The failure and, for a failure to connect, its cause (Npgsql's own message only says it failed).</summary>
+    private static string Explain(NpgsqlException ex)
+        => ex is not PostgresException && ex.InnerException is { } inner ? $"{ex.Message} ({inner.Message})" : ex.Message;
+
+    private static void Execute(NpgsqlConnection connection, string sql, params (string Name, object Value)[] parameters)
+    {
+        using var command = Create(connection, sql, parameters);
+        command.ExecuteNonQuery();
+    }
+
+    private static object? Scalar(NpgsqlConnection connection, string sql, params (string Name, object Value)[] parameters)
+    {
+        using var command = Create(connection, sql, parameters);
+        var value = command.ExecuteScalar();
+        return value is DBNull ? null : value;
+    }
+
+    private static NpgsqlCommand Create(NpgsqlConnection connection, string sql, (string Name, object Value)[] parameters)
+    {
+        var command = new NpgsqlCommand(sql, connection);
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+
+        return command;
+    }
+}
+
+/// <summary>The store's statements for one schema, built once. Each is one round trip.</summary>
+internal sealed class PostgresStatements
+{
+    private const string JournalColumns = "workflow_id, sequence, operation_id, kind, state, input_json, output_json, error_type, error_message, attempts, completion_index, started_at, completed_at";
+
+    private const string RunColumns = "r.workflow_id, r.workflow_name, r.version, r.input_json, r.status, r.output_json, r.error_type, r.error_message, r.owner, r.epoch, w.lease_expires_at, r.created_at, r.updated_at";
+
+    /// <summary>The run is active and this lease is its current one.</summary>
+    private const string HeldBy = "workflow_id = @id AND status = 0 AND owner = @owner AND epoch = @epoch";
+
+    public PostgresStatements(string schema)
+    {
+        var s = schema;
+        var runs = $"{s}.runs r LEFT JOIN {s}.workers w ON w.incarnation = r.owner_incarnation";
+
+        // Unowned; owned by an incarnation of the same worker name (a restarted worker takes its runs back at once); or
+        // owned by a worker whose lease has expired by the database clock.
+        var claimable = $"""
+            (r.owner_incarnation IS NULL OR r.owner = @owner
+                OR NOT EXISTS (SELECT 1 FROM {s}.workers live WHERE live.incarnation = r.owner_incarnation AND live.lease_expires_at > now() + @skew))
+            """;
+
+        GetRun = $"SELECT {RunColumns} FROM {runs} WHERE r.workflow_id = @id";
+        GetJournal = $"SELECT {JournalColumns} FROM {s}.journal WHERE workflow_id = @id ORDER BY sequence";
+
+        CreateRun = $"""
+            WITH inserted AS (
+                INSERT INTO {s}.runs (workflow_id, workflow_name, version, input_json, status, output_json, error_type, error_message, owner, epoch, created_at, updated_at)
+                VALUES (@id, @name, @version, @input, @status, @output::text, @error_type::text, @error_message::text, @owner::text, @epoch, @created, @updated)
+                ON CONFLICT (workflow_id) DO NOTHING
+                RETURNING workflow_id, workflow_name, version, input_json, status, output_json, error_type, error_message, owner, epoch,
+                    NULL::timestamptz AS lease_expires_at, created_at, updated_at, pg_notify(@channel, '{PostgresSchema.RunsAvailablePayload}') AS notified
+            )
+            SELECT workflow_id, workflow_name, version, input_json, status, output_json, error_type, error_message, owner, epoch,
+                lease_expires_at, created_at, updated_at, true AS created
+            FROM inserted
+            UNION ALL
+            SELECT {RunColumns}, false FROM {runs} WHERE r.workflow_id = @id AND NOT EXISTS (SELECT 1 FROM inserted)
+            """;
+
+        Claim = $"""
+            WITH heartbeat AS (
+                INSERT INTO {s}.workers (incarnation, name, started_at, heartbeat_at, lease_expires_at)
+                VALUES (@incarnation, @owner, now() + @skew, now() + @skew, now() + @skew + @lease)
+                ON CONFLICT (incarnation) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, lease_expires_at = excluded.lease_expires_at
+            ), candidate AS (
+                SELECT r.workflow_id FROM {s}.runs r
+                WHERE r.workflow_id = @id AND r.status = 0 AND {claimable}
+                FOR UPDATE OF r SKIP LOCKED
+            )
+            UPDATE {s}.runs r SET owner = @owner, owner_incarnation = @incarnation, epoch = r.epoch + 1, updated_at = @now
+            FROM candidate WHERE r.workflow_id = candidate.workflow_id
+            RETURNING r.epoch
+            """;
+
+        ListClaimable = $"""
+            SELECT r.workflow_id FROM {s}.runs r
+            WHERE r.status = 0 AND {claimable}
+            ORDER BY r.created_at, r.workflow_id
+            LIMIT @limit
+            """;
+
+        Renew = $"""
+            WITH heartbeat AS (
+                UPDATE {s}.workers SET heartbeat_at = now() + @skew, lease_expires_at = now() + @skew + @lease WHERE incarnation = @incarnation
+            )
+            SELECT EXISTS (SELECT 1 FROM {s}.runs WHERE {HeldBy})
+            """;
+
+        Release = $"""
+            UPDATE {s}.runs SET owner = NULL, owner_incarnation = NULL, updated_at = @now WHERE {HeldBy}
+            RETURNING pg_notify(@channel, '{PostgresSchema.RunsAvailablePayload}')
+            """;
+
+        CompleteRun = $"""
+            UPDATE {s}.runs SET status = @status, output_json = @output::text, error_type = @error_type::text, error_message = @error_message::text,
+                owner = NULL, owner_incarnation = NULL, updated_at = @now
+            WHERE {HeldBy}
+            RETURNING pg_notify(@channel, '{PostgresSchema.RunFinishedPrefix}' || CASE WHEN octet_length(workflow_id) <= 7000 THEN workflow_id ELSE '' END)
+            """;
+
+        RecordAttempt = WriteEntry(s,
+            values: "@sequence, @operation, @kind, 0, @input::text, NULL, NULL, NULL, 1, NULL, @started, NULL",
+            onConflict: "attempts = j.attempts + 1");
+
+        CompleteEntry = WriteEntry(s,
+            values: "@sequence, @operation, @kind, @state, @input::text, @output::text, @error_type::text, @error_message::text, @attempts, @completion_index::bigint, @started, @completed::timestamptz",
+            onConflict: """
+                state = excluded.state, output_json = excluded.output_json, error_type = excluded.error_type,
+                    error_message = excluded.error_message, completion_index = excluded.completion_index, completed_at = excluded.completed_at
+                """);
+    }
+
+    public string GetRun { get; }
+
+    public string GetJournal { get; }
+
+    public string CreateRun { get; }
+
+    public string Claim { get; }
+
+    public string ListClaimable { get; }
+
+    public string Renew { get; }
+
+    public string Release { get; }
+
+    public string CompleteRun { get; }
+
+    public string RecordAttempt { get; }
+
+    public string CompleteEntry { get; }
+
+    /// <summary>
+    /// A journal write fenced in its own statement: it share-locks the run row while checking status, owner and epoch
+    /// (a takeover's update waits for it, and it waits for a takeover), writes only a non-terminal row, and returns the
+    /// stored row — or nothing when the writer no longer holds the run.
+    /// </summary>
+    private static string WriteEntry(string s, string values, string onConflict) => $"""
+        WITH held AS (
+            SELECT workflow_id FROM {s}.runs WHERE {HeldBy} FOR SHARE
+        ), written AS (
+            INSERT INTO {s}.journal AS j ({JournalColumns})
+            SELECT held.workflow_id, {values} FROM held
+            ON CONFLICT (workflow_id, sequence) DO UPDATE SET {onConflict} WHERE j.state = 0
+            RETURNING {JournalColumns}
+        )
+        SELECT {JournalColumns} FROM written
+        UNION ALL
+        SELECT {JournalColumns} FROM {s}.journal
+        WHERE workflow_id = @id AND sequence = @sequence AND EXISTS (SELECT 1 FROM held) AND NOT EXISTS (SELECT 1 FROM written)
+        """;
+}

@@ -1,0 +1,551 @@
+using System.Collections.Concurrent;
+using System.Data.Common;
+using System.Diagnostics;
+using Durably.Runtime.Journal;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+
+namespace Durably.Runtime.Stores.Postgres;
+
+/// <summary>
+/// The production store: many worker processes on many machines share one PostgreSQL database.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Each worker process incarnation has one row in the <c>workers</c> table, renewed by a single-row heartbeat and
+/// judged by the database clock. A run belongs to (worker, epoch): a claim takes runs that are unowned, owned by an
+/// earlier incarnation with the same worker name (a restarted worker reclaims its runs at once), or owned by a worker
+/// whose lease has expired, with <c>FOR UPDATE SKIP LOCKED</c>, and bumps the run's epoch. Every journal write locks
+/// the run row and checks its status and epoch in the same statement, so a fenced worker's write changes nothing.
+/// </para>
+/// <para>
+/// Start and result wake idle workers and waiting callers through <c>LISTEN/NOTIFY</c> (never a step); polling stays
+/// the fallback. Calls that fail because the connection broke or the server is restarting are retried with
+/// exponential backoff and jitter for <see cref="PostgresStoreOptions.RetryBudget"/>.
+/// </para>
+/// </remarks>
+public sealed partial class PostgresWorkflowStore : IWorkflowStore, IWorkflowStoreEvents, IAsyncDisposable, IDisposable
+{
+    /// <summary>The schema version this code creates and reads.</summary>
+    public const int SchemaVersion = PostgresSchema.Version;
+
+    private static readonly TimeSpan s_firstRetryDelay = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan s_maxRetryDelay = TimeSpan.FromSeconds(2);
+
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly bool _ownsDataSource;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly string _schema;
+    private readonly string _channel;
+    private readonly TimeSpan _retryBudget;
+    private readonly ConcurrentDictionary<string, Guid> _incarnations = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Lock _listenerGate = new();
+    private readonly PostgresStatements _sql;
+    private Action? _runsAvailable;
+    private Action<string?>? _runFinished;
+    private Task? _listener;
+
+    private PostgresWorkflowStore(NpgsqlDataSource dataSource, bool ownsDataSource, PostgresStoreOptions options, TimeProvider time, ILogger? logger)
+    {
+        _dataSource = dataSource;
+        _ownsDataSource = ownsDataSource;
+        _time = time;
+        _logger = logger ?? NullLogger.Instance;
+        _schema = options.Schema;
+        _channel = options.Schema + "_events";
+        _retryBudget = options.RetryBudget;
+        _sql = new PostgresStatements(Quote(options.Schema));
+        Server = Describe(dataSource.ConnectionString);
+    }
+
+    /// <summary>Where the store lives, for messages: host, port, database and user — never the password.</summary>
+    public string Server { get; }
+
+    /// <summary>The schema holding Durably's tables.</summary>
+    public string Schema => _schema;
+
+    /// <summary>How many times the notification listener has connected (and so re-listened after a lost connection).</summary>
+    public int ListenerConnections { get; private set; }
+
+    /// <summary>
+    /// Opens the store on <paramref name="connectionString"/>: connects, and creates or migrates the schema (several
+    /// workers may do this at once; an advisory lock orders them).
+    /// </summary>
+    /// <param name="connectionString">An Npgsql connection string.</param>
+    /// <param name="options">The schema and retry settings; the defaults when null.</param>
+    /// <param name="timeProvider">
+    /// The clock of timestamps written for the engine. Leases are judged by the database clock; a clock other than
+    /// <see cref="TimeProvider.System"/> shifts the database clock by its difference from the system clock (tests use
+    /// this to expire leases without waiting).
+    /// </param>
+    /// <param name="logger">Where the store reports connection trouble it recovers from.</param>
+    /// <returns>The store.</returns>
+    /// <exception cref="ArgumentException">The connection string or an option is invalid.</exception>
+    /// <exception cref="DurableStoreException">The database cannot be reached or its schema is not Durably's or is newer.</exception>
+    public static PostgresWorkflowStore Open(string connectionString, PostgresStoreOptions? options = null, TimeProvider? timeProvider = null, ILogger? logger = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        NpgsqlDataSource dataSource;
+        try
+        {
+            dataSource = NpgsqlDataSource.Create(connectionString);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new ArgumentException($"The PostgreSQL connection string is invalid: {ex.Message}", nameof(connectionString), ex);
+        }
+
+        return Open(dataSource, ownsDataSource: true, options, timeProvider, logger);
+    }
+
+    /// <summary>Opens the store on an application's <paramref name="dataSource"/>, which the store does not dispose.</summary>
+    /// <param name="dataSource">The data source, e.g. from dependency injection.</param>
+    /// <param name="options">The schema and retry settings; the defaults when null.</param>
+    /// <param name="timeProvider">The clock; see <see cref="Open(string, PostgresStoreOptions?, TimeProvider?, ILogger?)"/>.</param>
+    /// <param name="logger">Where the store reports connection trouble it recovers from.</param>
+    /// <returns>The store.</returns>
+    /// <exception cref="DurableStoreException">The database cannot be reached or its schema is not Durably's or is newer.</exception>
+    public static PostgresWorkflowStore Open(NpgsqlDataSource dataSource, PostgresStoreOptions? options = null, TimeProvider? timeProvider = null, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        return Open(dataSource, ownsDataSource: false, options, timeProvider, logger);
+    }
+
+    private static PostgresWorkflowStore Open(NpgsqlDataSource dataSource, bool ownsDataSource, PostgresStoreOptions? options, TimeProvider? timeProvider, ILogger? logger)
+    {
+        options ??= new PostgresStoreOptions();
+        try
+        {
+            options.Validate();
+        }
+        catch when (ownsDataSource)
+        {
+            dataSource.Dispose();
+            throw;
+        }
+
+        var store = new PostgresWorkflowStore(dataSource, ownsDataSource, options, timeProvider ?? TimeProvider.System, logger);
+        try
+        {
+            PostgresSchema.CreateOrMigrate(dataSource, options.Schema, store.Server);
+            return store;
+        }
+        catch
+        {
+            store.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Host, port, database and user of a connection string, for messages; the password is never included.</summary>
+    internal static string Describe(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        return $"host '{builder.Host}', port {builder.Port}, database '{builder.Database ?? builder.Username}', user '{builder.Username}'";
+    }
+
+    internal static string Quote(string identifier) => "\"" + identifier.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+
+    /// <inheritdoc/>
+    public event Action? RunsAvailable
+    {
+        add
+        {
+            _runsAvailable += value;
+            EnsureListening();
+        }
+
+        remove => _runsAvailable -= value;
+    }
+
+    /// <inheritdoc/>
+    public event Action<string?>? RunFinished
+    {
+        add
+        {
+            _runFinished += value;
+            EnsureListening();
+        }
+
+        remove => _runFinished -= value;
+    }
+
+    /// <inheritdoc/>
+    public Task<(RunRecord Run, bool Created)> CreateRunAsync(RunRecord run, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        return ExecuteAsync("start a run", async token =>
+        {
+            // Two concurrent creators: the loser's statement may not see the winner's row in its snapshot; it looks again.
+            while (true)
+            {
+                await using var command = Command(_sql.CreateRun,
+                    ("id", run.WorkflowId), ("name", run.WorkflowName), ("version", run.Version), ("input", run.InputJson),
+                    ("status", (short)run.Status), ("output", run.OutputJson), ("error_type", run.Error?.Type), ("error_message", run.Error?.Message),
+                    ("owner", run.Owner), ("epoch", run.Epoch), ("created", Utc(run.CreatedAt)), ("updated", Utc(run.UpdatedAt)), ("channel", _channel));
+                await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
+                if (await reader.ReadAsync(token).ConfigureAwait(false))
+                {
+                    return (ReadRun(reader), reader.GetBoolean(RunColumnCount));
+                }
+            }
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public Task<RunRecord?> GetRunAsync(string workflowId, CancellationToken cancellationToken)
+        => ExecuteAsync("read a run", async token =>
+        {
+            await using var command = Command(_sql.GetRun, ("id", workflowId));
+            await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
+            return await reader.ReadAsync(token).ConfigureAwait(false) ? ReadRun(reader) : null;
+        }, cancellationToken);
+
+    /// <inheritdoc/>
+    public Task<RunSnapshot?> LoadAsync(string workflowId, CancellationToken cancellationToken)
+        => ExecuteAsync("load a run's journal", async token =>
+        {
+            // One round trip: the run row and its whole journal in one batch.
+            await using var batch = _dataSource.CreateBatch();
+            batch.BatchCommands.Add(BatchCommand(_sql.GetRun, ("id", workflowId)));
+            batch.BatchCommands.Add(BatchCommand(_sql.GetJournal, ("id", workflowId)));
+            await using var reader = await batch.ExecuteReaderAsync(token).ConfigureAwait(false);
+            if (!await reader.ReadAsync(token).ConfigureAwait(false))
+            {
+                return null;
+            }
+
+            var run = ReadRun(reader);
+            await reader.NextResultAsync(token).ConfigureAwait(false);
+            var journal = new List<JournalEntry>();
+            while (await reader.ReadAsync(token).ConfigureAwait(false))
+            {
+                journal.Add(ReadEntry(reader));
+            }
+
+            return new RunSnapshot(run, journal);
+        }, cancellationToken);
+
+    /// <inheritdoc/>
+    public Task<RunLease?> TryClaimAsync(string workflowId, string owner, TimeSpan leaseDuration, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(owner);
+        return ExecuteAsync("claim a run", async token =>
+        {
+            await using var command = Command(_sql.Claim,
+                ("id", workflowId), ("owner", owner), ("incarnation", Incarnation(owner)), ("lease", leaseDuration), ("skew", Skew()), ("now", Utc(_time.GetUtcNow())));
+            var epoch = await command.ExecuteScalarAsync(token).ConfigureAwait(false);
+            return epoch is long value ? new RunLease(workflowId, owner, value) : null;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<string>> ListClaimableAsync(string owner, int limit, CancellationToken cancellationToken)
+        => ExecuteAsync<IReadOnlyList<string>>("list claimable runs", async token =>
+        {
+            await using var command = Command(_sql.ListClaimable, ("owner", owner), ("limit", limit), ("skew", Skew()));
+            await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
+            var ids = new List<string>();
+            while (await reader.ReadAsync(token).ConfigureAwait(false))
+            {
+                ids.Add(reader.GetString(0));
+            }
+
+            return ids;
+        }, cancellationToken);
+
+    /// <inheritdoc/>
+    /// <remarks>Renewal is the worker's single-row heartbeat; it reports whether the run is still held by this lease.</remarks>
+    public Task<bool> RenewAsync(RunLease lease, TimeSpan leaseDuration, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        return ExecuteAsync("renew a lease", async token =>
+        {
+            await using var command = Command(_sql.Renew,
+                [.. LeaseParameters(lease), ("incarnation", Incarnation(lease.Owner)), ("lease", leaseDuration), ("skew", Skew())]);
+            return await command.ExecuteScalarAsync(token).ConfigureAwait(false) is true;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public Task ReleaseAsync(RunLease lease, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        return ExecuteAsync("release a run", async token =>
+        {
+            await using var command = Command(_sql.Release, [.. LeaseParameters(lease), ("now", Utc(_time.GetUtcNow())), ("channel", _channel)]);
+            return await command.ExecuteNonQueryAsync(token).ConfigureAwait(false);
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public Task<JournalWriteResult> RecordAttemptAsync(RunLease lease, JournalEntry entry, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        ArgumentNullException.ThrowIfNull(entry);
+        return WriteEntryAsync(_sql.RecordAttempt, lease, entry with { WorkflowId = lease.WorkflowId }, "record a step attempt", cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public Task<JournalWriteResult> CompleteEntryAsync(RunLease lease, JournalEntry entry, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        ArgumentNullException.ThrowIfNull(entry);
+        if (!entry.IsTerminal)
+        {
+            throw new ArgumentException($"Journal row {entry.Sequence} of run '{entry.WorkflowId}' is {entry.State}, not terminal.", nameof(entry));
+        }
+
+        return WriteEntryAsync(_sql.CompleteEntry, lease, entry with { WorkflowId = lease.WorkflowId }, "record a step outcome", cancellationToken);
+    }
+
+    /// <summary>One statement, one round trip: lock the run row, check status and epoch, write the row, return what is stored.</summary>
+    private Task<JournalWriteResult> WriteEntryAsync(string sql, RunLease lease, JournalEntry entry, string operation, CancellationToken cancellationToken)
+        => ExecuteAsync(operation, async token =>
+        {
+            await using var command = Command(sql,
+                ("id", lease.WorkflowId), ("owner", lease.Owner), ("epoch", lease.Epoch), ("sequence", entry.Sequence), ("operation", entry.OperationId),
+                ("kind", (short)entry.Kind), ("state", (short)entry.State), ("input", entry.InputJson), ("output", entry.OutputJson),
+                ("error_type", entry.Error?.Type), ("error_message", entry.Error?.Message), ("attempts", entry.Attempts),
+                ("completion_index", entry.CompletionIndex), ("started", Utc(entry.StartedAt)), ("completed", entry.CompletedAt is { } completed ? Utc(completed) : null));
+            await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
+            return await reader.ReadAsync(token).ConfigureAwait(false) ? new JournalWriteResult(ReadEntry(reader), false) : JournalWriteResult.FencedOut;
+        }, cancellationToken);
+
+    /// <inheritdoc/>
+    public Task<bool> CompleteRunAsync(RunLease lease, RunOutcome outcome, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        ArgumentNullException.ThrowIfNull(outcome);
+        return ExecuteAsync("end a run", async token =>
+        {
+            await using var command = Command(_sql.CompleteRun,
+                [.. LeaseParameters(lease), ("status", (short)outcome.Status), ("output", outcome.OutputJson), ("error_type", outcome.Error?.Type),
+                    ("error_message", outcome.Error?.Message), ("now", Utc(_time.GetUtcNow())), ("channel", _channel)]);
+            return await command.ExecuteNonQueryAsync(token).ConfigureAwait(false) == 1;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync()
+    {
+        if (_stopping.IsCancellationRequested)
+        {
+            return;
+        }
+
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_listener is { } listener)
+        {
+            await listener.ConfigureAwait(false);
+        }
+
+        if (_ownsDataSource)
+        {
+            await _dataSource.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _stopping.Dispose();
+    }
+
+    /// <inheritdoc/>
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    // ---- leases and the database clock ----
+
+    /// <summary>This process's incarnation of worker <paramref name="owner"/>: a fresh id the first time the name is used.</summary>
+    private Guid Incarnation(string owner) => _incarnations.GetOrAdd(owner, static _ => Guid.NewGuid());
+
+    /// <summary>How far the store's clock is from the system clock: zero in production, a test clock's offset in tests.</summary>
+    private TimeSpan Skew() => ReferenceEquals(_time, TimeProvider.System) ? TimeSpan.Zero : _time.GetUtcNow() - TimeProvider.System.GetUtcNow();
+
+    private static (string, object?)[] LeaseParameters(RunLease lease) => [("id", lease.WorkflowId), ("owner", lease.Owner), ("epoch", lease.Epoch)];
+
+    // ---- notifications ----
+
+    private void EnsureListening()
+    {
+        lock (_listenerGate)
+        {
+            if (_listener is null && !_stopping.IsCancellationRequested)
+            {
+                _listener = Task.Run(() => ListenAsync(_stopping.Token));
+            }
+        }
+    }
+
+    /// <summary>Holds one connection that listens for starts and results; reconnects with backoff when it drops.</summary>
+    private async Task ListenAsync(CancellationToken cancellationToken)
+    {
+        var delay = s_firstRetryDelay;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+                connection.Notification += OnNotification;
+                await using (var listen = new NpgsqlCommand($"LISTEN {Quote(_channel)}", connection))
+                {
+                    await listen.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                ListenerConnections++;
+                delay = s_firstRetryDelay;
+
+                // Whatever happened while nobody listened: let idle workers and waiting callers look now.
+                _runsAvailable?.Invoke();
+                _runFinished?.Invoke(null);
+                try
+                {
+                    while (true)
+                    {
+                        await connection.WaitAsync(cancellationToken).ConfigureAwait(false);
+                    }
+                }
+                finally
+                {
+                    connection.Notification -= OnNotification;
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is NpgsqlException or IOException or TimeoutException or InvalidOperationException)
+            {
+                LogListenerLost(_logger, Server, delay, ex);
+                try
+                {
+                    await Task.Delay(Jitter(delay), cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                delay = Next(delay);
+            }
+        }
+    }
+
+    private void OnNotification(object sender, NpgsqlNotificationEventArgs e)
+    {
+        if (e.Payload == PostgresSchema.RunsAvailablePayload)
+        {
+            _runsAvailable?.Invoke();
+        }
+        else if (e.Payload.StartsWith(PostgresSchema.RunFinishedPrefix, StringComparison.Ordinal))
+        {
+            var id = e.Payload[PostgresSchema.RunFinishedPrefix.Length..];
+            _runFinished?.Invoke(id.Length == 0 ? null : id);
+        }
+    }
+
+    // ---- plumbing ----
+
+    /// <summary>
+    /// Runs one store call, retrying it with exponential backoff and jitter while the failure is the connection's or the
+    /// server's (not the statement's) and <see cref="PostgresStoreOptions.RetryBudget"/> lasts. Every statement is safe to
+    /// repeat: writes are idempotent or checked against the lease.
+    /// </summary>
+    private async Task<T> ExecuteAsync<T>(string operation, Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var delay = s_firstRetryDelay;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await call(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (IsTransient(ex) && !cancellationToken.IsCancellationRequested && Stopwatch.GetElapsedTime(started) < _retryBudget)
+            {
+                LogRetrying(_logger, operation, Server, attempt, delay, ex);
+                await Task.Delay(Jitter(delay), cancellationToken).ConfigureAwait(false);
+                delay = Next(delay);
+            }
+            catch (Exception ex) when (ex is NpgsqlException && !(ex is OperationCanceledException || cancellationToken.IsCancellationRequested))
+            {
+                throw new DurableStoreException($"PostgreSQL could not {operation} at {Server}: {ex.Message}", ex);
+            }
+        }
+    }
+
+    /// <summary>A broken connection or a server that is shutting down, restarting or overloaded: worth trying again.</summary>
+    internal static bool IsTransient(Exception exception) => exception switch
+    {
+        PostgresException postgres => postgres.IsTransient
+            || postgres.SqlState.StartsWith("08", StringComparison.Ordinal)    // connection exception
+            || postgres.SqlState.StartsWith("57P", StringComparison.Ordinal)   // admin shutdown, crash shutdown, cannot connect now
+            || postgres.SqlState is "40001" or "40P01",                        // serialization failure, deadlock
+        NpgsqlException npgsql => npgsql.IsTransient || npgsql.InnerException is IOException or System.Net.Sockets.SocketException or TimeoutException,
+        _ => false,
+    };
+
+    private static TimeSpan Jitter(TimeSpan delay) => delay * (0.5 + Random.Shared.NextDouble());
+
+    private static TimeSpan Next(TimeSpan delay) => TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, s_maxRetryDelay.Ticks));
+
+    private NpgsqlCommand Command(string sql, params (string Name, object? Value)[] parameters)
+    {
+        var command = _dataSource.CreateCommand(sql);
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        }
+
+        return command;
+    }
+
+    private static NpgsqlBatchCommand BatchCommand(string sql, params (string Name, object? Value)[] parameters)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        }
+
+        return command;
+    }
+
+    private static DateTimeOffset Utc(DateTimeOffset time) => time.ToUniversalTime();
+
+    private const int RunColumnCount = 13;
+
+    private static RunRecord ReadRun(DbDataReader r) => new(
+        WorkflowId: r.GetString(0),
+        WorkflowName: r.GetString(1),
+        Version: r.GetInt32(2),
+        InputJson: r.GetString(3),
+        Status: (WorkflowStatus)r.GetInt16(4),
+        OutputJson: r.IsDBNull(5) ? null : r.GetString(5),
+        Error: r.IsDBNull(6) ? null : new WorkflowError(r.GetString(6), r.IsDBNull(7) ? string.Empty : r.GetString(7)),
+        Owner: r.IsDBNull(8) ? null : r.GetString(8),
+        Epoch: r.GetInt64(9),
+        LeaseExpiresAt: r.IsDBNull(10) ? null : r.GetFieldValue<DateTimeOffset>(10),
+        CreatedAt: r.GetFieldValue<DateTimeOffset>(11),
+        UpdatedAt: r.GetFieldValue<DateTimeOffset>(12));
+
+    private static JournalEntry ReadEntry(DbDataReader r) => new(
+        WorkflowId: r.GetString(0),
+        Sequence: r.GetInt64(1),
+        OperationId: r.GetString(2),
+        Kind: (OperationKind)r.GetInt16(3),
+        State: (JournalEntryState)r.GetInt16(4),
+        InputJson: r.IsDBNull(5) ? null : r.GetString(5),
+        OutputJson: r.IsDBNull(6) ? null : r.GetString(6),
+        Error: r.IsDBNull(7) ? null : new WorkflowError(r.GetString(7), r.IsDBNull(8) ? string.Empty : r.GetString(8)),
+        Attempts: r.GetInt32(9),
+        CompletionIndex: r.IsDBNull(10) ? null : r.GetInt64(10),
+        StartedAt: r.GetFieldValue<DateTimeOffset>(11),
+        CompletedAt: r.IsDBNull(12) ? null : r.GetFieldValue<DateTimeOffset>(12));
+
+    [LoggerMessage(1, LogLevel.Warning, "PostgreSQL could not {Operation} at {Server} (attempt {Attempt}); retrying in about {Delay}")]
+    private static partial void LogRetrying(ILogger logger, string operation, string server, int attempt, TimeSpan delay, Exception exception);
+
+    [LoggerMessage(2, LogLevel.Warning, "The Durably notification listener lost its connection to {Server}; reconnecting in about {Delay} (workers poll meanwhile)")]
+    private static partial void LogListenerLost(ILogger logger, string server, TimeSpan delay, Exception exception);
+}

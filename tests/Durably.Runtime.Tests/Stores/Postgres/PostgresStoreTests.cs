@@ -1,0 +1,206 @@
+using System.Net;
+using System.Net.Sockets;
+using Durably.Runtime.Journal;
+using Durably.Runtime.Stores.Postgres;
+using Durably.Runtime.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace Durably.Runtime.Tests.Stores.Postgres;
+
+/// <summary>Schema creation and migration, configuration, and bad input of the PostgreSQL store.</summary>
+public sealed class PostgresStoreTests(PostgresDatabase database) : IClassFixture<PostgresDatabase>
+{
+    private static string NewSchema() => "store_" + Guid.NewGuid().ToString("N")[..12];
+
+    [Fact]
+    public async Task Workers_starting_at_once_create_one_versioned_schema_and_reopening_changes_nothing()
+    {
+        var schema = NewSchema();
+        var options = new PostgresStoreOptions { Schema = schema };
+
+        // Eight "workers" start together on an empty database: the advisory lock lets one migrate, the rest find it done.
+        var stores = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() => PostgresWorkflowStore.Open(database.ConnectionString, options))));
+        foreach (var store in stores)
+        {
+            await store.DisposeAsync();
+        }
+
+        await using (PostgresWorkflowStore.Open(database.ConnectionString, options))
+        {
+        }
+
+        Assert.Equal("1", await ScalarAsync($"SELECT value FROM \"{schema}\".durably_meta WHERE key = 'schema_version'"));
+        Assert.Equal(2L, await ScalarAsync($"SELECT count(*) FROM \"{schema}\".durably_meta"));
+        Assert.Equal("durably_meta, journal, runs, workers",
+            await ScalarAsync("SELECT string_agg(table_name, ', ' ORDER BY table_name) FROM information_schema.tables WHERE table_schema = @schema", ("schema", schema)));
+    }
+
+    [Fact]
+    public async Task The_default_schema_is_durably_and_two_schemas_keep_their_runs_apart()
+    {
+        await using var defaultStore = PostgresWorkflowStore.Open(database.ConnectionString);
+        await using var other = PostgresWorkflowStore.Open(database.ConnectionString, new PostgresStoreOptions { Schema = NewSchema() });
+        var run = new RunRecord("apart-1", "Orders", 1, "{}", WorkflowStatus.Running, null, null, null, 0, null, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch);
+
+        await defaultStore.CreateRunAsync(run, default);
+
+        Assert.Equal("durably", defaultStore.Schema);
+        Assert.NotNull(await defaultStore.GetRunAsync("apart-1", default));
+        Assert.Null(await other.GetRunAsync("apart-1", default));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("Durably")]
+    [InlineData("1durably")]
+    [InlineData("durably; DROP SCHEMA public CASCADE; --")]
+    [InlineData("dur\"ably")]
+    [InlineData("durably\n")]
+    [InlineData("dura bly")]
+    [InlineData("durabl\u00e9")]
+    [InlineData("pg_durably")]
+    [InlineData("information_schema")]
+    [InlineData("a234567890123456789012345678901234567890123456789012345678901234")]
+    public void A_schema_name_that_is_not_a_plain_identifier_is_rejected_naming_it(string schema)
+    {
+        var error = Assert.ThrowsAny<ArgumentException>(() => PostgresWorkflowStore.Open(database.ConnectionString, new PostgresStoreOptions { Schema = schema }));
+
+        Assert.Contains("schema name", error.Message, StringComparison.Ordinal);
+        if (schema.Length > 0 && !schema.Contains('\n', StringComparison.Ordinal))
+        {
+            Assert.Contains($"'{schema}'", error.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void Huge_and_control_character_schema_names_are_rejected_at_configuration_and_shown_safely()
+    {
+        var huge = new string('a', 10_000);
+        var hugeError = Assert.ThrowsAny<ArgumentException>(() => new ServiceCollection().AddDurably(o => o.UsePostgres(database.ConnectionString, p => p.Schema = huge)));
+        var controlError = Assert.ThrowsAny<ArgumentException>(() => new ServiceCollection().AddDurably(o => o.UsePostgres(database.ConnectionString, p => p.Schema = "a\u0000b\nc")));
+
+        Assert.Contains("(10000 characters)", hugeError.Message, StringComparison.Ordinal);
+        Assert.True(hugeError.Message.Length < 600, hugeError.Message);
+        Assert.Contains("'a\\u0000b\\u000Ac'", controlError.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => new ServiceCollection().AddDurably(o => o.UsePostgres(" ")));
+    }
+
+    [Fact]
+    public async Task A_schema_holding_other_tables_or_a_newer_version_is_refused_naming_the_server_and_schema()
+    {
+        var foreign = NewSchema();
+        await ScalarAsync($"CREATE SCHEMA \"{foreign}\"; CREATE TABLE \"{foreign}\".customers (id int)");
+        var newer = NewSchema();
+        await using (PostgresWorkflowStore.Open(database.ConnectionString, new PostgresStoreOptions { Schema = newer }))
+        {
+        }
+
+        await ScalarAsync($"UPDATE \"{newer}\".durably_meta SET value = '9' WHERE key = 'schema_version'");
+
+        var foreignError = Assert.Throws<DurableStoreException>(() => PostgresWorkflowStore.Open(database.ConnectionString, new PostgresStoreOptions { Schema = foreign }));
+        var newerError = Assert.Throws<DurableStoreException>(() => PostgresWorkflowStore.Open(database.ConnectionString, new PostgresStoreOptions { Schema = newer }));
+
+        Assert.Contains($"Schema '{foreign}'", foreignError.Message, StringComparison.Ordinal);
+        Assert.Contains("tables that are not Durably's (customers)", foreignError.Message, StringComparison.Ordinal);
+        Assert.Contains($"database '{database.Name}'", foreignError.Message, StringComparison.Ordinal);
+        Assert.Contains("has version 9, newer than this Durably (1)", newerError.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_wrong_password_fails_start_up_naming_host_port_and_database_but_never_the_password()
+    {
+        var builder = new NpgsqlConnectionStringBuilder(database.ConnectionString) { Password = "Wr0ng-Secret-Pa55" };
+
+        var error = Assert.Throws<DurableStoreException>(() => PostgresWorkflowStore.Open(builder.ConnectionString));
+
+        AssertNamesServer(error, builder);
+        Assert.Contains("password authentication failed", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_server_that_does_not_answer_fails_start_up_naming_host_port_and_database()
+    {
+        var builder = new NpgsqlConnectionStringBuilder(database.ConnectionString) { Port = ClosedPort(), Timeout = 5 };
+
+        var error = Assert.Throws<DurableStoreException>(() => PostgresWorkflowStore.Open(builder.ConnectionString));
+
+        AssertNamesServer(error, builder);
+        Assert.Contains("refused", error.Message, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public void A_missing_database_fails_start_up_naming_it()
+    {
+        var builder = new NpgsqlConnectionStringBuilder(database.ConnectionString) { Database = "no_such_database_here" };
+
+        var error = Assert.Throws<DurableStoreException>(() => PostgresWorkflowStore.Open(builder.ConnectionString));
+
+        AssertNamesServer(error, builder);
+        Assert.Contains("does not exist", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_malformed_connection_string_is_an_argument_error()
+    {
+        var error = Assert.Throws<ArgumentException>(() => PostgresWorkflowStore.Open("Host=127.0.0.1;Bogus Keyword=1"));
+
+        Assert.Contains("connection string is invalid", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UsePostgres_takes_a_connection_string_or_the_data_source_registered_in_DI()
+    {
+        var schema = NewSchema();
+        var fromString = new ServiceCollection().AddDurably(o => o.UsePostgres(database.ConnectionString, p => p.Schema = schema)).Services.BuildServiceProvider();
+        await using var dataSource = NpgsqlDataSource.Create(database.ConnectionString);
+        var fromDi = new ServiceCollection().AddSingleton(dataSource).AddDurably(o => o.UsePostgres(p => p.Schema = schema)).Services.BuildServiceProvider();
+        var missing = new ServiceCollection().AddDurably(o => o.UsePostgres()).Services.BuildServiceProvider();
+
+        await using (fromString)
+        await using (fromDi)
+        await using (missing)
+        {
+            Assert.Equal(schema, Assert.IsType<PostgresWorkflowStore>(fromString.GetRequiredService<IWorkflowStore>()).Schema);
+            Assert.Equal(schema, Assert.IsType<PostgresWorkflowStore>(fromDi.GetRequiredService<IWorkflowStore>()).Schema);
+            var error = Assert.Throws<InvalidOperationException>(() => missing.GetRequiredService<IWorkflowStore>());
+            Assert.Contains("NpgsqlDataSource", error.Message, StringComparison.Ordinal);
+        }
+
+        // The application's data source outlives the store that used it.
+        await using var command = dataSource.CreateCommand("SELECT 1");
+        Assert.Equal(1, await command.ExecuteScalarAsync());
+    }
+
+    private static void AssertNamesServer(DurableStoreException error, NpgsqlConnectionStringBuilder builder)
+    {
+        Assert.Contains($"host '{builder.Host}'", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"port {builder.Port}", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"database '{builder.Database}'", error.Message, StringComparison.Ordinal);
+        for (Exception? e = error; e is not null; e = e.InnerException)
+        {
+            Assert.DoesNotContain(builder.Password!, e.Message, StringComparison.Ordinal);
+        }
+
+        Assert.DoesNotContain(builder.Password!, error.ToString(), StringComparison.Ordinal);
+    }
+
+    private static int ClosedPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private async Task<object?> ScalarAsync(string sql, params (string Name, object Value)[] parameters)
+    {
+        await using var dataSource = NpgsqlDataSource.Create(database.ConnectionString);
+        await using var command = dataSource.CreateCommand(sql);
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+
+        return await command.ExecuteScalarAsync();
+    }
+}
