@@ -35,6 +35,9 @@ internal sealed class Gate
 
     public Task Arrived => _arrived.Task;
 
+    /// <summary>Lets the body waiting at the gate (and every later one) go on.</summary>
+    public void Release() => _open.TrySetResult();
+
     public async Task PassAsync(CancellationToken cancellationToken)
     {
         _arrived.TrySetResult();
