@@ -1,0 +1,77 @@
+using System.Diagnostics;
+using Durably.Runtime.Journal;
+using Durably.Runtime.Stores.Postgres;
+using Durably.Runtime.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace Durably.Runtime.Tests.Stores.Postgres;
+
+/// <summary>The database drops the worker's connections mid-run: calls are retried with backoff and every run completes.</summary>
+public sealed class PostgresFaultTests(PostgresDatabase database) : IClassFixture<PostgresDatabase>
+{
+    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(90);
+
+    [Fact]
+    public async Task Connections_terminated_mid_run_are_retried_with_backoff_and_the_runs_complete()
+    {
+        const int runs = 10;
+        var logger = new ListLogger();
+        var store = PostgresWorkflowStore.Open(database.ConnectionString, new PostgresStoreOptions { Schema = "faults" }, logger: logger);
+        var log = new BodyLog();
+        var gate = new Gate();
+        await using var host = new TestHost(store, d => d.AddWorkflow<FiveSteps>(), s => s.AddSingleton(log).AddSingleton(gate),
+            options: o => o.PollInterval = TimeSpan.FromMilliseconds(200));
+        var client = host.Get<FiveStepsClient>();
+        for (var i = 0; i < runs; i++)
+        {
+            await client.StartAsync($"order-{i}", $"fault-{i}");
+        }
+
+        await host.Worker.StartAsync(default);
+        try
+        {
+            await gate.Arrived.WaitAsync(s_timeout);
+
+            // For two seconds, every connection of the database but ours is terminated every 50 ms, while the steps go on.
+            await using var admin = new NpgsqlConnection(database.ConnectionString);
+            await admin.OpenAsync();
+            var killed = 0L;
+            var killing = Stopwatch.StartNew();
+            gate.Release();
+            while (killing.Elapsed < TimeSpan.FromSeconds(2))
+            {
+                await using var terminate = new NpgsqlCommand(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()", admin);
+                killed += (long)(await terminate.ExecuteScalarAsync())!;
+                await Task.Delay(50);
+            }
+
+            var deadline = Stopwatch.StartNew();
+            for (var i = 0; i < runs; i++)
+            {
+                RunRecord? run;
+                while ((run = await store.GetRunAsync($"fault-{i}", default))!.Status == WorkflowStatus.Running)
+                {
+                    Assert.True(deadline.Elapsed < s_timeout, $"run fault-{i} did not complete");
+                    await Task.Delay(100);
+                }
+
+                Assert.Equal(WorkflowStatus.Completed, run.Status);
+                var journal = (await store.LoadAsync($"fault-{i}", default))!.Journal;
+                Assert.Equal(5, journal.Count(e => e.State == JournalEntryState.Completed));
+            }
+
+            Assert.True(killed > 0);
+            Assert.Contains(logger.Lines, line => line.Contains("retrying in about", StringComparison.Ordinal));
+
+            // DESIGN §2: a body whose completion was journaled never ran again; one cut by a lost connection ran at most twice, with one key.
+            Assert.All(log.Runs.GroupBy(r => r.IdempotencyKey), g => Assert.InRange(g.Count(), 1, 2));
+            Assert.Equal(runs * 5, log.Runs.Select(r => r.IdempotencyKey).Distinct().Count());
+        }
+        finally
+        {
+            await host.Worker.StopAsync(default);
+        }
+    }
+}

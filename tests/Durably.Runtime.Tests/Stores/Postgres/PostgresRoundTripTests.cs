@@ -1,0 +1,176 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Durably.Runtime.Replay;
+using Durably.Runtime.Stores.Postgres;
+using Durably.Runtime.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace Durably.Runtime.Tests.Stores.Postgres;
+
+/// <summary>
+/// Round trips and wake-ups on PostgreSQL, counted from Npgsql's own tracing (one activity per command or batch sent):
+/// start is one round trip, a claimed run's journal is read once, a completed step is one statement, and
+/// <c>LISTEN/NOTIFY</c> fires on start and result, never per step, with polling as the fallback.
+/// </summary>
+public sealed class PostgresRoundTripTests(PostgresDatabase database) : IClassFixture<PostgresDatabase>, IDisposable
+{
+    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(60);
+    private readonly string _schema = "trips_" + Guid.NewGuid().ToString("N")[..12];
+    private readonly ConcurrentQueue<string> _statements = new();
+    private readonly ActivityListener _listener = new();
+
+    private PostgresWorkflowStore OpenStore() => PostgresWorkflowStore.Open(database.ConnectionString, new PostgresStoreOptions { Schema = _schema });
+
+    private void StartCounting()
+    {
+        _listener.ShouldListenTo = source => source.Name == "Npgsql";
+        _listener.Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded;
+        _listener.ActivityStopped = activity =>
+        {
+            // Only this test's statements: every store statement names its schema.
+            if (activity.GetTagItem("db.query.text") is string text && text.Contains(_schema, StringComparison.Ordinal))
+            {
+                _statements.Enqueue(text);
+            }
+        };
+        ActivitySource.AddActivityListener(_listener);
+    }
+
+    private string[] TakeStatements()
+    {
+        var taken = new List<string>();
+        while (_statements.TryDequeue(out var statement))
+        {
+            taken.Add(statement);
+        }
+
+        return [.. taken];
+    }
+
+    [Fact]
+    public async Task Start_is_one_round_trip_the_journal_is_read_once_and_a_completed_step_is_one_statement()
+    {
+        var log = new BodyLog();
+        await using var host = new TestHost(OpenStore(), d => d.AddWorkflow<FiveSteps>(), s => s.AddSingleton(log).AddSingleton(Gate.Open()));
+        var client = host.Get<FiveStepsClient>();
+        await client.StartAsync("warm-up", "trips-0");
+        await host.Engine.ExecuteAsync("trips-0").WaitAsync(s_timeout);
+        StartCounting();
+        TakeStatements();
+
+        await client.StartAsync("order-1", "trips-1");
+        var start = TakeStatements();
+        var result = await host.Engine.ExecuteAsync("trips-1").WaitAsync(s_timeout);
+        var execution = TakeStatements();
+
+        Assert.Equal(ExecutionOutcome.Finished, result.Outcome);
+        Assert.Single(start);
+        var journalReads = execution.Count(s => s.Contains(".journal WHERE workflow_id = @id ORDER BY sequence", StringComparison.Ordinal));
+        var completions = execution.Count(s => s.Contains("completed_at = excluded.completed_at", StringComparison.Ordinal));
+        var attempts = execution.Count(s => s.Contains("attempts = j.attempts + 1", StringComparison.Ordinal));
+        Assert.Equal(1, journalReads);
+        Assert.Equal(5, completions);
+        Assert.Equal(5, attempts);
+
+        // Read the run, claim it, load it in one batch, two writes per step, end it: nothing else.
+        Assert.Equal(3 + (2 * 5) + 1, execution.Length);
+    }
+
+    [Fact]
+    public async Task Start_and_result_notify_listeners_and_steps_never_do()
+    {
+        await using var listening = new NpgsqlConnection(database.ConnectionString);
+        await listening.OpenAsync();
+        var payloads = new ConcurrentQueue<string>();
+        listening.Notification += (_, e) => payloads.Enqueue(e.Payload);
+        await using (var listen = new NpgsqlCommand($"LISTEN \"{_schema}_events\"", listening))
+        {
+            await listen.ExecuteNonQueryAsync();
+        }
+
+        await using var host = new TestHost(OpenStore(), d => d.AddWorkflow<FiveSteps>(), s => s.AddSingleton(new BodyLog()).AddSingleton(Gate.Open()));
+        await host.Get<FiveStepsClient>().StartAsync("order-1", "notify-1");
+        await host.Engine.ExecuteAsync("notify-1").WaitAsync(s_timeout);
+
+        // Notifications arrive when the connection next talks to the server: ask it something.
+        await using (var ping = new NpgsqlCommand("SELECT 1", listening))
+        {
+            await ping.ExecuteScalarAsync();
+        }
+
+        Assert.Equal(["available", "finished:notify-1"], payloads);
+    }
+
+    [Fact]
+    public async Task An_idle_worker_is_woken_by_another_process_starting_a_run_and_the_caller_by_its_result()
+    {
+        // The worker polls once an hour: only a notification can make it pick the run up in time.
+        await using var worker = new TestHost(OpenStore(), d => d.AddWorkflow<FiveSteps>(), s => s.AddSingleton(new BodyLog()).AddSingleton(Gate.Open()),
+            workerName: "idle-worker", options: o => o.PollInterval = TimeSpan.FromHours(1));
+        await worker.Worker.StartAsync(default);
+        await using var caller = new TestHost(OpenStore(), d => d.AddWorkflow<FiveSteps>(), s => s.AddSingleton(new BodyLog()).AddSingleton(Gate.Open()),
+            workerName: "caller-without-worker");
+
+        try
+        {
+            var handle = await caller.Get<FiveStepsClient>().StartAsync("order-1", "woken-1");
+            var output = await handle.GetResultAsync().WaitAsync(s_timeout);
+
+            Assert.StartsWith("order-1-1-", output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await worker.Worker.StopAsync(default);
+        }
+    }
+
+    [Fact]
+    public async Task A_missed_notification_is_covered_by_polling_and_a_dropped_listener_reconnects()
+    {
+        var store = OpenStore();
+        await using var worker = new TestHost(store, d => d.AddWorkflow<FiveSteps>(), s => s.AddSingleton(new BodyLog()).AddSingleton(Gate.Open()),
+            workerName: "polling-worker", options: o => o.PollInterval = TimeSpan.FromMilliseconds(200));
+        await worker.Worker.StartAsync(default);
+        try
+        {
+            await WaitUntilAsync(() => store.ListenerConnections == 1);
+
+            // The listening connection is cut: the store listens again on a new one.
+            await ExecuteAsync($"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query = 'LISTEN \"{_schema}_events\"'");
+            await WaitUntilAsync(() => store.ListenerConnections == 2);
+
+            // A run inserted without any notification (as if it were missed) is found by polling.
+            await ExecuteAsync($"""
+                INSERT INTO "{_schema}".runs (workflow_id, workflow_name, version, input_json, status, epoch, created_at, updated_at)
+                VALUES ('silent-1', 'FiveSteps', 1, '"order-1"', 0, 0, now(), now())
+                """);
+            await WaitUntilAsync(async () => (await store.GetRunAsync("silent-1", default))!.Status == WorkflowStatus.Completed);
+        }
+        finally
+        {
+            await worker.Worker.StopAsync(default);
+        }
+    }
+
+    private async Task ExecuteAsync(string sql)
+    {
+        await using var dataSource = NpgsqlDataSource.Create(database.ConnectionString);
+        await using var command = dataSource.CreateCommand(sql);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private static Task WaitUntilAsync(Func<bool> condition) => WaitUntilAsync(() => Task.FromResult(condition()));
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            Assert.True(deadline.Elapsed < s_timeout, "The condition did not become true within " + s_timeout);
+            await Task.Delay(50);
+        }
+    }
+
+    public void Dispose() => _listener.Dispose();
+}
