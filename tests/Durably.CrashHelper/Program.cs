@@ -4,21 +4,36 @@ using Durably.Runtime;
 using Durably.Runtime.Worker;
 using Microsoft.Extensions.DependencyInjection;
 
-// usage: Durably.CrashHelper <database> <body-log> <runs> <worker-name>
-// Starts runs crash-0 … crash-{runs-1} (idempotently) and works until every one has finished, then exits 0.
-if (args.Length != 4 || !int.TryParse(args[2], CultureInfo.InvariantCulture, out var runs) || runs < 1)
+// usage: Durably.CrashHelper <store> <body-log> <runs> <worker-name> [lease-seconds]
+// <store> is a SQLite file, or "postgres:" followed by a connection string. Starts runs crash-0 … crash-{runs-1}
+// (idempotently, so several helpers may share one store) and works until every one has finished, then exits 0.
+if (args.Length is < 4 or > 5 || !int.TryParse(args[2], CultureInfo.InvariantCulture, out var runs) || runs < 1
+    || (args.Length == 5 && !double.TryParse(args[4], CultureInfo.InvariantCulture, out _)))
 {
-    Console.Error.WriteLine("usage: Durably.CrashHelper <database> <body-log> <runs> <worker-name>");
+    Console.Error.WriteLine("usage: Durably.CrashHelper <store> <body-log> <runs> <worker-name> [lease-seconds]");
     return 2;
 }
 
+const string PostgresPrefix = "postgres:";
 var services = new ServiceCollection();
 services.AddSingleton(new BodyLog(args[1]));
 services.AddDurably(o =>
 {
-    o.UseSqlite(args[0]);
+    if (args[0].StartsWith(PostgresPrefix, StringComparison.Ordinal))
+    {
+        o.UsePostgres(args[0][PostgresPrefix.Length..]);
+    }
+    else
+    {
+        o.UseSqlite(args[0]);
+    }
+
     o.WorkerName = args[3];
     o.MaxConcurrentRuns = 4;
+    if (args.Length == 5)
+    {
+        o.LeaseDuration = TimeSpan.FromSeconds(double.Parse(args[4], CultureInfo.InvariantCulture));
+    }
 }).AddWorkflow<CrashWorkflow>();
 await using var provider = services.BuildServiceProvider();
 

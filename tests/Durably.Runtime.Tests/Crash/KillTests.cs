@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Globalization;
 using Durably.Runtime.Journal;
 using Durably.Runtime.Stores.Sqlite;
 using Durably.Runtime.Tests.Support;
@@ -27,20 +25,20 @@ public sealed class KillTests : IDisposable
         var database = Path.Combine(_directory, "journal.db");
         var bodyLog = Path.Combine(_directory, "bodies.log");
 
-        using (var first = StartHelper(database, bodyLog))
+        using (var first = CrashHelperProcess.Start(database, bodyLog, Runs, "crash-worker"))
         {
             // Kill once a good part of the work is done and at least one body is between its start and its end.
             // Polled synchronously on this thread: a thread-pool delay could let the helper finish first.
             bool ReadyToKill()
             {
-                var events = ReadBodyLog(bodyLog);
-                return events.Count(e => e.What == "start") >= Runs * StepsPerRun / 4 && InFlight(events).Any();
+                var events = CrashHelperProcess.ReadBodyLog(bodyLog);
+                return events.Count(e => e.What == "start") >= Runs * StepsPerRun / 4 && CrashHelperProcess.InFlight(events).Any();
             }
 
             Assert.True(SpinWait.SpinUntil(() => first.HasExited || ReadyToKill(), TimeSpan.FromSeconds(60)), "the helper made no progress");
             if (first.HasExited)
             {
-                Assert.Fail($"the helper finished (exit {first.ExitCode}) before it could be killed, after {ReadBodyLog(bodyLog).Count} body events: {first.StandardError.ReadToEnd()}");
+                Assert.Fail($"the helper finished (exit {first.ExitCode}) before it could be killed, after {CrashHelperProcess.ReadBodyLog(bodyLog).Count} body events: {first.StandardError.ReadToEnd()}");
             }
 
             first.Kill();
@@ -49,7 +47,7 @@ public sealed class KillTests : IDisposable
 
         // Cut by the kill: every operation whose completion was not journaled yet. A body may have finished (even
         // logged its end) and still be cut, if the kill came between its end and its journal write.
-        var inFlight = InFlight(ReadBodyLog(bodyLog)).ToList();
+        var inFlight = CrashHelperProcess.InFlight(CrashHelperProcess.ReadBodyLog(bodyLog)).ToList();
         Assert.NotEmpty(inFlight);
         var cut = new HashSet<(string WorkflowId, long Sequence)>();
         using (var atKill = SqliteWorkflowStore.Open(database))
@@ -66,14 +64,14 @@ public sealed class KillTests : IDisposable
         SqliteConnection.ClearAllPools();
         Assert.All(inFlight, b => Assert.Contains((b.WorkflowId, b.Sequence), cut));
 
-        using (var second = StartHelper(database, bodyLog))
+        using (var second = CrashHelperProcess.Start(database, bodyLog, Runs, "crash-worker"))
         {
             var output = await second.StandardOutput.ReadToEndAsync();
             await second.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(120));
             Assert.True(second.ExitCode == 0, $"the second helper failed ({second.ExitCode}): {output} {await second.StandardError.ReadToEndAsync()}");
         }
 
-        var bodies = ReadBodyLog(bodyLog).Where(e => e.What == "start").ToList();
+        var bodies = CrashHelperProcess.ReadBodyLog(bodyLog).Where(e => e.What == "start").ToList();
 
         // Every body the kill stopped mid-way was run again by the second process, with the same key.
         Assert.All(inFlight, c => Assert.Equal(2, bodies.Count(b => b.WorkflowId == c.WorkflowId && b.Sequence == c.Sequence)));
@@ -106,47 +104,4 @@ public sealed class KillTests : IDisposable
         SqliteConnection.ClearAllPools();
         Directory.Delete(_directory, recursive: true);
     }
-
-    private static Process StartHelper(string database, string bodyLog)
-    {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in new[] { BuiltOutput.Path("tests/Durably.CrashHelper", "Durably.CrashHelper.dll"), database, bodyLog, Runs.ToString(CultureInfo.InvariantCulture), "crash-worker" })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        return Process.Start(start) ?? throw new InvalidOperationException("could not start the crash helper");
-    }
-
-    private static List<BodyEvent> ReadBodyLog(string path)
-    {
-        if (!File.Exists(path))
-        {
-            return [];
-        }
-
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        using var reader = new StreamReader(stream);
-        var events = new List<BodyEvent>();
-        while (reader.ReadLine() is { } line)
-        {
-            var parts = line.Split(' ');
-            if (parts.Length == 6)
-            {
-                events.Add(new BodyEvent(parts[0], parts[1], long.Parse(parts[2], CultureInfo.InvariantCulture), parts[4], long.Parse(parts[5], CultureInfo.InvariantCulture)));
-            }
-        }
-
-        return events;
-    }
-
-    private static IEnumerable<BodyEvent> InFlight(List<BodyEvent> events)
-        => events.Where(e => e.What == "start" && !events.Any(x => x.What == "end" && x.WorkflowId == e.WorkflowId && x.Sequence == e.Sequence));
-
-    private sealed record BodyEvent(string What, string WorkflowId, long Sequence, string IdempotencyKey, long At);
 }

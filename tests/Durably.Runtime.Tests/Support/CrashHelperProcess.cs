@@ -1,0 +1,62 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Durably.Runtime.Tests.Support;
+
+/// <summary>
+/// Starts the prebuilt crash helper (a worker process running five-step <c>CrashWorkflow</c> runs) and reads the side
+/// log its step bodies append to, which outlives a killed process.
+/// </summary>
+internal static class CrashHelperProcess
+{
+    /// <param name="store">A SQLite file, or <c>postgres:</c> followed by a connection string.</param>
+    /// <param name="bodyLog">The file the bodies append to.</param>
+    /// <param name="runs">How many runs the helper starts (idempotently) and waits for.</param>
+    /// <param name="workerName">The worker's stable name.</param>
+    /// <param name="lease">The worker's lease, when not the default.</param>
+    public static Process Start(string store, string bodyLog, int runs, string workerName, TimeSpan? lease = null)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        string[] arguments = [BuiltOutput.Path("tests/Durably.CrashHelper", "Durably.CrashHelper.dll"), store, bodyLog, runs.ToString(CultureInfo.InvariantCulture), workerName];
+        foreach (var argument in lease is { } l ? [.. arguments, l.TotalSeconds.ToString(CultureInfo.InvariantCulture)] : arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        return Process.Start(start) ?? throw new InvalidOperationException("could not start the crash helper");
+    }
+
+    public static List<BodyEvent> ReadBodyLog(string path)
+    {
+        if (!File.Exists(path))
+        {
+            return [];
+        }
+
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using var reader = new StreamReader(stream);
+        var events = new List<BodyEvent>();
+        while (reader.ReadLine() is { } line)
+        {
+            var parts = line.Split(' ');
+            if (parts.Length == 6)
+            {
+                events.Add(new BodyEvent(parts[0], parts[1], long.Parse(parts[2], CultureInfo.InvariantCulture), parts[4], long.Parse(parts[5], CultureInfo.InvariantCulture)));
+            }
+        }
+
+        return events;
+    }
+
+    /// <summary>Bodies that started and have not logged their end.</summary>
+    public static IEnumerable<BodyEvent> InFlight(List<BodyEvent> events)
+        => events.Where(e => e.What == "start" && !events.Any(x => x.What == "end" && x.WorkflowId == e.WorkflowId && x.Sequence == e.Sequence));
+}
+
+/// <summary>One line of the crash helper's body log: a body's start or end, with its key and the time in Unix ms.</summary>
+internal sealed record BodyEvent(string What, string WorkflowId, long Sequence, string IdempotencyKey, long At);
