@@ -1,0 +1,273 @@
+using System.Diagnostics;
+using System.Globalization;
+using Durably.Load;
+using Durably.Runtime;
+using Durably.Runtime.Tests.Support;
+using Durably.Runtime.Worker;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Npgsql;
+
+// The Durably load tool (first version). Not part of `dotnet test`; run it in Release:
+//   dotnet run -c Release --project bench/Durably.Load -- [--store all|sqlite|postgres] [--repetitions 3]
+//       [--w1 200] [--w2 2000] [--clients 32] [--postgres <connection string>]
+// W1: workflows one at a time, 0 and 10 no-op steps: per-step overhead = (10-step - 0-step latency) / 10, p50 and p99.
+// W2: 32 client loops, each starting a 10-step workflow and awaiting its result, until W2 workflows have run.
+// Floor: an autocommit single-row INSERT through the same driver, in the same run.
+// PostgreSQL: the connection string given, else DURABLY_TEST_POSTGRES, else a throwaway cluster (as the tests start).
+var settings = Settings.Parse(args);
+if (settings is null)
+{
+    Console.Error.WriteLine("usage: Durably.Load [--store all|sqlite|postgres] [--repetitions N] [--w1 N] [--w2 N] [--clients N] [--postgres <connection string>]");
+    return 2;
+}
+
+var figures = new List<(string Store, string Figure, double Value)>();
+for (var repetition = 1; repetition <= settings.Repetitions; repetition++)
+{
+    foreach (var kind in settings.Stores)
+    {
+        await using var target = await BenchTarget.CreateAsync(kind, settings.PostgresConnectionString);
+        Console.Error.WriteLine($"repetition {repetition}/{settings.Repetitions}: {kind}");
+        foreach (var (figure, value) in await Workloads.RunAsync(target, settings))
+        {
+            figures.Add((kind, figure, value));
+        }
+    }
+}
+
+Console.WriteLine($"Durably load, {settings.Repetitions} repetitions, W1 {settings.W1} workflows, W2 {settings.W2} workflows x 10 steps with {settings.Clients} clients, {Environment.ProcessorCount} cores");
+Console.WriteLine($"{"store",-9} {"figure",-46} {"median",10}   spread (min-max)");
+foreach (var group in figures.GroupBy(f => (f.Store, f.Figure)))
+{
+    var values = group.Select(f => f.Value).Order().ToArray();
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"{group.Key.Store,-9} {group.Key.Figure,-46} {Statistics.Median(values),10:F3}   {values[0]:F3}-{values[^1]:F3}"));
+}
+
+return 0;
+
+internal sealed record Settings(string[] Stores, int Repetitions, int W1, int W2, int Clients, string? PostgresConnectionString)
+{
+    public static Settings? Parse(string[] args)
+    {
+        var settings = new Settings(["sqlite", "postgres"], 3, 200, 2000, 32, null);
+        for (var i = 0; i + 1 < args.Length; i += 2)
+        {
+            var value = args[i + 1];
+            int Number() => int.TryParse(value, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : throw new ArgumentException($"{args[i]} needs a positive number, not '{value}'.");
+            settings = args[i] switch
+            {
+                "--store" => settings with { Stores = value == "all" ? settings.Stores : value is "sqlite" or "postgres" ? [value] : throw new ArgumentException($"--store is all, sqlite or postgres, not '{value}'.") },
+                "--repetitions" => settings with { Repetitions = Number() },
+                "--w1" => settings with { W1 = Number() },
+                "--w2" => settings with { W2 = Number() },
+                "--clients" => settings with { Clients = Number() },
+                "--postgres" => settings with { PostgresConnectionString = value },
+                _ => null,
+            };
+            if (settings is null)
+            {
+                return null;
+            }
+        }
+
+        return args.Length % 2 == 0 ? settings : null;
+    }
+}
+
+/// <summary>A fresh, empty store for one repetition, and the floor measured on the same storage.</summary>
+internal sealed class BenchTarget : IAsyncDisposable
+{
+    private readonly Func<ValueTask> _cleanup;
+
+    private BenchTarget(Action<DurableOptions> configure, Func<int, Task<double[]>> floor, Func<ValueTask> cleanup)
+    {
+        Configure = configure;
+        MeasureFloorAsync = floor;
+        _cleanup = cleanup;
+    }
+
+    public Action<DurableOptions> Configure { get; }
+
+    /// <summary>Latencies, in ms, of that many autocommit single-row INSERTs.</summary>
+    public Func<int, Task<double[]>> MeasureFloorAsync { get; }
+
+    public static async Task<BenchTarget> CreateAsync(string kind, string? postgres)
+    {
+        if (kind == "sqlite")
+        {
+            var folder = Directory.CreateTempSubdirectory("durably-load-").FullName;
+            return new BenchTarget(
+                o => o.UseSqlite(Path.Combine(folder, "durably.db")),
+                count => SqliteFloorAsync(Path.Combine(folder, "floor.db"), count),
+                () =>
+                {
+                    SqliteConnection.ClearAllPools();
+                    Directory.Delete(folder, recursive: true);
+                    return ValueTask.CompletedTask;
+                });
+        }
+
+        var admin = postgres ?? PostgresServer.Instance.AdminConnectionString;
+        var name = "durably_load_" + Guid.NewGuid().ToString("N")[..12];
+        await ExecuteAsync(admin, $"CREATE DATABASE \"{name}\"");
+        var connectionString = new NpgsqlConnectionStringBuilder(admin) { Database = name }.ConnectionString;
+        return new BenchTarget(
+            o => o.UsePostgres(connectionString),
+            count => PostgresFloorAsync(connectionString, count),
+            async () => await ExecuteAsync(admin, $"DROP DATABASE \"{name}\" WITH (FORCE)"));
+    }
+
+    public ValueTask DisposeAsync() => _cleanup();
+
+    private static async Task ExecuteAsync(string connectionString, string sql)
+    {
+        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        await using var command = dataSource.CreateCommand(sql);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private static async Task<double[]> PostgresFloorAsync(string connectionString, int count)
+    {
+        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        await using (var create = dataSource.CreateCommand("CREATE TABLE floor (id bigserial PRIMARY KEY, payload text NOT NULL)"))
+        {
+            await create.ExecuteNonQueryAsync();
+        }
+
+        var latencies = new double[count];
+        for (var i = 0; i < count; i++)
+        {
+            await using var insert = dataSource.CreateCommand("INSERT INTO floor (payload) VALUES (@payload)");
+            insert.Parameters.AddWithValue("payload", "{\"value\":" + i.ToString(CultureInfo.InvariantCulture) + "}");
+            var started = Stopwatch.GetTimestamp();
+            await insert.ExecuteNonQueryAsync();
+            latencies[i] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        }
+
+        return latencies;
+    }
+
+    private static Task<double[]> SqliteFloorAsync(string path, int count)
+    {
+        SQLitePCL.Batteries_V2.Init();
+        using var connection = new SqliteConnection($"Data Source={path}");
+        connection.Open();
+        using (var setup = connection.CreateCommand())
+        {
+            // The same durability settings as the Durably SQLite store.
+            setup.CommandText = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; CREATE TABLE floor (id INTEGER PRIMARY KEY, payload TEXT NOT NULL);";
+            setup.ExecuteNonQuery();
+        }
+
+        var latencies = new double[count];
+        for (var i = 0; i < count; i++)
+        {
+            using var insert = connection.CreateCommand();
+            insert.CommandText = "INSERT INTO floor (payload) VALUES ($payload);";
+            insert.Parameters.AddWithValue("$payload", "{\"value\":" + i.ToString(CultureInfo.InvariantCulture) + "}");
+            var started = Stopwatch.GetTimestamp();
+            insert.ExecuteNonQuery();
+            latencies[i] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        }
+
+        return Task.FromResult(latencies);
+    }
+}
+
+internal static class Workloads
+{
+    public static async Task<List<(string Figure, double Value)>> RunAsync(BenchTarget target, Settings settings)
+    {
+        var services = new ServiceCollection();
+        services.AddDurably(o =>
+        {
+            target.Configure(o);
+            o.WorkerName = "load-worker";
+            o.MaxConcurrentRuns = settings.Clients;
+        }).AddWorkflow<NoSteps>().AddWorkflow<TenSteps>();
+        await using var provider = services.BuildServiceProvider();
+        var none = provider.GetRequiredService<NoStepsClient>();
+        var ten = provider.GetRequiredService<TenStepsClient>();
+        var worker = provider.GetServices<IHostedService>().OfType<DurableWorker>().Single();
+        await worker.StartAsync(default);
+        try
+        {
+            var run = 0;
+            async Task<double> TimeAsync(Func<string, Task> workflow)
+            {
+                var id = "load-" + Interlocked.Increment(ref run).ToString(CultureInfo.InvariantCulture);
+                var started = Stopwatch.GetTimestamp();
+                await workflow(id);
+                return Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            }
+
+            Task NoStepsAsync(string id) => none.StartAsync(1, id).ContinueWith(h => h.Result.GetResultAsync()).Unwrap();
+            Task TenStepsAsync(string id) => ten.StartAsync(1, id).ContinueWith(h => h.Result.GetResultAsync()).Unwrap();
+
+            // Warm-up: JIT, connection pools, statement caches.
+            for (var i = 0; i < 20; i++)
+            {
+                await TimeAsync(NoStepsAsync);
+                await TimeAsync(TenStepsAsync);
+            }
+
+            var zero = new double[settings.W1];
+            var tenSteps = new double[settings.W1];
+            for (var i = 0; i < settings.W1; i++)
+            {
+                zero[i] = await TimeAsync(NoStepsAsync);
+            }
+
+            for (var i = 0; i < settings.W1; i++)
+            {
+                tenSteps[i] = await TimeAsync(TenStepsAsync);
+            }
+
+            var remaining = settings.W2;
+            var w2 = new System.Collections.Concurrent.ConcurrentBag<double>();
+            var wall = Stopwatch.StartNew();
+            await Task.WhenAll(Enumerable.Range(0, settings.Clients).Select(_ => Task.Run(async () =>
+            {
+                while (Interlocked.Decrement(ref remaining) >= 0)
+                {
+                    w2.Add(await TimeAsync(TenStepsAsync));
+                }
+            })));
+            var seconds = wall.Elapsed.TotalSeconds;
+            var floor = await target.MeasureFloorAsync(200);
+
+            return
+            [
+                ("W1 per-step overhead p50 (ms)", (Statistics.Percentile(tenSteps, 50) - Statistics.Percentile(zero, 50)) / 10),
+                ("W1 per-step overhead p99 (ms)", (Statistics.Percentile(tenSteps, 99) - Statistics.Percentile(zero, 99)) / 10),
+                ("W1 0-step workflow latency p50 (ms)", Statistics.Percentile(zero, 50)),
+                ("W1 10-step workflow latency p50 (ms)", Statistics.Percentile(tenSteps, 50)),
+                ("W2 throughput (workflows/s)", settings.W2 / seconds),
+                ("W2 throughput (steps/s)", settings.W2 * 10 / seconds),
+                ("W2 workflow latency p50 (ms)", Statistics.Percentile([.. w2], 50)),
+                ("W2 workflow latency p99 (ms)", Statistics.Percentile([.. w2], 99)),
+                ("floor: autocommit 1-row INSERT p50 (ms)", Statistics.Percentile(floor, 50)),
+            ];
+        }
+        finally
+        {
+            await worker.StopAsync(default);
+        }
+    }
+}
+
+internal static class Statistics
+{
+    public static double Median(double[] sorted) => sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+
+    /// <summary>Nearest-rank percentile.</summary>
+    public static double Percentile(double[] values, double percent)
+    {
+        var sorted = values.Order().ToArray();
+        var rank = (int)Math.Ceiling(percent / 100 * sorted.Length);
+        return sorted[Math.Clamp(rank - 1, 0, sorted.Length - 1)];
+    }
+}

@@ -1,0 +1,49 @@
+using Npgsql;
+
+namespace Durably.Runtime.Tests.Support;
+
+/// <summary>
+/// A class fixture: one empty database on the test run's <see cref="PostgresServer"/> for one test class, dropped
+/// afterwards.
+/// </summary>
+public sealed class PostgresDatabase : IAsyncLifetime
+{
+    private string? _connectionString;
+
+    /// <summary>The database's name.</summary>
+    public string Name { get; } = "durably_test_" + Guid.NewGuid().ToString("N")[..12];
+
+    /// <summary>A connection string to this database as a user that owns it.</summary>
+    public string ConnectionString => _connectionString ?? throw new InvalidOperationException("The database is not created yet.");
+
+    /// <summary>Whether the cluster was started by this test run (so tests may, for example, terminate its backends freely).</summary>
+    public bool IsThrowaway => PostgresServer.Instance.IsThrowaway;
+
+    /// <inheritdoc/>
+    public async Task InitializeAsync()
+    {
+        var server = PostgresServer.Instance;
+        await using (var connection = new NpgsqlConnection(server.AdminConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var create = new NpgsqlCommand($"CREATE DATABASE \"{Name}\"", connection);
+            await create.ExecuteNonQueryAsync();
+        }
+
+        _connectionString = new NpgsqlConnectionStringBuilder(server.AdminConnectionString) { Database = Name }.ConnectionString;
+    }
+
+    /// <inheritdoc/>
+    public async Task DisposeAsync()
+    {
+        if (_connectionString is null)
+        {
+            return;
+        }
+
+        await using var connection = new NpgsqlConnection(PostgresServer.Instance.AdminConnectionString);
+        await connection.OpenAsync();
+        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{Name}\" WITH (FORCE)", connection);
+        await drop.ExecuteNonQueryAsync();
+    }
+}
