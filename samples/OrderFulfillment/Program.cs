@@ -8,6 +8,9 @@ using OrderFulfillment;
 // dotnet run --project samples/OrderFulfillment [-- <order id>]
 // Kill it while it runs (Ctrl+C, or kill -9) and run it again: it resumes where it stopped, and no step that
 // finished runs again. Runs are kept in durably.db next to the program (set --Durably:Database=<path> to move it).
+// One setting switches to PostgreSQL: --Durably:Postgres="<connection string>". Every DurableOptions setting can be
+// given the same way (--Durably:WorkerName=worker-b, --Durably:LeaseDuration=00:00:05), and
+// --Sample:KeepRunning=true keeps the worker running after its order is done, to serve other workers' runs.
 var builder = Host.CreateApplicationBuilder(args);
 builder.Logging.SetMinimumLevel(LogLevel.Warning);
 builder.Services.AddSingleton(new Pace(TimeSpan.FromMilliseconds(builder.Configuration.GetValue("Sample:StepDelayMs", 800))));
@@ -16,9 +19,15 @@ builder.Services.AddSingleton<IPayments, FakePayments>();
 builder.Services.AddSingleton<IMailer, FakeMailer>();
 builder.Services.AddDurably(options =>
 {
-    // A stable name: a restarted sample takes its unfinished runs back at once.
+    // A stable name: a restarted sample takes its unfinished runs back at once. Two workers need two names.
     options.WorkerName = "order-sample";
-    if (builder.Configuration["Durably:Database"] is { Length: > 0 } database)
+    var durably = builder.Configuration.GetSection("Durably");
+    durably.Bind(options);
+    if (durably["Postgres"] is { Length: > 0 } postgres)
+    {
+        options.UsePostgres(postgres);
+    }
+    else if (durably["Database"] is { Length: > 0 } database)
     {
         options.UseSqlite(database);
     }
@@ -34,4 +43,10 @@ Console.WriteLine($"Order {orderId}: started (or resumed) run '{handle.WorkflowI
 
 var receipt = await handle.GetResultAsync();
 Console.WriteLine($"Order {orderId}: done. {receipt}");
+if (builder.Configuration.GetValue("Sample:KeepRunning", false))
+{
+    Console.WriteLine("Working on other runs until stopped (Ctrl+C).");
+    await host.WaitForShutdownAsync();
+}
+
 await host.StopAsync();

@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using System.Text;
 using Durably.Runtime.Journal;
+using Durably.Runtime.Stores.Postgres;
 using Durably.Runtime.Stores.Sqlite;
 using Durably.Runtime.Tests.Support;
 using Microsoft.Data.Sqlite;
@@ -52,51 +52,48 @@ public sealed class SampleTests : IDisposable
         Directory.Delete(_directory, recursive: true);
     }
 
-    /// <summary>
-    /// Runs the prebuilt sample from a working directory of its own; kills it (SIGKILL) as soon as a line contains
-    /// <paramref name="killAfter"/>. Output is read on a dedicated thread, so the kill does not wait for the thread pool.
-    /// </summary>
     private string RunSample(string? killAfter)
+        => SampleProcess.Run(_directory, ["order-7", $"--Durably:Database={Database}", "--Sample:StepDelayMs=200"], killAfter);
+}
+
+/// <summary>
+/// The sample on PostgreSQL, switched by one setting, as two worker processes sharing one database: one is killed
+/// mid-order, and the other — which keeps running after its own order — finishes the killed worker's order once its
+/// lease expires, without repeating a journaled step.
+/// </summary>
+public sealed class PostgresSampleTests(PostgresDatabase database) : IClassFixture<PostgresDatabase>, IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("durably-sample-pg-").FullName;
+
+    [Fact]
+    public async Task Two_sample_workers_share_one_database_and_one_finishes_the_order_of_the_other_after_a_kill()
     {
-        var start = new ProcessStartInfo("dotnet")
+        string[] Arguments(string order, string worker) =>
+            [order, $"--Durably:Postgres={database.ConnectionString}", $"--Durably:WorkerName={worker}", "--Durably:LeaseDuration=00:00:02", "--Sample:StepDelayMs=200"];
+
+        var killed = SampleProcess.Run(_directory, Arguments("order-7", "worker-a"), killAfter: "step Ship(");
+        Assert.DoesNotContain("Order order-7: done.", killed, StringComparison.Ordinal);
+        await using var store = PostgresWorkflowStore.Open(database.ConnectionString);
+        var journaled = (await store.LoadAsync("order-7", default))!.Journal
+            .Where(e => e.State == JournalEntryState.Completed)
+            .Select(e => StepContext.CreateIdempotencyKey("order-7", e.OperationId, e.Sequence))
+            .ToList();
+        Assert.Contains("order-7/Charge/1", journaled);
+
+        using var survivor = SampleProcess.Start(_directory, [.. Arguments("order-8", "worker-b"), "--Sample:KeepRunning=true"]);
+        var deadline = Stopwatch.StartNew();
+        while ((await store.GetRunAsync("order-7", default))!.Status != WorkflowStatus.Completed)
         {
-            WorkingDirectory = _directory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in new[] { BuiltOutput.Path("samples/OrderFulfillment", "OrderFulfillment.dll"), "order-7", $"--Durably:Database={Database}", "--Sample:StepDelayMs=200" })
-        {
-            start.ArgumentList.Add(argument);
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(60), $"worker-b did not finish order-7: {survivor.Output}");
+            await Task.Delay(100);
         }
 
-        using var process = Process.Start(start)!;
-        var output = new StringBuilder();
-        var errors = new StringBuilder();
-        process.ErrorDataReceived += (_, e) => errors.Append(e.Data);
-        process.BeginErrorReadLine();
-        var reader = new Thread(() =>
-        {
-            while (process.StandardOutput.ReadLine() is { } line)
-            {
-                output.Append(line).Append('\n');
-                if (killAfter is not null && line.Contains(killAfter, StringComparison.Ordinal))
-                {
-                    process.Kill();
-                    return;
-                }
-            }
-        })
-        { IsBackground = true };
-        reader.Start();
-
-        Assert.True(reader.Join(TimeSpan.FromSeconds(60)), $"the sample did not finish in 60 s: {output}");
-        Assert.True(process.WaitForExit(TimeSpan.FromSeconds(30)), "the sample did not exit");
-        if (killAfter is null)
-        {
-            Assert.True(process.ExitCode == 0, $"the sample exited with {process.ExitCode}: {output}{errors}");
-        }
-
-        return output.ToString();
+        var output = survivor.Kill();
+        Assert.Contains("Order order-8: done.", output, StringComparison.Ordinal);
+        Assert.Contains("Working on other runs until stopped", output, StringComparison.Ordinal);
+        Assert.Contains("idempotency key order-7/Confirm/", output, StringComparison.Ordinal);
+        Assert.All(journaled, key => Assert.DoesNotContain($"idempotency key {key})", output, StringComparison.Ordinal));
     }
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
 }
