@@ -534,33 +534,11 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, IWorkflowSto
 
     private const int RunColumnCount = 13;
 
-    private static RunRecord ReadRun(DbDataReader r) => new(
-        WorkflowId: r.GetString(0),
-        WorkflowName: r.GetString(1),
-        Version: r.GetInt32(2),
-        InputJson: r.GetString(3),
-        Status: (WorkflowStatus)r.GetInt16(4),
-        OutputJson: r.IsDBNull(5) ? null : r.GetString(5),
-        Error: r.IsDBNull(6) ? null : new WorkflowError(r.GetString(6), r.IsDBNull(7) ? string.Empty : r.GetString(7)),
-        Owner: r.IsDBNull(8) ? null : r.GetString(8),
-        Epoch: r.GetInt64(9),
-        LeaseExpiresAt: r.IsDBNull(10) ? null : r.GetFieldValue<DateTimeOffset>(10),
-        CreatedAt: r.GetFieldValue<DateTimeOffset>(11),
-        UpdatedAt: r.GetFieldValue<DateTimeOffset>(12));
+    private static RunRecord ReadRun(DbDataReader r) => StoredRows.ReadRun(r, ReadTime);
 
-    private static JournalEntry ReadEntry(DbDataReader r) => new(
-        WorkflowId: r.GetString(0),
-        Sequence: r.GetInt64(1),
-        OperationId: r.GetString(2),
-        Kind: (OperationKind)r.GetInt16(3),
-        State: (JournalEntryState)r.GetInt16(4),
-        InputJson: r.IsDBNull(5) ? null : r.GetString(5),
-        OutputJson: r.IsDBNull(6) ? null : r.GetString(6),
-        Error: r.IsDBNull(7) ? null : new WorkflowError(r.GetString(7), r.IsDBNull(8) ? string.Empty : r.GetString(8)),
-        Attempts: r.GetInt32(9),
-        CompletionIndex: r.IsDBNull(10) ? null : r.GetInt64(10),
-        StartedAt: r.GetFieldValue<DateTimeOffset>(11),
-        CompletedAt: r.IsDBNull(12) ? null : r.GetFieldValue<DateTimeOffset>(12));
+    private static JournalEntry ReadEntry(DbDataReader r) => StoredRows.ReadEntry(r, ReadTime);
+
+    private static DateTimeOffset ReadTime(DbDataReader r, int column) => r.GetFieldValue<DateTimeOffset>(column);
 
     [LoggerMessage(1, LogLevel.Warning, "PostgreSQL could not {Operation} at {Server} (attempt {Attempt}); retrying in about {Delay}")]
     private static partial void LogRetrying(ILogger logger, string operation, string server, int attempt, TimeSpan delay, Exception exception);

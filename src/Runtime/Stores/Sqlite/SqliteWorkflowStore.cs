@@ -406,37 +406,15 @@ public sealed class SqliteWorkflowStore : IWorkflowStore, IDisposable
     }
 
     private static RunRecord? ReadRun(SqliteConnection connection, SqliteTransaction? transaction, string workflowId)
-        => Query(connection, transaction, $"SELECT {RunColumns} FROM runs WHERE workflow_id = $id;", r => new RunRecord(
-            WorkflowId: r.GetString(0),
-            WorkflowName: r.GetString(1),
-            Version: r.GetInt32(2),
-            InputJson: r.GetString(3),
-            Status: (WorkflowStatus)r.GetInt32(4),
-            OutputJson: r.IsDBNull(5) ? null : r.GetString(5),
-            Error: r.IsDBNull(6) ? null : new WorkflowError(r.GetString(6), r.IsDBNull(7) ? string.Empty : r.GetString(7)),
-            Owner: r.IsDBNull(8) ? null : r.GetString(8),
-            Epoch: r.GetInt64(9),
-            LeaseExpiresAt: r.IsDBNull(10) ? null : FromUnixMs(r.GetInt64(10)),
-            CreatedAt: FromUnixMs(r.GetInt64(11)),
-            UpdatedAt: FromUnixMs(r.GetInt64(12))), ("$id", workflowId)).SingleOrDefault();
+        => Query(connection, transaction, $"SELECT {RunColumns} FROM runs WHERE workflow_id = $id;", r => StoredRows.ReadRun(r, ReadTime), ("$id", workflowId)).SingleOrDefault();
 
     private static JournalEntry ReadEntry(SqliteConnection connection, SqliteTransaction transaction, string workflowId, long sequence)
         => Query(connection, transaction, $"SELECT {JournalColumns} FROM journal WHERE workflow_id = $id AND sequence = $sequence;", ReadEntry,
             ("$id", workflowId), ("$sequence", sequence)).Single();
 
-    private static JournalEntry ReadEntry(DbDataReader r) => new(
-        WorkflowId: r.GetString(0),
-        Sequence: r.GetInt64(1),
-        OperationId: r.GetString(2),
-        Kind: (OperationKind)r.GetInt32(3),
-        State: (JournalEntryState)r.GetInt32(4),
-        InputJson: r.IsDBNull(5) ? null : r.GetString(5),
-        OutputJson: r.IsDBNull(6) ? null : r.GetString(6),
-        Error: r.IsDBNull(7) ? null : new WorkflowError(r.GetString(7), r.IsDBNull(8) ? string.Empty : r.GetString(8)),
-        Attempts: r.GetInt32(9),
-        CompletionIndex: r.IsDBNull(10) ? null : r.GetInt64(10),
-        StartedAt: FromUnixMs(r.GetInt64(11)),
-        CompletedAt: r.IsDBNull(12) ? null : FromUnixMs(r.GetInt64(12)));
+    private static JournalEntry ReadEntry(DbDataReader r) => StoredRows.ReadEntry(r, ReadTime);
+
+    private static DateTimeOffset ReadTime(DbDataReader r, int column) => FromUnixMs(r.GetInt64(column));
 
     private static (string, object?)[] RunParameters(RunRecord run) =>
     [
