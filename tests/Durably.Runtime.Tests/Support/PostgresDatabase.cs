@@ -19,6 +19,20 @@ public sealed class PostgresDatabase : IAsyncLifetime
     /// <summary>Whether the cluster was started by this test run (so tests may, for example, terminate its backends freely).</summary>
     public bool IsThrowaway => PostgresServer.Instance.IsThrowaway;
 
+    /// <summary>Runs one statement on this database, on a connection of its own, and returns the first value it selects.</summary>
+    public async Task<object?> ScalarAsync(string sql, params (string Name, object Value)[] parameters)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+
+        return await command.ExecuteScalarAsync();
+    }
+
     /// <inheritdoc/>
     public async Task InitializeAsync()
     {

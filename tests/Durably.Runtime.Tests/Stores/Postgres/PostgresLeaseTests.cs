@@ -3,7 +3,6 @@ using Durably.Runtime.Replay;
 using Durably.Runtime.Stores.Postgres;
 using Durably.Runtime.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
 
 namespace Durably.Runtime.Tests.Stores.Postgres;
 
@@ -78,7 +77,7 @@ public sealed class PostgresLeaseTests(PostgresDatabase database) : IClassFixtur
         Assert.True(await restarted.RenewAsync(reclaimed, hour, default));
 
         // One workers row per process incarnation: the old and the restarted worker-7 are two rows.
-        Assert.Equal(2L, await ScalarAsync($"SELECT count(*) FROM \"{_schema}\".workers WHERE name = 'worker-7'"));
+        Assert.Equal(2L, await database.ScalarAsync($"SELECT count(*) FROM \"{_schema}\".workers WHERE name = 'worker-7'"));
     }
 
     [Fact]
@@ -89,7 +88,7 @@ public sealed class PostgresLeaseTests(PostgresDatabase database) : IClassFixtur
         await store.CreateRunAsync(NewRun("heartbeat-1"), default);
         var held = (await store.TryClaimAsync("heartbeat-1", "beating", lease, default))!;
         var expiresAt = (await store.GetRunAsync("heartbeat-1", default))!.LeaseExpiresAt!.Value;
-        var databaseNow = (DateTime)(await ScalarAsync("SELECT now()"))!;
+        var databaseNow = (DateTime)(await database.ScalarAsync("SELECT now()"))!;
         Assert.InRange(expiresAt - new DateTimeOffset(databaseNow, TimeSpan.Zero), TimeSpan.FromSeconds(1), lease + TimeSpan.FromSeconds(1));
 
         // Renewing keeps the lease ahead of the database clock for longer than one lease lasts.
@@ -121,11 +120,4 @@ public sealed class PostgresLeaseTests(PostgresDatabase database) : IClassFixtur
 
     private static JournalEntry Attempting(string id)
         => new(id, 0, "Charge", OperationKind.Step, JournalEntryState.Attempting, "{}", null, null, 1, null, DateTimeOffset.UnixEpoch, null);
-
-    private async Task<object?> ScalarAsync(string sql)
-    {
-        await using var dataSource = NpgsqlDataSource.Create(database.ConnectionString);
-        await using var command = dataSource.CreateCommand(sql);
-        return await command.ExecuteScalarAsync();
-    }
 }

@@ -137,11 +137,11 @@ public sealed class PostgresRoundTripTests(PostgresDatabase database) : IClassFi
             await WaitUntilAsync(() => store.ListenerConnections == 1);
 
             // The listening connection is cut: the store listens again on a new one.
-            await ExecuteAsync($"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query = 'LISTEN \"{_schema}_events\"'");
+            await database.ScalarAsync($"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query = 'LISTEN \"{_schema}_events\"'");
             await WaitUntilAsync(() => store.ListenerConnections == 2);
 
             // A run inserted without any notification (as if it were missed) is found by polling.
-            await ExecuteAsync($"""
+            await database.ScalarAsync($"""
                 INSERT INTO "{_schema}".runs (workflow_id, workflow_name, version, input_json, status, epoch, created_at, updated_at)
                 VALUES ('silent-1', 'FiveSteps', 1, '"order-1"', 0, 0, now(), now())
                 """);
@@ -151,13 +151,6 @@ public sealed class PostgresRoundTripTests(PostgresDatabase database) : IClassFi
         {
             await worker.Worker.StopAsync(default);
         }
-    }
-
-    private async Task ExecuteAsync(string sql)
-    {
-        await using var dataSource = NpgsqlDataSource.Create(database.ConnectionString);
-        await using var command = dataSource.CreateCommand(sql);
-        await command.ExecuteNonQueryAsync();
     }
 
     private static Task WaitUntilAsync(Func<bool> condition) => WaitUntilAsync(() => Task.FromResult(condition()));

@@ -30,10 +30,10 @@ public sealed class PostgresStoreTests(PostgresDatabase database) : IClassFixtur
         {
         }
 
-        Assert.Equal("1", await ScalarAsync($"SELECT value FROM \"{schema}\".durably_meta WHERE key = 'schema_version'"));
-        Assert.Equal(2L, await ScalarAsync($"SELECT count(*) FROM \"{schema}\".durably_meta"));
+        Assert.Equal("1", await database.ScalarAsync($"SELECT value FROM \"{schema}\".durably_meta WHERE key = 'schema_version'"));
+        Assert.Equal(2L, await database.ScalarAsync($"SELECT count(*) FROM \"{schema}\".durably_meta"));
         Assert.Equal("durably_meta, journal, runs, workers",
-            await ScalarAsync("SELECT string_agg(table_name, ', ' ORDER BY table_name) FROM information_schema.tables WHERE table_schema = @schema", ("schema", schema)));
+            await database.ScalarAsync("SELECT string_agg(table_name, ', ' ORDER BY table_name) FROM information_schema.tables WHERE table_schema = @schema", ("schema", schema)));
     }
 
     [Fact]
@@ -90,13 +90,13 @@ public sealed class PostgresStoreTests(PostgresDatabase database) : IClassFixtur
     public async Task A_schema_holding_other_tables_or_a_newer_version_is_refused_naming_the_server_and_schema()
     {
         var foreign = NewSchema();
-        await ScalarAsync($"CREATE SCHEMA \"{foreign}\"; CREATE TABLE \"{foreign}\".customers (id int)");
+        await database.ScalarAsync($"CREATE SCHEMA \"{foreign}\"; CREATE TABLE \"{foreign}\".customers (id int)");
         var newer = NewSchema();
         await using (PostgresWorkflowStore.Open(database.ConnectionString, new PostgresStoreOptions { Schema = newer }))
         {
         }
 
-        await ScalarAsync($"UPDATE \"{newer}\".durably_meta SET value = '9' WHERE key = 'schema_version'");
+        await database.ScalarAsync($"UPDATE \"{newer}\".durably_meta SET value = '9' WHERE key = 'schema_version'");
 
         var foreignError = Assert.Throws<DurableStoreException>(() => PostgresWorkflowStore.Open(database.ConnectionString, new PostgresStoreOptions { Schema = foreign }));
         var newerError = Assert.Throws<DurableStoreException>(() => PostgresWorkflowStore.Open(database.ConnectionString, new PostgresStoreOptions { Schema = newer }));
@@ -190,17 +190,5 @@ public sealed class PostgresStoreTests(PostgresDatabase database) : IClassFixtur
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private async Task<object?> ScalarAsync(string sql, params (string Name, object Value)[] parameters)
-    {
-        await using var dataSource = NpgsqlDataSource.Create(database.ConnectionString);
-        await using var command = dataSource.CreateCommand(sql);
-        foreach (var (name, value) in parameters)
-        {
-            command.Parameters.AddWithValue(name, value);
-        }
-
-        return await command.ExecuteScalarAsync();
     }
 }
