@@ -25,6 +25,34 @@ public static class Workflow
     /// <exception cref="InvalidOperationException">Read outside a run method or off its scheduler.</exception>
     public static Random Random => Require("Workflow.Random").GetRandom("Workflow.Random");
 
+    /// <summary>
+    /// Waits durably for <paramref name="delay"/>: the wake time is journaled, so the wait survives restarts and crashes
+    /// and ends at the same moment on whichever worker runs the run then. Use it instead of <see cref="Task.Delay(TimeSpan)"/>.
+    /// </summary>
+    /// <param name="delay">How long to wait; zero fires at once (still a durable operation).</param>
+    /// <returns>A task that completes when the time has come.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="delay"/> is negative or too large for a date.</exception>
+    /// <exception cref="InvalidOperationException">Called outside a run method or off its scheduler.</exception>
+    public static Task SleepAsync(TimeSpan delay)
+    {
+        if (delay < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(delay), delay, $"Workflow.SleepAsync needs a delay of zero or more, not {delay}.");
+        }
+
+        return Require("Workflow.SleepAsync").SleepAsync(delay, null, "Workflow.SleepAsync");
+    }
+
+    /// <summary>
+    /// Waits durably until <paramref name="wakeAt"/> (at once when it has passed); the time is journaled, so the wait
+    /// survives restarts and crashes.
+    /// </summary>
+    /// <param name="wakeAt">When to go on.</param>
+    /// <returns>A task that completes when the time has come.</returns>
+    /// <exception cref="InvalidOperationException">Called outside a run method or off its scheduler.</exception>
+    public static Task SleepUntilAsync(DateTimeOffset wakeAt)
+        => Require("Workflow.SleepUntilAsync").SleepAsync(TimeSpan.Zero, wakeAt, "Workflow.SleepUntilAsync");
+
     private static WorkflowExecution Require(string api)
         => WorkflowExecution.Current
             ?? throw new InvalidOperationException(

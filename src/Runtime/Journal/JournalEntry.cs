@@ -5,6 +5,9 @@ public enum OperationKind
 {
     /// <summary>A <c>[Step]</c> call.</summary>
     Step = 0,
+
+    /// <summary>A durable timer (<c>Workflow.SleepAsync</c>, <c>Workflow.SleepUntilAsync</c>); its input is the wake time.</summary>
+    Timer = 1,
 }
 
 /// <summary>Where a journal row stands. A row moves <c>Attempting → Completed | Failed</c>; a terminal state is written once.</summary>

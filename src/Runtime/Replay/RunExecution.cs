@@ -114,7 +114,7 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
                 var next = await _events.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
                 switch (next)
                 {
-                    case StepFinished finished:
+                    case OperationFinished finished:
                         if (!await JournalAndDeliverAsync(finished, cancellationToken).ConfigureAwait(false))
                         {
                             return Stopped(ExecutionOutcome.Fenced);
@@ -222,7 +222,7 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
         _awaitingStart.Clear();
     }
 
-    private async Task<bool> JournalAndDeliverAsync(StepFinished finished, CancellationToken cancellationToken)
+    private async Task<bool> JournalAndDeliverAsync(OperationFinished finished, CancellationToken cancellationToken)
     {
         var entry = finished.Entry with
         {
@@ -324,19 +324,46 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
 
         var sequence = _nextSequence++;
         var operation = new StepOperation<TStepWorkflow, TStepInput, TStepOutput>(this, sequence, workflow, step, input);
-        if (_journal.TryGetValue(sequence, out var recorded) && (recorded.OperationId != step.Id || recorded.Kind != OperationKind.Step))
+        return Schedule(operation, sequence, step.Id, OperationKind.Step, $"step '{step.Id}'") is { } failed
+            ? Task.FromException<TStepOutput>(failed)
+            : operation.Task;
+    }
+
+    public override Task SleepAsync(TimeSpan delay, DateTimeOffset? wakeAt, string caller)
+    {
+        EnsureOnScheduler(caller);
+        var now = _engine.UtcNow();
+        if (wakeAt is null && delay > DateTimeOffset.MaxValue - now)
+        {
+            throw new ArgumentOutOfRangeException(nameof(delay), delay, $"{caller}({delay}) would wake after {DateTimeOffset.MaxValue:O}, the latest time there is.");
+        }
+
+        var sequence = _nextSequence++;
+        var operation = new TimerOperation(this, sequence, wakeAt ?? now + delay, caller);
+        return Schedule(operation, sequence, TimerOperation.Id, OperationKind.Timer, $"a durable timer ({caller})") is { } error
+            ? Task.FromException(error)
+            : operation.Task;
+    }
+
+    /// <summary>
+    /// Checks a durable call against the journal at its sequence number, then answers it from the journal when the row
+    /// is terminal there, or starts it (after replay, when its turn comes). Returns the error that fails the call, if any.
+    /// </summary>
+    private Exception? Schedule(Operation operation, long sequence, string operationId, OperationKind kind, string called)
+    {
+        if (_journal.TryGetValue(sequence, out var recorded) && (recorded.OperationId != operationId || recorded.Kind != kind))
         {
             SetFatal(new NonDeterminismException(
-                $"Non-determinism in {RunName}: at sequence {sequence} the run method called step '{step.Id}', "
+                $"Non-determinism in {RunName}: at sequence {sequence} the run method called {called}, "
                 + $"but the journal recorded {Describe(recorded)}.",
                 sequence), WorkflowStatus.DeadLettered);
-            return operation.Task;
+            return null;
         }
 
         _pending.Add(sequence, operation);
         if (recorded is { IsTerminal: true })
         {
-            return operation.Task;
+            return null;
         }
 
         try
@@ -346,7 +373,7 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
         catch (PayloadException ex)
         {
             _pending.Remove(sequence);
-            return Task.FromException<TStepOutput>(ex);
+            return ex;
         }
 
         if (_replayDone)
@@ -358,7 +385,7 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
             _awaitingStart.Add(operation);
         }
 
-        return operation.Task;
+        return null;
     }
 
     private void EnsureOnScheduler(string caller)
@@ -447,7 +474,7 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
             var entry = attempt.Entry!;
             if (entry.IsTerminal)
             {
-                execution._events.Writer.TryWrite(new StepFinished(this, entry));
+                execution._events.Writer.TryWrite(new OperationFinished(this, entry));
                 return;
             }
 
@@ -475,7 +502,7 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
                 }
             }
 
-            execution._events.Writer.TryWrite(new StepFinished(this, terminal));
+            execution._events.Writer.TryWrite(new OperationFinished(this, terminal));
         }
 
         public override void Deliver(JournalEntry terminal)
@@ -491,6 +518,83 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
         }
     }
 
+    /// <summary>
+    /// A durable timer: its wake time is journaled in its attempting row when it is first reached, and on replay the
+    /// journaled time is the one that counts; it completes (journaled, then delivered) once the engine's clock has
+    /// passed that time. Waiting holds no thread: it is a <see cref="TimeProvider"/> timer.
+    /// </summary>
+    private sealed class TimerOperation(RunExecution<TWorkflow, TInput, TOutput> execution, long sequence, DateTimeOffset wakeAt, string caller) : Operation
+    {
+        /// <summary>The operation id of every timer row.</summary>
+        public const string Id = "sleep";
+
+        // TimeProvider timers take at most about 49 days: longer waits are a chain of shorter ones.
+        private static readonly TimeSpan s_longestWait = TimeSpan.FromDays(30);
+
+        private readonly TaskCompletionSource _completion = new();
+        private JournalEntry? _draft;
+        private bool _journaled;
+
+        public Task Task => _completion.Task;
+
+        public DateTimeOffset WakeAt { get; private set; } = wakeAt;
+
+        public override void Prepare(JournalEntry? recorded)
+        {
+            var serializer = execution._engine.Serializer;
+            if (recorded is not null)
+            {
+                WakeAt = serializer.Deserialize<DateTimeOffset>(recorded.InputJson ?? "null", $"The wake time of the timer at sequence {sequence} of {execution.RunName}");
+            }
+
+            _journaled = recorded is not null;
+            _draft = new JournalEntry(execution.WorkflowId, sequence, Id, OperationKind.Timer, JournalEntryState.Attempting,
+                serializer.Serialize(WakeAt, $"The wake time of {caller}"), null, null, 0, null, recorded?.StartedAt ?? execution._engine.UtcNow(), null);
+        }
+
+        public override void Start()
+        {
+            using (ExecutionContext.SuppressFlow())
+            {
+                _ = System.Threading.Tasks.Task.Run(WaitAsync);
+            }
+        }
+
+        private async Task WaitAsync()
+        {
+            var engine = execution._engine;
+            var token = execution._stepCancellation.Token;
+            try
+            {
+                var entry = _draft!;
+                if (!_journaled)
+                {
+                    var attempt = await engine.Store.RecordAttemptAsync(execution._lease, entry, token).ConfigureAwait(false);
+                    if (attempt.Fenced)
+                    {
+                        execution._events.Writer.TryWrite(Event.LeaseLost);
+                        return;
+                    }
+
+                    entry = attempt.Entry!;
+                }
+
+                for (var remaining = WakeAt - engine.Time.GetUtcNow(); remaining > TimeSpan.Zero; remaining = WakeAt - engine.Time.GetUtcNow())
+                {
+                    await System.Threading.Tasks.Task.Delay(remaining < s_longestWait ? remaining : s_longestWait, engine.Time, token).ConfigureAwait(false);
+                }
+
+                execution._events.Writer.TryWrite(new OperationFinished(this, entry.IsTerminal ? entry : entry with { State = JournalEntryState.Completed }));
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+                // The execution stopped: the journaled wake time stands for the next one.
+            }
+        }
+
+        public override void Deliver(JournalEntry terminal) => _completion.SetResult();
+    }
+
     private abstract record Event
     {
         public static readonly Event WorkPosted = new Posted();
@@ -501,7 +605,7 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
 
     private sealed record LostLease : Event;
 
-    private sealed record StepFinished(Operation Operation, JournalEntry Entry) : Event;
+    private sealed record OperationFinished(Operation Operation, JournalEntry Entry) : Event;
 
     private sealed record Fatal(Exception Exception, WorkflowStatus Status);
 }

@@ -46,4 +46,14 @@ public abstract class WorkflowExecution
     /// <returns>The step's result, delivered on the run's scheduler.</returns>
     public abstract Task<TOutput> CallStepAsync<TWorkflow, TInput, TOutput>(TWorkflow workflow, StepDefinition<TWorkflow, TInput, TOutput> step, TInput input)
         where TWorkflow : class;
+
+    /// <summary>
+    /// A durable timer: journals its wake time (now plus <paramref name="delay"/>, or <paramref name="wakeAt"/>) at its
+    /// sequence number and completes at that time, on whichever worker runs the run then, after any restart.
+    /// </summary>
+    /// <param name="delay">How long from now, when <paramref name="wakeAt"/> is null.</param>
+    /// <param name="wakeAt">When, exactly; takes precedence over <paramref name="delay"/>.</param>
+    /// <param name="caller">The API used, for messages.</param>
+    /// <returns>A task that completes, on the run's scheduler, when the timer has fired and that is journaled.</returns>
+    public abstract Task SleepAsync(TimeSpan delay, DateTimeOffset? wakeAt, string caller);
 }

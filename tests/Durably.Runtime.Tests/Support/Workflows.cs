@@ -274,3 +274,38 @@ internal partial class SlowJob(Concurrency concurrency)
         return value * 10;
     });
 }
+
+/// <summary>A step, a durable sleep of the input's length, another step; returns how long the run method saw itself sleep.</summary>
+[DurableWorkflow]
+internal partial class Sleeper(BodyLog log)
+{
+    [WorkflowRun]
+    public async Task<string> RunAsync(TimeSpan delay)
+    {
+        await Mark("before");
+        var asleep = Workflow.Now;
+        await Workflow.SleepAsync(delay);
+        var awake = Workflow.Now;
+        await Mark("after");
+        return $"slept {awake - asleep}";
+    }
+
+    [Step]
+    private Task<string> Mark(string what)
+    {
+        log.Record();
+        return Task.FromResult(what);
+    }
+}
+
+/// <summary>Sleeps until a given moment.</summary>
+[DurableWorkflow]
+internal partial class AlarmClock
+{
+    [WorkflowRun]
+    public async Task<DateTimeOffset> RunAsync(DateTimeOffset wakeAt)
+    {
+        await Workflow.SleepUntilAsync(wakeAt);
+        return Workflow.Now;
+    }
+}
