@@ -4,13 +4,15 @@ using Durably.Runtime;
 using Durably.Runtime.Worker;
 using Microsoft.Extensions.DependencyInjection;
 
-// usage: Durably.CrashHelper <store> <body-log> <runs> <worker-name> [lease-seconds]
+// usage: Durably.CrashHelper <store> <body-log> <runs> <worker-name> [lease-seconds [nap-seconds]]
 // <store> is a SQLite file, or "postgres:" followed by a connection string. Starts runs crash-0 … crash-{runs-1}
 // (idempotently, so several helpers may share one store) and works until every one has finished, then exits 0.
-if (args.Length is < 4 or > 5 || !int.TryParse(args[2], CultureInfo.InvariantCulture, out var runs) || runs < 1
-    || (args.Length == 5 && !double.TryParse(args[4], CultureInfo.InvariantCulture, out _)))
+// With nap-seconds, the runs are nap-0 … instead: a step, a durable sleep of that many seconds, a step.
+const string Usage = "usage: Durably.CrashHelper <store> <body-log> <runs> <worker-name> [lease-seconds [nap-seconds]]";
+if (args.Length is < 4 or > 6 || !int.TryParse(args[2], CultureInfo.InvariantCulture, out var runs) || runs < 1
+    || !args.Skip(4).All(a => double.TryParse(a, CultureInfo.InvariantCulture, out _)))
 {
-    Console.Error.WriteLine("usage: Durably.CrashHelper <store> <body-log> <runs> <worker-name> [lease-seconds]");
+    Console.Error.WriteLine(Usage);
     return 2;
 }
 
@@ -34,19 +36,26 @@ services.AddDurably(o =>
     {
         o.LeaseDuration = TimeSpan.FromSeconds(double.Parse(args[4], CultureInfo.InvariantCulture));
     }
-}).AddWorkflow<CrashWorkflow>();
+}).AddWorkflow<CrashWorkflow>().AddWorkflow<NapWorkflow>();
 await using var provider = services.BuildServiceProvider();
 
-var client = provider.GetRequiredService<CrashWorkflowClient>();
-var handles = new List<WorkflowHandle<string>>();
+var handles = new List<Task>();
 for (var i = 0; i < runs; i++)
 {
-    handles.Add(await client.StartAsync(i, $"crash-{i}"));
+    if (args.Length == 6)
+    {
+        var nap = await provider.GetRequiredService<NapWorkflowClient>().StartAsync(double.Parse(args[5], CultureInfo.InvariantCulture), $"nap-{i}");
+        handles.Add(nap.GetResultAsync());
+    }
+    else
+    {
+        handles.Add((await provider.GetRequiredService<CrashWorkflowClient>().StartAsync(i, $"crash-{i}")).GetResultAsync());
+    }
 }
 
 var worker = provider.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<DurableWorker>().Single();
 await worker.StartAsync(default);
-await Task.WhenAll(handles.Select(h => h.GetResultAsync()));
+await Task.WhenAll(handles);
 await worker.StopAsync(default);
 Console.WriteLine("all runs finished");
 return 0;
@@ -91,5 +100,26 @@ internal partial class CrashWorkflow(BodyLog log)
         await Task.Delay(Random.Shared.Next(10, 40));
         log.Write("end");
         return number + step;
+    }
+}
+
+/// <summary>A step, a durable sleep, a step: a kill during the sleep must neither lose nor restart the wait.</summary>
+[DurableWorkflow]
+internal partial class NapWorkflow(BodyLog log)
+{
+    [WorkflowRun]
+    public async Task<DateTimeOffset> RunAsync(double seconds)
+    {
+        await Mark("before");
+        await Workflow.SleepAsync(TimeSpan.FromSeconds(seconds));
+        await Mark("after");
+        return Workflow.Now;
+    }
+
+    [Step]
+    private Task<string> Mark(string what)
+    {
+        log.Write(what);
+        return Task.FromResult(what);
     }
 }

@@ -14,7 +14,8 @@ internal static class CrashHelperProcess
     /// <param name="runs">How many runs the helper starts (idempotently) and waits for.</param>
     /// <param name="workerName">The worker's stable name.</param>
     /// <param name="lease">The worker's lease, when not the default.</param>
-    public static Process Start(string store, string bodyLog, int runs, string workerName, TimeSpan? lease = null)
+    /// <param name="nap">When set, the runs are <c>nap-N</c>: a step, a durable sleep this long, a step.</param>
+    public static Process Start(string store, string bodyLog, int runs, string workerName, TimeSpan? lease = null, TimeSpan? nap = null)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -23,7 +24,17 @@ internal static class CrashHelperProcess
             UseShellExecute = false,
         };
         string[] arguments = [BuiltOutput.Path("tests/Durably.CrashHelper", "Durably.CrashHelper.dll"), store, bodyLog, runs.ToString(CultureInfo.InvariantCulture), workerName];
-        foreach (var argument in lease is { } l ? [.. arguments, l.TotalSeconds.ToString(CultureInfo.InvariantCulture)] : arguments)
+        if (lease is not null || nap is not null)
+        {
+            arguments = [.. arguments, (lease ?? TimeSpan.FromSeconds(30)).TotalSeconds.ToString(CultureInfo.InvariantCulture)];
+        }
+
+        if (nap is { } n)
+        {
+            arguments = [.. arguments, n.TotalSeconds.ToString(CultureInfo.InvariantCulture)];
+        }
+
+        foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
         }
