@@ -78,4 +78,26 @@ public interface IWorkflowStore
     /// <param name="cancellationToken">Cancels the write.</param>
     /// <returns><see langword="false"/> when the writer was fenced and nothing changed.</returns>
     Task<bool> CompleteRunAsync(RunLease lease, RunOutcome outcome, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Stores a signal for an active run, once per (<see cref="SignalRecord.WorkflowId"/>, <see cref="SignalRecord.SignalId"/>).
+    /// A store with <see cref="IWorkflowStoreEvents"/> tells other processes.
+    /// </summary>
+    /// <param name="signal">The signal.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns>Whether it was stored, or why not.</returns>
+    Task<SignalSendOutcome> AddSignalAsync(SignalRecord signal, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Completes a signal wait with the oldest signal named <paramref name="name"/> that no wait has taken, atomically:
+    /// the signal is marked taken by the wait's sequence and the wait's row becomes
+    /// <see cref="JournalEntryState.Completed"/> with the signal's payload as its output. Nothing is taken for a wait whose
+    /// row is already terminal (it is returned as stored).
+    /// </summary>
+    /// <param name="lease">The writer's lease.</param>
+    /// <param name="completed">The wait's row as it should be written: completion index and time set.</param>
+    /// <param name="name">The signal name the wait asks for.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns>The stored row; no row (and not fenced) when no signal is waiting; or fenced.</returns>
+    Task<JournalWriteResult> TakeSignalAsync(RunLease lease, JournalEntry completed, string name, CancellationToken cancellationToken);
 }

@@ -29,8 +29,34 @@ public sealed class SqliteStoreTests : IDisposable
         using var connection = new SqliteConnection($"Data Source={path}");
         connection.Open();
         Assert.Equal("wal", Scalar(connection, "PRAGMA journal_mode;"));
-        Assert.Equal("1", Scalar(connection, "SELECT value FROM durably_meta WHERE key = 'schema_version';"));
+        Assert.Equal("2", Scalar(connection, "SELECT value FROM durably_meta WHERE key = 'schema_version';"));
         Assert.Equal("durably", Scalar(connection, "SELECT value FROM durably_meta WHERE key = 'application';"));
+    }
+
+    [Fact]
+    public void A_version_1_database_is_migrated_to_the_current_schema_keeping_its_runs()
+    {
+        var path = DatabasePath();
+        using (SqliteWorkflowStore.Open(path))
+        {
+        }
+
+        using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            connection.Open();
+            Scalar(connection, "DROP TABLE signals; UPDATE durably_meta SET value = '1' WHERE key = 'schema_version'; " +
+                "INSERT INTO runs VALUES ('kept', 'Orders', 1, '{}', 0, NULL, NULL, NULL, NULL, 0, NULL, 0, 0);");
+        }
+
+        using (SqliteWorkflowStore.Open(path))
+        {
+        }
+
+        using var reopened = new SqliteConnection($"Data Source={path};Pooling=False");
+        reopened.Open();
+        Assert.Equal("2", Scalar(reopened, "SELECT value FROM durably_meta WHERE key = 'schema_version';"));
+        Assert.Equal("0", Scalar(reopened, "SELECT count(*) FROM signals;"));
+        Assert.Equal("kept", Scalar(reopened, "SELECT workflow_id FROM runs;"));
     }
 
     [Fact]
@@ -77,7 +103,7 @@ public sealed class SqliteStoreTests : IDisposable
 
         var error = Assert.Throws<DurableStoreException>(() => SqliteWorkflowStore.Open(path));
 
-        Assert.Contains("schema version 9, newer than this Durably (1)", error.Message, StringComparison.Ordinal);
+        Assert.Contains("schema version 9, newer than this Durably (2)", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

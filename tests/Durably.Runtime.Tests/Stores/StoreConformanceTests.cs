@@ -221,6 +221,92 @@ public abstract class StoreConformanceTests : IDisposable
         Assert.All(journal, e => Assert.Equal(JournalEntryState.Completed, e.State));
     }
 
+    [Fact]
+    public async Task A_signal_is_accepted_once_per_id_and_refused_for_an_unknown_or_finished_run()
+    {
+        var store = CreateStore();
+        await store.CreateRunAsync(NewRun("run-1"), default);
+
+        Assert.Equal(SignalSendOutcome.Accepted, await store.AddSignalAsync(Signal("run-1", "s-1", "approve", "1"), default));
+        Assert.Equal(SignalSendOutcome.Duplicate, await store.AddSignalAsync(Signal("run-1", "s-1", "approve", "2"), default));
+        Assert.Equal(SignalSendOutcome.RunNotFound, await store.AddSignalAsync(Signal("run-2", "s-1", "approve", "1"), default));
+
+        var lease = (await store.TryClaimAsync("run-1", "w", s_lease, default))!;
+        await store.CompleteRunAsync(lease, new RunOutcome(WorkflowStatus.Completed, "1", null), default);
+
+        Assert.Equal(SignalSendOutcome.RunFinished, await store.AddSignalAsync(Signal("run-1", "s-2", "approve", "1"), default));
+        Assert.Equal(SignalSendOutcome.Duplicate, await store.AddSignalAsync(Signal("run-1", "s-1", "approve", "1"), default));
+    }
+
+    [Fact]
+    public async Task Each_wait_takes_the_oldest_signal_of_its_name_and_each_signal_goes_to_one_wait()
+    {
+        const string hostile = "'); DROP TABLE signals; -- \"☃\"";
+        var big = "\"" + new string('p', 100_000) + "\"";
+        var store = CreateStore();
+        await store.CreateRunAsync(NewRun("run-1"), default);
+        var lease = (await store.TryClaimAsync("run-1", "w", s_lease, default))!;
+        await store.AddSignalAsync(Signal("run-1", "a1", "approve", big), default);
+        await store.AddSignalAsync(Signal("run-1", "b1", hostile, "\"b\""), default);
+        Clock.Advance(TimeSpan.FromSeconds(1));
+        await store.AddSignalAsync(Signal("run-1", "a2", "approve", "\"second\""), default);
+
+        var first = await TakeAsync(store, lease, 0, "approve");
+        var second = await TakeAsync(store, lease, 1, "approve");
+        var none = await TakeAsync(store, lease, 2, "approve");
+        var other = await TakeAsync(store, lease, 3, hostile);
+        var again = await TakeAsync(store, lease, 0, "approve");
+
+        Assert.Equal(big, first.Entry!.OutputJson);
+        Assert.Equal(JournalEntryState.Completed, first.Entry.State);
+        Assert.Equal(0, first.Entry.CompletionIndex);
+        Assert.Equal("\"second\"", second.Entry!.OutputJson);
+        Assert.False(none.Fenced);
+        Assert.Null(none.Entry);
+        Assert.Equal("\"b\"", other.Entry!.OutputJson);
+        Assert.Equal(big, again.Entry!.OutputJson);
+
+        // The wait that found nothing takes the next signal sent; the terminal wait 0 took nothing more.
+        await store.AddSignalAsync(Signal("run-1", "a3", "approve", "\"third\""), default);
+        Assert.Equal("\"third\"", (await TakeAsync(store, lease, 2, "approve")).Entry!.OutputJson);
+        var journal = (await store.LoadAsync("run-1", default))!.Journal;
+        Assert.Equal([big, "\"second\"", "\"third\"", "\"b\""], journal.Select(e => e.OutputJson));
+    }
+
+    [Fact]
+    public async Task A_fenced_writer_or_a_wait_that_already_ended_takes_no_signal()
+    {
+        var store = CreateStore();
+        await store.CreateRunAsync(NewRun("run-1"), default);
+        var old = (await store.TryClaimAsync("run-1", "old", s_lease, default))!;
+        await store.RecordAttemptAsync(old, Wait("run-1", 0), default);
+        await store.AddSignalAsync(Signal("run-1", "s-1", "approve", "\"yes\""), default);
+        Clock.Advance(s_lease + TimeSpan.FromSeconds(1));
+        var taken = (await store.TryClaimAsync("run-1", "new", s_lease, default))!;
+
+        Assert.True((await store.TakeSignalAsync(old, Completed(Wait("run-1", 0), "ignored", 0), "approve", default)).Fenced);
+
+        // Wait 0 timed out (terminal with no output): it keeps that outcome and leaves the signal for wait 1.
+        await store.CompleteEntryAsync(taken, Wait("run-1", 0) with { State = JournalEntryState.Completed, CompletionIndex = 0, CompletedAt = Clock.GetUtcNow() }, default);
+        var timedOut = await store.TakeSignalAsync(taken, Completed(Wait("run-1", 0), "ignored", 1), "approve", default);
+        Assert.Null(timedOut.Entry!.OutputJson);
+        Assert.Equal(0, timedOut.Entry.CompletionIndex);
+
+        Assert.Equal("\"yes\"", (await TakeAsync(store, taken, 1, "approve")).Entry!.OutputJson);
+    }
+
+    private async Task<JournalWriteResult> TakeAsync(IWorkflowStore store, RunLease lease, long sequence, string name)
+    {
+        await store.RecordAttemptAsync(lease, Wait(lease.WorkflowId, sequence), default);
+        var index = (await store.LoadAsync(lease.WorkflowId, default))!.Journal.Count(e => e.IsTerminal);
+        return await store.TakeSignalAsync(lease, Completed(Wait(lease.WorkflowId, sequence), "ignored", index), name, default);
+    }
+
+    private SignalRecord Signal(string workflowId, string signalId, string name, string payload) => new(workflowId, signalId, name, payload, Clock.GetUtcNow());
+
+    private JournalEntry Wait(string workflowId, long sequence)
+        => new(workflowId, sequence, "signal", OperationKind.Step, JournalEntryState.Attempting, "{}", null, null, 1, null, Clock.GetUtcNow(), null);
+
     public void Dispose()
     {
         foreach (var store in _stores)

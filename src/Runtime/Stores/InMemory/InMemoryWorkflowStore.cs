@@ -11,6 +11,7 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
     private readonly Lock _gate = new();
     private readonly Dictionary<string, RunRecord> _runs = new(StringComparer.Ordinal);
     private readonly Dictionary<string, SortedDictionary<long, JournalEntry>> _journals = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<StoredSignal>> _signals = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
 
     /// <summary>Creates an empty store.</summary>
@@ -30,6 +31,7 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
 
             _runs.Add(run.WorkflowId, run);
             _journals.Add(run.WorkflowId, []);
+            _signals.Add(run.WorkflowId, []);
             return Task.FromResult((run, true));
         }
     }
@@ -197,6 +199,78 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
             };
             return Task.FromResult(true);
         }
+    }
+
+    /// <inheritdoc/>
+    public Task<SignalSendOutcome> AddSignalAsync(SignalRecord signal, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(signal);
+        lock (_gate)
+        {
+            if (!_runs.TryGetValue(signal.WorkflowId, out var run))
+            {
+                return Task.FromResult(SignalSendOutcome.RunNotFound);
+            }
+
+            var signals = _signals[signal.WorkflowId];
+            if (signals.Exists(s => s.Record.SignalId == signal.SignalId))
+            {
+                return Task.FromResult(SignalSendOutcome.Duplicate);
+            }
+
+            if (run.Status != WorkflowStatus.Running)
+            {
+                return Task.FromResult(SignalSendOutcome.RunFinished);
+            }
+
+            signals.Add(new StoredSignal(signal));
+            return Task.FromResult(SignalSendOutcome.Accepted);
+        }
+    }
+
+    /// <inheritdoc/>
+    public Task<JournalWriteResult> TakeSignalAsync(RunLease lease, JournalEntry completed, string name, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(completed);
+        lock (_gate)
+        {
+            if (!IsHeld(lease, out _))
+            {
+                return Task.FromResult(JournalWriteResult.FencedOut);
+            }
+
+            var journal = _journals[lease.WorkflowId];
+            var stored = journal.GetValueOrDefault(completed.Sequence);
+            if (stored is { IsTerminal: true })
+            {
+                return Task.FromResult(new JournalWriteResult(stored, false));
+            }
+
+            var signal = _signals[lease.WorkflowId].Find(s => s.TakenBy is null && s.Record.Name == name);
+            if (signal is null)
+            {
+                return Task.FromResult(new JournalWriteResult(null, false));
+            }
+
+            signal.TakenBy = completed.Sequence;
+            var written = (stored ?? completed) with
+            {
+                State = JournalEntryState.Completed,
+                OutputJson = signal.Record.PayloadJson,
+                Error = null,
+                CompletionIndex = completed.CompletionIndex,
+                CompletedAt = completed.CompletedAt,
+            };
+            journal[completed.Sequence] = written;
+            return Task.FromResult(new JournalWriteResult(written, false));
+        }
+    }
+
+    private sealed class StoredSignal(SignalRecord record)
+    {
+        public SignalRecord Record { get; } = record;
+
+        public long? TakenBy { get; set; }
     }
 
     /// <summary>Whether <paramref name="lease"/> is current on an active run. Call under the lock.</summary>

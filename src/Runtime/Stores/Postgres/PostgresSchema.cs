@@ -11,13 +11,16 @@ namespace Durably.Runtime.Stores.Postgres;
 internal static class PostgresSchema
 {
     /// <summary>The schema version this code creates and reads.</summary>
-    public const int Version = 1;
+    public const int Version = 2;
 
     /// <summary>The notification payload that says runs may be claimable.</summary>
     public const string RunsAvailablePayload = "available";
 
     /// <summary>The prefix of the notification payload that says a run ended; the run's id follows (empty when too long to send).</summary>
     public const string RunFinishedPrefix = "finished:";
+
+    /// <summary>The prefix of the notification payload that says a run received a signal; the run's id follows (empty when too long).</summary>
+    public const string RunSignalledPrefix = "signal:";
 
     private const string ApplicationId = "durably";
 
@@ -72,6 +75,19 @@ internal static class PostgresSchema
             completed_at     timestamptz,
             PRIMARY KEY (workflow_id, sequence)
         );
+        """,
+        """
+        CREATE TABLE {schema}.signals (
+            position          bigserial PRIMARY KEY,
+            workflow_id       text NOT NULL REFERENCES {schema}.runs (workflow_id),
+            signal_id         text NOT NULL,
+            name              text NOT NULL,
+            payload_json      text NOT NULL,
+            sent_at           timestamptz NOT NULL,
+            taken_by_sequence bigint,
+            UNIQUE (workflow_id, signal_id)
+        );
+        CREATE INDEX signals_untaken ON {schema}.signals (workflow_id, name, position) WHERE taken_by_sequence IS NULL;
         """,
     ];
 
@@ -237,6 +253,50 @@ internal sealed class PostgresStatements
             RETURNING pg_notify(@channel, '{PostgresSchema.RunFinishedPrefix}' || CASE WHEN octet_length(workflow_id) <= 7000 THEN workflow_id ELSE '' END)
             """;
 
+        // The run row is share-locked, so the run cannot end between the check and the insert.
+        AddSignal = $"""
+            WITH run AS (
+                SELECT status FROM {s}.runs WHERE workflow_id = @id FOR SHARE
+            ), inserted AS (
+                INSERT INTO {s}.signals (workflow_id, signal_id, name, payload_json, sent_at)
+                SELECT @id, @signal_id, @name, @payload, @sent FROM run WHERE run.status = 0
+                ON CONFLICT (workflow_id, signal_id) DO NOTHING
+                RETURNING position, pg_notify(@channel, '{PostgresSchema.RunSignalledPrefix}' || CASE WHEN octet_length(workflow_id) <= 7000 THEN workflow_id ELSE '' END)
+            )
+            SELECT EXISTS (SELECT 1 FROM run), EXISTS (SELECT 1 FROM inserted),
+                EXISTS (SELECT 1 FROM {s}.signals WHERE workflow_id = @id AND signal_id = @signal_id), (SELECT status FROM run)
+            """;
+
+        // Lock the run (lease check) and the wait's non-terminal row, take the oldest untaken signal of the name, and
+        // complete the wait with its payload; or return the wait's row as stored when it is terminal already.
+        TakeSignal = $"""
+            WITH held AS (
+                SELECT workflow_id FROM {s}.runs WHERE {HeldBy} FOR SHARE
+            ), wait AS (
+                SELECT j.sequence FROM {s}.journal j JOIN held ON true
+                WHERE j.workflow_id = @id AND j.sequence = @sequence AND j.state = 0 FOR UPDATE OF j
+            ), picked AS (
+                SELECT g.position, g.payload_json FROM {s}.signals g JOIN wait ON true
+                WHERE g.workflow_id = @id AND g.name = @name AND g.taken_by_sequence IS NULL
+                ORDER BY g.position LIMIT 1 FOR UPDATE OF g
+            ), taken AS (
+                UPDATE {s}.signals g SET taken_by_sequence = @sequence FROM picked WHERE g.position = picked.position RETURNING picked.payload_json
+            ), written AS (
+                UPDATE {s}.journal j SET state = 1, output_json = taken.payload_json, error_type = NULL, error_message = NULL,
+                    completion_index = @completion_index, completed_at = @completed
+                FROM taken WHERE j.workflow_id = @id AND j.sequence = @sequence
+                RETURNING j.workflow_id, j.sequence, j.operation_id, j.kind, j.state, j.input_json, j.output_json, j.error_type,
+                    j.error_message, j.attempts, j.completion_index, j.started_at, j.completed_at
+            )
+            SELECT entry.*, h.held FROM (SELECT EXISTS (SELECT 1 FROM held) AS held) h
+            LEFT JOIN (
+                SELECT * FROM written
+                UNION ALL
+                SELECT {JournalColumns} FROM {s}.journal
+                WHERE workflow_id = @id AND sequence = @sequence AND state <> 0 AND EXISTS (SELECT 1 FROM held)
+            ) entry ON true
+            """;
+
         RecordAttempt = WriteEntry(s,
             values: "@sequence, @operation, @kind, 0, @input::text, NULL, NULL, NULL, 1, NULL, @started, NULL",
             onConflict: "attempts = j.attempts + 1");
@@ -264,6 +324,10 @@ internal sealed class PostgresStatements
     public string Release { get; }
 
     public string CompleteRun { get; }
+
+    public string AddSignal { get; }
+
+    public string TakeSignal { get; }
 
     public string RecordAttempt { get; }
 

@@ -349,6 +349,49 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, IWorkflowSto
     }
 
     /// <inheritdoc/>
+    public Task<SignalSendOutcome> AddSignalAsync(SignalRecord signal, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(signal);
+        return ExecuteAsync("store a signal", async token =>
+        {
+            await using var command = Command(_sql.AddSignal,
+                ("id", signal.WorkflowId), ("signal_id", signal.SignalId), ("name", signal.Name), ("payload", signal.PayloadJson),
+                ("sent", Utc(signal.SentAt)), ("channel", _channel));
+            await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
+            await reader.ReadAsync(token).ConfigureAwait(false);
+            return (Exists: reader.GetBoolean(0), Inserted: reader.GetBoolean(1), Duplicate: reader.GetBoolean(2)) switch
+            {
+                { Exists: false } => SignalSendOutcome.RunNotFound,
+                { Inserted: true } => SignalSendOutcome.Accepted,
+                { Duplicate: true } => SignalSendOutcome.Duplicate,
+                _ when reader.GetInt16(3) == (short)WorkflowStatus.Running => SignalSendOutcome.Duplicate,
+                _ => SignalSendOutcome.RunFinished,
+            };
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public Task<JournalWriteResult> TakeSignalAsync(RunLease lease, JournalEntry completed, string name, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        ArgumentNullException.ThrowIfNull(completed);
+        return ExecuteAsync("deliver a signal", async token =>
+        {
+            await using var command = Command(_sql.TakeSignal,
+                [.. LeaseParameters(lease), ("sequence", completed.Sequence), ("name", name), ("completion_index", completed.CompletionIndex),
+                    ("completed", completed.CompletedAt is { } at ? Utc(at) : null)]);
+            await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
+            await reader.ReadAsync(token).ConfigureAwait(false);
+            if (!reader.GetBoolean(JournalColumnCount))
+            {
+                return JournalWriteResult.FencedOut;
+            }
+
+            return new JournalWriteResult(reader.IsDBNull(0) ? null : ReadEntry(reader), false);
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc/>
     public async ValueTask DisposeAsync()
     {
         if (_stopping.IsCancellationRequested)
@@ -533,6 +576,8 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, IWorkflowSto
     private static DateTimeOffset Utc(DateTimeOffset time) => time.ToUniversalTime();
 
     private const int RunColumnCount = 13;
+
+    private const int JournalColumnCount = 13;
 
     private static RunRecord ReadRun(DbDataReader r) => StoredRows.ReadRun(r, ReadTime);
 

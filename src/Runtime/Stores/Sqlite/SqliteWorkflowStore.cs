@@ -12,7 +12,7 @@ namespace Durably.Runtime.Stores.Sqlite;
 public sealed class SqliteWorkflowStore : IWorkflowStore, IDisposable
 {
     /// <summary>The schema version this code creates and reads.</summary>
-    public const int SchemaVersion = 1;
+    public const int SchemaVersion = 2;
 
     private const string ApplicationId = "durably";
     private readonly string _connectionString;
@@ -99,11 +99,11 @@ public sealed class SqliteWorkflowStore : IWorkflowStore, IDisposable
 
         using var transaction = connection.BeginTransaction(deferred: false);
         var tables = Query(connection, transaction, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%';", r => r.GetString(0));
+        var version = 0;
         if (tables.Count == 0)
         {
-            Execute(connection, transaction, Schema);
-            Execute(connection, transaction, "INSERT INTO durably_meta (key, value) VALUES ('application', $app), ('schema_version', $version);",
-                ("$app", ApplicationId), ("$version", SchemaVersion.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            Execute(connection, transaction, "CREATE TABLE durably_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);");
+            Execute(connection, transaction, "INSERT INTO durably_meta (key, value) VALUES ('application', $app), ('schema_version', '0');", ("$app", ApplicationId));
         }
         else if (!tables.Contains("durably_meta"))
         {
@@ -113,7 +113,7 @@ public sealed class SqliteWorkflowStore : IWorkflowStore, IDisposable
         else
         {
             var meta = Query(connection, transaction, "SELECT key, value FROM durably_meta;", r => (Key: r.GetString(0), Value: r.GetString(1))).ToDictionary(m => m.Key, m => m.Value);
-            if (meta.GetValueOrDefault("application") != ApplicationId || !int.TryParse(meta.GetValueOrDefault("schema_version"), out var version))
+            if (meta.GetValueOrDefault("application") != ApplicationId || !int.TryParse(meta.GetValueOrDefault("schema_version"), out version))
             {
                 throw new DurableStoreException($"The file '{Path}' has a durably_meta table that Durably did not write. Point Durably at another path.");
             }
@@ -124,18 +124,23 @@ public sealed class SqliteWorkflowStore : IWorkflowStore, IDisposable
                     $"The Durably database '{Path}' has schema version {version}, newer than this Durably ({SchemaVersion}). Run a newer Durably, or another file.");
             }
 
-            // A read-only file opens and reads fine; find out now, at start-up, rather than at the first journal write.
-            Execute(connection, transaction, "UPDATE durably_meta SET value = value WHERE key = 'schema_version';");
         }
 
+        for (var from = version; from < SchemaVersion; from++)
+        {
+            Execute(connection, transaction, s_migrations[from]);
+        }
+
+        // Also the write probe: a read-only file opens and reads fine; find out now, at start-up, not at the first write.
+        Execute(connection, transaction, "UPDATE durably_meta SET value = $version WHERE key = 'schema_version';",
+            ("$version", Math.Max(version, SchemaVersion).ToString(System.Globalization.CultureInfo.InvariantCulture)));
         transaction.Commit();
     }
 
-    private const string Schema = """
-        CREATE TABLE durably_meta (
-            key   TEXT PRIMARY KEY,
-            value TEXT NOT NULL
-        );
+    /// <summary>Migration <c>i</c> takes the schema from version <c>i</c> to <c>i + 1</c>, in the start-up transaction.</summary>
+    private static readonly string[] s_migrations =
+    [
+        """
         CREATE TABLE runs (
             workflow_id      TEXT PRIMARY KEY,
             workflow_name    TEXT NOT NULL,
@@ -168,7 +173,21 @@ public sealed class SqliteWorkflowStore : IWorkflowStore, IDisposable
             completed_at     INTEGER,
             PRIMARY KEY (workflow_id, sequence)
         ) WITHOUT ROWID;
-        """;
+        """,
+        """
+        CREATE TABLE signals (
+            position          INTEGER PRIMARY KEY,
+            workflow_id       TEXT NOT NULL REFERENCES runs (workflow_id),
+            signal_id         TEXT NOT NULL,
+            name              TEXT NOT NULL,
+            payload_json      TEXT NOT NULL,
+            sent_at           INTEGER NOT NULL,
+            taken_by_sequence INTEGER,
+            UNIQUE (workflow_id, signal_id)
+        );
+        CREATE INDEX signals_untaken ON signals (workflow_id, name, position) WHERE taken_by_sequence IS NULL;
+        """,
+    ];
 
     private const string RunColumns = "workflow_id, workflow_name, version, input_json, status, output_json, error_type, error_message, owner, epoch, lease_expires_at, created_at, updated_at";
 
@@ -324,6 +343,76 @@ public sealed class SqliteWorkflowStore : IWorkflowStore, IDisposable
     }
 
     /// <inheritdoc/>
+    public Task<SignalSendOutcome> AddSignalAsync(SignalRecord signal, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(signal);
+        return WriteAsync((connection, transaction) =>
+        {
+            var run = ReadRun(connection, transaction, signal.WorkflowId);
+            if (run is null)
+            {
+                return SignalSendOutcome.RunNotFound;
+            }
+
+            if (Query(connection, transaction, "SELECT 1 FROM signals WHERE workflow_id = $id AND signal_id = $signal_id;", r => r.GetInt64(0),
+                ("$id", signal.WorkflowId), ("$signal_id", signal.SignalId)).Count == 1)
+            {
+                return SignalSendOutcome.Duplicate;
+            }
+
+            if (run.Status != WorkflowStatus.Running)
+            {
+                return SignalSendOutcome.RunFinished;
+            }
+
+            Execute(connection, transaction, "INSERT INTO signals (workflow_id, signal_id, name, payload_json, sent_at) VALUES ($id, $signal_id, $name, $payload, $sent);",
+                ("$id", signal.WorkflowId), ("$signal_id", signal.SignalId), ("$name", signal.Name), ("$payload", signal.PayloadJson), ("$sent", ToUnixMs(signal.SentAt)));
+            return SignalSendOutcome.Accepted;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public Task<JournalWriteResult> TakeSignalAsync(RunLease lease, JournalEntry completed, string name, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(completed);
+        return WriteAsync((connection, transaction) =>
+        {
+            if (!IsHeld(connection, transaction, lease))
+            {
+                return JournalWriteResult.FencedOut;
+            }
+
+            var stored = TryReadEntry(connection, transaction, lease.WorkflowId, completed.Sequence);
+            if (stored is { IsTerminal: true })
+            {
+                return new JournalWriteResult(stored, false);
+            }
+
+            var signal = Query(connection, transaction,
+                "SELECT position, payload_json FROM signals WHERE workflow_id = $id AND name = $name AND taken_by_sequence IS NULL ORDER BY position LIMIT 1;",
+                r => (Position: r.GetInt64(0), Payload: r.GetString(1)), ("$id", lease.WorkflowId), ("$name", name));
+            if (signal.Count == 0)
+            {
+                return new JournalWriteResult(null, false);
+            }
+
+            Execute(connection, transaction, "UPDATE signals SET taken_by_sequence = $sequence WHERE position = $position;",
+                ("$sequence", completed.Sequence), ("$position", signal[0].Position));
+            var written = (stored ?? completed with { WorkflowId = lease.WorkflowId }) with
+            {
+                State = JournalEntryState.Completed,
+                OutputJson = signal[0].Payload,
+                Error = null,
+                CompletionIndex = completed.CompletionIndex,
+                CompletedAt = completed.CompletedAt,
+            };
+            Execute(connection, transaction, $"INSERT OR REPLACE INTO journal ({JournalColumns}) VALUES ($id, $sequence, $operation, $kind, $state, $input, $output, $error_type, $error_message, $attempts, $completion_index, $started, $completed);",
+                EntryParameters(written));
+            return new JournalWriteResult(TryReadEntry(connection, transaction, lease.WorkflowId, completed.Sequence), false);
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc/>
     public void Dispose()
     {
         _writer.Dispose();
@@ -409,8 +498,11 @@ public sealed class SqliteWorkflowStore : IWorkflowStore, IDisposable
         => Query(connection, transaction, $"SELECT {RunColumns} FROM runs WHERE workflow_id = $id;", r => StoredRows.ReadRun(r, ReadTime), ("$id", workflowId)).SingleOrDefault();
 
     private static JournalEntry ReadEntry(SqliteConnection connection, SqliteTransaction transaction, string workflowId, long sequence)
+        => TryReadEntry(connection, transaction, workflowId, sequence)!;
+
+    private static JournalEntry? TryReadEntry(SqliteConnection connection, SqliteTransaction transaction, string workflowId, long sequence)
         => Query(connection, transaction, $"SELECT {JournalColumns} FROM journal WHERE workflow_id = $id AND sequence = $sequence;", ReadEntry,
-            ("$id", workflowId), ("$sequence", sequence)).Single();
+            ("$id", workflowId), ("$sequence", sequence)).SingleOrDefault();
 
     private static JournalEntry ReadEntry(DbDataReader r) => StoredRows.ReadEntry(r, ReadTime);
 

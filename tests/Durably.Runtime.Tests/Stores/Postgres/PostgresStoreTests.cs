@@ -30,10 +30,33 @@ public sealed class PostgresStoreTests(PostgresDatabase database) : IClassFixtur
         {
         }
 
-        Assert.Equal("1", await database.ScalarAsync($"SELECT value FROM \"{schema}\".durably_meta WHERE key = 'schema_version'"));
+        Assert.Equal("2", await database.ScalarAsync($"SELECT value FROM \"{schema}\".durably_meta WHERE key = 'schema_version'"));
         Assert.Equal(2L, await database.ScalarAsync($"SELECT count(*) FROM \"{schema}\".durably_meta"));
-        Assert.Equal("durably_meta, journal, runs, workers",
+        Assert.Equal("durably_meta, journal, runs, signals, workers",
             await database.ScalarAsync("SELECT string_agg(table_name, ', ' ORDER BY table_name) FROM information_schema.tables WHERE table_schema = @schema", ("schema", schema)));
+    }
+
+    [Fact]
+    public async Task A_version_1_schema_is_migrated_to_the_current_one_keeping_its_runs()
+    {
+        var schema = NewSchema();
+        var options = new PostgresStoreOptions { Schema = schema };
+        await using (PostgresWorkflowStore.Open(database.ConnectionString, options))
+        {
+        }
+
+        await database.ScalarAsync($"""
+            DROP TABLE "{schema}".signals; UPDATE "{schema}".durably_meta SET value = '1' WHERE key = 'schema_version';
+            INSERT INTO "{schema}".runs (workflow_id, workflow_name, version, input_json, status, epoch, created_at, updated_at) VALUES ('kept', 'Orders', 1, '{"{}"}', 0, 0, now(), now())
+            """);
+
+        await using (var migrated = PostgresWorkflowStore.Open(database.ConnectionString, options))
+        {
+            Assert.NotNull(await migrated.GetRunAsync("kept", default));
+        }
+
+        Assert.Equal("2", await database.ScalarAsync($"SELECT value FROM \"{schema}\".durably_meta WHERE key = 'schema_version'"));
+        Assert.Equal(0L, await database.ScalarAsync($"SELECT count(*) FROM \"{schema}\".signals"));
     }
 
     [Fact]
@@ -104,7 +127,7 @@ public sealed class PostgresStoreTests(PostgresDatabase database) : IClassFixtur
         Assert.Contains($"Schema '{foreign}'", foreignError.Message, StringComparison.Ordinal);
         Assert.Contains("tables that are not Durably's (customers)", foreignError.Message, StringComparison.Ordinal);
         Assert.Contains($"database '{database.Name}'", foreignError.Message, StringComparison.Ordinal);
-        Assert.Contains("has version 9, newer than this Durably (1)", newerError.Message, StringComparison.Ordinal);
+        Assert.Contains("has version 9, newer than this Durably (2)", newerError.Message, StringComparison.Ordinal);
     }
 
     [Fact]
