@@ -53,6 +53,57 @@ public static class Workflow
     public static Task SleepUntilAsync(DateTimeOffset wakeAt)
         => Require("Workflow.SleepUntilAsync").SleepAsync(TimeSpan.Zero, wakeAt, "Workflow.SleepUntilAsync");
 
+    /// <summary>
+    /// Waits durably for a signal named <paramref name="name"/> sent to this run, for at most <paramref name="timeout"/>
+    /// (<see cref="Timeout.InfiniteTimeSpan"/> to wait without one). A signal sent before the run reaches this wait is
+    /// kept for it; each signal is delivered to exactly one wait, oldest first.
+    /// </summary>
+    /// <typeparam name="T">The payload's type.</typeparam>
+    /// <param name="name">The signal's name, as senders use it.</param>
+    /// <param name="timeout">How long to wait; the deadline is journaled, so a restart does not extend it.</param>
+    /// <returns>The payload, or <see cref="SignalResult{T}.TimedOut"/>.</returns>
+    /// <exception cref="ArgumentException"><paramref name="name"/> is empty, longer than 256 characters or has control characters.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative (other than infinite).</exception>
+    /// <exception cref="InvalidOperationException">Called outside a run method or off its scheduler.</exception>
+    public static Task<SignalResult<T>> WaitForSignalAsync<T>(string name, TimeSpan timeout)
+    {
+        ValidateSignalName(name);
+        if (timeout < TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan)
+        {
+            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, $"Workflow.WaitForSignalAsync needs a timeout of zero or more (or Timeout.InfiniteTimeSpan), not {timeout}.");
+        }
+
+        return Require("Workflow.WaitForSignalAsync").WaitForSignalAsync<T>(name, timeout, "Workflow.WaitForSignalAsync");
+    }
+
+    /// <summary>The longest signal name accepted.</summary>
+    public const int MaxSignalNameLength = 256;
+
+    /// <summary>Throws, naming the problem, unless <paramref name="name"/> is a usable signal name.</summary>
+    /// <param name="name">The name.</param>
+    /// <exception cref="ArgumentException">The name is empty, blank, too long or has control characters.</exception>
+    public static void ValidateSignalName(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        if (string.IsNullOrWhiteSpace(name))
+        {
+            throw new ArgumentException("A signal name must not be empty or blank.", nameof(name));
+        }
+
+        if (name.Length > MaxSignalNameLength)
+        {
+            throw new ArgumentException($"Signal name '{name[..32]}…' is {name.Length} characters long; the limit is {MaxSignalNameLength}.", nameof(name));
+        }
+
+        for (var i = 0; i < name.Length; i++)
+        {
+            if (char.IsControl(name[i]))
+            {
+                throw new ArgumentException($"Signal name '{name.Replace("\n", "\\n", StringComparison.Ordinal)}' contains control character U+{(int)name[i]:X4} at position {i}.", nameof(name));
+            }
+        }
+    }
+
     private static WorkflowExecution Require(string api)
         => WorkflowExecution.Current
             ?? throw new InvalidOperationException(

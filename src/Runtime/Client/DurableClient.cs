@@ -96,28 +96,57 @@ public sealed class DurableClient : IDurableClient
         }
     }
 
+    /// <inheritdoc/>
+    public async Task<bool> SignalAsync<TPayload>(string workflowId, string signalName, TPayload payload, string? signalId = null, CancellationToken cancellationToken = default)
+    {
+        ValidateWorkflowId(workflowId);
+        Workflow.ValidateSignalName(signalName);
+        if (signalId is not null)
+        {
+            ValidateId(signalId, "signal id", nameof(signalId));
+        }
+
+        var payloadJson = _engine.Context.Serializer.Serialize(payload, $"The payload of signal '{signalName}' for run '{workflowId}'");
+        var signal = new SignalRecord(workflowId, signalId ?? Guid.NewGuid().ToString("N"), signalName, payloadJson, _engine.Context.UtcNow());
+        switch (await _engine.Context.Store.AddSignalAsync(signal, cancellationToken).ConfigureAwait(false))
+        {
+            case SignalSendOutcome.Accepted:
+                _engine.Context.NotifySignalled(workflowId);
+                return true;
+            case SignalSendOutcome.Duplicate:
+                return false;
+            case SignalSendOutcome.RunNotFound:
+                throw new WorkflowNotFoundException(workflowId);
+            default:
+                throw new WorkflowNotRunningException(workflowId, $"signal '{signalName}'");
+        }
+    }
+
     /// <summary>Throws, naming the id, unless it is 1 to 256 characters with no control characters.</summary>
     /// <param name="workflowId">The id.</param>
     /// <exception cref="ArgumentException">The id is malformed.</exception>
-    public static void ValidateWorkflowId(string workflowId)
+    public static void ValidateWorkflowId(string workflowId) => ValidateId(workflowId, "workflow id", nameof(workflowId));
+
+    /// <summary>Throws, naming the id, unless it is 1 to 256 characters with no control characters.</summary>
+    private static void ValidateId(string id, string what, string parameter)
     {
-        ArgumentNullException.ThrowIfNull(workflowId);
-        if (workflowId.Length == 0 || string.IsNullOrWhiteSpace(workflowId))
+        ArgumentNullException.ThrowIfNull(id, parameter);
+        if (id.Length == 0 || string.IsNullOrWhiteSpace(id))
         {
-            throw new ArgumentException("A workflow id must not be empty or blank.", nameof(workflowId));
+            throw new ArgumentException($"A {what} must not be empty or blank.", parameter);
         }
 
-        if (workflowId.Length > DurableOptions.MaxWorkflowIdLength)
+        if (id.Length > DurableOptions.MaxWorkflowIdLength)
         {
             throw new ArgumentException(
-                $"Workflow id '{workflowId[..32]}…' is {workflowId.Length} characters long; the limit is {DurableOptions.MaxWorkflowIdLength}.", nameof(workflowId));
+                $"{char.ToUpperInvariant(what[0])}{what[1..]} '{id[..32]}…' is {id.Length} characters long; the limit is {DurableOptions.MaxWorkflowIdLength}.", parameter);
         }
 
-        var bad = workflowId.IndexOfAny([.. Enumerable.Range(0, 32).Select(i => (char)i), (char)127]);
+        var bad = id.IndexOfAny([.. Enumerable.Range(0, 32).Select(i => (char)i), (char)127]);
         if (bad >= 0)
         {
             throw new ArgumentException(
-                $"Workflow id '{workflowId.Replace("\n", "\\n", StringComparison.Ordinal)}' contains control character U+{(int)workflowId[bad]:X4} at position {bad}.", nameof(workflowId));
+                $"{char.ToUpperInvariant(what[0])}{what[1..]} '{id.Replace("\n", "\\n", StringComparison.Ordinal)}' contains control character U+{(int)id[bad]:X4} at position {bad}.", parameter);
         }
     }
 }

@@ -27,12 +27,13 @@ public sealed class DurableEngine
         options.Validate();
         _options = options;
         Registry = new WorkflowRegistry(workflows);
-        Context = new EngineContext(store, new PayloadSerializer(options.SerializerOptions, options.MaxPayloadBytes), timeProvider ?? TimeProvider.System, services, options.LeaseDuration);
+        Context = new EngineContext(store, new PayloadSerializer(options.SerializerOptions, options.MaxPayloadBytes), timeProvider ?? TimeProvider.System, services, options.LeaseDuration, options.PollInterval);
         if (store is IWorkflowStoreEvents events)
         {
             // Other processes' starts and results, where the store can tell: idle workers and waiting callers wake at once.
             events.RunsAvailable += Context.RunsAvailable.Set;
             events.RunFinished += Context.NotifyFinished;
+            events.RunSignalled += Context.NotifySignalled;
         }
     }
 

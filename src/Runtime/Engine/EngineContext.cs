@@ -4,9 +4,10 @@ using Durably.Runtime.Journal;
 namespace Durably.Runtime.Engine;
 
 /// <summary>What every run execution of one engine shares.</summary>
-internal sealed class EngineContext(IWorkflowStore store, PayloadSerializer serializer, TimeProvider time, IServiceProvider services, TimeSpan leaseDuration)
+internal sealed class EngineContext(IWorkflowStore store, PayloadSerializer serializer, TimeProvider time, IServiceProvider services, TimeSpan leaseDuration, TimeSpan pollInterval)
 {
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _finished = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Action> _signalled = new(StringComparer.Ordinal);
 
     public IWorkflowStore Store { get; } = store;
 
@@ -17,6 +18,9 @@ internal sealed class EngineContext(IWorkflowStore store, PayloadSerializer seri
     public IServiceProvider Services { get; } = services;
 
     public TimeSpan LeaseDuration { get; } = leaseDuration;
+
+    /// <summary>How often work that cannot be notified is looked for (e.g. signals sent by another process to a SQLite file).</summary>
+    public TimeSpan PollInterval { get; } = pollInterval;
 
     /// <summary>Set when this process started a run, so that an idle worker looks for work at once.</summary>
     public WakeSignal RunsAvailable { get; } = new();
@@ -34,6 +38,34 @@ internal sealed class EngineContext(IWorkflowStore store, PayloadSerializer seri
     /// <summary>Completes when this process next sees <paramref name="workflowId"/> finish; callers re-read the store either way.</summary>
     public Task WhenFinished(string workflowId)
         => _finished.GetOrAdd(workflowId, static _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+
+    /// <summary>Calls <paramref name="wake"/> whenever run <paramref name="workflowId"/> may have received a signal, until disposed.</summary>
+    public IDisposable OnSignalled(string workflowId, Action wake)
+    {
+        _signalled[workflowId] = wake;
+        return new Subscription(() => _signalled.TryRemove(new KeyValuePair<string, Action>(workflowId, wake)));
+    }
+
+    /// <summary>Wakes the execution of <paramref name="workflowId"/> to look for signals, or every execution when it is <see langword="null"/>.</summary>
+    public void NotifySignalled(string? workflowId)
+    {
+        if (workflowId is null)
+        {
+            foreach (var wake in _signalled.Values)
+            {
+                wake();
+            }
+        }
+        else if (_signalled.TryGetValue(workflowId, out var wake))
+        {
+            wake();
+        }
+    }
+
+    private sealed class Subscription(Action dispose) : IDisposable
+    {
+        public void Dispose() => dispose();
+    }
 
     /// <summary>Wakes the callers waiting for <paramref name="workflowId"/>, or every waiting caller when it is <see langword="null"/>.</summary>
     public void NotifyFinished(string? workflowId)

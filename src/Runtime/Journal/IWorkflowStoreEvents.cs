@@ -12,4 +12,7 @@ public interface IWorkflowStoreEvents
 
     /// <summary>Raised when a run ended, with its id; with <see langword="null"/> when any run may have ended unseen.</summary>
     event Action<string?>? RunFinished;
+
+    /// <summary>Raised when a run received a signal, with its id; with <see langword="null"/> when any run may have.</summary>
+    event Action<string?>? RunSignalled;
 }

@@ -8,6 +8,12 @@ public enum OperationKind
 
     /// <summary>A durable timer (<c>Workflow.SleepAsync</c>, <c>Workflow.SleepUntilAsync</c>); its input is the wake time.</summary>
     Timer = 1,
+
+    /// <summary>
+    /// A signal wait (<c>Workflow.WaitForSignalAsync</c>): its id is the signal name, its input the deadline (or null);
+    /// completed with the signal's payload as output, or with no output when the deadline passed first.
+    /// </summary>
+    Signal = 2,
 }
 
 /// <summary>Where a journal row stands. A row moves <c>Attempting → Completed | Failed</c>; a terminal state is written once.</summary>

@@ -28,6 +28,7 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
     private readonly Dictionary<long, JournalEntry> _journal;
     private readonly Queue<JournalEntry> _replay;
     private readonly Dictionary<long, Operation> _pending = [];
+    private readonly SortedDictionary<long, SignalWaitReady> _signalWaits = [];
     private readonly List<Operation> _awaitingStart = [];
     private readonly CancellationTokenSource _stepCancellation = new();
     private long _nextSequence;
@@ -81,6 +82,7 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
             throw;
         }
 
+        using var signals = _engine.OnSignalled(WorkflowId, () => _events.Writer.TryWrite(Event.SignalsPosted));
         _scheduler.Post(_ => StartRunMethod(workflow, input), null);
         using var renewal = new CancellationTokenSource();
         var renewing = RenewLeaseAsync(renewal.Token);
@@ -116,6 +118,21 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
                 {
                     case OperationFinished finished:
                         if (!await JournalAndDeliverAsync(finished, cancellationToken).ConfigureAwait(false))
+                        {
+                            return Stopped(ExecutionOutcome.Fenced);
+                        }
+
+                        break;
+                    case SignalWaitReady ready:
+                        _signalWaits[ready.Entry.Sequence] = ready;
+                        if (!await TakeSignalAsync(cancellationToken).ConfigureAwait(false))
+                        {
+                            return Stopped(ExecutionOutcome.Fenced);
+                        }
+
+                        break;
+                    case SignalsMayHaveArrived:
+                        if (!await TakeSignalAsync(cancellationToken).ConfigureAwait(false))
                         {
                             return Stopped(ExecutionOutcome.Fenced);
                         }
@@ -222,8 +239,53 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
         _awaitingStart.Clear();
     }
 
+    /// <summary>
+    /// Gives the first signal wait (by sequence) that a signal is waiting for its signal, journaled in the same write. One
+    /// delivery per call, so that the run method drains between deliveries as it does on replay; when one was made,
+    /// the loop is asked to look again.
+    /// </summary>
+    private async Task<bool> TakeSignalAsync(CancellationToken cancellationToken)
+    {
+        foreach (var (sequence, wait) in _signalWaits.ToList())
+        {
+            if (!_pending.TryGetValue(sequence, out var operation) || !ReferenceEquals(operation, wait.Operation))
+            {
+                _signalWaits.Remove(sequence);
+                continue;
+            }
+
+            var completed = wait.Entry with { State = JournalEntryState.Completed, CompletionIndex = _nextCompletionIndex, CompletedAt = _engine.UtcNow() };
+            var taken = await _engine.Store.TakeSignalAsync(_lease, completed, wait.Entry.OperationId, cancellationToken).ConfigureAwait(false);
+            if (taken.Fenced)
+            {
+                return false;
+            }
+
+            if (taken.Entry is not { } entry)
+            {
+                continue;
+            }
+
+            _nextCompletionIndex = Math.Max(_nextCompletionIndex, (entry.CompletionIndex ?? _nextCompletionIndex) + 1);
+            _signalWaits.Remove(sequence);
+            _pending.Remove(sequence);
+            Deliver(operation, entry);
+            _events.Writer.TryWrite(Event.SignalsPosted);
+            return true;
+        }
+
+        return true;
+    }
+
     private async Task<bool> JournalAndDeliverAsync(OperationFinished finished, CancellationToken cancellationToken)
     {
+        // A signal wait's timeout can arrive after a signal completed the wait: the first outcome stands.
+        if (!_pending.TryGetValue(finished.Entry.Sequence, out var current) || !ReferenceEquals(current, finished.Operation))
+        {
+            return true;
+        }
+
+        _signalWaits.Remove(finished.Entry.Sequence);
         var entry = finished.Entry with
         {
             CompletionIndex = _nextCompletionIndex++,
@@ -342,6 +404,18 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
         var operation = new TimerOperation(this, sequence, wakeAt ?? now + delay, caller);
         return Schedule(operation, sequence, TimerOperation.Id, OperationKind.Timer, $"a durable timer ({caller})") is { } error
             ? Task.FromException(error)
+            : operation.Task;
+    }
+
+    public override Task<SignalResult<T>> WaitForSignalAsync<T>(string name, TimeSpan timeout, string caller)
+    {
+        EnsureOnScheduler(caller);
+        var now = _engine.UtcNow();
+        DateTimeOffset? deadline = timeout == Timeout.InfiniteTimeSpan || timeout > DateTimeOffset.MaxValue - now ? null : now + timeout;
+        var sequence = _nextSequence++;
+        var operation = new SignalWaitOperation<T>(this, sequence, name, deadline);
+        return Schedule(operation, sequence, name, OperationKind.Signal, $"a wait for signal '{name}' ({caller})") is { } error
+            ? Task.FromException<SignalResult<T>>(error)
             : operation.Task;
     }
 
@@ -595,11 +669,99 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
         public override void Deliver(JournalEntry terminal) => _completion.SetResult();
     }
 
+    /// <summary>
+    /// A signal wait: journaled (attempting, with its deadline) when first reached; completed by the event loop, either
+    /// with a signal taken from the store in the same write or, once the deadline has passed, with no output (timed out).
+    /// Between notifications it looks for signals every poll interval, for senders the store cannot announce.
+    /// </summary>
+    private sealed class SignalWaitOperation<T>(RunExecution<TWorkflow, TInput, TOutput> execution, long sequence, string name, DateTimeOffset? deadline) : Operation
+    {
+        private readonly TaskCompletionSource<SignalResult<T>> _completion = new();
+        private JournalEntry? _draft;
+        private bool _journaled;
+        private DateTimeOffset? _deadline = deadline;
+
+        public Task<SignalResult<T>> Task => _completion.Task;
+
+        private string What => $"signal '{name}' (sequence {sequence}) of {execution.RunName}";
+
+        public override void Prepare(JournalEntry? recorded)
+        {
+            var serializer = execution._engine.Serializer;
+            if (recorded is not null)
+            {
+                _deadline = serializer.Deserialize<DateTimeOffset?>(recorded.InputJson ?? "null", $"The deadline of the wait for {What}");
+            }
+
+            _journaled = recorded is not null;
+            _draft = recorded ?? new JournalEntry(execution.WorkflowId, sequence, name, OperationKind.Signal, JournalEntryState.Attempting,
+                serializer.Serialize(_deadline, $"The deadline of the wait for {What}"), null, null, 0, null, execution._engine.UtcNow(), null);
+        }
+
+        public override void Start()
+        {
+            using (ExecutionContext.SuppressFlow())
+            {
+                _ = System.Threading.Tasks.Task.Run(WaitAsync);
+            }
+        }
+
+        private async Task WaitAsync()
+        {
+            var engine = execution._engine;
+            var token = execution._stepCancellation.Token;
+            try
+            {
+                var entry = _draft!;
+                if (!_journaled)
+                {
+                    var attempt = await engine.Store.RecordAttemptAsync(execution._lease, entry, token).ConfigureAwait(false);
+                    if (attempt.Fenced)
+                    {
+                        execution._events.Writer.TryWrite(Event.LeaseLost);
+                        return;
+                    }
+
+                    entry = attempt.Entry!;
+                }
+
+                execution._events.Writer.TryWrite(new SignalWaitReady(this, entry));
+                while (!_completion.Task.IsCompleted)
+                {
+                    var now = engine.Time.GetUtcNow();
+                    if (_deadline is { } due && now >= due)
+                    {
+                        execution._events.Writer.TryWrite(new OperationFinished(this, entry with { State = JournalEntryState.Completed, OutputJson = null }));
+                        return;
+                    }
+
+                    var pause = _deadline is { } until && until - now < engine.PollInterval ? until - now : engine.PollInterval;
+                    await System.Threading.Tasks.Task.Delay(pause, engine.Time, token).ConfigureAwait(false);
+                    execution._events.Writer.TryWrite(Event.SignalsPosted);
+                }
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+                // The execution stopped: the journaled deadline stands for the next one.
+            }
+        }
+
+        public override void Deliver(JournalEntry terminal)
+            => _completion.SetResult(terminal.OutputJson is null
+                ? SignalResult<T>.TimedOut
+                : SignalResult<T>.Received(execution._engine.Serializer.Deserialize<T>(terminal.OutputJson, $"The payload of {What}")));
+    }
+
     private abstract record Event
     {
         public static readonly Event WorkPosted = new Posted();
         public static readonly Event LeaseLost = new LostLease();
+        public static readonly Event SignalsPosted = new SignalsMayHaveArrived();
     }
+
+    private sealed record SignalsMayHaveArrived : Event;
+
+    private sealed record SignalWaitReady(Operation Operation, JournalEntry Entry) : Event;
 
     private sealed record Posted : Event;
 

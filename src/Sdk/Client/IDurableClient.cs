@@ -38,4 +38,24 @@ public interface IDurableClient
     /// <exception cref="WorkflowFailedException">The run failed or was dead-lettered.</exception>
     /// <exception cref="WorkflowNotFoundException">No run has that id.</exception>
     Task<TOutput> GetResultAsync<TOutput>(string workflowId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Sends signal <paramref name="signalName"/> to run <paramref name="workflowId"/>. It is kept until a wait for that
+    /// name takes it (a signal sent before the run waits is not lost); each signal goes to exactly one wait.
+    /// </summary>
+    /// <typeparam name="TPayload">The payload's type, as the wait expects it.</typeparam>
+    /// <param name="workflowId">The run.</param>
+    /// <param name="signalName">The signal's name.</param>
+    /// <param name="payload">The payload, serialised as JSON.</param>
+    /// <param name="signalId">
+    /// The sender's id for this signal: a resend with the same id is ignored (so a retried send is safe). A fresh id
+    /// when null.
+    /// </param>
+    /// <param name="cancellationToken">Cancels the send.</param>
+    /// <returns><see langword="true"/> when stored; <see langword="false"/> when a signal with this id was stored before.</returns>
+    /// <exception cref="WorkflowNotFoundException">No run has that id.</exception>
+    /// <exception cref="WorkflowNotRunningException">The run has ended; the signal was not stored.</exception>
+    /// <exception cref="ArgumentException">The workflow id, signal name or signal id is malformed.</exception>
+    /// <remarks>A payload that cannot be serialised or is larger than the engine's limit is refused with an exception naming its size and the limit.</remarks>
+    Task<bool> SignalAsync<TPayload>(string workflowId, string signalName, TPayload payload, string? signalId = null, CancellationToken cancellationToken = default);
 }

@@ -56,4 +56,12 @@ public abstract class WorkflowExecution
     /// <param name="caller">The API used, for messages.</param>
     /// <returns>A task that completes, on the run's scheduler, when the timer has fired and that is journaled.</returns>
     public abstract Task SleepAsync(TimeSpan delay, DateTimeOffset? wakeAt, string caller);
+
+    /// <summary>A durable signal wait: journaled at its sequence number with its deadline; see <see cref="Workflow.WaitForSignalAsync{T}"/>.</summary>
+    /// <typeparam name="T">The payload's type.</typeparam>
+    /// <param name="name">The signal name.</param>
+    /// <param name="timeout">How long to wait, or <see cref="Timeout.InfiniteTimeSpan"/>.</param>
+    /// <param name="caller">The API used, for messages.</param>
+    /// <returns>The payload or the timeout, delivered on the run's scheduler.</returns>
+    public abstract Task<SignalResult<T>> WaitForSignalAsync<T>(string name, TimeSpan timeout, string caller);
 }

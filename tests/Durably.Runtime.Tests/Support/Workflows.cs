@@ -309,3 +309,29 @@ internal partial class AlarmClock
         return Workflow.Now;
     }
 }
+
+/// <summary>A decision sent as a signal.</summary>
+internal sealed record Decision(string By, bool Approved);
+
+/// <summary>A step, then two waits for the same signal, an hour each.</summary>
+[DurableWorkflow]
+internal partial class ApprovalFlow(BodyLog log)
+{
+    [WorkflowRun]
+    public async Task<string> RunAsync(string order)
+    {
+        await Request(order);
+        var first = await Workflow.WaitForSignalAsync<Decision>("approve", TimeSpan.FromHours(1));
+        var second = await Workflow.WaitForSignalAsync<Decision>("approve", TimeSpan.FromHours(1));
+        return $"{Describe(first)}|{Describe(second)}";
+    }
+
+    private static string Describe(SignalResult<Decision> result) => result.IsReceived ? $"{result.Payload!.By}:{result.Payload.Approved}" : "timed out";
+
+    [Step]
+    private Task<string> Request(string order)
+    {
+        log.Record();
+        return Task.FromResult(order);
+    }
+}

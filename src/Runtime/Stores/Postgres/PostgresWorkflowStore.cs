@@ -49,6 +49,7 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, IWorkflowSto
     private readonly PostgresStatements _sql;
     private Action? _runsAvailable;
     private Action<string?>? _runFinished;
+    private Action<string?>? _runSignalled;
     private Task? _listener;
 
     private PostgresWorkflowStore(NpgsqlDataSource dataSource, bool ownsDataSource, PostgresStoreOptions options, TimeProvider time, ILogger? logger)
@@ -190,6 +191,18 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, IWorkflowSto
         }
 
         remove => _runFinished -= value;
+    }
+
+    /// <inheritdoc/>
+    public event Action<string?>? RunSignalled
+    {
+        add
+        {
+            _runSignalled += value;
+            EnsureListening();
+        }
+
+        remove => _runSignalled -= value;
     }
 
     /// <inheritdoc/>
@@ -460,6 +473,7 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, IWorkflowSto
                 // Whatever happened while nobody listened: let idle workers and waiting callers look now.
                 _runsAvailable?.Invoke();
                 _runFinished?.Invoke(null);
+                _runSignalled?.Invoke(null);
                 try
                 {
                     while (true)
@@ -503,6 +517,11 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, IWorkflowSto
         {
             var id = e.Payload[PostgresSchema.RunFinishedPrefix.Length..];
             _runFinished?.Invoke(id.Length == 0 ? null : id);
+        }
+        else if (e.Payload.StartsWith(PostgresSchema.RunSignalledPrefix, StringComparison.Ordinal))
+        {
+            var id = e.Payload[PostgresSchema.RunSignalledPrefix.Length..];
+            _runSignalled?.Invoke(id.Length == 0 ? null : id);
         }
     }
 

@@ -1,0 +1,220 @@
+using Durably.Runtime.Engine;
+using Durably.Runtime.Journal;
+using Durably.Runtime.Replay;
+using Durably.Runtime.Stores.InMemory;
+using Durably.Runtime.Stores.Postgres;
+using Durably.Runtime.Stores.Sqlite;
+using Durably.Runtime.Tests.Support;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Durably.Runtime.Tests.Replay;
+
+/// <summary>
+/// Signal waits, run unchanged on every store: a signal sent early is kept; each signal goes to exactly one wait;
+/// a resend with the same id is ignored; a timeout is an outcome; the deadline survives a restart; a signal sent through
+/// another process is found; and bad sends are refused naming the problem.
+/// </summary>
+public abstract class SignalTests : IDisposable
+{
+    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(30);
+    private readonly List<IAsyncDisposable> _hosts = [];
+
+    private protected ManualTimeProvider Clock { get; } = new(DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
+
+    /// <summary>A store over this test's storage, on <see cref="Clock"/>; every call opens the same storage.</summary>
+    private protected abstract IWorkflowStore OpenStore();
+
+    private TestHost Host(string worker = "signal-worker", Action<DurableOptions>? options = null)
+    {
+        var host = new TestHost(OpenStore(), d => d.AddWorkflow<ApprovalFlow>(), s => s.AddSingleton<TimeProvider>(Clock).AddSingleton(new BodyLog()),
+            workerName: worker, options: options);
+        _hosts.Add(host);
+        return host;
+    }
+
+    [Fact]
+    public async Task Signals_sent_before_the_run_waits_are_kept_and_each_goes_to_exactly_one_wait_once()
+    {
+        var host = Host();
+        await host.Get<ApprovalFlowClient>().StartAsync("order-1", "early-1");
+
+        Assert.True(await host.Client.SignalAsync("early-1", "approve", new Decision("ada", true), "s-1"));
+        Assert.False(await host.Client.SignalAsync("early-1", "approve", new Decision("eve", false), "s-1"));
+        Assert.True(await host.Client.SignalAsync("early-1", "approve", new Decision("bob", false), "s-2"));
+        Assert.True(await host.Client.SignalAsync("early-1", "approve", new Decision("cid", true), "s-3"));
+        var result = await host.Engine.ExecuteAsync("early-1").WaitAsync(s_timeout);
+
+        Assert.Equal(WorkflowStatus.Completed, result.Status);
+        Assert.Equal("ada:True|bob:False", await host.Client.GetResultAsync<string>("early-1"));
+        var journal = (await host.Store.LoadAsync("early-1", default))!.Journal;
+        Assert.Equal([OperationKind.Step, OperationKind.Signal, OperationKind.Signal], journal.Select(e => e.Kind));
+        Assert.Equal(["Request", "approve", "approve"], journal.Select(e => e.OperationId));
+    }
+
+    [Fact]
+    public async Task A_waiting_run_is_woken_by_a_signal_and_a_timeout_is_an_outcome()
+    {
+        var host = Host();
+        await host.Get<ApprovalFlowClient>().StartAsync("order-1", "wake-1");
+        var execution = host.Engine.ExecuteAsync("wake-1");
+        await PendingWaitAsync(host.Store, "wake-1", sequence: 1);
+
+        Clock.Advance(TimeSpan.FromMinutes(59));
+        await Task.Delay(100);
+        Assert.False(execution.IsCompleted);
+        Clock.Advance(TimeSpan.FromMinutes(1));
+        await PendingWaitAsync(host.Store, "wake-1", sequence: 2);
+        await host.Client.SignalAsync("wake-1", "approve", new Decision("ada", true));
+
+        Assert.Equal(WorkflowStatus.Completed, (await execution.WaitAsync(s_timeout)).Status);
+        Assert.Equal("timed out|ada:True", await host.Client.GetResultAsync<string>("wake-1"));
+        var journal = (await host.Store.LoadAsync("wake-1", default))!.Journal;
+        Assert.Null(journal[1].OutputJson);
+        Assert.Equal(Clock.GetUtcNow(), journal[2].CompletedAt);
+    }
+
+    [Fact]
+    public async Task A_restart_keeps_the_journaled_deadline_and_replay_takes_no_new_signal()
+    {
+        var first = Host("first");
+        await first.Get<ApprovalFlowClient>().StartAsync("order-1", "restart-1");
+        using (var stop = new CancellationTokenSource())
+        {
+            var execution = first.Engine.ExecuteAsync("restart-1", stop.Token);
+            await PendingWaitAsync(first.Store, "restart-1", sequence: 1);
+            Clock.Advance(TimeSpan.FromMinutes(40));
+            await stop.CancelAsync();
+            Assert.Equal(ExecutionOutcome.Abandoned, (await execution.WaitAsync(s_timeout)).Outcome);
+        }
+
+        var second = Host("second");
+        var resumed = second.Engine.ExecuteAsync("restart-1");
+        await Task.Delay(100);
+        Clock.Advance(TimeSpan.FromMinutes(20));
+        await PendingWaitAsync(second.Store, "restart-1", sequence: 2);
+        await second.Client.SignalAsync("restart-1", "approve", new Decision("bob", true));
+        Assert.Equal(WorkflowStatus.Completed, (await resumed.WaitAsync(s_timeout)).Status);
+        Assert.Equal("timed out|bob:True", await second.Client.GetResultAsync<string>("restart-1"));
+
+        // Replayed from the journal alone (a copy with no signals at all), the run ends the same.
+        var copy = await TestHost.CloneAsRunningAsync(second.Store, "restart-1");
+        await using var replay = new TestHost(copy, d => d.AddWorkflow<ApprovalFlow>(), s => s.AddSingleton(new BodyLog()));
+        Assert.Equal(WorkflowStatus.Completed, (await replay.Engine.ExecuteAsync("restart-1").WaitAsync(s_timeout)).Status);
+        Assert.Equal("timed out|bob:True", await replay.Client.GetResultAsync<string>("restart-1"));
+    }
+
+    [Fact]
+    public async Task A_signal_sent_by_another_process_reaches_the_waiting_run()
+    {
+        var worker = Host("worker");
+        await worker.Get<ApprovalFlowClient>().StartAsync("order-1", "remote-1");
+        var execution = worker.Engine.ExecuteAsync("remote-1");
+        await PendingWaitAsync(worker.Store, "remote-1", sequence: 1);
+        var sender = Host("sender");
+
+        await sender.Client.SignalAsync("remote-1", "approve", new Decision("ada", true));
+        await sender.Client.SignalAsync("remote-1", "approve", new Decision("bob", true));
+
+        // Where the store cannot announce it, the waiting run finds it at its next look (each poll interval).
+        for (var i = 0; i < 100 && !execution.IsCompleted; i++)
+        {
+            Clock.Advance(TimeSpan.FromSeconds(1));
+            await Task.Delay(20);
+        }
+
+        Assert.Equal(WorkflowStatus.Completed, (await execution.WaitAsync(s_timeout)).Status);
+        Assert.Equal("ada:True|bob:True", await worker.Client.GetResultAsync<string>("remote-1"));
+    }
+
+    [Fact]
+    public async Task Bad_signals_are_refused_naming_the_problem_and_nothing_is_stored()
+    {
+        var host = Host(options: o => o.MaxPayloadBytes = 1024);
+        await host.Get<ApprovalFlowClient>().StartAsync("order-1", "bad-1");
+        var client = host.Client;
+
+        var unknown = await Assert.ThrowsAsync<WorkflowNotFoundException>(() => client.SignalAsync("no-such-run", "approve", new Decision("ada", true)));
+        var huge = await Assert.ThrowsAsync<PayloadException>(() => client.SignalAsync("bad-1", "approve", new Decision(new string('x', 10_000), true)));
+        var empty = await Assert.ThrowsAsync<ArgumentException>(() => client.SignalAsync("bad-1", " ", new Decision("ada", true)));
+        var control = await Assert.ThrowsAsync<ArgumentException>(() => client.SignalAsync("bad-1", "app\nrove", new Decision("ada", true)));
+        var longName = await Assert.ThrowsAsync<ArgumentException>(() => client.SignalAsync("bad-1", new string('n', 300), new Decision("ada", true)));
+        var longId = await Assert.ThrowsAsync<ArgumentException>(() => client.SignalAsync("bad-1", "approve", new Decision("ada", true), new string('i', 10_000)));
+
+        Assert.Contains("no-such-run", unknown.Message, StringComparison.Ordinal);
+        Assert.Contains("1024", huge.Message, StringComparison.Ordinal);
+        Assert.Contains("signal 'approve'", huge.Message, StringComparison.Ordinal);
+        Assert.Contains("must not be empty", empty.Message, StringComparison.Ordinal);
+        Assert.Contains("control character U+000A", control.Message, StringComparison.Ordinal);
+        Assert.Contains("300 characters long; the limit is 256", longName.Message, StringComparison.Ordinal);
+        Assert.Contains("Signal id", longId.Message, StringComparison.Ordinal);
+
+        // None of them was stored: the run's first wait times out.
+        var execution = host.Engine.ExecuteAsync("bad-1");
+        await PendingWaitAsync(host.Store, "bad-1", sequence: 1);
+        Clock.Advance(TimeSpan.FromHours(1));
+        await PendingWaitAsync(host.Store, "bad-1", sequence: 2);
+        Clock.Advance(TimeSpan.FromHours(1));
+        await execution.WaitAsync(s_timeout);
+        Assert.Equal("timed out|timed out", await client.GetResultAsync<string>("bad-1"));
+
+        var ended = await Assert.ThrowsAsync<WorkflowNotRunningException>(() => client.SignalAsync("bad-1", "approve", new Decision("ada", true)));
+        Assert.Contains("Run 'bad-1' has ended; it cannot take signal 'approve'", ended.Message, StringComparison.Ordinal);
+    }
+
+    private static async Task PendingWaitAsync(IWorkflowStore store, string workflowId, long sequence)
+    {
+        var deadline = DateTime.UtcNow + s_timeout;
+        while ((await store.LoadAsync(workflowId, default))?.Journal.FirstOrDefault(e => e.Sequence == sequence && e.Kind == OperationKind.Signal) is null)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"run {workflowId} never reached its wait at sequence {sequence}");
+            await Task.Delay(20);
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var host in _hosts)
+        {
+            host.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+
+        DisposeStorage();
+        GC.SuppressFinalize(this);
+    }
+
+    protected virtual void DisposeStorage()
+    {
+    }
+}
+
+public sealed class InMemorySignalTests : SignalTests
+{
+    private InMemoryWorkflowStore? _store;
+
+    private protected override IWorkflowStore OpenStore() => _store ??= new InMemoryWorkflowStore(Clock);
+}
+
+public sealed class SqliteSignalTests : SignalTests
+{
+    private readonly string _path = Path.Combine(Path.GetTempPath(), "durably-signals-" + Guid.NewGuid().ToString("N") + ".db");
+
+    private protected override IWorkflowStore OpenStore() => SqliteWorkflowStore.Open(_path, Clock);
+
+    protected override void DisposeStorage()
+    {
+        SqliteConnection.ClearAllPools();
+        foreach (var file in Directory.GetFiles(Path.GetDirectoryName(_path)!, Path.GetFileName(_path) + "*"))
+        {
+            File.Delete(file);
+        }
+    }
+}
+
+public sealed class PostgresSignalTests(PostgresDatabase database) : SignalTests, IClassFixture<PostgresDatabase>
+{
+    private readonly string _schema = "signals_" + Guid.NewGuid().ToString("N")[..12];
+
+    private protected override IWorkflowStore OpenStore()
+        => PostgresWorkflowStore.Open(database.ConnectionString, new PostgresStoreOptions { Schema = _schema }, Clock);
+}
