@@ -45,6 +45,26 @@ internal static class DiagnosticDescriptors
         "Step must be a non-generic instance method",
         "Step '{0}' is {1}; a [Step] must be a non-generic instance method of its workflow");
 
+    public static readonly DiagnosticDescriptor InvalidSignalMethod = Create(
+        "DURABLE0008",
+        "[Signal] method has an unsupported declaration",
+        "[Signal] method '{0}' {1}; declare it without a body as 'partial Task<SignalResult<T>> {0}(TimeSpan timeout)' and the generator implements it");
+
+    public static readonly DiagnosticDescriptor UnserializableSignalPayload = Create(
+        "DURABLE0009",
+        "Signal payload cannot be serialized",
+        "The payload type '{1}' of signal '{0}' cannot be journaled as JSON ({2}); use a data type such as a record with properties");
+
+    public static readonly DiagnosticDescriptor ConflictingSignalPayloads = Create(
+        "DURABLE0010",
+        "One signal name is waited for with two payload types",
+        "Signal '{0}' is waited for with payload type '{1}' by '{2}' and '{3}' by '{4}'; one signal name has one payload type: rename one signal or use one type");
+
+    public static readonly DiagnosticDescriptor InvalidSignalName = Create(
+        "DURABLE0011",
+        "Signal name is not allowed",
+        "Signal name '{0}' of '{1}' {2}; a signal name is 1 to 256 characters with no control characters");
+
     private static DiagnosticDescriptor Create(string id, string title, string message, DiagnosticSeverity severity = DiagnosticSeverity.Error)
         => new(id, title, message, Category, severity, isEnabledByDefault: true, helpLinkUri: "docs/diagnostics/" + id + ".md");
 }

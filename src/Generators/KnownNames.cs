@@ -9,6 +9,8 @@ internal static class KnownNames
     public const string DurableWorkflowAttribute = "Durably.DurableWorkflowAttribute";
     public const string WorkflowRunAttribute = "Durably.WorkflowRunAttribute";
     public const string StepAttribute = "Durably.StepAttribute";
+    public const string SignalAttribute = "Durably.SignalAttribute";
+    public const string Workflow = "global::Durably.Workflow";
 
     public const string GeneratedNamespace = "Durably.Generated";
 

@@ -125,6 +125,63 @@ public class DiagnosticTests
         AssertClean(source.Replace(step, "private Task<string> Label(int parcel) => Task.FromResult(\"x\");", StringComparison.Ordinal));
     }
 
+    private const string SignalHeader = Header + "using System;\n\npublic sealed record Approval(string By);\n\n[DurableWorkflow]\npublic partial class Expenses\n{\n    [WorkflowRun] public Task RunAsync() => Task.CompletedTask;\n";
+
+    [Theory]
+    [InlineData("[Signal] private Task<SignalResult<Approval>> WaitForApprovalAsync(TimeSpan timeout) => Task.FromResult(default(SignalResult<Approval>));", "is not partial")]
+    [InlineData("[Signal] private static partial Task<SignalResult<Approval>> WaitForApprovalAsync(TimeSpan timeout);", "is static")]
+    [InlineData("[Signal] private partial Task<Approval> WaitForApprovalAsync(TimeSpan timeout);", "returns 'System.Threading.Tasks.Task<Approval>'")]
+    [InlineData("[Signal] private partial Task<SignalResult<Approval>> WaitForApprovalAsync(int days);", "does not take exactly one TimeSpan timeout parameter")]
+    [InlineData("[Signal] private partial Task<SignalResult<T>> WaitForApprovalAsync<T>(TimeSpan timeout);", "is generic")]
+    public void DURABLE0008_signal_method_not_a_bodiless_partial_wait(string declaration, string problem)
+    {
+        var source = SignalHeader + "    " + declaration + "\n}\n";
+
+        var diagnostic = Single(source, "DURABLE0008", "WaitForApprovalAsync");
+        Assert.Equal($"[Signal] method 'WaitForApprovalAsync' {problem}; declare it without a body as 'partial Task<SignalResult<T>> WaitForApprovalAsync(TimeSpan timeout)' and the generator implements it", diagnostic.GetMessage());
+        AssertClean(source.Replace(declaration, "[Signal] private partial Task<SignalResult<Approval>> WaitForApprovalAsync(TimeSpan timeout);", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("Func<int>", "System.Func<int>", "it is a delegate")]
+    [InlineData("System.IO.MemoryStream", "System.IO.MemoryStream", "it is a stream")]
+    [InlineData("Task<int>", "System.Threading.Tasks.Task<int>", "it is a task")]
+    public void DURABLE0009_signal_payload_cannot_be_journaled(string payload, string display, string problem)
+    {
+        var declaration = "[Signal] private partial Task<SignalResult<" + payload + ">> WaitForApprovalAsync(TimeSpan timeout);";
+        var source = SignalHeader + "    " + declaration + "\n}\n";
+
+        var diagnostic = Single(source, "DURABLE0009", "Task<SignalResult<" + payload + ">>");
+        Assert.Equal($"The payload type '{display}' of signal 'Approval' cannot be journaled as JSON ({problem}); use a data type such as a record with properties", diagnostic.GetMessage());
+        AssertClean(source.Replace(payload, "Approval", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void DURABLE0010_one_signal_name_with_two_payload_types()
+    {
+        const string first = "[Signal(Name = \"approve\")] private partial Task<SignalResult<Approval>> WaitForApprovalAsync(TimeSpan timeout);";
+        const string second = "[Signal(Name = \"approve\")] private partial Task<SignalResult<string>> WaitForReasonAsync(TimeSpan timeout);";
+        var source = SignalHeader + "    " + first + "\n    " + second + "\n}\n";
+
+        var diagnostic = Assert.Single(GeneratorHarness.Run(source).Result.Diagnostics, d => d.Id == "DURABLE0010");
+        Assert.Equal("WaitForReasonAsync", diagnostic.Location.SourceTree!.GetText().ToString(diagnostic.Location.SourceSpan));
+        Assert.Equal("Signal 'approve' is waited for with payload type 'Approval' by 'WaitForApprovalAsync' and 'string' by 'WaitForReasonAsync'; one signal name has one payload type: rename one signal or use one type", diagnostic.GetMessage());
+        AssertClean(source.Replace("[Signal(Name = \"approve\")] private partial Task<SignalResult<string>>", "[Signal(Name = \"reason\")] private partial Task<SignalResult<string>>", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("\"\"", "", "is empty")]
+    [InlineData("\"ap\\nprove\"", "ap\nprove", "contains control character U+000A")]
+    public void DURABLE0011_signal_name_not_allowed(string literal, string shown, string problem)
+    {
+        var declaration = "[Signal(Name = " + literal + ")] private partial Task<SignalResult<Approval>> WaitForApprovalAsync(TimeSpan timeout);";
+        var source = SignalHeader + "    " + declaration + "\n}\n";
+
+        var diagnostic = Single(source, "DURABLE0011", "Signal(Name = " + literal + ")");
+        Assert.Equal($"Signal name '{shown}' of 'WaitForApprovalAsync' {problem}; a signal name is 1 to 256 characters with no control characters", diagnostic.GetMessage());
+        AssertClean(source.Replace(literal, "\"approve\"", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void Every_diagnostic_has_a_docs_page_and_a_release_tracking_row()
     {

@@ -65,6 +65,34 @@ internal static class Sources
         }
         """;
 
+    public const string Approvals = """
+        using System;
+        using System.Threading.Tasks;
+        using Durably;
+
+        namespace Shop.Approvals;
+
+        public sealed record Approval(string By, bool Approved);
+
+        [DurableWorkflow]
+        public partial class ExpenseApproval
+        {
+            [WorkflowRun]
+            public async Task<string> RunAsync(decimal amount)
+            {
+                var decision = await WaitForApprovalAsync(TimeSpan.FromDays(2));
+                var note = await WaitForNoteAsync(TimeSpan.FromHours(1));
+                return decision.IsReceived ? $"{decision.Payload!.By}: {note.Payload}" : "timed out";
+            }
+
+            [Signal(Name = "approve")]
+            private partial Task<SignalResult<Approval>> WaitForApprovalAsync(TimeSpan timeout);
+
+            [Signal]
+            internal partial Task<SignalResult<string>> WaitForNoteAsync(TimeSpan within);
+        }
+        """;
+
     public const string Unrelated = """
         namespace Shop;
 

@@ -25,6 +25,20 @@ public class WorkflowGeneratorTests
     }
 
     [Fact]
+    public void Implements_signal_waits_and_gives_the_client_typed_send_methods()
+    {
+        var (result, output) = GeneratorHarness.Run(Sources.Approvals);
+
+        Assert.Empty(result.Diagnostics);
+        var source = Assert.Single(result.GeneratedTrees);
+        Assert.Empty(GeneratorHarness.Errors(output));
+        var text = source.GetText().ToString();
+        Assert.Contains("public global::System.Threading.Tasks.Task<bool> SignalApprovalAsync(string workflowId, global::Shop.Approvals.Approval payload,", text, StringComparison.Ordinal);
+        Assert.Contains("_client.SignalAsync(workflowId, \"Note\", payload, signalId, cancellationToken)", text, StringComparison.Ordinal);
+        Snapshot.Match(Path.GetFileName(source.FilePath), text);
+    }
+
+    [Fact]
     public void Intercepts_every_step_call_including_calls_in_lambdas()
     {
         var (result, _) = GeneratorHarness.Run(Sources.OrderFulfillment);

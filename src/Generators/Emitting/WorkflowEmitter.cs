@@ -75,6 +75,16 @@ internal static class WorkflowEmitter
             writer.Line(TryAdd + ".TryAddSingleton<" + ClientName(workflow, qualified: true) + ">(services);");
         }
 
+        foreach (var signal in workflow.Signals)
+        {
+            var result = KnownNames.Task + "<global::Durably.SignalResult<" + signal.PayloadType + ">>";
+            writer.Line();
+            writer.Line("/// <summary>Waits durably for signal <c>" + Escape(signal.Name) + "</c>; sent with <c>" + ClientName(workflow, qualified: false) + "." + signal.ClientMethodName + "</c>.</summary>");
+            writer.Line(GeneratedCodeAttribute);
+            writer.Line(signal.Modifiers + " " + result + " " + signal.MethodName + "(global::System.TimeSpan " + signal.TimeoutParameter + ")");
+            writer.Line("    => " + KnownNames.Workflow + ".WaitForSignalAsync<" + signal.PayloadType + ">(" + Literal(signal.Name) + ", " + signal.TimeoutParameter + ");");
+        }
+
         writer.Line();
         EmitStepTable(writer, workflow, names);
     }
@@ -167,6 +177,19 @@ internal static class WorkflowEmitter
         writer.Line("/// <param name=\"workflowId\">The run's id.</param>");
         writer.Line("/// <returns>The handle.</returns>");
         writer.Line("public " + handle + " GetHandle(string workflowId) => new(_client, workflowId);");
+        foreach (var signal in workflow.Signals)
+        {
+            writer.Line();
+            writer.Line("/// <summary>Sends signal <c>" + Escape(signal.Name) + "</c> to run <paramref name=\"workflowId\"/>, where <c>" + signal.MethodName + "</c> takes it; kept until then.</summary>");
+            writer.Line("/// <param name=\"workflowId\">The run.</param>");
+            writer.Line("/// <param name=\"payload\">The signal's payload.</param>");
+            writer.Line("/// <param name=\"signalId\">The sender's id for this signal: a resend with the same id is ignored. A fresh id when null.</param>");
+            writer.Line("/// <param name=\"cancellationToken\">Cancels the send.</param>");
+            writer.Line("/// <returns><see langword=\"true\"/> when stored; <see langword=\"false\"/> when a signal with this id was stored before.</returns>");
+            writer.Line("public global::System.Threading.Tasks.Task<bool> " + signal.ClientMethodName + "(string workflowId, " + signal.PayloadType
+                + " payload, string? signalId = null, " + KnownNames.CancellationToken + " cancellationToken = default)");
+            writer.Line("    => _client.SignalAsync(workflowId, " + Literal(signal.Name) + ", payload, signalId, cancellationToken);");
+        }
     }
 
     private static void EmitInterceptors(SourceWriter writer, WorkflowModel workflow, IReadOnlyList<string> names)

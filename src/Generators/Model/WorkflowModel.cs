@@ -9,6 +9,7 @@ namespace Durably.Generators.Model;
 /// <param name="Version">The workflow version.</param>
 /// <param name="Run">The run method.</param>
 /// <param name="Steps">The steps, in declaration order.</param>
+/// <param name="Signals">The signals it declares with [Signal] partial methods.</param>
 internal sealed record WorkflowModel(
     string Namespace,
     string ClassName,
@@ -17,7 +18,8 @@ internal sealed record WorkflowModel(
     string WorkflowName,
     int Version,
     RunMethodModel Run,
-    EquatableArray<StepModel> Steps)
+    EquatableArray<StepModel> Steps,
+    EquatableArray<SignalModel> Signals)
 {
     public string HintName => (Namespace.Length == 0 ? ClassName : Namespace + "." + ClassName) + ".Durably.g.cs";
 }
@@ -72,3 +74,12 @@ internal sealed record ParameterModel(string Name, string Type, bool IsCancellat
 /// <param name="Data">The opaque location data.</param>
 /// <param name="DisplayLocation">File, line and column, for a comment in generated code.</param>
 internal sealed record CallSiteModel(int Version, string Data, string DisplayLocation);
+
+/// <summary>A <c>[Signal]</c> partial method: the generator implements it and gives the client a typed send method.</summary>
+/// <param name="Name">The signal's name.</param>
+/// <param name="MethodName">The partial method.</param>
+/// <param name="Modifiers">The declaration's modifiers before the return type, e.g. <c>private partial</c>.</param>
+/// <param name="PayloadType">The payload type, fully qualified.</param>
+/// <param name="TimeoutParameter">The name of the <c>TimeSpan</c> parameter.</param>
+/// <param name="ClientMethodName">The client's send method, e.g. <c>SignalApprovalAsync</c>.</param>
+internal sealed record SignalModel(string Name, string MethodName, string Modifiers, string PayloadType, string TimeoutParameter, string ClientMethodName);

@@ -27,7 +27,7 @@ public abstract class SignalTests : IDisposable
 
     private TestHost Host(string worker = "signal-worker", Action<DurableOptions>? options = null)
     {
-        var host = new TestHost(OpenStore(), d => d.AddWorkflow<ApprovalFlow>(), s => s.AddSingleton<TimeProvider>(Clock).AddSingleton(new BodyLog()),
+        var host = new TestHost(OpenStore(), d => d.AddWorkflow<ApprovalFlow>().AddWorkflow<TypedApproval>(), s => s.AddSingleton<TimeProvider>(Clock).AddSingleton(new BodyLog()),
             workerName: worker, options: options);
         _hosts.Add(host);
         return host;
@@ -50,6 +50,21 @@ public abstract class SignalTests : IDisposable
         var journal = (await host.Store.LoadAsync("early-1", default))!.Journal;
         Assert.Equal([OperationKind.Step, OperationKind.Signal, OperationKind.Signal], journal.Select(e => e.Kind));
         Assert.Equal(["Request", "approve", "approve"], journal.Select(e => e.OperationId));
+    }
+
+    [Fact]
+    public async Task The_generated_client_sends_a_declared_signal_by_its_type()
+    {
+        var host = Host();
+        var client = host.Get<TypedApprovalClient>();
+        await client.StartAsync("order-9", "typed-1");
+
+        Assert.True(await client.SignalApprovalAsync("typed-1", new Decision("ada", true), "approval-1"));
+        Assert.False(await client.SignalApprovalAsync("typed-1", new Decision("ada", true), "approval-1"));
+
+        Assert.Equal(WorkflowStatus.Completed, (await host.Engine.ExecuteAsync("typed-1").WaitAsync(s_timeout)).Status);
+        Assert.Equal("order-9 ada:True", await client.GetHandle("typed-1").GetResultAsync());
+        Assert.Equal("approve", (await host.Store.LoadAsync("typed-1", default))!.Journal.Single().OperationId);
     }
 
     [Fact]

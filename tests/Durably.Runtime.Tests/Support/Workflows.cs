@@ -335,3 +335,18 @@ internal partial class ApprovalFlow(BodyLog log)
         return Task.FromResult(order);
     }
 }
+
+/// <summary>The same wait declared as a [Signal], so the generated client has a typed send method.</summary>
+[DurableWorkflow]
+internal partial class TypedApproval
+{
+    [WorkflowRun]
+    public async Task<string> RunAsync(string order)
+    {
+        var decision = await WaitForApprovalAsync(TimeSpan.FromHours(1));
+        return decision.IsReceived ? $"{order} {decision.Payload!.By}:{decision.Payload.Approved}" : $"{order} timed out";
+    }
+
+    [Signal(Name = "approve")]
+    private partial Task<SignalResult<Decision>> WaitForApprovalAsync(TimeSpan timeout);
+}
