@@ -65,7 +65,15 @@ internal static class WorkflowEmitter
             writer.Line("    },");
         }
 
-        writer.Line("    steps: [" + string.Join(", ", names.Select(n => "DurableSteps." + n)) + "]);");
+        if (workflow.Signals.Count == 0)
+        {
+            writer.Line("    steps: [" + string.Join(", ", names.Select(n => "DurableSteps." + n)) + "]);");
+        }
+        else
+        {
+            writer.Line("    steps: [" + string.Join(", ", names.Select(n => "DurableSteps." + n)) + "],");
+            writer.Line("    signals: [" + string.Join(", ", workflow.Signals.Select(s => s.Name).Distinct().Select(Literal)) + "]);");
+        }
         writer.Line();
         writer.Line("static " + DefinitionType + " " + WorkflowInterface + "<" + self + ">.Definition => DurableDefinition;");
         writer.Line();

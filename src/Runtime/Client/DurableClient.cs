@@ -106,6 +106,15 @@ public sealed class DurableClient : IDurableClient
             ValidateId(signalId, "signal id", nameof(signalId));
         }
 
+        var run = await _engine.Context.Store.GetRunAsync(workflowId, cancellationToken).ConfigureAwait(false)
+            ?? throw new WorkflowNotFoundException(workflowId);
+        if (_engine.Registry.Find(run.WorkflowName, run.Version) is { Signals.Count: > 0 } definition && !definition.Signals.Contains(signalName, StringComparer.Ordinal))
+        {
+            throw new ArgumentException(
+                $"Run '{workflowId}' is of workflow '{run.WorkflowName}' v{run.Version}, which has no signal '{signalName}'; it declares {string.Join(", ", definition.Signals.Select(s => $"'{s}'"))}.",
+                nameof(signalName));
+        }
+
         var payloadJson = _engine.Context.Serializer.Serialize(payload, $"The payload of signal '{signalName}' for run '{workflowId}'");
         var signal = new SignalRecord(workflowId, signalId ?? Guid.NewGuid().ToString("N"), signalName, payloadJson, _engine.Context.UtcNow());
         switch (await _engine.Context.Store.AddSignalAsync(signal, cancellationToken).ConfigureAwait(false))

@@ -6,7 +6,7 @@ namespace Durably.Infrastructure;
 [EditorBrowsable(EditorBrowsableState.Never)]
 public abstract class WorkflowDefinition
 {
-    private protected WorkflowDefinition(string name, int version, IReadOnlyList<StepDefinition> steps)
+    private protected WorkflowDefinition(string name, int version, IReadOnlyList<StepDefinition> steps, IReadOnlyList<string>? signals)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentOutOfRangeException.ThrowIfLessThan(version, 1);
@@ -14,6 +14,7 @@ public abstract class WorkflowDefinition
         Name = name;
         Version = version;
         Steps = steps;
+        Signals = signals ?? [];
     }
 
     /// <summary>The name runs are stored under.</summary>
@@ -24,6 +25,12 @@ public abstract class WorkflowDefinition
 
     /// <summary>The steps, in declaration order.</summary>
     public IReadOnlyList<StepDefinition> Steps { get; }
+
+    /// <summary>
+    /// The names of the signals the workflow declares with <c>[Signal]</c>. When there are any, a signal of another
+    /// name is refused at the sender; a workflow that declares none takes any name (for <c>Workflow.WaitForSignalAsync</c>).
+    /// </summary>
+    public IReadOnlyList<string> Signals { get; }
 
     /// <summary>The workflow class.</summary>
     public abstract Type WorkflowType { get; }
@@ -72,8 +79,9 @@ public sealed class WorkflowDefinition<TWorkflow, TInput, TOutput> : WorkflowDef
     /// <param name="version">The code version.</param>
     /// <param name="run">Calls the run method.</param>
     /// <param name="steps">The step table.</param>
-    public WorkflowDefinition(string name, int version, Func<TWorkflow, TInput, Task<TOutput>> run, IReadOnlyList<StepDefinition> steps)
-        : base(name, version, steps)
+    /// <param name="signals">The names of the signals declared with <c>[Signal]</c>.</param>
+    public WorkflowDefinition(string name, int version, Func<TWorkflow, TInput, Task<TOutput>> run, IReadOnlyList<StepDefinition> steps, IReadOnlyList<string>? signals = null)
+        : base(name, version, steps, signals)
     {
         ArgumentNullException.ThrowIfNull(run);
         Run = run;

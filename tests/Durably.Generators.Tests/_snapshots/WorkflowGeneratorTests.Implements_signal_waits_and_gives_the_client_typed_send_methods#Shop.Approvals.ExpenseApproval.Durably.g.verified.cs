@@ -12,7 +12,8 @@ namespace Shop.Approvals
             name: "ExpenseApproval",
             version: 1,
             run: static (workflow, input) => workflow.RunAsync(input),
-            steps: []);
+            steps: [],
+            signals: ["approve", "Note"]);
 
         static global::Durably.Infrastructure.WorkflowDefinition global::Durably.IDurableWorkflow<global::Shop.Approvals.ExpenseApproval>.Definition => DurableDefinition;
 

@@ -65,6 +65,11 @@ public abstract class SignalTests : IDisposable
         Assert.Equal(WorkflowStatus.Completed, (await host.Engine.ExecuteAsync("typed-1").WaitAsync(s_timeout)).Status);
         Assert.Equal("order-9 ada:True", await client.GetHandle("typed-1").GetResultAsync());
         Assert.Equal("approve", (await host.Store.LoadAsync("typed-1", default))!.Journal.Single().OperationId);
+
+        // The workflow declares its signals, so a name it does not declare is refused at the sender, naming both.
+        await client.StartAsync("order-10", "typed-2");
+        var unknown = await Assert.ThrowsAsync<ArgumentException>(() => host.Client.SignalAsync("typed-2", "aprove", new Decision("ada", true)));
+        Assert.Contains("workflow 'TypedApproval' v1, which has no signal 'aprove'; it declares 'approve'", unknown.Message, StringComparison.Ordinal);
     }
 
     [Fact]
