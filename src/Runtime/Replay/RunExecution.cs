@@ -493,6 +493,37 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
         public abstract void Start();
 
         public abstract void Deliver(JournalEntry terminal);
+
+        /// <summary>Runs an operation's live part on the thread pool, with none of the run method's ambient state.</summary>
+        protected static void RunInBackground(Func<Task> work)
+        {
+            using (ExecutionContext.SuppressFlow())
+            {
+                _ = System.Threading.Tasks.Task.Run(work);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Writes an operation's attempting row. Returns the stored row to go on with, or null when there is nothing more to
+    /// do live: the writer was fenced (the loop is told) or the row is terminal already (the loop gets it to deliver).
+    /// </summary>
+    private async Task<JournalEntry?> RecordAttemptAsync(Operation operation, JournalEntry draft, CancellationToken token)
+    {
+        var attempt = await _engine.Store.RecordAttemptAsync(_lease, draft, token).ConfigureAwait(false);
+        if (attempt.Fenced)
+        {
+            _events.Writer.TryWrite(Event.LeaseLost);
+            return null;
+        }
+
+        if (attempt.Entry!.IsTerminal)
+        {
+            _events.Writer.TryWrite(new OperationFinished(operation, attempt.Entry));
+            return null;
+        }
+
+        return attempt.Entry;
     }
 
     private sealed class StepOperation<TStepWorkflow, TStepInput, TStepOutput>(
@@ -516,39 +547,24 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
                 inputJson, null, null, 0, null, recorded?.StartedAt ?? execution._engine.UtcNow(), null);
         }
 
-        public override void Start()
-        {
-            // Step bodies run on the thread pool, with none of the run method's ambient state.
-            using (ExecutionContext.SuppressFlow())
-            {
-                _ = System.Threading.Tasks.Task.Run(ExecuteAsync);
-            }
-        }
+        public override void Start() => RunInBackground(ExecuteAsync);
 
         private async Task ExecuteAsync()
         {
             var engine = execution._engine;
             var token = execution._stepCancellation.Token;
-            JournalWriteResult attempt;
+            JournalEntry? entry;
             try
             {
-                attempt = await engine.Store.RecordAttemptAsync(execution._lease, _draft!, token).ConfigureAwait(false);
+                entry = await execution.RecordAttemptAsync(this, _draft!, token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
             {
                 return;
             }
 
-            if (attempt.Fenced)
+            if (entry is null)
             {
-                execution._events.Writer.TryWrite(Event.LeaseLost);
-                return;
-            }
-
-            var entry = attempt.Entry!;
-            if (entry.IsTerminal)
-            {
-                execution._events.Writer.TryWrite(new OperationFinished(this, entry));
                 return;
             }
 
@@ -626,13 +642,7 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
                 serializer.Serialize(WakeAt, $"The wake time of {caller}"), null, null, 0, null, recorded?.StartedAt ?? execution._engine.UtcNow(), null);
         }
 
-        public override void Start()
-        {
-            using (ExecutionContext.SuppressFlow())
-            {
-                _ = System.Threading.Tasks.Task.Run(WaitAsync);
-            }
-        }
+        public override void Start() => RunInBackground(WaitAsync);
 
         private async Task WaitAsync()
         {
@@ -640,17 +650,10 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
             var token = execution._stepCancellation.Token;
             try
             {
-                var entry = _draft!;
-                if (!_journaled)
+                var entry = _journaled ? _draft! : await execution.RecordAttemptAsync(this, _draft!, token).ConfigureAwait(false);
+                if (entry is null)
                 {
-                    var attempt = await engine.Store.RecordAttemptAsync(execution._lease, entry, token).ConfigureAwait(false);
-                    if (attempt.Fenced)
-                    {
-                        execution._events.Writer.TryWrite(Event.LeaseLost);
-                        return;
-                    }
-
-                    entry = attempt.Entry!;
+                    return;
                 }
 
                 for (var remaining = WakeAt - engine.Time.GetUtcNow(); remaining > TimeSpan.Zero; remaining = WakeAt - engine.Time.GetUtcNow())
@@ -658,7 +661,7 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
                     await System.Threading.Tasks.Task.Delay(remaining < s_longestWait ? remaining : s_longestWait, engine.Time, token).ConfigureAwait(false);
                 }
 
-                execution._events.Writer.TryWrite(new OperationFinished(this, entry.IsTerminal ? entry : entry with { State = JournalEntryState.Completed }));
+                execution._events.Writer.TryWrite(new OperationFinished(this, entry with { State = JournalEntryState.Completed }));
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
             {
@@ -698,13 +701,7 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
                 serializer.Serialize(_deadline, $"The deadline of the wait for {What}"), null, null, 0, null, execution._engine.UtcNow(), null);
         }
 
-        public override void Start()
-        {
-            using (ExecutionContext.SuppressFlow())
-            {
-                _ = System.Threading.Tasks.Task.Run(WaitAsync);
-            }
-        }
+        public override void Start() => RunInBackground(WaitAsync);
 
         private async Task WaitAsync()
         {
@@ -712,17 +709,10 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
             var token = execution._stepCancellation.Token;
             try
             {
-                var entry = _draft!;
-                if (!_journaled)
+                var entry = _journaled ? _draft! : await execution.RecordAttemptAsync(this, _draft!, token).ConfigureAwait(false);
+                if (entry is null)
                 {
-                    var attempt = await engine.Store.RecordAttemptAsync(execution._lease, entry, token).ConfigureAwait(false);
-                    if (attempt.Fenced)
-                    {
-                        execution._events.Writer.TryWrite(Event.LeaseLost);
-                        return;
-                    }
-
-                    entry = attempt.Entry!;
+                    return;
                 }
 
                 execution._events.Writer.TryWrite(new SignalWaitReady(this, entry));

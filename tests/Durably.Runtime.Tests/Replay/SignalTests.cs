@@ -1,11 +1,7 @@
 using Durably.Runtime.Engine;
 using Durably.Runtime.Journal;
 using Durably.Runtime.Replay;
-using Durably.Runtime.Stores.InMemory;
-using Durably.Runtime.Stores.Postgres;
-using Durably.Runtime.Stores.Sqlite;
 using Durably.Runtime.Tests.Support;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Durably.Runtime.Tests.Replay;
@@ -15,22 +11,15 @@ namespace Durably.Runtime.Tests.Replay;
 /// a resend with the same id is ignored; a timeout is an outcome; the deadline survives a restart; a signal sent through
 /// another process is found; and bad sends are refused naming the problem.
 /// </summary>
-public abstract class SignalTests : IDisposable
+public abstract class SignalTests : StoreTestBase
 {
     private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(30);
-    private readonly List<IAsyncDisposable> _hosts = [];
-
-    private protected ManualTimeProvider Clock { get; } = new(DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
-
-    /// <summary>A store over this test's storage, on <see cref="Clock"/>; every call opens the same storage.</summary>
-    private protected abstract IWorkflowStore OpenStore();
 
     private TestHost Host(string worker = "signal-worker", Action<DurableOptions>? options = null)
     {
         var host = new TestHost(OpenStore(), d => d.AddWorkflow<ApprovalFlow>().AddWorkflow<TypedApproval>(), s => s.AddSingleton<TimeProvider>(Clock).AddSingleton(new BodyLog()),
             workerName: worker, options: options);
-        _hosts.Add(host);
-        return host;
+        return Track(host);
     }
 
     [Fact]
@@ -191,50 +180,19 @@ public abstract class SignalTests : IDisposable
             await Task.Delay(20);
         }
     }
-
-    public void Dispose()
-    {
-        foreach (var host in _hosts)
-        {
-            host.DisposeAsync().AsTask().GetAwaiter().GetResult();
-        }
-
-        DisposeStorage();
-        GC.SuppressFinalize(this);
-    }
-
-    protected virtual void DisposeStorage()
-    {
-    }
 }
 
 public sealed class InMemorySignalTests : SignalTests
 {
-    private InMemoryWorkflowStore? _store;
-
-    private protected override IWorkflowStore OpenStore() => _store ??= new InMemoryWorkflowStore(Clock);
+    private protected override TestStorage CreateStorage() => TestStorage.InMemory(Clock);
 }
 
 public sealed class SqliteSignalTests : SignalTests
 {
-    private readonly string _path = Path.Combine(Path.GetTempPath(), "durably-signals-" + Guid.NewGuid().ToString("N") + ".db");
-
-    private protected override IWorkflowStore OpenStore() => SqliteWorkflowStore.Open(_path, Clock);
-
-    protected override void DisposeStorage()
-    {
-        SqliteConnection.ClearAllPools();
-        foreach (var file in Directory.GetFiles(Path.GetDirectoryName(_path)!, Path.GetFileName(_path) + "*"))
-        {
-            File.Delete(file);
-        }
-    }
+    private protected override TestStorage CreateStorage() => TestStorage.Sqlite(Clock);
 }
 
 public sealed class PostgresSignalTests(PostgresDatabase database) : SignalTests, IClassFixture<PostgresDatabase>
 {
-    private readonly string _schema = "signals_" + Guid.NewGuid().ToString("N")[..12];
-
-    private protected override IWorkflowStore OpenStore()
-        => PostgresWorkflowStore.Open(database.ConnectionString, new PostgresStoreOptions { Schema = _schema }, Clock);
+    private protected override TestStorage CreateStorage() => TestStorage.Postgres(database, Clock, "signals");
 }

@@ -1,10 +1,6 @@
 using Durably.Runtime.Journal;
 using Durably.Runtime.Replay;
-using Durably.Runtime.Stores.InMemory;
-using Durably.Runtime.Stores.Postgres;
-using Durably.Runtime.Stores.Sqlite;
 using Durably.Runtime.Tests.Support;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Durably.Runtime.Tests.Replay;
@@ -14,22 +10,15 @@ namespace Durably.Runtime.Tests.Replay;
 /// goes on at that time by the engine's clock and not before, and a restart — before or after the wake time — keeps
 /// the journaled time rather than starting the wait again.
 /// </summary>
-public abstract class TimerTests : IDisposable
+public abstract class TimerTests : StoreTestBase
 {
     private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(30);
-    private readonly List<IAsyncDisposable> _hosts = [];
-
-    private protected ManualTimeProvider Clock { get; } = new(DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
-
-    /// <summary>A store over this test's storage, on <see cref="Clock"/>; every call opens the same storage.</summary>
-    private protected abstract IWorkflowStore OpenStore();
 
     private TestHost Host(BodyLog log, string worker = "timer-worker")
     {
         var host = new TestHost(OpenStore(), d => d.AddWorkflow<Sleeper>().AddWorkflow<AlarmClock>(),
             s => s.AddSingleton<TimeProvider>(Clock).AddSingleton(log), workerName: worker);
-        _hosts.Add(host);
-        return host;
+        return Track(host);
     }
 
     [Fact]
@@ -171,50 +160,19 @@ public abstract class TimerTests : IDisposable
             await Task.Delay(20);
         }
     }
-
-    public void Dispose()
-    {
-        foreach (var host in _hosts)
-        {
-            host.DisposeAsync().AsTask().GetAwaiter().GetResult();
-        }
-
-        DisposeStorage();
-        GC.SuppressFinalize(this);
-    }
-
-    protected virtual void DisposeStorage()
-    {
-    }
 }
 
 public sealed class InMemoryTimerTests : TimerTests
 {
-    private InMemoryWorkflowStore? _store;
-
-    private protected override IWorkflowStore OpenStore() => _store ??= new InMemoryWorkflowStore(Clock);
+    private protected override TestStorage CreateStorage() => TestStorage.InMemory(Clock);
 }
 
 public sealed class SqliteTimerTests : TimerTests
 {
-    private readonly string _path = Path.Combine(Path.GetTempPath(), "durably-timers-" + Guid.NewGuid().ToString("N") + ".db");
-
-    private protected override IWorkflowStore OpenStore() => SqliteWorkflowStore.Open(_path, Clock);
-
-    protected override void DisposeStorage()
-    {
-        SqliteConnection.ClearAllPools();
-        foreach (var file in Directory.GetFiles(Path.GetDirectoryName(_path)!, Path.GetFileName(_path) + "*"))
-        {
-            File.Delete(file);
-        }
-    }
+    private protected override TestStorage CreateStorage() => TestStorage.Sqlite(Clock);
 }
 
 public sealed class PostgresTimerTests(PostgresDatabase database) : TimerTests, IClassFixture<PostgresDatabase>
 {
-    private readonly string _schema = "timers_" + Guid.NewGuid().ToString("N")[..12];
-
-    private protected override IWorkflowStore OpenStore()
-        => PostgresWorkflowStore.Open(database.ConnectionString, new PostgresStoreOptions { Schema = _schema }, Clock);
+    private protected override TestStorage CreateStorage() => TestStorage.Postgres(database, Clock, "timers");
 }
