@@ -4,13 +4,17 @@ using Durably.Runtime;
 using Durably.Runtime.Worker;
 using Microsoft.Extensions.DependencyInjection;
 
-// usage: Durably.CrashHelper <store> <body-log> <runs> <worker-name> [lease-seconds [nap-seconds]]
-// <store> is a SQLite file, or "postgres:" followed by a connection string. Starts runs crash-0 … crash-{runs-1}
-// (idempotently, so several helpers may share one store) and works until every one has finished, then exits 0.
-// With nap-seconds, the runs are nap-0 … instead: a step, a durable sleep of that many seconds, a step.
-const string Usage = "usage: Durably.CrashHelper <store> <body-log> <runs> <worker-name> [lease-seconds [nap-seconds]]";
+// usage: Durably.CrashHelper <store> <body-log> <runs> <worker-name> [lease-seconds [workflow]]
+// <store> is a SQLite file, or "postgres:" followed by a connection string. Starts runs of <workflow> (idempotently, so
+// several helpers may share one store) and works until every one has finished, then exits 0. <workflow> is
+//   crash          runs crash-0 …: five steps that take a little while each (the default);
+//   nap:<seconds>  runs nap-0 …: a step, a durable sleep of that many seconds, a step;
+//   signal         runs signal-0 …: a step, a wait without timeout for signal "go" (a string), a step.
+const string Usage = "usage: Durably.CrashHelper <store> <body-log> <runs> <worker-name> [lease-seconds [crash|nap:<seconds>|signal]]";
+var workflow = args.Length == 6 ? args[5] : "crash";
 if (args.Length is < 4 or > 6 || !int.TryParse(args[2], CultureInfo.InvariantCulture, out var runs) || runs < 1
-    || !args.Skip(4).All(a => double.TryParse(a, CultureInfo.InvariantCulture, out _)))
+    || (args.Length >= 5 && !double.TryParse(args[4], CultureInfo.InvariantCulture, out _))
+    || !(workflow is "crash" or "signal" || (workflow.StartsWith("nap:", StringComparison.Ordinal) && double.TryParse(workflow[4..], CultureInfo.InvariantCulture, out _))))
 {
     Console.Error.WriteLine(Usage);
     return 2;
@@ -32,20 +36,24 @@ services.AddDurably(o =>
 
     o.WorkerName = args[3];
     o.MaxConcurrentRuns = 4;
-    if (args.Length == 5)
+    if (args.Length >= 5)
     {
         o.LeaseDuration = TimeSpan.FromSeconds(double.Parse(args[4], CultureInfo.InvariantCulture));
     }
-}).AddWorkflow<CrashWorkflow>().AddWorkflow<NapWorkflow>();
+}).AddWorkflow<CrashWorkflow>().AddWorkflow<NapWorkflow>().AddWorkflow<SignalWorkflow>();
 await using var provider = services.BuildServiceProvider();
 
 var handles = new List<Task>();
 for (var i = 0; i < runs; i++)
 {
-    if (args.Length == 6)
+    if (workflow.StartsWith("nap:", StringComparison.Ordinal))
     {
-        var nap = await provider.GetRequiredService<NapWorkflowClient>().StartAsync(double.Parse(args[5], CultureInfo.InvariantCulture), $"nap-{i}");
+        var nap = await provider.GetRequiredService<NapWorkflowClient>().StartAsync(double.Parse(workflow[4..], CultureInfo.InvariantCulture), $"nap-{i}");
         handles.Add(nap.GetResultAsync());
+    }
+    else if (workflow == "signal")
+    {
+        handles.Add((await provider.GetRequiredService<SignalWorkflowClient>().StartAsync($"signal-{i}")).GetResultAsync());
     }
     else
     {
@@ -115,6 +123,30 @@ internal partial class NapWorkflow(BodyLog log)
         await Mark("after");
         return Workflow.Now;
     }
+
+    [Step]
+    private Task<string> Mark(string what)
+    {
+        log.Write(what);
+        return Task.FromResult(what);
+    }
+}
+
+/// <summary>A step, a wait for signal "go", a step: a signal sent while no worker runs must be delivered after a restart.</summary>
+[DurableWorkflow]
+internal partial class SignalWorkflow(BodyLog log)
+{
+    [WorkflowRun]
+    public async Task<string> RunAsync()
+    {
+        await Mark("before");
+        var go = await WaitForGoAsync(Timeout.InfiniteTimeSpan);
+        await Mark("after");
+        return go.Payload!;
+    }
+
+    [Signal(Name = "go")]
+    private partial Task<SignalResult<string>> WaitForGoAsync(TimeSpan timeout);
 
     [Step]
     private Task<string> Mark(string what)

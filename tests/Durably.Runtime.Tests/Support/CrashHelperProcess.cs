@@ -14,8 +14,8 @@ internal static class CrashHelperProcess
     /// <param name="runs">How many runs the helper starts (idempotently) and waits for.</param>
     /// <param name="workerName">The worker's stable name.</param>
     /// <param name="lease">The worker's lease, when not the default.</param>
-    /// <param name="nap">When set, the runs are <c>nap-N</c>: a step, a durable sleep this long, a step.</param>
-    public static Process Start(string store, string bodyLog, int runs, string workerName, TimeSpan? lease = null, TimeSpan? nap = null)
+    /// <param name="workflow">The helper's workflow: <c>crash</c> (the default), <c>nap:&lt;seconds&gt;</c> or <c>signal</c>.</param>
+    public static Process Start(string store, string bodyLog, int runs, string workerName, TimeSpan? lease = null, string? workflow = null)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -24,14 +24,14 @@ internal static class CrashHelperProcess
             UseShellExecute = false,
         };
         string[] arguments = [BuiltOutput.Path("tests/Durably.CrashHelper", "Durably.CrashHelper.dll"), store, bodyLog, runs.ToString(CultureInfo.InvariantCulture), workerName];
-        if (lease is not null || nap is not null)
+        if (lease is not null || workflow is not null)
         {
             arguments = [.. arguments, (lease ?? TimeSpan.FromSeconds(30)).TotalSeconds.ToString(CultureInfo.InvariantCulture)];
         }
 
-        if (nap is { } n)
+        if (workflow is not null)
         {
-            arguments = [.. arguments, n.TotalSeconds.ToString(CultureInfo.InvariantCulture)];
+            arguments = [.. arguments, workflow];
         }
 
         foreach (var argument in arguments)
