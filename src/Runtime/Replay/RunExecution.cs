@@ -609,11 +609,66 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
     }
 
     /// <summary>
-    /// A durable timer: its wake time is journaled in its attempting row when it is first reached, and on replay the
-    /// journaled time is the one that counts; it completes (journaled, then delivered) once the engine's clock has
-    /// passed that time. Waiting holds no thread: it is a <see cref="TimeProvider"/> timer.
+    /// A wait (timer or signal): its attempting row, holding the wait's input (wake time or deadline), is written once,
+    /// when the wait is first reached; on replay the journaled row is the one that counts. The live part runs in the
+    /// background until the wait ends or the execution stops, which leaves the journaled input for the next execution.
     /// </summary>
-    private sealed class TimerOperation(RunExecution<TWorkflow, TInput, TOutput> execution, long sequence, DateTimeOffset wakeAt, string caller) : Operation
+    private abstract class WaitOperation(RunExecution<TWorkflow, TInput, TOutput> execution, long sequence) : Operation
+    {
+        private JournalEntry? _draft;
+        private bool _journaled;
+
+        protected RunExecution<TWorkflow, TInput, TOutput> Execution => execution;
+
+        protected long Sequence => sequence;
+
+        public sealed override void Prepare(JournalEntry? recorded)
+        {
+            if (recorded is not null)
+            {
+                ReadInput(recorded.InputJson ?? "null");
+            }
+
+            _journaled = recorded is not null;
+            _draft = recorded ?? new JournalEntry(execution.WorkflowId, sequence, OperationId, Kind, JournalEntryState.Attempting,
+                InputJson(), null, null, 0, null, execution._engine.UtcNow(), null);
+        }
+
+        public sealed override void Start() => RunInBackground(async () =>
+        {
+            var token = execution._stepCancellation.Token;
+            try
+            {
+                var entry = _journaled ? _draft! : await execution.RecordAttemptAsync(this, _draft!, token).ConfigureAwait(false);
+                if (entry is not null)
+                {
+                    await WaitAsync(entry, token).ConfigureAwait(false);
+                }
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+            }
+        });
+
+        protected abstract string OperationId { get; }
+
+        protected abstract OperationKind Kind { get; }
+
+        /// <summary>Takes the journaled input (wake time or deadline) over the one computed live.</summary>
+        protected abstract void ReadInput(string json);
+
+        protected abstract string InputJson();
+
+        /// <summary>The live wait, once the attempting row is journaled; ends by posting an event to the loop.</summary>
+        protected abstract Task WaitAsync(JournalEntry entry, CancellationToken token);
+    }
+
+    /// <summary>
+    /// A durable timer: completes (journaled, then delivered) once the engine's clock has passed its wake time. Waiting
+    /// holds no thread: it is a <see cref="TimeProvider"/> timer.
+    /// </summary>
+    private sealed class TimerOperation(RunExecution<TWorkflow, TInput, TOutput> execution, long sequence, DateTimeOffset wakeAt, string caller)
+        : WaitOperation(execution, sequence)
     {
         /// <summary>The operation id of every timer row.</summary>
         public const string Id = "sleep";
@@ -622,124 +677,81 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
         private static readonly TimeSpan s_longestWait = TimeSpan.FromDays(30);
 
         private readonly TaskCompletionSource _completion = new();
-        private JournalEntry? _draft;
-        private bool _journaled;
+        private DateTimeOffset _wakeAt = wakeAt;
 
         public Task Task => _completion.Task;
 
-        public DateTimeOffset WakeAt { get; private set; } = wakeAt;
+        protected override string OperationId => Id;
 
-        public override void Prepare(JournalEntry? recorded)
+        protected override OperationKind Kind => OperationKind.Timer;
+
+        protected override void ReadInput(string json)
+            => _wakeAt = Execution._engine.Serializer.Deserialize<DateTimeOffset>(json, $"The wake time of the timer at sequence {Sequence} of {Execution.RunName}");
+
+        protected override string InputJson() => Execution._engine.Serializer.Serialize(_wakeAt, $"The wake time of {caller}");
+
+        protected override async Task WaitAsync(JournalEntry entry, CancellationToken token)
         {
-            var serializer = execution._engine.Serializer;
-            if (recorded is not null)
+            var time = Execution._engine.Time;
+            for (var remaining = _wakeAt - time.GetUtcNow(); remaining > TimeSpan.Zero; remaining = _wakeAt - time.GetUtcNow())
             {
-                WakeAt = serializer.Deserialize<DateTimeOffset>(recorded.InputJson ?? "null", $"The wake time of the timer at sequence {sequence} of {execution.RunName}");
+                await System.Threading.Tasks.Task.Delay(remaining < s_longestWait ? remaining : s_longestWait, time, token).ConfigureAwait(false);
             }
 
-            _journaled = recorded is not null;
-            _draft = new JournalEntry(execution.WorkflowId, sequence, Id, OperationKind.Timer, JournalEntryState.Attempting,
-                serializer.Serialize(WakeAt, $"The wake time of {caller}"), null, null, 0, null, recorded?.StartedAt ?? execution._engine.UtcNow(), null);
-        }
-
-        public override void Start() => RunInBackground(WaitAsync);
-
-        private async Task WaitAsync()
-        {
-            var engine = execution._engine;
-            var token = execution._stepCancellation.Token;
-            try
-            {
-                var entry = _journaled ? _draft! : await execution.RecordAttemptAsync(this, _draft!, token).ConfigureAwait(false);
-                if (entry is null)
-                {
-                    return;
-                }
-
-                for (var remaining = WakeAt - engine.Time.GetUtcNow(); remaining > TimeSpan.Zero; remaining = WakeAt - engine.Time.GetUtcNow())
-                {
-                    await System.Threading.Tasks.Task.Delay(remaining < s_longestWait ? remaining : s_longestWait, engine.Time, token).ConfigureAwait(false);
-                }
-
-                execution._events.Writer.TryWrite(new OperationFinished(this, entry with { State = JournalEntryState.Completed }));
-            }
-            catch (OperationCanceledException) when (token.IsCancellationRequested)
-            {
-                // The execution stopped: the journaled wake time stands for the next one.
-            }
+            Execution._events.Writer.TryWrite(new OperationFinished(this, entry with { State = JournalEntryState.Completed }));
         }
 
         public override void Deliver(JournalEntry terminal) => _completion.SetResult();
     }
 
     /// <summary>
-    /// A signal wait: journaled (attempting, with its deadline) when first reached; completed by the event loop, either
-    /// with a signal taken from the store in the same write or, once the deadline has passed, with no output (timed out).
-    /// Between notifications it looks for signals every poll interval, for senders the store cannot announce.
+    /// A signal wait: completed by the event loop, either with a signal taken from the store in the same write or, once
+    /// the deadline has passed, with no output (timed out). Between notifications it looks for signals every poll
+    /// interval, for senders the store cannot announce.
     /// </summary>
-    private sealed class SignalWaitOperation<T>(RunExecution<TWorkflow, TInput, TOutput> execution, long sequence, string name, DateTimeOffset? deadline) : Operation
+    private sealed class SignalWaitOperation<T>(RunExecution<TWorkflow, TInput, TOutput> execution, long sequence, string name, DateTimeOffset? deadline)
+        : WaitOperation(execution, sequence)
     {
         private readonly TaskCompletionSource<SignalResult<T>> _completion = new();
-        private JournalEntry? _draft;
-        private bool _journaled;
         private DateTimeOffset? _deadline = deadline;
 
         public Task<SignalResult<T>> Task => _completion.Task;
 
-        private string What => $"signal '{name}' (sequence {sequence}) of {execution.RunName}";
+        protected override string OperationId => name;
 
-        public override void Prepare(JournalEntry? recorded)
+        protected override OperationKind Kind => OperationKind.Signal;
+
+        private string What => $"signal '{name}' (sequence {Sequence}) of {Execution.RunName}";
+
+        protected override void ReadInput(string json)
+            => _deadline = Execution._engine.Serializer.Deserialize<DateTimeOffset?>(json, $"The deadline of the wait for {What}");
+
+        protected override string InputJson() => Execution._engine.Serializer.Serialize(_deadline, $"The deadline of the wait for {What}");
+
+        protected override async Task WaitAsync(JournalEntry entry, CancellationToken token)
         {
-            var serializer = execution._engine.Serializer;
-            if (recorded is not null)
+            var engine = Execution._engine;
+            var events = Execution._events.Writer;
+            events.TryWrite(new SignalWaitReady(this, entry));
+            while (!_completion.Task.IsCompleted)
             {
-                _deadline = serializer.Deserialize<DateTimeOffset?>(recorded.InputJson ?? "null", $"The deadline of the wait for {What}");
-            }
-
-            _journaled = recorded is not null;
-            _draft = recorded ?? new JournalEntry(execution.WorkflowId, sequence, name, OperationKind.Signal, JournalEntryState.Attempting,
-                serializer.Serialize(_deadline, $"The deadline of the wait for {What}"), null, null, 0, null, execution._engine.UtcNow(), null);
-        }
-
-        public override void Start() => RunInBackground(WaitAsync);
-
-        private async Task WaitAsync()
-        {
-            var engine = execution._engine;
-            var token = execution._stepCancellation.Token;
-            try
-            {
-                var entry = _journaled ? _draft! : await execution.RecordAttemptAsync(this, _draft!, token).ConfigureAwait(false);
-                if (entry is null)
+                var now = engine.Time.GetUtcNow();
+                if (_deadline is { } due && now >= due)
                 {
+                    events.TryWrite(new OperationFinished(this, entry with { State = JournalEntryState.Completed, OutputJson = null }));
                     return;
                 }
 
-                execution._events.Writer.TryWrite(new SignalWaitReady(this, entry));
-                while (!_completion.Task.IsCompleted)
-                {
-                    var now = engine.Time.GetUtcNow();
-                    if (_deadline is { } due && now >= due)
-                    {
-                        execution._events.Writer.TryWrite(new OperationFinished(this, entry with { State = JournalEntryState.Completed, OutputJson = null }));
-                        return;
-                    }
-
-                    var pause = _deadline is { } until && until - now < engine.PollInterval ? until - now : engine.PollInterval;
-                    await System.Threading.Tasks.Task.Delay(pause, engine.Time, token).ConfigureAwait(false);
-                    execution._events.Writer.TryWrite(Event.SignalsPosted);
-                }
-            }
-            catch (OperationCanceledException) when (token.IsCancellationRequested)
-            {
-                // The execution stopped: the journaled deadline stands for the next one.
+                var pause = _deadline is { } until && until - now < engine.PollInterval ? until - now : engine.PollInterval;
+                await System.Threading.Tasks.Task.Delay(pause, engine.Time, token).ConfigureAwait(false);
+                events.TryWrite(Event.SignalsPosted);
             }
         }
 
         public override void Deliver(JournalEntry terminal)
             => _completion.SetResult(terminal.OutputJson is null
                 ? SignalResult<T>.TimedOut
-                : SignalResult<T>.Received(execution._engine.Serializer.Deserialize<T>(terminal.OutputJson, $"The payload of {What}")));
+                : SignalResult<T>.Received(Execution._engine.Serializer.Deserialize<T>(terminal.OutputJson, $"The payload of {What}")));
     }
 
     private abstract record Event
