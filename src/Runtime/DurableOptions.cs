@@ -29,6 +29,9 @@ public sealed class DurableOptions
     /// <summary>The default time a stopping worker lets runs in progress finish before it releases them.</summary>
     public static readonly TimeSpan DefaultShutdownDrainTimeout = TimeSpan.FromSeconds(10);
 
+    /// <summary>The default <see cref="UnloadThreshold"/>: waits longer than 30 seconds are unloaded.</summary>
+    public static readonly TimeSpan DefaultUnloadThreshold = TimeSpan.FromSeconds(30);
+
     /// <summary>The default database file: <c>durably.db</c> next to the application.</summary>
     public static string DefaultDatabasePath => Path.Combine(AppContext.BaseDirectory, "durably.db");
 
@@ -52,6 +55,15 @@ public sealed class DurableOptions
 
     /// <summary>How long a claim on a run lasts unless renewed.</summary>
     public TimeSpan LeaseDuration { get; set; } = DefaultLeaseDuration;
+
+    /// <summary>
+    /// A run that is only waiting (durable timers, signal waits; no step in flight) whose earliest wait ends later than
+    /// this from now is unloaded: it holds no thread, no memory and no <see cref="MaxConcurrentRuns"/> slot, and is
+    /// resumed by replaying its journal when the wait ends or a signal arrives. Shorter waits stay in memory.
+    /// <see cref="TimeSpan.Zero"/> unloads every wait; <see cref="Timeout.InfiniteTimeSpan"/> none.
+    /// </summary>
+    /// <remarks>At unload the run method is abandoned where it awaits: its <c>finally</c> blocks do not run then.</remarks>
+    public TimeSpan UnloadThreshold { get; set; } = DefaultUnloadThreshold;
 
     /// <summary>Creates the store; the SQLite file <see cref="DefaultDatabasePath"/> when not set.</summary>
     public Func<IServiceProvider, IWorkflowStore>? StoreFactory { get; set; }
@@ -152,6 +164,11 @@ public sealed class DurableOptions
         if (LeaseDuration <= TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(LeaseDuration), LeaseDuration, "DurableOptions.LeaseDuration must be positive.");
+        }
+
+        if (UnloadThreshold < TimeSpan.Zero && UnloadThreshold != Timeout.InfiniteTimeSpan)
+        {
+            throw new ArgumentOutOfRangeException(nameof(UnloadThreshold), UnloadThreshold, "DurableOptions.UnloadThreshold must not be negative (use Timeout.InfiniteTimeSpan to keep every wait in memory).");
         }
 
         ArgumentNullException.ThrowIfNull(SerializerOptions, nameof(SerializerOptions));

@@ -4,7 +4,8 @@ using Durably.Runtime.Journal;
 namespace Durably.Runtime.Engine;
 
 /// <summary>What every run execution of one engine shares.</summary>
-internal sealed class EngineContext(IWorkflowStore store, PayloadSerializer serializer, TimeProvider time, IServiceProvider services, TimeSpan leaseDuration, TimeSpan pollInterval)
+internal sealed class EngineContext(
+    IWorkflowStore store, PayloadSerializer serializer, TimeProvider time, IServiceProvider services, TimeSpan leaseDuration, TimeSpan pollInterval, TimeSpan unloadThreshold)
 {
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _finished = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Action> _signalled = new(StringComparer.Ordinal);
@@ -21,6 +22,9 @@ internal sealed class EngineContext(IWorkflowStore store, PayloadSerializer seri
 
     /// <summary>How often work that cannot be notified is looked for (e.g. signals sent by another process to a SQLite file).</summary>
     public TimeSpan PollInterval { get; } = pollInterval;
+
+    /// <summary>A quiescent run whose earliest wait ends later than this from now is unloaded; infinite: never.</summary>
+    public TimeSpan UnloadThreshold { get; } = unloadThreshold;
 
     /// <summary>Set when this process started a run, so that an idle worker looks for work at once.</summary>
     public WakeSignal RunsAvailable { get; } = new();
@@ -46,7 +50,11 @@ internal sealed class EngineContext(IWorkflowStore store, PayloadSerializer seri
         return new Subscription(() => _signalled.TryRemove(new KeyValuePair<string, Action>(workflowId, wake)));
     }
 
-    /// <summary>Wakes the execution of <paramref name="workflowId"/> to look for signals, or every execution when it is <see langword="null"/>.</summary>
+    /// <summary>
+    /// Wakes the execution of <paramref name="workflowId"/> to look for signals, or every execution when it is
+    /// <see langword="null"/>; when no execution here has the run loaded, it may be unloaded and now claimable, so the
+    /// worker looks for work.
+    /// </summary>
     public void NotifySignalled(string? workflowId)
     {
         if (workflowId is null)
@@ -55,10 +63,16 @@ internal sealed class EngineContext(IWorkflowStore store, PayloadSerializer seri
             {
                 wake();
             }
+
+            RunsAvailable.Set();
         }
         else if (_signalled.TryGetValue(workflowId, out var wake))
         {
             wake();
+        }
+        else
+        {
+            RunsAvailable.Set();
         }
     }
 

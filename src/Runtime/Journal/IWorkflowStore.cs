@@ -26,7 +26,8 @@ public interface IWorkflowStore
 
     /// <summary>
     /// Claims an active run for <paramref name="owner"/> when it is unowned, already <paramref name="owner"/>'s, or its
-    /// lease has expired; the claim increments the epoch, fencing every earlier holder.
+    /// lease has expired (whether or not it is unloaded and due); the claim increments the epoch, fencing every earlier
+    /// holder, and clears <see cref="RunRecord.WakeAt"/>: the run is loaded.
     /// </summary>
     /// <param name="workflowId">The run's id.</param>
     /// <param name="owner">The claiming worker.</param>
@@ -36,14 +37,32 @@ public interface IWorkflowStore
     Task<RunLease?> TryClaimAsync(string workflowId, string owner, TimeSpan leaseDuration, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Lists up to <paramref name="limit"/> active runs <paramref name="owner"/> could claim now: unowned, already its own
-    /// (a restarted worker with the same name), or with an expired lease. Oldest first.
+    /// Lists up to <paramref name="limit"/> active runs <paramref name="owner"/> could claim now: unowned and not unloaded
+    /// (or unloaded and due: <see cref="RunRecord.WakeAt"/> has passed), already its own (a restarted worker with the
+    /// same name), or with an expired lease. Oldest first.
     /// </summary>
     /// <param name="owner">The worker asking.</param>
     /// <param name="limit">The most ids to return.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <returns>The run ids.</returns>
     Task<IReadOnlyList<string>> ListClaimableAsync(string owner, int limit, CancellationToken cancellationToken);
+
+    /// <summary>The earliest <see cref="RunRecord.WakeAt"/> of an unloaded active run, so an idle worker knows when to look.</summary>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The time, or <see langword="null"/> when no unloaded run waits for a time.</returns>
+    Task<DateTimeOffset?> GetNextWakeAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Unloads a quiescent run atomically: unless a signal named in <paramref name="signalNames"/> is stored and not yet
+    /// taken, records <paramref name="wakeAt"/> as the run's <see cref="RunRecord.WakeAt"/> and releases the lease. A signal
+    /// stored later clears <see cref="RunRecord.WakeAt"/>, so the run becomes claimable at once.
+    /// </summary>
+    /// <param name="lease">The writer's lease.</param>
+    /// <param name="wakeAt">When the run is due again; <see cref="RunRecord.WakeOnSignalOnly"/> when only a signal wakes it.</param>
+    /// <param name="signalNames">The signals its pending waits ask for.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns>Whether the run was unloaded, or why not.</returns>
+    Task<SuspendOutcome> SuspendAsync(RunLease lease, DateTimeOffset wakeAt, IReadOnlyCollection<string> signalNames, CancellationToken cancellationToken);
 
     /// <summary>Extends a lease that is still current.</summary>
     /// <param name="lease">The lease.</param>
@@ -80,8 +99,9 @@ public interface IWorkflowStore
     Task<bool> CompleteRunAsync(RunLease lease, RunOutcome outcome, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Stores a signal for an active run, once per (<see cref="SignalRecord.WorkflowId"/>, <see cref="SignalRecord.SignalId"/>).
-    /// A store with <see cref="IWorkflowStoreEvents"/> tells other processes.
+    /// Stores a signal for an active run, once per (<see cref="SignalRecord.WorkflowId"/>, <see cref="SignalRecord.SignalId"/>),
+    /// and wakes the run if it is unloaded (clears <see cref="RunRecord.WakeAt"/>). A store with
+    /// <see cref="IWorkflowStoreEvents"/> tells other processes.
     /// </summary>
     /// <param name="signal">The signal.</param>
     /// <param name="cancellationToken">Cancels the write.</param>

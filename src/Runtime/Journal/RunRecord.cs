@@ -13,6 +13,11 @@ namespace Durably.Runtime.Journal;
 /// <param name="LeaseExpiresAt">When the owner's claim lapses unless renewed.</param>
 /// <param name="CreatedAt">When it was started.</param>
 /// <param name="UpdatedAt">When its row last changed.</param>
+/// <param name="WakeAt">
+/// When the run is unloaded (quiescent, waiting): the time it becomes due again, or <see cref="WakeOnSignalOnly"/> when
+/// only a signal wakes it; <see langword="null"/> while it is loaded or ready to run. A signal or a claim clears it.
+/// </param>
+/// <param name="Generation">0 for a started run; <c>n</c> for the run that continues generation <c>n - 1</c> as new.</param>
 public sealed record RunRecord(
     string WorkflowId,
     string WorkflowName,
@@ -25,8 +30,13 @@ public sealed record RunRecord(
     long Epoch,
     DateTimeOffset? LeaseExpiresAt,
     DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt)
+    DateTimeOffset UpdatedAt,
+    DateTimeOffset? WakeAt = null,
+    int Generation = 0)
 {
+    /// <summary>The <see cref="WakeAt"/> of an unloaded run that only a signal (or a cancel) can wake.</summary>
+    public static readonly DateTimeOffset WakeOnSignalOnly = new(9999, 12, 31, 0, 0, 0, TimeSpan.Zero);
+
     /// <summary>The public view of the run.</summary>
     /// <returns>The snapshot.</returns>
     public WorkflowRunInfo ToInfo() => new(WorkflowId, WorkflowName, Version, Status, Error, CreatedAt, UpdatedAt);
@@ -48,6 +58,19 @@ public sealed record RunSnapshot(RunRecord Run, IReadOnlyList<JournalEntry> Jour
 /// <param name="OutputJson">The result, when completed.</param>
 /// <param name="Error">The error, otherwise.</param>
 public sealed record RunOutcome(WorkflowStatus Status, string? OutputJson, WorkflowError? Error);
+
+/// <summary>What became of an attempt to unload a run.</summary>
+public enum SuspendOutcome
+{
+    /// <summary>The run is unloaded: released, and due again at its wake time or when a signal arrives.</summary>
+    Suspended = 0,
+
+    /// <summary>A signal one of its waits asks for is already stored: nothing changed, the run should take it.</summary>
+    SignalWaiting = 1,
+
+    /// <summary>The writer no longer holds the run; nothing changed.</summary>
+    Fenced = 2,
+}
 
 /// <summary>The result of a journal write.</summary>
 /// <param name="Entry">The row as stored: the written one, or the terminal row that was already there.</param>

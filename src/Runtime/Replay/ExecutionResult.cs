@@ -17,6 +17,12 @@ public enum ExecutionOutcome
 
     /// <summary>Another worker took the run over; this execution stopped without writing.</summary>
     Fenced = 4,
+
+    /// <summary>
+    /// The run is waiting (timers, signals) longer than <see cref="DurableOptions.UnloadThreshold"/>: it was unloaded and
+    /// released, and is resumed by replay when a wait ends or a signal arrives.
+    /// </summary>
+    Unloaded = 5,
 }
 
 /// <summary>The result of <see cref="Engine.DurableEngine.ExecuteAsync"/>.</summary>

@@ -28,7 +28,7 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
     private readonly Dictionary<long, JournalEntry> _journal;
     private readonly Queue<JournalEntry> _replay;
     private readonly Dictionary<long, Operation> _pending = [];
-    private readonly SortedDictionary<long, SignalWaitReady> _signalWaits = [];
+    private readonly SortedDictionary<long, WaitOperation> _signalWaits = [];
     private readonly List<Operation> _awaitingStart = [];
     private readonly CancellationTokenSource _stepCancellation = new();
     private long _nextSequence;
@@ -37,6 +37,8 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
     private DateTimeOffset _now;
     private Random? _random;
     private bool _replayDone;
+    private long _changes;
+    private long _unloadTriedAt = -1;
     private Task<TOutput>? _runTask;
     private Fatal? _fatal;
 
@@ -113,6 +115,21 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
                     return await FinishAsync(RunMethodOutcome(_runTask), cancellationToken).ConfigureAwait(false);
                 }
 
+                if (UnloadCandidate() is { } wakeAt)
+                {
+                    switch (await _engine.Store.SuspendAsync(_lease, wakeAt, PendingSignalNames(), cancellationToken).ConfigureAwait(false))
+                    {
+                        case SuspendOutcome.Suspended:
+                            await _stepCancellation.CancelAsync().ConfigureAwait(false);
+                            return Stopped(ExecutionOutcome.Unloaded);
+                        case SuspendOutcome.Fenced:
+                            return Stopped(ExecutionOutcome.Fenced);
+                        default:
+                            _events.Writer.TryWrite(Event.SignalsPosted);
+                            break;
+                    }
+                }
+
                 var next = await _events.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
                 switch (next)
                 {
@@ -123,8 +140,15 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
                         }
 
                         break;
-                    case SignalWaitReady ready:
-                        _signalWaits[ready.Entry.Sequence] = ready;
+                    case WaitReady ready:
+                        ready.Operation.IsReady = true;
+                        _changes++;
+                        if (ready.Operation.SignalName is null)
+                        {
+                            break;
+                        }
+
+                        _signalWaits[ready.Operation.Sequence] = ready.Operation;
                         if (!await TakeSignalAsync(cancellationToken).ConfigureAwait(false))
                         {
                             return Stopped(ExecutionOutcome.Fenced);
@@ -155,6 +179,38 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
             await renewing.ConfigureAwait(false);
         }
     }
+
+    /// <summary>
+    /// The wake time to unload the run with, when it is quiescent — every pending operation is a wait that is journaled
+    /// and has looked for its signal, and no event is queued — and its earliest wait ends later than
+    /// <see cref="EngineContext.UnloadThreshold"/> from now. Asked once per change of the pending operations.
+    /// </summary>
+    private DateTimeOffset? UnloadCandidate()
+    {
+        if (_pending.Count == 0 || _unloadTriedAt == _changes || _events.Reader.TryPeek(out _) || _engine.UnloadThreshold == Timeout.InfiniteTimeSpan)
+        {
+            return null;
+        }
+
+        var wakeAt = DateTimeOffset.MaxValue;
+        foreach (var operation in _pending.Values)
+        {
+            if (operation is not WaitOperation { IsReady: true } wait)
+            {
+                return null;
+            }
+
+            wakeAt = wait.DueAt < wakeAt ? wait.DueAt : wakeAt;
+        }
+
+        _unloadTriedAt = _changes;
+        return wakeAt - _engine.Time.GetUtcNow() > _engine.UnloadThreshold
+            ? (wakeAt > RunRecord.WakeOnSignalOnly ? RunRecord.WakeOnSignalOnly : wakeAt)
+            : null;
+    }
+
+    private string[] PendingSignalNames()
+        => [.. _pending.Values.OfType<WaitOperation>().Select(w => w.SignalName).OfType<string>().Distinct(StringComparer.Ordinal)];
 
     /// <summary>Keeps the lease alive while the execution runs; a refused renewal means another worker took the run.</summary>
     private async Task RenewLeaseAsync(CancellationToken stop)
@@ -248,14 +304,14 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
     {
         foreach (var (sequence, wait) in _signalWaits.ToList())
         {
-            if (!_pending.TryGetValue(sequence, out var operation) || !ReferenceEquals(operation, wait.Operation))
+            if (!_pending.TryGetValue(sequence, out var operation) || !ReferenceEquals(operation, wait))
             {
                 _signalWaits.Remove(sequence);
                 continue;
             }
 
-            var completed = wait.Entry with { State = JournalEntryState.Completed, CompletionIndex = _nextCompletionIndex, CompletedAt = _engine.UtcNow() };
-            var taken = await _engine.Store.TakeSignalAsync(_lease, completed, wait.Entry.OperationId, cancellationToken).ConfigureAwait(false);
+            var completed = wait.Entry! with { State = JournalEntryState.Completed, CompletionIndex = _nextCompletionIndex, CompletedAt = _engine.UtcNow() };
+            var taken = await _engine.Store.TakeSignalAsync(_lease, completed, wait.SignalName!, cancellationToken).ConfigureAwait(false);
             if (taken.Fenced)
             {
                 return false;
@@ -269,6 +325,7 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
             _nextCompletionIndex = Math.Max(_nextCompletionIndex, (entry.CompletionIndex ?? _nextCompletionIndex) + 1);
             _signalWaits.Remove(sequence);
             _pending.Remove(sequence);
+            _changes++;
             Deliver(operation, entry);
             _events.Writer.TryWrite(Event.SignalsPosted);
             return true;
@@ -298,6 +355,7 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
         }
 
         _pending.Remove(entry.Sequence);
+        _changes++;
         Deliver(finished.Operation, written.Entry!);
         return true;
     }
@@ -435,6 +493,7 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
         }
 
         _pending.Add(sequence, operation);
+        _changes++;
         if (recorded is { IsTerminal: true })
         {
             return null;
@@ -620,7 +679,19 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
 
         protected RunExecution<TWorkflow, TInput, TOutput> Execution => execution;
 
-        protected long Sequence => sequence;
+        public long Sequence => sequence;
+
+        /// <summary>The journaled attempting row, once written.</summary>
+        public JournalEntry? Entry { get; private set; }
+
+        /// <summary>Set by the event loop once the row is journaled (and a signal wait has looked for its signal).</summary>
+        public bool IsReady { get; set; }
+
+        /// <summary>When the wait ends by itself: the wake time or the deadline; <see cref="DateTimeOffset.MaxValue"/> for never.</summary>
+        public abstract DateTimeOffset DueAt { get; }
+
+        /// <summary>The signal the wait asks for; null for a timer.</summary>
+        public virtual string? SignalName => null;
 
         public sealed override void Prepare(JournalEntry? recorded)
         {
@@ -642,6 +713,8 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
                 var entry = _journaled ? _draft! : await execution.RecordAttemptAsync(this, _draft!, token).ConfigureAwait(false);
                 if (entry is not null)
                 {
+                    Entry = entry;
+                    execution._events.Writer.TryWrite(new WaitReady(this));
                     await WaitAsync(entry, token).ConfigureAwait(false);
                 }
             }
@@ -685,6 +758,8 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
 
         protected override OperationKind Kind => OperationKind.Timer;
 
+        public override DateTimeOffset DueAt => _wakeAt;
+
         protected override void ReadInput(string json)
             => _wakeAt = Execution._engine.Serializer.Deserialize<DateTimeOffset>(json, $"The wake time of the timer at sequence {Sequence} of {Execution.RunName}");
 
@@ -721,6 +796,10 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
 
         protected override OperationKind Kind => OperationKind.Signal;
 
+        public override DateTimeOffset DueAt => _deadline ?? DateTimeOffset.MaxValue;
+
+        public override string? SignalName => name;
+
         private string What => $"signal '{name}' (sequence {Sequence}) of {Execution.RunName}";
 
         protected override void ReadInput(string json)
@@ -732,7 +811,6 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
         {
             var engine = Execution._engine;
             var events = Execution._events.Writer;
-            events.TryWrite(new SignalWaitReady(this, entry));
             while (!_completion.Task.IsCompleted)
             {
                 var now = engine.Time.GetUtcNow();
@@ -763,7 +841,7 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
 
     private sealed record SignalsMayHaveArrived : Event;
 
-    private sealed record SignalWaitReady(Operation Operation, JournalEntry Entry) : Event;
+    private sealed record WaitReady(WaitOperation Operation) : Event;
 
     private sealed record Posted : Event;
 

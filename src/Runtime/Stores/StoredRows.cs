@@ -5,7 +5,8 @@ namespace Durably.Runtime.Stores;
 
 /// <summary>
 /// Reads run and journal rows as the SQL stores select them, in one column order: a run is workflow id, name, version,
-/// input, status, output, error type, error message, owner, epoch, lease expiry, created, updated; a journal row is
+/// input, status, output, error type, error message, owner, epoch, lease expiry, created, updated, wake time,
+/// generation; a journal row is
 /// workflow id, sequence, operation id, kind, state, input, output, error type, error message, attempts, completion
 /// index, started, completed. Each store says how it keeps times.
 /// </summary>
@@ -23,7 +24,9 @@ internal static class StoredRows
         Epoch: r.GetInt64(9),
         LeaseExpiresAt: r.IsDBNull(10) ? null : readTime(r, 10),
         CreatedAt: readTime(r, 11),
-        UpdatedAt: readTime(r, 12));
+        UpdatedAt: readTime(r, 12),
+        WakeAt: r.IsDBNull(13) ? null : readTime(r, 13),
+        Generation: r.GetInt32(14));
 
     public static JournalEntry ReadEntry(DbDataReader r, Func<DbDataReader, int, DateTimeOffset> readTime) => new(
         WorkflowId: r.GetString(0),

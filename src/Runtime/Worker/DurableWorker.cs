@@ -16,6 +16,7 @@ public sealed partial class DurableWorker : BackgroundService
     private readonly DurableEngine _engine;
     private readonly ILogger<DurableWorker> _logger;
     private readonly Dictionary<string, Task> _inFlight = new(StringComparer.Ordinal);
+    private static readonly TimeSpan s_shortestIdle = TimeSpan.FromMilliseconds(5);
     private readonly CancellationTokenSource _abandon = new();
 
     /// <summary>Creates the worker.</summary>
@@ -82,7 +83,9 @@ public sealed partial class DurableWorker : BackgroundService
 
                 if (!claimedAny)
                 {
-                    await context.RunsAvailable.WaitAsync(options.PollInterval, context.Time, stoppingToken).ConfigureAwait(false);
+                    // With every slot taken, a finishing run wakes the loop; otherwise an unloaded run's wake time may come first.
+                    var idle = free > 0 ? await IdleTimeAsync(stoppingToken).ConfigureAwait(false) : options.PollInterval;
+                    await context.RunsAvailable.WaitAsync(idle, context.Time, stoppingToken).ConfigureAwait(false);
                 }
             }
         }
@@ -91,6 +94,29 @@ public sealed partial class DurableWorker : BackgroundService
         }
 
         await DrainAsync(options.ShutdownDrainTimeout).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// How long to wait for work: a poll interval, or less when an unloaded run is due sooner (at least a few
+    /// milliseconds, so that a store whose clock runs a little behind is not asked in a tight loop).
+    /// </summary>
+    private async Task<TimeSpan> IdleTimeAsync(CancellationToken stoppingToken)
+    {
+        var poll = _engine.Options.PollInterval;
+        try
+        {
+            if (await _engine.Context.Store.GetNextWakeAsync(stoppingToken).ConfigureAwait(false) is { } next)
+            {
+                var untilDue = next - _engine.Context.Time.GetUtcNow();
+                return untilDue < poll ? TimeSpan.FromTicks(Math.Max(untilDue.Ticks, s_shortestIdle.Ticks)) : poll;
+            }
+        }
+        catch (DurableStoreException ex)
+        {
+            LogStoreUnavailable(_logger, ex);
+        }
+
+        return poll;
     }
 
     /// <summary>Starts executing <paramref name="workflowId"/> unless this worker already is.</summary>

@@ -15,10 +15,15 @@ public abstract class SignalTests : StoreTestBase
 {
     private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(30);
 
+    // These tests drive executions by hand and watch waits in memory; unloaded waits are UnloadTests' subject.
     private TestHost Host(string worker = "signal-worker", Action<DurableOptions>? options = null)
     {
         var host = new TestHost(OpenStore(), d => d.AddWorkflow<ApprovalFlow>().AddWorkflow<TypedApproval>(), s => s.AddSingleton<TimeProvider>(Clock).AddSingleton(new BodyLog()),
-            workerName: worker, options: options);
+            workerName: worker, options: o =>
+            {
+                o.UnloadThreshold = Timeout.InfiniteTimeSpan;
+                options?.Invoke(o);
+            });
         return Track(host);
     }
 

@@ -14,10 +14,11 @@ public abstract class TimerTests : StoreTestBase
 {
     private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(30);
 
+    // These tests drive executions by hand and watch timers in memory; unloaded timers are UnloadTests' subject.
     private TestHost Host(BodyLog log, string worker = "timer-worker")
     {
         var host = new TestHost(OpenStore(), d => d.AddWorkflow<Sleeper>().AddWorkflow<AlarmClock>(),
-            s => s.AddSingleton<TimeProvider>(Clock).AddSingleton(log), workerName: worker);
+            s => s.AddSingleton<TimeProvider>(Clock).AddSingleton(log), workerName: worker, options: o => o.UnloadThreshold = Timeout.InfiniteTimeSpan);
         return Track(host);
     }
 

@@ -29,7 +29,7 @@ public sealed class SqliteStoreTests : IDisposable
         using var connection = new SqliteConnection($"Data Source={path}");
         connection.Open();
         Assert.Equal("wal", Scalar(connection, "PRAGMA journal_mode;"));
-        Assert.Equal("2", Scalar(connection, "SELECT value FROM durably_meta WHERE key = 'schema_version';"));
+        Assert.Equal(SqliteWorkflowStore.SchemaVersion.ToString(System.Globalization.CultureInfo.InvariantCulture), Scalar(connection, "SELECT value FROM durably_meta WHERE key = 'schema_version';"));
         Assert.Equal("durably", Scalar(connection, "SELECT value FROM durably_meta WHERE key = 'application';"));
     }
 
@@ -44,7 +44,9 @@ public sealed class SqliteStoreTests : IDisposable
         using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
         {
             connection.Open();
-            Scalar(connection, "DROP TABLE signals; UPDATE durably_meta SET value = '1' WHERE key = 'schema_version'; " +
+            // Back to version 1: no signals table (v2), no wake time or generation columns (v3).
+            Scalar(connection, "DROP TABLE signals; DROP INDEX runs_unloaded; ALTER TABLE runs DROP COLUMN wake_at; ALTER TABLE runs DROP COLUMN generation; " +
+                "UPDATE durably_meta SET value = '1' WHERE key = 'schema_version'; " +
                 "INSERT INTO runs VALUES ('kept', 'Orders', 1, '{}', 0, NULL, NULL, NULL, NULL, 0, NULL, 0, 0);");
         }
 
@@ -54,8 +56,9 @@ public sealed class SqliteStoreTests : IDisposable
 
         using var reopened = new SqliteConnection($"Data Source={path};Pooling=False");
         reopened.Open();
-        Assert.Equal("2", Scalar(reopened, "SELECT value FROM durably_meta WHERE key = 'schema_version';"));
+        Assert.Equal(SqliteWorkflowStore.SchemaVersion.ToString(System.Globalization.CultureInfo.InvariantCulture), Scalar(reopened, "SELECT value FROM durably_meta WHERE key = 'schema_version';"));
         Assert.Equal("0", Scalar(reopened, "SELECT count(*) FROM signals;"));
+        Assert.Equal("1", Scalar(reopened, "SELECT count(*) FROM runs WHERE wake_at IS NULL AND generation = 0;"));
         Assert.Equal("kept", Scalar(reopened, "SELECT workflow_id FROM runs;"));
     }
 
@@ -103,7 +106,7 @@ public sealed class SqliteStoreTests : IDisposable
 
         var error = Assert.Throws<DurableStoreException>(() => SqliteWorkflowStore.Open(path));
 
-        Assert.Contains("schema version 9, newer than this Durably (2)", error.Message, StringComparison.Ordinal);
+        Assert.Contains("schema version 9, newer than this Durably (3)", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -295,6 +295,66 @@ public abstract class StoreConformanceTests : IDisposable
         Assert.Equal("\"yes\"", (await TakeAsync(store, taken, 1, "approve")).Entry!.OutputJson);
     }
 
+    [Fact]
+    public async Task An_unloaded_run_is_claimable_once_due_or_signalled_and_a_claim_loads_it()
+    {
+        var store = CreateStore();
+        var other = CreateStore();
+        await store.CreateRunAsync(NewRun("timer-1"), default);
+        await store.CreateRunAsync(NewRun("signal-1"), default);
+        var timer = (await store.TryClaimAsync("timer-1", "w", s_lease, default))!;
+        var signal = (await store.TryClaimAsync("signal-1", "w", s_lease, default))!;
+        var wakeAt = Clock.GetUtcNow().AddHours(1);
+
+        Assert.Equal(SuspendOutcome.Suspended, await store.SuspendAsync(timer, wakeAt, [], default));
+        Assert.Equal(SuspendOutcome.Suspended, await store.SuspendAsync(signal, RunRecord.WakeOnSignalOnly, ["approve", "it's; DROP TABLE runs; --"], default));
+
+        // Released, waiting: nobody lists them (not even the worker that unloaded them), and the next wake is the timer's.
+        Assert.Empty(await other.ListClaimableAsync("other", 10, default));
+        Assert.Empty(await store.ListClaimableAsync("w", 10, default));
+        Assert.Equal(wakeAt, await other.GetNextWakeAsync(default));
+        var unloaded = (await other.GetRunAsync("timer-1", default))!;
+        Assert.Equal((null, wakeAt), (unloaded.Owner, unloaded.WakeAt));
+        Assert.Equal(RunRecord.WakeOnSignalOnly, (await other.GetRunAsync("signal-1", default))!.WakeAt);
+        Assert.False(await store.RenewAsync(timer, s_lease, default));
+
+        // A signal of any name wakes its run at once; time wakes the other when it comes, and not a minute before.
+        Assert.Equal(SignalSendOutcome.Accepted, await other.AddSignalAsync(Signal("signal-1", "s-1", "unrelated", "1"), default));
+        Assert.Equal(["signal-1"], await other.ListClaimableAsync("other", 10, default));
+        Assert.Null((await other.GetRunAsync("signal-1", default))!.WakeAt);
+        Clock.Advance(TimeSpan.FromMinutes(59));
+        Assert.Equal(["signal-1"], await other.ListClaimableAsync("other", 10, default));
+        Clock.Advance(TimeSpan.FromMinutes(1));
+        Assert.Equal(["timer-1", "signal-1"], (await other.ListClaimableAsync("other", 10, default)).Order(StringComparer.Ordinal).Reverse());
+        Assert.Equal(wakeAt, await other.GetNextWakeAsync(default));
+
+        // A claim (even of a run not due, as ExecuteAsync may make) loads the run: no wake time left to strand it.
+        var reloaded = (await other.TryClaimAsync("timer-1", "other", s_lease, default))!;
+        Assert.Null((await store.GetRunAsync("timer-1", default))!.WakeAt);
+        Assert.Equal(SuspendOutcome.Fenced, await store.SuspendAsync(timer, wakeAt, [], default));
+        Assert.Null(await other.GetNextWakeAsync(default));
+        Assert.Equal(SuspendOutcome.Suspended, await other.SuspendAsync(reloaded, wakeAt.AddHours(1), [], default));
+        Assert.Equal(wakeAt.AddHours(1), await other.GetNextWakeAsync(default));
+    }
+
+    [Fact]
+    public async Task A_run_is_not_unloaded_while_a_signal_its_waits_ask_for_is_stored()
+    {
+        var store = CreateStore();
+        await store.CreateRunAsync(NewRun("run-1"), default);
+        var lease = (await store.TryClaimAsync("run-1", "w", s_lease, default))!;
+        await store.AddSignalAsync(Signal("run-1", "s-1", "approve", "1"), default);
+
+        Assert.Equal(SuspendOutcome.SignalWaiting, await store.SuspendAsync(lease, RunRecord.WakeOnSignalOnly, ["reject", "approve"], default));
+        Assert.True(await store.RenewAsync(lease, s_lease, default));
+        Assert.Null((await store.GetRunAsync("run-1", default))!.WakeAt);
+
+        // Once taken, the signal no longer holds the run; a stored signal of another name never did.
+        await TakeAsync(store, lease, 0, "approve");
+        await store.AddSignalAsync(Signal("run-1", "s-2", "later", "2"), default);
+        Assert.Equal(SuspendOutcome.Suspended, await store.SuspendAsync(lease, RunRecord.WakeOnSignalOnly, ["approve"], default));
+    }
+
     private async Task<JournalWriteResult> TakeAsync(IWorkflowStore store, RunLease lease, long sequence, string name)
     {
         await store.RecordAttemptAsync(lease, Wait(lease.WorkflowId, sequence), default);

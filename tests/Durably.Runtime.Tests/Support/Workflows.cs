@@ -350,3 +350,71 @@ internal partial class TypedApproval
     [Signal(Name = "approve")]
     private partial Task<SignalResult<Decision>> WaitForApprovalAsync(TimeSpan timeout);
 }
+
+/// <summary>Every workflow object <see cref="Patient"/> creates, held weakly: a test sees whether an unloaded run still holds one.</summary>
+internal sealed class Instances
+{
+    private readonly List<WeakReference> _created = [];
+
+    public int Created
+    {
+        get
+        {
+            lock (_created)
+            {
+                return _created.Count;
+            }
+        }
+    }
+
+    public void Add(object instance)
+    {
+        lock (_created)
+        {
+            _created.Add(new WeakReference(instance));
+        }
+    }
+
+    /// <summary>How many are still reachable after full, blocking collections.</summary>
+    public int Alive()
+    {
+        for (var i = 0; i < 3; i++)
+        {
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true);
+            GC.WaitForPendingFinalizers();
+        }
+
+        lock (_created)
+        {
+            return _created.Count(w => w.IsAlive);
+        }
+    }
+}
+
+/// <summary>Asks, waits for "go" with no timeout, then finishes: a run that waits as long as it takes.</summary>
+[DurableWorkflow]
+internal partial class Patient
+{
+    private readonly BodyLog _log;
+
+    public Patient(BodyLog log, Instances instances)
+    {
+        _log = log;
+        instances.Add(this);
+    }
+
+    [WorkflowRun]
+    public async Task<string> RunAsync(string order)
+    {
+        await Step(order + " asked");
+        var go = await Workflow.WaitForSignalAsync<string>("go", Timeout.InfiniteTimeSpan);
+        return await Step($"{order} went with {go.Payload}");
+    }
+
+    [Step]
+    private Task<string> Step(string what)
+    {
+        _log.Record();
+        return Task.FromResult(what);
+    }
+}

@@ -70,7 +70,7 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
                 return Task.FromResult<RunLease?>(null);
             }
 
-            var claimed = run with { Owner = owner, Epoch = run.Epoch + 1, LeaseExpiresAt = now + leaseDuration, UpdatedAt = now };
+            var claimed = run with { Owner = owner, Epoch = run.Epoch + 1, LeaseExpiresAt = now + leaseDuration, UpdatedAt = now, WakeAt = null };
             _runs[workflowId] = claimed;
             return Task.FromResult<RunLease?>(new RunLease(workflowId, owner, claimed.Epoch));
         }
@@ -83,12 +83,46 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
         {
             var now = _time.GetUtcNow();
             IReadOnlyList<string> ids = [.. _runs.Values
-                .Where(r => r.Status == WorkflowStatus.Running && (r.Owner is null || r.Owner == owner || r.LeaseExpiresAt <= now))
+                .Where(r => r.Status == WorkflowStatus.Running
+                    && ((r.Owner is null && (r.WakeAt is null || r.WakeAt <= now)) || (r.Owner is not null && (r.Owner == owner || r.LeaseExpiresAt <= now))))
                 .OrderBy(r => r.CreatedAt)
                 .ThenBy(r => r.WorkflowId, StringComparer.Ordinal)
                 .Take(limit)
                 .Select(r => r.WorkflowId)];
             return Task.FromResult(ids);
+        }
+    }
+
+    /// <inheritdoc/>
+    public Task<DateTimeOffset?> GetNextWakeAsync(CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult(_runs.Values
+                .Where(r => r.Status == WorkflowStatus.Running && r.Owner is null && r.WakeAt is { } at && at != RunRecord.WakeOnSignalOnly)
+                .Select(r => r.WakeAt)
+                .Min());
+        }
+    }
+
+    /// <inheritdoc/>
+    public Task<SuspendOutcome> SuspendAsync(RunLease lease, DateTimeOffset wakeAt, IReadOnlyCollection<string> signalNames, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(signalNames);
+        lock (_gate)
+        {
+            if (!IsHeld(lease, out var run))
+            {
+                return Task.FromResult(SuspendOutcome.Fenced);
+            }
+
+            if (_signals[lease.WorkflowId].Exists(s => s.TakenBy is null && signalNames.Contains(s.Record.Name)))
+            {
+                return Task.FromResult(SuspendOutcome.SignalWaiting);
+            }
+
+            _runs[lease.WorkflowId] = run with { Owner = null, LeaseExpiresAt = null, WakeAt = wakeAt, UpdatedAt = _time.GetUtcNow() };
+            return Task.FromResult(SuspendOutcome.Suspended);
         }
     }
 
@@ -224,6 +258,7 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
             }
 
             signals.Add(new StoredSignal(signal));
+            _runs[signal.WorkflowId] = run with { WakeAt = null };
             return Task.FromResult(SignalSendOutcome.Accepted);
         }
     }

@@ -11,7 +11,7 @@ namespace Durably.Runtime.Stores.Postgres;
 internal static class PostgresSchema
 {
     /// <summary>The schema version this code creates and reads.</summary>
-    public const int Version = 2;
+    public const int Version = 3;
 
     /// <summary>The notification payload that says runs may be claimable.</summary>
     public const string RunsAvailablePayload = "available";
@@ -88,6 +88,10 @@ internal static class PostgresSchema
             UNIQUE (workflow_id, signal_id)
         );
         CREATE INDEX signals_untaken ON {schema}.signals (workflow_id, name, position) WHERE taken_by_sequence IS NULL;
+        """,
+        """
+        ALTER TABLE {schema}.runs ADD COLUMN wake_at timestamptz, ADD COLUMN generation integer NOT NULL DEFAULT 0;
+        CREATE INDEX runs_unloaded ON {schema}.runs (wake_at) WHERE status = 0 AND wake_at IS NOT NULL;
         """,
     ];
 
@@ -177,7 +181,7 @@ internal sealed class PostgresStatements
 {
     private const string JournalColumns = "workflow_id, sequence, operation_id, kind, state, input_json, output_json, error_type, error_message, attempts, completion_index, started_at, completed_at";
 
-    private const string RunColumns = "r.workflow_id, r.workflow_name, r.version, r.input_json, r.status, r.output_json, r.error_type, r.error_message, r.owner, r.epoch, w.lease_expires_at, r.created_at, r.updated_at";
+    private const string RunColumns = "r.workflow_id, r.workflow_name, r.version, r.input_json, r.status, r.output_json, r.error_type, r.error_message, r.owner, r.epoch, w.lease_expires_at, r.created_at, r.updated_at, r.wake_at, r.generation";
 
     /// <summary>The run is active and this lease is its current one.</summary>
     private const string HeldBy = "workflow_id = @id AND status = 0 AND owner = @owner AND epoch = @epoch";
@@ -199,14 +203,14 @@ internal sealed class PostgresStatements
 
         CreateRun = $"""
             WITH inserted AS (
-                INSERT INTO {s}.runs (workflow_id, workflow_name, version, input_json, status, output_json, error_type, error_message, owner, epoch, created_at, updated_at)
-                VALUES (@id, @name, @version, @input, @status, @output::text, @error_type::text, @error_message::text, @owner::text, @epoch, @created, @updated)
+                INSERT INTO {s}.runs (workflow_id, workflow_name, version, input_json, status, output_json, error_type, error_message, owner, epoch, created_at, updated_at, generation)
+                VALUES (@id, @name, @version, @input, @status, @output::text, @error_type::text, @error_message::text, @owner::text, @epoch, @created, @updated, @generation)
                 ON CONFLICT (workflow_id) DO NOTHING
                 RETURNING workflow_id, workflow_name, version, input_json, status, output_json, error_type, error_message, owner, epoch,
-                    NULL::timestamptz AS lease_expires_at, created_at, updated_at, pg_notify(@channel, '{PostgresSchema.RunsAvailablePayload}') AS notified
+                    NULL::timestamptz AS lease_expires_at, created_at, updated_at, wake_at, generation, pg_notify(@channel, '{PostgresSchema.RunsAvailablePayload}') AS notified
             )
             SELECT workflow_id, workflow_name, version, input_json, status, output_json, error_type, error_message, owner, epoch,
-                lease_expires_at, created_at, updated_at, true AS created
+                lease_expires_at, created_at, updated_at, wake_at, generation, true AS created
             FROM inserted
             UNION ALL
             SELECT {RunColumns}, false FROM {runs} WHERE r.workflow_id = @id AND NOT EXISTS (SELECT 1 FROM inserted)
@@ -222,16 +226,28 @@ internal sealed class PostgresStatements
                 WHERE r.workflow_id = @id AND r.status = 0 AND {claimable}
                 FOR UPDATE OF r SKIP LOCKED
             )
-            UPDATE {s}.runs r SET owner = @owner, owner_incarnation = @incarnation, epoch = r.epoch + 1, updated_at = @now
+            UPDATE {s}.runs r SET owner = @owner, owner_incarnation = @incarnation, epoch = r.epoch + 1, updated_at = @now, wake_at = NULL
             FROM candidate WHERE r.workflow_id = candidate.workflow_id
             RETURNING r.epoch
             """;
 
         ListClaimable = $"""
             SELECT r.workflow_id FROM {s}.runs r
-            WHERE r.status = 0 AND {claimable}
+            WHERE r.status = 0 AND {claimable} AND (r.owner_incarnation IS NOT NULL OR r.wake_at IS NULL OR r.wake_at <= now() + @skew)
             ORDER BY r.created_at, r.workflow_id
             LIMIT @limit
+            """;
+
+        NextWake = $"SELECT min(wake_at) FROM {s}.runs WHERE status = 0 AND owner_incarnation IS NULL AND wake_at < @never";
+
+        // Two statements, one implicit transaction: the first locks the run row, so the second's snapshot sees every
+        // signal whose sender locked the row first (AddSignal updates it), and a later sender waits and then wakes the run.
+        SuspendLock = $"SELECT 1 FROM {s}.runs WHERE {HeldBy} FOR UPDATE";
+        Suspend = $"""
+            UPDATE {s}.runs SET owner = NULL, owner_incarnation = NULL, wake_at = @wake, updated_at = @now
+            WHERE {HeldBy} AND NOT EXISTS (
+                SELECT 1 FROM {s}.signals WHERE workflow_id = @id AND taken_by_sequence IS NULL AND name = ANY(@names))
+            RETURNING true
             """;
 
         Renew = $"""
@@ -262,6 +278,9 @@ internal sealed class PostgresStatements
                 SELECT @id, @signal_id, @name, @payload, @sent FROM run WHERE run.status = 0
                 ON CONFLICT (workflow_id, signal_id) DO NOTHING
                 RETURNING position, pg_notify(@channel, '{PostgresSchema.RunSignalledPrefix}' || CASE WHEN octet_length(workflow_id) <= 7000 THEN workflow_id ELSE '' END)
+            ), woken AS (
+                -- No condition on wake_at: a run unloaded while this statement waited for its row must be woken too.
+                UPDATE {s}.runs SET wake_at = NULL WHERE workflow_id = @id AND EXISTS (SELECT 1 FROM inserted)
             )
             SELECT EXISTS (SELECT 1 FROM run), EXISTS (SELECT 1 FROM inserted),
                 EXISTS (SELECT 1 FROM {s}.signals WHERE workflow_id = @id AND signal_id = @signal_id), (SELECT status FROM run)
@@ -318,6 +337,12 @@ internal sealed class PostgresStatements
     public string Claim { get; }
 
     public string ListClaimable { get; }
+
+    public string NextWake { get; }
+
+    public string SuspendLock { get; }
+
+    public string Suspend { get; }
 
     public string Renew { get; }
 

@@ -217,7 +217,8 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, IWorkflowSto
                 await using var command = Command(_sql.CreateRun,
                     ("id", run.WorkflowId), ("name", run.WorkflowName), ("version", run.Version), ("input", run.InputJson),
                     ("status", (short)run.Status), ("output", run.OutputJson), ("error_type", run.Error?.Type), ("error_message", run.Error?.Message),
-                    ("owner", run.Owner), ("epoch", run.Epoch), ("created", Utc(run.CreatedAt)), ("updated", Utc(run.UpdatedAt)), ("channel", _channel));
+                    ("owner", run.Owner), ("epoch", run.Epoch), ("created", Utc(run.CreatedAt)), ("updated", Utc(run.UpdatedAt)), ("generation", run.Generation),
+                    ("channel", _channel));
                 await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
                 if (await reader.ReadAsync(token).ConfigureAwait(false))
                 {
@@ -288,6 +289,35 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, IWorkflowSto
 
             return ids;
         }, cancellationToken);
+
+    /// <inheritdoc/>
+    public Task<DateTimeOffset?> GetNextWakeAsync(CancellationToken cancellationToken)
+        => ExecuteAsync("read the next wake time", async token =>
+        {
+            await using var command = Command(_sql.NextWake, ("never", Utc(RunRecord.WakeOnSignalOnly)));
+            return await command.ExecuteScalarAsync(token).ConfigureAwait(false) is DateTime next
+                ? new DateTimeOffset(next, TimeSpan.Zero)
+                : (DateTimeOffset?)null;
+        }, cancellationToken);
+
+    /// <inheritdoc/>
+    public Task<SuspendOutcome> SuspendAsync(RunLease lease, DateTimeOffset wakeAt, IReadOnlyCollection<string> signalNames, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        ArgumentNullException.ThrowIfNull(signalNames);
+        return ExecuteAsync("unload a run", async token =>
+        {
+            await using var batch = _dataSource.CreateBatch();
+            batch.BatchCommands.Add(BatchCommand(_sql.SuspendLock, LeaseParameters(lease)));
+            batch.BatchCommands.Add(BatchCommand(_sql.Suspend,
+                [.. LeaseParameters(lease), ("wake", Utc(wakeAt)), ("now", Utc(_time.GetUtcNow())), ("names", signalNames.ToArray())]));
+            await using var reader = await batch.ExecuteReaderAsync(token).ConfigureAwait(false);
+            var held = await reader.ReadAsync(token).ConfigureAwait(false);
+            await reader.NextResultAsync(token).ConfigureAwait(false);
+            var suspended = await reader.ReadAsync(token).ConfigureAwait(false);
+            return suspended ? SuspendOutcome.Suspended : held ? SuspendOutcome.SignalWaiting : SuspendOutcome.Fenced;
+        }, cancellationToken);
+    }
 
     /// <inheritdoc/>
     /// <remarks>Renewal is the worker's single-row heartbeat; it reports whether the run is still held by this lease.</remarks>
@@ -594,7 +624,7 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, IWorkflowSto
 
     private static DateTimeOffset Utc(DateTimeOffset time) => time.ToUniversalTime();
 
-    private const int RunColumnCount = 13;
+    private const int RunColumnCount = 15;
 
     private const int JournalColumnCount = 13;
 

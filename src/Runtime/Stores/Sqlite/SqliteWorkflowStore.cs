@@ -12,7 +12,7 @@ namespace Durably.Runtime.Stores.Sqlite;
 public sealed class SqliteWorkflowStore : IWorkflowStore, IDisposable
 {
     /// <summary>The schema version this code creates and reads.</summary>
-    public const int SchemaVersion = 2;
+    public const int SchemaVersion = 3;
 
     private const string ApplicationId = "durably";
     private readonly string _connectionString;
@@ -187,9 +187,14 @@ public sealed class SqliteWorkflowStore : IWorkflowStore, IDisposable
         );
         CREATE INDEX signals_untaken ON signals (workflow_id, name, position) WHERE taken_by_sequence IS NULL;
         """,
+        """
+        ALTER TABLE runs ADD COLUMN wake_at INTEGER;
+        ALTER TABLE runs ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX runs_unloaded ON runs (wake_at) WHERE status = 0 AND wake_at IS NOT NULL;
+        """,
     ];
 
-    private const string RunColumns = "workflow_id, workflow_name, version, input_json, status, output_json, error_type, error_message, owner, epoch, lease_expires_at, created_at, updated_at";
+    private const string RunColumns = "workflow_id, workflow_name, version, input_json, status, output_json, error_type, error_message, owner, epoch, lease_expires_at, created_at, updated_at, wake_at, generation";
 
     private const string JournalColumns = "workflow_id, sequence, operation_id, kind, state, input_json, output_json, error_type, error_message, attempts, completion_index, started_at, completed_at";
 
@@ -200,7 +205,7 @@ public sealed class SqliteWorkflowStore : IWorkflowStore, IDisposable
         return WriteAsync((connection, transaction) =>
         {
             var inserted = Execute(connection, transaction,
-                $"INSERT INTO runs ({RunColumns}) VALUES ($id, $name, $version, $input, $status, $output, $error_type, $error_message, $owner, $epoch, $lease, $created, $updated) ON CONFLICT (workflow_id) DO NOTHING;",
+                $"INSERT INTO runs ({RunColumns}) VALUES ($id, $name, $version, $input, $status, $output, $error_type, $error_message, $owner, $epoch, $lease, $created, $updated, $wake, $generation) ON CONFLICT (workflow_id) DO NOTHING;",
                 RunParameters(run));
             var stored = ReadRun(connection, transaction, run.WorkflowId)!;
             return (stored, inserted == 1);
@@ -239,7 +244,7 @@ public sealed class SqliteWorkflowStore : IWorkflowStore, IDisposable
         {
             var now = _time.GetUtcNow();
             var epoch = Query(connection, transaction, """
-                UPDATE runs SET owner = $owner, epoch = epoch + 1, lease_expires_at = $expires, updated_at = $now
+                UPDATE runs SET owner = $owner, epoch = epoch + 1, lease_expires_at = $expires, updated_at = $now, wake_at = NULL
                 WHERE workflow_id = $id AND status = 0 AND (owner IS NULL OR owner = $owner OR lease_expires_at <= $now)
                 RETURNING epoch;
                 """, r => r.GetInt64(0),
@@ -255,11 +260,46 @@ public sealed class SqliteWorkflowStore : IWorkflowStore, IDisposable
         using var connection = OpenConnection();
         IReadOnlyList<string> ids = Query(connection, null, """
             SELECT workflow_id FROM runs
-            WHERE status = 0 AND (owner IS NULL OR owner = $owner OR lease_expires_at <= $now)
+            WHERE status = 0 AND ((owner IS NULL AND (wake_at IS NULL OR wake_at <= $now)) OR owner = $owner OR lease_expires_at <= $now)
             ORDER BY created_at, workflow_id
             LIMIT $limit;
             """, r => r.GetString(0), ("$owner", owner), ("$now", ToUnixMs(_time.GetUtcNow())), ("$limit", limit));
         return Task.FromResult(ids);
+    }
+
+    /// <inheritdoc/>
+    public Task<DateTimeOffset?> GetNextWakeAsync(CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        using var connection = OpenConnection();
+        var next = Query(connection, null, "SELECT min(wake_at) FROM runs WHERE status = 0 AND wake_at IS NOT NULL AND wake_at < $never AND owner IS NULL;",
+            r => r.IsDBNull(0) ? (DateTimeOffset?)null : FromUnixMs(r.GetInt64(0)), ("$never", ToUnixMs(RunRecord.WakeOnSignalOnly)));
+        return Task.FromResult(next[0]);
+    }
+
+    /// <inheritdoc/>
+    public Task<SuspendOutcome> SuspendAsync(RunLease lease, DateTimeOffset wakeAt, IReadOnlyCollection<string> signalNames, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(signalNames);
+        return WriteAsync((connection, transaction) =>
+        {
+            if (!IsHeld(connection, transaction, lease))
+            {
+                return SuspendOutcome.Fenced;
+            }
+
+            // Names go in as one JSON array: any number of them, each a bound value.
+            if (Query(connection, transaction,
+                "SELECT 1 FROM signals WHERE workflow_id = $id AND taken_by_sequence IS NULL AND name IN (SELECT value FROM json_each($names)) LIMIT 1;",
+                r => r.GetInt64(0), ("$id", lease.WorkflowId), ("$names", System.Text.Json.JsonSerializer.Serialize(signalNames))).Count == 1)
+            {
+                return SuspendOutcome.SignalWaiting;
+            }
+
+            Execute(connection, transaction, $"UPDATE runs SET owner = NULL, lease_expires_at = NULL, wake_at = $wake, updated_at = $now WHERE {HeldBy};",
+                [.. LeaseParameters(lease), ("$wake", ToUnixMs(wakeAt)), ("$now", ToUnixMs(_time.GetUtcNow()))]);
+            return SuspendOutcome.Suspended;
+        }, cancellationToken);
     }
 
     /// <inheritdoc/>
@@ -367,6 +407,7 @@ public sealed class SqliteWorkflowStore : IWorkflowStore, IDisposable
 
             Execute(connection, transaction, "INSERT INTO signals (workflow_id, signal_id, name, payload_json, sent_at) VALUES ($id, $signal_id, $name, $payload, $sent);",
                 ("$id", signal.WorkflowId), ("$signal_id", signal.SignalId), ("$name", signal.Name), ("$payload", signal.PayloadJson), ("$sent", ToUnixMs(signal.SentAt)));
+            Execute(connection, transaction, "UPDATE runs SET wake_at = NULL WHERE workflow_id = $id AND wake_at IS NOT NULL;", ("$id", signal.WorkflowId));
             return SignalSendOutcome.Accepted;
         }, cancellationToken);
     }
@@ -513,7 +554,7 @@ public sealed class SqliteWorkflowStore : IWorkflowStore, IDisposable
         ("$id", run.WorkflowId), ("$name", run.WorkflowName), ("$version", run.Version), ("$input", run.InputJson), ("$status", (int)run.Status),
         ("$output", run.OutputJson), ("$error_type", run.Error?.Type), ("$error_message", run.Error?.Message), ("$owner", run.Owner),
         ("$epoch", run.Epoch), ("$lease", run.LeaseExpiresAt is { } lease ? ToUnixMs(lease) : null), ("$created", ToUnixMs(run.CreatedAt)),
-        ("$updated", ToUnixMs(run.UpdatedAt)),
+        ("$updated", ToUnixMs(run.UpdatedAt)), ("$wake", run.WakeAt is { } wake ? ToUnixMs(wake) : null), ("$generation", run.Generation),
     ];
 
     private static (string, object?)[] EntryParameters(JournalEntry entry) =>

@@ -30,7 +30,7 @@ public sealed class PostgresStoreTests(PostgresDatabase database) : IClassFixtur
         {
         }
 
-        Assert.Equal("2", await database.ScalarAsync($"SELECT value FROM \"{schema}\".durably_meta WHERE key = 'schema_version'"));
+        Assert.Equal("3", await database.ScalarAsync($"SELECT value FROM \"{schema}\".durably_meta WHERE key = 'schema_version'"));
         Assert.Equal(2L, await database.ScalarAsync($"SELECT count(*) FROM \"{schema}\".durably_meta"));
         Assert.Equal("durably_meta, journal, runs, signals, workers",
             await database.ScalarAsync("SELECT string_agg(table_name, ', ' ORDER BY table_name) FROM information_schema.tables WHERE table_schema = @schema", ("schema", schema)));
@@ -46,16 +46,20 @@ public sealed class PostgresStoreTests(PostgresDatabase database) : IClassFixtur
         }
 
         await database.ScalarAsync($"""
-            DROP TABLE "{schema}".signals; UPDATE "{schema}".durably_meta SET value = '1' WHERE key = 'schema_version';
+            DROP TABLE "{schema}".signals; ALTER TABLE "{schema}".runs DROP COLUMN wake_at, DROP COLUMN generation;
+            UPDATE "{schema}".durably_meta SET value = '1' WHERE key = 'schema_version';
             INSERT INTO "{schema}".runs (workflow_id, workflow_name, version, input_json, status, epoch, created_at, updated_at) VALUES ('kept', 'Orders', 1, '{"{}"}', 0, 0, now(), now())
             """);
 
         await using (var migrated = PostgresWorkflowStore.Open(database.ConnectionString, options))
         {
-            Assert.NotNull(await migrated.GetRunAsync("kept", default));
+            var kept = await migrated.GetRunAsync("kept", default);
+            Assert.NotNull(kept);
+            Assert.Null(kept.WakeAt);
+            Assert.Equal(0, kept.Generation);
         }
 
-        Assert.Equal("2", await database.ScalarAsync($"SELECT value FROM \"{schema}\".durably_meta WHERE key = 'schema_version'"));
+        Assert.Equal("3", await database.ScalarAsync($"SELECT value FROM \"{schema}\".durably_meta WHERE key = 'schema_version'"));
         Assert.Equal(0L, await database.ScalarAsync($"SELECT count(*) FROM \"{schema}\".signals"));
     }
 
@@ -127,7 +131,7 @@ public sealed class PostgresStoreTests(PostgresDatabase database) : IClassFixtur
         Assert.Contains($"Schema '{foreign}'", foreignError.Message, StringComparison.Ordinal);
         Assert.Contains("tables that are not Durably's (customers)", foreignError.Message, StringComparison.Ordinal);
         Assert.Contains($"database '{database.Name}'", foreignError.Message, StringComparison.Ordinal);
-        Assert.Contains("has version 9, newer than this Durably (2)", newerError.Message, StringComparison.Ordinal);
+        Assert.Contains("has version 9, newer than this Durably (3)", newerError.Message, StringComparison.Ordinal);
     }
 
     [Fact]
