@@ -9,17 +9,20 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
 
-// The Durably load tool (first version). Not part of `dotnet test`; run it in Release:
-//   dotnet run -c Release --project bench/Durably.Load -- [--store all|sqlite|postgres] [--repetitions 3]
-//       [--w1 200] [--w2 2000] [--clients 32] [--postgres <connection string>]
+// The Durably load tool. Not part of `dotnet test`; run it in Release:
+//   dotnet run -c Release --project bench/Durably.Load -- [--workload all|throughput|waiting] [--store all|sqlite|postgres]
+//       [--repetitions 3] [--w1 200] [--w2 2000] [--clients 32] [--waiting 10000] [--postgres <connection string>]
 // W1: workflows one at a time, 0 and 10 no-op steps: per-step overhead = (10-step - 0-step latency) / 10, p50 and p99.
 // W2: 32 client loops, each starting a 10-step workflow and awaiting its result, until W2 workflows have run.
 // Floor: an autocommit single-row INSERT through the same driver, in the same run.
+// W3 (waiting): N runs each take a step and wait for a signal with no timeout, once unloaded (the default) and once kept
+// in memory (UnloadThreshold infinite, MaxConcurrentRuns N); the managed heap after a full collection, before and
+// while they all wait, gives the bytes each waiting run costs. Then every run is signalled and finishes.
 // PostgreSQL: the connection string given, else DURABLY_TEST_POSTGRES, else a throwaway cluster (as the tests start).
 var settings = Settings.Parse(args);
 if (settings is null)
 {
-    Console.Error.WriteLine("usage: Durably.Load [--store all|sqlite|postgres] [--repetitions N] [--w1 N] [--w2 N] [--clients N] [--postgres <connection string>]");
+    Console.Error.WriteLine("usage: Durably.Load [--workload all|throughput|waiting] [--store all|sqlite|postgres] [--repetitions N] [--w1 N] [--w2 N] [--clients N] [--waiting N] [--postgres <connection string>]");
     return 2;
 }
 
@@ -30,14 +33,28 @@ for (var repetition = 1; repetition <= settings.Repetitions; repetition++)
     {
         await using var target = await BenchTarget.CreateAsync(kind, settings.PostgresConnectionString);
         Console.Error.WriteLine($"repetition {repetition}/{settings.Repetitions}: {kind}");
-        foreach (var (figure, value) in await Workloads.RunAsync(target, settings))
+        if (settings.Workload is "all" or "throughput")
         {
-            figures.Add((kind, figure, value));
+            foreach (var (figure, value) in await Workloads.RunAsync(target, settings))
+            {
+                figures.Add((kind, figure, value));
+            }
+        }
+
+        if (settings.Workload is "all" or "waiting")
+        {
+            foreach (var unload in new[] { true, false })
+            {
+                foreach (var (figure, value) in await Workloads.RunWaitingAsync(target, settings, unload))
+                {
+                    figures.Add((kind, figure, value));
+                }
+            }
         }
     }
 }
 
-Console.WriteLine($"Durably load, {settings.Repetitions} repetitions, W1 {settings.W1} workflows, W2 {settings.W2} workflows x 10 steps with {settings.Clients} clients, {Environment.ProcessorCount} cores");
+Console.WriteLine($"Durably load, {settings.Repetitions} repetitions, W1 {settings.W1} workflows, W2 {settings.W2} workflows x 10 steps with {settings.Clients} clients, W3 {settings.Waiting} waiting runs, {Environment.ProcessorCount} cores");
 Console.WriteLine($"{"store",-9} {"figure",-46} {"median",10}   spread (min-max)");
 foreach (var group in figures.GroupBy(f => (f.Store, f.Figure)))
 {
@@ -48,17 +65,19 @@ foreach (var group in figures.GroupBy(f => (f.Store, f.Figure)))
 
 return 0;
 
-internal sealed record Settings(string[] Stores, int Repetitions, int W1, int W2, int Clients, string? PostgresConnectionString)
+internal sealed record Settings(string Workload, string[] Stores, int Repetitions, int W1, int W2, int Clients, int Waiting, string? PostgresConnectionString)
 {
     public static Settings? Parse(string[] args)
     {
-        var settings = new Settings(["sqlite", "postgres"], 3, 200, 2000, 32, null);
+        var settings = new Settings("all", ["sqlite", "postgres"], 3, 200, 2000, 32, 10_000, null);
         for (var i = 0; i + 1 < args.Length; i += 2)
         {
             var value = args[i + 1];
             int Number() => int.TryParse(value, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : throw new ArgumentException($"{args[i]} needs a positive number, not '{value}'.");
             settings = args[i] switch
             {
+                "--workload" => settings with { Workload = value is "all" or "throughput" or "waiting" ? value : throw new ArgumentException($"--workload is all, throughput or waiting, not '{value}'.") },
+                "--waiting" => settings with { Waiting = Number() },
                 "--store" => settings with { Stores = value == "all" ? settings.Stores : value is "sqlite" or "postgres" ? [value] : throw new ArgumentException($"--store is all, sqlite or postgres, not '{value}'.") },
                 "--repetitions" => settings with { Repetitions = Number() },
                 "--w1" => settings with { W1 = Number() },
@@ -177,7 +196,7 @@ internal sealed class BenchTarget : IAsyncDisposable
     }
 }
 
-internal static class Workloads
+internal static partial class Workloads
 {
     public static async Task<List<(string Figure, double Value)>> RunAsync(BenchTarget target, Settings settings)
     {
@@ -256,6 +275,97 @@ internal static class Workloads
         {
             await worker.StopAsync(default);
         }
+    }
+}
+
+internal static partial class Workloads
+{
+    /// <summary>W3: what <paramref name="settings"/>.Waiting runs cost while they wait for a signal, unloaded or kept in memory.</summary>
+    public static async Task<List<(string Figure, double Value)>> RunWaitingAsync(BenchTarget target, Settings settings, bool unload)
+    {
+        const int warmUp = 20;
+        var count = settings.Waiting;
+        var mode = unload ? "unloaded" : "in memory";
+        var services = new ServiceCollection();
+        services.AddDurably(o =>
+        {
+            target.Configure(o);
+            o.WorkerName = "waiting-worker-" + (unload ? "u" : "m");
+            o.MaxConcurrentRuns = unload ? settings.Clients : warmUp + count;
+            o.UnloadThreshold = unload ? TimeSpan.Zero : Timeout.InfiniteTimeSpan;
+        }).AddWorkflow<Waiter>();
+        await using var provider = services.BuildServiceProvider();
+        var client = provider.GetRequiredService<WaiterClient>();
+        var worker = provider.GetRequiredService<IEnumerable<IHostedService>>().OfType<DurableWorker>().Single();
+        var prefix = $"wait-{(unload ? "u" : "m")}-{Guid.NewGuid():N}-";
+        Waiter.Asked = 0;
+        await worker.StartAsync(default);
+        try
+        {
+            // Warm-up on a few runs of the same kind, so that code and pools are in the baseline, not the figure.
+            await WaitAllAsync(client, prefix + "warm-", warmUp, worker, unload);
+            var before = Heap();
+            var started = Stopwatch.StartNew();
+            await WaitAllAsync(client, prefix, count, worker, unload);
+            var settle = started.Elapsed.TotalSeconds;
+            var during = Heap();
+            var loaded = worker.RunsInProgress;
+            Console.Error.WriteLine($"  {count} runs waiting ({mode}): heap {before / 1e6:F1} -> {during / 1e6:F1} MB, {loaded} executions loaded");
+
+            var resumed = Stopwatch.StartNew();
+            var durable = provider.GetRequiredService<Durably.IDurableClient>();
+            for (var i = 0; i < count; i++)
+            {
+                await durable.SignalAsync(prefix + i.ToString(CultureInfo.InvariantCulture), "go", 1);
+            }
+
+            var results = await Task.WhenAll(Enumerable.Range(0, count).Select(i => client.GetHandle(prefix + i.ToString(CultureInfo.InvariantCulture)).GetResultAsync()));
+            if (results.Where((value, i) => value != i + 1).Any())
+            {
+                throw new InvalidOperationException("A waiting run finished with the wrong result.");
+            }
+
+            return
+            [
+                ($"W3 {mode}: heap per waiting run (bytes)", (double)(during - before) / count),
+                ($"W3 {mode}: heap while waiting (MB)", during / 1e6),
+                ($"W3 {mode}: runs loaded while waiting", loaded),
+                ($"W3 {mode}: start {count} to all waiting (s)", settle),
+                ($"W3 {mode}: signal to finish, all (runs/s)", count / resumed.Elapsed.TotalSeconds),
+            ];
+        }
+        finally
+        {
+            await worker.StopAsync(default);
+        }
+    }
+
+    private static async Task WaitAllAsync(WaiterClient client, string prefix, int count, DurableWorker worker, bool unload)
+    {
+        var asked = Waiter.Asked;
+        for (var i = 0; i < count; i++)
+        {
+            await client.StartAsync(i, prefix + i.ToString(CultureInfo.InvariantCulture));
+        }
+
+        // Every run has taken its first step; then its wait is journaled and (when unloading) it is released.
+        while (Waiter.Asked < asked + count || (unload && worker.RunsInProgress > 0))
+        {
+            await Task.Delay(50);
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(2));
+    }
+
+    private static long Heap()
+    {
+        for (var i = 0; i < 3; i++)
+        {
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+            GC.WaitForPendingFinalizers();
+        }
+
+        return GC.GetTotalMemory(forceFullCollection: true);
     }
 }
 

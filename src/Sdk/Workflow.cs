@@ -76,6 +76,24 @@ public static class Workflow
         return Require("Workflow.WaitForSignalAsync").WaitForSignalAsync<T>(name, timeout, "Workflow.WaitForSignalAsync");
     }
 
+    /// <summary>
+    /// Ends this run and starts a fresh run of the same workflow with <paramref name="input"/>, atomically: throw the
+    /// returned exception from the run method (<c>throw Workflow.ContinueAsNew(next);</c>). The new run's journal starts
+    /// empty, so a loop that continues as new every so often stays cheap to replay however long it lives. Signals sent to
+    /// this run and not yet taken go to the new run; clients that ask for this run's result or send it signals are
+    /// led to the newest run. The new run's id is this run's original id followed by <c>~</c> and its generation
+    /// (<c>order-7~1</c>, <c>order-7~2</c>, …).
+    /// </summary>
+    /// <typeparam name="TInput">The run method's input type.</typeparam>
+    /// <param name="input">The new run's input: the state carried forward.</param>
+    /// <returns>The exception to throw. Do not catch it in the run method.</returns>
+    /// <exception cref="InvalidOperationException">Called outside a run method.</exception>
+    public static ContinueAsNewException ContinueAsNew<TInput>(TInput input)
+    {
+        _ = Require("Workflow.ContinueAsNew");
+        return new ContinueAsNewException(input, typeof(TInput));
+    }
+
     /// <summary>The longest signal name accepted.</summary>
     public const int MaxSignalNameLength = 256;
 

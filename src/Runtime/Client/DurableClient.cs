@@ -80,6 +80,14 @@ public sealed class DurableClient : IDurableClient
             var finished = _engine.Context.WhenFinished(workflowId);
             var run = await _engine.Context.Store.GetRunAsync(workflowId, cancellationToken).ConfigureAwait(false)
                 ?? throw new WorkflowNotFoundException(workflowId);
+            if (run.ContinuedAs is { } next)
+            {
+                // The run continued as new: its result is the newest run's.
+                workflowId = next;
+                delay = s_firstPoll;
+                continue;
+            }
+
             switch (run.Status)
             {
                 case WorkflowStatus.Completed:
@@ -106,28 +114,45 @@ public sealed class DurableClient : IDurableClient
             ValidateId(signalId, "signal id", nameof(signalId));
         }
 
-        var run = await _engine.Context.Store.GetRunAsync(workflowId, cancellationToken).ConfigureAwait(false)
-            ?? throw new WorkflowNotFoundException(workflowId);
-        if (_engine.Registry.Find(run.WorkflowName, run.Version) is { Signals.Count: > 0 } definition && !definition.Signals.Contains(signalName, StringComparer.Ordinal))
+        // A run that continued as new hands its signals on: follow it to the newest run.
+        var target = workflowId;
+        while (true)
         {
-            throw new ArgumentException(
-                $"Run '{workflowId}' is of workflow '{run.WorkflowName}' v{run.Version}, which has no signal '{signalName}'; it declares {string.Join(", ", definition.Signals.Select(s => $"'{s}'"))}.",
-                nameof(signalName));
-        }
+            var run = await _engine.Context.Store.GetRunAsync(target, cancellationToken).ConfigureAwait(false)
+                ?? throw new WorkflowNotFoundException(workflowId);
+            if (run.ContinuedAs is { } next)
+            {
+                target = next;
+                continue;
+            }
 
-        var payloadJson = _engine.Context.Serializer.Serialize(payload, $"The payload of signal '{signalName}' for run '{workflowId}'");
-        var signal = new SignalRecord(workflowId, signalId ?? Guid.NewGuid().ToString("N"), signalName, payloadJson, _engine.Context.UtcNow());
-        switch (await _engine.Context.Store.AddSignalAsync(signal, cancellationToken).ConfigureAwait(false))
-        {
-            case SignalSendOutcome.Accepted:
-                _engine.Context.NotifySignalled(workflowId);
-                return true;
-            case SignalSendOutcome.Duplicate:
-                return false;
-            case SignalSendOutcome.RunNotFound:
-                throw new WorkflowNotFoundException(workflowId);
-            default:
-                throw new WorkflowNotRunningException(workflowId, $"signal '{signalName}'");
+            if (_engine.Registry.Find(run.WorkflowName, run.Version) is { Signals.Count: > 0 } definition && !definition.Signals.Contains(signalName, StringComparer.Ordinal))
+            {
+                throw new ArgumentException(
+                    $"Run '{workflowId}' is of workflow '{run.WorkflowName}' v{run.Version}, which has no signal '{signalName}'; it declares {string.Join(", ", definition.Signals.Select(s => $"'{s}'"))}.",
+                    nameof(signalName));
+            }
+
+            var payloadJson = _engine.Context.Serializer.Serialize(payload, $"The payload of signal '{signalName}' for run '{workflowId}'");
+            var signal = new SignalRecord(target, signalId ?? Guid.NewGuid().ToString("N"), signalName, payloadJson, _engine.Context.UtcNow());
+            signalId = signal.SignalId;
+            switch (await _engine.Context.Store.AddSignalAsync(signal, cancellationToken).ConfigureAwait(false))
+            {
+                case SignalSendOutcome.Accepted:
+                    _engine.Context.NotifySignalled(target);
+                    return true;
+                case SignalSendOutcome.Duplicate:
+                    return false;
+                case SignalSendOutcome.RunNotFound:
+                    throw new WorkflowNotFoundException(workflowId);
+                default:
+                    if ((await _engine.Context.Store.GetRunAsync(target, cancellationToken).ConfigureAwait(false))?.ContinuedAs is not null)
+                    {
+                        continue;
+                    }
+
+                    throw new WorkflowNotRunningException(workflowId, $"signal '{signalName}'");
+            }
         }
     }
 

@@ -91,11 +91,15 @@ public interface IWorkflowStore
     /// <returns>The stored row, or fenced.</returns>
     Task<JournalWriteResult> CompleteEntryAsync(RunLease lease, JournalEntry entry, CancellationToken cancellationToken);
 
-    /// <summary>Ends a run with <paramref name="outcome"/> and releases it.</summary>
+    /// <summary>
+    /// Ends a run with <paramref name="outcome"/> and releases it; with a <see cref="RunOutcome.Continuation"/>, creates
+    /// that run and moves the untaken signals to it in the same write.
+    /// </summary>
     /// <param name="lease">The writer's lease.</param>
     /// <param name="outcome">How it ended.</param>
     /// <param name="cancellationToken">Cancels the write.</param>
     /// <returns><see langword="false"/> when the writer was fenced and nothing changed.</returns>
+    /// <exception cref="DurableStoreException">The continuation's id is taken; nothing changed.</exception>
     Task<bool> CompleteRunAsync(RunLease lease, RunOutcome outcome, CancellationToken cancellationToken);
 
     /// <summary>

@@ -37,9 +37,27 @@ public sealed record RunRecord(
     /// <summary>The <see cref="WakeAt"/> of an unloaded run that only a signal (or a cancel) can wake.</summary>
     public static readonly DateTimeOffset WakeOnSignalOnly = new(9999, 12, 31, 0, 0, 0, TimeSpan.Zero);
 
+    /// <summary>The run that carries on after this one, when it continued as new.</summary>
+    public string? ContinuedAs => Status == WorkflowStatus.ContinuedAsNew ? ContinuationId(WorkflowId, Generation) : null;
+
     /// <summary>The public view of the run.</summary>
     /// <returns>The snapshot.</returns>
-    public WorkflowRunInfo ToInfo() => new(WorkflowId, WorkflowName, Version, Status, Error, CreatedAt, UpdatedAt);
+    public WorkflowRunInfo ToInfo() => new(WorkflowId, WorkflowName, Version, Status, Error, CreatedAt, UpdatedAt, ContinuedAs);
+
+    /// <summary>
+    /// The id of the run that continues run <paramref name="workflowId"/> of generation <paramref name="generation"/>:
+    /// the original id, <c>~</c>, and the next generation (<c>order-7</c> → <c>order-7~1</c> → <c>order-7~2</c>).
+    /// </summary>
+    /// <param name="workflowId">The continued run's id.</param>
+    /// <param name="generation">Its generation.</param>
+    /// <returns>The next run's id.</returns>
+    public static string ContinuationId(string workflowId, int generation)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(workflowId);
+        var suffix = "~" + generation.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var original = generation > 0 && workflowId.EndsWith(suffix, StringComparison.Ordinal) ? workflowId[..^suffix.Length] : workflowId;
+        return original + "~" + (generation + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
 }
 
 /// <summary>The right to write to a run: held by <see cref="Owner"/> at <see cref="Epoch"/>.</summary>
@@ -54,10 +72,14 @@ public sealed record RunLease(string WorkflowId, string Owner, long Epoch);
 public sealed record RunSnapshot(RunRecord Run, IReadOnlyList<JournalEntry> Journal);
 
 /// <summary>How a run ended.</summary>
-/// <param name="Status">Completed, Failed or DeadLettered.</param>
+/// <param name="Status">Completed, Failed, DeadLettered or ContinuedAsNew.</param>
 /// <param name="OutputJson">The result, when completed.</param>
 /// <param name="Error">The error, otherwise.</param>
-public sealed record RunOutcome(WorkflowStatus Status, string? OutputJson, WorkflowError? Error);
+/// <param name="Continuation">
+/// With <see cref="WorkflowStatus.ContinuedAsNew"/>: the run that carries on, created in the same write, which also
+/// hands it the signals no wait of the ended run took.
+/// </param>
+public sealed record RunOutcome(WorkflowStatus Status, string? OutputJson, WorkflowError? Error, RunRecord? Continuation = null);
 
 /// <summary>What became of an attempt to unload a run.</summary>
 public enum SuspendOutcome

@@ -41,6 +41,7 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
     private long _unloadTriedAt = -1;
     private Task<TOutput>? _runTask;
     private Fatal? _fatal;
+    private (TWorkflow Workflow, TInput Input)? _start;
 
     public RunExecution(WorkflowDefinition<TWorkflow, TInput, TOutput> definition, RunSnapshot snapshot, RunLease lease, EngineContext engine)
     {
@@ -62,20 +63,20 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
     public async Task<ExecutionResult> RunAsync(CancellationToken cancellationToken)
     {
         await using var scope = _engine.Services.CreateAsyncScope();
-        TInput input;
+        // The workflow object and input live only in _start until the run method starts: no local of this method holds
+        // them, so once the execution drops the run (DropRun) nothing here keeps it reachable.
         try
         {
-            input = _engine.Serializer.Deserialize<TInput>(_snapshot.Run.InputJson, $"The input of {RunName}");
+            _start = (default!, _engine.Serializer.Deserialize<TInput>(_snapshot.Run.InputJson, $"The input of {RunName}"));
         }
         catch (PayloadException ex)
         {
             return await FinishAsync(new RunOutcome(WorkflowStatus.DeadLettered, null, ToError(ex)), cancellationToken).ConfigureAwait(false);
         }
 
-        TWorkflow workflow;
         try
         {
-            workflow = ActivatorUtilities.GetServiceOrCreateInstance<TWorkflow>(scope.ServiceProvider);
+            _start = (ActivatorUtilities.GetServiceOrCreateInstance<TWorkflow>(scope.ServiceProvider), _start.Value.Input);
         }
         catch
         {
@@ -85,7 +86,7 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
         }
 
         using var signals = _engine.OnSignalled(WorkflowId, () => _events.Writer.TryWrite(Event.SignalsPosted));
-        _scheduler.Post(_ => StartRunMethod(workflow, input), null);
+        _scheduler.Post(static state => ((RunExecution<TWorkflow, TInput, TOutput>)state!).StartRunMethod(), this);
         using var renewal = new CancellationTokenSource();
         var renewing = RenewLeaseAsync(renewal.Token);
         try
@@ -120,7 +121,9 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
                     switch (await _engine.Store.SuspendAsync(_lease, wakeAt, PendingSignalNames(), cancellationToken).ConfigureAwait(false))
                     {
                         case SuspendOutcome.Suspended:
+                            // Only waits are pending: stop them and let them end, so nothing of the run stays reachable.
                             await _stepCancellation.CancelAsync().ConfigureAwait(false);
+                            await Task.WhenAll(_pending.Values.OfType<WaitOperation>().Select(w => w.Running)).ConfigureAwait(false);
                             return Stopped(ExecutionOutcome.Unloaded);
                         case SuspendOutcome.Fenced:
                             return Stopped(ExecutionOutcome.Fenced);
@@ -177,6 +180,25 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
         {
             await renewal.CancelAsync().ConfigureAwait(false);
             await renewing.ConfigureAwait(false);
+            DropRun();
+        }
+    }
+
+    /// <summary>
+    /// Lets go of the run method and its operations, so that nothing of the run stays reachable through this execution
+    /// (or whatever still holds it, such as a pooled awaiter) once it returns: how an unloaded run holds no memory.
+    /// </summary>
+    private void DropRun()
+    {
+        _start = null;
+        _runTask = null;
+        _pending.Clear();
+        _signalWaits.Clear();
+        _awaitingStart.Clear();
+        _replay.Clear();
+        _journal.Clear();
+        while (_events.Reader.TryRead(out _))
+        {
         }
     }
 
@@ -238,8 +260,10 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
         }
     }
 
-    private void StartRunMethod(TWorkflow workflow, TInput input)
+    private void StartRunMethod()
     {
+        var (workflow, input) = _start!.Value;
+        _start = null;
         // The run method captures this execution in its ExecutionContext at its first await; the engine's own flow must not.
         var previous = Current;
         SetCurrent(this);
@@ -393,12 +417,46 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
         }
 
         var exception = run.Exception?.InnerException ?? new OperationCanceledException($"The run method of {RunName} was cancelled.");
-        return new RunOutcome(WorkflowStatus.Failed, null, ToError(exception));
+        return exception is ContinueAsNewException continuation
+            ? ContinueAsNew(continuation)
+            : new RunOutcome(WorkflowStatus.Failed, null, ToError(exception));
+    }
+
+    /// <summary>The run ends and a fresh run of the same workflow starts with the carried-forward input.</summary>
+    private RunOutcome ContinueAsNew(ContinueAsNewException continuation)
+    {
+        if (continuation.Input is not TInput && !(continuation.Input is null && default(TInput) is null))
+        {
+            return new RunOutcome(WorkflowStatus.Failed, null, ToError(new ArgumentException(
+                $"The run method of {RunName} continued as new with a {continuation.InputType.FullName} input, but the workflow's input is {typeof(TInput).FullName}.")));
+        }
+
+        string inputJson;
+        try
+        {
+            inputJson = _engine.Serializer.Serialize((TInput)continuation.Input!, $"The input {RunName} continues as new with");
+        }
+        catch (PayloadException ex)
+        {
+            return new RunOutcome(WorkflowStatus.Failed, null, ToError(ex));
+        }
+
+        var run = _snapshot.Run;
+        var now = _engine.UtcNow();
+        var next = new RunRecord(RunRecord.ContinuationId(run.WorkflowId, run.Generation), _definition.Name, _definition.Version, inputJson,
+            WorkflowStatus.Running, null, null, null, 0, null, now, now, Generation: run.Generation + 1);
+        return new RunOutcome(WorkflowStatus.ContinuedAsNew, null, null, next);
     }
 
     private async Task<ExecutionResult> FinishAsync(RunOutcome outcome, CancellationToken cancellationToken)
     {
         await _stepCancellation.CancelAsync().ConfigureAwait(false);
+        if (outcome.Continuation is { } next && await _engine.Store.GetRunAsync(next.WorkflowId, cancellationToken).ConfigureAwait(false) is { } taken)
+        {
+            outcome = new RunOutcome(WorkflowStatus.Failed, null, ToError(new InvalidOperationException(
+                $"The run method of {RunName} continued as new, but the id of the next run, '{next.WorkflowId}', is already used by a run of '{taken.WorkflowName}'.")));
+        }
+
         var written = await _engine.Store.CompleteRunAsync(_lease, outcome, cancellationToken).ConfigureAwait(false);
         if (!written)
         {
@@ -406,6 +464,11 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
         }
 
         _engine.NotifyFinished(WorkflowId);
+        if (outcome.Continuation is not null)
+        {
+            _engine.RunsAvailable.Set();
+        }
+
         return new ExecutionResult(WorkflowId, ExecutionOutcome.Finished, outcome.Status, outcome.Error);
     }
 
@@ -554,11 +617,11 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
         public abstract void Deliver(JournalEntry terminal);
 
         /// <summary>Runs an operation's live part on the thread pool, with none of the run method's ambient state.</summary>
-        protected static void RunInBackground(Func<Task> work)
+        protected static Task RunInBackground(Func<Task> work)
         {
             using (ExecutionContext.SuppressFlow())
             {
-                _ = System.Threading.Tasks.Task.Run(work);
+                return System.Threading.Tasks.Task.Run(work);
             }
         }
     }
@@ -606,7 +669,7 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
                 inputJson, null, null, 0, null, recorded?.StartedAt ?? execution._engine.UtcNow(), null);
         }
 
-        public override void Start() => RunInBackground(ExecuteAsync);
+        public override void Start() => _ = RunInBackground(ExecuteAsync);
 
         private async Task ExecuteAsync()
         {
@@ -705,7 +768,10 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
                 InputJson(), null, null, 0, null, execution._engine.UtcNow(), null);
         }
 
-        public sealed override void Start() => RunInBackground(async () =>
+        /// <summary>The live part, once started; it ends soon after the execution's operations are cancelled.</summary>
+        public Task Running { get; private set; } = System.Threading.Tasks.Task.CompletedTask;
+
+        public sealed override void Start() => Running = RunInBackground(async () =>
         {
             var token = execution._stepCancellation.Token;
             try

@@ -8,6 +8,7 @@ namespace Durably;
 /// <param name="Error">Why it failed or was dead-lettered, else <see langword="null"/>.</param>
 /// <param name="CreatedAt">When it was started.</param>
 /// <param name="UpdatedAt">When its state last changed.</param>
+/// <param name="ContinuedAs">The run that carries on after this one continued as new, else <see langword="null"/>.</param>
 public sealed record WorkflowRunInfo(
     string WorkflowId,
     string WorkflowName,
@@ -15,7 +16,8 @@ public sealed record WorkflowRunInfo(
     WorkflowStatus Status,
     WorkflowError? Error,
     DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt);
+    DateTimeOffset UpdatedAt,
+    string? ContinuedAs = null);
 
 /// <summary>A journaled failure: the exception's type name and message, never the exception object.</summary>
 /// <param name="Type">The exception's full type name.</param>

@@ -14,4 +14,10 @@ public enum WorkflowStatus
 
     /// <summary>Stopped for an operator, nothing compensated: e.g. its code no longer matches its journal.</summary>
     DeadLettered = 3,
+
+    /// <summary>
+    /// The run method continued as new (<see cref="Workflow.ContinueAsNew{TInput}(TInput)"/>): this run ended and
+    /// <see cref="WorkflowRunInfo.ContinuedAs"/> carries on. Clients follow it to the newest run.
+    /// </summary>
+    ContinuedAsNew = 4,
 }

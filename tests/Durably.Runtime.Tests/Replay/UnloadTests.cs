@@ -24,7 +24,7 @@ public abstract class UnloadTests : StoreTestBase
     }
 
     [Fact]
-    public async Task A_run_waiting_for_a_signal_is_unloaded_holding_nothing_and_the_signal_resumes_it_by_replay()
+    public async Task Runs_waiting_for_a_signal_are_unloaded_without_piling_up_in_memory_and_a_signal_resumes_one_by_replay()
     {
         var host = Host();
         await host.Get<PatientClient>().StartAsync("order-1", "patient-1");
@@ -36,7 +36,17 @@ public abstract class UnloadTests : StoreTestBase
         Assert.Equal((null, RunRecord.WakeOnSignalOnly), (unloaded.Owner, unloaded.WakeAt));
         Assert.Equal(OperationKind.Signal, (await host.Store.LoadAsync("patient-1", default))!.Journal[1].Kind);
         Assert.Empty(await host.Store.ListClaimableAsync("anyone", 10, default));
-        Assert.Equal((1, 0), (_instances.Created, _instances.Alive()));
+
+        // More runs unload the same way; none accumulates in memory. (On PostgreSQL the last execution can stay reachable
+        // from a pooled Npgsql connection until that connection is used again: one, never one per run.)
+        foreach (var other in new[] { "patient-1b", "patient-1c" })
+        {
+            await host.Get<PatientClient>().StartAsync("order-1", other);
+            Assert.Equal(ExecutionOutcome.Unloaded, (await host.Engine.ExecuteAsync(other).WaitAsync(s_timeout)).Outcome);
+        }
+
+        Assert.Equal(3, _instances.Created);
+        Assert.InRange(_instances.Alive(), 0, 1);
 
         Assert.True(await host.Client.SignalAsync("patient-1", "go", "green"));
         Assert.Equal(["patient-1"], await host.Store.ListClaimableAsync("anyone", 10, default));
@@ -44,8 +54,8 @@ public abstract class UnloadTests : StoreTestBase
 
         Assert.Equal(WorkflowStatus.Completed, second.Status);
         Assert.Equal("order-1 went with green", await host.Client.GetResultAsync<string>("patient-1"));
-        Assert.Equal([0L, 2L], _log.Runs.Select(r => r.Sequence));
-        Assert.Equal(2, _instances.Created);
+        Assert.Equal([0L, 0L, 0L, 2L], _log.Runs.Select(r => r.Sequence));
+        Assert.Equal(4, _instances.Created);
     }
 
     [Fact]
@@ -61,7 +71,7 @@ public abstract class UnloadTests : StoreTestBase
             await host.Client.SignalAsync("patient-2", "go", "now");
 
             Assert.Equal("order-2 went with now", await host.Client.GetResultAsync<string>("patient-2").WaitAsync(s_timeout));
-            Assert.Equal(0, _instances.Alive());
+            Assert.InRange(_instances.Alive(), 0, 1);
         }
         finally
         {

@@ -133,13 +133,20 @@ internal sealed class PostgresServer
     {
         foreach (var folder in Directory.EnumerateDirectories(Path.GetTempPath(), FolderPrefix + "*"))
         {
-            var pidFile = Path.Combine(folder, "owner.pid");
-            if (File.Exists(pidFile) && int.TryParse(File.ReadAllText(pidFile), CultureInfo.InvariantCulture, out var pid) && IsAlive(pid))
+            try
             {
-                continue;
-            }
+                var pidFile = Path.Combine(folder, "owner.pid");
+                if (File.Exists(pidFile) && int.TryParse(File.ReadAllText(pidFile), CultureInfo.InvariantCulture, out var pid) && IsAlive(pid))
+                {
+                    continue;
+                }
 
-            new PostgresServer(string.Empty, folder, binaries).Remove();
+                new PostgresServer(string.Empty, folder, binaries).Remove();
+            }
+            catch (Exception ex) when (ex is DirectoryNotFoundException or FileNotFoundException)
+            {
+                // The watcher of the process that owned it (just exited) is removing it at the same moment.
+            }
         }
     }
 

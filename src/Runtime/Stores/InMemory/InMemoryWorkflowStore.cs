@@ -222,6 +222,20 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
                 return Task.FromResult(false);
             }
 
+            if (outcome.Continuation is { } next)
+            {
+                if (_runs.ContainsKey(next.WorkflowId))
+                {
+                    throw new DurableStoreException($"Run '{lease.WorkflowId}' cannot continue as new: id '{next.WorkflowId}' is already taken.");
+                }
+
+                _runs.Add(next.WorkflowId, next);
+                _journals.Add(next.WorkflowId, []);
+                var untaken = _signals[lease.WorkflowId].Where(s => s.TakenBy is null).ToList();
+                _signals[lease.WorkflowId].RemoveAll(untaken.Contains);
+                _signals.Add(next.WorkflowId, [.. untaken.Select(s => new StoredSignal(s.Record with { WorkflowId = next.WorkflowId }))]);
+            }
+
             _runs[lease.WorkflowId] = run with
             {
                 Status = outcome.Status,

@@ -269,6 +269,25 @@ internal sealed class PostgresStatements
             RETURNING pg_notify(@channel, '{PostgresSchema.RunFinishedPrefix}' || CASE WHEN octet_length(workflow_id) <= 7000 THEN workflow_id ELSE '' END)
             """;
 
+        // Ends the run and creates the one that continues it, handing over the untaken signals, in one statement. A taken id
+        // fails the statement (unique violation) and nothing changes; the store checks for it first to say so plainly.
+        ContinueRun = $"""
+            WITH ended AS (
+                UPDATE {s}.runs SET status = @status, output_json = NULL, error_type = NULL, error_message = NULL,
+                    owner = NULL, owner_incarnation = NULL, updated_at = @now
+                WHERE {HeldBy}
+                RETURNING pg_notify(@channel, '{PostgresSchema.RunFinishedPrefix}' || CASE WHEN octet_length(workflow_id) <= 7000 THEN workflow_id ELSE '' END)
+            ), created AS (
+                INSERT INTO {s}.runs (workflow_id, workflow_name, version, input_json, status, epoch, created_at, updated_at, generation)
+                SELECT @next_id, @next_name, @next_version, @next_input, 0, 0, @now, @now, @next_generation FROM ended
+                RETURNING workflow_id, pg_notify(@channel, '{PostgresSchema.RunsAvailablePayload}')
+            ), moved AS (
+                UPDATE {s}.signals SET workflow_id = created.workflow_id FROM created
+                WHERE signals.workflow_id = @id AND signals.taken_by_sequence IS NULL
+            )
+            SELECT count(*) FROM created
+            """;
+
         // The run row is share-locked, so the run cannot end between the check and the insert.
         AddSignal = $"""
             WITH run AS (
@@ -349,6 +368,8 @@ internal sealed class PostgresStatements
     public string Release { get; }
 
     public string CompleteRun { get; }
+
+    public string ContinueRun { get; }
 
     public string AddSignal { get; }
 

@@ -382,6 +382,11 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, IWorkflowSto
     {
         ArgumentNullException.ThrowIfNull(lease);
         ArgumentNullException.ThrowIfNull(outcome);
+        if (outcome.Continuation is { } next)
+        {
+            return ContinueRunAsync(lease, outcome, next, cancellationToken);
+        }
+
         return ExecuteAsync("end a run", async token =>
         {
             await using var command = Command(_sql.CompleteRun,
@@ -390,6 +395,25 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, IWorkflowSto
             return await command.ExecuteNonQueryAsync(token).ConfigureAwait(false) == 1;
         }, cancellationToken);
     }
+
+    private Task<bool> ContinueRunAsync(RunLease lease, RunOutcome outcome, RunRecord next, CancellationToken cancellationToken)
+        => ExecuteAsync("continue a run as new", async token =>
+        {
+            await using (var existing = Command(_sql.GetRun, ("id", next.WorkflowId)))
+            await using (var reader = await existing.ExecuteReaderAsync(token).ConfigureAwait(false))
+            {
+                if (await reader.ReadAsync(token).ConfigureAwait(false))
+                {
+                    throw new DurableStoreException($"Run '{lease.WorkflowId}' cannot continue as new: id '{next.WorkflowId}' is already taken.");
+                }
+            }
+
+            await using var command = Command(_sql.ContinueRun,
+                [.. LeaseParameters(lease), ("status", (short)outcome.Status), ("now", Utc(_time.GetUtcNow())), ("channel", _channel),
+                    ("next_id", next.WorkflowId), ("next_name", next.WorkflowName), ("next_version", next.Version), ("next_input", next.InputJson),
+                    ("next_generation", next.Generation)]);
+            return await command.ExecuteScalarAsync(token).ConfigureAwait(false) is 1L;
+        }, cancellationToken);
 
     /// <inheritdoc/>
     public Task<SignalSendOutcome> AddSignalAsync(SignalRecord signal, CancellationToken cancellationToken)

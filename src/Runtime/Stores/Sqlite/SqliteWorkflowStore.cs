@@ -373,13 +373,31 @@ public sealed class SqliteWorkflowStore : IWorkflowStore, IDisposable
     public Task<bool> CompleteRunAsync(RunLease lease, RunOutcome outcome, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(outcome);
-        return WriteAsync((connection, transaction) => Execute(connection, transaction, $"""
-            UPDATE runs SET status = $status, output_json = $output, error_type = $error_type, error_message = $error_message,
-                owner = NULL, lease_expires_at = NULL, updated_at = $now
-            WHERE {HeldBy};
-            """,
-            [.. LeaseParameters(lease), ("$status", (int)outcome.Status), ("$output", outcome.OutputJson), ("$error_type", outcome.Error?.Type),
-                ("$error_message", outcome.Error?.Message), ("$now", ToUnixMs(_time.GetUtcNow()))]) == 1, cancellationToken);
+        return WriteAsync((connection, transaction) =>
+        {
+            var ended = Execute(connection, transaction, $"""
+                UPDATE runs SET status = $status, output_json = $output, error_type = $error_type, error_message = $error_message,
+                    owner = NULL, lease_expires_at = NULL, updated_at = $now
+                WHERE {HeldBy};
+                """,
+                [.. LeaseParameters(lease), ("$status", (int)outcome.Status), ("$output", outcome.OutputJson), ("$error_type", outcome.Error?.Type),
+                    ("$error_message", outcome.Error?.Message), ("$now", ToUnixMs(_time.GetUtcNow()))]) == 1;
+            if (ended && outcome.Continuation is { } next)
+            {
+                if (ReadRun(connection, transaction, next.WorkflowId) is not null)
+                {
+                    // Thrown inside the transaction, which is rolled back: the run stays as it was.
+                    throw new DurableStoreException($"Run '{lease.WorkflowId}' cannot continue as new: id '{next.WorkflowId}' is already taken.");
+                }
+
+                Execute(connection, transaction, $"INSERT INTO runs ({RunColumns}) VALUES ($id, $name, $version, $input, $status, $output, $error_type, $error_message, $owner, $epoch, $lease, $created, $updated, $wake, $generation);",
+                    RunParameters(next));
+                Execute(connection, transaction, "UPDATE signals SET workflow_id = $next WHERE workflow_id = $id AND taken_by_sequence IS NULL;",
+                    ("$next", next.WorkflowId), ("$id", lease.WorkflowId));
+            }
+
+            return ended;
+        }, cancellationToken);
     }
 
     /// <inheritdoc/>
