@@ -113,6 +113,17 @@ public interface IWorkflowStore
     Task<SignalSendOutcome> AddSignalAsync(SignalRecord signal, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Records, once, that run <paramref name="workflowId"/> is to be cancelled, and wakes it if it is unloaded (clears
+    /// <see cref="RunRecord.WakeAt"/>). A store with <see cref="IWorkflowStoreEvents"/> tells other processes (as
+    /// <see cref="IWorkflowStoreEvents.RunSignalled"/>: the run has news).
+    /// </summary>
+    /// <param name="workflowId">The run.</param>
+    /// <param name="reason">Why, kept as <see cref="RunRecord.CancelReason"/>; may be empty.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns>Whether it was recorded, or why not.</returns>
+    Task<CancelRequestOutcome> RequestCancelAsync(string workflowId, string reason, CancellationToken cancellationToken);
+
+    /// <summary>
     /// Completes a signal wait with the oldest signal named <paramref name="name"/> that no wait has taken, atomically:
     /// the signal is marked taken by the wait's sequence and the wait's row becomes
     /// <see cref="JournalEntryState.Completed"/> with the signal's payload as its output. Nothing is taken for a wait whose

@@ -18,6 +18,10 @@ namespace Durably.Runtime.Journal;
 /// only a signal wakes it; <see langword="null"/> while it is loaded or ready to run. A signal or a claim clears it.
 /// </param>
 /// <param name="Generation">0 for a started run; <c>n</c> for the run that continues generation <c>n - 1</c> as new.</param>
+/// <param name="CancelReason">
+/// Set (possibly empty) once a cancel was requested: the engine stops the run at its next durable operation.
+/// <see langword="null"/> while none was.
+/// </param>
 public sealed record RunRecord(
     string WorkflowId,
     string WorkflowName,
@@ -32,8 +36,12 @@ public sealed record RunRecord(
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt,
     DateTimeOffset? WakeAt = null,
-    int Generation = 0)
+    int Generation = 0,
+    string? CancelReason = null)
 {
+    /// <summary>Whether a cancel was requested.</summary>
+    public bool IsCancelRequested => CancelReason is not null;
+
     /// <summary>The <see cref="WakeAt"/> of an unloaded run that only a signal (or a cancel) can wake.</summary>
     public static readonly DateTimeOffset WakeOnSignalOnly = new(9999, 12, 31, 0, 0, 0, TimeSpan.Zero);
 
@@ -80,6 +88,22 @@ public sealed record RunSnapshot(RunRecord Run, IReadOnlyList<JournalEntry> Jour
 /// hands it the signals no wait of the ended run took.
 /// </param>
 public sealed record RunOutcome(WorkflowStatus Status, string? OutputJson, WorkflowError? Error, RunRecord? Continuation = null);
+
+/// <summary>What became of a request to cancel a run.</summary>
+public enum CancelRequestOutcome
+{
+    /// <summary>Recorded: the run stops at its next durable operation (an unloaded run is woken for it).</summary>
+    Requested = 0,
+
+    /// <summary>A cancel was requested before; nothing changed.</summary>
+    AlreadyRequested = 1,
+
+    /// <summary>No run has that id.</summary>
+    RunNotFound = 2,
+
+    /// <summary>The run has ended; nothing changed.</summary>
+    RunFinished = 3,
+}
 
 /// <summary>What became of an attempt to unload a run.</summary>
 public enum SuspendOutcome

@@ -6,7 +6,7 @@ namespace Durably.Runtime.Stores;
 /// <summary>
 /// Reads run and journal rows as the SQL stores select them, in one column order: a run is workflow id, name, version,
 /// input, status, output, error type, error message, owner, epoch, lease expiry, created, updated, wake time,
-/// generation; a journal row is
+/// generation, cancel reason; a journal row is
 /// workflow id, sequence, operation id, kind, state, input, output, error type, error message, attempts, completion
 /// index, started, completed. Each store says how it keeps times.
 /// </summary>
@@ -26,7 +26,8 @@ internal static class StoredRows
         CreatedAt: readTime(r, 11),
         UpdatedAt: readTime(r, 12),
         WakeAt: r.IsDBNull(13) ? null : readTime(r, 13),
-        Generation: r.GetInt32(14));
+        Generation: r.GetInt32(14),
+        CancelReason: r.IsDBNull(15) ? null : r.GetString(15));
 
     public static JournalEntry ReadEntry(DbDataReader r, Func<DbDataReader, int, DateTimeOffset> readTime) => new(
         WorkflowId: r.GetString(0),

@@ -44,8 +44,9 @@ public sealed class SqliteStoreTests : IDisposable
         using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
         {
             connection.Open();
-            // Back to version 1: no signals table (v2), no wake time or generation columns (v3).
+            // Back to version 1: no signals table (v2), no wake time or generation columns (v3), no cancel reason (v4).
             Scalar(connection, "DROP TABLE signals; DROP INDEX runs_unloaded; ALTER TABLE runs DROP COLUMN wake_at; ALTER TABLE runs DROP COLUMN generation; " +
+                "ALTER TABLE runs DROP COLUMN cancel_reason; " +
                 "UPDATE durably_meta SET value = '1' WHERE key = 'schema_version'; " +
                 "INSERT INTO runs VALUES ('kept', 'Orders', 1, '{}', 0, NULL, NULL, NULL, NULL, 0, NULL, 0, 0);");
         }
@@ -106,7 +107,7 @@ public sealed class SqliteStoreTests : IDisposable
 
         var error = Assert.Throws<DurableStoreException>(() => SqliteWorkflowStore.Open(path));
 
-        Assert.Contains("schema version 9, newer than this Durably (3)", error.Message, StringComparison.Ordinal);
+        Assert.Contains("schema version 9, newer than this Durably (4)", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -355,6 +355,34 @@ public abstract class StoreConformanceTests : IDisposable
         Assert.Equal(SuspendOutcome.Suspended, await store.SuspendAsync(lease, RunRecord.WakeOnSignalOnly, ["approve"], default));
     }
 
+    [Fact]
+    public async Task A_cancel_is_recorded_once_with_its_reason_and_wakes_an_unloaded_run()
+    {
+        const string hostile = "'); DROP TABLE runs; -- \u2603 \r\n";
+        var store = CreateStore();
+        var other = CreateStore();
+        await store.CreateRunAsync(NewRun("run-1"), default);
+        await store.CreateRunAsync(NewRun("run-2"), default);
+        var lease = (await store.TryClaimAsync("run-1", "w", s_lease, default))!;
+        await store.SuspendAsync(lease, RunRecord.WakeOnSignalOnly, ["approve"], default);
+        Assert.DoesNotContain("run-1", await other.ListClaimableAsync("other", 10, default));
+
+        Assert.Equal(CancelRequestOutcome.Requested, await other.RequestCancelAsync("run-1", hostile, default));
+        Assert.Equal(CancelRequestOutcome.AlreadyRequested, await other.RequestCancelAsync("run-1", "again", default));
+        Assert.Equal(CancelRequestOutcome.Requested, await other.RequestCancelAsync("run-2", new string('r', 100_000), default));
+        Assert.Equal(CancelRequestOutcome.RunNotFound, await other.RequestCancelAsync("run-3", "", default));
+
+        var cancelled = (await store.GetRunAsync("run-1", default))!;
+        Assert.Equal((hostile, null, WorkflowStatus.Running), (cancelled.CancelReason, cancelled.WakeAt, cancelled.Status));
+        Assert.Contains("run-1", await store.ListClaimableAsync("w", 10, default));
+        Assert.Equal(100_000, (await store.GetRunAsync("run-2", default))!.CancelReason!.Length);
+
+        var claimed = (await store.TryClaimAsync("run-1", "w", s_lease, default))!;
+        await store.CompleteRunAsync(claimed, new RunOutcome(WorkflowStatus.Failed, null, new WorkflowError("X", "y")), default);
+        Assert.Equal(CancelRequestOutcome.RunFinished, await other.RequestCancelAsync("run-1", "late", default));
+        Assert.Equal(hostile, (await store.GetRunAsync("run-1", default))!.CancelReason);
+    }
+
     private async Task<JournalWriteResult> TakeAsync(IWorkflowStore store, RunLease lease, long sequence, string name)
     {
         await store.RecordAttemptAsync(lease, Wait(lease.WorkflowId, sequence), default);

@@ -278,6 +278,32 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
     }
 
     /// <inheritdoc/>
+    public Task<CancelRequestOutcome> RequestCancelAsync(string workflowId, string reason, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(reason);
+        lock (_gate)
+        {
+            if (!_runs.TryGetValue(workflowId, out var run))
+            {
+                return Task.FromResult(CancelRequestOutcome.RunNotFound);
+            }
+
+            if (run.Status != WorkflowStatus.Running)
+            {
+                return Task.FromResult(CancelRequestOutcome.RunFinished);
+            }
+
+            if (run.IsCancelRequested)
+            {
+                return Task.FromResult(CancelRequestOutcome.AlreadyRequested);
+            }
+
+            _runs[workflowId] = run with { CancelReason = reason, WakeAt = null, UpdatedAt = _time.GetUtcNow() };
+            return Task.FromResult(CancelRequestOutcome.Requested);
+        }
+    }
+
+    /// <inheritdoc/>
     public Task<JournalWriteResult> TakeSignalAsync(RunLease lease, JournalEntry completed, string name, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(completed);

@@ -11,7 +11,7 @@ namespace Durably.Runtime.Stores.Postgres;
 internal static class PostgresSchema
 {
     /// <summary>The schema version this code creates and reads.</summary>
-    public const int Version = 3;
+    public const int Version = 4;
 
     /// <summary>The notification payload that says runs may be claimable.</summary>
     public const string RunsAvailablePayload = "available";
@@ -92,6 +92,9 @@ internal static class PostgresSchema
         """
         ALTER TABLE {schema}.runs ADD COLUMN wake_at timestamptz, ADD COLUMN generation integer NOT NULL DEFAULT 0;
         CREATE INDEX runs_unloaded ON {schema}.runs (wake_at) WHERE status = 0 AND wake_at IS NOT NULL;
+        """,
+        """
+        ALTER TABLE {schema}.runs ADD COLUMN cancel_reason text;
         """,
     ];
 
@@ -181,7 +184,7 @@ internal sealed class PostgresStatements
 {
     private const string JournalColumns = "workflow_id, sequence, operation_id, kind, state, input_json, output_json, error_type, error_message, attempts, completion_index, started_at, completed_at";
 
-    private const string RunColumns = "r.workflow_id, r.workflow_name, r.version, r.input_json, r.status, r.output_json, r.error_type, r.error_message, r.owner, r.epoch, w.lease_expires_at, r.created_at, r.updated_at, r.wake_at, r.generation";
+    private const string RunColumns = "r.workflow_id, r.workflow_name, r.version, r.input_json, r.status, r.output_json, r.error_type, r.error_message, r.owner, r.epoch, w.lease_expires_at, r.created_at, r.updated_at, r.wake_at, r.generation, r.cancel_reason";
 
     /// <summary>The run is active and this lease is its current one.</summary>
     private const string HeldBy = "workflow_id = @id AND status = 0 AND owner = @owner AND epoch = @epoch";
@@ -207,10 +210,11 @@ internal sealed class PostgresStatements
                 VALUES (@id, @name, @version, @input, @status, @output::text, @error_type::text, @error_message::text, @owner::text, @epoch, @created, @updated, @generation)
                 ON CONFLICT (workflow_id) DO NOTHING
                 RETURNING workflow_id, workflow_name, version, input_json, status, output_json, error_type, error_message, owner, epoch,
-                    NULL::timestamptz AS lease_expires_at, created_at, updated_at, wake_at, generation, pg_notify(@channel, '{PostgresSchema.RunsAvailablePayload}') AS notified
+                    NULL::timestamptz AS lease_expires_at, created_at, updated_at, wake_at, generation, cancel_reason,
+                    pg_notify(@channel, '{PostgresSchema.RunsAvailablePayload}') AS notified
             )
             SELECT workflow_id, workflow_name, version, input_json, status, output_json, error_type, error_message, owner, epoch,
-                lease_expires_at, created_at, updated_at, wake_at, generation, true AS created
+                lease_expires_at, created_at, updated_at, wake_at, generation, cancel_reason, true AS created
             FROM inserted
             UNION ALL
             SELECT {RunColumns}, false FROM {runs} WHERE r.workflow_id = @id AND NOT EXISTS (SELECT 1 FROM inserted)
@@ -286,6 +290,18 @@ internal sealed class PostgresStatements
                 WHERE signals.workflow_id = @id AND signals.taken_by_sequence IS NULL
             )
             SELECT count(*) FROM created
+            """;
+
+        // Locks the run, records the reason once, wakes it if unloaded, and tells listeners the run has news.
+        RequestCancel = $"""
+            WITH run AS (
+                SELECT status, cancel_reason FROM {s}.runs WHERE workflow_id = @id FOR UPDATE
+            ), requested AS (
+                UPDATE {s}.runs SET cancel_reason = @reason, wake_at = NULL, updated_at = @now
+                WHERE workflow_id = @id AND status = 0 AND cancel_reason IS NULL
+                RETURNING pg_notify(@channel, '{PostgresSchema.RunSignalledPrefix}' || CASE WHEN octet_length(workflow_id) <= 7000 THEN workflow_id ELSE '' END)
+            )
+            SELECT (SELECT status FROM run), EXISTS (SELECT 1 FROM requested)
             """;
 
         // The run row is share-locked, so the run cannot end between the check and the insert.
@@ -370,6 +386,8 @@ internal sealed class PostgresStatements
     public string CompleteRun { get; }
 
     public string ContinueRun { get; }
+
+    public string RequestCancel { get; }
 
     public string AddSignal { get; }
 

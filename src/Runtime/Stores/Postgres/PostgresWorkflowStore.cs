@@ -438,6 +438,22 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, IWorkflowSto
     }
 
     /// <inheritdoc/>
+    public Task<CancelRequestOutcome> RequestCancelAsync(string workflowId, string reason, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(reason);
+        return ExecuteAsync("request a cancel", async token =>
+        {
+            await using var command = Command(_sql.RequestCancel, ("id", workflowId), ("reason", reason), ("now", Utc(_time.GetUtcNow())), ("channel", _channel));
+            await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
+            await reader.ReadAsync(token).ConfigureAwait(false);
+            return reader.IsDBNull(0) ? CancelRequestOutcome.RunNotFound
+                : reader.GetBoolean(1) ? CancelRequestOutcome.Requested
+                : reader.GetInt16(0) == (short)WorkflowStatus.Running ? CancelRequestOutcome.AlreadyRequested
+                : CancelRequestOutcome.RunFinished;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc/>
     public Task<JournalWriteResult> TakeSignalAsync(RunLease lease, JournalEntry completed, string name, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(lease);
@@ -648,7 +664,7 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, IWorkflowSto
 
     private static DateTimeOffset Utc(DateTimeOffset time) => time.ToUniversalTime();
 
-    private const int RunColumnCount = 15;
+    private const int RunColumnCount = 16;
 
     private const int JournalColumnCount = 13;
 

@@ -12,7 +12,7 @@ namespace Durably.Runtime.Stores.Sqlite;
 public sealed class SqliteWorkflowStore : IWorkflowStore, IDisposable
 {
     /// <summary>The schema version this code creates and reads.</summary>
-    public const int SchemaVersion = 3;
+    public const int SchemaVersion = 4;
 
     private const string ApplicationId = "durably";
     private readonly string _connectionString;
@@ -192,9 +192,12 @@ public sealed class SqliteWorkflowStore : IWorkflowStore, IDisposable
         ALTER TABLE runs ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;
         CREATE INDEX runs_unloaded ON runs (wake_at) WHERE status = 0 AND wake_at IS NOT NULL;
         """,
+        """
+        ALTER TABLE runs ADD COLUMN cancel_reason TEXT;
+        """,
     ];
 
-    private const string RunColumns = "workflow_id, workflow_name, version, input_json, status, output_json, error_type, error_message, owner, epoch, lease_expires_at, created_at, updated_at, wake_at, generation";
+    private const string RunColumns = "workflow_id, workflow_name, version, input_json, status, output_json, error_type, error_message, owner, epoch, lease_expires_at, created_at, updated_at, wake_at, generation, cancel_reason";
 
     private const string JournalColumns = "workflow_id, sequence, operation_id, kind, state, input_json, output_json, error_type, error_message, attempts, completion_index, started_at, completed_at";
 
@@ -205,7 +208,7 @@ public sealed class SqliteWorkflowStore : IWorkflowStore, IDisposable
         return WriteAsync((connection, transaction) =>
         {
             var inserted = Execute(connection, transaction,
-                $"INSERT INTO runs ({RunColumns}) VALUES ($id, $name, $version, $input, $status, $output, $error_type, $error_message, $owner, $epoch, $lease, $created, $updated, $wake, $generation) ON CONFLICT (workflow_id) DO NOTHING;",
+                $"INSERT INTO runs ({RunColumns}) VALUES ($id, $name, $version, $input, $status, $output, $error_type, $error_message, $owner, $epoch, $lease, $created, $updated, $wake, $generation, $cancel_reason) ON CONFLICT (workflow_id) DO NOTHING;",
                 RunParameters(run));
             var stored = ReadRun(connection, transaction, run.WorkflowId)!;
             return (stored, inserted == 1);
@@ -390,7 +393,7 @@ public sealed class SqliteWorkflowStore : IWorkflowStore, IDisposable
                     throw new DurableStoreException($"Run '{lease.WorkflowId}' cannot continue as new: id '{next.WorkflowId}' is already taken.");
                 }
 
-                Execute(connection, transaction, $"INSERT INTO runs ({RunColumns}) VALUES ($id, $name, $version, $input, $status, $output, $error_type, $error_message, $owner, $epoch, $lease, $created, $updated, $wake, $generation);",
+                Execute(connection, transaction, $"INSERT INTO runs ({RunColumns}) VALUES ($id, $name, $version, $input, $status, $output, $error_type, $error_message, $owner, $epoch, $lease, $created, $updated, $wake, $generation, $cancel_reason);",
                     RunParameters(next));
                 Execute(connection, transaction, "UPDATE signals SET workflow_id = $next WHERE workflow_id = $id AND taken_by_sequence IS NULL;",
                     ("$next", next.WorkflowId), ("$id", lease.WorkflowId));
@@ -427,6 +430,34 @@ public sealed class SqliteWorkflowStore : IWorkflowStore, IDisposable
                 ("$id", signal.WorkflowId), ("$signal_id", signal.SignalId), ("$name", signal.Name), ("$payload", signal.PayloadJson), ("$sent", ToUnixMs(signal.SentAt)));
             Execute(connection, transaction, "UPDATE runs SET wake_at = NULL WHERE workflow_id = $id AND wake_at IS NOT NULL;", ("$id", signal.WorkflowId));
             return SignalSendOutcome.Accepted;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public Task<CancelRequestOutcome> RequestCancelAsync(string workflowId, string reason, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(reason);
+        return WriteAsync((connection, transaction) =>
+        {
+            var run = ReadRun(connection, transaction, workflowId);
+            if (run is null)
+            {
+                return CancelRequestOutcome.RunNotFound;
+            }
+
+            if (run.Status != WorkflowStatus.Running)
+            {
+                return CancelRequestOutcome.RunFinished;
+            }
+
+            if (run.IsCancelRequested)
+            {
+                return CancelRequestOutcome.AlreadyRequested;
+            }
+
+            Execute(connection, transaction, "UPDATE runs SET cancel_reason = $reason, wake_at = NULL, updated_at = $now WHERE workflow_id = $id;",
+                ("$id", workflowId), ("$reason", reason), ("$now", ToUnixMs(_time.GetUtcNow())));
+            return CancelRequestOutcome.Requested;
         }, cancellationToken);
     }
 
@@ -573,6 +604,7 @@ public sealed class SqliteWorkflowStore : IWorkflowStore, IDisposable
         ("$output", run.OutputJson), ("$error_type", run.Error?.Type), ("$error_message", run.Error?.Message), ("$owner", run.Owner),
         ("$epoch", run.Epoch), ("$lease", run.LeaseExpiresAt is { } lease ? ToUnixMs(lease) : null), ("$created", ToUnixMs(run.CreatedAt)),
         ("$updated", ToUnixMs(run.UpdatedAt)), ("$wake", run.WakeAt is { } wake ? ToUnixMs(wake) : null), ("$generation", run.Generation),
+        ("$cancel_reason", run.CancelReason),
     ];
 
     private static (string, object?)[] EntryParameters(JournalEntry entry) =>
