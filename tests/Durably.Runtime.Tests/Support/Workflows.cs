@@ -375,31 +375,16 @@ internal sealed class Instances
         }
     }
 
-    /// <summary>
-    /// How many are still reachable after full, blocking collections — asked for up to 200 ms while any is, since a
-    /// thread-pool thread that just ran the last piece of an execution may still hold it on its stack for a moment.
-    /// </summary>
+    /// <summary>How many are still reachable after full, blocking collections.</summary>
     public int Alive()
     {
-        var alive = 0;
-        for (var attempt = 0; attempt < 10; attempt++)
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true);
+        GC.WaitForPendingFinalizers();
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true);
+        lock (_created)
         {
-            GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true);
-            GC.WaitForPendingFinalizers();
-            lock (_created)
-            {
-                alive = _created.Count(w => w.IsAlive);
-            }
-
-            if (alive == 0)
-            {
-                return 0;
-            }
-
-            Thread.Sleep(20);
+            return _created.Count(w => w.IsAlive);
         }
-
-        return alive;
     }
 }
 

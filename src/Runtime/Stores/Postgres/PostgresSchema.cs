@@ -274,7 +274,7 @@ internal sealed class PostgresStatements
             """;
 
         // Ends the run and creates the one that continues it, handing over the untaken signals, in one statement. A taken id
-        // fails the statement (unique violation) and nothing changes; the store checks for it first to say so plainly.
+        // fails the statement (unique violation) and nothing changes; the store says so naming the id.
         ContinueRun = $"""
             WITH ended AS (
                 UPDATE {s}.runs SET status = @status, output_json = NULL, error_type = NULL, error_message = NULL,

@@ -399,20 +399,19 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, IWorkflowSto
     private Task<bool> ContinueRunAsync(RunLease lease, RunOutcome outcome, RunRecord next, CancellationToken cancellationToken)
         => ExecuteAsync("continue a run as new", async token =>
         {
-            await using (var existing = Command(_sql.GetRun, ("id", next.WorkflowId)))
-            await using (var reader = await existing.ExecuteReaderAsync(token).ConfigureAwait(false))
-            {
-                if (await reader.ReadAsync(token).ConfigureAwait(false))
-                {
-                    throw new DurableStoreException($"Run '{lease.WorkflowId}' cannot continue as new: id '{next.WorkflowId}' is already taken.");
-                }
-            }
-
             await using var command = Command(_sql.ContinueRun,
                 [.. LeaseParameters(lease), ("status", (short)outcome.Status), ("now", Utc(_time.GetUtcNow())), ("channel", _channel),
                     ("next_id", next.WorkflowId), ("next_name", next.WorkflowName), ("next_version", next.Version), ("next_input", next.InputJson),
                     ("next_generation", next.Generation)]);
-            return await command.ExecuteScalarAsync(token).ConfigureAwait(false) is 1L;
+            try
+            {
+                return await command.ExecuteScalarAsync(token).ConfigureAwait(false) is 1L;
+            }
+            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
+            {
+                // The whole statement failed: the run is as it was.
+                throw new DurableStoreException($"Run '{lease.WorkflowId}' cannot continue as new: id '{next.WorkflowId}' is already taken.", ex);
+            }
         }, cancellationToken);
 
     /// <inheritdoc/>
