@@ -17,6 +17,9 @@ public sealed class DurableOptions
     /// <summary>The longest workflow id accepted.</summary>
     public const int MaxWorkflowIdLength = 256;
 
+    /// <summary>The longest reason <see cref="IDurableClient.CancelAsync"/> accepts, in characters.</summary>
+    public const int MaxCancelReasonLength = 4096;
+
     /// <summary>The default time a claim on a run lasts unless renewed.</summary>
     public static readonly TimeSpan DefaultLeaseDuration = TimeSpan.FromSeconds(30);
 

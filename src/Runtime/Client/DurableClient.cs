@@ -94,6 +94,7 @@ public sealed class DurableClient : IDurableClient
                     return _engine.Context.Serializer.Deserialize<TOutput>(run.OutputJson ?? "null", $"The result of run '{workflowId}'");
                 case WorkflowStatus.Failed:
                 case WorkflowStatus.DeadLettered:
+                case WorkflowStatus.Cancelled:
                     throw new WorkflowFailedException(workflowId, run.Status, run.Error);
             }
 
@@ -152,6 +153,56 @@ public sealed class DurableClient : IDurableClient
                     }
 
                     throw new WorkflowNotRunningException(workflowId, $"signal '{signalName}'");
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public async Task<CancelResult> CancelAsync(string workflowId, string? reason = null, CancellationToken cancellationToken = default)
+    {
+        ValidateWorkflowId(workflowId);
+        reason ??= "";
+        if (reason.Length > DurableOptions.MaxCancelReasonLength)
+        {
+            throw new ArgumentException(
+                $"The cancel reason for run '{workflowId}' is {reason.Length} characters long; the limit is {DurableOptions.MaxCancelReasonLength}.", nameof(reason));
+        }
+
+        if (reason.IndexOf('\0', StringComparison.Ordinal) is var nul and >= 0)
+        {
+            // PostgreSQL text cannot hold U+0000 and SQLite cuts a string there: refuse it rather than lose the rest.
+            throw new ArgumentException($"The cancel reason for run '{workflowId}' contains U+0000 at position {nul}, which no store can keep.", nameof(reason));
+        }
+
+        // A run that continued as new carries on as the newest run: cancel that one.
+        var target = workflowId;
+        while (true)
+        {
+            var run = await _engine.Context.Store.GetRunAsync(target, cancellationToken).ConfigureAwait(false)
+                ?? throw new WorkflowNotFoundException(workflowId);
+            if (run.ContinuedAs is { } next)
+            {
+                target = next;
+                continue;
+            }
+
+            switch (await _engine.Context.Store.RequestCancelAsync(target, reason, cancellationToken).ConfigureAwait(false))
+            {
+                case CancelRequestOutcome.Requested:
+                    _engine.Context.NotifySignalled(target);
+                    return CancelResult.Requested;
+                case CancelRequestOutcome.AlreadyRequested:
+                    return CancelResult.AlreadyRequested;
+                case CancelRequestOutcome.RunNotFound:
+                    throw new WorkflowNotFoundException(workflowId);
+                default:
+                    // Ended between the read and the request: if it continued as new, the newest run is the one to cancel.
+                    if ((await _engine.Context.Store.GetRunAsync(target, cancellationToken).ConfigureAwait(false))?.ContinuedAs is not null)
+                    {
+                        continue;
+                    }
+
+                    return CancelResult.AlreadyEnded;
             }
         }
     }

@@ -53,9 +53,10 @@ public interface IWorkflowStore
     Task<DateTimeOffset?> GetNextWakeAsync(CancellationToken cancellationToken);
 
     /// <summary>
-    /// Unloads a quiescent run atomically: unless a signal named in <paramref name="signalNames"/> is stored and not yet
-    /// taken, records <paramref name="wakeAt"/> as the run's <see cref="RunRecord.WakeAt"/> and releases the lease. A signal
-    /// stored later clears <see cref="RunRecord.WakeAt"/>, so the run becomes claimable at once.
+    /// Unloads a quiescent run atomically: unless a cancel was requested or a signal named in
+    /// <paramref name="signalNames"/> is stored and not yet taken, records <paramref name="wakeAt"/> as the run's
+    /// <see cref="RunRecord.WakeAt"/> and releases the lease. A signal or a cancel request stored later clears
+    /// <see cref="RunRecord.WakeAt"/>, so the run becomes claimable at once.
     /// </summary>
     /// <param name="lease">The writer's lease.</param>
     /// <param name="wakeAt">When the run is due again; <see cref="RunRecord.WakeOnSignalOnly"/> when only a signal wakes it.</param>
@@ -64,12 +65,15 @@ public interface IWorkflowStore
     /// <returns>Whether the run was unloaded, or why not.</returns>
     Task<SuspendOutcome> SuspendAsync(RunLease lease, DateTimeOffset wakeAt, IReadOnlyCollection<string> signalNames, CancellationToken cancellationToken);
 
-    /// <summary>Extends a lease that is still current.</summary>
+    /// <summary>
+    /// Extends a lease that is still current, and reports a requested cancel: the periodic renewal is how an execution
+    /// learns of a cancel that no notification announced.
+    /// </summary>
     /// <param name="lease">The lease.</param>
     /// <param name="leaseDuration">How long from now it lasts.</param>
     /// <param name="cancellationToken">Cancels the write.</param>
-    /// <returns><see langword="false"/> when the lease is no longer current (the run was taken over or ended).</returns>
-    Task<bool> RenewAsync(RunLease lease, TimeSpan leaseDuration, CancellationToken cancellationToken);
+    /// <returns>Renewed, lost (the run was taken over or ended; nothing changed), or renewed with a cancel requested.</returns>
+    Task<LeaseRenewal> RenewAsync(RunLease lease, TimeSpan leaseDuration, CancellationToken cancellationToken);
 
     /// <summary>Gives up a lease without ending the run, so that another worker may claim it at once.</summary>
     /// <param name="lease">The lease.</param>
@@ -77,14 +81,20 @@ public interface IWorkflowStore
     /// <returns>A task that completes when the lease is released.</returns>
     Task ReleaseAsync(RunLease lease, CancellationToken cancellationToken);
 
-    /// <summary>Records that a body attempt starts: inserts the row or bumps its attempt count. Never touches a terminal row.</summary>
+    /// <summary>
+    /// Records that a body attempt starts: inserts the row or bumps its attempt count. Never touches a terminal row, and
+    /// writes nothing once a cancel was requested for the run.
+    /// </summary>
     /// <param name="lease">The writer's lease.</param>
     /// <param name="entry">The row in state <see cref="JournalEntryState.Attempting"/>.</param>
     /// <param name="cancellationToken">Cancels the write.</param>
-    /// <returns>The stored row, or fenced.</returns>
+    /// <returns>The stored row; fenced; or <see cref="JournalWriteResult.Cancelled"/>.</returns>
     Task<JournalWriteResult> RecordAttemptAsync(RunLease lease, JournalEntry entry, CancellationToken cancellationToken);
 
-    /// <summary>Records an operation's terminal state, once: when the row is already terminal it is returned unchanged.</summary>
+    /// <summary>
+    /// Records an operation's terminal state, once: when the row is already terminal it is returned unchanged. Written
+    /// even when a cancel was requested (the work was done), which the result reports.
+    /// </summary>
     /// <param name="lease">The writer's lease.</param>
     /// <param name="entry">The terminal row.</param>
     /// <param name="cancellationToken">Cancels the write.</param>
@@ -127,12 +137,12 @@ public interface IWorkflowStore
     /// Completes a signal wait with the oldest signal named <paramref name="name"/> that no wait has taken, atomically:
     /// the signal is marked taken by the wait's sequence and the wait's row becomes
     /// <see cref="JournalEntryState.Completed"/> with the signal's payload as its output. Nothing is taken for a wait whose
-    /// row is already terminal (it is returned as stored).
+    /// row is already terminal (it is returned as stored), and nothing once a cancel was requested for the run.
     /// </summary>
     /// <param name="lease">The writer's lease.</param>
     /// <param name="completed">The wait's row as it should be written: completion index and time set.</param>
     /// <param name="name">The signal name the wait asks for.</param>
     /// <param name="cancellationToken">Cancels the write.</param>
-    /// <returns>The stored row; no row (and not fenced) when no signal is waiting; or fenced.</returns>
+    /// <returns>The stored row; no row (and not fenced) when no signal is waiting; fenced; or <see cref="JournalWriteResult.Cancelled"/>.</returns>
     Task<JournalWriteResult> TakeSignalAsync(RunLease lease, JournalEntry completed, string name, CancellationToken cancellationToken);
 }

@@ -50,7 +50,7 @@ public sealed record RunRecord(
 
     /// <summary>The public view of the run.</summary>
     /// <returns>The snapshot.</returns>
-    public WorkflowRunInfo ToInfo() => new(WorkflowId, WorkflowName, Version, Status, Error, CreatedAt, UpdatedAt, ContinuedAs);
+    public WorkflowRunInfo ToInfo() => new(WorkflowId, WorkflowName, Version, Status, Error, CreatedAt, UpdatedAt, ContinuedAs, CancelReason);
 
     /// <summary>
     /// The id of the run that continues run <paramref name="workflowId"/> of generation <paramref name="generation"/>:
@@ -80,7 +80,7 @@ public sealed record RunLease(string WorkflowId, string Owner, long Epoch);
 public sealed record RunSnapshot(RunRecord Run, IReadOnlyList<JournalEntry> Journal);
 
 /// <summary>How a run ended.</summary>
-/// <param name="Status">Completed, Failed, DeadLettered or ContinuedAsNew.</param>
+/// <param name="Status">Completed, Failed, DeadLettered, ContinuedAsNew or Cancelled.</param>
 /// <param name="OutputJson">The result, when completed.</param>
 /// <param name="Error">The error, otherwise.</param>
 /// <param name="Continuation">
@@ -116,13 +116,37 @@ public enum SuspendOutcome
 
     /// <summary>The writer no longer holds the run; nothing changed.</summary>
     Fenced = 2,
+
+    /// <summary>A cancel was requested for the run: nothing changed, the engine is to stop it.</summary>
+    CancelRequested = 3,
 }
 
 /// <summary>The result of a journal write.</summary>
 /// <param name="Entry">The row as stored: the written one, or the terminal row that was already there.</param>
 /// <param name="Fenced">The writer no longer owns the run (or the run is no longer active); nothing was written.</param>
-public sealed record JournalWriteResult(JournalEntry? Entry, bool Fenced)
+/// <param name="CancelRequested">
+/// A cancel was requested for the run (<see cref="RunRecord.IsCancelRequested"/>): the engine is to stop it. A write that
+/// starts new work (<see cref="IWorkflowStore.RecordAttemptAsync"/>, <see cref="IWorkflowStore.TakeSignalAsync"/>) then
+/// wrote nothing; <see cref="IWorkflowStore.CompleteEntryAsync"/> still records the outcome of work already done.
+/// </param>
+public sealed record JournalWriteResult(JournalEntry? Entry, bool Fenced, bool CancelRequested = false)
 {
     /// <summary>A write refused because the writer's lease is stale or the run has ended.</summary>
     public static readonly JournalWriteResult FencedOut = new(null, true);
+
+    /// <summary>A write of new work refused because a cancel was requested for the run.</summary>
+    public static readonly JournalWriteResult Cancelled = new(null, false, true);
+}
+
+/// <summary>What a lease renewal found.</summary>
+public enum LeaseRenewal
+{
+    /// <summary>The lease is extended.</summary>
+    Renewed = 0,
+
+    /// <summary>The lease is no longer current (the run was taken over or ended); nothing changed.</summary>
+    Lost = 1,
+
+    /// <summary>The lease is extended, and a cancel was requested for the run: the engine is to stop it.</summary>
+    CancelRequested = 2,
 }

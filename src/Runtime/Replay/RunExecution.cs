@@ -37,6 +37,7 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
     private DateTimeOffset _now;
     private Random? _random;
     private bool _replayDone;
+    private volatile bool _cancelRequested;
     private long _changes;
     private long _unloadTriedAt = -1;
     private Task<TOutput>? _runTask;
@@ -62,6 +63,12 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
 
     public async Task<ExecutionResult> RunAsync(CancellationToken cancellationToken)
     {
+        if (_snapshot.Run.IsCancelRequested)
+        {
+            // Cancelled before this execution: nothing of the run method needs to run.
+            return await FinishAsync(CancelledOutcome(_snapshot.Run.CancelReason), cancellationToken).ConfigureAwait(false);
+        }
+
         await using var scope = _engine.Services.CreateAsyncScope();
         // The workflow object and input live only in _start until the run method starts: no local of this method holds
         // them, so once the execution drops the run (DropRun) nothing here keeps it reachable.
@@ -93,6 +100,11 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
         {
             while (true)
             {
+                if (_cancelRequested)
+                {
+                    return await StopCancelledAsync(cancellationToken).ConfigureAwait(false);
+                }
+
                 _scheduler.Drain();
                 if (_fatal is { } fatal)
                 {
@@ -127,6 +139,9 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
                             return Stopped(ExecutionOutcome.Unloaded);
                         case SuspendOutcome.Fenced:
                             return Stopped(ExecutionOutcome.Fenced);
+                        case SuspendOutcome.CancelRequested:
+                            RequestStop();
+                            continue;
                         default:
                             _events.Writer.TryWrite(Event.SignalsPosted);
                             break;
@@ -159,7 +174,7 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
 
                         break;
                     case SignalsMayHaveArrived:
-                        if (!await TakeSignalAsync(cancellationToken).ConfigureAwait(false))
+                        if (!await LookForNewsAsync(cancellationToken).ConfigureAwait(false))
                         {
                             return Stopped(ExecutionOutcome.Fenced);
                         }
@@ -243,10 +258,15 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
             try
             {
                 await Task.Delay(interval, _engine.Time, stop).ConfigureAwait(false);
-                if (!await _engine.Store.RenewAsync(_lease, _engine.LeaseDuration, stop).ConfigureAwait(false))
+                switch (await _engine.Store.RenewAsync(_lease, _engine.LeaseDuration, stop).ConfigureAwait(false))
                 {
-                    _events.Writer.TryWrite(Event.LeaseLost);
-                    return;
+                    case LeaseRenewal.Lost:
+                        _events.Writer.TryWrite(Event.LeaseLost);
+                        return;
+                    case LeaseRenewal.CancelRequested:
+                        // A cancel no notification announced (e.g. sent by another process to a SQLite file).
+                        RequestStop();
+                        break;
                 }
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -320,6 +340,25 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
     }
 
     /// <summary>
+    /// A signal or a cancel may have been stored for the run: with live signal waits, they look for their signals (each
+    /// write also reports a cancel); without, the run's row is read for a cancel request.
+    /// </summary>
+    private async Task<bool> LookForNewsAsync(CancellationToken cancellationToken)
+    {
+        if (_signalWaits.Any(w => _pending.TryGetValue(w.Key, out var operation) && ReferenceEquals(operation, w.Value)))
+        {
+            return await TakeSignalAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        if ((await _engine.Store.GetRunAsync(WorkflowId, cancellationToken).ConfigureAwait(false))?.IsCancelRequested == true)
+        {
+            RequestStop();
+        }
+
+        return true;
+    }
+
+    /// <summary>
     /// Gives the first signal wait (by sequence) that a signal is waiting for its signal, journaled in the same write. One
     /// delivery per call, so that the run method drains between deliveries as it does on replay; when one was made,
     /// the loop is asked to look again.
@@ -339,6 +378,12 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
             if (taken.Fenced)
             {
                 return false;
+            }
+
+            if (taken.CancelRequested)
+            {
+                RequestStop();
+                return true;
             }
 
             if (taken.Entry is not { } entry)
@@ -376,6 +421,13 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
         if (written.Fenced)
         {
             return false;
+        }
+
+        if (written.CancelRequested)
+        {
+            // The outcome is journaled (the work was done) but not delivered: the run stops here.
+            RequestStop();
+            return true;
         }
 
         _pending.Remove(entry.Sequence);
@@ -471,6 +523,24 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
 
         return new ExecutionResult(WorkflowId, ExecutionOutcome.Finished, outcome.Status, outcome.Error);
     }
+
+    /// <summary>The run is to be cancelled: the loop stops it before anything else (called from any thread).</summary>
+    private void RequestStop()
+    {
+        _cancelRequested = true;
+        _events.Writer.TryWrite(Event.WorkPosted);
+    }
+
+    /// <summary>Ends the run <see cref="WorkflowStatus.Cancelled"/> with the reason the store keeps; steps in flight are cancelled.</summary>
+    private async Task<ExecutionResult> StopCancelledAsync(CancellationToken cancellationToken)
+    {
+        var run = await _engine.Store.GetRunAsync(WorkflowId, cancellationToken).ConfigureAwait(false);
+        return await FinishAsync(CancelledOutcome(run?.CancelReason), cancellationToken).ConfigureAwait(false);
+    }
+
+    private static RunOutcome CancelledOutcome(string? reason)
+        => new(WorkflowStatus.Cancelled, null, new WorkflowError(
+            typeof(OperationCanceledException).FullName!, string.IsNullOrEmpty(reason) ? "Cancelled; no reason was given." : reason));
 
     private ExecutionResult Stopped(ExecutionOutcome outcome)
         => new(WorkflowId, outcome, WorkflowStatus.Running, null);
@@ -600,7 +670,24 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
         _events.Writer.TryWrite(Event.WorkPosted);
     }
 
-    private static WorkflowError ToError(Exception exception) => new(exception.GetType().FullName ?? exception.GetType().Name, exception.Message);
+    /// <summary>
+    /// The journaled form of an exception: its type name and message, the message made storable — U+0000 (which
+    /// PostgreSQL text cannot hold) becomes U+FFFD, and beyond <see cref="MaxErrorMessageLength"/> characters it is cut,
+    /// saying how long it was.
+    /// </summary>
+    internal static WorkflowError ToError(Exception exception)
+    {
+        var message = exception.Message.Replace('\0', '\uFFFD');
+        if (message.Length > MaxErrorMessageLength)
+        {
+            message = $"{message[..MaxErrorMessageLength]}… (cut; {message.Length} characters in all)";
+        }
+
+        return new(exception.GetType().FullName ?? exception.GetType().Name, message);
+    }
+
+    /// <summary>The longest exception message journaled whole.</summary>
+    internal const int MaxErrorMessageLength = 8192;
 
     private static string Describe(JournalEntry entry) => $"{entry.Kind.ToString().ToLowerInvariant()} '{entry.OperationId}'";
 
@@ -628,7 +715,8 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
 
     /// <summary>
     /// Writes an operation's attempting row. Returns the stored row to go on with, or null when there is nothing more to
-    /// do live: the writer was fenced (the loop is told) or the row is terminal already (the loop gets it to deliver).
+    /// do live: the writer was fenced or the run is being cancelled (the loop is told), or the row is terminal already
+    /// (the loop gets it to deliver).
     /// </summary>
     private async Task<JournalEntry?> RecordAttemptAsync(Operation operation, JournalEntry draft, CancellationToken token)
     {
@@ -636,6 +724,12 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
         if (attempt.Fenced)
         {
             _events.Writer.TryWrite(Event.LeaseLost);
+            return null;
+        }
+
+        if (attempt.CancelRequested)
+        {
+            RequestStop();
             return null;
         }
 

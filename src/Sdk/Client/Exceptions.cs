@@ -25,7 +25,7 @@ public sealed class WorkflowNotFoundException : KeyNotFoundException
     public string WorkflowId { get; }
 }
 
-/// <summary>A run ended without a result: it failed or was dead-lettered.</summary>
+/// <summary>A run ended without a result: it failed, was dead-lettered or was cancelled (see <see cref="Status"/>).</summary>
 public sealed class WorkflowFailedException : Exception
 {
     /// <summary>Creates the exception.</summary>

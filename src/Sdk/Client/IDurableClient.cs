@@ -35,7 +35,7 @@ public interface IDurableClient
     /// <param name="workflowId">The run's id.</param>
     /// <param name="cancellationToken">Stops waiting; the run goes on.</param>
     /// <returns>The run's result.</returns>
-    /// <exception cref="WorkflowFailedException">The run failed or was dead-lettered.</exception>
+    /// <exception cref="WorkflowFailedException">The run failed, was dead-lettered or was cancelled (see its <see cref="WorkflowFailedException.Status"/>).</exception>
     /// <exception cref="WorkflowNotFoundException">No run has that id.</exception>
     Task<TOutput> GetResultAsync<TOutput>(string workflowId, CancellationToken cancellationToken = default);
 
@@ -58,4 +58,19 @@ public interface IDurableClient
     /// <exception cref="ArgumentException">The workflow id, signal name or signal id is malformed.</exception>
     /// <remarks>A payload that cannot be serialised or is larger than the engine's limit is refused with an exception naming its size and the limit.</remarks>
     Task<bool> SignalAsync<TPayload>(string workflowId, string signalName, TPayload payload, string? signalId = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Cancels run <paramref name="workflowId"/>, in any state: the request is stored durably and wakes the run if it
+    /// is waiting or unloaded; the engine (not the run method) stops it at its next durable operation, cancels the
+    /// <see cref="CancellationToken"/> of any step in flight (a step body that ignores it keeps running and its late
+    /// result is discarded), and ends it <see cref="WorkflowStatus.Cancelled"/>. A run that continued as new is
+    /// followed to the newest run. Cancelling an ended run changes nothing and says so.
+    /// </summary>
+    /// <param name="workflowId">The run.</param>
+    /// <param name="reason">Why, kept as the cancelled run's error message; at most <c>MaxCancelReasonLength</c> characters.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>Whether the cancel was requested now, before, or the run had already ended.</returns>
+    /// <exception cref="WorkflowNotFoundException">No run has that id.</exception>
+    /// <exception cref="ArgumentException">The workflow id is malformed or the reason too long.</exception>
+    Task<CancelResult> CancelAsync(string workflowId, string? reason = null, CancellationToken cancellationToken = default);
 }

@@ -30,9 +30,16 @@ public sealed class WorkflowHandle<TOutput>
     /// <summary>Waits for the run to finish and returns its result.</summary>
     /// <param name="cancellationToken">Stops waiting; the run goes on.</param>
     /// <returns>The run's result.</returns>
-    /// <exception cref="WorkflowFailedException">The run failed or was dead-lettered.</exception>
+    /// <exception cref="WorkflowFailedException">The run failed, was dead-lettered or was cancelled.</exception>
     public Task<TOutput> GetResultAsync(CancellationToken cancellationToken = default)
         => _client.GetResultAsync<TOutput>(WorkflowId, cancellationToken);
+
+    /// <summary>Cancels the run (see <see cref="IDurableClient.CancelAsync"/>).</summary>
+    /// <param name="reason">Why, kept as the cancelled run's error message.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>Whether the cancel was requested now, before, or the run had already ended.</returns>
+    public Task<CancelResult> CancelAsync(string? reason = null, CancellationToken cancellationToken = default)
+        => _client.CancelAsync(WorkflowId, reason, cancellationToken);
 
     /// <inheritdoc/>
     public override string ToString() => WorkflowId;

@@ -9,6 +9,10 @@ namespace Durably;
 /// <param name="CreatedAt">When it was started.</param>
 /// <param name="UpdatedAt">When its state last changed.</param>
 /// <param name="ContinuedAs">The run that carries on after this one continued as new, else <see langword="null"/>.</param>
+/// <param name="CancelReason">
+/// The reason given when a cancel was requested (possibly empty), else <see langword="null"/>: a run still
+/// <see cref="WorkflowStatus.Running"/> with a reason is being stopped.
+/// </param>
 public sealed record WorkflowRunInfo(
     string WorkflowId,
     string WorkflowName,
@@ -17,7 +21,8 @@ public sealed record WorkflowRunInfo(
     WorkflowError? Error,
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt,
-    string? ContinuedAs = null);
+    string? ContinuedAs = null,
+    string? CancelReason = null);
 
 /// <summary>A journaled failure: the exception's type name and message, never the exception object.</summary>
 /// <param name="Type">The exception's full type name.</param>

@@ -20,4 +20,10 @@ public enum WorkflowStatus
     /// <see cref="WorkflowRunInfo.ContinuedAs"/> carries on. Clients follow it to the newest run.
     /// </summary>
     ContinuedAsNew = 4,
+
+    /// <summary>
+    /// Cancelled through <see cref="IDurableClient.CancelAsync"/>: the engine stopped the run at its next durable
+    /// operation and cancelled the token of any step in flight. The reason is kept as the run's error message.
+    /// </summary>
+    Cancelled = 5,
 }

@@ -116,7 +116,7 @@ public abstract class ContinueAsNewTests : StoreTestBase
 
         Assert.Contains("id 'race-1~1' is already taken", error.Message, StringComparison.Ordinal);
         Assert.Equal(WorkflowStatus.Running, (await store.GetRunAsync("race-1", default))!.Status);
-        Assert.True(await store.RenewAsync(lease, TimeSpan.FromMinutes(1), default));
+        Assert.Equal(LeaseRenewal.Renewed, await store.RenewAsync(lease, TimeSpan.FromMinutes(1), default));
     }
 
     [Fact]

@@ -316,7 +316,7 @@ public abstract class StoreConformanceTests : IDisposable
         var unloaded = (await other.GetRunAsync("timer-1", default))!;
         Assert.Equal((null, wakeAt), (unloaded.Owner, unloaded.WakeAt));
         Assert.Equal(RunRecord.WakeOnSignalOnly, (await other.GetRunAsync("signal-1", default))!.WakeAt);
-        Assert.False(await store.RenewAsync(timer, s_lease, default));
+        Assert.Equal(LeaseRenewal.Lost, await store.RenewAsync(timer, s_lease, default));
 
         // A signal of any name wakes its run at once; time wakes the other when it comes, and not a minute before.
         Assert.Equal(SignalSendOutcome.Accepted, await other.AddSignalAsync(Signal("signal-1", "s-1", "unrelated", "1"), default));
@@ -346,7 +346,7 @@ public abstract class StoreConformanceTests : IDisposable
         await store.AddSignalAsync(Signal("run-1", "s-1", "approve", "1"), default);
 
         Assert.Equal(SuspendOutcome.SignalWaiting, await store.SuspendAsync(lease, RunRecord.WakeOnSignalOnly, ["reject", "approve"], default));
-        Assert.True(await store.RenewAsync(lease, s_lease, default));
+        Assert.Equal(LeaseRenewal.Renewed, await store.RenewAsync(lease, s_lease, default));
         Assert.Null((await store.GetRunAsync("run-1", default))!.WakeAt);
 
         // Once taken, the signal no longer holds the run; a stored signal of another name never did.
@@ -381,6 +381,44 @@ public abstract class StoreConformanceTests : IDisposable
         await store.CompleteRunAsync(claimed, new RunOutcome(WorkflowStatus.Failed, null, new WorkflowError("X", "y")), default);
         Assert.Equal(CancelRequestOutcome.RunFinished, await other.RequestCancelAsync("run-1", "late", default));
         Assert.Equal(hostile, (await store.GetRunAsync("run-1", default))!.CancelReason);
+    }
+
+    [Fact]
+    public async Task After_a_cancel_request_writes_start_no_new_work_and_report_it()
+    {
+        var store = CreateStore();
+        var other = CreateStore();
+        await store.CreateRunAsync(NewRun("run-1"), default);
+        var lease = (await store.TryClaimAsync("run-1", "w", s_lease, default))!;
+        var running = Attempting("run-1", 0);
+        Assert.False((await store.RecordAttemptAsync(lease, running, default)).CancelRequested);
+        await store.RecordAttemptAsync(lease, Wait("run-1", 1), default);
+        await store.AddSignalAsync(Signal("run-1", "s-1", "approve", "\"yes\""), default);
+        Assert.Equal(LeaseRenewal.Renewed, await store.RenewAsync(lease, s_lease, default));
+
+        Assert.Equal(CancelRequestOutcome.Requested, await other.RequestCancelAsync("run-1", "stop", default));
+
+        // New work is refused and nothing is written: no new attempt, no signal taken, no unloading.
+        Assert.Equal(JournalWriteResult.Cancelled, await store.RecordAttemptAsync(lease, Attempting("run-1", 2), default));
+        Assert.Equal(JournalWriteResult.Cancelled, await store.RecordAttemptAsync(lease, running, default));
+        Assert.Equal(JournalWriteResult.Cancelled, await store.TakeSignalAsync(lease, Completed(Wait("run-1", 1), "ignored", 0), "approve", default));
+        Assert.Equal(SuspendOutcome.CancelRequested, await store.SuspendAsync(lease, RunRecord.WakeOnSignalOnly, ["other"], default));
+        Assert.Equal(LeaseRenewal.CancelRequested, await store.RenewAsync(lease, s_lease, default));
+        var journal = (await store.LoadAsync("run-1", default))!.Journal;
+        Assert.Equal([(0L, 1, JournalEntryState.Attempting), (1L, 1, JournalEntryState.Attempting)], journal.Select(e => (e.Sequence, e.Attempts, e.State)));
+        Assert.Null((await store.GetRunAsync("run-1", default))!.WakeAt);
+
+        // Work already done is still recorded, and the result says the run is to stop.
+        var completed = await store.CompleteEntryAsync(lease, Completed(running, "42", 0), default);
+        Assert.Equal((JournalEntryState.Completed, "42", true, false), (completed.Entry!.State, completed.Entry.OutputJson, completed.CancelRequested, completed.Fenced));
+
+        // A fenced writer is told it is fenced, not that the run is cancelled.
+        var taken = (await other.TryClaimAsync("run-1", "w", s_lease, default))!; // the same worker restarted: a new epoch
+        Assert.Equal(JournalWriteResult.FencedOut, await store.RecordAttemptAsync(lease, Attempting("run-1", 2), default));
+        Assert.Equal(LeaseRenewal.Lost, await store.RenewAsync(lease, s_lease, default));
+        Assert.True(await other.CompleteRunAsync(taken, new RunOutcome(WorkflowStatus.Cancelled, null, new WorkflowError("System.OperationCanceledException", "stop")), default));
+        var ended = (await store.GetRunAsync("run-1", default))!;
+        Assert.Equal((WorkflowStatus.Cancelled, "stop", "stop"), (ended.Status, ended.CancelReason, ended.Error!.Message));
     }
 
     private async Task<JournalWriteResult> TakeAsync(IWorkflowStore store, RunLease lease, long sequence, string name)

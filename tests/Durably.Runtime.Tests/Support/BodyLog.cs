@@ -25,6 +25,8 @@ internal sealed class Gate
 {
     private readonly TaskCompletionSource _arrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _open = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _cancelled = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _passed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public static Gate Open()
     {
@@ -35,12 +37,28 @@ internal sealed class Gate
 
     public Task Arrived => _arrived.Task;
 
+    /// <summary>Completes when a body waiting at the gate saw its cancellation token fire.</summary>
+    public Task Cancelled => _cancelled.Task;
+
+    /// <summary>Completes when a body went through the open gate.</summary>
+    public Task Passed => _passed.Task;
+
     /// <summary>Lets the body waiting at the gate (and every later one) go on.</summary>
     public void Release() => _open.TrySetResult();
 
     public async Task PassAsync(CancellationToken cancellationToken)
     {
         _arrived.TrySetResult();
-        await _open.Task.WaitAsync(cancellationToken);
+        try
+        {
+            await _open.Task.WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            _cancelled.TrySetResult();
+            throw;
+        }
+
+        _passed.TrySetResult();
     }
 }

@@ -451,3 +451,57 @@ internal partial class Tally(BodyLog log)
         return Task.FromResult(total + 10);
     }
 }
+
+/// <summary>
+/// A step, a step held at the gate (which honours its cancellation token unless the mode is "stubborn"), a last step:
+/// what a cancel stops in the middle.
+/// </summary>
+[DurableWorkflow]
+internal partial class Stoppable(BodyLog log, Gate gate)
+{
+    [WorkflowRun]
+    public async Task<string> RunAsync(string mode)
+    {
+        await Step("first");
+        var held = await Hold(mode);
+        await Step("last");
+        return held;
+    }
+
+    [Step]
+    private Task<string> Step(string what)
+    {
+        log.Record();
+        return Task.FromResult(what);
+    }
+
+    [Step]
+    private async Task<string> Hold(string mode, CancellationToken cancellationToken = default)
+    {
+        log.Record();
+        await gate.PassAsync(mode == "stubborn" ? CancellationToken.None : cancellationToken);
+        return mode;
+    }
+}
+
+/// <summary>A step that throws an exception with the given message; the run method returns what it caught.</summary>
+[DurableWorkflow]
+internal partial class Thrower
+{
+    [WorkflowRun]
+    public async Task<string> RunAsync(string message)
+    {
+        try
+        {
+            await Throw(message);
+            return "not reached";
+        }
+        catch (StepFailedException failure)
+        {
+            return failure.Error.Message;
+        }
+    }
+
+    [Step]
+    private Task Throw(string message) => throw new InvalidOperationException(message);
+}

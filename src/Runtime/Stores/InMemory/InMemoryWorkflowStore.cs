@@ -116,6 +116,11 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
                 return Task.FromResult(SuspendOutcome.Fenced);
             }
 
+            if (run.IsCancelRequested)
+            {
+                return Task.FromResult(SuspendOutcome.CancelRequested);
+            }
+
             if (_signals[lease.WorkflowId].Exists(s => s.TakenBy is null && signalNames.Contains(s.Record.Name)))
             {
                 return Task.FromResult(SuspendOutcome.SignalWaiting);
@@ -127,18 +132,18 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
     }
 
     /// <inheritdoc/>
-    public Task<bool> RenewAsync(RunLease lease, TimeSpan leaseDuration, CancellationToken cancellationToken)
+    public Task<LeaseRenewal> RenewAsync(RunLease lease, TimeSpan leaseDuration, CancellationToken cancellationToken)
     {
         lock (_gate)
         {
             if (!IsHeld(lease, out var run))
             {
-                return Task.FromResult(false);
+                return Task.FromResult(LeaseRenewal.Lost);
             }
 
             var now = _time.GetUtcNow();
             _runs[lease.WorkflowId] = run with { LeaseExpiresAt = now + leaseDuration, UpdatedAt = now };
-            return Task.FromResult(true);
+            return Task.FromResult(run.IsCancelRequested ? LeaseRenewal.CancelRequested : LeaseRenewal.Renewed);
         }
     }
 
@@ -160,7 +165,7 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
     public Task<JournalWriteResult> RecordAttemptAsync(RunLease lease, JournalEntry entry, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        return WriteEntry(lease, entry.Sequence, stored => stored is null
+        return WriteEntry(lease, entry.Sequence, startsWork: true, stored => stored is null
             ? entry with { State = JournalEntryState.Attempting, Attempts = 1 }
             : stored with { Attempts = stored.Attempts + 1 });
     }
@@ -175,7 +180,7 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
         }
 
         // The outcome is added to the row the attempts built; what they recorded stays.
-        return WriteEntry(lease, entry.Sequence, stored => stored is null ? entry : stored with
+        return WriteEntry(lease, entry.Sequence, startsWork: false, stored => stored is null ? entry : stored with
         {
             State = entry.State,
             OutputJson = entry.OutputJson,
@@ -187,27 +192,33 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
 
     /// <summary>
     /// The one journal write: under the lock, with the lease checked, never touching a terminal row (which is
-    /// returned as stored); otherwise stores what <paramref name="next"/> makes of the current row (null if none).
+    /// returned as stored) nor, when it <paramref name="startsWork"/>, a run with a cancel requested; otherwise stores
+    /// what <paramref name="next"/> makes of the current row (null if none).
     /// </summary>
-    private Task<JournalWriteResult> WriteEntry(RunLease lease, long sequence, Func<JournalEntry?, JournalEntry> next)
+    private Task<JournalWriteResult> WriteEntry(RunLease lease, long sequence, bool startsWork, Func<JournalEntry?, JournalEntry> next)
     {
         lock (_gate)
         {
-            if (!IsHeld(lease, out _))
+            if (!IsHeld(lease, out var run))
             {
                 return Task.FromResult(JournalWriteResult.FencedOut);
+            }
+
+            if (startsWork && run.IsCancelRequested)
+            {
+                return Task.FromResult(JournalWriteResult.Cancelled);
             }
 
             var journal = _journals[lease.WorkflowId];
             var stored = journal.GetValueOrDefault(sequence);
             if (stored is { IsTerminal: true })
             {
-                return Task.FromResult(new JournalWriteResult(stored, false));
+                return Task.FromResult(new JournalWriteResult(stored, false, run.IsCancelRequested));
             }
 
             var written = next(stored);
             journal[sequence] = written;
-            return Task.FromResult(new JournalWriteResult(written, false));
+            return Task.FromResult(new JournalWriteResult(written, false, run.IsCancelRequested));
         }
     }
 
@@ -309,9 +320,14 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
         ArgumentNullException.ThrowIfNull(completed);
         lock (_gate)
         {
-            if (!IsHeld(lease, out _))
+            if (!IsHeld(lease, out var run))
             {
                 return Task.FromResult(JournalWriteResult.FencedOut);
+            }
+
+            if (run.IsCancelRequested)
+            {
+                return Task.FromResult(JournalWriteResult.Cancelled);
             }
 
             var journal = _journals[lease.WorkflowId];

@@ -246,10 +246,11 @@ internal sealed class PostgresStatements
 
         // Two statements, one implicit transaction: the first locks the run row, so the second's snapshot sees every
         // signal whose sender locked the row first (AddSignal updates it), and a later sender waits and then wakes the run.
-        SuspendLock = $"SELECT 1 FROM {s}.runs WHERE {HeldBy} FOR UPDATE";
+        // A cancel request locks the row too, so a run with a cancel requested is never unloaded.
+        SuspendLock = $"SELECT cancel_reason IS NOT NULL FROM {s}.runs WHERE {HeldBy} FOR UPDATE";
         Suspend = $"""
             UPDATE {s}.runs SET owner = NULL, owner_incarnation = NULL, wake_at = @wake, updated_at = @now
-            WHERE {HeldBy} AND NOT EXISTS (
+            WHERE {HeldBy} AND cancel_reason IS NULL AND NOT EXISTS (
                 SELECT 1 FROM {s}.signals WHERE workflow_id = @id AND taken_by_sequence IS NULL AND name = ANY(@names))
             RETURNING true
             """;
@@ -258,7 +259,7 @@ internal sealed class PostgresStatements
             WITH heartbeat AS (
                 UPDATE {s}.workers SET heartbeat_at = now() + @skew, lease_expires_at = now() + @skew + @lease WHERE incarnation = @incarnation
             )
-            SELECT EXISTS (SELECT 1 FROM {s}.runs WHERE {HeldBy})
+            SELECT (SELECT cancel_reason IS NOT NULL FROM {s}.runs WHERE {HeldBy})
             """;
 
         Release = $"""
@@ -325,9 +326,9 @@ internal sealed class PostgresStatements
         // complete the wait with its payload; or return the wait's row as stored when it is terminal already.
         TakeSignal = $"""
             WITH held AS (
-                SELECT workflow_id FROM {s}.runs WHERE {HeldBy} FOR SHARE
+                SELECT workflow_id, cancel_reason IS NOT NULL AS cancel FROM {s}.runs WHERE {HeldBy} FOR SHARE
             ), wait AS (
-                SELECT j.sequence FROM {s}.journal j JOIN held ON true
+                SELECT j.sequence FROM {s}.journal j JOIN held ON NOT held.cancel
                 WHERE j.workflow_id = @id AND j.sequence = @sequence AND j.state = 0 FOR UPDATE OF j
             ), picked AS (
                 SELECT g.position, g.payload_json FROM {s}.signals g JOIN wait ON true
@@ -342,7 +343,7 @@ internal sealed class PostgresStatements
                 RETURNING j.workflow_id, j.sequence, j.operation_id, j.kind, j.state, j.input_json, j.output_json, j.error_type,
                     j.error_message, j.attempts, j.completion_index, j.started_at, j.completed_at
             )
-            SELECT entry.*, h.held FROM (SELECT EXISTS (SELECT 1 FROM held) AS held) h
+            SELECT entry.*, h.held, h.cancel FROM (SELECT EXISTS (SELECT 1 FROM held) AS held, coalesce((SELECT cancel FROM held), false) AS cancel) h
             LEFT JOIN (
                 SELECT * FROM written
                 UNION ALL
@@ -351,11 +352,11 @@ internal sealed class PostgresStatements
             ) entry ON true
             """;
 
-        RecordAttempt = WriteEntry(s,
+        RecordAttempt = WriteEntry(s, startsWork: true,
             values: "@sequence, @operation, @kind, 0, @input::text, NULL, NULL, NULL, 1, NULL, @started, NULL",
             onConflict: "attempts = j.attempts + 1");
 
-        CompleteEntry = WriteEntry(s,
+        CompleteEntry = WriteEntry(s, startsWork: false,
             values: "@sequence, @operation, @kind, @state, @input::text, @output::text, @error_type::text, @error_message::text, @attempts, @completion_index::bigint, @started, @completed::timestamptz",
             onConflict: """
                 state = excluded.state, output_json = excluded.output_json, error_type = excluded.error_type,
@@ -399,21 +400,25 @@ internal sealed class PostgresStatements
 
     /// <summary>
     /// A journal write fenced in its own statement: it share-locks the run row while checking status, owner and epoch
-    /// (a takeover's update waits for it, and it waits for a takeover), writes only a non-terminal row, and returns the
-    /// stored row — or nothing when the writer no longer holds the run.
+    /// (a takeover's update waits for it, and it waits for a takeover), writes only a non-terminal row — and, when it
+    /// <paramref name="startsWork"/>, nothing once a cancel was requested — and returns the stored row (if any) with
+    /// whether the writer holds the run and whether a cancel was requested.
     /// </summary>
-    private static string WriteEntry(string s, string values, string onConflict) => $"""
+    private static string WriteEntry(string s, bool startsWork, string values, string onConflict) => $"""
         WITH held AS (
-            SELECT workflow_id FROM {s}.runs WHERE {HeldBy} FOR SHARE
+            SELECT workflow_id, cancel_reason IS NOT NULL AS cancel FROM {s}.runs WHERE {HeldBy} FOR SHARE
         ), written AS (
             INSERT INTO {s}.journal AS j ({JournalColumns})
-            SELECT held.workflow_id, {values} FROM held
+            SELECT held.workflow_id, {values} FROM held{(startsWork ? " WHERE NOT held.cancel" : "")}
             ON CONFLICT (workflow_id, sequence) DO UPDATE SET {onConflict} WHERE j.state = 0
             RETURNING {JournalColumns}
         )
-        SELECT {JournalColumns} FROM written
-        UNION ALL
-        SELECT {JournalColumns} FROM {s}.journal
-        WHERE workflow_id = @id AND sequence = @sequence AND EXISTS (SELECT 1 FROM held) AND NOT EXISTS (SELECT 1 FROM written)
+        SELECT entry.*, h.held, h.cancel FROM (SELECT EXISTS (SELECT 1 FROM held) AS held, coalesce((SELECT cancel FROM held), false) AS cancel) h
+        LEFT JOIN (
+            SELECT {JournalColumns} FROM written
+            UNION ALL
+            SELECT {JournalColumns} FROM {s}.journal
+            WHERE workflow_id = @id AND sequence = @sequence AND EXISTS (SELECT 1 FROM held) AND NOT EXISTS (SELECT 1 FROM written)
+        ) entry ON true
         """;
 }

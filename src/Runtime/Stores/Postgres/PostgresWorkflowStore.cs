@@ -313,22 +313,34 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, IWorkflowSto
                 [.. LeaseParameters(lease), ("wake", Utc(wakeAt)), ("now", Utc(_time.GetUtcNow())), ("names", signalNames.ToArray())]));
             await using var reader = await batch.ExecuteReaderAsync(token).ConfigureAwait(false);
             var held = await reader.ReadAsync(token).ConfigureAwait(false);
+            var cancelRequested = held && reader.GetBoolean(0);
             await reader.NextResultAsync(token).ConfigureAwait(false);
             var suspended = await reader.ReadAsync(token).ConfigureAwait(false);
-            return suspended ? SuspendOutcome.Suspended : held ? SuspendOutcome.SignalWaiting : SuspendOutcome.Fenced;
+            return suspended ? SuspendOutcome.Suspended
+                : !held ? SuspendOutcome.Fenced
+                : cancelRequested ? SuspendOutcome.CancelRequested
+                : SuspendOutcome.SignalWaiting;
         }, cancellationToken);
     }
 
     /// <inheritdoc/>
-    /// <remarks>Renewal is the worker's single-row heartbeat; it reports whether the run is still held by this lease.</remarks>
-    public Task<bool> RenewAsync(RunLease lease, TimeSpan leaseDuration, CancellationToken cancellationToken)
+    /// <remarks>
+    /// Renewal is the worker's single-row heartbeat; it reports whether the run is still held by this lease and whether
+    /// a cancel was requested.
+    /// </remarks>
+    public Task<LeaseRenewal> RenewAsync(RunLease lease, TimeSpan leaseDuration, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(lease);
         return ExecuteAsync("renew a lease", async token =>
         {
             await using var command = Command(_sql.Renew,
                 [.. LeaseParameters(lease), ("incarnation", Incarnation(lease.Owner)), ("lease", leaseDuration), ("skew", Skew())]);
-            return await command.ExecuteScalarAsync(token).ConfigureAwait(false) is true;
+            return await command.ExecuteScalarAsync(token).ConfigureAwait(false) switch
+            {
+                true => LeaseRenewal.CancelRequested,
+                false => LeaseRenewal.Renewed,
+                _ => LeaseRenewal.Lost,
+            };
         }, cancellationToken);
     }
 
@@ -348,7 +360,7 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, IWorkflowSto
     {
         ArgumentNullException.ThrowIfNull(lease);
         ArgumentNullException.ThrowIfNull(entry);
-        return WriteEntryAsync(_sql.RecordAttempt, lease, entry with { WorkflowId = lease.WorkflowId }, "record a step attempt", cancellationToken);
+        return WriteEntryAsync(_sql.RecordAttempt, startsWork: true, lease, entry with { WorkflowId = lease.WorkflowId }, "record a step attempt", cancellationToken);
     }
 
     /// <inheritdoc/>
@@ -361,11 +373,11 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, IWorkflowSto
             throw new ArgumentException($"Journal row {entry.Sequence} of run '{entry.WorkflowId}' is {entry.State}, not terminal.", nameof(entry));
         }
 
-        return WriteEntryAsync(_sql.CompleteEntry, lease, entry with { WorkflowId = lease.WorkflowId }, "record a step outcome", cancellationToken);
+        return WriteEntryAsync(_sql.CompleteEntry, startsWork: false, lease, entry with { WorkflowId = lease.WorkflowId }, "record a step outcome", cancellationToken);
     }
 
     /// <summary>One statement, one round trip: lock the run row, check status and epoch, write the row, return what is stored.</summary>
-    private Task<JournalWriteResult> WriteEntryAsync(string sql, RunLease lease, JournalEntry entry, string operation, CancellationToken cancellationToken)
+    private Task<JournalWriteResult> WriteEntryAsync(string sql, bool startsWork, RunLease lease, JournalEntry entry, string operation, CancellationToken cancellationToken)
         => ExecuteAsync(operation, async token =>
         {
             await using var command = Command(sql,
@@ -374,8 +386,19 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, IWorkflowSto
                 ("error_type", entry.Error?.Type), ("error_message", entry.Error?.Message), ("attempts", entry.Attempts),
                 ("completion_index", entry.CompletionIndex), ("started", Utc(entry.StartedAt)), ("completed", entry.CompletedAt is { } completed ? Utc(completed) : null));
             await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
-            return await reader.ReadAsync(token).ConfigureAwait(false) ? new JournalWriteResult(ReadEntry(reader), false) : JournalWriteResult.FencedOut;
+            await reader.ReadAsync(token).ConfigureAwait(false);
+            return ReadWriteResult(reader, startsWork);
         }, cancellationToken);
+
+    /// <summary>Reads a fenced write's row: the journal columns (null when none), then whether held and whether cancel was requested.</summary>
+    private static JournalWriteResult ReadWriteResult(DbDataReader reader, bool startsWork)
+    {
+        var held = reader.GetBoolean(JournalColumnCount);
+        var cancel = reader.GetBoolean(JournalColumnCount + 1);
+        return !held ? JournalWriteResult.FencedOut
+            : cancel && startsWork ? JournalWriteResult.Cancelled
+            : new JournalWriteResult(reader.IsDBNull(0) ? null : ReadEntry(reader), false, cancel);
+    }
 
     /// <inheritdoc/>
     public Task<bool> CompleteRunAsync(RunLease lease, RunOutcome outcome, CancellationToken cancellationToken)
@@ -464,12 +487,7 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, IWorkflowSto
                     ("completed", completed.CompletedAt is { } at ? Utc(at) : null)]);
             await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
             await reader.ReadAsync(token).ConfigureAwait(false);
-            if (!reader.GetBoolean(JournalColumnCount))
-            {
-                return JournalWriteResult.FencedOut;
-            }
-
-            return new JournalWriteResult(reader.IsDBNull(0) ? null : ReadEntry(reader), false);
+            return ReadWriteResult(reader, startsWork: true);
         }, cancellationToken);
     }
 

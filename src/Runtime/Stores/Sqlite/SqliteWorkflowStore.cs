@@ -286,9 +286,12 @@ public sealed class SqliteWorkflowStore : IWorkflowStore, IDisposable
         ArgumentNullException.ThrowIfNull(signalNames);
         return WriteAsync((connection, transaction) =>
         {
-            if (!IsHeld(connection, transaction, lease))
+            switch (Held(connection, transaction, lease))
             {
-                return SuspendOutcome.Fenced;
+                case null:
+                    return SuspendOutcome.Fenced;
+                case true:
+                    return SuspendOutcome.CancelRequested;
             }
 
             // Names go in as one JSON array: any number of them, each a bound value.
@@ -306,12 +309,13 @@ public sealed class SqliteWorkflowStore : IWorkflowStore, IDisposable
     }
 
     /// <inheritdoc/>
-    public Task<bool> RenewAsync(RunLease lease, TimeSpan leaseDuration, CancellationToken cancellationToken)
+    public Task<LeaseRenewal> RenewAsync(RunLease lease, TimeSpan leaseDuration, CancellationToken cancellationToken)
         => WriteAsync((connection, transaction) =>
         {
             var now = _time.GetUtcNow();
-            return Execute(connection, transaction, $"UPDATE runs SET lease_expires_at = $expires, updated_at = $now WHERE {HeldBy};",
-                [.. LeaseParameters(lease), ("$expires", ToUnixMs(now + leaseDuration)), ("$now", ToUnixMs(now))]) == 1;
+            var renewed = Query(connection, transaction, $"UPDATE runs SET lease_expires_at = $expires, updated_at = $now WHERE {HeldBy} RETURNING cancel_reason IS NOT NULL;",
+                r => r.GetBoolean(0), [.. LeaseParameters(lease), ("$expires", ToUnixMs(now + leaseDuration)), ("$now", ToUnixMs(now))]);
+            return renewed.Count == 0 ? LeaseRenewal.Lost : renewed[0] ? LeaseRenewal.CancelRequested : LeaseRenewal.Renewed;
         }, cancellationToken);
 
     /// <inheritdoc/>
@@ -326,9 +330,12 @@ public sealed class SqliteWorkflowStore : IWorkflowStore, IDisposable
         ArgumentNullException.ThrowIfNull(entry);
         return WriteAsync((connection, transaction) =>
         {
-            if (!IsHeld(connection, transaction, lease))
+            switch (Held(connection, transaction, lease))
             {
-                return JournalWriteResult.FencedOut;
+                case null:
+                    return JournalWriteResult.FencedOut;
+                case true:
+                    return JournalWriteResult.Cancelled;
             }
 
             // Insert the first attempt, or count another one; a terminal row is never touched.
@@ -354,7 +361,7 @@ public sealed class SqliteWorkflowStore : IWorkflowStore, IDisposable
 
         return WriteAsync((connection, transaction) =>
         {
-            if (!IsHeld(connection, transaction, lease))
+            if (Held(connection, transaction, lease) is not { } cancelRequested)
             {
                 return JournalWriteResult.FencedOut;
             }
@@ -368,7 +375,7 @@ public sealed class SqliteWorkflowStore : IWorkflowStore, IDisposable
                     error_message = excluded.error_message, completion_index = excluded.completion_index, completed_at = excluded.completed_at
                 WHERE state = 0;
                 """, EntryParameters(entry with { WorkflowId = lease.WorkflowId }));
-            return new JournalWriteResult(ReadEntry(connection, transaction, lease.WorkflowId, entry.Sequence), false);
+            return new JournalWriteResult(ReadEntry(connection, transaction, lease.WorkflowId, entry.Sequence), false, cancelRequested);
         }, cancellationToken);
     }
 
@@ -467,9 +474,12 @@ public sealed class SqliteWorkflowStore : IWorkflowStore, IDisposable
         ArgumentNullException.ThrowIfNull(completed);
         return WriteAsync((connection, transaction) =>
         {
-            if (!IsHeld(connection, transaction, lease))
+            switch (Held(connection, transaction, lease))
             {
-                return JournalWriteResult.FencedOut;
+                case null:
+                    return JournalWriteResult.FencedOut;
+                case true:
+                    return JournalWriteResult.Cancelled;
             }
 
             var stored = TryReadEntry(connection, transaction, lease.WorkflowId, completed.Sequence);
@@ -514,7 +524,11 @@ public sealed class SqliteWorkflowStore : IWorkflowStore, IDisposable
     private const string HeldBy = "workflow_id = $id AND status = 0 AND owner = $owner AND epoch = $epoch";
 
     private static bool IsHeld(SqliteConnection connection, SqliteTransaction transaction, RunLease lease)
-        => Query(connection, transaction, $"SELECT 1 FROM runs WHERE {HeldBy};", r => r.GetInt64(0), LeaseParameters(lease)).Count == 1;
+        => Held(connection, transaction, lease) is not null;
+
+    /// <summary>Null when <paramref name="lease"/> is not current on an active run; otherwise whether a cancel was requested.</summary>
+    private static bool? Held(SqliteConnection connection, SqliteTransaction transaction, RunLease lease)
+        => Query(connection, transaction, $"SELECT cancel_reason IS NOT NULL FROM runs WHERE {HeldBy};", r => r.GetBoolean(0), LeaseParameters(lease)) is [var cancel] ? cancel : null;
 
     private static (string, object?)[] LeaseParameters(RunLease lease)
         => [("$id", lease.WorkflowId), ("$owner", lease.Owner), ("$epoch", lease.Epoch)];

@@ -73,8 +73,8 @@ public sealed class PostgresLeaseTests(PostgresDatabase database) : IClassFixtur
         var reclaimed = (await restarted.TryClaimAsync("reclaim-1", "worker-7", hour, default))!;
         Assert.True(reclaimed.Epoch > old.Epoch);
         Assert.True((await before.RecordAttemptAsync(old, Attempting("reclaim-1"), default)).Fenced);
-        Assert.False(await before.RenewAsync(old, hour, default));
-        Assert.True(await restarted.RenewAsync(reclaimed, hour, default));
+        Assert.Equal(LeaseRenewal.Lost, await before.RenewAsync(old, hour, default));
+        Assert.Equal(LeaseRenewal.Renewed, await restarted.RenewAsync(reclaimed, hour, default));
 
         // One workers row per process incarnation: the old and the restarted worker-7 are two rows.
         Assert.Equal(2L, await database.ScalarAsync($"SELECT count(*) FROM \"{_schema}\".workers WHERE name = 'worker-7'"));
@@ -96,7 +96,7 @@ public sealed class PostgresLeaseTests(PostgresDatabase database) : IClassFixtur
         var until = DateTime.UtcNow + lease * 2;
         while (DateTime.UtcNow < until)
         {
-            Assert.True(await store.RenewAsync(held, lease, default));
+            Assert.Equal(LeaseRenewal.Renewed, await store.RenewAsync(held, lease, default));
             Assert.Null(await rival.TryClaimAsync("heartbeat-1", "rival", lease, default));
             await Task.Delay(200);
         }
@@ -112,7 +112,7 @@ public sealed class PostgresLeaseTests(PostgresDatabase database) : IClassFixtur
         }
 
         Assert.NotNull(taken);
-        Assert.False(await store.RenewAsync(held, lease, default));
+        Assert.Equal(LeaseRenewal.Lost, await store.RenewAsync(held, lease, default));
     }
 
     private static RunRecord NewRun(string id)
