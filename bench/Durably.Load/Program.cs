@@ -223,8 +223,8 @@ internal static partial class Workloads
                 return Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             }
 
-            Task NoStepsAsync(string id) => none.StartAsync(1, id).ContinueWith(h => h.Result.GetResultAsync()).Unwrap();
-            Task TenStepsAsync(string id) => ten.StartAsync(1, id).ContinueWith(h => h.Result.GetResultAsync()).Unwrap();
+            Task NoStepsAsync(string id) => none.StartAsync(1, id).ContinueWith(h => h.Result.WaitForResultAsync()).Unwrap();
+            Task TenStepsAsync(string id) => ten.StartAsync(1, id).ContinueWith(h => h.Result.WaitForResultAsync()).Unwrap();
 
             // Warm-up: JIT, connection pools, statement caches.
             for (var i = 0; i < 20; i++)
@@ -319,7 +319,7 @@ internal static partial class Workloads
                 await durable.SignalAsync(prefix + i.ToString(CultureInfo.InvariantCulture), "go", 1);
             }
 
-            var results = await Task.WhenAll(Enumerable.Range(0, count).Select(i => client.GetHandle(prefix + i.ToString(CultureInfo.InvariantCulture)).GetResultAsync()));
+            var results = await Task.WhenAll(Enumerable.Range(0, count).Select(i => client.GetHandle(prefix + i.ToString(CultureInfo.InvariantCulture)).WaitForResultAsync()));
             if (results.Where((value, i) => value != i + 1).Any())
             {
                 throw new InvalidOperationException("A waiting run finished with the wrong result.");

@@ -41,7 +41,7 @@ var order = new Order(orderId, "ada@example.com", 129.90m, ["books", "lamp", "ke
 var handle = await host.Services.GetRequiredService<OrderWorkflowClient>().StartAsync(order, workflowId: orderId);
 Console.WriteLine($"Order {orderId}: started (or resumed) run '{handle.WorkflowId}'. Kill me at any point and run me again.");
 
-var receipt = await handle.GetResultAsync();
+var receipt = await handle.WaitForResultAsync();
 Console.WriteLine($"Order {orderId}: done. {receipt}");
 if (builder.Configuration.GetValue("Sample:KeepRunning", false))
 {

@@ -49,15 +49,15 @@ for (var i = 0; i < runs; i++)
     if (workflow.StartsWith("nap:", StringComparison.Ordinal))
     {
         var nap = await provider.GetRequiredService<NapWorkflowClient>().StartAsync(double.Parse(workflow[4..], CultureInfo.InvariantCulture), $"nap-{i}");
-        handles.Add(nap.GetResultAsync());
+        handles.Add(nap.WaitForResultAsync());
     }
     else if (workflow == "signal")
     {
-        handles.Add((await provider.GetRequiredService<SignalWorkflowClient>().StartAsync($"signal-{i}")).GetResultAsync());
+        handles.Add((await provider.GetRequiredService<SignalWorkflowClient>().StartAsync($"signal-{i}")).WaitForResultAsync());
     }
     else
     {
-        handles.Add((await provider.GetRequiredService<CrashWorkflowClient>().StartAsync(i, $"crash-{i}")).GetResultAsync());
+        handles.Add((await provider.GetRequiredService<CrashWorkflowClient>().StartAsync(i, $"crash-{i}")).WaitForResultAsync());
     }
 }
 

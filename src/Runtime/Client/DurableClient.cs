@@ -1,5 +1,6 @@
 using Durably.Infrastructure;
 using Durably.Runtime.Engine;
+using System.Buffers.Text;
 using Durably.Runtime.Journal;
 
 namespace Durably.Runtime.Client;
@@ -8,7 +9,11 @@ namespace Durably.Runtime.Client;
 public sealed class DurableClient : IDurableClient
 {
     private static readonly TimeSpan s_firstPoll = TimeSpan.FromMilliseconds(20);
-    private static readonly TimeSpan s_maxPoll = TimeSpan.FromSeconds(1);
+
+    // Where the store announces results, a read now and then only guards against a notification lost in a reconnect
+    // (the listener also wakes every waiter when it reconnects).
+    private static readonly TimeSpan s_announcedBackstop = TimeSpan.FromSeconds(10);
+    private const int MaxPageTokenLength = 2048;
     private readonly DurableEngine _engine;
 
     /// <summary>Creates a client for the runs of <paramref name="engine"/>.</summary>
@@ -70,39 +75,165 @@ public sealed class DurableClient : IDurableClient
     }
 
     /// <inheritdoc/>
-    public async Task<TOutput> GetResultAsync<TOutput>(string workflowId, CancellationToken cancellationToken = default)
+    public async Task<TOutput> WaitForResultAsync<TOutput>(string workflowId, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(workflowId);
-        var delay = s_firstPoll;
+        var context = _engine.Context;
+        var announced = context.Store is IWorkflowStoreEvents;
+        var delay = announced ? s_announcedBackstop : s_firstPoll;
         while (true)
         {
             // Subscribe before reading, so that a finish between the read and the wait is not missed.
-            var finished = _engine.Context.WhenFinished(workflowId);
-            var run = await _engine.Context.Store.GetRunAsync(workflowId, cancellationToken).ConfigureAwait(false)
+            var finished = context.WhenFinished(workflowId);
+            var run = await context.Store.GetRunAsync(workflowId, cancellationToken).ConfigureAwait(false)
                 ?? throw new WorkflowNotFoundException(workflowId);
             if (run.ContinuedAs is { } next)
             {
                 // The run continued as new: its result is the newest run's.
                 workflowId = next;
-                delay = s_firstPoll;
                 continue;
             }
 
             switch (run.Status)
             {
                 case WorkflowStatus.Completed:
-                    return _engine.Context.Serializer.Deserialize<TOutput>(run.OutputJson ?? "null", $"The result of run '{workflowId}'");
+                    return context.Serializer.Deserialize<TOutput>(run.OutputJson ?? "null", $"The result of run '{workflowId}'");
                 case WorkflowStatus.Failed:
                 case WorkflowStatus.DeadLettered:
                 case WorkflowStatus.Cancelled:
                     throw new WorkflowFailedException(workflowId, run.Status, run.Error);
             }
 
-            // Another process may finish the run: poll with backoff as well as listening in-process.
-            await Task.WhenAny(finished, Task.Delay(delay, _engine.Context.Time, cancellationToken)).ConfigureAwait(false);
+            // Woken by this process finishing the run, or by the store's announcement; otherwise read again with a
+            // backoff up to the poll interval (another process may finish it on a store that cannot announce).
+            await Task.WhenAny(finished, Task.Delay(delay, context.Time, cancellationToken)).ConfigureAwait(false);
             cancellationToken.ThrowIfCancellationRequested();
-            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, s_maxPoll.Ticks));
+            if (!announced)
+            {
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, context.PollInterval.Ticks));
+            }
         }
+    }
+
+    /// <inheritdoc/>
+    public async Task<WorkflowRunDetails?> GetRunDetailsAsync(string workflowId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(workflowId);
+        if (await _engine.Context.Store.LoadAsync(workflowId, cancellationToken).ConfigureAwait(false) is not { } snapshot)
+        {
+            return null;
+        }
+
+        var run = snapshot.Run;
+        var active = run.Status == WorkflowStatus.Running;
+        var unloaded = active && run.Owner is null && run.WakeAt is not null;
+        return new WorkflowRunDetails(
+            run.ToInfo(),
+            run.Status == WorkflowStatus.Completed ? run.OutputJson : null,
+            [.. snapshot.Journal.OrderBy(e => e.Sequence).Select(ToOperation)],
+            active ? run.Owner : null,
+            unloaded,
+            unloaded && run.WakeAt != RunRecord.WakeOnSignalOnly ? run.WakeAt : null);
+    }
+
+    private WorkflowOperationInfo ToOperation(JournalEntry entry)
+        => new(entry.Sequence, entry.OperationId, (WorkflowOperationKind)entry.Kind,
+            entry.State switch
+            {
+                JournalEntryState.Completed => WorkflowOperationState.Completed,
+                JournalEntryState.Failed => WorkflowOperationState.Failed,
+                _ => WorkflowOperationState.InProgress,
+            },
+            entry.Attempts, entry.StartedAt, entry.CompletedAt, entry.CompletionIndex, DueAt(entry), entry.Error);
+
+    /// <summary>A timer's wake time or a signal wait's deadline, as journaled in the row's input.</summary>
+    private DateTimeOffset? DueAt(JournalEntry entry)
+    {
+        var what = $"The input of journal row {entry.Sequence} of run '{entry.WorkflowId}'";
+        return entry.Kind switch
+        {
+            OperationKind.Timer => _engine.Context.Serializer.Deserialize<DateTimeOffset>(entry.InputJson ?? "null", what),
+            OperationKind.Signal => _engine.Context.Serializer.Deserialize<DateTimeOffset?>(entry.InputJson ?? "null", what),
+            _ => null,
+        };
+    }
+
+    /// <inheritdoc/>
+    public async Task<WorkflowRunPage> ListRunsAsync(WorkflowRunQuery? query = null, CancellationToken cancellationToken = default)
+    {
+        query ??= new WorkflowRunQuery();
+        if (query.PageSize is < 1 or > WorkflowRunQuery.MaxPageSize)
+        {
+            throw new ArgumentOutOfRangeException(nameof(query), query.PageSize, $"WorkflowRunQuery.PageSize must be 1 to {WorkflowRunQuery.MaxPageSize}; it is {query.PageSize}.");
+        }
+
+        if (query.WorkflowName is { } name && (string.IsNullOrWhiteSpace(name) || name.Length > DurableOptions.MaxWorkflowIdLength))
+        {
+            throw new ArgumentException(
+                $"WorkflowRunQuery.WorkflowName must be a workflow's name, 1 to {DurableOptions.MaxWorkflowIdLength} characters and not blank; it is {(name.Length == 0 ? "empty" : $"{name.Length} characters")}.",
+                nameof(query));
+        }
+
+        if (query.Status is { } status && !Enum.IsDefined(status))
+        {
+            throw new ArgumentOutOfRangeException(nameof(query), status, $"WorkflowRunQuery.Status {(int)status} is not a WorkflowStatus.");
+        }
+
+        if (query is { CreatedFrom: { } from, CreatedBefore: { } before } && from >= before)
+        {
+            throw new ArgumentException($"WorkflowRunQuery.CreatedFrom ({from:O}) must be earlier than CreatedBefore ({before:O}).", nameof(query));
+        }
+
+        var rows = await _engine.Context.Store.ListRunsAsync(
+            new RunListQuery(query.WorkflowName, query.Status, query.CreatedFrom, query.CreatedBefore, DecodePageToken(query.PageToken), query.PageSize + 1),
+            cancellationToken).ConfigureAwait(false);
+        var page = rows.Take(query.PageSize).ToList();
+        return new WorkflowRunPage(
+            [.. page.Select(r => r.ToInfo())],
+            rows.Count > query.PageSize ? EncodePageToken(page[^1]) : null);
+    }
+
+    /// <summary>The position after <paramref name="last"/>: its start time (ticks) and id, base64url-encoded.</summary>
+    private static string EncodePageToken(RunRecord last)
+        => Base64Url.EncodeToString(System.Text.Encoding.UTF8.GetBytes(
+            $"1:{last.CreatedAt.UtcTicks.ToString(System.Globalization.CultureInfo.InvariantCulture)}:{last.WorkflowId}"));
+
+    private static (DateTimeOffset CreatedAt, string WorkflowId)? DecodePageToken(string? token)
+    {
+        if (token is null)
+        {
+            return null;
+        }
+
+        var shown = token.Length > 40 ? token[..40] + "…" : token;
+        var invalid = new ArgumentException(
+            $"WorkflowRunQuery.PageToken '{shown}' ({token.Length} characters) is not a token ListRunsAsync returned; pass a WorkflowRunPage.NextPageToken, or null for the first page.",
+            "query");
+        if (token.Length is 0 or > MaxPageTokenLength)
+        {
+            throw invalid;
+        }
+
+        string text;
+        try
+        {
+            text = new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true).GetString(Base64Url.DecodeFromChars(token));
+        }
+        catch (Exception ex) when (ex is FormatException or ArgumentException)
+        {
+            throw invalid;
+        }
+
+        var parts = text.Split(':', 3);
+        if (parts is not ["1", var ticksText, var workflowId]
+            || !long.TryParse(ticksText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ticks)
+            || ticks > DateTimeOffset.MaxValue.UtcTicks
+            || workflowId.Length is 0 or > DurableOptions.MaxWorkflowIdLength)
+        {
+            throw invalid;
+        }
+
+        return (new DateTimeOffset(ticks, TimeSpan.Zero), workflowId);
     }
 
     /// <inheritdoc/>

@@ -18,6 +18,15 @@ public interface IWorkflowStore
     /// <returns>The row, or <see langword="null"/>.</returns>
     Task<RunRecord?> GetRunAsync(string workflowId, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Lists runs newest first — by <see cref="RunRecord.CreatedAt"/> descending, then <see cref="RunRecord.WorkflowId"/>
+    /// descending — that match <paramref name="query"/>, starting after its cursor.
+    /// </summary>
+    /// <param name="query">Filters, cursor and limit.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>Up to <see cref="RunListQuery.Limit"/> rows.</returns>
+    Task<IReadOnlyList<RunRecord>> ListRunsAsync(RunListQuery query, CancellationToken cancellationToken);
+
     /// <summary>Reads a run and its whole journal in one read.</summary>
     /// <param name="workflowId">The run's id.</param>
     /// <param name="cancellationToken">Cancels the read.</param>

@@ -89,6 +89,24 @@ public sealed record RunSnapshot(RunRecord Run, IReadOnlyList<JournalEntry> Jour
 /// </param>
 public sealed record RunOutcome(WorkflowStatus Status, string? OutputJson, WorkflowError? Error, RunRecord? Continuation = null);
 
+/// <summary>Which runs <see cref="IWorkflowStore.ListRunsAsync"/> returns.</summary>
+/// <param name="WorkflowName">Only runs of this workflow, when set.</param>
+/// <param name="Status">Only runs with this status, when set.</param>
+/// <param name="CreatedFrom">Only runs created at or after this time, when set.</param>
+/// <param name="CreatedBefore">Only runs created before this time, when set.</param>
+/// <param name="After">
+/// The cursor: only runs that come after this one in the order (older, or as old with a smaller id); the first page
+/// when <see langword="null"/>.
+/// </param>
+/// <param name="Limit">The most rows to return.</param>
+public sealed record RunListQuery(
+    string? WorkflowName,
+    WorkflowStatus? Status,
+    DateTimeOffset? CreatedFrom,
+    DateTimeOffset? CreatedBefore,
+    (DateTimeOffset CreatedAt, string WorkflowId)? After,
+    int Limit);
+
 /// <summary>What became of a request to cancel a run.</summary>
 public enum CancelRequestOutcome
 {

@@ -30,14 +30,18 @@ public interface IDurableClient
     /// <returns>The state, or <see langword="null"/> when no run has that id.</returns>
     Task<WorkflowRunInfo?> GetRunAsync(string workflowId, CancellationToken cancellationToken = default);
 
-    /// <summary>Waits until a run has finished and returns its result.</summary>
+    /// <summary>
+    /// Waits until a run has finished and returns its result, following a run that continued as new. Waiting does not
+    /// poll in a tight loop: it wakes when this process finishes the run or, on a store that announces results
+    /// (PostgreSQL), when any process does; otherwise it reads the run with a backoff up to the engine's poll interval.
+    /// </summary>
     /// <typeparam name="TOutput">The run method's result.</typeparam>
     /// <param name="workflowId">The run's id.</param>
     /// <param name="cancellationToken">Stops waiting; the run goes on.</param>
     /// <returns>The run's result.</returns>
     /// <exception cref="WorkflowFailedException">The run failed, was dead-lettered or was cancelled (see its <see cref="WorkflowFailedException.Status"/>).</exception>
     /// <exception cref="WorkflowNotFoundException">No run has that id.</exception>
-    Task<TOutput> GetResultAsync<TOutput>(string workflowId, CancellationToken cancellationToken = default);
+    Task<TOutput> WaitForResultAsync<TOutput>(string workflowId, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Sends signal <paramref name="signalName"/> to run <paramref name="workflowId"/>. It is kept until a wait for that
@@ -73,4 +77,20 @@ public interface IDurableClient
     /// <exception cref="WorkflowNotFoundException">No run has that id.</exception>
     /// <exception cref="ArgumentException">The workflow id is malformed or the reason too long.</exception>
     Task<CancelResult> CancelAsync(string workflowId, string? reason = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Reads a run with its journal: status, result or error, every operation without payloads, the operations in
+    /// progress (<see cref="WorkflowRunDetails.CurrentOperations"/>) and a summary.
+    /// </summary>
+    /// <param name="workflowId">The run's id.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The details, or <see langword="null"/> when no run has that id.</returns>
+    Task<WorkflowRunDetails?> GetRunDetailsAsync(string workflowId, CancellationToken cancellationToken = default);
+
+    /// <summary>Lists runs, newest first, filtered by workflow, status and start time, one page at a time.</summary>
+    /// <param name="query">Filters, page size and the token of the page to read; the first 100 runs when <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>A page, with the token of the next one.</returns>
+    /// <exception cref="ArgumentException">The page size is out of range, the token is not one this API returned, or the time range is empty.</exception>
+    Task<WorkflowRunPage> ListRunsAsync(WorkflowRunQuery? query = null, CancellationToken cancellationToken = default);
 }

@@ -31,8 +31,8 @@ public sealed class WorkflowHandle<TOutput>
     /// <param name="cancellationToken">Stops waiting; the run goes on.</param>
     /// <returns>The run's result.</returns>
     /// <exception cref="WorkflowFailedException">The run failed, was dead-lettered or was cancelled.</exception>
-    public Task<TOutput> GetResultAsync(CancellationToken cancellationToken = default)
-        => _client.GetResultAsync<TOutput>(WorkflowId, cancellationToken);
+    public Task<TOutput> WaitForResultAsync(CancellationToken cancellationToken = default)
+        => _client.WaitForResultAsync<TOutput>(WorkflowId, cancellationToken);
 
     /// <summary>Cancels the run (see <see cref="IDurableClient.CancelAsync"/>).</summary>
     /// <param name="reason">Why, kept as the cancelled run's error message.</param>

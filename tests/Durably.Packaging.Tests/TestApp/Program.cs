@@ -9,7 +9,7 @@ await using var provider = services.BuildServiceProvider();
 
 var handle = await provider.GetRequiredService<GreeterClient>().StartAsync("world", "packaged-1");
 await provider.GetRequiredService<DurableEngine>().ExecuteAsync(handle.WorkflowId);
-Console.WriteLine(await handle.GetResultAsync());
+Console.WriteLine(await handle.WaitForResultAsync());
 
 [DurableWorkflow]
 public partial class Greeter

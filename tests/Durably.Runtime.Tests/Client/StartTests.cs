@@ -121,7 +121,7 @@ public class StartTests
         await host.Engine.ExecuteAsync(hostile);
 
         Assert.Equal(hostile, (await handle.GetRunAsync()).WorkflowId);
-        Assert.StartsWith("Explode|0|", await handle.GetResultAsync(), StringComparison.Ordinal);
+        Assert.StartsWith("Explode|0|", await handle.WaitForResultAsync(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -129,7 +129,7 @@ public class StartTests
     {
         await using var host = new TestHost(new InMemoryWorkflowStore(), d => d.AddWorkflow<Failing>(), s => s.AddSingleton(new BodyLog()));
 
-        var error = await Assert.ThrowsAsync<WorkflowNotFoundException>(() => host.Client.GetResultAsync<string>("nobody"));
+        var error = await Assert.ThrowsAsync<WorkflowNotFoundException>(() => host.Client.WaitForResultAsync<string>("nobody"));
         await Assert.ThrowsAsync<WorkflowNotFoundException>(() => host.Engine.ExecuteAsync("nobody"));
 
         Assert.Equal("No workflow run has id 'nobody'.", error.Message);
@@ -137,12 +137,12 @@ public class StartTests
     }
 
     [Fact]
-    public async Task GetResultAsync_waits_for_a_run_another_task_executes()
+    public async Task WaitForResultAsync_waits_for_a_run_another_task_executes()
     {
         await using var host = new TestHost(new InMemoryWorkflowStore(), d => d.AddWorkflow<FiveSteps>(), s => s.AddSingleton(new BodyLog()).AddSingleton(Gate.Open()));
         var handle = await host.Get<FiveStepsClient>().StartAsync("waited", "wait-1");
 
-        var result = handle.GetResultAsync();
+        var result = handle.WaitForResultAsync();
         Assert.False(result.IsCompleted);
         await host.Engine.ExecuteAsync("wait-1");
 

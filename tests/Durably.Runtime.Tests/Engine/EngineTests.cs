@@ -15,7 +15,7 @@ public class EngineTests
         await host.Get<ContextProbeClient>().StartAsync("ctx-1");
 
         await host.Engine.ExecuteAsync("ctx-1");
-        var probes = (await host.Client.GetResultAsync<string[]>("ctx-1")).Select(p => p.Split('|')).ToArray();
+        var probes = (await host.Client.WaitForResultAsync<string[]>("ctx-1")).Select(p => p.Split('|')).ToArray();
 
         Assert.Equal(["a", "ctx-1", "Probe", "0", "1", "ctx-1/Probe/0", "True", "True"], probes[0][..8]);
         Assert.Equal(["b", "ctx-1", "Probe", "1", "1", "ctx-1/Probe/1", "True", "True"], probes[1][..8]);

@@ -44,7 +44,7 @@ public abstract class CancellationTests : StoreTestBase
         var journal = (await host.Store.LoadAsync("stop-1", default))!.Journal;
         Assert.Equal([(0L, JournalEntryState.Completed), (1L, JournalEntryState.Attempting)], journal.Select(e => (e.Sequence, e.State)));
 
-        var failed = await Assert.ThrowsAsync<WorkflowFailedException>(() => host.Client.GetResultAsync<string>("stop-1").WaitAsync(s_timeout));
+        var failed = await Assert.ThrowsAsync<WorkflowFailedException>(() => host.Client.WaitForResultAsync<string>("stop-1").WaitAsync(s_timeout));
         Assert.Equal((WorkflowStatus.Cancelled, "customer changed their mind"), (failed.Status, failed.Error!.Message));
         var info = (await host.Client.GetRunAsync("stop-1"))!;
         Assert.Equal((WorkflowStatus.Cancelled, "customer changed their mind"), (info.Status, info.CancelReason));
@@ -121,7 +121,7 @@ public abstract class CancellationTests : StoreTestBase
 
             Assert.Equal(CancelResult.Requested, await host.Client.CancelAsync("patient-5", "no longer needed"));
 
-            var failed = await Assert.ThrowsAsync<WorkflowFailedException>(() => host.Client.GetResultAsync<string>("patient-5").WaitAsync(s_timeout));
+            var failed = await Assert.ThrowsAsync<WorkflowFailedException>(() => host.Client.WaitForResultAsync<string>("patient-5").WaitAsync(s_timeout));
             Assert.Equal((WorkflowStatus.Cancelled, "no longer needed"), (failed.Status, failed.Error!.Message));
             Assert.Equal(["Step"], _log.Runs.Select(r => r.StepId));
             Assert.Null((await host.Store.GetRunAsync("patient-5", default))!.WakeAt);
@@ -174,7 +174,7 @@ public abstract class CancellationTests : StoreTestBase
         Assert.Equal(CancelResult.AlreadyEnded, await host.Client.CancelAsync("patient-7", "too late"));
         var info = (await host.Client.GetRunAsync("patient-7"))!;
         Assert.Equal((WorkflowStatus.Completed, null), (info.Status, info.CancelReason));
-        Assert.Equal("order-7 went with now", await host.Client.GetResultAsync<string>("patient-7"));
+        Assert.Equal("order-7 went with now", await host.Client.WaitForResultAsync<string>("patient-7"));
 
         var missing = await Assert.ThrowsAsync<WorkflowNotFoundException>(() => host.Client.CancelAsync("no-such-run"));
         Assert.Contains("'no-such-run'", missing.Message, StringComparison.Ordinal);
@@ -208,7 +208,7 @@ public abstract class CancellationTests : StoreTestBase
 
             Assert.Equal(CancelResult.Requested, await host.Client.CancelAsync("tally-9", "enough"));
 
-            var failed = await Assert.ThrowsAsync<WorkflowFailedException>(() => host.Client.GetResultAsync<int>("tally-9").WaitAsync(s_timeout));
+            var failed = await Assert.ThrowsAsync<WorkflowFailedException>(() => host.Client.WaitForResultAsync<int>("tally-9").WaitAsync(s_timeout));
             Assert.Equal(("tally-9~2", WorkflowStatus.Cancelled), (failed.WorkflowId, failed.Status));
             Assert.Equal(WorkflowStatus.ContinuedAsNew, (await host.Client.GetRunAsync("tally-9"))!.Status);
             Assert.Null((await host.Client.GetRunAsync("tally-9"))!.CancelReason);
@@ -233,9 +233,9 @@ public abstract class CancellationTests : StoreTestBase
         Assert.Equal(WorkflowStatus.Completed, (await host.Engine.ExecuteAsync("huge").WaitAsync(s_timeout)).Status);
         Assert.Equal(WorkflowStatus.Completed, (await host.Engine.ExecuteAsync("empty").WaitAsync(s_timeout)).Status);
 
-        Assert.Equal("a\uFFFDb'); --", await host.Client.GetResultAsync<string>("nul"));
-        Assert.Equal(huge[..8192] + "… (cut; 100000 characters in all)", await host.Client.GetResultAsync<string>("huge"));
-        Assert.Equal("", await host.Client.GetResultAsync<string>("empty"));
+        Assert.Equal("a\uFFFDb'); --", await host.Client.WaitForResultAsync<string>("nul"));
+        Assert.Equal(huge[..8192] + "… (cut; 100000 characters in all)", await host.Client.WaitForResultAsync<string>("huge"));
+        Assert.Equal("", await host.Client.WaitForResultAsync<string>("empty"));
     }
 
     private static async Task UntilAsync(Func<Task<bool>> condition)

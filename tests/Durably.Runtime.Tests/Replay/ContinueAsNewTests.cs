@@ -33,7 +33,7 @@ public abstract class ContinueAsNewTests : StoreTestBase
             // Sent at once: no run waits for it until the fourth, so it travels from run to run untaken.
             Assert.True(await host.Client.SignalAsync("tally-1", "bonus", 5, "bonus-1"));
 
-            Assert.Equal(45, await host.Client.GetResultAsync<int>("tally-1").WaitAsync(s_timeout));
+            Assert.Equal(45, await host.Client.WaitForResultAsync<int>("tally-1").WaitAsync(s_timeout));
         }
         finally
         {
@@ -69,8 +69,8 @@ public abstract class ContinueAsNewTests : StoreTestBase
         Assert.True(await host.Client.SignalAsync("tally-2", "bonus", 7));
 
         Assert.Equal(WorkflowStatus.Completed, (await host.Engine.ExecuteAsync("tally-2~1").WaitAsync(s_timeout)).Status);
-        Assert.Equal(27, await host.Get<TallyClient>().GetHandle("tally-2").GetResultAsync());
-        Assert.Equal(27, await host.Client.GetResultAsync<int>("tally-2~1"));
+        Assert.Equal(27, await host.Get<TallyClient>().GetHandle("tally-2").WaitForResultAsync());
+        Assert.Equal(27, await host.Client.WaitForResultAsync<int>("tally-2~1"));
     }
 
     [Fact]

@@ -33,7 +33,7 @@ public class ReplayTests
         var result = await second.Engine.ExecuteAsync(workflowId).WaitAsync(s_timeout);
 
         Assert.Equal(WorkflowStatus.Completed, result.Status);
-        var output = await second.Client.GetResultAsync<string>(workflowId);
+        var output = await second.Client.WaitForResultAsync<string>(workflowId);
         var parts = output.Split('|');
         Assert.Equal(5, parts.Length);
 
@@ -65,7 +65,7 @@ public class ReplayTests
         await using var live = new TestHost(store, d => d.AddWorkflow<FanOut>(), s => s.AddSingleton(new BodyLog()));
         var handle = await live.Get<FanOutClient>().StartAsync([1, 2, 3, 4, 5, 6], "fan-1");
         await live.Engine.ExecuteAsync(handle.WorkflowId).WaitAsync(s_timeout);
-        var liveOutput = await handle.GetResultAsync();
+        var liveOutput = await handle.WaitForResultAsync();
         var liveJournal = (await store.LoadAsync("fan-1", default))!.Journal;
         Assert.Equal(8, liveJournal.Count);
 
@@ -79,7 +79,7 @@ public class ReplayTests
 
             Assert.Equal(WorkflowStatus.Completed, result.Status);
             Assert.Empty(log.Runs);
-            Assert.Equal(liveOutput, await host.Client.GetResultAsync<string>("fan-1"));
+            Assert.Equal(liveOutput, await host.Client.WaitForResultAsync<string>("fan-1"));
             var journal = (await copy.LoadAsync("fan-1", default))!.Journal;
             Assert.Equal(liveJournal.Select(e => (e.Sequence, e.OperationId, e.InputJson, e.OutputJson, e.CompletionIndex)),
                 journal.Select(e => (e.Sequence, e.OperationId, e.InputJson, e.OutputJson, e.CompletionIndex)));
@@ -106,7 +106,7 @@ public class ReplayTests
         Assert.Contains("at sequence 0 the run method called step 'Charge', but the journal recorded step 'Reserve'", result.Error.Message, StringComparison.Ordinal);
         Assert.Contains("'Reorderable' v3", result.Error.Message, StringComparison.Ordinal);
         Assert.Empty(log.Runs);
-        var failure = await Assert.ThrowsAsync<WorkflowFailedException>(() => second.Client.GetResultAsync<string>("swap-1"));
+        var failure = await Assert.ThrowsAsync<WorkflowFailedException>(() => second.Client.WaitForResultAsync<string>("swap-1"));
         Assert.Equal(WorkflowStatus.DeadLettered, failure.Status);
     }
 
@@ -168,7 +168,7 @@ public class ReplayTests
         await using var live = new TestHost(store, d => d.AddWorkflow<Failing>(), s => s.AddSingleton(log));
         await live.Get<FailingClient>().StartAsync("fail-1");
         await live.Engine.ExecuteAsync("fail-1").WaitAsync(s_timeout);
-        var liveOutput = await live.Client.GetResultAsync<string>("fail-1");
+        var liveOutput = await live.Client.WaitForResultAsync<string>("fail-1");
 
         Assert.Equal("Explode|0|System.InvalidOperationException|boom|Step 'Explode' (sequence 0) failed: System.InvalidOperationException: boom", liveOutput);
         var row = Assert.Single((await store.LoadAsync("fail-1", default))!.Journal);
@@ -179,7 +179,7 @@ public class ReplayTests
         await using var replay = new TestHost(copy, d => d.AddWorkflow<Failing>(), s => s.AddSingleton(replayLog));
         await replay.Engine.ExecuteAsync("fail-1").WaitAsync(s_timeout);
 
-        Assert.Equal(liveOutput, await replay.Client.GetResultAsync<string>("fail-1"));
+        Assert.Equal(liveOutput, await replay.Client.WaitForResultAsync<string>("fail-1"));
         Assert.Empty(replayLog.Runs);
         Assert.Single(log.Runs);
     }
@@ -194,7 +194,7 @@ public class ReplayTests
 
         Assert.Equal(WorkflowStatus.Failed, result.Status);
         Assert.Equal(typeof(ArgumentOutOfRangeException).FullName, result.Error!.Type);
-        var failure = await Assert.ThrowsAsync<WorkflowFailedException>(() => host.Client.GetResultAsync<Durably.Infrastructure.Unit>("throw-1"));
+        var failure = await Assert.ThrowsAsync<WorkflowFailedException>(() => host.Client.WaitForResultAsync<Durably.Infrastructure.Unit>("throw-1"));
         Assert.Contains("over the limit", failure.Message, StringComparison.Ordinal);
     }
 

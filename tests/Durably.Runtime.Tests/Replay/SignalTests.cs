@@ -40,7 +40,7 @@ public abstract class SignalTests : StoreTestBase
         var result = await host.Engine.ExecuteAsync("early-1").WaitAsync(s_timeout);
 
         Assert.Equal(WorkflowStatus.Completed, result.Status);
-        Assert.Equal("ada:True|bob:False", await host.Client.GetResultAsync<string>("early-1"));
+        Assert.Equal("ada:True|bob:False", await host.Client.WaitForResultAsync<string>("early-1"));
         var journal = (await host.Store.LoadAsync("early-1", default))!.Journal;
         Assert.Equal([OperationKind.Step, OperationKind.Signal, OperationKind.Signal], journal.Select(e => e.Kind));
         Assert.Equal(["Request", "approve", "approve"], journal.Select(e => e.OperationId));
@@ -57,7 +57,7 @@ public abstract class SignalTests : StoreTestBase
         Assert.False(await client.SignalApprovalAsync("typed-1", new Decision("ada", true), "approval-1"));
 
         Assert.Equal(WorkflowStatus.Completed, (await host.Engine.ExecuteAsync("typed-1").WaitAsync(s_timeout)).Status);
-        Assert.Equal("order-9 ada:True", await client.GetHandle("typed-1").GetResultAsync());
+        Assert.Equal("order-9 ada:True", await client.GetHandle("typed-1").WaitForResultAsync());
         Assert.Equal("approve", (await host.Store.LoadAsync("typed-1", default))!.Journal.Single().OperationId);
 
         // The workflow declares its signals, so a name it does not declare is refused at the sender, naming both.
@@ -82,7 +82,7 @@ public abstract class SignalTests : StoreTestBase
         await host.Client.SignalAsync("wake-1", "approve", new Decision("ada", true));
 
         Assert.Equal(WorkflowStatus.Completed, (await execution.WaitAsync(s_timeout)).Status);
-        Assert.Equal("timed out|ada:True", await host.Client.GetResultAsync<string>("wake-1"));
+        Assert.Equal("timed out|ada:True", await host.Client.WaitForResultAsync<string>("wake-1"));
         var journal = (await host.Store.LoadAsync("wake-1", default))!.Journal;
         Assert.Null(journal[1].OutputJson);
         Assert.Equal(Clock.GetUtcNow(), journal[2].CompletedAt);
@@ -109,13 +109,13 @@ public abstract class SignalTests : StoreTestBase
         await PendingWaitAsync(second.Store, "restart-1", sequence: 2);
         await second.Client.SignalAsync("restart-1", "approve", new Decision("bob", true));
         Assert.Equal(WorkflowStatus.Completed, (await resumed.WaitAsync(s_timeout)).Status);
-        Assert.Equal("timed out|bob:True", await second.Client.GetResultAsync<string>("restart-1"));
+        Assert.Equal("timed out|bob:True", await second.Client.WaitForResultAsync<string>("restart-1"));
 
         // Replayed from the journal alone (a copy with no signals at all), the run ends the same.
         var copy = await TestHost.CloneAsRunningAsync(second.Store, "restart-1");
         await using var replay = new TestHost(copy, d => d.AddWorkflow<ApprovalFlow>(), s => s.AddSingleton(new BodyLog()));
         Assert.Equal(WorkflowStatus.Completed, (await replay.Engine.ExecuteAsync("restart-1").WaitAsync(s_timeout)).Status);
-        Assert.Equal("timed out|bob:True", await replay.Client.GetResultAsync<string>("restart-1"));
+        Assert.Equal("timed out|bob:True", await replay.Client.WaitForResultAsync<string>("restart-1"));
     }
 
     [Fact]
@@ -138,7 +138,7 @@ public abstract class SignalTests : StoreTestBase
         }
 
         Assert.Equal(WorkflowStatus.Completed, (await execution.WaitAsync(s_timeout)).Status);
-        Assert.Equal("ada:True|bob:True", await worker.Client.GetResultAsync<string>("remote-1"));
+        Assert.Equal("ada:True|bob:True", await worker.Client.WaitForResultAsync<string>("remote-1"));
     }
 
     [Fact]
@@ -170,7 +170,7 @@ public abstract class SignalTests : StoreTestBase
         await PendingWaitAsync(host.Store, "bad-1", sequence: 2);
         Clock.Advance(TimeSpan.FromHours(1));
         await execution.WaitAsync(s_timeout);
-        Assert.Equal("timed out|timed out", await client.GetResultAsync<string>("bad-1"));
+        Assert.Equal("timed out|timed out", await client.WaitForResultAsync<string>("bad-1"));
 
         var ended = await Assert.ThrowsAsync<WorkflowNotRunningException>(() => client.SignalAsync("bad-1", "approve", new Decision("ada", true)));
         Assert.Contains("Run 'bad-1' has ended; it cannot take signal 'approve'", ended.Message, StringComparison.Ordinal);

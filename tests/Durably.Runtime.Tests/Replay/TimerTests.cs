@@ -45,7 +45,7 @@ public abstract class TimerTests : StoreTestBase
         var result = await execution.WaitAsync(s_timeout);
 
         Assert.Equal(WorkflowStatus.Completed, result.Status);
-        Assert.Equal("slept 01:00:00", await host.Client.GetResultAsync<string>("sleep-1"));
+        Assert.Equal("slept 01:00:00", await host.Client.WaitForResultAsync<string>("sleep-1"));
         var journal = (await host.Store.LoadAsync("sleep-1", default))!.Journal;
         Assert.Equal([OperationKind.Step, OperationKind.Timer, OperationKind.Step], journal.Select(e => e.Kind));
         Assert.Equal(started.AddHours(1), journal[1].CompletedAt);
@@ -88,7 +88,7 @@ public abstract class TimerTests : StoreTestBase
         var second = Host(new BodyLog(), "second");
 
         Assert.Equal(WorkflowStatus.Completed, (await second.Engine.ExecuteAsync("sleep-3").WaitAsync(s_timeout)).Status);
-        Assert.Equal("slept 3.00:00:00", await second.Client.GetResultAsync<string>("sleep-3"));
+        Assert.Equal("slept 3.00:00:00", await second.Client.WaitForResultAsync<string>("sleep-3"));
     }
 
     [Fact]
@@ -102,7 +102,7 @@ public abstract class TimerTests : StoreTestBase
         var timer = (await host.Store.LoadAsync("alarm-1", default))!.Journal.Single();
         Assert.Equal(OperationKind.Timer, timer.Kind);
         Assert.Equal(past, new Durably.Runtime.Engine.PayloadSerializer(new(), 1024).Deserialize<DateTimeOffset>(timer.InputJson!, "wake time"));
-        Assert.Equal(Clock.GetUtcNow(), await host.Client.GetResultAsync<DateTimeOffset>("alarm-1"));
+        Assert.Equal(Clock.GetUtcNow(), await host.Client.WaitForResultAsync<DateTimeOffset>("alarm-1"));
     }
 
     [Theory]

@@ -53,7 +53,7 @@ public abstract class UnloadTests : StoreTestBase
         var second = await host.Engine.ExecuteAsync("patient-1").WaitAsync(s_timeout);
 
         Assert.Equal(WorkflowStatus.Completed, second.Status);
-        Assert.Equal("order-1 went with green", await host.Client.GetResultAsync<string>("patient-1"));
+        Assert.Equal("order-1 went with green", await host.Client.WaitForResultAsync<string>("patient-1"));
         Assert.Equal([0L, 0L, 0L, 2L], _log.Runs.Select(r => r.Sequence));
         Assert.Equal(4, _instances.Created);
     }
@@ -70,7 +70,7 @@ public abstract class UnloadTests : StoreTestBase
 
             await host.Client.SignalAsync("patient-2", "go", "now");
 
-            Assert.Equal("order-2 went with now", await host.Client.GetResultAsync<string>("patient-2").WaitAsync(s_timeout));
+            Assert.Equal("order-2 went with now", await host.Client.WaitForResultAsync<string>("patient-2").WaitAsync(s_timeout));
             Assert.InRange(_instances.Alive(), 0, 1);
         }
         finally
@@ -98,7 +98,7 @@ public abstract class UnloadTests : StoreTestBase
 
             Clock.Advance(TimeSpan.FromMinutes(1));
 
-            Assert.Equal("slept 01:00:00", await host.Client.GetResultAsync<string>("nap-1").WaitAsync(s_timeout));
+            Assert.Equal("slept 01:00:00", await host.Client.WaitForResultAsync<string>("nap-1").WaitAsync(s_timeout));
             Assert.Equal(started.AddHours(1), (await host.Store.LoadAsync("nap-1", default))!.Journal[1].CompletedAt);
             Assert.Equal([0L, 2L], _log.Runs.Select(r => r.Sequence));
         }
@@ -125,7 +125,7 @@ public abstract class UnloadTests : StoreTestBase
         await host.Client.SignalAsync("deadline-1", "approve", new Decision("ada", true));
 
         Assert.Equal(WorkflowStatus.Completed, (await host.Engine.ExecuteAsync("deadline-1").WaitAsync(s_timeout)).Status);
-        Assert.Equal("timed out|ada:True", await host.Client.GetResultAsync<string>("deadline-1"));
+        Assert.Equal("timed out|ada:True", await host.Client.WaitForResultAsync<string>("deadline-1"));
     }
 
     [Fact]

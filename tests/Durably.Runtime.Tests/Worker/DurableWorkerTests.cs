@@ -25,7 +25,7 @@ public class DurableWorkerTests
         }
 
         await host.Worker.StartAsync(default);
-        var results = await Task.WhenAll(handles.Select(h => h.GetResultAsync())).WaitAsync(s_timeout);
+        var results = await Task.WhenAll(handles.Select(h => h.WaitForResultAsync())).WaitAsync(s_timeout);
         await host.Worker.StopAsync(default);
 
         Assert.Equal(Enumerable.Range(0, 12).Select(i => i * 10), results);
@@ -41,7 +41,7 @@ public class DurableWorkerTests
 
         var handle = await host.Get<SlowJobClient>().StartAsync(4, "late-1");
 
-        Assert.Equal(40, await handle.GetResultAsync().WaitAsync(s_timeout));
+        Assert.Equal(40, await handle.WaitForResultAsync().WaitAsync(s_timeout));
         await host.Worker.StopAsync(default);
     }
 
@@ -71,7 +71,7 @@ public class DurableWorkerTests
         await using var restarted = new TestHost(store, d => d.AddWorkflow<SlowJob>(), s => s.AddSingleton(new Concurrency()), workerName: "worker-a");
         await restarted.Worker.StartAsync(default);
 
-        Assert.Equal(70, await restarted.Client.GetResultAsync<int>("orphan-1").WaitAsync(s_timeout));
+        Assert.Equal(70, await restarted.Client.WaitForResultAsync<int>("orphan-1").WaitAsync(s_timeout));
         await restarted.Worker.StopAsync(default);
     }
 
@@ -97,7 +97,7 @@ public class DurableWorkerTests
 
         await using var second = new TestHost(store, d => d.AddWorkflow<FiveSteps>(), s => s.AddSingleton(new BodyLog()).AddSingleton(Gate.Open()), workerName: "second");
         await second.Worker.StartAsync(default);
-        Assert.Equal(5, (await second.Client.GetResultAsync<string>("drain-1").WaitAsync(s_timeout)).Split('|').Length);
+        Assert.Equal(5, (await second.Client.WaitForResultAsync<string>("drain-1").WaitAsync(s_timeout)).Split('|').Length);
         await second.Worker.StopAsync(default);
     }
 

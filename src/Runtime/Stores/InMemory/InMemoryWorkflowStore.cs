@@ -46,6 +46,27 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
     }
 
     /// <inheritdoc/>
+    public Task<IReadOnlyList<RunRecord>> ListRunsAsync(RunListQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        lock (_gate)
+        {
+            IReadOnlyList<RunRecord> page = [.. _runs.Values
+                .Where(r => (query.WorkflowName is null || r.WorkflowName == query.WorkflowName)
+                    && (query.Status is null || r.Status == query.Status)
+                    && (query.CreatedFrom is null || r.CreatedAt >= query.CreatedFrom)
+                    && (query.CreatedBefore is null || r.CreatedAt < query.CreatedBefore)
+                    && (query.After is not { } after
+                        || r.CreatedAt < after.CreatedAt
+                        || (r.CreatedAt == after.CreatedAt && string.CompareOrdinal(r.WorkflowId, after.WorkflowId) < 0)))
+                .OrderByDescending(r => r.CreatedAt)
+                .ThenByDescending(r => r.WorkflowId, StringComparer.Ordinal)
+                .Take(query.Limit)];
+            return Task.FromResult(page);
+        }
+    }
+
+    /// <inheritdoc/>
     public Task<RunSnapshot?> LoadAsync(string workflowId, CancellationToken cancellationToken)
     {
         lock (_gate)

@@ -11,7 +11,7 @@ namespace Durably.Runtime.Stores.Postgres;
 internal static class PostgresSchema
 {
     /// <summary>The schema version this code creates and reads.</summary>
-    public const int Version = 4;
+    public const int Version = 5;
 
     /// <summary>The notification payload that says runs may be claimable.</summary>
     public const string RunsAvailablePayload = "available";
@@ -95,6 +95,10 @@ internal static class PostgresSchema
         """,
         """
         ALTER TABLE {schema}.runs ADD COLUMN cancel_reason text;
+        """,
+        """
+        CREATE INDEX runs_by_created ON {schema}.runs (created_at, workflow_id);
+        CREATE INDEX runs_by_workflow ON {schema}.runs (workflow_name, created_at, workflow_id);
         """,
     ];
 
@@ -202,6 +206,7 @@ internal sealed class PostgresStatements
             """;
 
         GetRun = $"SELECT {RunColumns} FROM {runs} WHERE r.workflow_id = @id";
+        _listRuns = $"SELECT {RunColumns} FROM {runs} WHERE true{{0}} ORDER BY r.created_at DESC, r.workflow_id DESC LIMIT @limit";
         GetJournal = $"SELECT {JournalColumns} FROM {s}.journal WHERE workflow_id = @id ORDER BY sequence";
 
         CreateRun = $"""
@@ -364,7 +369,12 @@ internal sealed class PostgresStatements
                 """);
     }
 
+    private readonly string _listRuns;
+
     public string GetRun { get; }
+
+    /// <summary>The run listing with only the given conditions (fixed fragments over bound parameters), so indexes serve it.</summary>
+    public string ListRuns(IEnumerable<string> conditions) => string.Format(System.Globalization.CultureInfo.InvariantCulture, _listRuns, string.Concat(conditions.Select(c => " AND " + c)));
 
     public string GetJournal { get; }
 

@@ -238,6 +238,57 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, IWorkflowSto
         }, cancellationToken);
 
     /// <inheritdoc/>
+    public Task<IReadOnlyList<RunRecord>> ListRunsAsync(RunListQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var conditions = new List<string>();
+        var parameters = new List<(string, object?)> { ("limit", query.Limit) };
+        if (query.WorkflowName is { } name)
+        {
+            conditions.Add("r.workflow_name = @name");
+            parameters.Add(("name", name));
+        }
+
+        if (query.Status is { } status)
+        {
+            conditions.Add("r.status = @status");
+            parameters.Add(("status", (short)status));
+        }
+
+        if (query.CreatedFrom is { } from)
+        {
+            conditions.Add("r.created_at >= @from");
+            parameters.Add(("from", Utc(from)));
+        }
+
+        if (query.CreatedBefore is { } before)
+        {
+            conditions.Add("r.created_at < @before");
+            parameters.Add(("before", Utc(before)));
+        }
+
+        if (query.After is { } after)
+        {
+            conditions.Add("(r.created_at, r.workflow_id) < (@after_created, @after_id)");
+            parameters.Add(("after_created", Utc(after.CreatedAt)));
+            parameters.Add(("after_id", after.WorkflowId));
+        }
+
+        return ExecuteAsync("list runs", async token =>
+        {
+            await using var command = Command(_sql.ListRuns(conditions), [.. parameters]);
+            await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
+            var page = new List<RunRecord>();
+            while (await reader.ReadAsync(token).ConfigureAwait(false))
+            {
+                page.Add(ReadRun(reader));
+            }
+
+            return (IReadOnlyList<RunRecord>)page;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc/>
     public Task<RunSnapshot?> LoadAsync(string workflowId, CancellationToken cancellationToken)
         => ExecuteAsync("load a run's journal", async token =>
         {

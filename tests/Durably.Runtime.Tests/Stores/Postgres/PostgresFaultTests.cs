@@ -33,14 +33,19 @@ public sealed class PostgresFaultTests(PostgresDatabase database) : IClassFixtur
         {
             await gate.Arrived.WaitAsync(s_timeout);
 
-            // For two seconds, every connection of the database but ours is terminated every 50 ms, while the steps go on.
+            // For two seconds, every connection of the database but ours is terminated every 50 ms; the steps go on from
+            // the middle of that window, so their first writes meet pooled connections that were just terminated.
             await using var admin = new NpgsqlConnection(database.ConnectionString);
             await admin.OpenAsync();
             var killed = 0L;
             var killing = Stopwatch.StartNew();
-            gate.Release();
             while (killing.Elapsed < TimeSpan.FromSeconds(2))
             {
+                if (killing.Elapsed > TimeSpan.FromSeconds(1))
+                {
+                    gate.Release();
+                }
+
                 await using var terminate = new NpgsqlCommand(
                     "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()", admin);
                 killed += (long)(await terminate.ExecuteScalarAsync())!;

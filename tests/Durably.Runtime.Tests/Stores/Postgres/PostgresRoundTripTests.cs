@@ -115,7 +115,7 @@ public sealed class PostgresRoundTripTests(PostgresDatabase database) : IClassFi
         try
         {
             var handle = await caller.Get<FiveStepsClient>().StartAsync("order-1", "woken-1");
-            var output = await handle.GetResultAsync().WaitAsync(s_timeout);
+            var output = await handle.WaitForResultAsync().WaitAsync(s_timeout);
 
             Assert.StartsWith("order-1-1-", output, StringComparison.Ordinal);
         }

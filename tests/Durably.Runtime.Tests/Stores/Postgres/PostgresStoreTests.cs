@@ -30,7 +30,7 @@ public sealed class PostgresStoreTests(PostgresDatabase database) : IClassFixtur
         {
         }
 
-        Assert.Equal("4", await database.ScalarAsync($"SELECT value FROM \"{schema}\".durably_meta WHERE key = 'schema_version'"));
+        Assert.Equal(PostgresSchema.Version.ToString(System.Globalization.CultureInfo.InvariantCulture), await database.ScalarAsync($"SELECT value FROM \"{schema}\".durably_meta WHERE key = 'schema_version'"));
         Assert.Equal(2L, await database.ScalarAsync($"SELECT count(*) FROM \"{schema}\".durably_meta"));
         Assert.Equal("durably_meta, journal, runs, signals, workers",
             await database.ScalarAsync("SELECT string_agg(table_name, ', ' ORDER BY table_name) FROM information_schema.tables WHERE table_schema = @schema", ("schema", schema)));
@@ -46,7 +46,7 @@ public sealed class PostgresStoreTests(PostgresDatabase database) : IClassFixtur
         }
 
         await database.ScalarAsync($"""
-            DROP TABLE "{schema}".signals; ALTER TABLE "{schema}".runs DROP COLUMN wake_at, DROP COLUMN generation, DROP COLUMN cancel_reason;
+            DROP TABLE "{schema}".signals; DROP INDEX "{schema}".runs_by_created, "{schema}".runs_by_workflow; ALTER TABLE "{schema}".runs DROP COLUMN wake_at, DROP COLUMN generation, DROP COLUMN cancel_reason;
             UPDATE "{schema}".durably_meta SET value = '1' WHERE key = 'schema_version';
             INSERT INTO "{schema}".runs (workflow_id, workflow_name, version, input_json, status, epoch, created_at, updated_at) VALUES ('kept', 'Orders', 1, '{"{}"}', 0, 0, now(), now())
             """);
@@ -60,7 +60,7 @@ public sealed class PostgresStoreTests(PostgresDatabase database) : IClassFixtur
             Assert.False(kept.IsCancelRequested);
         }
 
-        Assert.Equal("4", await database.ScalarAsync($"SELECT value FROM \"{schema}\".durably_meta WHERE key = 'schema_version'"));
+        Assert.Equal(PostgresSchema.Version.ToString(System.Globalization.CultureInfo.InvariantCulture), await database.ScalarAsync($"SELECT value FROM \"{schema}\".durably_meta WHERE key = 'schema_version'"));
         Assert.Equal(0L, await database.ScalarAsync($"SELECT count(*) FROM \"{schema}\".signals"));
     }
 
@@ -132,7 +132,7 @@ public sealed class PostgresStoreTests(PostgresDatabase database) : IClassFixtur
         Assert.Contains($"Schema '{foreign}'", foreignError.Message, StringComparison.Ordinal);
         Assert.Contains("tables that are not Durably's (customers)", foreignError.Message, StringComparison.Ordinal);
         Assert.Contains($"database '{database.Name}'", foreignError.Message, StringComparison.Ordinal);
-        Assert.Contains("has version 9, newer than this Durably (4)", newerError.Message, StringComparison.Ordinal);
+        Assert.Contains($"has version 9, newer than this Durably ({PostgresSchema.Version})", newerError.Message, StringComparison.Ordinal);
     }
 
     [Fact]

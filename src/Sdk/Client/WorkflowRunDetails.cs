@@ -1,0 +1,94 @@
+namespace Durably;
+
+/// <summary>A run's state with its journal: what it finished, what it is doing now, and its result or error.</summary>
+/// <param name="Run">The run's state.</param>
+/// <param name="OutputJson">The result as JSON, once <see cref="WorkflowStatus.Completed"/>; else <see langword="null"/>.</param>
+/// <param name="Operations">Every durable operation the journal holds, by sequence number, without their payloads.</param>
+/// <param name="Worker">The worker that holds the run now, else <see langword="null"/> (waiting for a worker, unloaded, or ended).</param>
+/// <param name="IsUnloaded">Whether the run only waits and no worker holds it in memory.</param>
+/// <param name="WakeAt">When an unloaded run is due again; <see langword="null"/> when only a signal (or a cancel) wakes it, or it is not unloaded.</param>
+public sealed record WorkflowRunDetails(
+    WorkflowRunInfo Run,
+    string? OutputJson,
+    IReadOnlyList<WorkflowOperationInfo> Operations,
+    string? Worker,
+    bool IsUnloaded,
+    DateTimeOffset? WakeAt)
+{
+    /// <summary>The operations in progress — steps running, timers and signal waits waiting — by sequence number.</summary>
+    public IReadOnlyList<WorkflowOperationInfo> CurrentOperations => [.. Operations.Where(o => o.State == WorkflowOperationState.InProgress)];
+
+    /// <summary>The operation whose outcome the run method received last, else <see langword="null"/>.</summary>
+    public WorkflowOperationInfo? LastCompleted => Operations.Where(o => o.State != WorkflowOperationState.InProgress).MaxBy(o => o.CompletionIndex);
+
+    /// <summary>Counts over the journal.</summary>
+    public JournalSummary Summary => new(
+        Operations.Count,
+        Operations.Count(o => o.State == WorkflowOperationState.Completed),
+        Operations.Count(o => o.State == WorkflowOperationState.Failed),
+        Operations.Count(o => o.State == WorkflowOperationState.InProgress),
+        Operations.Count(o => o.Kind == WorkflowOperationKind.Step),
+        Operations.Count(o => o.Kind == WorkflowOperationKind.Timer),
+        Operations.Count(o => o.Kind == WorkflowOperationKind.Signal),
+        Operations.Sum(o => (long)o.Attempts));
+}
+
+/// <summary>Counts over a run's journal.</summary>
+/// <param name="Operations">Journal rows.</param>
+/// <param name="Completed">Operations that completed.</param>
+/// <param name="Failed">Operations that failed.</param>
+/// <param name="InProgress">Operations in progress.</param>
+/// <param name="Steps">Step calls.</param>
+/// <param name="Timers">Durable timers.</param>
+/// <param name="Signals">Signal waits.</param>
+/// <param name="Attempts">Step body attempts started, over all steps.</param>
+public sealed record JournalSummary(int Operations, int Completed, int Failed, int InProgress, int Steps, int Timers, int Signals, long Attempts);
+
+/// <summary>One durable operation of a run, as its journal row records it.</summary>
+/// <param name="Sequence">Its sequence number in the run.</param>
+/// <param name="Name">The step's id, <c>sleep</c> for a timer, or the signal's name.</param>
+/// <param name="Kind">Step, timer or signal wait.</param>
+/// <param name="State">In progress, completed or failed.</param>
+/// <param name="Attempts">How many body attempts started (steps).</param>
+/// <param name="StartedAt">When it was first reached.</param>
+/// <param name="CompletedAt">When its outcome was recorded.</param>
+/// <param name="CompletionIndex">The order in which the run method received its outcome; <see langword="null"/> while in progress.</param>
+/// <param name="DueAt">A timer's wake time or a signal wait's deadline; <see langword="null"/> for steps and waits without deadline.</param>
+/// <param name="Error">Why it failed.</param>
+public sealed record WorkflowOperationInfo(
+    long Sequence,
+    string Name,
+    WorkflowOperationKind Kind,
+    WorkflowOperationState State,
+    int Attempts,
+    DateTimeOffset StartedAt,
+    DateTimeOffset? CompletedAt,
+    long? CompletionIndex,
+    DateTimeOffset? DueAt,
+    WorkflowError? Error);
+
+/// <summary>The kind of a durable operation.</summary>
+public enum WorkflowOperationKind
+{
+    /// <summary>A <c>[Step]</c> call.</summary>
+    Step = 0,
+
+    /// <summary>A durable timer.</summary>
+    Timer = 1,
+
+    /// <summary>A wait for a signal.</summary>
+    Signal = 2,
+}
+
+/// <summary>Where a durable operation stands.</summary>
+public enum WorkflowOperationState
+{
+    /// <summary>Running (a step) or waiting (a timer or signal wait).</summary>
+    InProgress = 0,
+
+    /// <summary>Finished with a result (a signal wait that timed out also completed, with no payload).</summary>
+    Completed = 1,
+
+    /// <summary>Finished with an error.</summary>
+    Failed = 2,
+}
