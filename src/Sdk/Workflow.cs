@@ -1,4 +1,5 @@
 using Durably.Infrastructure;
+using Microsoft.Extensions.Logging;
 
 namespace Durably;
 
@@ -24,6 +25,24 @@ public static class Workflow
     /// <summary>A random source seeded from the workflow id: the same sequence on every replay.</summary>
     /// <exception cref="InvalidOperationException">Read outside a run method or off its scheduler.</exception>
     public static Random Random => Require("Workflow.Random").GetRandom("Workflow.Random");
+
+    /// <summary>
+    /// Whether the run method is replaying: re-executing, after a restart or a resume, code that an earlier execution
+    /// of this run already ran (its durable calls are answered from the journal). It turns <see langword="false"/> at
+    /// the first point the run method has not reached before. Use it to skip side effects of the run method itself that
+    /// must not repeat — or use <see cref="Logger"/>, which does so for log lines.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Read outside a run method or off its scheduler.</exception>
+    public static bool IsReplaying => Require("Workflow.IsReplaying").IsReplaying("Workflow.IsReplaying");
+
+    /// <summary>
+    /// A logger for the run method that writes nothing while it replays (<see cref="IsReplaying"/>), so each line is
+    /// written once however often the run is resumed. Its category is the workflow class's full name; each line carries
+    /// the scope <c>WorkflowId</c> and <c>WorkflowName</c>. Step bodies are never replayed: inject an
+    /// <see cref="ILogger{TCategoryName}"/> there.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Read outside a run method or off its scheduler.</exception>
+    public static ILogger Logger => Require("Workflow.Logger").GetLogger("Workflow.Logger");
 
     /// <summary>
     /// Waits durably for <paramref name="delay"/>: the wake time is journaled, so the wait survives restarts and crashes

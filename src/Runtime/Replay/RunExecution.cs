@@ -3,6 +3,8 @@ using Durably.Infrastructure;
 using Durably.Runtime.Engine;
 using Durably.Runtime.Journal;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Durably.Runtime.Replay;
 
@@ -31,6 +33,8 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
     private readonly SortedDictionary<long, WaitOperation> _signalWaits = [];
     private readonly List<Operation> _awaitingStart = [];
     private readonly CancellationTokenSource _stepCancellation = new();
+    private readonly long _lastJournaledSequence;
+    private ILogger? _logger;
     private long _nextSequence;
     private long _nextCompletionIndex;
     private long _guidCounter;
@@ -55,6 +59,7 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
         _replay = new Queue<JournalEntry>(snapshot.Journal.Where(e => e.IsTerminal).OrderBy(e => e.CompletionIndex));
         _nextCompletionIndex = snapshot.Journal.Where(e => e.IsTerminal).Select(e => e.CompletionIndex ?? -1).DefaultIfEmpty(-1).Max() + 1;
         _now = snapshot.Run.CreatedAt;
+        _lastJournaledSequence = snapshot.Journal.Count == 0 ? -1 : snapshot.Journal.Max(e => e.Sequence);
     }
 
     public override string WorkflowId => _snapshot.Run.WorkflowId;
@@ -551,6 +556,27 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
     {
         EnsureOnScheduler(caller);
         return _now;
+    }
+
+    public override bool IsReplaying(string caller)
+    {
+        EnsureOnScheduler(caller);
+        return Replaying;
+    }
+
+    /// <summary>
+    /// The run method is re-running code an earlier execution ran: outcomes are still to come from the journal, or the
+    /// journal holds an operation it has not called yet (so it reached further before).
+    /// </summary>
+    private bool Replaying => _replay.Count > 0 || _nextSequence <= _lastJournaledSequence;
+
+    public override ILogger GetLogger(string caller)
+    {
+        EnsureOnScheduler(caller);
+        return _logger ??= new ReplaySafeLogger(
+            (_engine.Services.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance).CreateLogger(typeof(TWorkflow).FullName ?? typeof(TWorkflow).Name),
+            () => Replaying,
+            new RunLogScope(WorkflowId, _definition.Name));
     }
 
     public override Guid NewGuid(string caller)

@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using Microsoft.Extensions.Logging;
 
 namespace Durably.Infrastructure;
 
@@ -35,6 +36,16 @@ public abstract class WorkflowExecution
     /// <param name="caller">The API being used, for the error raised off the run's scheduler.</param>
     /// <returns>A random source seeded from the workflow id.</returns>
     public abstract Random GetRandom(string caller);
+
+    /// <summary>Whether the run method is re-executing code an earlier execution already ran. See <see cref="Workflow.IsReplaying"/>.</summary>
+    /// <param name="caller">The API being used, for the error raised off the run's scheduler.</param>
+    /// <returns><see langword="true"/> while replaying.</returns>
+    public abstract bool IsReplaying(string caller);
+
+    /// <summary>The run's replay-safe logger. See <see cref="Workflow.Logger"/>.</summary>
+    /// <param name="caller">The API being used, for the error raised off the run's scheduler.</param>
+    /// <returns>A logger that writes nothing while the run method replays.</returns>
+    public abstract ILogger GetLogger(string caller);
 
     /// <summary>Calls a step as a durable operation: journaled live, or answered from the journal on replay.</summary>
     /// <typeparam name="TWorkflow">The workflow class.</typeparam>

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Durably.Runtime.Tests.Support;
 
@@ -504,4 +505,48 @@ internal partial class Thrower
 
     [Step]
     private Task Throw(string message) => throw new InvalidOperationException(message);
+}
+
+/// <summary>What <see cref="Chatty"/> saw of <see cref="Workflow.IsReplaying"/>, in order.</summary>
+internal sealed class ReplayFlags
+{
+    private readonly System.Collections.Concurrent.ConcurrentQueue<bool> _flags = new();
+
+    public IReadOnlyList<bool> All => [.. _flags];
+
+    public void Add(bool replaying) => _flags.Enqueue(replaying);
+}
+
+/// <summary>Logs through Workflow.Logger before, between and after two steps; the second waits at the gate.</summary>
+[DurableWorkflow]
+internal partial class Chatty(BodyLog log, Gate gate, ReplayFlags flags)
+{
+    [WorkflowRun]
+    public async Task<string> RunAsync(string order)
+    {
+        flags.Add(Workflow.IsReplaying);
+        Workflow.Logger.LogInformation("Starting {Order}", order);
+        var first = await First(order);
+        flags.Add(Workflow.IsReplaying);
+        Workflow.Logger.LogInformation("First step gave {Result}", first);
+        var second = await Second(order);
+        flags.Add(Workflow.IsReplaying);
+        Workflow.Logger.LogWarning("Finished {Order}", order);
+        return first + second;
+    }
+
+    [Step]
+    private Task<string> First(string order)
+    {
+        log.Record();
+        return Task.FromResult("1");
+    }
+
+    [Step]
+    private async Task<string> Second(string order, CancellationToken cancellationToken = default)
+    {
+        log.Record();
+        await gate.PassAsync(cancellationToken);
+        return "2";
+    }
 }
