@@ -250,14 +250,8 @@ public sealed class DurableClient : IDurableClient
         var target = workflowId;
         while (true)
         {
-            var run = await _engine.Context.Store.GetRunAsync(target, cancellationToken).ConfigureAwait(false)
-                ?? throw new WorkflowNotFoundException(workflowId);
-            if (run.ContinuedAs is { } next)
-            {
-                target = next;
-                continue;
-            }
-
+            var run = await NewestRunAsync(target, workflowId, cancellationToken).ConfigureAwait(false);
+            target = run.WorkflowId;
             if (_engine.Registry.Find(run.WorkflowName, run.Version) is { Signals.Count: > 0 } definition && !definition.Signals.Contains(signalName, StringComparer.Ordinal))
             {
                 throw new ArgumentException(
@@ -309,14 +303,7 @@ public sealed class DurableClient : IDurableClient
         var target = workflowId;
         while (true)
         {
-            var run = await _engine.Context.Store.GetRunAsync(target, cancellationToken).ConfigureAwait(false)
-                ?? throw new WorkflowNotFoundException(workflowId);
-            if (run.ContinuedAs is { } next)
-            {
-                target = next;
-                continue;
-            }
-
+            target = (await NewestRunAsync(target, workflowId, cancellationToken).ConfigureAwait(false)).WorkflowId;
             switch (await _engine.Context.Store.RequestCancelAsync(target, reason, cancellationToken).ConfigureAwait(false))
             {
                 case CancelRequestOutcome.Requested:
@@ -336,6 +323,18 @@ public sealed class DurableClient : IDurableClient
                     return CancelResult.AlreadyEnded;
             }
         }
+    }
+
+    /// <summary>Reads run <paramref name="from"/> and, when it continued as new, the runs after it, up to the newest.</summary>
+    private async Task<RunRecord> NewestRunAsync(string from, string askedFor, CancellationToken cancellationToken)
+    {
+        var run = await _engine.Context.Store.GetRunAsync(from, cancellationToken).ConfigureAwait(false) ?? throw new WorkflowNotFoundException(askedFor);
+        while (run.ContinuedAs is { } next)
+        {
+            run = await _engine.Context.Store.GetRunAsync(next, cancellationToken).ConfigureAwait(false) ?? throw new WorkflowNotFoundException(askedFor);
+        }
+
+        return run;
     }
 
     /// <summary>Throws, naming the id, unless it is 1 to 256 characters with no control characters.</summary>

@@ -218,16 +218,6 @@ public abstract class StatusTests : StoreTestBase
             }
         }
     }
-
-    private static async Task UntilAsync(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow + s_timeout;
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the condition never held");
-            await Task.Delay(20);
-        }
-    }
 }
 
 public sealed class InMemoryStatusTests : StatusTests

@@ -237,16 +237,6 @@ public abstract class CancellationTests : StoreTestBase
         Assert.Equal(huge[..8192] + "… (cut; 100000 characters in all)", await host.Client.WaitForResultAsync<string>("huge"));
         Assert.Equal("", await host.Client.WaitForResultAsync<string>("empty"));
     }
-
-    private static async Task UntilAsync(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow + s_timeout;
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the condition never held");
-            await Task.Delay(20);
-        }
-    }
 }
 
 public sealed class InMemoryCancellationTests : CancellationTests

@@ -160,16 +160,6 @@ public abstract class UnloadTests : StoreTestBase
         await host.Client.SignalAsync("patient-4", "go", "at last");
         Assert.Equal(WorkflowStatus.Completed, (await execution.WaitAsync(s_timeout)).Status);
     }
-
-    private static async Task UntilAsync(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow + s_timeout;
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the condition never held");
-            await Task.Delay(20);
-        }
-    }
 }
 
 public sealed class InMemoryUnloadTests : UnloadTests
