@@ -91,7 +91,8 @@ public interface IWorkflowStore
     Task ReleaseAsync(RunLease lease, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Records that a body attempt starts: inserts the row or bumps its attempt count. Never touches a terminal row, and
+    /// Records that a body attempt starts: inserts the row or bumps its attempt count and clears its retry time. Never
+    /// touches a terminal row, and
     /// writes nothing once a cancel was requested for the run.
     /// </summary>
     /// <param name="lease">The writer's lease.</param>
@@ -99,6 +100,17 @@ public interface IWorkflowStore
     /// <param name="cancellationToken">Cancels the write.</param>
     /// <returns>The stored row; fenced; or <see cref="JournalWriteResult.Cancelled"/>.</returns>
     Task<JournalWriteResult> RecordAttemptAsync(RunLease lease, JournalEntry entry, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Records that an attempt failed and another is due at <see cref="JournalEntry.RetryAt"/>: the row stays
+    /// <see cref="JournalEntryState.Attempting"/> and keeps the failure as its last <see cref="JournalEntry.Error"/>. Nothing
+    /// changes on a terminal row (it is returned as stored). The next <see cref="RecordAttemptAsync"/> clears the retry time.
+    /// </summary>
+    /// <param name="lease">The writer's lease.</param>
+    /// <param name="entry">The row with its last error and retry time.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns>The stored row, or fenced; reports a requested cancel.</returns>
+    Task<JournalWriteResult> ScheduleRetryAsync(RunLease lease, JournalEntry entry, CancellationToken cancellationToken);
 
     /// <summary>
     /// Records an operation's terminal state, once: when the row is already terminal it is returned unchanged. Written

@@ -42,6 +42,10 @@ public enum JournalEntryState
 /// <param name="CompletionIndex">The order in which the outcome was delivered to the run method; set with the terminal state.</param>
 /// <param name="StartedAt">When the first attempt started.</param>
 /// <param name="CompletedAt">When the terminal state was recorded.</param>
+/// <param name="RetryAt">
+/// While <see cref="JournalEntryState.Attempting"/>: when the next attempt is due after a failed one (its error is
+/// <see cref="Error"/>), journaled so that a restart neither loses nor shortens the backoff; otherwise <see langword="null"/>.
+/// </param>
 public sealed record JournalEntry(
     string WorkflowId,
     long Sequence,
@@ -54,7 +58,8 @@ public sealed record JournalEntry(
     int Attempts,
     long? CompletionIndex,
     DateTimeOffset StartedAt,
-    DateTimeOffset? CompletedAt)
+    DateTimeOffset? CompletedAt,
+    DateTimeOffset? RetryAt = null)
 {
     /// <summary>Whether the row holds an outcome.</summary>
     public bool IsTerminal => State is JournalEntryState.Completed or JournalEntryState.Failed;

@@ -8,7 +8,7 @@ namespace Durably.Runtime.Stores;
 /// input, status, output, error type, error message, owner, epoch, lease expiry, created, updated, wake time,
 /// generation, cancel reason; a journal row is
 /// workflow id, sequence, operation id, kind, state, input, output, error type, error message, attempts, completion
-/// index, started, completed. Each store says how it keeps times.
+/// index, started, completed, retry at. Each store says how it keeps times.
 /// </summary>
 internal static class StoredRows
 {
@@ -41,7 +41,8 @@ internal static class StoredRows
         Attempts: r.GetInt32(9),
         CompletionIndex: r.IsDBNull(10) ? null : r.GetInt64(10),
         StartedAt: readTime(r, 11),
-        CompletedAt: r.IsDBNull(12) ? null : readTime(r, 12));
+        CompletedAt: r.IsDBNull(12) ? null : readTime(r, 12),
+        RetryAt: r.IsDBNull(13) ? null : readTime(r, 13));
 
     private static WorkflowError? ReadError(DbDataReader r, int typeColumn)
         => r.IsDBNull(typeColumn) ? null : new WorkflowError(r.GetString(typeColumn), r.IsDBNull(typeColumn + 1) ? string.Empty : r.GetString(typeColumn + 1));

@@ -421,6 +421,34 @@ public abstract class StoreConformanceTests : IDisposable
         Assert.Equal((WorkflowStatus.Cancelled, "stop", "stop"), (ended.Status, ended.CancelReason, ended.Error!.Message));
     }
 
+    [Fact]
+    public async Task A_failed_attempt_keeps_its_error_and_retry_time_until_the_next_attempt_starts()
+    {
+        var store = CreateStore();
+        await store.CreateRunAsync(NewRun("run-1"), default);
+        var lease = (await store.TryClaimAsync("run-1", "w", s_lease, default))!;
+        var attempt = (await store.RecordAttemptAsync(lease, Attempting("run-1", 0), default)).Entry!;
+        var retryAt = Clock.GetUtcNow().AddMinutes(5);
+        var error = new WorkflowError("System.TimeoutException", "'); DROP TABLE journal; -- \u2603");
+
+        var scheduled = await store.ScheduleRetryAsync(lease, attempt with { Error = error, RetryAt = retryAt }, default);
+
+        Assert.Equal((JournalEntryState.Attempting, 1, error, retryAt), (scheduled.Entry!.State, scheduled.Entry.Attempts, scheduled.Entry.Error, scheduled.Entry.RetryAt));
+        Assert.Equal(scheduled.Entry, (await store.LoadAsync("run-1", default))!.Journal.Single());
+
+        // The next attempt clears the retry time and counts; the last error stays until the outcome replaces it.
+        var second = (await store.RecordAttemptAsync(lease, Attempting("run-1", 0), default)).Entry!;
+        Assert.Equal((2, error, null), (second.Attempts, second.Error, second.RetryAt));
+        var completed = (await store.CompleteEntryAsync(lease, Completed(second with { Error = null }, "\"ok\"", 0), default)).Entry!;
+        Assert.Equal((JournalEntryState.Completed, null, null, 2), (completed.State, completed.Error, completed.RetryAt, completed.Attempts));
+
+        // A terminal row is never rescheduled; a fenced writer changes nothing.
+        Assert.Equal(completed, (await store.ScheduleRetryAsync(lease, completed with { Error = error, RetryAt = retryAt }, default)).Entry);
+        var takeover = (await CreateStore().TryClaimAsync("run-1", "w", s_lease, default))!;
+        Assert.NotEqual(lease.Epoch, takeover.Epoch);
+        Assert.Equal(JournalWriteResult.FencedOut, await store.ScheduleRetryAsync(lease, Attempting("run-1", 1) with { Error = error, RetryAt = retryAt }, default));
+    }
+
     private async Task<JournalWriteResult> TakeAsync(IWorkflowStore store, RunLease lease, long sequence, string name)
     {
         await store.RecordAttemptAsync(lease, Wait(lease.WorkflowId, sequence), default);

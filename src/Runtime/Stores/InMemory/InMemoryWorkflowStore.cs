@@ -188,7 +188,7 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
         ArgumentNullException.ThrowIfNull(entry);
         return WriteEntry(lease, entry.Sequence, startsWork: true, stored => stored is null
             ? entry with { State = JournalEntryState.Attempting, Attempts = 1 }
-            : stored with { Attempts = stored.Attempts + 1 });
+            : stored with { Attempts = stored.Attempts + 1, RetryAt = null });
     }
 
     /// <inheritdoc/>
@@ -208,7 +208,15 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
             Error = entry.Error,
             CompletionIndex = entry.CompletionIndex,
             CompletedAt = entry.CompletedAt,
+            RetryAt = null,
         });
+    }
+
+    /// <inheritdoc/>
+    public Task<JournalWriteResult> ScheduleRetryAsync(RunLease lease, JournalEntry entry, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        return WriteEntry(lease, entry.Sequence, startsWork: false, stored => (stored ?? entry) with { Error = entry.Error, RetryAt = entry.RetryAt });
     }
 
     /// <summary>
@@ -372,6 +380,7 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
                 Error = null,
                 CompletionIndex = completed.CompletionIndex,
                 CompletedAt = completed.CompletedAt,
+                RetryAt = null,
             };
             journal[completed.Sequence] = written;
             return Task.FromResult(new JournalWriteResult(written, false));

@@ -11,7 +11,7 @@ namespace Durably.Runtime.Stores.Postgres;
 internal static class PostgresSchema
 {
     /// <summary>The schema version this code creates and reads.</summary>
-    public const int Version = 5;
+    public const int Version = 6;
 
     /// <summary>The notification payload that says runs may be claimable.</summary>
     public const string RunsAvailablePayload = "available";
@@ -100,6 +100,9 @@ internal static class PostgresSchema
         CREATE INDEX runs_by_created ON {schema}.runs (created_at, workflow_id);
         CREATE INDEX runs_by_workflow ON {schema}.runs (workflow_name, created_at, workflow_id);
         """,
+        """
+        ALTER TABLE {schema}.journal ADD COLUMN retry_at timestamptz;
+        """,
     ];
 
     /// <summary>Creates the schema or brings it to <see cref="Version"/>; throws, naming the server, when it cannot.</summary>
@@ -186,7 +189,7 @@ internal static class PostgresSchema
 /// <summary>The store's statements for one schema, built once. Each is one round trip.</summary>
 internal sealed class PostgresStatements
 {
-    private const string JournalColumns = "workflow_id, sequence, operation_id, kind, state, input_json, output_json, error_type, error_message, attempts, completion_index, started_at, completed_at";
+    private const string JournalColumns = "workflow_id, sequence, operation_id, kind, state, input_json, output_json, error_type, error_message, attempts, completion_index, started_at, completed_at, retry_at";
 
     private const string RunColumns = "r.workflow_id, r.workflow_name, r.version, r.input_json, r.status, r.output_json, r.error_type, r.error_message, r.owner, r.epoch, w.lease_expires_at, r.created_at, r.updated_at, r.wake_at, r.generation, r.cancel_reason";
 
@@ -343,10 +346,10 @@ internal sealed class PostgresStatements
                 UPDATE {s}.signals g SET taken_by_sequence = @sequence FROM picked WHERE g.position = picked.position RETURNING picked.payload_json
             ), written AS (
                 UPDATE {s}.journal j SET state = 1, output_json = taken.payload_json, error_type = NULL, error_message = NULL,
-                    completion_index = @completion_index, completed_at = @completed
+                    completion_index = @completion_index, completed_at = @completed, retry_at = NULL
                 FROM taken WHERE j.workflow_id = @id AND j.sequence = @sequence
                 RETURNING j.workflow_id, j.sequence, j.operation_id, j.kind, j.state, j.input_json, j.output_json, j.error_type,
-                    j.error_message, j.attempts, j.completion_index, j.started_at, j.completed_at
+                    j.error_message, j.attempts, j.completion_index, j.started_at, j.completed_at, j.retry_at
             )
             SELECT entry.*, h.held, h.cancel FROM (SELECT EXISTS (SELECT 1 FROM held) AS held, coalesce((SELECT cancel FROM held), false) AS cancel) h
             LEFT JOIN (
@@ -358,14 +361,34 @@ internal sealed class PostgresStatements
             """;
 
         RecordAttempt = WriteEntry(s, startsWork: true,
-            values: "@sequence, @operation, @kind, 0, @input::text, NULL, NULL, NULL, 1, NULL, @started, NULL",
-            onConflict: "attempts = j.attempts + 1");
+            values: "@sequence, @operation, @kind, 0, @input::text, NULL, NULL, NULL, 1, NULL, @started, NULL, NULL",
+            onConflict: "attempts = j.attempts + 1, retry_at = NULL");
+
+        // Keeps the failed attempt's error and the next attempt's time on the non-terminal row.
+        ScheduleRetry = $"""
+            WITH held AS (
+                SELECT workflow_id, cancel_reason IS NOT NULL AS cancel FROM {s}.runs WHERE {HeldBy} FOR SHARE
+            ), written AS (
+                UPDATE {s}.journal j SET error_type = @error_type::text, error_message = @error_message::text, retry_at = @retry_at::timestamptz
+                FROM held WHERE j.workflow_id = @id AND j.sequence = @sequence AND j.state = 0
+                RETURNING j.workflow_id, j.sequence, j.operation_id, j.kind, j.state, j.input_json, j.output_json, j.error_type,
+                    j.error_message, j.attempts, j.completion_index, j.started_at, j.completed_at, j.retry_at
+            )
+            SELECT entry.*, h.held, h.cancel FROM (SELECT EXISTS (SELECT 1 FROM held) AS held, coalesce((SELECT cancel FROM held), false) AS cancel) h
+            LEFT JOIN (
+                SELECT * FROM written
+                UNION ALL
+                SELECT {JournalColumns} FROM {s}.journal
+                WHERE workflow_id = @id AND sequence = @sequence AND EXISTS (SELECT 1 FROM held) AND NOT EXISTS (SELECT 1 FROM written)
+            ) entry ON true
+            """;
 
         CompleteEntry = WriteEntry(s, startsWork: false,
-            values: "@sequence, @operation, @kind, @state, @input::text, @output::text, @error_type::text, @error_message::text, @attempts, @completion_index::bigint, @started, @completed::timestamptz",
+            values: "@sequence, @operation, @kind, @state, @input::text, @output::text, @error_type::text, @error_message::text, @attempts, @completion_index::bigint, @started, @completed::timestamptz, NULL",
             onConflict: """
                 state = excluded.state, output_json = excluded.output_json, error_type = excluded.error_type,
-                    error_message = excluded.error_message, completion_index = excluded.completion_index, completed_at = excluded.completed_at
+                    error_message = excluded.error_message, completion_index = excluded.completion_index, completed_at = excluded.completed_at,
+                    retry_at = NULL
                 """);
     }
 
@@ -405,6 +428,8 @@ internal sealed class PostgresStatements
     public string TakeSignal { get; }
 
     public string RecordAttempt { get; }
+
+    public string ScheduleRetry { get; }
 
     public string CompleteEntry { get; }
 

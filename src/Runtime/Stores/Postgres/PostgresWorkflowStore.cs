@@ -427,6 +427,22 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, IWorkflowSto
         return WriteEntryAsync(_sql.CompleteEntry, startsWork: false, lease, entry with { WorkflowId = lease.WorkflowId }, "record a step outcome", cancellationToken);
     }
 
+    /// <inheritdoc/>
+    public Task<JournalWriteResult> ScheduleRetryAsync(RunLease lease, JournalEntry entry, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        ArgumentNullException.ThrowIfNull(entry);
+        return ExecuteAsync("schedule a step retry", async token =>
+        {
+            await using var command = Command(_sql.ScheduleRetry,
+                [.. LeaseParameters(lease), ("sequence", entry.Sequence), ("error_type", entry.Error?.Type), ("error_message", entry.Error?.Message),
+                    ("retry_at", entry.RetryAt is { } at ? Utc(at) : null)]);
+            await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
+            await reader.ReadAsync(token).ConfigureAwait(false);
+            return ReadWriteResult(reader, startsWork: false);
+        }, cancellationToken);
+    }
+
     /// <summary>One statement, one round trip: lock the run row, check status and epoch, write the row, return what is stored.</summary>
     private Task<JournalWriteResult> WriteEntryAsync(string sql, bool startsWork, RunLease lease, JournalEntry entry, string operation, CancellationToken cancellationToken)
         => ExecuteAsync(operation, async token =>
@@ -734,7 +750,7 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, IWorkflowSto
 
     private const int RunColumnCount = 16;
 
-    private const int JournalColumnCount = 13;
+    private const int JournalColumnCount = 14;
 
     private static RunRecord ReadRun(DbDataReader r) => StoredRows.ReadRun(r, ReadTime);
 

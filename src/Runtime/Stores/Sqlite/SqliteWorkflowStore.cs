@@ -12,7 +12,7 @@ namespace Durably.Runtime.Stores.Sqlite;
 public sealed class SqliteWorkflowStore : IWorkflowStore, IDisposable
 {
     /// <summary>The schema version this code creates and reads.</summary>
-    public const int SchemaVersion = 5;
+    public const int SchemaVersion = 6;
 
     private const string ApplicationId = "durably";
     private readonly string _connectionString;
@@ -199,11 +199,14 @@ public sealed class SqliteWorkflowStore : IWorkflowStore, IDisposable
         CREATE INDEX runs_by_created ON runs (created_at, workflow_id);
         CREATE INDEX runs_by_workflow ON runs (workflow_name, created_at, workflow_id);
         """,
+        """
+        ALTER TABLE journal ADD COLUMN retry_at INTEGER;
+        """,
     ];
 
     private const string RunColumns = "workflow_id, workflow_name, version, input_json, status, output_json, error_type, error_message, owner, epoch, lease_expires_at, created_at, updated_at, wake_at, generation, cancel_reason";
 
-    private const string JournalColumns = "workflow_id, sequence, operation_id, kind, state, input_json, output_json, error_type, error_message, attempts, completion_index, started_at, completed_at";
+    private const string JournalColumns = "workflow_id, sequence, operation_id, kind, state, input_json, output_json, error_type, error_message, attempts, completion_index, started_at, completed_at, retry_at";
 
     /// <inheritdoc/>
     public Task<(RunRecord Run, bool Created)> CreateRunAsync(RunRecord run, CancellationToken cancellationToken)
@@ -392,8 +395,8 @@ public sealed class SqliteWorkflowStore : IWorkflowStore, IDisposable
             // Insert the first attempt, or count another one; a terminal row is never touched.
             Execute(connection, transaction, $"""
                 INSERT INTO journal ({JournalColumns})
-                VALUES ($id, $sequence, $operation, $kind, 0, $input, NULL, NULL, NULL, 1, NULL, $started, NULL)
-                ON CONFLICT (workflow_id, sequence) DO UPDATE SET attempts = attempts + 1 WHERE state = 0;
+                VALUES ($id, $sequence, $operation, $kind, 0, $input, NULL, NULL, NULL, 1, NULL, $started, NULL, NULL)
+                ON CONFLICT (workflow_id, sequence) DO UPDATE SET attempts = attempts + 1, retry_at = NULL WHERE state = 0;
                 """,
                 ("$id", lease.WorkflowId), ("$sequence", entry.Sequence), ("$operation", entry.OperationId), ("$kind", (int)entry.Kind),
                 ("$input", entry.InputJson), ("$started", ToUnixMs(entry.StartedAt)));
@@ -420,13 +423,33 @@ public sealed class SqliteWorkflowStore : IWorkflowStore, IDisposable
             // Written once: an existing terminal row stays as it is and is returned.
             Execute(connection, transaction, $"""
                 INSERT INTO journal ({JournalColumns})
-                VALUES ($id, $sequence, $operation, $kind, $state, $input, $output, $error_type, $error_message, $attempts, $completion_index, $started, $completed)
+                VALUES ($id, $sequence, $operation, $kind, $state, $input, $output, $error_type, $error_message, $attempts, $completion_index, $started, $completed, NULL)
                 ON CONFLICT (workflow_id, sequence) DO UPDATE SET
                     state = excluded.state, output_json = excluded.output_json, error_type = excluded.error_type,
-                    error_message = excluded.error_message, completion_index = excluded.completion_index, completed_at = excluded.completed_at
+                    error_message = excluded.error_message, completion_index = excluded.completion_index, completed_at = excluded.completed_at,
+                    retry_at = NULL
                 WHERE state = 0;
                 """, EntryParameters(entry with { WorkflowId = lease.WorkflowId }));
             return new JournalWriteResult(ReadEntry(connection, transaction, lease.WorkflowId, entry.Sequence), false, cancelRequested);
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public Task<JournalWriteResult> ScheduleRetryAsync(RunLease lease, JournalEntry entry, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        return WriteAsync((connection, transaction) =>
+        {
+            if (Held(connection, transaction, lease) is not { } cancelRequested)
+            {
+                return JournalWriteResult.FencedOut;
+            }
+
+            Execute(connection, transaction,
+                "UPDATE journal SET error_type = $error_type, error_message = $error_message, retry_at = $retry_at WHERE workflow_id = $id AND sequence = $sequence AND state = 0;",
+                ("$id", lease.WorkflowId), ("$sequence", entry.Sequence), ("$error_type", entry.Error?.Type), ("$error_message", entry.Error?.Message),
+                ("$retry_at", entry.RetryAt is { } at ? ToUnixMs(at) : null));
+            return new JournalWriteResult(TryReadEntry(connection, transaction, lease.WorkflowId, entry.Sequence), false, cancelRequested);
         }, cancellationToken);
     }
 
@@ -557,7 +580,7 @@ public sealed class SqliteWorkflowStore : IWorkflowStore, IDisposable
                 CompletionIndex = completed.CompletionIndex,
                 CompletedAt = completed.CompletedAt,
             };
-            Execute(connection, transaction, $"INSERT OR REPLACE INTO journal ({JournalColumns}) VALUES ($id, $sequence, $operation, $kind, $state, $input, $output, $error_type, $error_message, $attempts, $completion_index, $started, $completed);",
+            Execute(connection, transaction, $"INSERT OR REPLACE INTO journal ({JournalColumns}) VALUES ($id, $sequence, $operation, $kind, $state, $input, $output, $error_type, $error_message, $attempts, $completion_index, $started, $completed, NULL);",
                 EntryParameters(written));
             return new JournalWriteResult(TryReadEntry(connection, transaction, lease.WorkflowId, completed.Sequence), false);
         }, cancellationToken);
