@@ -68,6 +68,12 @@ public sealed class DurableOptions
     /// <remarks>At unload the run method is abandoned where it awaits: its <c>finally</c> blocks do not run then.</remarks>
     public TimeSpan UnloadThreshold { get; set; } = DefaultUnloadThreshold;
 
+    /// <summary>
+    /// How steps are retried unless their <c>[Step]</c> attribute says otherwise (each setting the attribute leaves out
+    /// comes from here). <see cref="RetryPolicy.None"/> — one attempt — unless set.
+    /// </summary>
+    public RetryPolicy DefaultRetryPolicy { get; set; } = RetryPolicy.None;
+
     /// <summary>Creates the store; the SQLite file <see cref="DefaultDatabasePath"/> when not set.</summary>
     public Func<IServiceProvider, IWorkflowStore>? StoreFactory { get; set; }
 
@@ -139,6 +145,8 @@ public sealed class DurableOptions
     /// <exception cref="ArgumentException">A setting is invalid.</exception>
     public void Validate()
     {
+        ArgumentNullException.ThrowIfNull(DefaultRetryPolicy, nameof(DefaultRetryPolicy));
+        DefaultRetryPolicy.Validate("DurableOptions.DefaultRetryPolicy");
         if (string.IsNullOrWhiteSpace(WorkerName))
         {
             throw new ArgumentException($"DurableOptions.WorkerName must not be empty (it is '{WorkerName}').", nameof(WorkerName));

@@ -5,8 +5,11 @@ namespace Durably.Runtime.Engine;
 
 /// <summary>What every run execution of one engine shares.</summary>
 internal sealed class EngineContext(
-    IWorkflowStore store, PayloadSerializer serializer, TimeProvider time, IServiceProvider services, TimeSpan leaseDuration, TimeSpan pollInterval, TimeSpan unloadThreshold)
+    IWorkflowStore store, PayloadSerializer serializer, TimeProvider time, IServiceProvider services, TimeSpan leaseDuration, TimeSpan pollInterval, TimeSpan unloadThreshold,
+    RetryPolicy? defaultRetryPolicy = null)
 {
+    private readonly ConcurrentDictionary<Durably.Infrastructure.StepDefinition, RetryPolicy> _retryPolicies = new();
+
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _finished = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Action> _signalled = new(StringComparer.Ordinal);
 
@@ -25,6 +28,19 @@ internal sealed class EngineContext(
 
     /// <summary>A quiescent run whose earliest wait ends later than this from now is unloaded; infinite: never.</summary>
     public TimeSpan UnloadThreshold { get; } = unloadThreshold;
+
+    /// <summary>The retry policy of steps that set none themselves.</summary>
+    public RetryPolicy DefaultRetryPolicy { get; } = defaultRetryPolicy ?? RetryPolicy.None;
+
+    /// <summary>The policy of <paramref name="step"/>: its attribute's settings over the default; checked once per step.</summary>
+    /// <exception cref="ArgumentException">The step's settings are out of range (the generator reports the constant cases).</exception>
+    public RetryPolicy RetryPolicyFor(Durably.Infrastructure.StepDefinition step)
+        => _retryPolicies.GetOrAdd(step, static (s, defaults) =>
+        {
+            var policy = s.Retry?.ApplyTo(defaults) ?? defaults;
+            policy.Validate($"step '{s.Id}'");
+            return policy;
+        }, DefaultRetryPolicy);
 
     /// <summary>Set when this process started a run, so that an idle worker looks for work at once.</summary>
     public WakeSignal RunsAvailable { get; } = new();

@@ -140,7 +140,7 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
                         case SuspendOutcome.Suspended:
                             // Only waits are pending: stop them and let them end, so nothing of the run stays reachable.
                             await _stepCancellation.CancelAsync().ConfigureAwait(false);
-                            await Task.WhenAll(_pending.Values.OfType<WaitOperation>().Select(w => w.Running)).ConfigureAwait(false);
+                            await Task.WhenAll(_pending.Values.Select(o => o.Running)).ConfigureAwait(false);
                             return Stopped(ExecutionOutcome.Unloaded);
                         case SuspendOutcome.Fenced:
                             return Stopped(ExecutionOutcome.Fenced);
@@ -160,6 +160,14 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
                         if (!await JournalAndDeliverAsync(finished, cancellationToken).ConfigureAwait(false))
                         {
                             return Stopped(ExecutionOutcome.Fenced);
+                        }
+
+                        break;
+                    case BackoffChanged backoff:
+                        if (_pending.TryGetValue(backoff.Sequence, out var pending) && ReferenceEquals(pending, backoff.Step))
+                        {
+                            backoff.Step.BackoffUntil = backoff.Until;
+                            _changes++;
                         }
 
                         break;
@@ -237,12 +245,12 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
         var wakeAt = DateTimeOffset.MaxValue;
         foreach (var operation in _pending.Values)
         {
-            if (operation is not WaitOperation { IsReady: true } wait)
+            if (operation.QuiescentUntil is not { } due)
             {
                 return null;
             }
 
-            wakeAt = wait.DueAt < wakeAt ? wait.DueAt : wakeAt;
+            wakeAt = due < wakeAt ? due : wakeAt;
         }
 
         _unloadTriedAt = _changes;
@@ -723,6 +731,18 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
 
     private abstract class Operation
     {
+        /// <summary>The live part, once started; it ends soon after the execution's operations are cancelled.</summary>
+        public Task Running { get; protected set; } = System.Threading.Tasks.Task.CompletedTask;
+
+        /// <summary>Set by the event loop while a step waits out a journaled backoff: until then the step holds nothing.</summary>
+        public DateTimeOffset? BackoffUntil { get; set; }
+
+        /// <summary>
+        /// When the operation only waits — journaled, holding nothing — the time its wait ends
+        /// (<see cref="DateTimeOffset.MaxValue"/> for never); otherwise <see langword="null"/>.
+        /// </summary>
+        public virtual DateTimeOffset? QuiescentUntil => BackoffUntil;
+
         public abstract void Prepare(JournalEntry? recorded);
 
         public abstract void Start();
@@ -736,6 +756,20 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
             {
                 return System.Threading.Tasks.Task.Run(work);
             }
+        }
+    }
+
+    // TimeProvider timers take at most about 49 days: longer waits are a chain of shorter ones.
+    private static readonly TimeSpan s_longestWait = TimeSpan.FromDays(30);
+
+    /// <summary>Waits until <paramref name="due"/> by <paramref name="time"/>, holding no thread.</summary>
+    private static async Task DelayUntilAsync(DateTimeOffset due, TimeProvider time, CancellationToken token)
+    {
+        for (var remaining = due - time.GetUtcNow(); remaining > TimeSpan.Zero; remaining = due - time.GetUtcNow())
+        {
+            // Whole milliseconds, rounded up: a timer shorter than that may fire at once, which would spin here.
+            var wait = TimeSpan.FromMilliseconds(Math.Ceiling(remaining.TotalMilliseconds));
+            await Task.Delay(wait < s_longestWait ? wait : s_longestWait, time, token).ConfigureAwait(false);
         }
     }
 
@@ -768,6 +802,11 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
         return attempt.Entry;
     }
 
+    /// <summary>
+    /// A step call: each attempt is journaled before its body runs; a failed attempt is retried by the step's policy —
+    /// its error and the next attempt's time journaled first, so a restart neither loses nor shortens the backoff, and a
+    /// long backoff lets the run unload like any wait — until it succeeds or the policy gives up.
+    /// </summary>
     private sealed class StepOperation<TStepWorkflow, TStepInput, TStepOutput>(
         RunExecution<TWorkflow, TInput, TOutput> execution, long sequence, TStepWorkflow workflow, StepDefinition<TStepWorkflow, TStepInput, TStepOutput> step, TStepInput input)
         : Operation
@@ -777,6 +816,7 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
         // awaits in the run method post back to the scheduler in a deterministic order.
         private readonly TaskCompletionSource<TStepOutput> _completion = new();
         private JournalEntry? _draft;
+        private DateTimeOffset? _retryAt;
 
         public Task<TStepOutput> Task => _completion.Task;
 
@@ -787,54 +827,98 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
             var inputJson = recorded?.InputJson ?? execution._engine.Serializer.Serialize(input, $"The arguments of {What}");
             _draft = new JournalEntry(execution.WorkflowId, sequence, step.Id, OperationKind.Step, JournalEntryState.Attempting,
                 inputJson, null, null, 0, null, recorded?.StartedAt ?? execution._engine.UtcNow(), null);
+            _retryAt = recorded is { State: JournalEntryState.Attempting } ? recorded.RetryAt : null;
         }
 
-        public override void Start() => _ = RunInBackground(ExecuteAsync);
+        public override void Start() => Running = RunInBackground(ExecuteAsync);
 
         private async Task ExecuteAsync()
         {
             var engine = execution._engine;
+            var events = execution._events.Writer;
             var token = execution._stepCancellation.Token;
-            JournalEntry? entry;
+            RetryPolicy policy;
             try
             {
-                entry = await execution.RecordAttemptAsync(this, _draft!, token).ConfigureAwait(false);
+                policy = engine.RetryPolicyFor(step);
+            }
+            catch (ArgumentException ex)
+            {
+                execution.SetFatal(ex, WorkflowStatus.Failed);
+                return;
+            }
+
+            try
+            {
+                while (true)
+                {
+                    if (_retryAt is { } due)
+                    {
+                        events.TryWrite(new BackoffChanged(this, sequence, due));
+                        await DelayUntilAsync(due, engine.Time, token).ConfigureAwait(false);
+                        events.TryWrite(new BackoffChanged(this, sequence, null));
+                    }
+
+                    if (await execution.RecordAttemptAsync(this, _draft!, token).ConfigureAwait(false) is not { } entry)
+                    {
+                        return;
+                    }
+
+                    var (terminal, failure) = await AttemptAsync(entry, token).ConfigureAwait(false);
+                    if (failure is null || entry.Attempts >= policy.MaxAttempts || !policy.IsRetryable(failure))
+                    {
+                        events.TryWrite(new OperationFinished(this, terminal));
+                        return;
+                    }
+
+                    // At millisecond precision, like every journaled time, so the time waited for is the time stored.
+                    var retryAt = engine.UtcNow() + policy.Delay(entry.Attempts, Random.Shared.NextDouble());
+                    retryAt = retryAt.AddTicks(-(retryAt.Ticks % TimeSpan.TicksPerMillisecond));
+                    var scheduled = await engine.Store.ScheduleRetryAsync(execution._lease, terminal with { State = JournalEntryState.Attempting, RetryAt = retryAt }, token).ConfigureAwait(false);
+                    if (scheduled.Fenced)
+                    {
+                        events.TryWrite(Event.LeaseLost);
+                        return;
+                    }
+
+                    if (scheduled.CancelRequested)
+                    {
+                        execution.RequestStop();
+                        return;
+                    }
+
+                    _retryAt = retryAt;
+                }
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
             {
-                return;
+                // The execution stopped: an attempt in flight has an unknown outcome and nothing is recorded for it.
             }
+        }
 
-            if (entry is null)
+        /// <summary>One attempt in its own DI scope: the terminal row it produced, and the exception when it failed.</summary>
+        private async Task<(JournalEntry Terminal, Exception? Failure)> AttemptAsync(JournalEntry entry, CancellationToken token)
+        {
+            var engine = execution._engine;
+            await using var scope = engine.Services.CreateAsyncScope();
+            StepContext.SetCurrent(new StepContext(execution.WorkflowId, step.Id, sequence, entry.Attempts, scope.ServiceProvider, token));
+            try
             {
-                return;
+                var result = await step.Invoke(workflow, input, token).ConfigureAwait(false);
+                return (entry with { State = JournalEntryState.Completed, OutputJson = engine.Serializer.Serialize(result, $"The result of {What}"), Error = null, RetryAt = null }, null);
             }
-
-            JournalEntry terminal;
-            await using (var scope = engine.Services.CreateAsyncScope())
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
             {
-                StepContext.SetCurrent(new StepContext(execution.WorkflowId, step.Id, sequence, entry.Attempts, scope.ServiceProvider, token));
-                try
-                {
-                    var result = await step.Invoke(workflow, input, token).ConfigureAwait(false);
-                    terminal = entry with { State = JournalEntryState.Completed, OutputJson = engine.Serializer.Serialize(result, $"The result of {What}") };
-                }
-                catch (OperationCanceledException) when (token.IsCancellationRequested)
-                {
-                    // The execution stopped: the attempt's outcome is unknown and nothing is recorded.
-                    return;
-                }
-                catch (Exception ex)
-                {
-                    terminal = entry with { State = JournalEntryState.Failed, Error = ToError(ex) };
-                }
-                finally
-                {
-                    StepContext.SetCurrent(null);
-                }
+                throw;
             }
-
-            execution._events.Writer.TryWrite(new OperationFinished(this, terminal));
+            catch (Exception ex)
+            {
+                return (entry with { State = JournalEntryState.Failed, Error = ToError(ex), RetryAt = null }, ex);
+            }
+            finally
+            {
+                StepContext.SetCurrent(null);
+            }
         }
 
         public override void Deliver(JournalEntry terminal)
@@ -888,8 +972,7 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
                 InputJson(), null, null, 0, null, execution._engine.UtcNow(), null);
         }
 
-        /// <summary>The live part, once started; it ends soon after the execution's operations are cancelled.</summary>
-        public Task Running { get; private set; } = System.Threading.Tasks.Task.CompletedTask;
+        public override DateTimeOffset? QuiescentUntil => IsReady ? DueAt : null;
 
         public sealed override void Start() => Running = RunInBackground(async () =>
         {
@@ -932,9 +1015,6 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
         /// <summary>The operation id of every timer row.</summary>
         public const string Id = "sleep";
 
-        // TimeProvider timers take at most about 49 days: longer waits are a chain of shorter ones.
-        private static readonly TimeSpan s_longestWait = TimeSpan.FromDays(30);
-
         private readonly TaskCompletionSource _completion = new();
         private DateTimeOffset _wakeAt = wakeAt;
 
@@ -953,12 +1033,7 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
 
         protected override async Task WaitAsync(JournalEntry entry, CancellationToken token)
         {
-            var time = Execution._engine.Time;
-            for (var remaining = _wakeAt - time.GetUtcNow(); remaining > TimeSpan.Zero; remaining = _wakeAt - time.GetUtcNow())
-            {
-                await System.Threading.Tasks.Task.Delay(remaining < s_longestWait ? remaining : s_longestWait, time, token).ConfigureAwait(false);
-            }
-
+            await DelayUntilAsync(_wakeAt, Execution._engine.Time, token).ConfigureAwait(false);
             Execution._events.Writer.TryWrite(new OperationFinished(this, entry with { State = JournalEntryState.Completed }));
         }
 
@@ -1028,6 +1103,9 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
     private sealed record SignalsMayHaveArrived : Event;
 
     private sealed record WaitReady(WaitOperation Operation) : Event;
+
+    /// <summary>A step starts (<paramref name="Until"/> set) or ends (null) waiting out a journaled backoff.</summary>
+    private sealed record BackoffChanged(Operation Step, long Sequence, DateTimeOffset? Until) : Event;
 
     private sealed record Posted : Event;
 

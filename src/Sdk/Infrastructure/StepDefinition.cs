@@ -20,6 +20,9 @@ public abstract class StepDefinition
     /// <summary>The step method's name.</summary>
     public string Name { get; }
 
+    /// <summary>The retry settings the step sets on its attribute, else <see langword="null"/> (the workflow-wide default applies).</summary>
+    public RetryOverrides? Retry { get; init; }
+
     /// <summary>The type the step's arguments are journaled as.</summary>
     public abstract Type InputType { get; }
 

@@ -550,3 +550,35 @@ internal partial class Chatty(BodyLog log, Gate gate, ReplayFlags flags)
         return "2";
     }
 }
+
+/// <summary>How <see cref="Flaky"/>'s step fails: the exception each attempt throws, by attempt number; later attempts succeed.</summary>
+internal sealed class FlakyPlan
+{
+    public Func<int, Exception?> FailureOf { get; set; } = attempt => attempt <= 3 ? new TimeoutException($"attempt {attempt} timed out") : null;
+}
+
+/// <summary>One step that fails as the plan says; the run method returns its result or the failure it caught.</summary>
+[DurableWorkflow]
+internal partial class Flaky(BodyLog log, FlakyPlan plan)
+{
+    [WorkflowRun]
+    public async Task<string> RunAsync(string what)
+    {
+        try
+        {
+            return await Call(what);
+        }
+        catch (StepFailedException failure)
+        {
+            return $"gave up: {failure.Error}";
+        }
+    }
+
+    [Step]
+    private Task<string> Call(string what)
+    {
+        log.Record();
+        var attempt = StepContext.Current!.Attempt;
+        return plan.FailureOf(attempt) is { } failure ? Task.FromException<string>(failure) : Task.FromResult($"{what} ok after {attempt}");
+    }
+}
