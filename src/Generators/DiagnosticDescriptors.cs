@@ -65,6 +65,16 @@ internal static class DiagnosticDescriptors
         "Signal name is not allowed",
         "Signal name '{0}' of '{1}' {2}; a signal name is 1 to 256 characters with no control characters");
 
+    public static readonly DiagnosticDescriptor InvalidRetrySetting = Create(
+        "DURABLE0012",
+        "Retry setting is out of range",
+        "Step '{0}' has {1} = {2}; it must be {3}");
+
+    public static readonly DiagnosticDescriptor UnparseableDuration = Create(
+        "DURABLE0013",
+        "Duration cannot be read",
+        "Step '{0}' has {1} = \"{2}\", which is not a duration; write a number with a unit (\"500ms\", \"30s\", \"5m\", \"2h\", \"1d\") or \"hh:mm:ss\"");
+
     private static DiagnosticDescriptor Create(string id, string title, string message, DiagnosticSeverity severity = DiagnosticSeverity.Error)
         => new(id, title, message, Category, severity, isEnabledByDefault: true, helpLinkUri: "docs/diagnostics/" + id + ".md");
 }

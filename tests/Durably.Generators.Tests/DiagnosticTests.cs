@@ -182,6 +182,49 @@ public class DiagnosticTests
         AssertClean(source.Replace(literal, "\"approve\"", StringComparison.Ordinal));
     }
 
+    private const string RetryHeader = Header + "using System;\n\n[DurableWorkflow]\npublic partial class Payments\n{\n    [WorkflowRun] public Task RunAsync() => Task.CompletedTask;\n";
+
+    [Theory]
+    [InlineData("MaxAttempts = 0", "MaxAttempts = 0", "at least 1", "MaxAttempts = 3")]
+    [InlineData("MaxAttempts = -2", "MaxAttempts = -2", "at least 1", "MaxAttempts = 3")]
+    [InlineData("BackoffCoefficient = 0.5", "BackoffCoefficient = 0.5", "a finite number of at least 1", "BackoffCoefficient = 2")]
+    [InlineData("Jitter = 1.5", "Jitter = 1.5", "between 0 and 1", "Jitter = 0.5")]
+    [InlineData("InitialDelay = \"-00:00:05\"", "InitialDelay = \"-00:00:05\"", "zero or more", "InitialDelay = \"00:00:05\"")]
+    [InlineData("RetryOn = [typeof(string)]", "RetryOn = typeof(string)", "exception types", "RetryOn = [typeof(TimeoutException)]")]
+    public void DURABLE0012_retry_setting_out_of_range(string setting, string shown, string expected, string fix)
+    {
+        var source = RetryHeader + "    [Step(" + setting + ")] private Task Charge() => Task.CompletedTask;\n}\n";
+
+        var diagnostic = Single(source, "DURABLE0012", setting);
+        Assert.Equal($"Step 'Charge' has {shown}; it must be {expected}", diagnostic.GetMessage());
+        AssertClean(source.Replace(setting, fix, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void DURABLE0012_max_delay_shorter_than_the_initial_delay()
+    {
+        var source = RetryHeader + "    [Step(InitialDelay = \"1m\", MaxDelay = \"30s\")] private Task Charge() => Task.CompletedTask;\n}\n";
+
+        var diagnostic = Single(source, "DURABLE0012", "MaxDelay = \"30s\"");
+        Assert.Equal("Step 'Charge' has MaxDelay = \"30s\"; it must be at least InitialDelay (\"1m\")", diagnostic.GetMessage());
+        AssertClean(source.Replace("\"30s\"", "\"5m\"", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("2 seconds")]
+    [InlineData("")]
+    [InlineData("5x")]
+    [InlineData("99999999999999d")]
+    public void DURABLE0013_duration_cannot_be_read(string text)
+    {
+        var setting = "InitialDelay = \"" + text + "\"";
+        var source = RetryHeader + "    [Step(" + setting + ")] private Task Charge() => Task.CompletedTask;\n}\n";
+
+        var diagnostic = Single(source, "DURABLE0013", setting);
+        Assert.Equal($"Step 'Charge' has InitialDelay = \"{text}\", which is not a duration; write a number with a unit (\"500ms\", \"30s\", \"5m\", \"2h\", \"1d\") or \"hh:mm:ss\"", diagnostic.GetMessage());
+        AssertClean(source.Replace(setting, "InitialDelay = \"2s\"", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void Every_diagnostic_has_a_docs_page_and_a_release_tracking_row()
     {

@@ -93,6 +93,40 @@ internal static class Sources
         }
         """;
 
+    public const string Payments = """
+        using System;
+        using System.IO;
+        using System.Net.Http;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Durably;
+
+        namespace Shop.Payments;
+
+        [DurableWorkflow]
+        public partial class Checkout
+        {
+            [WorkflowRun]
+            public async Task<string> RunAsync(decimal amount)
+            {
+                var receipt = await Charge(amount);
+                await Notify(receipt);
+                await Archive(receipt);
+                return receipt;
+            }
+
+            [Step(MaxAttempts = 5, InitialDelay = "2s", BackoffCoefficient = 1.5, MaxDelay = "1m", Jitter = 0.25,
+                RetryOn = [typeof(HttpRequestException), typeof(TimeoutException)], DoNotRetryOn = [typeof(InvalidOperationException)])]
+            private Task<string> Charge(decimal amount, CancellationToken cancellationToken = default) => Task.FromResult("r-1");
+
+            [Step(MaxAttempts = 3)]
+            private Task Notify(string receipt) => Task.CompletedTask;
+
+            [Step(InitialDelay = "00:00:00.500", MaxDelay = "1.5h")]
+            private Task Archive(string receipt) => Task.CompletedTask;
+        }
+        """;
+
     public const string Unrelated = """
         namespace Shop;
 

@@ -39,6 +39,20 @@ public class WorkflowGeneratorTests
     }
 
     [Fact]
+    public void Writes_each_step_s_retry_settings_into_the_step_table()
+    {
+        var (result, output) = GeneratorHarness.Run(Sources.Payments);
+
+        Assert.Empty(result.Diagnostics);
+        var source = Assert.Single(result.GeneratedTrees);
+        Assert.Empty(GeneratorHarness.Errors(output));
+        var text = source.GetText().ToString();
+        Assert.Contains("InitialDelay = global::System.TimeSpan.FromTicks(20000000), // \"2s\"", text, StringComparison.Ordinal);
+        Assert.Contains("MaxDelay = global::System.TimeSpan.FromTicks(54000000000), // \"1.5h\"", text, StringComparison.Ordinal);
+        Snapshot.Match(Path.GetFileName(source.FilePath), text);
+    }
+
+    [Fact]
     public void Intercepts_every_step_call_including_calls_in_lambdas()
     {
         var (result, _) = GeneratorHarness.Run(Sources.OrderFulfillment);

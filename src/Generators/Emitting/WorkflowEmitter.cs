@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Globalization;
 using System.Linq;
 using Durably.Generators.Model;
 
@@ -125,13 +126,14 @@ internal static class WorkflowEmitter
             writer.Line("internal static readonly " + KnownNames.StepDefinition + "<" + workflow.FullyQualifiedName + ", " + inputType + ", " + (step.ResultType ?? KnownNames.Unit) + "> " + name + " = new(");
             writer.Line("    id: " + Literal(step.Id) + ",");
             writer.Line("    name: " + Literal(step.MethodName) + ",");
+            var end = step.Retry is null ? ");" : ")";
             switch (step.Shape)
             {
                 case ReturnShape.TaskOfT:
-                    writer.Line("    invoke: static (workflow, input, cancellationToken) => " + invocation + ");");
+                    writer.Line("    invoke: static (workflow, input, cancellationToken) => " + invocation + end);
                     break;
                 case ReturnShape.ValueTaskOfT:
-                    writer.Line("    invoke: static (workflow, input, cancellationToken) => " + invocation + ".AsTask());");
+                    writer.Line("    invoke: static (workflow, input, cancellationToken) => " + invocation + ".AsTask()" + end);
                     break;
                 default:
                     // Step bodies run on the thread pool, off the run's scheduler.
@@ -139,10 +141,66 @@ internal static class WorkflowEmitter
                     writer.Line("    {");
                     writer.Line("        await " + invocation + ".ConfigureAwait(false);");
                     writer.Line("        return " + KnownNames.Unit + ".Value;");
-                    writer.Line("    });");
+                    writer.Line("    }" + end);
                     break;
             }
+
+            if (step.Retry is { } retry)
+            {
+                EmitRetry(writer, retry);
+            }
         }
+    }
+
+    /// <summary>The settings the step's attribute sets; the rest come from DurableOptions.DefaultRetryPolicy at run time.</summary>
+    private static void EmitRetry(SourceWriter writer, RetryModel retry)
+    {
+        var settings = new List<string>();
+        if (retry.MaxAttempts is { } attempts)
+        {
+            settings.Add("MaxAttempts = " + attempts.ToString(CultureInfo.InvariantCulture) + ",");
+        }
+
+        if (retry.InitialDelay is { } initial)
+        {
+            settings.Add("InitialDelay = global::System.TimeSpan.FromTicks(" + initial.Ticks.ToString(CultureInfo.InvariantCulture) + "), // " + Literal(initial.Text));
+        }
+
+        if (retry.BackoffCoefficient is { } coefficient)
+        {
+            settings.Add("BackoffCoefficient = " + coefficient.ToString("R", CultureInfo.InvariantCulture) + "d,");
+        }
+
+        if (retry.MaxDelay is { } max)
+        {
+            settings.Add("MaxDelay = global::System.TimeSpan.FromTicks(" + max.Ticks.ToString(CultureInfo.InvariantCulture) + "), // " + Literal(max.Text));
+        }
+
+        if (retry.Jitter is { } jitter)
+        {
+            settings.Add("Jitter = " + jitter.ToString("R", CultureInfo.InvariantCulture) + "d,");
+        }
+
+        if (retry.RetryOn is { } retryOn)
+        {
+            settings.Add("RetryOn = [" + string.Join(", ", retryOn.Select(t => "typeof(" + t + ")")) + "],");
+        }
+
+        if (retry.DoNotRetryOn is { } doNotRetryOn)
+        {
+            settings.Add("DoNotRetryOn = [" + string.Join(", ", doNotRetryOn.Select(t => "typeof(" + t + ")")) + "],");
+        }
+
+        writer.Line("{");
+        writer.Line("    Retry = new global::Durably.Infrastructure.RetryOverrides");
+        writer.Line("    {");
+        foreach (var setting in settings)
+        {
+            writer.Line("        " + setting);
+        }
+
+        writer.Line("    },");
+        writer.Line("};");
     }
 
     private static void EmitClient(SourceWriter writer, WorkflowModel workflow)

@@ -52,16 +52,40 @@ internal sealed record RunMethodModel(string MethodName, ParameterModel? Input, 
 /// <param name="Shape">The return shape.</param>
 /// <param name="ResultType">The result type for the generic shapes, else null.</param>
 /// <param name="CallSites">The call sites to intercept.</param>
+/// <param name="Retry">The retry settings the attribute sets, or null when it sets none.</param>
 internal sealed record StepModel(
     string Id,
     string MethodName,
     EquatableArray<ParameterModel> Parameters,
     ReturnShape Shape,
     string? ResultType,
-    EquatableArray<CallSiteModel> CallSites)
+    EquatableArray<CallSiteModel> CallSites,
+    RetryModel? Retry = null)
 {
     public bool HasResult => Shape is ReturnShape.TaskOfT or ReturnShape.ValueTaskOfT;
 }
+
+/// <summary>The retry settings a <c>[Step]</c> sets; each null one comes from the workflow-wide default at run time.</summary>
+/// <param name="MaxAttempts">Attempts in all.</param>
+/// <param name="InitialDelay">The first delay, as written and in ticks.</param>
+/// <param name="BackoffCoefficient">The growth factor.</param>
+/// <param name="MaxDelay">The longest delay, as written and in ticks.</param>
+/// <param name="Jitter">The jitter fraction.</param>
+/// <param name="RetryOn">Fully qualified exception types that are retried, or null.</param>
+/// <param name="DoNotRetryOn">Fully qualified exception types that are never retried, or null.</param>
+internal sealed record RetryModel(
+    int? MaxAttempts,
+    DurationModel? InitialDelay,
+    double? BackoffCoefficient,
+    DurationModel? MaxDelay,
+    double? Jitter,
+    EquatableArray<string>? RetryOn,
+    EquatableArray<string>? DoNotRetryOn);
+
+/// <summary>A duration written on an attribute: the text, for a comment, and its value in ticks.</summary>
+/// <param name="Text">As written.</param>
+/// <param name="Ticks">The value.</param>
+internal sealed record DurationModel(string Text, long Ticks);
 
 /// <summary>A method parameter.</summary>
 /// <param name="Name">The name, escaped if it is a keyword.</param>

@@ -80,7 +80,9 @@ internal static class WorkflowParser
             Parameters: ParseParameters(step.Parameters),
             Shape: GetShape(step.ReturnType)!.Value,
             ResultType: GetResultType(step.ReturnType),
-            CallSites: references.TryGetValue(step, out var sites) ? new EquatableArray<CallSiteModel>(sites) : EquatableArray<CallSiteModel>.Empty));
+            CallSites: references.TryGetValue(step, out var sites) ? new EquatableArray<CallSiteModel>(sites) : EquatableArray<CallSiteModel>.Empty,
+            Retry: RetryParser.Parse(step, step.GetAttributes().First(a => a.AttributeClass?.ToDisplayString() == KnownNames.StepAttribute), diagnostics)))
+            .ToList();
 
         var runMethod = runMethods[0];
         var clientIsPublic = IsEffectivelyPublic(type)

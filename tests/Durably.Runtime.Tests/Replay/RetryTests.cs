@@ -19,7 +19,7 @@ public abstract class RetryTests : StoreTestBase
 
     private TestHost Host(RetryPolicy policy, TimeSpan? unloadThreshold = null, string workerName = "retry-worker")
     {
-        var host = new TestHost(OpenStore(), d => d.AddWorkflow<Flaky>(),
+        var host = new TestHost(OpenStore(), d => d.AddWorkflow<Flaky>().AddWorkflow<AttributeRetried>(),
             s => s.AddSingleton<TimeProvider>(Clock).AddSingleton(_log).AddSingleton(_plan), workerName,
             o =>
             {
@@ -135,6 +135,22 @@ public abstract class RetryTests : StoreTestBase
 
         Assert.Equal(WorkflowStatus.Cancelled, (await execution.WaitAsync(s_timeout)).Status);
         Assert.Equal(1, _log.Count("Call"));
+    }
+
+    [Fact]
+    public async Task The_attribute_s_settings_override_the_workflow_wide_default()
+    {
+        // The default allows one attempt; the attribute allows three, for timeouts only.
+        var host = Host(RetryPolicy.None);
+        await host.Get<AttributeRetriedClient>().StartAsync("charge", "retry-7");
+        Assert.Equal(WorkflowStatus.Completed, (await host.Engine.ExecuteAsync("retry-7").WaitAsync(s_timeout)).Status);
+        Assert.Equal("gave up: System.TimeoutException: attempt 3 timed out", await host.Client.WaitForResultAsync<string>("retry-7"));
+        Assert.Equal([1, 2, 3], _log.Runs.Select(r => r.Attempt));
+
+        _plan.FailureOf = attempt => attempt == 1 ? new ArgumentException("not a timeout") : null;
+        await host.Get<AttributeRetriedClient>().StartAsync("charge", "retry-8");
+        Assert.Equal(WorkflowStatus.Completed, (await host.Engine.ExecuteAsync("retry-8").WaitAsync(s_timeout)).Status);
+        Assert.Equal("gave up: System.ArgumentException: not a timeout", await host.Client.WaitForResultAsync<string>("retry-8"));
     }
 
     [Fact]

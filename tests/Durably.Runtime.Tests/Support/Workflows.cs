@@ -582,3 +582,29 @@ internal partial class Flaky(BodyLog log, FlakyPlan plan)
         return plan.FailureOf(attempt) is { } failure ? Task.FromException<string>(failure) : Task.FromResult($"{what} ok after {attempt}");
     }
 }
+
+/// <summary>The retry policy on the attribute: three attempts, no delay, timeouts only.</summary>
+[DurableWorkflow]
+internal partial class AttributeRetried(BodyLog log, FlakyPlan plan)
+{
+    [WorkflowRun]
+    public async Task<string> RunAsync(string what)
+    {
+        try
+        {
+            return await Call(what);
+        }
+        catch (StepFailedException failure)
+        {
+            return $"gave up: {failure.Error}";
+        }
+    }
+
+    [Step(MaxAttempts = 3, InitialDelay = "0s", RetryOn = [typeof(TimeoutException)])]
+    private Task<string> Call(string what)
+    {
+        log.Record();
+        var attempt = StepContext.Current!.Attempt;
+        return plan.FailureOf(attempt) is { } failure ? Task.FromException<string>(failure) : Task.FromResult($"{what} ok after {attempt}");
+    }
+}
