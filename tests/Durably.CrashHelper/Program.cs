@@ -9,12 +9,13 @@ using Microsoft.Extensions.DependencyInjection;
 // several helpers may share one store) and works until every one has finished, then exits 0. <workflow> is
 //   crash          runs crash-0 …: five steps that take a little while each (the default);
 //   nap:<seconds>  runs nap-0 …: a step, a durable sleep of that many seconds, a step;
-//   signal         runs signal-0 …: a step, a wait without timeout for signal "go" (a string), a step.
-const string Usage = "usage: Durably.CrashHelper <store> <body-log> <runs> <worker-name> [lease-seconds [crash|nap:<seconds>|signal]]";
+//   signal         runs signal-0 …: a step, a wait without timeout for signal "go" (a string), a step;
+//   backoff        runs backoff-0 …: a step whose first attempt fails and is retried after a 3-second backoff.
+const string Usage = "usage: Durably.CrashHelper <store> <body-log> <runs> <worker-name> [lease-seconds [crash|nap:<seconds>|signal|backoff]]";
 var workflow = args.Length == 6 ? args[5] : "crash";
 if (args.Length is < 4 or > 6 || !int.TryParse(args[2], CultureInfo.InvariantCulture, out var runs) || runs < 1
     || (args.Length >= 5 && !double.TryParse(args[4], CultureInfo.InvariantCulture, out _))
-    || !(workflow is "crash" or "signal" || (workflow.StartsWith("nap:", StringComparison.Ordinal) && double.TryParse(workflow[4..], CultureInfo.InvariantCulture, out _))))
+    || !(workflow is "crash" or "signal" or "backoff" || (workflow.StartsWith("nap:", StringComparison.Ordinal) && double.TryParse(workflow[4..], CultureInfo.InvariantCulture, out _))))
 {
     Console.Error.WriteLine(Usage);
     return 2;
@@ -40,7 +41,7 @@ services.AddDurably(o =>
     {
         o.LeaseDuration = TimeSpan.FromSeconds(double.Parse(args[4], CultureInfo.InvariantCulture));
     }
-}).AddWorkflow<CrashWorkflow>().AddWorkflow<NapWorkflow>().AddWorkflow<SignalWorkflow>();
+}).AddWorkflow<CrashWorkflow>().AddWorkflow<NapWorkflow>().AddWorkflow<SignalWorkflow>().AddWorkflow<BackoffWorkflow>();
 await using var provider = services.BuildServiceProvider();
 
 var handles = new List<Task>();
@@ -50,6 +51,10 @@ for (var i = 0; i < runs; i++)
     {
         var nap = await provider.GetRequiredService<NapWorkflowClient>().StartAsync(double.Parse(workflow[4..], CultureInfo.InvariantCulture), $"nap-{i}");
         handles.Add(nap.WaitForResultAsync());
+    }
+    else if (workflow == "backoff")
+    {
+        handles.Add((await provider.GetRequiredService<BackoffWorkflowClient>().StartAsync($"backoff-{i}")).WaitForResultAsync());
     }
     else if (workflow == "signal")
     {
@@ -153,5 +158,21 @@ internal partial class SignalWorkflow(BodyLog log)
     {
         log.Write(what);
         return Task.FromResult(what);
+    }
+}
+
+/// <summary>A step whose first attempt fails: a kill during its journaled backoff must neither lose nor shorten it.</summary>
+[DurableWorkflow]
+internal partial class BackoffWorkflow(BodyLog log)
+{
+    [WorkflowRun]
+    public async Task<int> RunAsync() => await Charge();
+
+    [Step(MaxAttempts = 3, InitialDelay = "3s", Jitter = 0)]
+    private Task<int> Charge()
+    {
+        log.Write("attempt");
+        var attempt = StepContext.Current!.Attempt;
+        return attempt == 1 ? Task.FromException<int>(new TimeoutException("gateway busy")) : Task.FromResult(attempt);
     }
 }

@@ -60,6 +60,48 @@ public sealed class WaitKillTests : IDisposable
     }
 
     [Fact]
+    public async Task A_kill_during_a_retry_backoff_resumes_the_retry_at_its_journaled_time()
+    {
+        var database = Path.Combine(_directory, "journal.db");
+        var bodyLog = Path.Combine(_directory, "bodies.log");
+        JournalEntry backoff;
+        using (var store = SqliteWorkflowStore.Open(database))
+        using (var first = CrashHelperProcess.Start(database, bodyLog, 1, "retrier", workflow: "backoff"))
+        {
+            JournalEntry? pending = null;
+            Assert.True(SpinWait.SpinUntil(() =>
+            {
+                pending = store.LoadAsync("backoff-0", default).GetAwaiter().GetResult()?.Journal.FirstOrDefault(e => e.RetryAt is not null);
+                return pending is not null || first.HasExited;
+            }, TimeSpan.FromSeconds(60)), "the helper never reached its backoff");
+            Assert.False(first.HasExited, "the helper exited before it could be killed");
+            first.Kill();
+            await first.WaitForExitAsync();
+            backoff = pending!;
+        }
+
+        SqliteConnection.ClearAllPools();
+        Assert.Equal((JournalEntryState.Attempting, 1, "gateway busy"), (backoff.State, backoff.Attempts, backoff.Error!.Message));
+        using (var second = CrashHelperProcess.Start(database, bodyLog, 1, "retrier", workflow: "backoff"))
+        {
+            await second.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.True(second.ExitCode == 0, $"the restarted helper failed ({second.ExitCode}): {await second.StandardError.ReadToEndAsync()}");
+        }
+
+        using var after = SqliteWorkflowStore.Open(database);
+        var row = (await after.LoadAsync("backoff-0", default))!.Journal.Single();
+        Assert.Equal((JournalEntryState.Completed, 2, "2"), (row.State, row.Attempts, row.OutputJson));
+
+        // The second attempt started at the retry time journaled before the kill: not before it (shortened), and not a
+        // whole backoff after the restart (lost and begun again).
+        var attempts = CrashHelperProcess.ReadBodyLog(bodyLog);
+        Assert.Equal([1, 2], attempts.Select(a => a.Attempt));
+        var retriedAt = DateTimeOffset.FromUnixTimeMilliseconds(attempts[1].At);
+        Assert.True(retriedAt >= backoff.RetryAt, $"the retry ran at {retriedAt:O}, before its journaled time {backoff.RetryAt:O}");
+        Assert.True(retriedAt < backoff.RetryAt + TimeSpan.FromSeconds(30), $"the retry ran at {retriedAt:O}, long after {backoff.RetryAt:O}");
+    }
+
+    [Fact]
     public async Task A_signal_sent_while_no_worker_runs_is_delivered_after_the_restart()
     {
         var database = Path.Combine(_directory, "journal.db");

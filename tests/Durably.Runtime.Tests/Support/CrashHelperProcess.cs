@@ -57,7 +57,7 @@ internal static class CrashHelperProcess
             var parts = line.Split(' ');
             if (parts.Length == 6)
             {
-                events.Add(new BodyEvent(parts[0], parts[1], long.Parse(parts[2], CultureInfo.InvariantCulture), parts[4], long.Parse(parts[5], CultureInfo.InvariantCulture)));
+                events.Add(new BodyEvent(parts[0], parts[1], long.Parse(parts[2], CultureInfo.InvariantCulture), int.Parse(parts[3], CultureInfo.InvariantCulture), parts[4], long.Parse(parts[5], CultureInfo.InvariantCulture)));
             }
         }
 
@@ -69,5 +69,5 @@ internal static class CrashHelperProcess
         => events.Where(e => e.What == "start" && !events.Any(x => x.What == "end" && x.WorkflowId == e.WorkflowId && x.Sequence == e.Sequence));
 }
 
-/// <summary>One line of the crash helper's body log: a body's start or end, with its key and the time in Unix ms.</summary>
-internal sealed record BodyEvent(string What, string WorkflowId, long Sequence, string IdempotencyKey, long At);
+/// <summary>One line of the crash helper's body log: a body's start or end, with its attempt, its key and the time in Unix ms.</summary>
+internal sealed record BodyEvent(string What, string WorkflowId, long Sequence, int Attempt, string IdempotencyKey, long At);
