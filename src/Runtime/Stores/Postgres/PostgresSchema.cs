@@ -233,8 +233,14 @@ internal sealed class PostgresStatements
                 INSERT INTO {s}.workers (incarnation, name, started_at, heartbeat_at, lease_expires_at)
                 VALUES (@incarnation, @owner, now() + @skew, now() + @skew, now() + @skew + @lease)
                 ON CONFLICT (incarnation) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, lease_expires_at = excluded.lease_expires_at
+            ), seen AS (
+                SELECT xmin AS version FROM {s}.runs WHERE workflow_id = @id
             ), candidate AS (
-                SELECT r.workflow_id FROM {s}.runs r
+                -- Only the row version this statement's snapshot saw. A claim that commits between the snapshot and the
+                -- lock makes PostgreSQL re-check the conditions on the new version (EvalPlanQual) but with the old
+                -- snapshot of the workers table, where the winner's fresh heartbeat is missing and its lease looks
+                -- expired: the version check refuses that row instead.
+                SELECT r.workflow_id FROM {s}.runs r JOIN seen ON r.xmin = seen.version
                 WHERE r.workflow_id = @id AND r.status = 0 AND {claimable}
                 FOR UPDATE OF r SKIP LOCKED
             )
