@@ -555,6 +555,13 @@ internal partial class Chatty(BodyLog log, Gate gate, ReplayFlags flags)
 internal sealed class FlakyPlan
 {
     public Func<int, Exception?> FailureOf { get; set; } = attempt => attempt <= 3 ? new TimeoutException($"attempt {attempt} timed out") : null;
+
+    /// <summary>The current attempt's outcome: the planned failure, or "… ok after n".</summary>
+    public Task<string> Attempt(string what)
+    {
+        var attempt = StepContext.Current!.Attempt;
+        return FailureOf(attempt) is { } failure ? Task.FromException<string>(failure) : Task.FromResult($"{what} ok after {attempt}");
+    }
 }
 
 /// <summary>One step that fails as the plan says; the run method returns its result or the failure it caught.</summary>
@@ -578,8 +585,7 @@ internal partial class Flaky(BodyLog log, FlakyPlan plan)
     private Task<string> Call(string what)
     {
         log.Record();
-        var attempt = StepContext.Current!.Attempt;
-        return plan.FailureOf(attempt) is { } failure ? Task.FromException<string>(failure) : Task.FromResult($"{what} ok after {attempt}");
+        return plan.Attempt(what);
     }
 }
 
@@ -604,7 +610,6 @@ internal partial class AttributeRetried(BodyLog log, FlakyPlan plan)
     private Task<string> Call(string what)
     {
         log.Record();
-        var attempt = StepContext.Current!.Attempt;
-        return plan.FailureOf(attempt) is { } failure ? Task.FromException<string>(failure) : Task.FromResult($"{what} ok after {attempt}");
+        return plan.Attempt(what);
     }
 }

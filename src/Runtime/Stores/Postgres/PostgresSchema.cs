@@ -339,9 +339,7 @@ internal sealed class PostgresStatements
         // Lock the run (lease check) and the wait's non-terminal row, take the oldest untaken signal of the name, and
         // complete the wait with its payload; or return the wait's row as stored when it is terminal already.
         TakeSignal = $"""
-            WITH held AS (
-                SELECT workflow_id, cancel_reason IS NOT NULL AS cancel FROM {s}.runs WHERE {HeldBy} FOR SHARE
-            ), wait AS (
+            WITH {Held(s)}, wait AS (
                 SELECT j.sequence FROM {s}.journal j JOIN held ON NOT held.cancel
                 WHERE j.workflow_id = @id AND j.sequence = @sequence AND j.state = 0 FOR UPDATE OF j
             ), picked AS (
@@ -354,16 +352,9 @@ internal sealed class PostgresStatements
                 UPDATE {s}.journal j SET state = 1, output_json = taken.payload_json, error_type = NULL, error_message = NULL,
                     completion_index = @completion_index, completed_at = @completed, retry_at = NULL
                 FROM taken WHERE j.workflow_id = @id AND j.sequence = @sequence
-                RETURNING j.workflow_id, j.sequence, j.operation_id, j.kind, j.state, j.input_json, j.output_json, j.error_type,
-                    j.error_message, j.attempts, j.completion_index, j.started_at, j.completed_at, j.retry_at
+                {s_returningJournal}
             )
-            SELECT entry.*, h.held, h.cancel FROM (SELECT EXISTS (SELECT 1 FROM held) AS held, coalesce((SELECT cancel FROM held), false) AS cancel) h
-            LEFT JOIN (
-                SELECT * FROM written
-                UNION ALL
-                SELECT {JournalColumns} FROM {s}.journal
-                WHERE workflow_id = @id AND sequence = @sequence AND state <> 0 AND EXISTS (SELECT 1 FROM held)
-            ) entry ON true
+            {WrittenOrStored(s, "state <> 0")}
             """;
 
         RecordAttempt = WriteEntry(s, startsWork: true,
@@ -372,21 +363,12 @@ internal sealed class PostgresStatements
 
         // Keeps the failed attempt's error and the next attempt's time on the non-terminal row.
         ScheduleRetry = $"""
-            WITH held AS (
-                SELECT workflow_id, cancel_reason IS NOT NULL AS cancel FROM {s}.runs WHERE {HeldBy} FOR SHARE
-            ), written AS (
+            WITH {Held(s)}, written AS (
                 UPDATE {s}.journal j SET error_type = @error_type::text, error_message = @error_message::text, retry_at = @retry_at::timestamptz
                 FROM held WHERE j.workflow_id = @id AND j.sequence = @sequence AND j.state = 0
-                RETURNING j.workflow_id, j.sequence, j.operation_id, j.kind, j.state, j.input_json, j.output_json, j.error_type,
-                    j.error_message, j.attempts, j.completion_index, j.started_at, j.completed_at, j.retry_at
+                {s_returningJournal}
             )
-            SELECT entry.*, h.held, h.cancel FROM (SELECT EXISTS (SELECT 1 FROM held) AS held, coalesce((SELECT cancel FROM held), false) AS cancel) h
-            LEFT JOIN (
-                SELECT * FROM written
-                UNION ALL
-                SELECT {JournalColumns} FROM {s}.journal
-                WHERE workflow_id = @id AND sequence = @sequence AND EXISTS (SELECT 1 FROM held) AND NOT EXISTS (SELECT 1 FROM written)
-            ) entry ON true
+            {WrittenOrStored(s, "NOT EXISTS (SELECT 1 FROM written)")}
             """;
 
         CompleteEntry = WriteEntry(s, startsWork: false,
@@ -446,20 +428,32 @@ internal sealed class PostgresStatements
     /// whether the writer holds the run and whether a cancel was requested.
     /// </summary>
     private static string WriteEntry(string s, bool startsWork, string values, string onConflict) => $"""
-        WITH held AS (
-            SELECT workflow_id, cancel_reason IS NOT NULL AS cancel FROM {s}.runs WHERE {HeldBy} FOR SHARE
-        ), written AS (
+        WITH {Held(s)}, written AS (
             INSERT INTO {s}.journal AS j ({JournalColumns})
             SELECT held.workflow_id, {values} FROM held{(startsWork ? " WHERE NOT held.cancel" : "")}
             ON CONFLICT (workflow_id, sequence) DO UPDATE SET {onConflict} WHERE j.state = 0
-            RETURNING {JournalColumns}
+            {s_returningJournal}
         )
+        {WrittenOrStored(s, "NOT EXISTS (SELECT 1 FROM written)")}
+        """;
+
+    /// <summary>The <c>held</c> CTE of a fenced write: the run row, share-locked, when this lease is current; and its cancel flag.</summary>
+    private static string Held(string s) => $"held AS (SELECT workflow_id, cancel_reason IS NOT NULL AS cancel FROM {s}.runs WHERE {HeldBy} FOR SHARE)";
+
+    /// <summary>A <c>written</c> CTE's RETURNING clause over journal alias <c>j</c>, in <see cref="JournalColumns"/> order.</summary>
+    private static readonly string s_returningJournal = "RETURNING " + string.Join(", ", JournalColumns.Split(", ").Select(c => "j." + c));
+
+    /// <summary>
+    /// A fenced write's one result row: the row <c>written</c> returned, or else the stored row where
+    /// <paramref name="storedWhen"/> holds, then whether the writer holds the run and whether a cancel was requested.
+    /// </summary>
+    private static string WrittenOrStored(string s, string storedWhen) => $"""
         SELECT entry.*, h.held, h.cancel FROM (SELECT EXISTS (SELECT 1 FROM held) AS held, coalesce((SELECT cancel FROM held), false) AS cancel) h
         LEFT JOIN (
-            SELECT {JournalColumns} FROM written
+            SELECT * FROM written
             UNION ALL
             SELECT {JournalColumns} FROM {s}.journal
-            WHERE workflow_id = @id AND sequence = @sequence AND EXISTS (SELECT 1 FROM held) AND NOT EXISTS (SELECT 1 FROM written)
+            WHERE workflow_id = @id AND sequence = @sequence AND EXISTS (SELECT 1 FROM held) AND {storedWhen}
         ) entry ON true
         """;
 }
