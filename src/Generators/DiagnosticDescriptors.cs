@@ -65,15 +65,21 @@ internal static class DiagnosticDescriptors
         "Signal name is not allowed",
         "Signal name '{0}' of '{1}' {2}; a signal name is 1 to 256 characters with no control characters");
 
-    public static readonly DiagnosticDescriptor InvalidRetrySetting = Create(
+    public static readonly DiagnosticDescriptor InvalidStepPolicySetting = Create(
         "DURABLE0012",
-        "Retry setting is out of range",
+        "Step policy setting is out of range",
         "Step '{0}' has {1} = {2}; it must be {3}");
 
     public static readonly DiagnosticDescriptor UnparseableDuration = Create(
         "DURABLE0013",
         "Duration cannot be read",
         "Step '{0}' has {1} = \"{2}\", which is not a duration; write a number with a unit (\"500ms\", \"30s\", \"5m\", \"2h\", \"1d\") or \"hh:mm:ss\"");
+
+    public static readonly DiagnosticDescriptor TimeoutWithoutCancellationToken = Create(
+        "DURABLE0014",
+        "A step with a timeout takes no CancellationToken",
+        "Step '{0}' has a Timeout but takes no CancellationToken, so the timeout cannot stop its body: it keeps running and its result is discarded; add a CancellationToken parameter and pass it on",
+        DiagnosticSeverity.Warning);
 
     private static DiagnosticDescriptor Create(string id, string title, string message, DiagnosticSeverity severity = DiagnosticSeverity.Error)
         => new(id, title, message, Category, severity, isEnabledByDefault: true, helpLinkUri: "docs/diagnostics/" + id + ".md");

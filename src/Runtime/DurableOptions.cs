@@ -74,6 +74,16 @@ public sealed class DurableOptions
     /// </summary>
     public RetryPolicy DefaultRetryPolicy { get; set; } = RetryPolicy.None;
 
+    /// <summary>
+    /// The circuit breakers steps name with <c>[Step(CircuitBreaker = "…")]</c>, by name (compared ordinally). A name
+    /// not listed here gets <see cref="DefaultCircuitBreakerPolicy"/>.
+    /// </summary>
+    /// <example><c>options.CircuitBreakers["payments"] = new CircuitBreakerPolicy { MinimumThroughput = 3, BreakDuration = TimeSpan.FromMinutes(1) };</c></example>
+    public IDictionary<string, CircuitBreakerPolicy> CircuitBreakers { get; } = new Dictionary<string, CircuitBreakerPolicy>(StringComparer.Ordinal);
+
+    /// <summary>The policy of a circuit breaker that <see cref="CircuitBreakers"/> does not list.</summary>
+    public CircuitBreakerPolicy DefaultCircuitBreakerPolicy { get; set; } = new();
+
     /// <summary>Creates the store; the SQLite file <see cref="DefaultDatabasePath"/> when not set.</summary>
     public Func<IServiceProvider, IWorkflowStore>? StoreFactory { get; set; }
 
@@ -147,6 +157,23 @@ public sealed class DurableOptions
     {
         ArgumentNullException.ThrowIfNull(DefaultRetryPolicy, nameof(DefaultRetryPolicy));
         DefaultRetryPolicy.Validate("DurableOptions.DefaultRetryPolicy");
+        ArgumentNullException.ThrowIfNull(DefaultCircuitBreakerPolicy, nameof(DefaultCircuitBreakerPolicy));
+        DefaultCircuitBreakerPolicy.Validate("DurableOptions.DefaultCircuitBreakerPolicy");
+        foreach (var (name, breaker) in CircuitBreakers)
+        {
+            if (string.IsNullOrWhiteSpace(name))
+            {
+                throw new ArgumentException($"DurableOptions.CircuitBreakers has a breaker named '{name}'; a name must not be empty.", nameof(CircuitBreakers));
+            }
+
+            if (breaker is null)
+            {
+                throw new ArgumentException($"DurableOptions.CircuitBreakers['{name}'] is null.", nameof(CircuitBreakers));
+            }
+
+            breaker.Validate($"circuit breaker '{name}'");
+        }
+
         if (string.IsNullOrWhiteSpace(WorkerName))
         {
             throw new ArgumentException($"DurableOptions.WorkerName must not be empty (it is '{WorkerName}').", nameof(WorkerName));

@@ -14,7 +14,8 @@ namespace Durably;
 /// </remarks>
 /// <example>
 /// <code>
-/// [Step(MaxAttempts = 5, InitialDelay = "2s", BackoffCoefficient = 2, MaxDelay = "1m", RetryOn = [typeof(HttpRequestException)])]
+/// [Step(MaxAttempts = 5, InitialDelay = "2s", BackoffCoefficient = 2, MaxDelay = "1m", RetryOn = [typeof(HttpRequestException)],
+///       Timeout = "30s", CircuitBreaker = "payments")]
 /// private async Task&lt;Receipt&gt; Charge(Order order, CancellationToken ct = default) { ... }
 /// </code>
 /// </example>
@@ -47,4 +48,24 @@ public sealed class StepAttribute : Attribute
 
     /// <summary>These exception types are never retried (see <see cref="RetryPolicy.DoNotRetryOn"/>).</summary>
     public Type[]? DoNotRetryOn { get; set; }
+
+    /// <summary>
+    /// How long each attempt may take, e.g. <c>"30s"</c> (10 ms to 1 day); none when not set. When it passes, the
+    /// step's <see cref="CancellationToken"/> is cancelled and the attempt fails with <see cref="StepTimeoutException"/>,
+    /// retried by the step's policy like any failure.
+    /// </summary>
+    /// <remarks>
+    /// Cancellation is cooperative: a body that ignores its token keeps running after the timeout, and its late result
+    /// (or exception) is discarded. Its DI scope is disposed when it finally returns. Take the token and pass it on.
+    /// </remarks>
+    public string? Timeout { get; set; }
+
+    /// <summary>
+    /// The name of a circuit breaker this step's attempts go through, e.g. <c>"payments"</c>. Every step naming the same
+    /// breaker shares it within a worker: after enough failures it opens, and while it is open the steps wait for it
+    /// instead of calling the service — without using up attempts — and try again once it lets calls through. Configure
+    /// breakers in <c>DurableOptions.CircuitBreakers</c>; a name not configured there gets
+    /// <c>DurableOptions.DefaultCircuitBreakerPolicy</c>.
+    /// </summary>
+    public string? CircuitBreaker { get; set; }
 }

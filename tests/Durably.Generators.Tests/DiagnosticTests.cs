@@ -191,9 +191,14 @@ public class DiagnosticTests
     [InlineData("Jitter = 1.5", "Jitter = 1.5", "between 0 and 1", "Jitter = 0.5")]
     [InlineData("InitialDelay = \"-00:00:05\"", "InitialDelay = \"-00:00:05\"", "zero or more", "InitialDelay = \"00:00:05\"")]
     [InlineData("RetryOn = [typeof(string)]", "RetryOn = typeof(string)", "exception types", "RetryOn = [typeof(TimeoutException)]")]
-    public void DURABLE0012_retry_setting_out_of_range(string setting, string shown, string expected, string fix)
+    [InlineData("Timeout = \"0s\"", "Timeout = \"0s\"", "between 10ms and 1d", "Timeout = \"30s\"")]
+    [InlineData("Timeout = \"9ms\"", "Timeout = \"9ms\"", "between 10ms and 1d", "Timeout = \"10ms\"")]
+    [InlineData("Timeout = \"1.00:00:01\"", "Timeout = \"1.00:00:01\"", "between 10ms and 1d", "Timeout = \"1d\"")]
+    [InlineData("Timeout = \"-00:00:05\"", "Timeout = \"-00:00:05\"", "between 10ms and 1d", "Timeout = \"00:00:05\"")]
+    [InlineData("CircuitBreaker = \" \"", "CircuitBreaker = \" \"", "a breaker's name, not empty", "CircuitBreaker = \"payments\"")]
+    public void DURABLE0012_step_policy_setting_out_of_range(string setting, string shown, string expected, string fix)
     {
-        var source = RetryHeader + "    [Step(" + setting + ")] private Task Charge() => Task.CompletedTask;\n}\n";
+        var source = RetryHeader + "    [Step(" + setting + ")] private Task Charge(System.Threading.CancellationToken ct) => Task.CompletedTask;\n}\n";
 
         var diagnostic = Single(source, "DURABLE0012", setting);
         Assert.Equal($"Step 'Charge' has {shown}; it must be {expected}", diagnostic.GetMessage());
@@ -223,6 +228,28 @@ public class DiagnosticTests
         var diagnostic = Single(source, "DURABLE0013", setting);
         Assert.Equal($"Step 'Charge' has InitialDelay = \"{text}\", which is not a duration; write a number with a unit (\"500ms\", \"30s\", \"5m\", \"2h\", \"1d\") or \"hh:mm:ss\"", diagnostic.GetMessage());
         AssertClean(source.Replace(setting, "InitialDelay = \"2s\"", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void DURABLE0013_timeout_cannot_be_read()
+    {
+        var setting = "Timeout = \"soon\"";
+        var source = RetryHeader + "    [Step(" + setting + ")] private Task Charge(System.Threading.CancellationToken ct) => Task.CompletedTask;\n}\n";
+
+        var diagnostic = Single(source, "DURABLE0013", setting);
+        Assert.Equal("Step 'Charge' has Timeout = \"soon\", which is not a duration; write a number with a unit (\"500ms\", \"30s\", \"5m\", \"2h\", \"1d\") or \"hh:mm:ss\"", diagnostic.GetMessage());
+        AssertClean(source.Replace(setting, "Timeout = \"30s\"", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void DURABLE0014_timeout_on_a_step_without_a_cancellation_token()
+    {
+        var source = RetryHeader + "    [Step(Timeout = \"30s\")] private Task Charge(int amount) => Task.CompletedTask;\n}\n";
+
+        var diagnostic = Single(source, "DURABLE0014", "Timeout = \"30s\"");
+        Assert.Equal(DiagnosticSeverity.Warning, diagnostic.Severity);
+        Assert.Equal("Step 'Charge' has a Timeout but takes no CancellationToken, so the timeout cannot stop its body: it keeps running and its result is discarded; add a CancellationToken parameter and pass it on", diagnostic.GetMessage());
+        AssertClean(source.Replace("int amount", "int amount, System.Threading.CancellationToken cancellationToken", StringComparison.Ordinal));
     }
 
     [Fact]

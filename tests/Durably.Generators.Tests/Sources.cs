@@ -116,11 +116,12 @@ internal static class Sources
             }
 
             [Step(MaxAttempts = 5, InitialDelay = "2s", BackoffCoefficient = 1.5, MaxDelay = "1m", Jitter = 0.25,
-                RetryOn = [typeof(HttpRequestException), typeof(TimeoutException)], DoNotRetryOn = [typeof(InvalidOperationException)])]
+                RetryOn = [typeof(HttpRequestException), typeof(TimeoutException)], DoNotRetryOn = [typeof(InvalidOperationException)],
+                Timeout = "30s", CircuitBreaker = "payments")]
             private Task<string> Charge(decimal amount, CancellationToken cancellationToken = default) => Task.FromResult("r-1");
 
-            [Step(MaxAttempts = 3)]
-            private Task Notify(string receipt) => Task.CompletedTask;
+            [Step(Timeout = "00:00:10", CircuitBreaker = "mail")]
+            private Task Notify(string receipt, CancellationToken cancellationToken = default) => Task.CompletedTask;
 
             [Step(InitialDelay = "00:00:00.500", MaxDelay = "1.5h")]
             private Task Archive(string receipt) => Task.CompletedTask;

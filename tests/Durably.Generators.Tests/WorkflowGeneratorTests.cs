@@ -39,7 +39,7 @@ public class WorkflowGeneratorTests
     }
 
     [Fact]
-    public void Writes_each_step_s_retry_settings_into_the_step_table()
+    public void Writes_each_step_s_failure_policy_into_the_step_table()
     {
         var (result, output) = GeneratorHarness.Run(Sources.Payments);
 
@@ -49,6 +49,8 @@ public class WorkflowGeneratorTests
         var text = source.GetText().ToString();
         Assert.Contains("InitialDelay = global::System.TimeSpan.FromTicks(20000000), // \"2s\"", text, StringComparison.Ordinal);
         Assert.Contains("MaxDelay = global::System.TimeSpan.FromTicks(54000000000), // \"1.5h\"", text, StringComparison.Ordinal);
+        Assert.Contains("Timeout = global::System.TimeSpan.FromTicks(300000000), // \"30s\"", text, StringComparison.Ordinal);
+        Assert.Contains("CircuitBreaker = \"payments\",", text, StringComparison.Ordinal);
         Snapshot.Match(Path.GetFileName(source.FilePath), text);
     }
 

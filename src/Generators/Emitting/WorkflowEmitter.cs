@@ -126,7 +126,7 @@ internal static class WorkflowEmitter
             writer.Line("internal static readonly " + KnownNames.StepDefinition + "<" + workflow.FullyQualifiedName + ", " + inputType + ", " + (step.ResultType ?? KnownNames.Unit) + "> " + name + " = new(");
             writer.Line("    id: " + Literal(step.Id) + ",");
             writer.Line("    name: " + Literal(step.MethodName) + ",");
-            var end = step.Retry is null ? ");" : ")";
+            var end = step.Policy is null ? ");" : ")";
             switch (step.Shape)
             {
                 case ReturnShape.TaskOfT:
@@ -145,14 +145,38 @@ internal static class WorkflowEmitter
                     break;
             }
 
-            if (step.Retry is { } retry)
+            if (step.Policy is { } policy)
             {
-                EmitRetry(writer, retry);
+                EmitPolicy(writer, policy);
             }
         }
     }
 
-    /// <summary>The settings the step's attribute sets; the rest come from DurableOptions.DefaultRetryPolicy at run time.</summary>
+    /// <summary>
+    /// The failure-handling settings the step's attribute sets, as an object initializer of its table row; the retry
+    /// settings it leaves out come from DurableOptions.DefaultRetryPolicy at run time.
+    /// </summary>
+    private static void EmitPolicy(SourceWriter writer, StepPolicyModel policy)
+    {
+        writer.Line("{");
+        if (policy.Retry is { } retry)
+        {
+            EmitRetry(writer, retry);
+        }
+
+        if (policy.Timeout is { } timeout)
+        {
+            writer.Line("    Timeout = global::System.TimeSpan.FromTicks(" + timeout.Ticks.ToString(CultureInfo.InvariantCulture) + "), // " + Literal(timeout.Text));
+        }
+
+        if (policy.CircuitBreaker is { } breaker)
+        {
+            writer.Line("    CircuitBreaker = " + Literal(breaker) + ",");
+        }
+
+        writer.Line("};");
+    }
+
     private static void EmitRetry(SourceWriter writer, RetryModel retry)
     {
         var settings = new List<string>();
@@ -191,7 +215,6 @@ internal static class WorkflowEmitter
             settings.Add("DoNotRetryOn = [" + string.Join(", ", doNotRetryOn.Select(t => "typeof(" + t + ")")) + "],");
         }
 
-        writer.Line("{");
         writer.Line("    Retry = new global::Durably.Infrastructure.RetryOverrides");
         writer.Line("    {");
         foreach (var setting in settings)
@@ -200,7 +223,6 @@ internal static class WorkflowEmitter
         }
 
         writer.Line("    },");
-        writer.Line("};");
     }
 
     private static void EmitClient(SourceWriter writer, WorkflowModel workflow)

@@ -52,7 +52,7 @@ internal sealed record RunMethodModel(string MethodName, ParameterModel? Input, 
 /// <param name="Shape">The return shape.</param>
 /// <param name="ResultType">The result type for the generic shapes, else null.</param>
 /// <param name="CallSites">The call sites to intercept.</param>
-/// <param name="Retry">The retry settings the attribute sets, or null when it sets none.</param>
+/// <param name="Policy">The failure-handling settings the attribute sets, or null when it sets none.</param>
 internal sealed record StepModel(
     string Id,
     string MethodName,
@@ -60,10 +60,16 @@ internal sealed record StepModel(
     ReturnShape Shape,
     string? ResultType,
     EquatableArray<CallSiteModel> CallSites,
-    RetryModel? Retry = null)
+    StepPolicyModel? Policy = null)
 {
     public bool HasResult => Shape is ReturnShape.TaskOfT or ReturnShape.ValueTaskOfT;
 }
+
+/// <summary>The failure-handling settings a <c>[Step]</c> sets; each null one is not set.</summary>
+/// <param name="Retry">The retry settings, or null when it sets none.</param>
+/// <param name="Timeout">The per-attempt timeout, as written and in ticks.</param>
+/// <param name="CircuitBreaker">The breaker's name.</param>
+internal sealed record StepPolicyModel(RetryModel? Retry, DurationModel? Timeout, string? CircuitBreaker);
 
 /// <summary>The retry settings a <c>[Step]</c> sets; each null one comes from the workflow-wide default at run time.</summary>
 /// <param name="MaxAttempts">Attempts in all.</param>

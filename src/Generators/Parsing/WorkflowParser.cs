@@ -81,7 +81,7 @@ internal static class WorkflowParser
             Shape: GetShape(step.ReturnType)!.Value,
             ResultType: GetResultType(step.ReturnType),
             CallSites: references.TryGetValue(step, out var sites) ? new EquatableArray<CallSiteModel>(sites) : EquatableArray<CallSiteModel>.Empty,
-            Retry: RetryParser.Parse(step, step.GetAttributes().First(a => a.AttributeClass?.ToDisplayString() == KnownNames.StepAttribute), diagnostics)))
+            Policy: StepPolicyParser.Parse(step, step.GetAttributes().First(a => a.AttributeClass?.ToDisplayString() == KnownNames.StepAttribute), diagnostics)))
             .ToList();
 
         var runMethod = runMethods[0];

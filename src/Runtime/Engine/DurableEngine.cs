@@ -27,7 +27,8 @@ public sealed class DurableEngine
         options.Validate();
         _options = options;
         Registry = new WorkflowRegistry(workflows);
-        Context = new EngineContext(store, new PayloadSerializer(options.SerializerOptions, options.MaxPayloadBytes), timeProvider ?? TimeProvider.System, services, options.LeaseDuration, options.PollInterval, options.UnloadThreshold, options.DefaultRetryPolicy);
+        Context = new EngineContext(store, new PayloadSerializer(options.SerializerOptions, options.MaxPayloadBytes), timeProvider ?? TimeProvider.System, services, options.LeaseDuration, options.PollInterval, options.UnloadThreshold, options.DefaultRetryPolicy,
+            new Dictionary<string, CircuitBreakerPolicy>(options.CircuitBreakers, StringComparer.Ordinal), options.DefaultCircuitBreakerPolicy);
         if (store is IWorkflowStoreEvents events)
         {
             // Other processes' starts and results, where the store can tell: idle workers and waiting callers wake at once.

@@ -6,9 +6,12 @@ namespace Durably.Runtime.Engine;
 /// <summary>What every run execution of one engine shares.</summary>
 internal sealed class EngineContext(
     IWorkflowStore store, PayloadSerializer serializer, TimeProvider time, IServiceProvider services, TimeSpan leaseDuration, TimeSpan pollInterval, TimeSpan unloadThreshold,
-    RetryPolicy? defaultRetryPolicy = null)
+    RetryPolicy? defaultRetryPolicy = null, IReadOnlyDictionary<string, CircuitBreakerPolicy>? circuitBreakers = null, CircuitBreakerPolicy? defaultCircuitBreakerPolicy = null)
 {
-    private readonly ConcurrentDictionary<Durably.Infrastructure.StepDefinition, RetryPolicy> _retryPolicies = new();
+    private readonly ConcurrentDictionary<Durably.Infrastructure.StepDefinition, StepPolicies> _stepPolicies = new();
+    private readonly ConcurrentDictionary<string, CircuitBreaker> _breakers = new(StringComparer.Ordinal);
+    private readonly IReadOnlyDictionary<string, CircuitBreakerPolicy> _breakerPolicies = circuitBreakers ?? new Dictionary<string, CircuitBreakerPolicy>();
+    private readonly CircuitBreakerPolicy _defaultBreakerPolicy = defaultCircuitBreakerPolicy ?? new();
 
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _finished = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Action> _signalled = new(StringComparer.Ordinal);
@@ -32,15 +35,27 @@ internal sealed class EngineContext(
     /// <summary>The retry policy of steps that set none themselves.</summary>
     public RetryPolicy DefaultRetryPolicy { get; } = defaultRetryPolicy ?? RetryPolicy.None;
 
-    /// <summary>The policy of <paramref name="step"/>: its attribute's settings over the default; checked once per step.</summary>
+    /// <summary>
+    /// The policies of <paramref name="step"/>: its attribute's retry settings over the default, its timeout, and the
+    /// breaker it names (one per name in this engine); checked once per step.
+    /// </summary>
     /// <exception cref="ArgumentException">The step's settings are out of range (the generator reports the constant cases).</exception>
-    public RetryPolicy RetryPolicyFor(Durably.Infrastructure.StepDefinition step)
-        => _retryPolicies.GetOrAdd(step, static (s, defaults) =>
+    public StepPolicies PoliciesFor(Durably.Infrastructure.StepDefinition step)
+        => _stepPolicies.GetOrAdd(step, static (s, engine) =>
         {
-            var policy = s.Retry?.ApplyTo(defaults) ?? defaults;
-            policy.Validate($"step '{s.Id}'");
-            return policy;
-        }, DefaultRetryPolicy);
+            var retry = s.Retry?.ApplyTo(engine.DefaultRetryPolicy) ?? engine.DefaultRetryPolicy;
+            retry.Validate($"step '{s.Id}'");
+            StepPolicies.ValidateTimeout(s.Timeout, $"Step '{s.Id}'");
+            if (s.CircuitBreaker is { } name && string.IsNullOrWhiteSpace(name))
+            {
+                throw new ArgumentException($"Step '{s.Id}' has CircuitBreaker = '{name}'; a breaker name must not be empty.", nameof(step));
+            }
+
+            var breaker = s.CircuitBreaker is { } breakerName
+                ? engine._breakers.GetOrAdd(breakerName, static (n, e) => new CircuitBreaker(n, e._breakerPolicies.GetValueOrDefault(n, e._defaultBreakerPolicy), e.Time), engine)
+                : null;
+            return new StepPolicies(retry, s.Timeout, breaker, engine.Time);
+        }, this);
 
     /// <summary>Set when this process started a run, so that an idle worker looks for work at once.</summary>
     public WakeSignal RunsAvailable { get; } = new();

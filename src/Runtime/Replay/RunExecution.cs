@@ -5,6 +5,7 @@ using Durably.Runtime.Journal;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Polly.Timeout;
 
 namespace Durably.Runtime.Replay;
 
@@ -837,10 +838,10 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
             var engine = execution._engine;
             var events = execution._events.Writer;
             var token = execution._stepCancellation.Token;
-            RetryPolicy policy;
+            StepPolicies policies;
             try
             {
-                policy = engine.RetryPolicyFor(step);
+                policies = engine.PoliciesFor(step);
             }
             catch (ArgumentException ex)
             {
@@ -859,20 +860,22 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
                         events.TryWrite(new BackoffChanged(this, sequence, null));
                     }
 
-                    if (await execution.RecordAttemptAsync(this, _draft!, token).ConfigureAwait(false) is not { } entry)
+                    // The attempt is journaled inside the breaker: an open breaker holds it back without using up an attempt.
+                    var outcome = await policies.ExecuteAsync(attemptToken => AttemptAsync(policies, attemptToken), token).ConfigureAwait(false);
+                    if (outcome.Terminal is not { } terminal)
                     {
                         return;
                     }
 
-                    var (terminal, failure) = await AttemptAsync(entry, token).ConfigureAwait(false);
-                    if (failure is null || entry.Attempts >= policy.MaxAttempts || !policy.IsRetryable(failure))
+                    var failure = outcome.Failure;
+                    if (failure is null || terminal.Attempts >= policies.Retry.MaxAttempts || !policies.Retry.IsRetryable(failure))
                     {
                         events.TryWrite(new OperationFinished(this, terminal));
                         return;
                     }
 
                     // At millisecond precision, like every journaled time, so the time waited for is the time stored.
-                    var retryAt = engine.UtcNow() + policy.Delay(entry.Attempts, Random.Shared.NextDouble());
+                    var retryAt = engine.UtcNow() + policies.Retry.Delay(terminal.Attempts, Random.Shared.NextDouble());
                     retryAt = retryAt.AddTicks(-(retryAt.Ticks % TimeSpan.TicksPerMillisecond));
                     var scheduled = await engine.Store.ScheduleRetryAsync(execution._lease, terminal with { State = JournalEntryState.Attempting, RetryAt = retryAt }, token).ConfigureAwait(false);
                     if (scheduled.Fenced)
@@ -896,16 +899,30 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
             }
         }
 
-        /// <summary>One attempt in its own DI scope: the terminal row it produced, and the exception when it failed.</summary>
-        private async Task<(JournalEntry Terminal, Exception? Failure)> AttemptAsync(JournalEntry entry, CancellationToken token)
+        /// <summary>
+        /// One attempt: its attempting row journaled, then the body in its own DI scope under the step's timeout. Returns
+        /// the terminal row it produced and the exception when it failed, or <see cref="AttemptOutcome.None"/>.
+        /// </summary>
+        private async Task<AttemptOutcome> AttemptAsync(StepPolicies policies, CancellationToken token)
         {
+            if (await execution.RecordAttemptAsync(this, _draft!, token).ConfigureAwait(false) is not { } entry)
+            {
+                return AttemptOutcome.None;
+            }
+
             var engine = execution._engine;
-            await using var scope = engine.Services.CreateAsyncScope();
-            StepContext.SetCurrent(new StepContext(execution.WorkflowId, step.Id, sequence, entry.Attempts, scope.ServiceProvider, token));
+            var scope = engine.Services.CreateAsyncScope();
+            Task<TStepOutput>? body = null;
             try
             {
-                var result = await step.Invoke(workflow, input, token).ConfigureAwait(false);
-                return (entry with { State = JournalEntryState.Completed, OutputJson = engine.Serializer.Serialize(result, $"The result of {What}"), Error = null, RetryAt = null }, null);
+                var result = await policies.TimeoutPipeline.ExecuteAsync(async attemptToken =>
+                {
+                    StepContext.SetCurrent(new StepContext(execution.WorkflowId, step.Id, sequence, entry.Attempts, scope.ServiceProvider, attemptToken));
+                    body = step.Invoke(workflow, input, attemptToken);
+                    // A body that ignores its token is not waited for past the timeout or a stop: its late outcome is discarded.
+                    return await body.WaitAsync(attemptToken).ConfigureAwait(false);
+                }, token).ConfigureAwait(false);
+                return new(entry with { State = JournalEntryState.Completed, OutputJson = engine.Serializer.Serialize(result, $"The result of {What}"), Error = null, RetryAt = null }, null);
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
             {
@@ -913,12 +930,30 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
             }
             catch (Exception ex)
             {
-                return (entry with { State = JournalEntryState.Failed, Error = ToError(ex), RetryAt = null }, ex);
+                // The step's own timeout, not one the body's code raised through Polly with another limit.
+                var failure = ex is TimeoutRejectedException timedOut && timedOut.Timeout == policies.Timeout
+                    ? new StepTimeoutException(step.Id, entry.Attempts, timedOut.Timeout, timedOut)
+                    : ex;
+                return new(entry with { State = JournalEntryState.Failed, Error = ToError(failure), RetryAt = null }, failure);
             }
             finally
             {
-                StepContext.SetCurrent(null);
+                if (body is null || body.IsCompleted)
+                {
+                    await scope.DisposeAsync().ConfigureAwait(false);
+                }
+                else
+                {
+                    _ = DisposeWhenDoneAsync(body, scope);
+                }
             }
+        }
+
+        /// <summary>Disposes an abandoned attempt's scope once its body returns, so the body never sees its services disposed.</summary>
+        private static async Task DisposeWhenDoneAsync(Task body, AsyncServiceScope scope)
+        {
+            await body.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await scope.DisposeAsync().ConfigureAwait(false);
         }
 
         public override void Deliver(JournalEntry terminal)

@@ -23,6 +23,12 @@ public abstract class StepDefinition
     /// <summary>The retry settings the step sets on its attribute, else <see langword="null"/> (the workflow-wide default applies).</summary>
     public RetryOverrides? Retry { get; init; }
 
+    /// <summary>How long each attempt may take (<see cref="StepAttribute.Timeout"/>), else <see langword="null"/>: no limit.</summary>
+    public TimeSpan? Timeout { get; init; }
+
+    /// <summary>The circuit breaker the step's attempts go through (<see cref="StepAttribute.CircuitBreaker"/>), else <see langword="null"/>.</summary>
+    public string? CircuitBreaker { get; init; }
+
     /// <summary>The type the step's arguments are journaled as.</summary>
     public abstract Type InputType { get; }
 

@@ -45,6 +45,8 @@ namespace Shop.Payments
                     RetryOn = [typeof(global::System.Net.Http.HttpRequestException), typeof(global::System.TimeoutException)],
                     DoNotRetryOn = [typeof(global::System.InvalidOperationException)],
                 },
+                Timeout = global::System.TimeSpan.FromTicks(300000000), // "30s"
+                CircuitBreaker = "payments",
             };
 
             /// <summary>The journaled arguments of <see cref="Notify"/>.</summary>
@@ -56,14 +58,12 @@ namespace Shop.Payments
                 name: "Notify",
                 invoke: static async (workflow, input, cancellationToken) =>
                 {
-                    await workflow.Notify(input.receipt).ConfigureAwait(false);
+                    await workflow.Notify(input.receipt, cancellationToken).ConfigureAwait(false);
                     return global::Durably.Infrastructure.Unit.Value;
                 })
             {
-                Retry = new global::Durably.Infrastructure.RetryOverrides
-                {
-                    MaxAttempts = 3,
-                },
+                Timeout = global::System.TimeSpan.FromTicks(100000000), // "00:00:10"
+                CircuitBreaker = "mail",
             };
 
             /// <summary>The journaled arguments of <see cref="Archive"/>.</summary>
@@ -123,15 +123,15 @@ namespace Durably.Generated
     [global::System.CodeDom.Compiler.GeneratedCode("Durably.Generators", "1.0.0")]
     file static class CheckoutInterceptors
     {
-        [global::System.Runtime.CompilerServices.InterceptsLocation(1, "5JPTLfP5GetZ+hZHh3lL0DMBAABTb3VyY2UwLmNz")] // Source0.cs(16,29)
+        [global::System.Runtime.CompilerServices.InterceptsLocation(1, "m4oyIkX3QGjBUGpaboq8+jMBAABTb3VyY2UwLmNz")] // Source0.cs(16,29)
         internal static global::System.Threading.Tasks.Task<string> Charge(this global::Shop.Payments.Checkout @this, decimal amount, global::System.Threading.CancellationToken cancellationToken)
             => global::Durably.Infrastructure.DurableOperations.CallStepAsync(@this, global::Shop.Payments.Checkout.DurableSteps.Charge, new global::Shop.Payments.Checkout.DurableSteps.ChargeInput(amount));
 
-        [global::System.Runtime.CompilerServices.InterceptsLocation(1, "5JPTLfP5GetZ+hZHh3lL0FEBAABTb3VyY2UwLmNz")] // Source0.cs(17,15)
-        internal static global::System.Threading.Tasks.Task Notify(this global::Shop.Payments.Checkout @this, string receipt)
+        [global::System.Runtime.CompilerServices.InterceptsLocation(1, "m4oyIkX3QGjBUGpaboq8+lEBAABTb3VyY2UwLmNz")] // Source0.cs(17,15)
+        internal static global::System.Threading.Tasks.Task Notify(this global::Shop.Payments.Checkout @this, string receipt, global::System.Threading.CancellationToken cancellationToken)
             => global::Durably.Infrastructure.DurableOperations.CallStepAsync(@this, global::Shop.Payments.Checkout.DurableSteps.Notify, new global::Shop.Payments.Checkout.DurableSteps.NotifyInput(receipt));
 
-        [global::System.Runtime.CompilerServices.InterceptsLocation(1, "5JPTLfP5GetZ+hZHh3lL0HABAABTb3VyY2UwLmNz")] // Source0.cs(18,15)
+        [global::System.Runtime.CompilerServices.InterceptsLocation(1, "m4oyIkX3QGjBUGpaboq8+nABAABTb3VyY2UwLmNz")] // Source0.cs(18,15)
         internal static global::System.Threading.Tasks.Task Archive(this global::Shop.Payments.Checkout @this, string receipt)
             => global::Durably.Infrastructure.DurableOperations.CallStepAsync(@this, global::Shop.Payments.Checkout.DurableSteps.Archive, new global::Shop.Payments.Checkout.DurableSteps.ArchiveInput(receipt));
     }

@@ -9,19 +9,28 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 
 namespace Durably.Generators.Parsing;
 
-/// <summary>Reads a <c>[Step]</c>'s retry settings, checking each value as the runtime would (DURABLE0012, DURABLE0013).</summary>
-internal static class RetryParser
+/// <summary>
+/// Reads a <c>[Step]</c>'s failure-handling settings — retries, timeout, circuit breaker — checking each value as the
+/// runtime would (DURABLE0012, DURABLE0013).
+/// </summary>
+internal static class StepPolicyParser
 {
     private static readonly Regex s_duration = new(@"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$", RegexOptions.CultureInvariant);
 
     private static readonly SymbolDisplayFormat s_typeFormat = SymbolDisplayFormat.FullyQualifiedFormat;
 
+    // Polly's limits for its timeout strategy.
+    private const long MinTimeoutTicks = 10 * TimeSpan.TicksPerMillisecond;
+    private const long MaxTimeoutTicks = TimeSpan.TicksPerDay;
+
     /// <summary>The settings the attribute sets, or null when it sets none; a bad value is reported and left out.</summary>
-    public static RetryModel? Parse(IMethodSymbol step, AttributeData attribute, List<Diagnostic> diagnostics)
+    public static StepPolicyModel? Parse(IMethodSymbol step, AttributeData attribute, List<Diagnostic> diagnostics)
     {
         int? maxAttempts = null;
         double? coefficient = null, jitter = null;
-        DurationModel? initialDelay = null, maxDelay = null;
+        DurationModel? initialDelay = null, maxDelay = null, timeout = null;
+        string? breaker = null;
+        var anyPolicy = false;
         EquatableArray<string>? retryOn = null, doNotRetryOn = null;
         var any = false;
         foreach (var argument in attribute.NamedArguments)
@@ -29,7 +38,7 @@ internal static class RetryParser
             var value = argument.Value;
             var location = ArgumentLocation(attribute, argument.Key) ?? step.Locations.FirstOrDefault() ?? Location.None;
             void Invalid(string shown, string expected)
-                => diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.InvalidRetrySetting, location, step.Name, argument.Key, shown, expected));
+                => diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.InvalidStepPolicySetting, location, step.Name, argument.Key, shown, expected));
 
             switch (argument.Key)
             {
@@ -82,6 +91,28 @@ internal static class RetryParser
                     }
 
                     break;
+                case "Timeout" when value.Value is string text:
+                    anyPolicy = true;
+                    timeout = ParseDuration(text, step, argument.Key, location, diagnostics, "between 10ms and 1d");
+                    if (timeout is not null && timeout.Ticks is < MinTimeoutTicks or > MaxTimeoutTicks)
+                    {
+                        Invalid("\"" + text + "\"", "between 10ms and 1d");
+                        timeout = null;
+                    }
+
+                    break;
+                case "CircuitBreaker" when value.Value is string name:
+                    anyPolicy = true;
+                    if (string.IsNullOrWhiteSpace(name))
+                    {
+                        Invalid("\"" + name + "\"", "a breaker's name, not empty");
+                    }
+                    else
+                    {
+                        breaker = name;
+                    }
+
+                    break;
                 case "RetryOn" or "DoNotRetryOn" when value.Kind == TypedConstantKind.Array && !value.IsNull:
                     any = true;
                     var types = new List<string>();
@@ -113,16 +144,22 @@ internal static class RetryParser
         if (initialDelay is not null && maxDelay is not null && maxDelay.Ticks < initialDelay.Ticks)
         {
             var location = ArgumentLocation(attribute, "MaxDelay") ?? Location.None;
-            diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.InvalidRetrySetting, location, step.Name, "MaxDelay", "\"" + maxDelay.Text + "\"",
+            diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.InvalidStepPolicySetting, location, step.Name, "MaxDelay", "\"" + maxDelay.Text + "\"",
                 "at least InitialDelay (\"" + initialDelay.Text + "\")"));
             maxDelay = null;
         }
 
-        return any ? new RetryModel(maxAttempts, initialDelay, coefficient, maxDelay, jitter, retryOn, doNotRetryOn) : null;
+        if (timeout is not null && !step.Parameters.Any(p => p.Type.ToDisplayString(s_typeFormat) == KnownNames.CancellationToken))
+        {
+            diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.TimeoutWithoutCancellationToken, ArgumentLocation(attribute, "Timeout") ?? Location.None, step.Name));
+        }
+
+        var retry = any ? new RetryModel(maxAttempts, initialDelay, coefficient, maxDelay, jitter, retryOn, doNotRetryOn) : null;
+        return any || anyPolicy ? new StepPolicyModel(retry, timeout, breaker) : null;
     }
 
     /// <summary>"500ms", "30s", "5m", "2h", "1d" (decimals allowed) or the invariant "c" format ("00:05:00").</summary>
-    private static DurationModel? ParseDuration(string text, IMethodSymbol step, string property, Location location, List<Diagnostic> diagnostics)
+    private static DurationModel? ParseDuration(string text, IMethodSymbol step, string property, Location location, List<Diagnostic> diagnostics, string range = "zero or more")
     {
         long? ticks = null;
         var match = s_duration.Match(text);
@@ -144,7 +181,7 @@ internal static class RetryParser
         {
             if (parsed < TimeSpan.Zero)
             {
-                diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.InvalidRetrySetting, location, step.Name, property, "\"" + text + "\"", "zero or more"));
+                diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.InvalidStepPolicySetting, location, step.Name, property, "\"" + text + "\"", range));
                 return null;
             }
 
