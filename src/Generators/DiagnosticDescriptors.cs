@@ -81,6 +81,26 @@ internal static class DiagnosticDescriptors
         "Step '{0}' has a Timeout but takes no CancellationToken, so the timeout cannot stop its body: it keeps running and its result is discarded; add a CancellationToken parameter and pass it on",
         DiagnosticSeverity.Warning);
 
+    public static readonly DiagnosticDescriptor CompensationNotFound = Create(
+        "DURABLE0015",
+        "Compensation method not found",
+        "Step '{0}' names '{1}' as its compensation, but '{2}' has no method of that name; write Compensate = nameof(<a method of this workflow>)");
+
+    public static readonly DiagnosticDescriptor CompensationReturnType = Create(
+        "DURABLE0016",
+        "Compensation does not return a task",
+        "Compensation '{0}' of step '{1}' returns '{2}'; a compensation returns Task or ValueTask");
+
+    public static readonly DiagnosticDescriptor CompensationParameters = Create(
+        "DURABLE0017",
+        "Compensation parameters do not match the step",
+        "Compensation '{0}' of step '{1}' takes ({2}); it must take the step's result ({3}), the step's parameters ({4}), the result followed by the parameters, or nothing, with an optional CancellationToken last");
+
+    public static readonly DiagnosticDescriptor CompensationIsStep = Create(
+        "DURABLE0018",
+        "Compensation is a step",
+        "Compensation '{0}' of step '{1}' is itself a [Step]; the engine journals and retries compensations on their own, so remove [Step] from '{0}'");
+
     private static DiagnosticDescriptor Create(string id, string title, string message, DiagnosticSeverity severity = DiagnosticSeverity.Error)
         => new(id, title, message, Category, severity, isEnabledByDefault: true, helpLinkUri: "docs/diagnostics/" + id + ".md");
 }

@@ -16,4 +16,11 @@ public sealed class DurableWorkflowAttribute : Attribute
 
     /// <summary>The version of the workflow's code; runs started on one version are replayed by the same version.</summary>
     public int Version { get; set; } = 1;
+
+    /// <summary>
+    /// What happens when the run method fails: compensate the completed steps and end <see cref="WorkflowStatus.Failed"/>,
+    /// or park the run as a dead letter. <see cref="FailureRule.Automatic"/> (the default) parks runs whose failing
+    /// step ran out of retries and compensates the rest. A cancelled run is always compensated.
+    /// </summary>
+    public FailureRule OnFailure { get; set; }
 }

@@ -252,6 +252,72 @@ public class DiagnosticTests
         AssertClean(source.Replace("int amount", "int amount, System.Threading.CancellationToken cancellationToken", StringComparison.Ordinal));
     }
 
+    private const string CompensationHeader = Header + "using System;\nusing System.Threading;\n\n[DurableWorkflow]\npublic partial class Payments\n{\n    [WorkflowRun] public async Task RunAsync() => await Charge(5m, \"eur\");\n"
+        + "    [Step(Compensate = nameof(Refund))] private Task<string> Charge(decimal amount, string currency, CancellationToken ct = default) => Task.FromResult(\"r-1\");\n";
+
+    [Theory]
+    [InlineData("private Task Refund(string receipt) => Task.CompletedTask;", "workflow.Refund(result)", true)]
+    [InlineData("private Task Refund(decimal amount, string currency) => Task.CompletedTask;", "workflow.Refund(input.amount, input.currency)", false)]
+    [InlineData("private Task Refund(string receipt, decimal amount, string currency, CancellationToken ct) => Task.CompletedTask;", "workflow.Refund(result, input.amount, input.currency, cancellationToken)", true)]
+    [InlineData("private ValueTask Refund(CancellationToken ct) => default;", "workflow.Refund(cancellationToken).AsTask()", false)]
+    [InlineData("private static Task Refund() => Task.CompletedTask;", "global::Payments.Refund()", false)]
+    [InlineData("private Task Refund(int wrong) => Task.CompletedTask;\n    private Task Refund(string receipt, CancellationToken ct) => Task.CompletedTask;", "workflow.Refund(result, cancellationToken)", true)]
+    public void A_compensation_may_take_the_result_the_parameters_both_or_nothing(string method, string call, bool needsResult)
+    {
+        var (result, output) = GeneratorHarness.Run(CompensationHeader + "    " + method + "\n}\n");
+
+        Assert.Empty(result.Diagnostics);
+        Assert.Empty(GeneratorHarness.Errors(output));
+        var text = result.GeneratedTrees[0].GetText().ToString();
+        Assert.Contains("invoke: static (workflow, input, result, cancellationToken) => " + call + "),", text, StringComparison.Ordinal);
+        Assert.Contains("needsResult: " + (needsResult ? "true" : "false") + ",", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void DURABLE0015_compensation_not_found()
+    {
+        var source = CompensationHeader.Replace("nameof(Refund)", "\"Refnd\"", StringComparison.Ordinal) + "    private Task Refund() => Task.CompletedTask;\n}\n";
+
+        var diagnostic = Single(source, "DURABLE0015", "Compensate = \"Refnd\"");
+        Assert.Equal("Step 'Charge' names 'Refnd' as its compensation, but 'Payments' has no method of that name; write Compensate = nameof(<a method of this workflow>)", diagnostic.GetMessage());
+        AssertClean(source.Replace("\"Refnd\"", "nameof(Refund)", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void DURABLE0016_compensation_does_not_return_a_task()
+    {
+        var source = CompensationHeader + "    private void Refund(string receipt) { }\n}\n";
+
+        var diagnostic = Single(source, "DURABLE0016", "Compensate = nameof(Refund)");
+        Assert.Equal("Compensation 'Refund' of step 'Charge' returns 'void'; a compensation returns Task or ValueTask", diagnostic.GetMessage());
+        AssertClean(source.Replace("private void Refund(string receipt) { }", "private Task Refund(string receipt) => Task.CompletedTask;", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("private Task Refund(int receipt) => Task.CompletedTask;", "int")]
+    [InlineData("private Task Refund(string currency, decimal amount) => Task.CompletedTask;", "string, decimal")]
+    [InlineData("private Task Refund(CancellationToken ct, string receipt) => Task.CompletedTask;", "System.Threading.CancellationToken, string")]
+    [InlineData("private Task Refund(ref string receipt) => Task.CompletedTask;", "string")]
+    [InlineData("private Task Refund<T>(T receipt) => Task.CompletedTask;", "T")]
+    public void DURABLE0017_compensation_parameters_do_not_match_the_step(string method, string shown)
+    {
+        var source = CompensationHeader + "    " + method + "\n}\n";
+
+        var diagnostic = Single(source, "DURABLE0017", "Compensate = nameof(Refund)");
+        Assert.Equal($"Compensation 'Refund' of step 'Charge' takes ({shown}); it must take the step's result (string), the step's parameters (decimal, string), the result followed by the parameters, or nothing, with an optional CancellationToken last", diagnostic.GetMessage());
+        AssertClean(CompensationHeader + "    private Task Refund(string receipt) => Task.CompletedTask;\n}\n");
+    }
+
+    [Fact]
+    public void DURABLE0018_compensation_is_a_step()
+    {
+        var source = CompensationHeader + "    [Step] private Task Refund(string receipt) => Task.CompletedTask;\n}\n";
+
+        var diagnostic = Single(source, "DURABLE0018", "Compensate = nameof(Refund)");
+        Assert.Equal("Compensation 'Refund' of step 'Charge' is itself a [Step]; the engine journals and retries compensations on their own, so remove [Step] from 'Refund'", diagnostic.GetMessage());
+        AssertClean(source.Replace("[Step] private Task Refund", "private Task Refund", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void Every_diagnostic_has_a_docs_page_and_a_release_tracking_row()
     {

@@ -103,7 +103,7 @@ internal static class Sources
 
         namespace Shop.Payments;
 
-        [DurableWorkflow]
+        [DurableWorkflow(OnFailure = FailureRule.Compensate)]
         public partial class Checkout
         {
             [WorkflowRun]
@@ -117,14 +117,18 @@ internal static class Sources
 
             [Step(MaxAttempts = 5, InitialDelay = "2s", BackoffCoefficient = 1.5, MaxDelay = "1m", Jitter = 0.25,
                 RetryOn = [typeof(HttpRequestException), typeof(TimeoutException)], DoNotRetryOn = [typeof(InvalidOperationException)],
-                Timeout = "30s", CircuitBreaker = "payments")]
+                Timeout = "30s", CircuitBreaker = "payments", Compensate = nameof(Refund))]
             private Task<string> Charge(decimal amount, CancellationToken cancellationToken = default) => Task.FromResult("r-1");
+
+            private Task Refund(decimal amount, CancellationToken cancellationToken) => Task.CompletedTask;
 
             [Step(Timeout = "00:00:10", CircuitBreaker = "mail")]
             private Task Notify(string receipt, CancellationToken cancellationToken = default) => Task.CompletedTask;
 
-            [Step(InitialDelay = "00:00:00.500", MaxDelay = "1.5h")]
+            [Step(InitialDelay = "00:00:00.500", MaxDelay = "1.5h", Compensate = nameof(Unarchive))]
             private Task Archive(string receipt) => Task.CompletedTask;
+
+            private static ValueTask Unarchive(string receipt) => ValueTask.CompletedTask;
         }
         """;
 

@@ -51,6 +51,9 @@ public class WorkflowGeneratorTests
         Assert.Contains("MaxDelay = global::System.TimeSpan.FromTicks(54000000000), // \"1.5h\"", text, StringComparison.Ordinal);
         Assert.Contains("Timeout = global::System.TimeSpan.FromTicks(300000000), // \"30s\"", text, StringComparison.Ordinal);
         Assert.Contains("CircuitBreaker = \"payments\",", text, StringComparison.Ordinal);
+        Assert.Contains("invoke: static (workflow, input, result, cancellationToken) => workflow.Refund(input.amount, cancellationToken)),", text, StringComparison.Ordinal);
+        Assert.Contains("invoke: static (workflow, input, result, cancellationToken) => global::Shop.Payments.Checkout.Unarchive(input.receipt).AsTask()),", text, StringComparison.Ordinal);
+        Assert.Contains("OnFailure = global::Durably.FailureRule.Compensate,", text, StringComparison.Ordinal);
         Snapshot.Match(Path.GetFileName(source.FilePath), text);
     }
 

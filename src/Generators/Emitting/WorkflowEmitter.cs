@@ -66,15 +66,30 @@ internal static class WorkflowEmitter
             writer.Line("    },");
         }
 
+        var end = workflow.OnFailure == 0 ? ");" : ")";
         if (workflow.Signals.Count == 0)
         {
-            writer.Line("    steps: [" + string.Join(", ", names.Select(n => "DurableSteps." + n)) + "]);");
+            writer.Line("    steps: [" + string.Join(", ", names.Select(n => "DurableSteps." + n)) + "]" + end);
         }
         else
         {
             writer.Line("    steps: [" + string.Join(", ", names.Select(n => "DurableSteps." + n)) + "],");
-            writer.Line("    signals: [" + string.Join(", ", workflow.Signals.Select(s => s.Name).Distinct().Select(Literal)) + "]);");
+            writer.Line("    signals: [" + string.Join(", ", workflow.Signals.Select(s => s.Name).Distinct().Select(Literal)) + "]" + end);
         }
+
+        if (workflow.OnFailure != 0)
+        {
+            var rule = workflow.OnFailure switch
+            {
+                1 => "global::Durably.FailureRule.Compensate",
+                2 => "global::Durably.FailureRule.Park",
+                var other => "(global::Durably.FailureRule)" + other.ToString(CultureInfo.InvariantCulture),
+            };
+            writer.Line("{");
+            writer.Line("    OnFailure = " + rule + ",");
+            writer.Line("};");
+        }
+
         writer.Line();
         writer.Line("static " + DefinitionType + " " + WorkflowInterface + "<" + self + ">.Definition => DurableDefinition;");
         writer.Line();
@@ -147,7 +162,7 @@ internal static class WorkflowEmitter
 
             if (step.Policy is { } policy)
             {
-                EmitPolicy(writer, policy);
+                EmitPolicy(writer, workflow, policy, inputType, step.ResultType ?? KnownNames.Unit);
             }
         }
     }
@@ -156,7 +171,7 @@ internal static class WorkflowEmitter
     /// The failure-handling settings the step's attribute sets, as an object initializer of its table row; the retry
     /// settings it leaves out come from DurableOptions.DefaultRetryPolicy at run time.
     /// </summary>
-    private static void EmitPolicy(SourceWriter writer, StepPolicyModel policy)
+    private static void EmitPolicy(SourceWriter writer, WorkflowModel workflow, StepPolicyModel policy, string inputType, string outputType)
     {
         writer.Line("{");
         if (policy.Retry is { } retry)
@@ -172,6 +187,16 @@ internal static class WorkflowEmitter
         if (policy.CircuitBreaker is { } breaker)
         {
             writer.Line("    CircuitBreaker = " + Literal(breaker) + ",");
+        }
+
+        if (policy.Compensation is { } compensation)
+        {
+            var target = (compensation.IsStatic ? workflow.FullyQualifiedName : "workflow") + "." + compensation.MethodName;
+            var call = target + "(" + string.Join(", ", compensation.Arguments) + ")" + (compensation.IsValueTask ? ".AsTask()" : string.Empty);
+            writer.Line("    Compensation = new global::Durably.Infrastructure.StepCompensation<" + workflow.FullyQualifiedName + ", " + inputType + ", " + outputType + ">(");
+            writer.Line("        name: " + Literal(compensation.MethodName) + ",");
+            writer.Line("        needsResult: " + (compensation.NeedsResult ? "true" : "false") + ",");
+            writer.Line("        invoke: static (workflow, input, result, cancellationToken) => " + call + "),");
         }
 
         writer.Line("};");

@@ -10,6 +10,7 @@ namespace Durably.Generators.Model;
 /// <param name="Run">The run method.</param>
 /// <param name="Steps">The steps, in declaration order.</param>
 /// <param name="Signals">The signals it declares with [Signal] partial methods.</param>
+/// <param name="OnFailure">The <c>FailureRule</c> value set on the attribute (0: Automatic).</param>
 internal sealed record WorkflowModel(
     string Namespace,
     string ClassName,
@@ -19,7 +20,8 @@ internal sealed record WorkflowModel(
     int Version,
     RunMethodModel Run,
     EquatableArray<StepModel> Steps,
-    EquatableArray<SignalModel> Signals)
+    EquatableArray<SignalModel> Signals,
+    int OnFailure = 0)
 {
     public string HintName => (Namespace.Length == 0 ? ClassName : Namespace + "." + ClassName) + ".Durably.g.cs";
 }
@@ -69,7 +71,16 @@ internal sealed record StepModel(
 /// <param name="Retry">The retry settings, or null when it sets none.</param>
 /// <param name="Timeout">The per-attempt timeout, as written and in ticks.</param>
 /// <param name="CircuitBreaker">The breaker's name.</param>
-internal sealed record StepPolicyModel(RetryModel? Retry, DurationModel? Timeout, string? CircuitBreaker);
+/// <param name="Compensation">The compensation method, or null.</param>
+internal sealed record StepPolicyModel(RetryModel? Retry, DurationModel? Timeout, string? CircuitBreaker, CompensationModel? Compensation = null);
+
+/// <summary>The method that undoes a step (<c>[Step(Compensate = nameof(X))]</c>).</summary>
+/// <param name="MethodName">The method's name.</param>
+/// <param name="IsStatic">Whether it is static.</param>
+/// <param name="NeedsResult">Whether it takes the step's result.</param>
+/// <param name="IsValueTask">Whether it returns ValueTask (else Task).</param>
+/// <param name="Arguments">The argument expressions: <c>result</c>, <c>input.x</c>, <c>cancellationToken</c>.</param>
+internal sealed record CompensationModel(string MethodName, bool IsStatic, bool NeedsResult, bool IsValueTask, EquatableArray<string> Arguments);
 
 /// <summary>The retry settings a <c>[Step]</c> sets; each null one comes from the workflow-wide default at run time.</summary>
 /// <param name="MaxAttempts">Attempts in all.</param>

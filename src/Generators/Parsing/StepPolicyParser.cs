@@ -10,8 +10,8 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 namespace Durably.Generators.Parsing;
 
 /// <summary>
-/// Reads a <c>[Step]</c>'s failure-handling settings — retries, timeout, circuit breaker — checking each value as the
-/// runtime would (DURABLE0012, DURABLE0013).
+/// Reads a <c>[Step]</c>'s failure-handling settings — retries, timeout, circuit breaker, compensation — checking each value as the
+/// runtime would (DURABLE0012, DURABLE0013, DURABLE0014), and its compensation (<see cref="CompensationParser"/>).
 /// </summary>
 internal static class StepPolicyParser
 {
@@ -30,6 +30,7 @@ internal static class StepPolicyParser
         double? coefficient = null, jitter = null;
         DurationModel? initialDelay = null, maxDelay = null, timeout = null;
         string? breaker = null;
+        CompensationModel? compensation = null;
         var anyPolicy = false;
         EquatableArray<string>? retryOn = null, doNotRetryOn = null;
         var any = false;
@@ -113,6 +114,10 @@ internal static class StepPolicyParser
                     }
 
                     break;
+                case "Compensate" when value.Value is string method:
+                    anyPolicy = true;
+                    compensation = CompensationParser.Parse(step, method, location, diagnostics);
+                    break;
                 case "RetryOn" or "DoNotRetryOn" when value.Kind == TypedConstantKind.Array && !value.IsNull:
                     any = true;
                     var types = new List<string>();
@@ -155,7 +160,7 @@ internal static class StepPolicyParser
         }
 
         var retry = any ? new RetryModel(maxAttempts, initialDelay, coefficient, maxDelay, jitter, retryOn, doNotRetryOn) : null;
-        return any || anyPolicy ? new StepPolicyModel(retry, timeout, breaker) : null;
+        return any || anyPolicy ? new StepPolicyModel(retry, timeout, breaker, compensation) : null;
     }
 
     /// <summary>"500ms", "30s", "5m", "2h", "1d" (decimals allowed) or the invariant "c" format ("00:05:00").</summary>

@@ -28,7 +28,7 @@ internal static class WorkflowParser
             valid = false;
         }
 
-        var (workflowName, version) = ReadWorkflowAttribute(context.Attributes[0], type);
+        var (workflowName, version, onFailure) = ReadWorkflowAttribute(context.Attributes[0], type);
         var runMethods = new List<IMethodSymbol>();
         var steps = new List<IMethodSymbol>();
         var signals = new List<SignalModel>();
@@ -99,14 +99,16 @@ internal static class WorkflowParser
             Version: version,
             Run: run!,
             Steps: new EquatableArray<StepModel>(stepModels),
-            Signals: new EquatableArray<SignalModel>(signals));
+            Signals: new EquatableArray<SignalModel>(signals),
+            OnFailure: onFailure);
         return new WorkflowParseResult(model, new EquatableArray<Diagnostic>(diagnostics));
     }
 
-    private static (string Name, int Version) ReadWorkflowAttribute(AttributeData attribute, INamedTypeSymbol type)
+    private static (string Name, int Version, int OnFailure) ReadWorkflowAttribute(AttributeData attribute, INamedTypeSymbol type)
     {
         var name = type.Name;
         var version = 1;
+        var onFailure = 0;
         foreach (var argument in attribute.NamedArguments)
         {
             if (argument.Key == "Name" && argument.Value.Value is string n && n.Length > 0)
@@ -117,9 +119,13 @@ internal static class WorkflowParser
             {
                 version = v;
             }
+            else if (argument.Key == "OnFailure" && argument.Value.Value is int rule)
+            {
+                onFailure = rule;
+            }
         }
 
-        return (name, version);
+        return (name, version, onFailure);
     }
 
     private static RunMethodModel? ParseRunMethod(INamedTypeSymbol type, ClassDeclarationSyntax declaration, List<IMethodSymbol> runMethods, List<Diagnostic> diagnostics)

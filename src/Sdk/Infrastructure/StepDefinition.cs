@@ -29,6 +29,19 @@ public abstract class StepDefinition
     /// <summary>The circuit breaker the step's attempts go through (<see cref="StepAttribute.CircuitBreaker"/>), else <see langword="null"/>.</summary>
     public string? CircuitBreaker { get; init; }
 
+    /// <summary>
+    /// How the step is undone (<see cref="StepAttribute.Compensate"/>), else <see langword="null"/>. For a
+    /// <see cref="StepDefinition{TWorkflow, TInput, TOutput}"/> it is a <see cref="StepCompensation{TWorkflow, TInput, TOutput}"/>
+    /// of the same types.
+    /// </summary>
+    public StepCompensation? Compensation { get; init; }
+
+    /// <summary>Calls <paramref name="visitor"/> with this row's static types.</summary>
+    /// <typeparam name="TResult">What the visitor returns.</typeparam>
+    /// <param name="visitor">The visitor.</param>
+    /// <returns>What the visitor returned.</returns>
+    public abstract TResult Accept<TResult>(IStepDefinitionVisitor<TResult> visitor);
+
     /// <summary>The type the step's arguments are journaled as.</summary>
     public abstract Type InputType { get; }
 
@@ -61,9 +74,40 @@ public sealed class StepDefinition<TWorkflow, TInput, TOutput> : StepDefinition
     /// <summary>Runs the step body directly: no journal, no retries. The engine calls this for each attempt.</summary>
     public Func<TWorkflow, TInput, CancellationToken, Task<TOutput>> Invoke { get; }
 
+    /// <summary>The typed <see cref="StepDefinition.Compensation"/>, else <see langword="null"/>.</summary>
+    /// <exception cref="InvalidOperationException">The compensation row was built for other types.</exception>
+    public StepCompensation<TWorkflow, TInput, TOutput>? TypedCompensation => Compensation switch
+    {
+        null => null,
+        StepCompensation<TWorkflow, TInput, TOutput> typed => typed,
+        var other => throw new InvalidOperationException($"The compensation '{other.Name}' of step '{Id}' was built as {other.GetType()}, not for this step's types."),
+    };
+
+    /// <inheritdoc/>
+    public override TResult Accept<TResult>(IStepDefinitionVisitor<TResult> visitor)
+    {
+        ArgumentNullException.ThrowIfNull(visitor);
+        return visitor.Visit(this);
+    }
+
     /// <inheritdoc/>
     public override Type InputType => typeof(TInput);
 
     /// <inheritdoc/>
     public override Type OutputType => typeof(TOutput);
+}
+
+/// <summary>Receives a <see cref="StepDefinition"/> with its static types (see <see cref="StepDefinition.Accept{TResult}"/>).</summary>
+/// <typeparam name="TResult">What the visitor returns.</typeparam>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public interface IStepDefinitionVisitor<out TResult>
+{
+    /// <summary>Visits a step row.</summary>
+    /// <typeparam name="TWorkflow">The workflow class.</typeparam>
+    /// <typeparam name="TInput">The step's argument record.</typeparam>
+    /// <typeparam name="TOutput">The step's result type.</typeparam>
+    /// <param name="step">The row.</param>
+    /// <returns>The visitor's result.</returns>
+    TResult Visit<TWorkflow, TInput, TOutput>(StepDefinition<TWorkflow, TInput, TOutput> step)
+        where TWorkflow : class;
 }

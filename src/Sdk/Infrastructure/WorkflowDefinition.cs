@@ -32,6 +32,9 @@ public abstract class WorkflowDefinition
     /// </summary>
     public IReadOnlyList<string> Signals { get; }
 
+    /// <summary>What happens when the run method fails (<see cref="DurableWorkflowAttribute.OnFailure"/>).</summary>
+    public FailureRule OnFailure { get; init; }
+
     /// <summary>The workflow class.</summary>
     public abstract Type WorkflowType { get; }
 

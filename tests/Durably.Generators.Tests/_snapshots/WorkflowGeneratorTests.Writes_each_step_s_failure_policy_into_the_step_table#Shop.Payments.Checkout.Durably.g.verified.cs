@@ -12,7 +12,10 @@ namespace Shop.Payments
             name: "Checkout",
             version: 1,
             run: static (workflow, input) => workflow.RunAsync(input),
-            steps: [DurableSteps.Charge, DurableSteps.Notify, DurableSteps.Archive]);
+            steps: [DurableSteps.Charge, DurableSteps.Notify, DurableSteps.Archive])
+        {
+            OnFailure = global::Durably.FailureRule.Compensate,
+        };
 
         static global::Durably.Infrastructure.WorkflowDefinition global::Durably.IDurableWorkflow<global::Shop.Payments.Checkout>.Definition => DurableDefinition;
 
@@ -47,6 +50,10 @@ namespace Shop.Payments
                 },
                 Timeout = global::System.TimeSpan.FromTicks(300000000), // "30s"
                 CircuitBreaker = "payments",
+                Compensation = new global::Durably.Infrastructure.StepCompensation<global::Shop.Payments.Checkout, ChargeInput, string>(
+                    name: "Refund",
+                    needsResult: false,
+                    invoke: static (workflow, input, result, cancellationToken) => workflow.Refund(input.amount, cancellationToken)),
             };
 
             /// <summary>The journaled arguments of <see cref="Notify"/>.</summary>
@@ -84,6 +91,10 @@ namespace Shop.Payments
                     InitialDelay = global::System.TimeSpan.FromTicks(5000000), // "00:00:00.500"
                     MaxDelay = global::System.TimeSpan.FromTicks(54000000000), // "1.5h"
                 },
+                Compensation = new global::Durably.Infrastructure.StepCompensation<global::Shop.Payments.Checkout, ArchiveInput, global::Durably.Infrastructure.Unit>(
+                    name: "Unarchive",
+                    needsResult: false,
+                    invoke: static (workflow, input, result, cancellationToken) => global::Shop.Payments.Checkout.Unarchive(input.receipt).AsTask()),
             };
         }
     }
@@ -123,15 +134,15 @@ namespace Durably.Generated
     [global::System.CodeDom.Compiler.GeneratedCode("Durably.Generators", "1.0.0")]
     file static class CheckoutInterceptors
     {
-        [global::System.Runtime.CompilerServices.InterceptsLocation(1, "m4oyIkX3QGjBUGpaboq8+jMBAABTb3VyY2UwLmNz")] // Source0.cs(16,29)
+        [global::System.Runtime.CompilerServices.InterceptsLocation(1, "m7k+R7B9N5tsJVN2a7tNkFcBAABTb3VyY2UwLmNz")] // Source0.cs(16,29)
         internal static global::System.Threading.Tasks.Task<string> Charge(this global::Shop.Payments.Checkout @this, decimal amount, global::System.Threading.CancellationToken cancellationToken)
             => global::Durably.Infrastructure.DurableOperations.CallStepAsync(@this, global::Shop.Payments.Checkout.DurableSteps.Charge, new global::Shop.Payments.Checkout.DurableSteps.ChargeInput(amount));
 
-        [global::System.Runtime.CompilerServices.InterceptsLocation(1, "m4oyIkX3QGjBUGpaboq8+lEBAABTb3VyY2UwLmNz")] // Source0.cs(17,15)
+        [global::System.Runtime.CompilerServices.InterceptsLocation(1, "m7k+R7B9N5tsJVN2a7tNkHUBAABTb3VyY2UwLmNz")] // Source0.cs(17,15)
         internal static global::System.Threading.Tasks.Task Notify(this global::Shop.Payments.Checkout @this, string receipt, global::System.Threading.CancellationToken cancellationToken)
             => global::Durably.Infrastructure.DurableOperations.CallStepAsync(@this, global::Shop.Payments.Checkout.DurableSteps.Notify, new global::Shop.Payments.Checkout.DurableSteps.NotifyInput(receipt));
 
-        [global::System.Runtime.CompilerServices.InterceptsLocation(1, "m4oyIkX3QGjBUGpaboq8+nABAABTb3VyY2UwLmNz")] // Source0.cs(18,15)
+        [global::System.Runtime.CompilerServices.InterceptsLocation(1, "m7k+R7B9N5tsJVN2a7tNkJQBAABTb3VyY2UwLmNz")] // Source0.cs(18,15)
         internal static global::System.Threading.Tasks.Task Archive(this global::Shop.Payments.Checkout @this, string receipt)
             => global::Durably.Infrastructure.DurableOperations.CallStepAsync(@this, global::Shop.Payments.Checkout.DurableSteps.Archive, new global::Shop.Payments.Checkout.DurableSteps.ArchiveInput(receipt));
     }
