@@ -74,7 +74,8 @@ public sealed class StepAttribute : Attribute
     /// code — when the run fails under <see cref="FailureRule.Compensate"/> or is cancelled, once per completed call of
     /// this step, in reverse completion order. It returns <see cref="Task"/> or <see cref="ValueTask"/> and takes the
     /// step's result, the step's parameters, or the result followed by the parameters (or nothing), with an optional
-    /// <see cref="CancellationToken"/> last. It is journaled like a step (its own idempotency key:
+    /// <see cref="CancellationToken"/> last (when the only parameter has the type of both, its name decides: the step
+    /// parameter's name means the argument, any other the result). It is journaled like a step (its own idempotency key:
     /// <see cref="StepContext.IdempotencyKey"/> ends in <c>/compensate</c>) and retried by
     /// <c>DurableOptions.CompensationRetryPolicy</c>. A call whose outcome is unknown (its attempt timed out or was
     /// interrupted) is compensated too, so only a compensation that does not take the result can undo it.

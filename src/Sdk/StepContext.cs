@@ -15,7 +15,8 @@ public sealed class StepContext
     /// <param name="attempt">The attempt number, starting at 1.</param>
     /// <param name="services">The DI scope of this attempt.</param>
     /// <param name="cancellationToken">Cancelled when the attempt must stop.</param>
-    public StepContext(string workflowId, string stepId, long sequence, int attempt, IServiceProvider services, CancellationToken cancellationToken)
+    /// <param name="isCompensation">Whether this is an attempt of the step's compensation rather than of the step.</param>
+    public StepContext(string workflowId, string stepId, long sequence, int attempt, IServiceProvider services, CancellationToken cancellationToken, bool isCompensation = false)
     {
         ArgumentException.ThrowIfNullOrEmpty(workflowId);
         ArgumentException.ThrowIfNullOrEmpty(stepId);
@@ -28,8 +29,18 @@ public sealed class StepContext
         Attempt = attempt;
         Services = services;
         CancellationToken = cancellationToken;
-        IdempotencyKey = CreateIdempotencyKey(workflowId, stepId, sequence);
+        IsCompensation = isCompensation;
+        IdempotencyKey = CreateIdempotencyKey(workflowId, stepId, sequence) + (isCompensation ? CompensationKeySuffix : string.Empty);
     }
+
+    /// <summary>What a compensation's <see cref="IdempotencyKey"/> adds to its step's key.</summary>
+    public const string CompensationKeySuffix = "/compensate";
+
+    /// <summary>
+    /// Whether this attempt runs the step's compensation (<see cref="StepAttribute.Compensate"/>): then
+    /// <see cref="Sequence"/> is the compensated step call's and <see cref="IdempotencyKey"/> ends in <c>/compensate</c>.
+    /// </summary>
+    public bool IsCompensation { get; }
 
     /// <summary>The context of the step attempt running on this flow, or <see langword="null"/> outside a step body.</summary>
     public static StepContext? Current => s_current.Value;
@@ -54,7 +65,8 @@ public sealed class StepContext
 
     /// <summary>
     /// A key that is the same for every attempt, replay and worker of this operation and different for every other
-    /// operation: pass it to external APIs so that an at-least-once body is exactly-once in effect.
+    /// operation (a compensation has its own: the step's key followed by <c>/compensate</c>): pass it to external APIs
+    /// so that an at-least-once body is exactly-once in effect.
     /// </summary>
     public string IdempotencyKey { get; }
 

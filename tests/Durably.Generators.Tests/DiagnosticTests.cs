@@ -273,6 +273,21 @@ public class DiagnosticTests
         Assert.Contains("needsResult: " + (needsResult ? "true" : "false") + ",", text, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("string traveller", "workflow.CancelHotel(input.traveller)")]
+    [InlineData("string reservation", "workflow.CancelHotel(result)")]
+    public void A_one_parameter_compensation_of_a_type_both_result_and_argument_is_read_by_its_name(string parameter, string call)
+    {
+        var source = Header + "using System;\n\n[DurableWorkflow]\npublic partial class Trip\n{\n    [WorkflowRun] public async Task RunAsync() => await ReserveHotel(\"ada\");\n"
+            + "    [Step(Compensate = nameof(CancelHotel))] private Task<string> ReserveHotel(string traveller) => Task.FromResult(\"h-1\");\n"
+            + "    private Task CancelHotel(" + parameter + ") => Task.CompletedTask;\n}\n";
+        var (result, output) = GeneratorHarness.Run(source);
+
+        Assert.Empty(result.Diagnostics);
+        Assert.Empty(GeneratorHarness.Errors(output));
+        Assert.Contains("=> " + call + "),", result.GeneratedTrees[0].GetText().ToString(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void DURABLE0015_compensation_not_found()
     {

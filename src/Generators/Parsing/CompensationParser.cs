@@ -21,11 +21,12 @@ internal static class CompensationParser
             return null;
         }
 
-        var inputs = step.Parameters.Where(p => !IsCancellationToken(p.Type)).Select(p => p.Type).ToList();
+        var stepInputs = step.Parameters.Where(p => !IsCancellationToken(p.Type)).ToList();
+        var inputs = stepInputs.Select(p => p.Type).ToList();
         var result = step.ReturnType is INamedTypeSymbol { TypeArguments.Length: 1 } task ? task.TypeArguments[0] : null;
         foreach (var method in candidates)
         {
-            if (Match(method, inputs, result) is { } arguments)
+            if (Match(method, stepInputs, result) is { } arguments)
             {
                 if (method.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == KnownNames.StepAttribute))
                 {
@@ -78,8 +79,9 @@ internal static class CompensationParser
     }
 
     /// <summary>Which arguments <paramref name="method"/> takes, or null when its parameters fit no allowed form.</summary>
-    private static Arguments? Match(IMethodSymbol method, List<ITypeSymbol> inputs, ITypeSymbol? result)
+    private static Arguments? Match(IMethodSymbol method, List<IParameterSymbol> stepInputs, ITypeSymbol? result)
     {
+        var inputs = stepInputs.Select(p => p.Type).ToList();
         if (method.IsGenericMethod || method.Parameters.Any(p => p.RefKind != RefKind.None))
         {
             return null;
@@ -101,9 +103,12 @@ internal static class CompensationParser
             return Arguments.None;
         }
 
+        var takesResult = result is not null && parameters.Count == 1 && SymbolEqualityComparer.Default.Equals(parameters[0], result);
         if (Same(parameters, inputs))
         {
-            return Arguments.Inputs;
+            // One parameter whose type is both the step's result and its only parameter: the name decides —
+            // the step parameter's own name means the argument, any other name the result.
+            return takesResult && method.Parameters[0].Name != stepInputs[0].Name ? Arguments.Result : Arguments.Inputs;
         }
 
         if (result is null)
@@ -111,7 +116,7 @@ internal static class CompensationParser
             return null;
         }
 
-        if (parameters.Count == 1 && SymbolEqualityComparer.Default.Equals(parameters[0], result))
+        if (takesResult)
         {
             return Arguments.Result;
         }

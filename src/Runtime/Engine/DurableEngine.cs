@@ -28,7 +28,7 @@ public sealed class DurableEngine
         _options = options;
         Registry = new WorkflowRegistry(workflows);
         Context = new EngineContext(store, new PayloadSerializer(options.SerializerOptions, options.MaxPayloadBytes), timeProvider ?? TimeProvider.System, services, options.LeaseDuration, options.PollInterval, options.UnloadThreshold, options.DefaultRetryPolicy,
-            new Dictionary<string, CircuitBreakerPolicy>(options.CircuitBreakers, StringComparer.Ordinal), options.DefaultCircuitBreakerPolicy);
+            new Dictionary<string, CircuitBreakerPolicy>(options.CircuitBreakers, StringComparer.Ordinal), options.DefaultCircuitBreakerPolicy, options.CompensationRetryPolicy);
         if (store is IWorkflowStoreEvents events)
         {
             // Other processes' starts and results, where the store can tell: idle workers and waiting callers wake at once.

@@ -6,7 +6,8 @@ namespace Durably.Runtime.Engine;
 /// <summary>What every run execution of one engine shares.</summary>
 internal sealed class EngineContext(
     IWorkflowStore store, PayloadSerializer serializer, TimeProvider time, IServiceProvider services, TimeSpan leaseDuration, TimeSpan pollInterval, TimeSpan unloadThreshold,
-    RetryPolicy? defaultRetryPolicy = null, IReadOnlyDictionary<string, CircuitBreakerPolicy>? circuitBreakers = null, CircuitBreakerPolicy? defaultCircuitBreakerPolicy = null)
+    RetryPolicy? defaultRetryPolicy = null, IReadOnlyDictionary<string, CircuitBreakerPolicy>? circuitBreakers = null, CircuitBreakerPolicy? defaultCircuitBreakerPolicy = null,
+    RetryPolicy? compensationRetryPolicy = null)
 {
     private readonly ConcurrentDictionary<Durably.Infrastructure.StepDefinition, StepPolicies> _stepPolicies = new();
     private readonly ConcurrentDictionary<string, CircuitBreaker> _breakers = new(StringComparer.Ordinal);
@@ -31,6 +32,9 @@ internal sealed class EngineContext(
 
     /// <summary>A quiescent run whose earliest wait ends later than this from now is unloaded; infinite: never.</summary>
     public TimeSpan UnloadThreshold { get; } = unloadThreshold;
+
+    /// <summary>How compensations are retried.</summary>
+    public RetryPolicy CompensationRetryPolicy { get; } = compensationRetryPolicy ?? DurableOptions.DefaultCompensationRetryPolicy;
 
     /// <summary>The retry policy of steps that set none themselves.</summary>
     public RetryPolicy DefaultRetryPolicy { get; } = defaultRetryPolicy ?? RetryPolicy.None;

@@ -18,6 +18,11 @@ internal sealed class WorkflowRegistry
                     + $"{definition.WorkflowType.FullName}. Give one another name with [DurableWorkflow(Name = \"...\")].");
             }
 
+            if (!Enum.IsDefined(definition.OnFailure))
+            {
+                throw new ArgumentException($"Workflow '{definition.Name}' has OnFailure = {(int)definition.OnFailure}, which is not a FailureRule.", nameof(definitions));
+            }
+
             _byKey[(definition.Name, definition.Version)] = definition;
         }
     }

@@ -92,8 +92,9 @@ public interface IWorkflowStore
 
     /// <summary>
     /// Records that a body attempt starts: inserts the row or bumps its attempt count and clears its retry time. Never
-    /// touches a terminal row, and
-    /// writes nothing once a cancel was requested for the run.
+    /// touches a terminal row, and writes nothing once a cancel was requested for the run — except for a
+    /// <see cref="OperationKind.Compensation"/> row, which is how a cancelled run is rolled back (its result then
+    /// reports <see cref="JournalWriteResult.CancelRequested"/>).
     /// </summary>
     /// <param name="lease">The writer's lease.</param>
     /// <param name="entry">The row in state <see cref="JournalEntryState.Attempting"/>.</param>

@@ -14,6 +14,12 @@ public enum OperationKind
     /// completed with the signal's payload as output, or with no output when the deadline passed first.
     /// </summary>
     Signal = 2,
+
+    /// <summary>
+    /// The compensation of the step at sequence <c>-(Sequence + 1)</c>, run by the engine when the run is rolled back:
+    /// its own key space, so it never meets an operation of the run method; its id and input are the step's.
+    /// </summary>
+    Compensation = 3,
 }
 
 /// <summary>Where a journal row stands. A row moves <c>Attempting → Completed | Failed</c>; a terminal state is written once.</summary>

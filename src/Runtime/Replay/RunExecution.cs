@@ -19,7 +19,7 @@ namespace Durably.Runtime.Replay;
 /// Outcomes are delivered one at a time, each followed by a drain to quiescence, so the order in which the run
 /// method makes its calls depends only on the order of deliveries — which the journal records.
 /// </remarks>
-internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecution, IDisposable
+internal sealed partial class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecution, IDisposable
     where TWorkflow : class
 {
     private readonly WorkflowDefinition<TWorkflow, TInput, TOutput> _definition;
@@ -34,6 +34,8 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
     private readonly SortedDictionary<long, WaitOperation> _signalWaits = [];
     private readonly List<Operation> _awaitingStart = [];
     private readonly CancellationTokenSource _stepCancellation = new();
+    private readonly CancellationTokenSource _settle = new();
+    private readonly CancellationTokenSource _cancelBodies = new();
     private readonly long _lastJournaledSequence;
     private ILogger? _logger;
     private long _nextSequence;
@@ -57,7 +59,8 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
         _engine = engine;
         _scheduler = new RunScheduler(() => _events.Writer.TryWrite(Event.WorkPosted));
         _journal = snapshot.Journal.ToDictionary(e => e.Sequence);
-        _replay = new Queue<JournalEntry>(snapshot.Journal.Where(e => e.IsTerminal).OrderBy(e => e.CompletionIndex));
+        // Compensations are the engine's, not the run method's: they are never replayed to it.
+        _replay = new Queue<JournalEntry>(snapshot.Journal.Where(e => e.IsTerminal && e.Kind != OperationKind.Compensation).OrderBy(e => e.CompletionIndex));
         _nextCompletionIndex = snapshot.Journal.Where(e => e.IsTerminal).Select(e => e.CompletionIndex ?? -1).DefaultIfEmpty(-1).Max() + 1;
         _now = snapshot.Run.CreatedAt;
         _lastJournaledSequence = snapshot.Journal.Count == 0 ? -1 : snapshot.Journal.Max(e => e.Sequence);
@@ -71,8 +74,8 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
     {
         if (_snapshot.Run.IsCancelRequested)
         {
-            // Cancelled before this execution: nothing of the run method needs to run.
-            return await FinishAsync(CancelledOutcome(_snapshot.Run.CancelReason), cancellationToken).ConfigureAwait(false);
+            // Cancelled before this execution: nothing of the run method needs to run, only the rollback of its journal.
+            return await CompensateAndFinishAsync(CancelledOutcome(_snapshot.Run.CancelReason), cancellationToken).ConfigureAwait(false);
         }
 
         await using var scope = _engine.Services.CreateAsyncScope();
@@ -106,9 +109,24 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
         {
             while (true)
             {
-                if (_cancelRequested)
+                if (_cancelRequested && _settledOutcome is null)
                 {
-                    return await StopCancelledAsync(cancellationToken).ConfigureAwait(false);
+                    if (!HasCompensations)
+                    {
+                        return await StopCancelledAsync(cancellationToken).ConfigureAwait(false);
+                    }
+
+                    var run = await _engine.Store.GetRunAsync(WorkflowId, cancellationToken).ConfigureAwait(false);
+                    await BeginSettlingAsync(CancelledOutcome(run?.CancelReason), cancelBodies: true).ConfigureAwait(false);
+                }
+
+                if (_settledOutcome is { } settled)
+                {
+                    // Rolling back: once every step attempt in flight has ended and its outcome is journaled, compensate.
+                    if (!StepsInFlight())
+                    {
+                        return await CompensateAndFinishAsync(settled, cancellationToken).ConfigureAwait(false);
+                    }
                 }
 
                 _scheduler.Drain();
@@ -129,12 +147,29 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
                     continue;
                 }
 
-                if (_runTask!.IsCompleted)
+                if (_settledOutcome is null && _runTask!.IsCompleted)
                 {
-                    return await FinishAsync(RunMethodOutcome(_runTask), cancellationToken).ConfigureAwait(false);
+                    var outcome = RunMethodOutcome(_runTask);
+                    if (outcome.Status != WorkflowStatus.Failed || !_runTask.IsFaulted)
+                    {
+                        return await FinishAsync(outcome, cancellationToken).ConfigureAwait(false);
+                    }
+
+                    if (FailureRuleFor(_runTask.Exception!.InnerException!) == FailureRule.Park)
+                    {
+                        return await FinishAsync(outcome with { Status = WorkflowStatus.DeadLettered }, cancellationToken).ConfigureAwait(false);
+                    }
+
+                    if (!HasCompensations)
+                    {
+                        return await FinishAsync(outcome, cancellationToken).ConfigureAwait(false);
+                    }
+
+                    await BeginSettlingAsync(outcome, cancelBodies: false).ConfigureAwait(false);
+                    continue;
                 }
 
-                if (UnloadCandidate() is { } wakeAt)
+                if (_settledOutcome is null && UnloadCandidate() is { } wakeAt)
                 {
                     switch (await _engine.Store.SuspendAsync(_lease, wakeAt, PendingSignalNames(), cancellationToken).ConfigureAwait(false))
                     {
@@ -445,6 +480,7 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
         }
 
         _pending.Remove(entry.Sequence);
+        _journal[entry.Sequence] = written.Entry!;
         _changes++;
         Deliver(finished.Operation, written.Entry!);
         return true;
@@ -651,6 +687,12 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
     /// </summary>
     private Exception? Schedule(Operation operation, long sequence, string operationId, OperationKind kind, string called)
     {
+        if (_settledOutcome is not null)
+        {
+            // Rolling back: the run method goes no further (its operation never completes).
+            return null;
+        }
+
         if (_journal.TryGetValue(sequence, out var recorded) && (recorded.OperationId != operationId || recorded.Kind != kind))
         {
             SetFatal(new NonDeterminismException(
@@ -726,7 +768,12 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
 
     private static string Describe(JournalEntry entry) => $"{entry.Kind.ToString().ToLowerInvariant()} '{entry.OperationId}'";
 
-    public void Dispose() => _stepCancellation.Dispose();
+    public void Dispose()
+    {
+        _stepCancellation.Dispose();
+        _settle.Dispose();
+        _cancelBodies.Dispose();
+    }
 
     // ---- operations ----
 
@@ -818,6 +865,7 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
         private readonly TaskCompletionSource<TStepOutput> _completion = new();
         private JournalEntry? _draft;
         private DateTimeOffset? _retryAt;
+        private JournalEntry? _failed;
 
         public Task<TStepOutput> Task => _completion.Task;
 
@@ -829,9 +877,21 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
             _draft = new JournalEntry(execution.WorkflowId, sequence, step.Id, OperationKind.Step, JournalEntryState.Attempting,
                 inputJson, null, null, 0, null, recorded?.StartedAt ?? execution._engine.UtcNow(), null);
             _retryAt = recorded is { State: JournalEntryState.Attempting } ? recorded.RetryAt : null;
+            _failed = _retryAt is null ? null : _draft with { State = JournalEntryState.Failed, Error = recorded!.Error };
         }
 
-        public override void Start() => Running = RunInBackground(ExecuteAsync);
+        /// <summary>Runs the attempts in the background; the loop is told when they end, so a rollback knows when they settled.</summary>
+        public override void Start() => Running = RunInBackground(async () =>
+        {
+            try
+            {
+                await ExecuteAsync().ConfigureAwait(false);
+            }
+            finally
+            {
+                execution._events.Writer.TryWrite(Event.StepEnded);
+            }
+        });
 
         private async Task ExecuteAsync()
         {
@@ -851,13 +911,32 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
 
             try
             {
+                using var backoff = CancellationTokenSource.CreateLinkedTokenSource(token, execution._settle.Token);
                 while (true)
                 {
                     if (_retryAt is { } due)
                     {
                         events.TryWrite(new BackoffChanged(this, sequence, due));
-                        await DelayUntilAsync(due, engine.Time, token).ConfigureAwait(false);
+                        try
+                        {
+                            await DelayUntilAsync(due, engine.Time, backoff.Token).ConfigureAwait(false);
+                        }
+                        catch (OperationCanceledException) when (!token.IsCancellationRequested)
+                        {
+                        }
+
                         events.TryWrite(new BackoffChanged(this, sequence, null));
+                    }
+
+                    if (execution._settledOutcome is not null)
+                    {
+                        // Rolling back: no further attempt; a failed one waiting for its retry ends as failed.
+                        if (_failed is { } failed)
+                        {
+                            events.TryWrite(new OperationFinished(this, failed));
+                        }
+
+                        return;
                     }
 
                     // The attempt is journaled inside the breaker: an open breaker holds it back without using up an attempt.
@@ -868,7 +947,7 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
                     }
 
                     var failure = outcome.Failure;
-                    if (failure is null || terminal.Attempts >= policies.Retry.MaxAttempts || !policies.Retry.IsRetryable(failure))
+                    if (failure is null || terminal.Attempts >= policies.Retry.MaxAttempts || !policies.Retry.IsRetryable(failure) || execution._settledOutcome is not null)
                     {
                         events.TryWrite(new OperationFinished(this, terminal));
                         return;
@@ -891,6 +970,7 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
                     }
 
                     _retryAt = retryAt;
+                    _failed = terminal;
                 }
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
@@ -913,6 +993,8 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
             var engine = execution._engine;
             var scope = engine.Services.CreateAsyncScope();
             Task<TStepOutput>? body = null;
+            // A cancelled run's rollback cancels the bodies in flight and records how they end.
+            using var bodyCancellation = CancellationTokenSource.CreateLinkedTokenSource(token, execution._cancelBodies.Token);
             try
             {
                 var result = await policies.TimeoutPipeline.ExecuteAsync(async attemptToken =>
@@ -921,7 +1003,7 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
                     body = step.Invoke(workflow, input, attemptToken);
                     // A body that ignores its token is not waited for past the timeout or a stop: its late outcome is discarded.
                     return await body.WaitAsync(attemptToken).ConfigureAwait(false);
-                }, token).ConfigureAwait(false);
+                }, bodyCancellation.Token).ConfigureAwait(false);
                 return new(entry with { State = JournalEntryState.Completed, OutputJson = engine.Serializer.Serialize(result, $"The result of {What}"), Error = null, RetryAt = null }, null);
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
@@ -1133,6 +1215,7 @@ internal sealed class RunExecution<TWorkflow, TInput, TOutput> : WorkflowExecuti
         public static readonly Event WorkPosted = new Posted();
         public static readonly Event LeaseLost = new LostLease();
         public static readonly Event SignalsPosted = new SignalsMayHaveArrived();
+        public static readonly Event StepEnded = new Posted();
     }
 
     private sealed record SignalsMayHaveArrived : Event;

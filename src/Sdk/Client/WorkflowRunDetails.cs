@@ -78,6 +78,12 @@ public enum WorkflowOperationKind
 
     /// <summary>A wait for a signal.</summary>
     Signal = 2,
+
+    /// <summary>
+    /// The compensation of a step (<see cref="StepAttribute.Compensate"/>), run by the engine when the run is rolled
+    /// back; its sequence is <c>-(step's sequence + 1)</c> and its id the step's.
+    /// </summary>
+    Compensation = 3,
 }
 
 /// <summary>Where a durable operation stands.</summary>

@@ -186,7 +186,8 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
     public Task<JournalWriteResult> RecordAttemptAsync(RunLease lease, JournalEntry entry, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        return WriteEntry(lease, entry.Sequence, startsWork: true, stored => stored is null
+        // A compensation is how a cancelled run is rolled back: it is not new work, so a cancel does not stop it.
+        return WriteEntry(lease, entry.Sequence, startsWork: entry.Kind != OperationKind.Compensation, stored => stored is null
             ? entry with { State = JournalEntryState.Attempting, Attempts = 1 }
             : stored with { Attempts = stored.Attempts + 1, RetryAt = null });
     }

@@ -357,9 +357,12 @@ internal sealed class PostgresStatements
             {WrittenOrStored(s, "state <> 0")}
             """;
 
-        RecordAttempt = WriteEntry(s, startsWork: true,
-            values: "@sequence, @operation, @kind, 0, @input::text, NULL, NULL, NULL, 1, NULL, @started, NULL, NULL",
-            onConflict: "attempts = j.attempts + 1, retry_at = NULL");
+        const string attemptValues = "@sequence, @operation, @kind, 0, @input::text, NULL, NULL, NULL, 1, NULL, @started, NULL, NULL";
+        const string anotherAttempt = "attempts = j.attempts + 1, retry_at = NULL";
+        RecordAttempt = WriteEntry(s, startsWork: true, values: attemptValues, onConflict: anotherAttempt);
+
+        // A compensation is how a cancelled run is rolled back: it is not new work, so a cancel does not stop it.
+        RecordCompensationAttempt = WriteEntry(s, startsWork: false, values: attemptValues, onConflict: anotherAttempt);
 
         // Keeps the failed attempt's error and the next attempt's time on the non-terminal row.
         ScheduleRetry = $"""
@@ -416,6 +419,9 @@ internal sealed class PostgresStatements
     public string TakeSignal { get; }
 
     public string RecordAttempt { get; }
+
+    /// <summary><see cref="RecordAttempt"/> for a compensation row: written whether or not a cancel was requested.</summary>
+    public string RecordCompensationAttempt { get; }
 
     public string ScheduleRetry { get; }
 

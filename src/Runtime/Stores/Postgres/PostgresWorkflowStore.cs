@@ -411,7 +411,9 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, IWorkflowSto
     {
         ArgumentNullException.ThrowIfNull(lease);
         ArgumentNullException.ThrowIfNull(entry);
-        return WriteEntryAsync(_sql.RecordAttempt, startsWork: true, lease, entry with { WorkflowId = lease.WorkflowId }, "record a step attempt", cancellationToken);
+        return entry.Kind == OperationKind.Compensation
+            ? WriteEntryAsync(_sql.RecordCompensationAttempt, startsWork: false, lease, entry with { WorkflowId = lease.WorkflowId }, "record a compensation attempt", cancellationToken)
+            : WriteEntryAsync(_sql.RecordAttempt, startsWork: true, lease, entry with { WorkflowId = lease.WorkflowId }, "record a step attempt", cancellationToken);
     }
 
     /// <inheritdoc/>

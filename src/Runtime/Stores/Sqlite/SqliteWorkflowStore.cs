@@ -384,12 +384,16 @@ public sealed class SqliteWorkflowStore : IWorkflowStore, IDisposable
         ArgumentNullException.ThrowIfNull(entry);
         return WriteAsync((connection, transaction) =>
         {
-            switch (Held(connection, transaction, lease))
+            // A compensation is how a cancelled run is rolled back: it is not new work, so a cancel does not stop it.
+            var cancelRequested = Held(connection, transaction, lease);
+            if (cancelRequested is null)
             {
-                case null:
-                    return JournalWriteResult.FencedOut;
-                case true:
-                    return JournalWriteResult.Cancelled;
+                return JournalWriteResult.FencedOut;
+            }
+
+            if (cancelRequested.Value && entry.Kind != OperationKind.Compensation)
+            {
+                return JournalWriteResult.Cancelled;
             }
 
             // Insert the first attempt, or count another one; a terminal row is never touched.
@@ -400,7 +404,7 @@ public sealed class SqliteWorkflowStore : IWorkflowStore, IDisposable
                 """,
                 ("$id", lease.WorkflowId), ("$sequence", entry.Sequence), ("$operation", entry.OperationId), ("$kind", (int)entry.Kind),
                 ("$input", entry.InputJson), ("$started", ToUnixMs(entry.StartedAt)));
-            return new JournalWriteResult(ReadEntry(connection, transaction, lease.WorkflowId, entry.Sequence), false);
+            return new JournalWriteResult(ReadEntry(connection, transaction, lease.WorkflowId, entry.Sequence), false, cancelRequested.Value);
         }, cancellationToken);
     }
 
