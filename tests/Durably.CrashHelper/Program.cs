@@ -10,12 +10,13 @@ using Microsoft.Extensions.DependencyInjection;
 //   crash          runs crash-0 …: five steps that take a little while each (the default);
 //   nap:<seconds>  runs nap-0 …: a step, a durable sleep of that many seconds, a step;
 //   signal         runs signal-0 …: a step, a wait without timeout for signal "go" (a string), a step;
-//   backoff        runs backoff-0 …: a step whose first attempt fails and is retried after a 3-second backoff.
-const string Usage = "usage: Durably.CrashHelper <store> <body-log> <runs> <worker-name> [lease-seconds [crash|nap:<seconds>|signal|backoff]]";
+//   backoff        runs backoff-0 …: a step whose first attempt fails and is retried after a 3-second backoff;
+//   rollback       runs rollback-0 …: three bookings, then a failure that rolls them back with slow compensations.
+const string Usage = "usage: Durably.CrashHelper <store> <body-log> <runs> <worker-name> [lease-seconds [crash|nap:<seconds>|signal|backoff|rollback]]";
 var workflow = args.Length == 6 ? args[5] : "crash";
 if (args.Length is < 4 or > 6 || !int.TryParse(args[2], CultureInfo.InvariantCulture, out var runs) || runs < 1
     || (args.Length >= 5 && !double.TryParse(args[4], CultureInfo.InvariantCulture, out _))
-    || !(workflow is "crash" or "signal" or "backoff" || (workflow.StartsWith("nap:", StringComparison.Ordinal) && double.TryParse(workflow[4..], CultureInfo.InvariantCulture, out _))))
+    || !(workflow is "crash" or "signal" or "backoff" or "rollback" || (workflow.StartsWith("nap:", StringComparison.Ordinal) && double.TryParse(workflow[4..], CultureInfo.InvariantCulture, out _))))
 {
     Console.Error.WriteLine(Usage);
     return 2;
@@ -41,7 +42,7 @@ services.AddDurably(o =>
     {
         o.LeaseDuration = TimeSpan.FromSeconds(double.Parse(args[4], CultureInfo.InvariantCulture));
     }
-}).AddWorkflow<CrashWorkflow>().AddWorkflow<NapWorkflow>().AddWorkflow<SignalWorkflow>().AddWorkflow<BackoffWorkflow>();
+}).AddWorkflow<CrashWorkflow>().AddWorkflow<NapWorkflow>().AddWorkflow<SignalWorkflow>().AddWorkflow<BackoffWorkflow>().AddWorkflow<RollbackWorkflow>();
 await using var provider = services.BuildServiceProvider();
 
 var handles = new List<Task>();
@@ -55,6 +56,10 @@ for (var i = 0; i < runs; i++)
     else if (workflow == "backoff")
     {
         handles.Add((await provider.GetRequiredService<BackoffWorkflowClient>().StartAsync($"backoff-{i}")).WaitForResultAsync());
+    }
+    else if (workflow == "rollback")
+    {
+        handles.Add(EndedAsync((await provider.GetRequiredService<RollbackWorkflowClient>().StartAsync($"rollback-{i}")).WaitForResultAsync()));
     }
     else if (workflow == "signal")
     {
@@ -72,6 +77,18 @@ await Task.WhenAll(handles);
 await worker.StopAsync(default);
 Console.WriteLine("all runs finished");
 return 0;
+
+// A rolled-back run ends Failed by design: the test reads how from the store.
+static async Task EndedAsync(Task result)
+{
+    try
+    {
+        await result;
+    }
+    catch (WorkflowFailedException failed) when (failed.Status == WorkflowStatus.Failed)
+    {
+    }
+}
 
 /// <summary>Appends one line per body event to a side file that outlives a killed process.</summary>
 internal sealed class BodyLog(string path)
@@ -175,4 +192,37 @@ internal partial class BackoffWorkflow(BodyLog log)
         var attempt = StepContext.Current!.Attempt;
         return attempt == 1 ? Task.FromException<int>(new TimeoutException("gateway busy")) : Task.FromResult(attempt);
     }
+}
+
+/// <summary>Three bookings, then a failure: the bookings are undone by compensations slow enough for a kill to land among them.</summary>
+[DurableWorkflow(OnFailure = FailureRule.Compensate)]
+internal partial class RollbackWorkflow(BodyLog log)
+{
+    [WorkflowRun]
+    public async Task RunAsync()
+    {
+        for (var item = 0; item < 3; item++)
+        {
+            await Book(item);
+        }
+
+        await Fail();
+    }
+
+    [Step(Compensate = nameof(Unbook))]
+    private Task<int> Book(int item)
+    {
+        log.Write("book");
+        return Task.FromResult(item);
+    }
+
+    private async Task Unbook(int item)
+    {
+        log.Write("undo-start");
+        await Task.Delay(400);
+        log.Write("undo-end");
+    }
+
+    [Step]
+    private Task Fail() => Task.FromException(new InvalidOperationException("out of stock"));
 }

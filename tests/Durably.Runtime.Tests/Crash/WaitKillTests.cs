@@ -102,6 +102,47 @@ public sealed class WaitKillTests : IDisposable
     }
 
     [Fact]
+    public async Task A_kill_during_a_rollback_is_finished_after_the_restart_with_each_compensation_completed_once()
+    {
+        var database = Path.Combine(_directory, "journal.db");
+        var bodyLog = Path.Combine(_directory, "bodies.log");
+        using (var store = SqliteWorkflowStore.Open(database))
+        using (var first = CrashHelperProcess.Start(database, bodyLog, 1, "roller", workflow: "rollback"))
+        {
+            // Kill once the first compensation (of the last booking, sequence 2) is journaled and the next one has begun.
+            Assert.True(SpinWait.SpinUntil(() =>
+                (store.LoadAsync("rollback-0", default).GetAwaiter().GetResult()?.Journal.Any(e => e is { Sequence: -3, State: JournalEntryState.Completed }) ?? false)
+                || first.HasExited, TimeSpan.FromSeconds(60)), "the helper never compensated");
+            Assert.False(first.HasExited, "the helper exited before it could be killed");
+            first.Kill();
+            await first.WaitForExitAsync();
+        }
+
+        SqliteConnection.ClearAllPools();
+        var beforeRestart = CrashHelperProcess.ReadBodyLog(bodyLog).Count;
+        using (var second = CrashHelperProcess.Start(database, bodyLog, 1, "roller", workflow: "rollback"))
+        {
+            await second.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.True(second.ExitCode == 0, $"the restarted helper failed ({second.ExitCode}): {await second.StandardError.ReadToEndAsync()}");
+        }
+
+        using var after = SqliteWorkflowStore.Open(database);
+        var run = (await after.LoadAsync("rollback-0", default))!;
+        Assert.Equal(WorkflowStatus.Failed, run.Run.Status);
+        var compensations = run.Journal.Where(e => e.Kind == OperationKind.Compensation).OrderBy(e => e.Sequence).ToList();
+        Assert.Equal([(-3L, JournalEntryState.Completed), (-2L, JournalEntryState.Completed), (-1L, JournalEntryState.Completed)],
+            compensations.Select(e => (e.Sequence, e.State)));
+
+        // The bookings ran once each; the compensation completed before the kill never ran again; all ran newest first.
+        var events = CrashHelperProcess.ReadBodyLog(bodyLog);
+        Assert.Equal([0L, 1L, 2L], events.Where(e => e.What == "book").Select(e => e.Sequence));
+        Assert.Equal(1, events.Count(e => e is { What: "undo-start", Sequence: 2 }));
+        Assert.DoesNotContain(events.Skip(beforeRestart), e => e.Sequence == 2);
+        Assert.Equal([2L, 1L, 0L], events.Where(e => e.What == "undo-start").Select(e => e.Sequence).Distinct());
+        Assert.All(events.Where(e => e.What.StartsWith("undo", StringComparison.Ordinal)), e => Assert.EndsWith("/compensate", e.IdempotencyKey, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_signal_sent_while_no_worker_runs_is_delivered_after_the_restart()
     {
         var database = Path.Combine(_directory, "journal.db");
