@@ -68,11 +68,16 @@ internal sealed class EngineContext(
     /// The current time at millisecond precision: what every store can keep, so that a journaled time read back on
     /// replay (<see cref="Workflow.Now"/>) equals the one the live execution saw.
     /// </summary>
-    public DateTimeOffset UtcNow()
-    {
-        var now = Time.GetUtcNow();
-        return now.AddTicks(-(now.Ticks % TimeSpan.TicksPerMillisecond));
-    }
+    public DateTimeOffset UtcNow() => WholeMilliseconds(Time.GetUtcNow());
+
+    /// <summary>
+    /// When the attempt after <paramref name="failedAttempts"/> failed ones is due under <paramref name="policy"/>, with
+    /// jitter, at millisecond precision like every journaled time, so the time waited for is the time stored.
+    /// </summary>
+    public DateTimeOffset RetryTime(RetryPolicy policy, int failedAttempts)
+        => WholeMilliseconds(Time.GetUtcNow() + policy.Delay(failedAttempts, Random.Shared.NextDouble()));
+
+    private static DateTimeOffset WholeMilliseconds(DateTimeOffset time) => time.AddTicks(-(time.Ticks % TimeSpan.TicksPerMillisecond));
 
     /// <summary>Completes when this process next sees <paramref name="workflowId"/> finish; callers re-read the store either way.</summary>
     public Task WhenFinished(string workflowId)

@@ -215,8 +215,7 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput>
                     return failure is null ? null : Failed(terminal.Error);
                 }
 
-                var next = engine.UtcNow() + policy.Delay(entry.Attempts, Random.Shared.NextDouble());
-                next = next.AddTicks(-(next.Ticks % TimeSpan.TicksPerMillisecond));
+                var next = engine.RetryTime(policy, entry.Attempts);
                 var scheduled = await engine.Store.ScheduleRetryAsync(execution._lease, entry with { Error = ToError(failure), RetryAt = next }, cancellationToken).ConfigureAwait(false);
                 if (scheduled.Fenced)
                 {

@@ -953,9 +953,7 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput> : Workflo
                         return;
                     }
 
-                    // At millisecond precision, like every journaled time, so the time waited for is the time stored.
-                    var retryAt = engine.UtcNow() + policies.Retry.Delay(terminal.Attempts, Random.Shared.NextDouble());
-                    retryAt = retryAt.AddTicks(-(retryAt.Ticks % TimeSpan.TicksPerMillisecond));
+                    var retryAt = engine.RetryTime(policies.Retry, terminal.Attempts);
                     var scheduled = await engine.Store.ScheduleRetryAsync(execution._lease, terminal with { State = JournalEntryState.Attempting, RetryAt = retryAt }, token).ConfigureAwait(false);
                     if (scheduled.Fenced)
                     {
