@@ -16,7 +16,7 @@ public abstract class CompensationTests : StoreTestBase
     private readonly TripLog _log = new();
 
     private TestHost Host(string workerName = "compensation-worker") => Track(new TestHost(
-        OpenStore(), d => d.AddWorkflow<Trip>(),
+        OpenStore(), d => d.AddWorkflow<Trip>().AddWorkflow<Getaway>(),
         s => s.AddSingleton<TimeProvider>(Clock).AddSingleton(_log),
         workerName,
         o =>
@@ -108,6 +108,37 @@ public abstract class CompensationTests : StoreTestBase
         var flight = (await host.Store.LoadAsync("trip-4", default))!.Journal.Single(e => e.Sequence == 2);
         Assert.Equal(JournalEntryState.Failed, flight.State);
     }
+
+    [Fact]
+    public async Task A_sibling_step_still_running_when_another_fails_is_waited_for_and_then_compensated()
+    {
+        var host = Host();
+        await host.Get<GetawayClient>().StartAsync("fay", "trip-6");
+        var execution = host.Engine.ExecuteAsync("trip-6");
+        await UntilAsync(async () => (await host.Store.LoadAsync("trip-6", default))!.Journal.Any(e => e.OperationId == "BookFlight" && e.State == JournalEntryState.Failed));
+
+        // The flight failed for good, but the car is still being rented: nothing is rolled back, nothing ends.
+        await Task.Delay(50);
+        Assert.False(execution.IsCompleted);
+        Assert.Equal(["book", "rent"], _log.Calls.Order());
+        Assert.DoesNotContain((await host.Store.LoadAsync("trip-6", default))!.Journal, e => e.Kind == OperationKind.Compensation);
+
+        _log.CarRental.SetResult();
+
+        var result = await execution.WaitAsync(s_timeout);
+        Assert.Equal(WorkflowStatus.Failed, result.Status);
+        Assert.Contains("no seats left", result.Error!.Message, StringComparison.Ordinal);
+        // The rental that finished after the failure is journaled Completed and undone; the refused flight is not.
+        Assert.Equal("return car-for-fay", _log.Calls[^1]);
+        Assert.Equal(3, _log.Calls.Count);
+        var journal = (await host.Store.LoadAsync("trip-6", default))!.Journal;
+        var rental = journal.Single(e => e.OperationId == "RentCar" && e.Kind == OperationKind.Step);
+        Assert.Equal(JournalEntryState.Completed, rental.State);
+        Assert.Equal(JournalEntryState.Completed, journal.Single(e => e.Sequence == CompensationSequenceOf(rental)).State);
+        Assert.Single(journal, e => e.Kind == OperationKind.Compensation);
+    }
+
+    private static long CompensationSequenceOf(JournalEntry step) => -(step.Sequence + 1);
 
     [Fact]
     public async Task A_compensation_that_keeps_failing_parks_the_run_and_says_which()

@@ -745,6 +745,9 @@ internal sealed class TripLog
     /// <summary>How many times the refund fails before it works.</summary>
     public int RefundFailures { get; set; }
 
+    /// <summary>Renting the car (in <see cref="Getaway"/>) ends when this does.</summary>
+    public TaskCompletionSource CarRental { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     public void Record(string call)
     {
         var step = StepContext.Current!;
@@ -800,6 +803,47 @@ internal partial class Trip(TripLog log)
     {
         log.Record("book");
         return log.BookFlight(StepContext.Current!.Attempt, cancellationToken);
+    }
+
+    private Task CancelFlight(string traveller)
+    {
+        log.Record("cancel flight");
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>
+/// Rents a car and books a flight at the same time (Task.WhenAll); the flight is refused, so the car, still being
+/// rented when the flight fails, must be waited for and returned.
+/// </summary>
+[DurableWorkflow(OnFailure = FailureRule.Compensate)]
+internal partial class Getaway(TripLog log)
+{
+    [WorkflowRun]
+    public async Task RunAsync(string traveller)
+    {
+        await Task.WhenAll(RentCar(traveller), BookFlight(traveller));
+    }
+
+    [Step(Compensate = nameof(ReturnCar))]
+    private async Task<string> RentCar(string traveller)
+    {
+        log.Record("rent");
+        await log.CarRental.Task;
+        return $"car-for-{traveller}";
+    }
+
+    private Task ReturnCar(string car)
+    {
+        log.Record("return " + car);
+        return Task.CompletedTask;
+    }
+
+    [Step(MaxAttempts = 1, Compensate = nameof(CancelFlight))]
+    private Task<string> BookFlight(string traveller)
+    {
+        log.Record("book");
+        return log.BookFlight(StepContext.Current!.Attempt, CancellationToken.None);
     }
 
     private Task CancelFlight(string traveller)
