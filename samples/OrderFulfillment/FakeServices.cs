@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+
 namespace OrderFulfillment;
 
 /// <summary>How long each fake call takes: long enough to kill the sample in the middle of a step.</summary>
@@ -7,13 +9,22 @@ public interface IWarehouse
 {
     Task<Reservation> ReserveAsync(string[] items, string idempotencyKey);
 
+    Task ReleaseAsync(Reservation reservation, string idempotencyKey);
+
     Task<string> ShipAsync(string orderId, string item, string idempotencyKey);
+
+    Task VoidLabelAsync(string label, string idempotencyKey);
 }
 
 public interface IPayments
 {
     Task<Payment> ChargeAsync(decimal amount, string idempotencyKey, CancellationToken cancellationToken);
+
+    Task RefundAsync(Payment payment, string idempotencyKey, CancellationToken cancellationToken);
 }
+
+/// <summary>The warehouse cannot ship this item at all: retrying would not help.</summary>
+public sealed class CannotShipException(string item) : Exception($"The warehouse cannot ship '{item}'.");
 
 public interface IMailer
 {
@@ -22,19 +33,37 @@ public interface IMailer
 
 // In-process stand-ins for real services. A real one would use the idempotency key to turn a repeated call
 // (a body re-run after a crash) into a no-op; these derive their ids from it, so a repeat returns the same id.
+// The warehouse's carrier is busy the first time each lamp is shipped (a transient failure, retried), and nothing
+// can ship a piano (a permanent one, which rolls the order back).
 internal sealed class FakeWarehouse(Pace pace) : IWarehouse
 {
+    private readonly ConcurrentDictionary<string, bool> _busyOnce = new();
+
     public async Task<Reservation> ReserveAsync(string[] items, string idempotencyKey)
     {
         await Task.Delay(pace.StepDelay);
         return new Reservation("R-" + Short(idempotencyKey), items);
     }
 
+    public Task ReleaseAsync(Reservation reservation, string idempotencyKey) => Task.Delay(pace.StepDelay);
+
     public async Task<string> ShipAsync(string orderId, string item, string idempotencyKey)
     {
         await Task.Delay(pace.StepDelay);
+        if (item == "piano")
+        {
+            throw new CannotShipException(item);
+        }
+
+        if (item == "lamp" && _busyOnce.TryAdd(idempotencyKey, true))
+        {
+            throw new HttpRequestException("The carrier is busy; try again shortly.");
+        }
+
         return $"{item}:L-{Short(idempotencyKey)}";
     }
+
+    public Task VoidLabelAsync(string label, string idempotencyKey) => Task.Delay(pace.StepDelay);
 
     /// <summary>A short id that depends only on the key (FNV-1a), so a repeated call gets the same id in any process.</summary>
     internal static string Short(string key)
@@ -56,6 +85,9 @@ internal sealed class FakePayments(Pace pace) : IPayments
         await Task.Delay(pace.StepDelay, cancellationToken);
         return new Payment("P-" + FakeWarehouse.Short(idempotencyKey), amount);
     }
+
+    public Task RefundAsync(Payment payment, string idempotencyKey, CancellationToken cancellationToken)
+        => Task.Delay(pace.StepDelay, cancellationToken);
 }
 
 internal sealed class FakeMailer(Pace pace) : IMailer

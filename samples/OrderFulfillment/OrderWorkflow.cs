@@ -21,7 +21,14 @@ public sealed record Receipt(string ReservationId, string PaymentId, string[] La
 /// Reserve the items, charge the card, ship each item (in parallel), confirm by mail. Every step prints when its
 /// body runs: after a restart, the steps that had finished print nothing — their results come from the journal.
 /// </summary>
-[DurableWorkflow]
+/// <remarks>
+/// What happens when something fails is declared, not written by hand: a shipment that fails with anything but
+/// <see cref="CannotShipException"/> is retried (up to 4 attempts, 200 ms then 400 ms then 800 ms apart, journaled, so a
+/// restart keeps the schedule); one the warehouse cannot ship fails the run, and because the rule is
+/// <see cref="FailureRule.Compensate"/>, everything that had been done is undone in reverse order — the labels voided,
+/// the card refunded, the reservation released — each undo journaled and retried like a step.
+/// </remarks>
+[DurableWorkflow(OnFailure = FailureRule.Compensate)]
 public partial class OrderWorkflow(IWarehouse warehouse, IPayments payments, IMailer mailer)
 {
     [WorkflowRun]
@@ -34,15 +41,15 @@ public partial class OrderWorkflow(IWarehouse warehouse, IPayments payments, IMa
         return new Receipt(reservation.Id, payment.Id, labels, confirmation);
     }
 
-    [Step]
+    [Step(Compensate = nameof(Release))]
     private Task<Reservation> Reserve(Order order)
         => Report(() => warehouse.ReserveAsync(order.Items, Key()));
 
-    [Step]
+    [Step(Compensate = nameof(Refund), Timeout = "10s", CircuitBreaker = "payments")]
     private Task<Payment> Charge(Order order, CancellationToken cancellationToken = default)
         => Report(() => payments.ChargeAsync(order.Amount, Key(), cancellationToken));
 
-    [Step]
+    [Step(MaxAttempts = 4, InitialDelay = "200ms", Jitter = 0, DoNotRetryOn = [typeof(CannotShipException)], Compensate = nameof(VoidLabel))]
     private Task<string> Ship(string orderId, string item)
         => Report(() => warehouse.ShipAsync(orderId, item, Key()), item);
 
@@ -50,15 +57,40 @@ public partial class OrderWorkflow(IWarehouse warehouse, IPayments payments, IMa
     private Task<string> Confirm(Order order, string[] labels)
         => Report(() => mailer.SendAsync(order.Email, $"Your order {order.Id} ships as {string.Join(", ", labels)}", Key()));
 
+    // Compensations: each receives the result of the step it undoes. Its idempotency key is the step's plus "/compensate".
+    private Task Release(Reservation reservation) => Report(() => warehouse.ReleaseAsync(reservation, Key()), reservation.Id);
+
+    private Task Refund(Payment payment, CancellationToken cancellationToken)
+        => Report(() => payments.RefundAsync(payment, Key(), cancellationToken), payment.Id);
+
+    private Task VoidLabel(string label) => Report(() => warehouse.VoidLabelAsync(label, Key()), label);
+
     private static string Key() => StepContext.Current!.IdempotencyKey;
 
     private static async Task<T> Report<T>(Func<Task<T>> body, string? detail = null)
     {
-        var step = StepContext.Current!;
-        var name = step.StepId + (detail is null ? string.Empty : $"({detail})");
-        Console.WriteLine($"  step {name,-16} running  (attempt {step.Attempt}, idempotency key {step.IdempotencyKey})");
-        var result = await body();
-        Console.WriteLine($"  step {name,-16} done     -> {result}");
+        var result = default(T)!;
+        await Report(async () => result = await body(), detail, () => $"-> {result}");
         return result;
+    }
+
+    private static Task Report(Func<Task> body, string? detail = null) => Report(body, detail, () => string.Empty);
+
+    private static async Task Report(Func<Task> body, string? detail, Func<string> outcome)
+    {
+        var step = StepContext.Current!;
+        var what = (step.IsCompensation ? "undo " : "step ") + step.StepId + (detail is null ? string.Empty : $"({detail})");
+        Console.WriteLine($"  {what,-22} running  (attempt {step.Attempt}, idempotency key {step.IdempotencyKey})");
+        try
+        {
+            await body();
+        }
+        catch (Exception ex)
+        {
+            Console.WriteLine($"  {what,-22} failed   ({ex.GetType().Name}: {ex.Message})");
+            throw;
+        }
+
+        Console.WriteLine($"  {what,-22} done     {outcome()}".TrimEnd());
     }
 }

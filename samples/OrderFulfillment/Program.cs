@@ -1,3 +1,4 @@
+using Durably;
 using Durably.Runtime;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -36,13 +37,31 @@ builder.Services.AddDurably(options =>
 using var host = builder.Build();
 await host.StartAsync();
 
+// Two orders, one after the other. The first ships after a retried shipment (the carrier is busy once); the second
+// contains a piano, which the warehouse cannot ship, so it is rolled back: label voided, card refunded, reservation
+// released.
 var orderId = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "order-1001";
-var order = new Order(orderId, "ada@example.com", 129.90m, ["books", "lamp", "kettle"]);
-var handle = await host.Services.GetRequiredService<OrderWorkflowClient>().StartAsync(order, workflowId: orderId);
-Console.WriteLine($"Order {orderId}: started (or resumed) run '{handle.WorkflowId}'. Kill me at any point and run me again.");
+Order[] orders =
+[
+    new(orderId, "ada@example.com", 129.90m, ["books", "lamp", "kettle"]),
+    new(orderId + "-piano", "bob@example.com", 4_800m, ["books", "piano"]),
+];
+var client = host.Services.GetRequiredService<OrderWorkflowClient>();
+foreach (var order in orders)
+{
+    var handle = await client.StartAsync(order, workflowId: order.Id);
+    Console.WriteLine($"Order {order.Id}: started (or resumed) run '{handle.WorkflowId}'. Kill me at any point and run me again.");
+    try
+    {
+        var receipt = await handle.WaitForResultAsync();
+        Console.WriteLine($"Order {order.Id}: done. {receipt}");
+    }
+    catch (WorkflowFailedException failed)
+    {
+        Console.WriteLine($"Order {order.Id}: {failed.Status.ToString().ToLowerInvariant()} and rolled back. {failed.Error?.Message}");
+    }
+}
 
-var receipt = await handle.WaitForResultAsync();
-Console.WriteLine($"Order {orderId}: done. {receipt}");
 if (builder.Configuration.GetValue("Sample:KeepRunning", false))
 {
     Console.WriteLine("Working on other runs until stopped (Ctrl+C).");

@@ -38,12 +38,25 @@ public sealed class SampleTests : IDisposable
         var second = RunSample(killAfter: null);
 
         Assert.All(journaled, key => Assert.DoesNotContain($"idempotency key {key})", second, StringComparison.Ordinal));
-        var reservation = first.Split('\n').Single(l => l.Contains("step Reserve          done", StringComparison.Ordinal)).Split("-> ")[1].Split(' ')[0];
+        var reservation = first.Split('\n').Single(l => l.Contains("step Reserve ", StringComparison.Ordinal) && l.Contains(" done ", StringComparison.Ordinal)).Split("-> ")[1].Split(' ')[0];
         Assert.Contains($"Order order-7: done. reservation {reservation}", second, StringComparison.Ordinal);
+
+        // The lamp's shipment fails once (the carrier is busy) and is retried; the second order cannot ship its piano
+        // and is rolled back, newest first.
+        Assert.Contains("step Ship(lamp)        failed   (HttpRequestException", second, StringComparison.Ordinal);
+        Assert.Matches(@"step Ship\(lamp\) +running +\(attempt [23],", second);
+        Assert.Contains("Order order-7-piano: failed and rolled back.", second, StringComparison.Ordinal);
+        var undoVoid = second.IndexOf("undo Ship(books:", StringComparison.Ordinal);
+        var undoRefund = second.IndexOf("undo Charge(P-", StringComparison.Ordinal);
+        var undoRelease = second.IndexOf("undo Reserve(R-", StringComparison.Ordinal);
+        Assert.True(undoVoid > 0 && undoVoid < undoRefund && undoRefund < undoRelease, second);
+        Assert.Contains("idempotency key order-7-piano/Charge/1/compensate)", second, StringComparison.Ordinal);
 
         var third = RunSample(killAfter: null);
         Assert.DoesNotContain("step ", third, StringComparison.Ordinal);
+        Assert.DoesNotContain("undo ", third, StringComparison.Ordinal);
         Assert.Contains($"Order order-7: done. reservation {reservation}", third, StringComparison.Ordinal);
+        Assert.Contains("Order order-7-piano: failed and rolled back.", third, StringComparison.Ordinal);
     }
 
     public void Dispose()
@@ -82,7 +95,8 @@ public sealed class PostgresSampleTests(PostgresDatabase database) : IClassFixtu
 
         using var survivor = SampleProcess.Start(_directory, [.. Arguments("order-8", "worker-b"), "--Sample:KeepRunning=true"]);
         var deadline = Stopwatch.StartNew();
-        while ((await store.GetRunAsync("order-7", default))!.Status != WorkflowStatus.Completed)
+        while ((await store.GetRunAsync("order-7", default))!.Status != WorkflowStatus.Completed
+            || !survivor.Output.Contains("Working on other runs until stopped", StringComparison.Ordinal))
         {
             Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(60), $"worker-b did not finish order-7: {survivor.Output}");
             await Task.Delay(100);
@@ -90,6 +104,7 @@ public sealed class PostgresSampleTests(PostgresDatabase database) : IClassFixtu
 
         var output = survivor.Kill();
         Assert.Contains("Order order-8: done.", output, StringComparison.Ordinal);
+        Assert.Contains("Order order-8-piano: failed and rolled back.", output, StringComparison.Ordinal);
         Assert.Contains("Working on other runs until stopped", output, StringComparison.Ordinal);
         Assert.Contains("idempotency key order-7/Confirm/", output, StringComparison.Ordinal);
         Assert.All(journaled, key => Assert.DoesNotContain($"idempotency key {key})", output, StringComparison.Ordinal));
