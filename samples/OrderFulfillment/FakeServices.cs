@@ -20,7 +20,8 @@ public interface IPayments
 {
     Task<Payment> ChargeAsync(decimal amount, string idempotencyKey, CancellationToken cancellationToken);
 
-    Task RefundAsync(Payment payment, string idempotencyKey, CancellationToken cancellationToken);
+    /// <summary>Refunds whatever was charged with <paramref name="chargeKey"/>, if anything.</summary>
+    Task RefundAsync(string chargeKey, string idempotencyKey, CancellationToken cancellationToken);
 }
 
 /// <summary>The warehouse cannot ship this item at all: retrying would not help.</summary>
@@ -86,7 +87,7 @@ internal sealed class FakePayments(Pace pace) : IPayments
         return new Payment("P-" + FakeWarehouse.Short(idempotencyKey), amount);
     }
 
-    public Task RefundAsync(Payment payment, string idempotencyKey, CancellationToken cancellationToken)
+    public Task RefundAsync(string chargeKey, string idempotencyKey, CancellationToken cancellationToken)
         => Task.Delay(pace.StepDelay, cancellationToken);
 }
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Durably;
 
 namespace OrderFulfillment;
@@ -57,11 +58,14 @@ public partial class OrderWorkflow(IWarehouse warehouse, IPayments payments, IMa
     private Task<string> Confirm(Order order, string[] labels)
         => Report(() => mailer.SendAsync(order.Email, $"Your order {order.Id} ships as {string.Join(", ", labels)}", Key()));
 
-    // Compensations: each receives the result of the step it undoes. Its idempotency key is the step's plus "/compensate".
+    // Compensations: each receives the result of the step it undoes, or its arguments. Its idempotency key is the step's
+    // plus "/compensate".
     private Task Release(Reservation reservation) => Report(() => warehouse.ReleaseAsync(reservation, Key()), reservation.Id);
 
-    private Task Refund(Payment payment, CancellationToken cancellationToken)
-        => Report(() => payments.RefundAsync(payment, Key(), cancellationToken), payment.Id);
+    // A charge that timed out may have gone through without returning its Payment, so the refund does not take the
+    // result: it asks for whatever was charged under the charge's idempotency key to be refunded.
+    private Task Refund(Order order, CancellationToken cancellationToken)
+        => Report(() => payments.RefundAsync(StepContext.Current!.StepIdempotencyKey, Key(), cancellationToken), order.Amount.ToString(CultureInfo.InvariantCulture));
 
     private Task VoidLabel(string label) => Report(() => warehouse.VoidLabelAsync(label, Key()), label);
 

@@ -101,6 +101,12 @@ internal static class DiagnosticDescriptors
         "Compensation is a step",
         "Compensation '{0}' of step '{1}' is itself a [Step]; the engine journals and retries compensations on their own, so remove [Step] from '{0}'");
 
+    public static readonly DiagnosticDescriptor CompensationNeedsResultOfTimedStep = Create(
+        "DURABLE0019",
+        "Compensation of a step with a timeout takes the step's result",
+        "Compensation '{0}' of step '{1}' takes the step's result, but the step has a Timeout: a timed-out attempt may have done its work yet left no result, so the run would be parked instead of compensated; make '{0}' take the step's parameters instead",
+        DiagnosticSeverity.Warning);
+
     private static DiagnosticDescriptor Create(string id, string title, string message, DiagnosticSeverity severity = DiagnosticSeverity.Error)
         => new(id, title, message, Category, severity, isEnabledByDefault: true, helpLinkUri: "docs/diagnostics/" + id + ".md");
 }

@@ -70,6 +70,13 @@ public sealed class StepContext
     /// </summary>
     public string IdempotencyKey { get; }
 
+    /// <summary>
+    /// The idempotency key of the step call: for a step, <see cref="IdempotencyKey"/>; for a compensation, the key the
+    /// step it undoes was given — what to ask the other side to undo ("refund whatever was charged with this key"),
+    /// which works even when the step's outcome is unknown.
+    /// </summary>
+    public string StepIdempotencyKey => CreateIdempotencyKey(WorkflowId, StepId, Sequence);
+
     /// <summary>Builds the idempotency key of an operation: <c>{workflowId}/{stepId}/{sequence}</c>.</summary>
     /// <param name="workflowId">The run's workflow id.</param>
     /// <param name="stepId">The step's stable id.</param>

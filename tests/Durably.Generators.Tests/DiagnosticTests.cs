@@ -252,6 +252,20 @@ public class DiagnosticTests
         AssertClean(source.Replace("int amount", "int amount, System.Threading.CancellationToken cancellationToken", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void DURABLE0019_compensation_taking_the_result_of_a_step_with_a_timeout()
+    {
+        var source = RetryHeader
+            + "    [Step(Timeout = \"10s\", Compensate = nameof(Refund))] private Task<string> Charge(int amount, System.Threading.CancellationToken ct) => Task.FromResult(\"r\");\n"
+            + "    private Task Refund(string receipt) => Task.CompletedTask;\n}\n";
+
+        var diagnostic = Single(source, "DURABLE0019", "Compensate = nameof(Refund)");
+        Assert.Equal(DiagnosticSeverity.Warning, diagnostic.Severity);
+        Assert.Equal("Compensation 'Refund' of step 'Charge' takes the step's result, but the step has a Timeout: a timed-out attempt may have done its work yet left no result, so the run would be parked instead of compensated; make 'Refund' take the step's parameters instead", diagnostic.GetMessage());
+        AssertClean(source.Replace("Refund(string receipt)", "Refund(int amount)", StringComparison.Ordinal));
+        AssertClean(source.Replace("Timeout = \"10s\", ", string.Empty, StringComparison.Ordinal));
+    }
+
     private const string CompensationHeader = Header + "using System;\nusing System.Threading;\n\n[DurableWorkflow]\npublic partial class Payments\n{\n    [WorkflowRun] public async Task RunAsync() => await Charge(5m, \"eur\");\n"
         + "    [Step(Compensate = nameof(Refund))] private Task<string> Charge(decimal amount, string currency, CancellationToken ct = default) => Task.FromResult(\"r-1\");\n";
 

@@ -11,7 +11,7 @@ namespace Durably.Generators.Parsing;
 
 /// <summary>
 /// Reads a <c>[Step]</c>'s failure-handling settings — retries, timeout, circuit breaker, compensation — checking each value as the
-/// runtime would (DURABLE0012, DURABLE0013, DURABLE0014), and its compensation (<see cref="CompensationParser"/>).
+/// runtime would (DURABLE0012, DURABLE0013, DURABLE0014, DURABLE0019), and its compensation (<see cref="CompensationParser"/>).
 /// </summary>
 internal static class StepPolicyParser
 {
@@ -157,6 +157,12 @@ internal static class StepPolicyParser
         if (timeout is not null && !step.Parameters.Any(p => p.Type.ToDisplayString(s_typeFormat) == KnownNames.CancellationToken))
         {
             diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.TimeoutWithoutCancellationToken, ArgumentLocation(attribute, "Timeout") ?? Location.None, step.Name));
+        }
+
+        if (timeout is not null && compensation is { NeedsResult: true })
+        {
+            diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.CompensationNeedsResultOfTimedStep, ArgumentLocation(attribute, "Compensate") ?? Location.None,
+                compensation.MethodName, step.Name));
         }
 
         var retry = any ? new RetryModel(maxAttempts, initialDelay, coefficient, maxDelay, jitter, retryOn, doNotRetryOn) : null;

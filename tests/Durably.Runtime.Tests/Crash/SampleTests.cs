@@ -47,7 +47,7 @@ public sealed class SampleTests : IDisposable
         Assert.Matches(@"step Ship\(lamp\) +running +\(attempt [23],", second);
         Assert.Contains("Order order-7-piano: failed and rolled back.", second, StringComparison.Ordinal);
         var undoVoid = second.IndexOf("undo Ship(books:", StringComparison.Ordinal);
-        var undoRefund = second.IndexOf("undo Charge(P-", StringComparison.Ordinal);
+        var undoRefund = second.IndexOf("undo Charge(4800)", StringComparison.Ordinal);
         var undoRelease = second.IndexOf("undo Reserve(R-", StringComparison.Ordinal);
         Assert.True(undoVoid > 0 && undoVoid < undoRefund && undoRefund < undoRelease, second);
         Assert.Contains("idempotency key order-7-piano/Charge/1/compensate)", second, StringComparison.Ordinal);

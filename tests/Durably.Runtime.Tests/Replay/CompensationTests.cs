@@ -39,6 +39,9 @@ public abstract class CompensationTests : StoreTestBase
         // The refused flight is known not to be booked: only the hotel and the charge are undone, the charge first.
         Assert.Equal(["reserve", "charge", "book", "refund 120", "refund 120", "cancel hotel-for-ada"], _log.Calls);
         Assert.Equal(["trip-1/ChargeCard/1/compensate", "trip-1/ReserveHotel/0/compensate"], _log.Keys.Skip(3).Distinct());
+        // A compensation also knows the key its step was given, to ask the other side to undo what that key did.
+        Assert.Equal(["trip-1/ChargeCard/1", "trip-1/ReserveHotel/0"], _log.StepKeys.Skip(3).Distinct());
+        Assert.Equal(_log.Keys.Take(3), _log.StepKeys.Take(3));
         var journal = (await host.Store.LoadAsync("trip-1", default))!.Journal.ToDictionary(e => e.Sequence);
         Assert.Equal((OperationKind.Compensation, JournalEntryState.Completed, "ChargeCard", 2), (journal[-2].Kind, journal[-2].State, journal[-2].OperationId, journal[-2].Attempts));
         Assert.Equal((OperationKind.Compensation, JournalEntryState.Completed, "ReserveHotel", 1), (journal[-1].Kind, journal[-1].State, journal[-1].OperationId, journal[-1].Attempts));

@@ -739,6 +739,8 @@ internal sealed class TripLog
 
     public ConcurrentQueue<string> Keys { get; } = new();
 
+    public ConcurrentQueue<string> StepKeys { get; } = new();
+
     /// <summary>Booking the flight: by default it is refused for good.</summary>
     public Func<int, CancellationToken, Task<string>> BookFlight { get; set; } = (_, _) => throw new InvalidOperationException("no seats left");
 
@@ -753,6 +755,7 @@ internal sealed class TripLog
         var step = StepContext.Current!;
         _calls.Enqueue(call);
         Keys.Enqueue(step.IdempotencyKey);
+        StepKeys.Enqueue(step.StepIdempotencyKey);
     }
 }
 
