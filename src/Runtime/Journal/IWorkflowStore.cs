@@ -156,6 +156,25 @@ public interface IWorkflowStore
     Task<CancelRequestOutcome> RequestCancelAsync(string workflowId, string reason, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Puts dead-lettered run <paramref name="workflowId"/> back to work, in one atomic change: the journal row at its
+    /// <see cref="RunRecord.FailedSequence"/>, when that row is <see cref="JournalEntryState.Failed"/> (and, with a
+    /// <paramref name="cancelReason"/>, only when it is a compensation), becomes a retry due now with no attempt used —
+    /// same sequence, so the same idempotency key; its last error is kept — and the run becomes
+    /// <see cref="WorkflowStatus.Running"/> with no owner, error, failed sequence or wake time, ready for any worker.
+    /// With a <paramref name="cancelReason"/>, a cancel is also requested, so the worker rolls the run back and ends it
+    /// (a cancel requested before the run was parked keeps its reason). A store with <see cref="IWorkflowStoreEvents"/>
+    /// tells other processes that a run is ready.
+    /// </summary>
+    /// <param name="workflowId">The run.</param>
+    /// <param name="cancelReason">The reason of the cancel to request, or <see langword="null"/> to retry.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns>
+    /// The run as it was found: <see langword="null"/> when there is none; when its status was not
+    /// <see cref="WorkflowStatus.DeadLettered"/>, nothing changed.
+    /// </returns>
+    Task<RunRecord?> ReviveDeadLetterAsync(string workflowId, string? cancelReason, CancellationToken cancellationToken);
+
+    /// <summary>
     /// Completes a signal wait with the oldest signal named <paramref name="name"/> that no wait has taken, atomically:
     /// the signal is marked taken by the wait's sequence and the wait's row becomes
     /// <see cref="JournalEntryState.Completed"/> with the signal's payload as its output. Nothing is taken for a wait whose

@@ -22,6 +22,11 @@ namespace Durably.Runtime.Journal;
 /// Set (possibly empty) once a cancel was requested: the engine stops the run at its next durable operation.
 /// <see langword="null"/> while none was.
 /// </param>
+/// <param name="FailedSequence">
+/// When the run ended because one journaled operation failed — a step whose <see cref="StepFailedException"/> the run
+/// method let through, or a compensation — that operation's sequence; else <see langword="null"/>. A dead letter's
+/// retry resets this row.
+/// </param>
 public sealed record RunRecord(
     string WorkflowId,
     string WorkflowName,
@@ -37,7 +42,8 @@ public sealed record RunRecord(
     DateTimeOffset UpdatedAt,
     DateTimeOffset? WakeAt = null,
     int Generation = 0,
-    string? CancelReason = null)
+    string? CancelReason = null,
+    long? FailedSequence = null)
 {
     /// <summary>Whether a cancel was requested.</summary>
     public bool IsCancelRequested => CancelReason is not null;
@@ -87,7 +93,8 @@ public sealed record RunSnapshot(RunRecord Run, IReadOnlyList<JournalEntry> Jour
 /// With <see cref="WorkflowStatus.ContinuedAsNew"/>: the run that carries on, created in the same write, which also
 /// hands it the signals no wait of the ended run took.
 /// </param>
-public sealed record RunOutcome(WorkflowStatus Status, string? OutputJson, WorkflowError? Error, RunRecord? Continuation = null);
+/// <param name="FailedSequence">The journaled operation whose failure ended the run, when one did (<see cref="RunRecord.FailedSequence"/>).</param>
+public sealed record RunOutcome(WorkflowStatus Status, string? OutputJson, WorkflowError? Error, RunRecord? Continuation = null, long? FailedSequence = null);
 
 /// <summary>Which runs <see cref="IWorkflowStore.ListRunsAsync"/> returns.</summary>
 /// <param name="WorkflowName">Only runs of this workflow, when set.</param>

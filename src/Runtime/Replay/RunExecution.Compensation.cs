@@ -92,7 +92,7 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput>
                 case null:
                     continue;
                 case CompensationFailedException failed:
-                    return await FinishAsync(new RunOutcome(WorkflowStatus.DeadLettered, null, ToError(failed)), cancellationToken).ConfigureAwait(false);
+                    return await FinishAsync(new RunOutcome(WorkflowStatus.DeadLettered, null, ToError(failed), FailedSequence: CompensationSequence(failed.Sequence)), cancellationToken).ConfigureAwait(false);
                 default:
                     return Stopped(ExecutionOutcome.Fenced);
             }

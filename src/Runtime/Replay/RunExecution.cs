@@ -521,7 +521,7 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput> : Workflo
         var exception = run.Exception?.InnerException ?? new OperationCanceledException($"The run method of {RunName} was cancelled.");
         return exception is ContinueAsNewException continuation
             ? ContinueAsNew(continuation)
-            : new RunOutcome(WorkflowStatus.Failed, null, ToError(exception));
+            : new RunOutcome(WorkflowStatus.Failed, null, ToError(exception), FailedSequence: (exception as StepFailedException)?.Sequence);
     }
 
     /// <summary>The run ends and a fresh run of the same workflow starts with the carried-forward input.</summary>

@@ -93,4 +93,50 @@ public interface IDurableClient
     /// <returns>A page, with the token of the next one.</returns>
     /// <exception cref="ArgumentException">The page size is out of range, the token is not one this API returned, or the time range is empty.</exception>
     Task<WorkflowRunPage> ListRunsAsync(WorkflowRunQuery? query = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Lists dead-lettered runs, newest first, each with why it was parked and the operation that failed. Filters and
+    /// paging as for <see cref="ListRunsAsync"/>; a run retried or discarded while the page is read is left out of it.
+    /// </summary>
+    /// <param name="query">Filters, page size and page token; <see cref="WorkflowRunQuery.Status"/> must be unset or <see cref="WorkflowStatus.DeadLettered"/>.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>A page, with the token of the next one.</returns>
+    /// <exception cref="ArgumentException">The query asks for another status, or is invalid as for <see cref="ListRunsAsync"/>.</exception>
+    Task<DeadLetterPage> ListDeadLettersAsync(WorkflowRunQuery? query = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Reads why run <paramref name="workflowId"/> was parked: the reason, the failed step or compensation, its attempts and error.</summary>
+    /// <param name="workflowId">The run's id.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The dead letter, or <see langword="null"/> when no run has that id or the run is not dead-lettered.</returns>
+    /// <exception cref="ArgumentException">The workflow id is malformed.</exception>
+    Task<DeadLetter?> GetDeadLetterAsync(string workflowId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Retries dead-lettered run <paramref name="workflowId"/>, typically after fixing what made it fail: the step (or
+    /// compensation) whose failure parked it gets a fresh attempt budget and runs again with the same idempotency key,
+    /// and the run resumes on any worker from its journal — completed steps do not run again. Its previous error stays on
+    /// the operation's journal row until the next attempt ends.
+    /// </summary>
+    /// <param name="workflowId">The run.</param>
+    /// <param name="cancellationToken">Cancels the request, not the run.</param>
+    /// <returns>A task that completes once the retry is recorded (the run resumes on a worker).</returns>
+    /// <exception cref="WorkflowNotFoundException">No run has that id.</exception>
+    /// <exception cref="WorkflowNotDeadLetteredException">The run is not dead-lettered (another operator may have retried it); nothing changed.</exception>
+    /// <exception cref="ArgumentException">The workflow id is malformed.</exception>
+    Task RetryDeadLetterAsync(string workflowId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Discards dead-lettered run <paramref name="workflowId"/>: a worker compensates its completed steps (as for a
+    /// cancel; a compensation whose failure parked the run gets a fresh attempt budget) and ends it
+    /// <see cref="WorkflowStatus.Cancelled"/> with <paramref name="reason"/>. The run and its journal are kept. Should a
+    /// compensation keep failing, the run is parked again.
+    /// </summary>
+    /// <param name="workflowId">The run.</param>
+    /// <param name="reason">Why, kept as the run's error message; at most <c>DurableOptions.MaxCancelReasonLength</c> characters.</param>
+    /// <param name="cancellationToken">Cancels the request, not the rollback.</param>
+    /// <returns>A task that completes once the discard is recorded (the rollback follows on a worker).</returns>
+    /// <exception cref="WorkflowNotFoundException">No run has that id.</exception>
+    /// <exception cref="WorkflowNotDeadLetteredException">The run is not dead-lettered; nothing changed.</exception>
+    /// <exception cref="ArgumentException">The workflow id is malformed, or the reason too long or holds U+0000.</exception>
+    Task DiscardDeadLetterAsync(string workflowId, string? reason = null, CancellationToken cancellationToken = default);
 }

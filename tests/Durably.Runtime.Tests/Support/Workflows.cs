@@ -855,3 +855,22 @@ internal partial class Getaway(TripLog log)
         return Task.CompletedTask;
     }
 }
+
+/// <summary>A workflow that parks every failure, including its run method's own: "bad" orders are refused by the run method.</summary>
+[DurableWorkflow(OnFailure = FailureRule.Park)]
+internal partial class Strict(TripLog log)
+{
+    [WorkflowRun]
+    public async Task<string> RunAsync(string order)
+    {
+        var checkedOrder = await Check(order);
+        return checkedOrder == "bad" ? throw new InvalidOperationException($"order '{order}' is refused") : checkedOrder;
+    }
+
+    [Step]
+    private Task<string> Check(string order)
+    {
+        log.Record("check " + order);
+        return Task.FromResult(order);
+    }
+}

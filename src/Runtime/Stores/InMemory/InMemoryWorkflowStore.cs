@@ -282,6 +282,7 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
                 Status = outcome.Status,
                 OutputJson = outcome.OutputJson,
                 Error = outcome.Error,
+                FailedSequence = outcome.FailedSequence,
                 Owner = null,
                 LeaseExpiresAt = null,
                 UpdatedAt = _time.GetUtcNow(),
@@ -341,6 +342,42 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
 
             _runs[workflowId] = run with { CancelReason = reason, WakeAt = null, UpdatedAt = _time.GetUtcNow() };
             return Task.FromResult(CancelRequestOutcome.Requested);
+        }
+    }
+
+    /// <inheritdoc/>
+    public Task<RunRecord?> ReviveDeadLetterAsync(string workflowId, string? cancelReason, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (!_runs.TryGetValue(workflowId, out var run) || run.Status != WorkflowStatus.DeadLettered)
+            {
+                return Task.FromResult(run);
+            }
+
+            var now = _time.GetUtcNow();
+            var journal = _journals[workflowId];
+            if (run.FailedSequence is { } sequence
+                && journal.TryGetValue(sequence, out var failed)
+                && failed.State == JournalEntryState.Failed
+                && (cancelReason is null || failed.Kind == OperationKind.Compensation))
+            {
+                journal[sequence] = failed with { State = JournalEntryState.Attempting, Attempts = 0, CompletionIndex = null, CompletedAt = null, RetryAt = now };
+            }
+
+            _runs[workflowId] = run with
+            {
+                Status = WorkflowStatus.Running,
+                Error = null,
+                OutputJson = null,
+                FailedSequence = null,
+                Owner = null,
+                LeaseExpiresAt = null,
+                WakeAt = null,
+                CancelReason = run.CancelReason ?? cancelReason,
+                UpdatedAt = now,
+            };
+            return Task.FromResult<RunRecord?>(run);
         }
     }
 

@@ -11,7 +11,7 @@ namespace Durably.Runtime.Stores.Postgres;
 internal static class PostgresSchema
 {
     /// <summary>The schema version this code creates and reads.</summary>
-    public const int Version = 6;
+    public const int Version = 7;
 
     /// <summary>The notification payload that says runs may be claimable.</summary>
     public const string RunsAvailablePayload = "available";
@@ -103,6 +103,9 @@ internal static class PostgresSchema
         """
         ALTER TABLE {schema}.journal ADD COLUMN retry_at timestamptz;
         """,
+        """
+        ALTER TABLE {schema}.runs ADD COLUMN failed_sequence bigint;
+        """,
     ];
 
     /// <summary>Creates the schema or brings it to <see cref="Version"/>; throws, naming the server, when it cannot.</summary>
@@ -191,7 +194,7 @@ internal sealed class PostgresStatements
 {
     private const string JournalColumns = "workflow_id, sequence, operation_id, kind, state, input_json, output_json, error_type, error_message, attempts, completion_index, started_at, completed_at, retry_at";
 
-    private const string RunColumns = "r.workflow_id, r.workflow_name, r.version, r.input_json, r.status, r.output_json, r.error_type, r.error_message, r.owner, r.epoch, w.lease_expires_at, r.created_at, r.updated_at, r.wake_at, r.generation, r.cancel_reason";
+    private const string RunColumns = "r.workflow_id, r.workflow_name, r.version, r.input_json, r.status, r.output_json, r.error_type, r.error_message, r.owner, r.epoch, w.lease_expires_at, r.created_at, r.updated_at, r.wake_at, r.generation, r.cancel_reason, r.failed_sequence";
 
     /// <summary>The run is active and this lease is its current one.</summary>
     private const string HeldBy = "workflow_id = @id AND status = 0 AND owner = @owner AND epoch = @epoch";
@@ -218,11 +221,11 @@ internal sealed class PostgresStatements
                 VALUES (@id, @name, @version, @input, @status, @output::text, @error_type::text, @error_message::text, @owner::text, @epoch, @created, @updated, @generation)
                 ON CONFLICT (workflow_id) DO NOTHING
                 RETURNING workflow_id, workflow_name, version, input_json, status, output_json, error_type, error_message, owner, epoch,
-                    NULL::timestamptz AS lease_expires_at, created_at, updated_at, wake_at, generation, cancel_reason,
+                    NULL::timestamptz AS lease_expires_at, created_at, updated_at, wake_at, generation, cancel_reason, failed_sequence,
                     pg_notify(@channel, '{PostgresSchema.RunsAvailablePayload}') AS notified
             )
             SELECT workflow_id, workflow_name, version, input_json, status, output_json, error_type, error_message, owner, epoch,
-                lease_expires_at, created_at, updated_at, wake_at, generation, cancel_reason, true AS created
+                lease_expires_at, created_at, updated_at, wake_at, generation, cancel_reason, failed_sequence, true AS created
             FROM inserted
             UNION ALL
             SELECT {RunColumns}, false FROM {runs} WHERE r.workflow_id = @id AND NOT EXISTS (SELECT 1 FROM inserted)
@@ -283,9 +286,29 @@ internal sealed class PostgresStatements
 
         CompleteRun = $"""
             UPDATE {s}.runs SET status = @status, output_json = @output::text, error_type = @error_type::text, error_message = @error_message::text,
-                owner = NULL, owner_incarnation = NULL, updated_at = @now
+                failed_sequence = @failed_sequence::bigint, owner = NULL, owner_incarnation = NULL, updated_at = @now
             WHERE {HeldBy}
             RETURNING pg_notify(@channel, '{PostgresSchema.RunFinishedPrefix}' || CASE WHEN octet_length(workflow_id) <= 7000 THEN workflow_id ELSE '' END)
+            """;
+
+        // Locks the run and returns it as found; when it is dead-lettered, resets its failed row (a retry: any; with a
+        // cancel: only a compensation) and makes it claimable, telling idle workers. A concurrent revive waits for the
+        // lock and then finds the run running.
+        ReviveDeadLetter = $"""
+            WITH found AS (
+                SELECT {RunColumns} FROM {runs} WHERE r.workflow_id = @id FOR UPDATE OF r
+            ), reset AS (
+                UPDATE {s}.journal j SET state = @attempting, attempts = 0, completion_index = NULL, completed_at = NULL, retry_at = @now
+                FROM found
+                WHERE found.status = @dead_lettered AND j.workflow_id = @id AND j.sequence = found.failed_sequence AND j.state = @failed
+                    AND (@reason::text IS NULL OR j.kind = @compensation)
+            ), revived AS (
+                UPDATE {s}.runs SET status = 0, output_json = NULL, error_type = NULL, error_message = NULL, failed_sequence = NULL,
+                    owner = NULL, owner_incarnation = NULL, wake_at = NULL, cancel_reason = COALESCE(runs.cancel_reason, @reason::text), updated_at = @now
+                FROM found WHERE runs.workflow_id = @id AND found.status = @dead_lettered
+                RETURNING pg_notify(@channel, '{PostgresSchema.RunsAvailablePayload}')
+            )
+            SELECT * FROM found
             """;
 
         // Ends the run and creates the one that continues it, handing over the untaken signals, in one statement. A taken id
@@ -411,6 +434,8 @@ internal sealed class PostgresStatements
     public string CompleteRun { get; }
 
     public string ContinueRun { get; }
+
+    public string ReviveDeadLetter { get; }
 
     public string RequestCancel { get; }
 

@@ -483,7 +483,7 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, IWorkflowSto
         {
             await using var command = Command(_sql.CompleteRun,
                 [.. LeaseParameters(lease), ("status", (short)outcome.Status), ("output", outcome.OutputJson), ("error_type", outcome.Error?.Type),
-                    ("error_message", outcome.Error?.Message), ("now", Utc(_time.GetUtcNow())), ("channel", _channel)]);
+                    ("error_message", outcome.Error?.Message), ("failed_sequence", outcome.FailedSequence), ("now", Utc(_time.GetUtcNow())), ("channel", _channel)]);
             return await command.ExecuteNonQueryAsync(token).ConfigureAwait(false) == 1;
         }, cancellationToken);
     }
@@ -543,6 +543,18 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, IWorkflowSto
                 : CancelRequestOutcome.RunFinished;
         }, cancellationToken);
     }
+
+    /// <inheritdoc/>
+    public Task<RunRecord?> ReviveDeadLetterAsync(string workflowId, string? cancelReason, CancellationToken cancellationToken)
+        => ExecuteAsync("revive a dead-lettered run", async token =>
+        {
+            await using var command = Command(_sql.ReviveDeadLetter,
+                ("id", workflowId), ("reason", cancelReason), ("now", Utc(_time.GetUtcNow())), ("channel", _channel),
+                ("dead_lettered", (short)WorkflowStatus.DeadLettered), ("attempting", (short)JournalEntryState.Attempting),
+                ("failed", (short)JournalEntryState.Failed), ("compensation", (short)OperationKind.Compensation));
+            await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
+            return await reader.ReadAsync(token).ConfigureAwait(false) ? ReadRun(reader) : null;
+        }, cancellationToken);
 
     /// <inheritdoc/>
     public Task<JournalWriteResult> TakeSignalAsync(RunLease lease, JournalEntry completed, string name, CancellationToken cancellationToken)
@@ -750,7 +762,7 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, IWorkflowSto
 
     private static DateTimeOffset Utc(DateTimeOffset time) => time.ToUniversalTime();
 
-    private const int RunColumnCount = 16;
+    private const int RunColumnCount = 17;
 
     private const int JournalColumnCount = 14;
 

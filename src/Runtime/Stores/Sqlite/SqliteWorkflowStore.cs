@@ -12,7 +12,7 @@ namespace Durably.Runtime.Stores.Sqlite;
 public sealed class SqliteWorkflowStore : IWorkflowStore, IDisposable
 {
     /// <summary>The schema version this code creates and reads.</summary>
-    public const int SchemaVersion = 6;
+    public const int SchemaVersion = 7;
 
     private const string ApplicationId = "durably";
     private readonly string _connectionString;
@@ -202,9 +202,12 @@ public sealed class SqliteWorkflowStore : IWorkflowStore, IDisposable
         """
         ALTER TABLE journal ADD COLUMN retry_at INTEGER;
         """,
+        """
+        ALTER TABLE runs ADD COLUMN failed_sequence INTEGER;
+        """,
     ];
 
-    private const string RunColumns = "workflow_id, workflow_name, version, input_json, status, output_json, error_type, error_message, owner, epoch, lease_expires_at, created_at, updated_at, wake_at, generation, cancel_reason";
+    private const string RunColumns = "workflow_id, workflow_name, version, input_json, status, output_json, error_type, error_message, owner, epoch, lease_expires_at, created_at, updated_at, wake_at, generation, cancel_reason, failed_sequence";
 
     private const string JournalColumns = "workflow_id, sequence, operation_id, kind, state, input_json, output_json, error_type, error_message, attempts, completion_index, started_at, completed_at, retry_at";
 
@@ -215,7 +218,7 @@ public sealed class SqliteWorkflowStore : IWorkflowStore, IDisposable
         return WriteAsync((connection, transaction) =>
         {
             var inserted = Execute(connection, transaction,
-                $"INSERT INTO runs ({RunColumns}) VALUES ($id, $name, $version, $input, $status, $output, $error_type, $error_message, $owner, $epoch, $lease, $created, $updated, $wake, $generation, $cancel_reason) ON CONFLICT (workflow_id) DO NOTHING;",
+                $"INSERT INTO runs ({RunColumns}) VALUES ($id, $name, $version, $input, $status, $output, $error_type, $error_message, $owner, $epoch, $lease, $created, $updated, $wake, $generation, $cancel_reason, $failed_sequence) ON CONFLICT (workflow_id) DO NOTHING;",
                 RunParameters(run));
             var stored = ReadRun(connection, transaction, run.WorkflowId)!;
             return (stored, inserted == 1);
@@ -465,11 +468,11 @@ public sealed class SqliteWorkflowStore : IWorkflowStore, IDisposable
         {
             var ended = Execute(connection, transaction, $"""
                 UPDATE runs SET status = $status, output_json = $output, error_type = $error_type, error_message = $error_message,
-                    owner = NULL, lease_expires_at = NULL, updated_at = $now
+                    failed_sequence = $failed_sequence, owner = NULL, lease_expires_at = NULL, updated_at = $now
                 WHERE {HeldBy};
                 """,
                 [.. LeaseParameters(lease), ("$status", (int)outcome.Status), ("$output", outcome.OutputJson), ("$error_type", outcome.Error?.Type),
-                    ("$error_message", outcome.Error?.Message), ("$now", ToUnixMs(_time.GetUtcNow()))]) == 1;
+                    ("$error_message", outcome.Error?.Message), ("$failed_sequence", outcome.FailedSequence), ("$now", ToUnixMs(_time.GetUtcNow()))]) == 1;
             if (ended && outcome.Continuation is { } next)
             {
                 if (ReadRun(connection, transaction, next.WorkflowId) is not null)
@@ -478,7 +481,7 @@ public sealed class SqliteWorkflowStore : IWorkflowStore, IDisposable
                     throw new DurableStoreException($"Run '{lease.WorkflowId}' cannot continue as new: id '{next.WorkflowId}' is already taken.");
                 }
 
-                Execute(connection, transaction, $"INSERT INTO runs ({RunColumns}) VALUES ($id, $name, $version, $input, $status, $output, $error_type, $error_message, $owner, $epoch, $lease, $created, $updated, $wake, $generation, $cancel_reason);",
+                Execute(connection, transaction, $"INSERT INTO runs ({RunColumns}) VALUES ($id, $name, $version, $input, $status, $output, $error_type, $error_message, $owner, $epoch, $lease, $created, $updated, $wake, $generation, $cancel_reason, $failed_sequence);",
                     RunParameters(next));
                 Execute(connection, transaction, "UPDATE signals SET workflow_id = $next WHERE workflow_id = $id AND taken_by_sequence IS NULL;",
                     ("$next", next.WorkflowId), ("$id", lease.WorkflowId));
@@ -545,6 +548,36 @@ public sealed class SqliteWorkflowStore : IWorkflowStore, IDisposable
             return CancelRequestOutcome.Requested;
         }, cancellationToken);
     }
+
+    /// <inheritdoc/>
+    public Task<RunRecord?> ReviveDeadLetterAsync(string workflowId, string? cancelReason, CancellationToken cancellationToken)
+        => WriteAsync((connection, transaction) =>
+        {
+            var run = ReadRun(connection, transaction, workflowId);
+            if (run is not { Status: WorkflowStatus.DeadLettered })
+            {
+                return run;
+            }
+
+            var now = ToUnixMs(_time.GetUtcNow());
+            if (run.FailedSequence is { } sequence)
+            {
+                Execute(connection, transaction, """
+                    UPDATE journal SET state = $attempting, attempts = 0, completion_index = NULL, completed_at = NULL, retry_at = $now
+                    WHERE workflow_id = $id AND sequence = $sequence AND state = $failed AND ($retry OR kind = $compensation);
+                    """,
+                    ("$id", workflowId), ("$sequence", sequence), ("$now", now), ("$attempting", (int)JournalEntryState.Attempting),
+                    ("$failed", (int)JournalEntryState.Failed), ("$retry", cancelReason is null), ("$compensation", (int)OperationKind.Compensation));
+            }
+
+            Execute(connection, transaction, """
+                UPDATE runs SET status = $running, output_json = NULL, error_type = NULL, error_message = NULL, failed_sequence = NULL,
+                    owner = NULL, lease_expires_at = NULL, wake_at = NULL, cancel_reason = COALESCE(cancel_reason, $reason), updated_at = $now
+                WHERE workflow_id = $id;
+                """,
+                ("$id", workflowId), ("$running", (int)WorkflowStatus.Running), ("$reason", cancelReason), ("$now", now));
+            return run;
+        }, cancellationToken);
 
     /// <inheritdoc/>
     public Task<JournalWriteResult> TakeSignalAsync(RunLease lease, JournalEntry completed, string name, CancellationToken cancellationToken)
@@ -696,7 +729,7 @@ public sealed class SqliteWorkflowStore : IWorkflowStore, IDisposable
         ("$output", run.OutputJson), ("$error_type", run.Error?.Type), ("$error_message", run.Error?.Message), ("$owner", run.Owner),
         ("$epoch", run.Epoch), ("$lease", run.LeaseExpiresAt is { } lease ? ToUnixMs(lease) : null), ("$created", ToUnixMs(run.CreatedAt)),
         ("$updated", ToUnixMs(run.UpdatedAt)), ("$wake", run.WakeAt is { } wake ? ToUnixMs(wake) : null), ("$generation", run.Generation),
-        ("$cancel_reason", run.CancelReason),
+        ("$cancel_reason", run.CancelReason), ("$failed_sequence", run.FailedSequence),
     ];
 
     private static (string, object?)[] EntryParameters(JournalEntry entry) =>
