@@ -96,6 +96,15 @@ public sealed class DurableOptions
     /// <summary>The policy of a circuit breaker that <see cref="CircuitBreakers"/> does not list.</summary>
     public CircuitBreakerPolicy DefaultCircuitBreakerPolicy { get; set; } = new();
 
+    /// <summary>
+    /// How long one alert sink (<see cref="Observability.IDurableAlertSink"/>) may take to deliver one alert before it
+    /// is given up and logged; 30 seconds, at most <see cref="MaxAlertTimeout"/>.
+    /// </summary>
+    public TimeSpan AlertTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The longest <see cref="AlertTimeout"/>.</summary>
+    public static readonly TimeSpan MaxAlertTimeout = TimeSpan.FromMinutes(10);
+
     /// <summary>Creates the store; the SQLite file <see cref="DefaultDatabasePath"/> when not set.</summary>
     public Func<IServiceProvider, IWorkflowStore>? StoreFactory { get; set; }
 
@@ -221,6 +230,11 @@ public sealed class DurableOptions
         if (UnloadThreshold < TimeSpan.Zero && UnloadThreshold != Timeout.InfiniteTimeSpan)
         {
             throw new ArgumentOutOfRangeException(nameof(UnloadThreshold), UnloadThreshold, "DurableOptions.UnloadThreshold must not be negative (use Timeout.InfiniteTimeSpan to keep every wait in memory).");
+        }
+
+        if (AlertTimeout <= TimeSpan.Zero || AlertTimeout > MaxAlertTimeout)
+        {
+            throw new ArgumentOutOfRangeException(nameof(AlertTimeout), AlertTimeout, $"DurableOptions.AlertTimeout must be positive and at most {MaxAlertTimeout}.");
         }
 
         ArgumentNullException.ThrowIfNull(SerializerOptions, nameof(SerializerOptions));

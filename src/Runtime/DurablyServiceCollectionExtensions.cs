@@ -2,6 +2,7 @@ using Durably.Infrastructure;
 using Durably.Runtime.Client;
 using Durably.Runtime.Engine;
 using Durably.Runtime.Journal;
+using Durably.Runtime.Observability;
 using Durably.Runtime.Stores.Sqlite;
 using Durably.Runtime.Worker;
 using Microsoft.Extensions.DependencyInjection;
@@ -40,7 +41,55 @@ public static class DurablyServiceCollectionExtensions
             sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<IDurableClient>(sp => new DurableClient(sp.GetRequiredService<DurableEngine>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Hosting.IHostedService, DurableWorker>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IDurableAlertSink, LogAlertSink>());
         return new DurablyBuilder(services);
+    }
+
+    /// <summary>
+    /// Sends Durably's alerts (a run failed, was dead-lettered, or was recovered from a crashed worker) to
+    /// <typeparamref name="TSink"/> too, a singleton created by DI. The log sink is always there.
+    /// </summary>
+    /// <typeparam name="TSink">The sink.</typeparam>
+    /// <param name="builder">The Durably registration.</param>
+    /// <returns>The builder.</returns>
+    public static IDurablyBuilder AddAlertSink<TSink>(this IDurablyBuilder builder)
+        where TSink : class, IDurableAlertSink
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IDurableAlertSink, TSink>());
+        return builder;
+    }
+
+    /// <summary>Sends Durably's alerts to <paramref name="sink"/> too.</summary>
+    /// <param name="builder">The Durably registration.</param>
+    /// <param name="sink">The sink.</param>
+    /// <returns>The builder.</returns>
+    public static IDurablyBuilder AddAlertSink(this IDurablyBuilder builder, IDurableAlertSink sink)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(sink);
+        builder.Services.AddSingleton(sink);
+        return builder;
+    }
+
+    /// <summary>
+    /// POSTs each alert as JSON to <paramref name="url"/> (see <see cref="WebhookAlertSink"/>): a failing or slow webhook
+    /// is logged and never affects a run.
+    /// </summary>
+    /// <param name="builder">The Durably registration.</param>
+    /// <param name="url">The absolute http or https address.</param>
+    /// <param name="configure">Sets the timeout and headers.</param>
+    /// <returns>The builder.</returns>
+    /// <exception cref="ArgumentException">The address or an option is invalid.</exception>
+    public static IDurablyBuilder AddWebhookAlerts(this IDurablyBuilder builder, Uri url, Action<WebhookAlertOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(url);
+        var options = new WebhookAlertOptions { Url = url };
+        configure?.Invoke(options);
+        options.Validate();
+        builder.Services.AddSingleton<IDurableAlertSink>(_ => new WebhookAlertSink(options));
+        return builder;
     }
 
     private sealed class DurablyBuilder(IServiceCollection services) : IDurablyBuilder

@@ -28,7 +28,8 @@ public sealed class DurableEngine
         _options = options;
         Registry = new WorkflowRegistry(workflows);
         Context = new EngineContext(store, new PayloadSerializer(options.SerializerOptions, options.MaxPayloadBytes), timeProvider ?? TimeProvider.System, services, options.LeaseDuration, options.PollInterval, options.UnloadThreshold, options.DefaultRetryPolicy,
-            new Dictionary<string, CircuitBreakerPolicy>(options.CircuitBreakers, StringComparer.Ordinal), options.DefaultCircuitBreakerPolicy, options.CompensationRetryPolicy);
+            new Dictionary<string, CircuitBreakerPolicy>(options.CircuitBreakers, StringComparer.Ordinal), options.DefaultCircuitBreakerPolicy, options.CompensationRetryPolicy,
+            new Observability.EngineTelemetry(services, options.WorkerName, timeProvider ?? TimeProvider.System, options.AlertTimeout));
         if (store is IWorkflowStoreEvents events)
         {
             // Other processes' starts and results, where the store can tell: idle workers and waiting callers wake at once.
@@ -80,6 +81,12 @@ public sealed class DurableEngine
         if (lease is null)
         {
             return new ExecutionResult(workflowId, ExecutionOutcome.NotClaimed, WorkflowStatus.Running, null);
+        }
+
+        if (lease.TakenFrom is { } previous)
+        {
+            // The run's holder never let it go: it crashed, stalled past its lease or restarted. Said once, at the claim.
+            Context.Telemetry.RunRecovered(run.WorkflowName, run.Version, workflowId, previous);
         }
 
         // Claim first, then read: the journal read after the claim is the one no other writer can change.

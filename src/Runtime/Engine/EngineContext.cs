@@ -7,7 +7,7 @@ namespace Durably.Runtime.Engine;
 internal sealed class EngineContext(
     IWorkflowStore store, PayloadSerializer serializer, TimeProvider time, IServiceProvider services, TimeSpan leaseDuration, TimeSpan pollInterval, TimeSpan unloadThreshold,
     RetryPolicy? defaultRetryPolicy = null, IReadOnlyDictionary<string, CircuitBreakerPolicy>? circuitBreakers = null, CircuitBreakerPolicy? defaultCircuitBreakerPolicy = null,
-    RetryPolicy? compensationRetryPolicy = null)
+    RetryPolicy? compensationRetryPolicy = null, Observability.EngineTelemetry? telemetry = null)
 {
     private readonly ConcurrentDictionary<Durably.Infrastructure.StepDefinition, StepPolicies> _stepPolicies = new();
     private readonly ConcurrentDictionary<string, CircuitBreaker> _breakers = new(StringComparer.Ordinal);
@@ -18,6 +18,9 @@ internal sealed class EngineContext(
     private readonly ConcurrentDictionary<string, Action> _signalled = new(StringComparer.Ordinal);
 
     public IWorkflowStore Store { get; } = store;
+
+    /// <summary>Traces, metrics, the engine's log and alerts.</summary>
+    public Observability.EngineTelemetry Telemetry { get; } = telemetry ?? new(services, "engine", time, TimeSpan.FromSeconds(30));
 
     public PayloadSerializer Serializer { get; } = serializer;
 

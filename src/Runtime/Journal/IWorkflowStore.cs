@@ -42,7 +42,10 @@ public interface IWorkflowStore
     /// <param name="owner">The claiming worker.</param>
     /// <param name="leaseDuration">How long the claim lasts unless renewed.</param>
     /// <param name="cancellationToken">Cancels the claim.</param>
-    /// <returns>The lease, or <see langword="null"/> when the run is not active or another worker holds it.</returns>
+    /// <returns>
+    /// The lease, with <see cref="RunLease.TakenFrom"/> the owner the run still had (a recovery), or
+    /// <see langword="null"/> when the run is not active or another worker holds it.
+    /// </returns>
     Task<RunLease?> TryClaimAsync(string workflowId, string owner, TimeSpan leaseDuration, CancellationToken cancellationToken);
 
     /// <summary>

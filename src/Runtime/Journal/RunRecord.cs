@@ -78,7 +78,11 @@ public sealed record RunRecord(
 /// <param name="WorkflowId">The run.</param>
 /// <param name="Owner">The worker holding it.</param>
 /// <param name="Epoch">The epoch the claim produced.</param>
-public sealed record RunLease(string WorkflowId, string Owner, long Epoch);
+/// <param name="TakenFrom">
+/// The worker that still held the run when it was claimed — its lease had lapsed, or it restarted under the same name:
+/// the run is recovered from a crashed (or stalled) worker. <see langword="null"/> when the run was free.
+/// </param>
+public sealed record RunLease(string WorkflowId, string Owner, long Epoch, string? TakenFrom = null);
 
 /// <summary>A run and its whole journal, read at once.</summary>
 /// <param name="Run">The run's row.</param>

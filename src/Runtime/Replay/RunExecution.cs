@@ -1,7 +1,9 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using Durably.Infrastructure;
 using Durably.Runtime.Engine;
 using Durably.Runtime.Journal;
+using Durably.Runtime.Observability;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -50,6 +52,7 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput> : Workflo
     private Task<TOutput>? _runTask;
     private Fatal? _fatal;
     private (TWorkflow Workflow, TInput Input)? _start;
+    private ActivityContext _activity;
 
     public RunExecution(WorkflowDefinition<TWorkflow, TInput, TOutput> definition, RunSnapshot snapshot, RunLease lease, EngineContext engine)
     {
@@ -70,7 +73,31 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput> : Workflo
 
     private string RunName => $"run '{WorkflowId}' of workflow '{_definition.Name}' v{_definition.Version}";
 
+    /// <summary>Executes the run under its <c>durably.run</c> activity, the parent of its step attempts' activities.</summary>
     public async Task<ExecutionResult> RunAsync(CancellationToken cancellationToken)
+    {
+        using var activity = EngineTelemetry.StartRun(_definition.Name, WorkflowId);
+        _activity = activity?.Context ?? default;
+        try
+        {
+            var result = await ExecuteAsync(cancellationToken).ConfigureAwait(false);
+            activity?.SetTag("durably.outcome", result.Outcome.ToString());
+            activity?.SetTag("durably.status", result.Status.ToString());
+            if (result.Status is WorkflowStatus.Failed or WorkflowStatus.DeadLettered)
+            {
+                activity?.SetStatus(ActivityStatusCode.Error, result.Error?.ToString());
+            }
+
+            return result;
+        }
+        catch (Exception ex)
+        {
+            EngineTelemetry.Failed(activity, ex);
+            throw;
+        }
+    }
+
+    private async Task<ExecutionResult> ExecuteAsync(CancellationToken cancellationToken)
     {
         if (_snapshot.Run.IsCancelRequested)
         {
@@ -231,6 +258,9 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput> : Workflo
                         break;
                     case LostLease:
                         return Stopped(ExecutionOutcome.Fenced);
+                    case BackgroundFailed failed:
+                        System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failed.Exception);
+                        break;
                 }
             }
         }
@@ -239,6 +269,13 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput> : Workflo
             await _stepCancellation.CancelAsync().ConfigureAwait(false);
             await _engine.Store.ReleaseAsync(_lease, CancellationToken.None).ConfigureAwait(false);
             return Stopped(ExecutionOutcome.Abandoned);
+        }
+        catch (Exception)
+        {
+            // The execution cannot go on (its store failed, say): stop what is in flight and let the caller see why. The
+            // run keeps its journal; this worker (or another, once the lease lapses) takes it up again.
+            await _stepCancellation.CancelAsync().ConfigureAwait(false);
+            throw;
         }
         finally
         {
@@ -472,6 +509,11 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput> : Workflo
             return false;
         }
 
+        if (entry.Kind == OperationKind.Step && written.Entry?.CompletionIndex == entry.CompletionIndex)
+        {
+            _engine.Telemetry.StepJournaled(_definition.Name, entry.OperationId, entry.State == JournalEntryState.Completed);
+        }
+
         if (written.CancelRequested)
         {
             // The outcome is journaled (the work was done) but not delivered: the run stops here.
@@ -565,6 +607,7 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput> : Workflo
             return Stopped(ExecutionOutcome.Fenced);
         }
 
+        _engine.Telemetry.RunFinished(_definition.Name, _definition.Version, WorkflowId, outcome.Status, outcome.Error, FailedStepOf(outcome.FailedSequence), outcome.FailedSequence);
         _engine.NotifyFinished(WorkflowId);
         if (outcome.Continuation is not null)
         {
@@ -573,6 +616,12 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput> : Workflo
 
         return new ExecutionResult(WorkflowId, ExecutionOutcome.Finished, outcome.Status, outcome.Error);
     }
+
+    /// <summary>The step at <paramref name="sequence"/>, or whose compensation is there.</summary>
+    private string? FailedStepOf(long? sequence)
+        => sequence is not { } at ? null
+            : _journal.TryGetValue(at >= 0 ? at : -at - 1, out var row) ? row.OperationId
+            : null;
 
     /// <summary>The run is to be cancelled: the loop stops it before anything else (called from any thread).</summary>
     private void RequestStop()
@@ -797,12 +846,26 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput> : Workflo
 
         public abstract void Deliver(JournalEntry terminal);
 
-        /// <summary>Runs an operation's live part on the thread pool, with none of the run method's ambient state.</summary>
-        protected static Task RunInBackground(Func<Task> work)
+        /// <summary>
+        /// Runs an operation's live part on the thread pool, with none of the run method's ambient state. What it throws
+        /// (a store that cannot be reached, say) goes to the event loop, which stops the execution with it: the run is
+        /// left to be tried again, never waiting forever for an operation that is gone.
+        /// </summary>
+        protected static Task RunInBackground(RunExecution<TWorkflow, TInput, TOutput> execution, Func<Task> work)
         {
             using (ExecutionContext.SuppressFlow())
             {
-                return System.Threading.Tasks.Task.Run(work);
+                return System.Threading.Tasks.Task.Run(async () =>
+                {
+                    try
+                    {
+                        await work().ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (!(ex is OperationCanceledException && execution._stepCancellation.IsCancellationRequested))
+                    {
+                        execution._events.Writer.TryWrite(new BackgroundFailed(ex));
+                    }
+                });
             }
         }
     }
@@ -881,7 +944,7 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput> : Workflo
         }
 
         /// <summary>Runs the attempts in the background; the loop is told when they end, so a rollback knows when they settled.</summary>
-        public override void Start() => Running = RunInBackground(async () =>
+        public override void Start() => Running = RunInBackground(execution, async () =>
         {
             try
             {
@@ -967,6 +1030,7 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput> : Workflo
                         return;
                     }
 
+                    engine.Telemetry.StepRetryScheduled(execution._definition.Name, step.Id, execution.WorkflowId, sequence, terminal.Attempts, retryAt, failure);
                     _retryAt = retryAt;
                     _failed = terminal;
                 }
@@ -993,6 +1057,10 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput> : Workflo
             Task<TStepOutput>? body = null;
             // A cancelled run's rollback cancels the bodies in flight and records how they end.
             using var bodyCancellation = CancellationTokenSource.CreateLinkedTokenSource(token, execution._cancelBodies.Token);
+            using var activity = EngineTelemetry.StartStepAttempt(execution._activity, execution._definition.Name, execution.WorkflowId, step.Id, sequence, entry.Attempts,
+                StepContext.CreateIdempotencyKey(execution.WorkflowId, step.Id, sequence));
+            var started = engine.Time.GetTimestamp();
+            var outcome = "completed";
             try
             {
                 var result = await policies.TimeoutPipeline.ExecuteAsync(async attemptToken =>
@@ -1014,10 +1082,17 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput> : Workflo
                 var failure = ex is TimeoutRejectedException timedOut && timedOut.Timeout == policies.Timeout
                     ? new StepTimeoutException(step.Id, entry.Attempts, timedOut.Timeout, timedOut)
                     : ex;
+                outcome = failure is StepTimeoutException ? "timed_out" : "failed";
+                EngineTelemetry.Failed(activity, failure);
                 return new(entry with { State = JournalEntryState.Failed, Error = ToError(failure), RetryAt = null }, failure);
             }
             finally
             {
+                if (!token.IsCancellationRequested)
+                {
+                    engine.Telemetry.StepAttemptEnded(execution._definition.Name, step.Id, engine.Time.GetElapsedTime(started), outcome);
+                }
+
                 if (body is null || body.IsCompleted)
                 {
                     await scope.DisposeAsync().ConfigureAwait(false);
@@ -1089,7 +1164,7 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput> : Workflo
 
         public override DateTimeOffset? QuiescentUntil => IsReady ? DueAt : null;
 
-        public sealed override void Start() => Running = RunInBackground(async () =>
+        public sealed override void Start() => Running = RunInBackground(execution, async () =>
         {
             var token = execution._stepCancellation.Token;
             try
@@ -1228,6 +1303,9 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput> : Workflo
     private sealed record LostLease : Event;
 
     private sealed record OperationFinished(Operation Operation, JournalEntry Entry) : Event;
+
+    /// <summary>An operation's live part threw: the execution stops with the exception.</summary>
+    private sealed record BackgroundFailed(Exception Exception) : Event;
 
     private sealed record Fatal(Exception Exception, WorkflowStatus Status);
 }

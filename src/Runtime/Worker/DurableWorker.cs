@@ -94,6 +94,8 @@ public sealed partial class DurableWorker : BackgroundService
         }
 
         await DrainAsync(options.ShutdownDrainTimeout).ConfigureAwait(false);
+        // Alerts of the runs that just ended are still on their way to the sinks: give them a moment.
+        await context.Telemetry.Alerts.FlushAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -15,6 +15,11 @@ internal sealed class ManualTimeProvider(DateTimeOffset start) : TimeProvider
         }
     }
 
+    /// <summary>Timestamps follow the manual clock too, so elapsed times measured through the provider are exact.</summary>
+    public override long GetTimestamp() => GetUtcNow().UtcTicks;
+
+    public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
     /// <summary>How many timers are waiting to fire.</summary>
     public int PendingTimers
     {

@@ -93,7 +93,7 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
 
             var claimed = run with { Owner = owner, Epoch = run.Epoch + 1, LeaseExpiresAt = now + leaseDuration, UpdatedAt = now, WakeAt = null };
             _runs[workflowId] = claimed;
-            return Task.FromResult<RunLease?>(new RunLease(workflowId, owner, claimed.Epoch));
+            return Task.FromResult<RunLease?>(new RunLease(workflowId, owner, claimed.Epoch, run.Owner));
         }
     }
 

@@ -243,13 +243,13 @@ internal sealed class PostgresStatements
                 -- lock makes PostgreSQL re-check the conditions on the new version (EvalPlanQual) but with the old
                 -- snapshot of the workers table, where the winner's fresh heartbeat is missing and its lease looks
                 -- expired: the version check refuses that row instead.
-                SELECT r.workflow_id FROM {s}.runs r JOIN seen ON r.xmin = seen.version
+                SELECT r.workflow_id, r.owner AS previous_owner FROM {s}.runs r JOIN seen ON r.xmin = seen.version
                 WHERE r.workflow_id = @id AND r.status = 0 AND {claimable}
                 FOR UPDATE OF r SKIP LOCKED
             )
             UPDATE {s}.runs r SET owner = @owner, owner_incarnation = @incarnation, epoch = r.epoch + 1, updated_at = @now, wake_at = NULL
             FROM candidate WHERE r.workflow_id = candidate.workflow_id
-            RETURNING r.epoch
+            RETURNING r.epoch, candidate.previous_owner
             """;
 
         ListClaimable = $"""

@@ -321,8 +321,10 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, IWorkflowSto
         {
             await using var command = Command(_sql.Claim,
                 ("id", workflowId), ("owner", owner), ("incarnation", Incarnation(owner)), ("lease", leaseDuration), ("skew", Skew()), ("now", Utc(_time.GetUtcNow())));
-            var epoch = await command.ExecuteScalarAsync(token).ConfigureAwait(false);
-            return epoch is long value ? new RunLease(workflowId, owner, value) : null;
+            await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
+            return await reader.ReadAsync(token).ConfigureAwait(false)
+                ? new RunLease(workflowId, owner, reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetString(1))
+                : null;
         }, cancellationToken);
     }
 

@@ -303,13 +303,15 @@ public sealed class SqliteWorkflowStore : IWorkflowStore, IDisposable
         return WriteAsync<RunLease?>((connection, transaction) =>
         {
             var now = _time.GetUtcNow();
+            // The holder before the claim, read in the same write transaction: a claimed run it still held is recovered.
+            var previous = Query(connection, transaction, "SELECT owner FROM runs WHERE workflow_id = $id;", r => r.IsDBNull(0) ? null : r.GetString(0), ("$id", workflowId));
             var epoch = Query(connection, transaction, """
                 UPDATE runs SET owner = $owner, epoch = epoch + 1, lease_expires_at = $expires, updated_at = $now, wake_at = NULL
                 WHERE workflow_id = $id AND status = 0 AND (owner IS NULL OR owner = $owner OR lease_expires_at <= $now)
                 RETURNING epoch;
                 """, r => r.GetInt64(0),
                 ("$id", workflowId), ("$owner", owner), ("$expires", ToUnixMs(now + leaseDuration)), ("$now", ToUnixMs(now)));
-            return epoch.Count == 1 ? new RunLease(workflowId, owner, epoch[0]) : null;
+            return epoch.Count == 1 ? new RunLease(workflowId, owner, epoch[0], previous[0]) : null;
         }, cancellationToken);
     }
 
