@@ -12,11 +12,14 @@ using Microsoft.Extensions.DependencyInjection;
 //   signal         runs signal-0 …: a step, a wait without timeout for signal "go" (a string), a step;
 //   backoff        runs backoff-0 …: a step whose first attempt fails and is retried after a 3-second backoff;
 //   rollback       runs rollback-0 …: three bookings, then a failure that rolls them back with slow compensations.
-const string Usage = "usage: Durably.CrashHelper <store> <body-log> <runs> <worker-name> [lease-seconds [crash|nap:<seconds>|signal|backoff|rollback]]";
+//   single         crash runs with instance keys key-0 …, each started as single-<worker-name>-<i> joining whichever
+//                  run already holds the key: helpers racing on one store share one run per key. Once its starts are
+//                  done it prints "started" and waits for a line on standard input before it works on them.
+const string Usage = "usage: Durably.CrashHelper <store> <body-log> <runs> <worker-name> [lease-seconds [crash|nap:<seconds>|signal|backoff|rollback|single]]";
 var workflow = args.Length == 6 ? args[5] : "crash";
 if (args.Length is < 4 or > 6 || !int.TryParse(args[2], CultureInfo.InvariantCulture, out var runs) || runs < 1
     || (args.Length >= 5 && !double.TryParse(args[4], CultureInfo.InvariantCulture, out _))
-    || !(workflow is "crash" or "signal" or "backoff" or "rollback" || (workflow.StartsWith("nap:", StringComparison.Ordinal) && double.TryParse(workflow[4..], CultureInfo.InvariantCulture, out _))))
+    || !(workflow is "crash" or "signal" or "backoff" or "rollback" or "single" || (workflow.StartsWith("nap:", StringComparison.Ordinal) && double.TryParse(workflow[4..], CultureInfo.InvariantCulture, out _))))
 {
     Console.Error.WriteLine(Usage);
     return 2;
@@ -61,6 +64,11 @@ for (var i = 0; i < runs; i++)
     {
         handles.Add(EndedAsync((await provider.GetRequiredService<RollbackWorkflowClient>().StartAsync($"rollback-{i}")).WaitForResultAsync()));
     }
+    else if (workflow == "single")
+    {
+        var options = new WorkflowStartOptions { WorkflowId = $"single-{args[3]}-{i}", InstanceKey = $"key-{i}" };
+        handles.Add((await provider.GetRequiredService<CrashWorkflowClient>().StartAsync(i, options)).WaitForResultAsync());
+    }
     else if (workflow == "signal")
     {
         handles.Add((await provider.GetRequiredService<SignalWorkflowClient>().StartAsync($"signal-{i}")).WaitForResultAsync());
@@ -69,6 +77,13 @@ for (var i = 0; i < runs; i++)
     {
         handles.Add((await provider.GetRequiredService<CrashWorkflowClient>().StartAsync(i, $"crash-{i}")).WaitForResultAsync());
     }
+}
+
+if (workflow == "single")
+{
+    // No run can end (and free its key) before every racing helper has made its starts.
+    Console.WriteLine("started");
+    Console.In.ReadLine();
 }
 
 var worker = provider.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<DurableWorker>().Single();

@@ -25,11 +25,18 @@ public sealed class DurableClient : IDurableClient
     }
 
     /// <inheritdoc/>
-    public async Task<WorkflowHandle<TOutput>> StartAsync<TWorkflow, TInput, TOutput>(
+    public Task<WorkflowHandle<TOutput>> StartAsync<TWorkflow, TInput, TOutput>(
         WorkflowDefinition<TWorkflow, TInput, TOutput> workflow, TInput input, string? workflowId = null, CancellationToken cancellationToken = default)
+        where TWorkflow : class
+        => StartAsync(workflow, input, new WorkflowStartOptions { WorkflowId = workflowId }, cancellationToken);
+
+    /// <inheritdoc/>
+    public async Task<WorkflowHandle<TOutput>> StartAsync<TWorkflow, TInput, TOutput>(
+        WorkflowDefinition<TWorkflow, TInput, TOutput> workflow, TInput input, WorkflowStartOptions options, CancellationToken cancellationToken = default)
         where TWorkflow : class
     {
         ArgumentNullException.ThrowIfNull(workflow);
+        ArgumentNullException.ThrowIfNull(options);
         if (!_engine.Registry.Contains(workflow))
         {
             throw new UnknownWorkflowException(
@@ -37,33 +44,59 @@ public sealed class DurableClient : IDurableClient
                 + $"which has {_engine.DescribeRegistered()}. Register it with services.AddDurably().AddWorkflow<{workflow.WorkflowType.Name}>().");
         }
 
-        workflowId ??= Guid.NewGuid().ToString("N");
+        var workflowId = options.WorkflowId ?? Guid.NewGuid().ToString("N");
         ValidateWorkflowId(workflowId);
+        if (options.InstanceKey is { } key)
+        {
+            ValidateId(key, "instance key", nameof(options));
+        }
+
+        if (!Enum.IsDefined(options.IfActive))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.IfActive, $"WorkflowStartOptions.IfActive {(int)options.IfActive} is not an ActiveInstanceBehavior.");
+        }
+
         var inputJson = _engine.Context.Serializer.Serialize(input, $"The input of workflow '{workflow.Name}'");
         var now = _engine.Context.UtcNow();
-        var record = new RunRecord(workflowId, workflow.Name, workflow.Version, inputJson, WorkflowStatus.Running, null, null, null, 0, null, now, now);
+        var record = new RunRecord(workflowId, workflow.Name, workflow.Version, inputJson, WorkflowStatus.Running, null, null, null, 0, null, now, now,
+            InstanceKey: options.InstanceKey);
 
         var (stored, created) = await _engine.Context.Store.CreateRunAsync(record, cancellationToken).ConfigureAwait(false);
         if (created)
         {
             _engine.Context.RunsAvailable.Set();
+            return new WorkflowHandle<TOutput>(this, workflowId);
         }
-        else
-        {
-            if (stored.WorkflowName != workflow.Name)
-            {
-                throw new WorkflowConflictException(workflowId,
-                    $"Workflow id '{workflowId}' is already used by a run of workflow '{stored.WorkflowName}'; it cannot start '{workflow.Name}'. Workflow ids are never reused.");
-            }
 
-            if (stored.InputJson != inputJson)
-            {
-                throw new WorkflowConflictException(workflowId,
-                    $"Workflow id '{workflowId}' is already used by a run of '{workflow.Name}' with another input; a start with the same id must have the same input.");
-            }
+        if (stored.WorkflowId != workflowId)
+        {
+            // An active run holds the instance key.
+            return options.IfActive == ActiveInstanceBehavior.Join
+                ? new WorkflowHandle<TOutput>(this, stored.WorkflowId)
+                : throw new WorkflowInstanceActiveException(workflow.Name, options.InstanceKey!, stored.WorkflowId);
+        }
+
+        if (stored.WorkflowName != workflow.Name)
+        {
+            throw new WorkflowConflictException(workflowId,
+                $"Workflow id '{workflowId}' is already used by a run of workflow '{stored.WorkflowName}'; it cannot start '{workflow.Name}'. Workflow ids are never reused.");
+        }
+
+        if (stored.InputJson != inputJson)
+        {
+            throw new WorkflowConflictException(workflowId,
+                $"Workflow id '{workflowId}' is already used by a run of '{workflow.Name}' with another input; a start with the same id must have the same input.");
+        }
+
+        if (stored.InstanceKey != options.InstanceKey)
+        {
+            throw new WorkflowConflictException(workflowId,
+                $"Workflow id '{workflowId}' is already used by a run of '{workflow.Name}' with instance key {Show(stored.InstanceKey)}; a start with the same id must have the same key (it has {Show(options.InstanceKey)}).");
         }
 
         return new WorkflowHandle<TOutput>(this, workflowId);
+
+        static string Show(string? key) => key is null ? "none" : $"'{key}'";
     }
 
     /// <inheritdoc/>

@@ -6,10 +6,17 @@ namespace Durably.Runtime.Journal;
 /// </summary>
 public interface IWorkflowStore
 {
-    /// <summary>Inserts <paramref name="run"/> unless a run with its id exists.</summary>
+    /// <summary>
+    /// Inserts <paramref name="run"/> unless a run with its id exists or, when it has a
+    /// <see cref="RunRecord.InstanceKey"/>, an active run of the same workflow holds that key — atomically, so that of
+    /// concurrent inserts with one key (from any number of processes) exactly one succeeds.
+    /// </summary>
     /// <param name="run">The new run's row.</param>
     /// <param name="cancellationToken">Cancels the write.</param>
-    /// <returns>The stored row and whether this call created it.</returns>
+    /// <returns>
+    /// Whether this call created the run, and the stored row: the new run, the run with its id, or (another id) the
+    /// active run that holds its instance key.
+    /// </returns>
     Task<(RunRecord Run, bool Created)> CreateRunAsync(RunRecord run, CancellationToken cancellationToken);
 
     /// <summary>Reads a run's row.</summary>

@@ -27,6 +27,10 @@ namespace Durably.Runtime.Journal;
 /// method let through, or a compensation — that operation's sequence; else <see langword="null"/>. A dead letter's
 /// retry resets this row.
 /// </param>
+/// <param name="InstanceKey">
+/// The single-instance key: among runs of one workflow that are <see cref="WorkflowStatus.Running"/>, at most one
+/// holds a given key (every store enforces it).
+/// </param>
 public sealed record RunRecord(
     string WorkflowId,
     string WorkflowName,
@@ -43,7 +47,8 @@ public sealed record RunRecord(
     DateTimeOffset? WakeAt = null,
     int Generation = 0,
     string? CancelReason = null,
-    long? FailedSequence = null)
+    long? FailedSequence = null,
+    string? InstanceKey = null)
 {
     /// <summary>Whether a cancel was requested.</summary>
     public bool IsCancelRequested => CancelReason is not null;
@@ -56,7 +61,7 @@ public sealed record RunRecord(
 
     /// <summary>The public view of the run.</summary>
     /// <returns>The snapshot.</returns>
-    public WorkflowRunInfo ToInfo() => new(WorkflowId, WorkflowName, Version, Status, Error, CreatedAt, UpdatedAt, ContinuedAs, CancelReason);
+    public WorkflowRunInfo ToInfo() => new(WorkflowId, WorkflowName, Version, Status, Error, CreatedAt, UpdatedAt, ContinuedAs, CancelReason, InstanceKey);
 
     /// <summary>
     /// The id of the run that continues run <paramref name="workflowId"/> of generation <paramref name="generation"/>:

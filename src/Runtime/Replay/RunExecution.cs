@@ -588,7 +588,7 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput> : Workflo
         var run = _snapshot.Run;
         var now = _engine.UtcNow();
         var next = new RunRecord(RunRecord.ContinuationId(run.WorkflowId, run.Generation), _definition.Name, _definition.Version, inputJson,
-            WorkflowStatus.Running, null, null, null, 0, null, now, now, Generation: run.Generation + 1);
+            WorkflowStatus.Running, null, null, null, 0, null, now, now, Generation: run.Generation + 1, InstanceKey: run.InstanceKey);
         return new RunOutcome(WorkflowStatus.ContinuedAsNew, null, null, next);
     }
 

@@ -24,6 +24,27 @@ public interface IDurableClient
         WorkflowDefinition<TWorkflow, TInput, TOutput> workflow, TInput input, string? workflowId = null, CancellationToken cancellationToken = default)
         where TWorkflow : class;
 
+    /// <summary>
+    /// Starts a run with <paramref name="options"/>, or returns the existing one: as the other overload, and with an
+    /// <see cref="WorkflowStartOptions.InstanceKey"/>, at most one active run of the workflow holds the key — a start
+    /// while one does joins it (the handle names that run) or is refused, as <see cref="WorkflowStartOptions.IfActive"/>
+    /// says. Checked atomically by the store, so concurrent starts on any number of workers yield one run.
+    /// </summary>
+    /// <typeparam name="TWorkflow">The workflow class.</typeparam>
+    /// <typeparam name="TInput">The run method's input.</typeparam>
+    /// <typeparam name="TOutput">The run method's result.</typeparam>
+    /// <param name="workflow">The workflow's generated definition.</param>
+    /// <param name="input">The run method's input.</param>
+    /// <param name="options">The run's id, instance key and what to do when the key is held.</param>
+    /// <param name="cancellationToken">Cancels the start request, not the run.</param>
+    /// <returns>A handle to the run started, or to the active run joined.</returns>
+    /// <exception cref="WorkflowInstanceActiveException">The key is held and <see cref="WorkflowStartOptions.IfActive"/> is <see cref="ActiveInstanceBehavior.Refuse"/>.</exception>
+    /// <exception cref="WorkflowConflictException">The id is used by another workflow's run or by a run with another input.</exception>
+    /// <exception cref="ArgumentException">The id or key is malformed, or the behaviour undefined.</exception>
+    Task<WorkflowHandle<TOutput>> StartAsync<TWorkflow, TInput, TOutput>(
+        WorkflowDefinition<TWorkflow, TInput, TOutput> workflow, TInput input, WorkflowStartOptions options, CancellationToken cancellationToken = default)
+        where TWorkflow : class;
+
     /// <summary>Reads a run's state.</summary>
     /// <param name="workflowId">The run's id.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
@@ -122,6 +143,7 @@ public interface IDurableClient
     /// <returns>A task that completes once the retry is recorded (the run resumes on a worker).</returns>
     /// <exception cref="WorkflowNotFoundException">No run has that id.</exception>
     /// <exception cref="WorkflowNotDeadLetteredException">The run is not dead-lettered (another operator may have retried it); nothing changed.</exception>
+    /// <exception cref="WorkflowInstanceActiveException">The run has an instance key that another active run holds now; nothing changed.</exception>
     /// <exception cref="ArgumentException">The workflow id is malformed.</exception>
     Task RetryDeadLetterAsync(string workflowId, CancellationToken cancellationToken = default);
 
@@ -137,6 +159,7 @@ public interface IDurableClient
     /// <returns>A task that completes once the discard is recorded (the rollback follows on a worker).</returns>
     /// <exception cref="WorkflowNotFoundException">No run has that id.</exception>
     /// <exception cref="WorkflowNotDeadLetteredException">The run is not dead-lettered; nothing changed.</exception>
+    /// <exception cref="WorkflowInstanceActiveException">The run has an instance key that another active run holds now; nothing changed.</exception>
     /// <exception cref="ArgumentException">The workflow id is malformed, or the reason too long or holds U+0000.</exception>
     Task DiscardDeadLetterAsync(string workflowId, string? reason = null, CancellationToken cancellationToken = default);
 }

@@ -13,6 +13,7 @@ namespace Durably;
 /// The reason given when a cancel was requested (possibly empty), else <see langword="null"/>: a run still
 /// <see cref="WorkflowStatus.Running"/> with a reason is being stopped.
 /// </param>
+/// <param name="InstanceKey">The single-instance key it was started with (<see cref="WorkflowStartOptions.InstanceKey"/>), else <see langword="null"/>.</param>
 public sealed record WorkflowRunInfo(
     string WorkflowId,
     string WorkflowName,
@@ -22,7 +23,8 @@ public sealed record WorkflowRunInfo(
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt,
     string? ContinuedAs = null,
-    string? CancelReason = null);
+    string? CancelReason = null,
+    string? InstanceKey = null);
 
 /// <summary>A journaled failure: the exception's type name and message, never the exception object.</summary>
 /// <param name="Type">The exception's full type name.</param>

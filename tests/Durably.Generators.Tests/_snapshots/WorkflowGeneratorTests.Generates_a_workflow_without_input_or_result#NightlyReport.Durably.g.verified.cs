@@ -61,6 +61,13 @@ internal sealed partial class NightlyReportClient
     public global::System.Threading.Tasks.Task<global::Durably.WorkflowHandle<global::Durably.Infrastructure.Unit>> StartAsync(string? workflowId = null, global::System.Threading.CancellationToken cancellationToken = default)
         => _client.StartAsync(global::NightlyReport.DurableDefinition, global::Durably.Infrastructure.Unit.Value, workflowId, cancellationToken);
 
+    /// <summary>Starts a run with <paramref name="options"/> (its id; a single-instance key and what to do when an active run holds it), or returns the run that already has its id.</summary>
+    /// <param name="options">The run's id, instance key and what to do when the key is held.</param>
+    /// <param name="cancellationToken">Cancels the start request, not the run.</param>
+    /// <returns>A handle to the run started, or to the active run joined.</returns>
+    public global::System.Threading.Tasks.Task<global::Durably.WorkflowHandle<global::Durably.Infrastructure.Unit>> StartAsync(global::Durably.WorkflowStartOptions options, global::System.Threading.CancellationToken cancellationToken = default)
+        => _client.StartAsync(global::NightlyReport.DurableDefinition, global::Durably.Infrastructure.Unit.Value, options, cancellationToken);
+
     /// <summary>A handle to the run with id <paramref name="workflowId"/>.</summary>
     /// <param name="workflowId">The run's id.</param>
     /// <returns>The handle.</returns>

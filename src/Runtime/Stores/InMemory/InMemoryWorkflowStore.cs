@@ -29,12 +29,22 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
                 return Task.FromResult((existing, false));
             }
 
+            if (HolderOf(run.WorkflowName, run.InstanceKey) is { } holder)
+            {
+                return Task.FromResult((holder, false));
+            }
+
             _runs.Add(run.WorkflowId, run);
             _journals.Add(run.WorkflowId, []);
             _signals.Add(run.WorkflowId, []);
             return Task.FromResult((run, true));
         }
     }
+
+    /// <summary>The active run of <paramref name="workflowName"/> that holds <paramref name="instanceKey"/>; call under the lock.</summary>
+    private RunRecord? HolderOf(string workflowName, string? instanceKey, string? except = null)
+        => instanceKey is null ? null
+            : _runs.Values.FirstOrDefault(r => r.Status == WorkflowStatus.Running && r.InstanceKey == instanceKey && r.WorkflowName == workflowName && r.WorkflowId != except);
 
     /// <inheritdoc/>
     public Task<RunRecord?> GetRunAsync(string workflowId, CancellationToken cancellationToken)
@@ -353,6 +363,11 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
             if (!_runs.TryGetValue(workflowId, out var run) || run.Status != WorkflowStatus.DeadLettered)
             {
                 return Task.FromResult(run);
+            }
+
+            if (HolderOf(run.WorkflowName, run.InstanceKey, except: workflowId) is { } holder)
+            {
+                throw new WorkflowInstanceActiveException(run.WorkflowName, run.InstanceKey!, holder.WorkflowId);
             }
 
             var now = _time.GetUtcNow();

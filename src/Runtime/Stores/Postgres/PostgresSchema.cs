@@ -11,7 +11,7 @@ namespace Durably.Runtime.Stores.Postgres;
 internal static class PostgresSchema
 {
     /// <summary>The schema version this code creates and reads.</summary>
-    public const int Version = 7;
+    public const int Version = 8;
 
     /// <summary>The notification payload that says runs may be claimable.</summary>
     public const string RunsAvailablePayload = "available";
@@ -106,6 +106,10 @@ internal static class PostgresSchema
         """
         ALTER TABLE {schema}.runs ADD COLUMN failed_sequence bigint;
         """,
+        """
+        ALTER TABLE {schema}.runs ADD COLUMN instance_key text;
+        CREATE UNIQUE INDEX runs_by_instance ON {schema}.runs (workflow_name, instance_key) WHERE status = 0 AND instance_key IS NOT NULL;
+        """,
     ];
 
     /// <summary>Creates the schema or brings it to <see cref="Version"/>; throws, naming the server, when it cannot.</summary>
@@ -194,7 +198,7 @@ internal sealed class PostgresStatements
 {
     private const string JournalColumns = "workflow_id, sequence, operation_id, kind, state, input_json, output_json, error_type, error_message, attempts, completion_index, started_at, completed_at, retry_at";
 
-    private const string RunColumns = "r.workflow_id, r.workflow_name, r.version, r.input_json, r.status, r.output_json, r.error_type, r.error_message, r.owner, r.epoch, w.lease_expires_at, r.created_at, r.updated_at, r.wake_at, r.generation, r.cancel_reason, r.failed_sequence";
+    private const string RunColumns = "r.workflow_id, r.workflow_name, r.version, r.input_json, r.status, r.output_json, r.error_type, r.error_message, r.owner, r.epoch, w.lease_expires_at, r.created_at, r.updated_at, r.wake_at, r.generation, r.cancel_reason, r.failed_sequence, r.instance_key";
 
     /// <summary>The run is active and this lease is its current one.</summary>
     private const string HeldBy = "workflow_id = @id AND status = 0 AND owner = @owner AND epoch = @epoch";
@@ -215,20 +219,34 @@ internal sealed class PostgresStatements
         _listRuns = $"SELECT {RunColumns} FROM {runs} WHERE true{{0}} ORDER BY r.created_at DESC, r.workflow_id DESC LIMIT @limit";
         GetJournal = $"SELECT {JournalColumns} FROM {s}.journal WHERE workflow_id = @id ORDER BY sequence";
 
+        // Inserted unless the id is taken or an active run of the workflow holds the instance key (ON CONFLICT covers
+        // both unique indexes); otherwise the run with the id, or the key's holder. A conflicting row committed after
+        // this statement's snapshot is not visible to its reads: no row comes back and the store runs it again.
         CreateRun = $"""
             WITH inserted AS (
-                INSERT INTO {s}.runs (workflow_id, workflow_name, version, input_json, status, output_json, error_type, error_message, owner, epoch, created_at, updated_at, generation)
-                VALUES (@id, @name, @version, @input, @status, @output::text, @error_type::text, @error_message::text, @owner::text, @epoch, @created, @updated, @generation)
-                ON CONFLICT (workflow_id) DO NOTHING
+                INSERT INTO {s}.runs (workflow_id, workflow_name, version, input_json, status, output_json, error_type, error_message, owner, epoch, created_at, updated_at, generation, instance_key)
+                VALUES (@id, @name, @version, @input, @status, @output::text, @error_type::text, @error_message::text, @owner::text, @epoch, @created, @updated, @generation, @instance_key::text)
+                ON CONFLICT DO NOTHING
                 RETURNING workflow_id, workflow_name, version, input_json, status, output_json, error_type, error_message, owner, epoch,
-                    NULL::timestamptz AS lease_expires_at, created_at, updated_at, wake_at, generation, cancel_reason, failed_sequence,
+                    NULL::timestamptz AS lease_expires_at, created_at, updated_at, wake_at, generation, cancel_reason, failed_sequence, instance_key,
                     pg_notify(@channel, '{PostgresSchema.RunsAvailablePayload}') AS notified
             )
             SELECT workflow_id, workflow_name, version, input_json, status, output_json, error_type, error_message, owner, epoch,
-                lease_expires_at, created_at, updated_at, wake_at, generation, cancel_reason, failed_sequence, true AS created
+                lease_expires_at, created_at, updated_at, wake_at, generation, cancel_reason, failed_sequence, instance_key, true AS created
             FROM inserted
             UNION ALL
             SELECT {RunColumns}, false FROM {runs} WHERE r.workflow_id = @id AND NOT EXISTS (SELECT 1 FROM inserted)
+            UNION ALL
+            SELECT {RunColumns}, false FROM {runs}
+            WHERE r.workflow_name = @name AND r.instance_key = @instance_key::text AND r.status = 0 AND NOT EXISTS (SELECT 1 FROM inserted)
+                AND NOT EXISTS (SELECT 1 FROM {s}.runs WHERE workflow_id = @id)
+            """;
+
+        // The workflow, instance key and id of the active run holding the key of run @id.
+        InstanceHolder = $"""
+            SELECT holder.workflow_name, holder.instance_key, holder.workflow_id
+            FROM {s}.runs run JOIN {s}.runs holder ON holder.workflow_name = run.workflow_name AND holder.instance_key = run.instance_key
+            WHERE run.workflow_id = @id AND holder.status = 0 AND holder.workflow_id <> run.workflow_id
             """;
 
         Claim = $"""
@@ -320,8 +338,8 @@ internal sealed class PostgresStatements
                 WHERE {HeldBy}
                 RETURNING pg_notify(@channel, '{PostgresSchema.RunFinishedPrefix}' || CASE WHEN octet_length(workflow_id) <= 7000 THEN workflow_id ELSE '' END)
             ), created AS (
-                INSERT INTO {s}.runs (workflow_id, workflow_name, version, input_json, status, epoch, created_at, updated_at, generation)
-                SELECT @next_id, @next_name, @next_version, @next_input, 0, 0, @now, @now, @next_generation FROM ended
+                INSERT INTO {s}.runs (workflow_id, workflow_name, version, input_json, status, epoch, created_at, updated_at, generation, instance_key)
+                SELECT @next_id, @next_name, @next_version, @next_input, 0, 0, @now, @now, @next_generation, @next_instance_key::text FROM ended
                 RETURNING workflow_id, pg_notify(@channel, '{PostgresSchema.RunsAvailablePayload}')
             ), moved AS (
                 UPDATE {s}.signals SET workflow_id = created.workflow_id FROM created
@@ -436,6 +454,8 @@ internal sealed class PostgresStatements
     public string ContinueRun { get; }
 
     public string ReviveDeadLetter { get; }
+
+    public string InstanceHolder { get; }
 
     public string RequestCancel { get; }
 

@@ -218,7 +218,7 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, IWorkflowSto
                     ("id", run.WorkflowId), ("name", run.WorkflowName), ("version", run.Version), ("input", run.InputJson),
                     ("status", (short)run.Status), ("output", run.OutputJson), ("error_type", run.Error?.Type), ("error_message", run.Error?.Message),
                     ("owner", run.Owner), ("epoch", run.Epoch), ("created", Utc(run.CreatedAt)), ("updated", Utc(run.UpdatedAt)), ("generation", run.Generation),
-                    ("channel", _channel));
+                    ("instance_key", run.InstanceKey), ("channel", _channel));
                 await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
                 if (await reader.ReadAsync(token).ConfigureAwait(false))
                 {
@@ -496,7 +496,7 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, IWorkflowSto
             await using var command = Command(_sql.ContinueRun,
                 [.. LeaseParameters(lease), ("status", (short)outcome.Status), ("now", Utc(_time.GetUtcNow())), ("channel", _channel),
                     ("next_id", next.WorkflowId), ("next_name", next.WorkflowName), ("next_version", next.Version), ("next_input", next.InputJson),
-                    ("next_generation", next.Generation)]);
+                    ("next_generation", next.Generation), ("next_instance_key", next.InstanceKey)]);
             try
             {
                 return await command.ExecuteScalarAsync(token).ConfigureAwait(false) is 1L;
@@ -554,8 +554,23 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, IWorkflowSto
                 ("id", workflowId), ("reason", cancelReason), ("now", Utc(_time.GetUtcNow())), ("channel", _channel),
                 ("dead_lettered", (short)WorkflowStatus.DeadLettered), ("attempting", (short)JournalEntryState.Attempting),
                 ("failed", (short)JournalEntryState.Failed), ("compensation", (short)OperationKind.Compensation));
-            await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
-            return await reader.ReadAsync(token).ConfigureAwait(false) ? ReadRun(reader) : null;
+            try
+            {
+                await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
+                return await reader.ReadAsync(token).ConfigureAwait(false) ? ReadRun(reader) : null;
+            }
+            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation && ex.ConstraintName == "runs_by_instance")
+            {
+                // Another active run of the workflow holds the run's instance key: the statement changed nothing.
+                await using var holder = Command(_sql.InstanceHolder, ("id", workflowId));
+                await using var reader = await holder.ExecuteReaderAsync(token).ConfigureAwait(false);
+                if (!await reader.ReadAsync(token).ConfigureAwait(false))
+                {
+                    throw;
+                }
+
+                throw new WorkflowInstanceActiveException(reader.GetString(0), reader.GetString(1), reader.GetString(2));
+            }
         }, cancellationToken);
 
     /// <inheritdoc/>
@@ -764,7 +779,7 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, IWorkflowSto
 
     private static DateTimeOffset Utc(DateTimeOffset time) => time.ToUniversalTime();
 
-    private const int RunColumnCount = 17;
+    private const int RunColumnCount = 18;
 
     private const int JournalColumnCount = 14;
 

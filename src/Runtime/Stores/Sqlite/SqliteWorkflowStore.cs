@@ -12,7 +12,7 @@ namespace Durably.Runtime.Stores.Sqlite;
 public sealed class SqliteWorkflowStore : IWorkflowStore, IDisposable
 {
     /// <summary>The schema version this code creates and reads.</summary>
-    public const int SchemaVersion = 7;
+    public const int SchemaVersion = 8;
 
     private const string ApplicationId = "durably";
     private readonly string _connectionString;
@@ -205,9 +205,13 @@ public sealed class SqliteWorkflowStore : IWorkflowStore, IDisposable
         """
         ALTER TABLE runs ADD COLUMN failed_sequence INTEGER;
         """,
+        """
+        ALTER TABLE runs ADD COLUMN instance_key TEXT;
+        CREATE UNIQUE INDEX runs_by_instance ON runs (workflow_name, instance_key) WHERE status = 0 AND instance_key IS NOT NULL;
+        """,
     ];
 
-    private const string RunColumns = "workflow_id, workflow_name, version, input_json, status, output_json, error_type, error_message, owner, epoch, lease_expires_at, created_at, updated_at, wake_at, generation, cancel_reason, failed_sequence";
+    private const string RunColumns = "workflow_id, workflow_name, version, input_json, status, output_json, error_type, error_message, owner, epoch, lease_expires_at, created_at, updated_at, wake_at, generation, cancel_reason, failed_sequence, instance_key";
 
     private const string JournalColumns = "workflow_id, sequence, operation_id, kind, state, input_json, output_json, error_type, error_message, attempts, completion_index, started_at, completed_at, retry_at";
 
@@ -217,8 +221,14 @@ public sealed class SqliteWorkflowStore : IWorkflowStore, IDisposable
         ArgumentNullException.ThrowIfNull(run);
         return WriteAsync((connection, transaction) =>
         {
+            // One writer at a time: the key's holder read here is still the holder at the insert.
+            if (ReadRun(connection, transaction, run.WorkflowId) is null && HolderOf(connection, transaction, run.WorkflowName, run.InstanceKey) is { } holder)
+            {
+                return (holder, false);
+            }
+
             var inserted = Execute(connection, transaction,
-                $"INSERT INTO runs ({RunColumns}) VALUES ($id, $name, $version, $input, $status, $output, $error_type, $error_message, $owner, $epoch, $lease, $created, $updated, $wake, $generation, $cancel_reason, $failed_sequence) ON CONFLICT (workflow_id) DO NOTHING;",
+                $"INSERT INTO runs ({RunColumns}) VALUES ($id, $name, $version, $input, $status, $output, $error_type, $error_message, $owner, $epoch, $lease, $created, $updated, $wake, $generation, $cancel_reason, $failed_sequence, $instance_key) ON CONFLICT (workflow_id) DO NOTHING;",
                 RunParameters(run));
             var stored = ReadRun(connection, transaction, run.WorkflowId)!;
             return (stored, inserted == 1);
@@ -483,7 +493,7 @@ public sealed class SqliteWorkflowStore : IWorkflowStore, IDisposable
                     throw new DurableStoreException($"Run '{lease.WorkflowId}' cannot continue as new: id '{next.WorkflowId}' is already taken.");
                 }
 
-                Execute(connection, transaction, $"INSERT INTO runs ({RunColumns}) VALUES ($id, $name, $version, $input, $status, $output, $error_type, $error_message, $owner, $epoch, $lease, $created, $updated, $wake, $generation, $cancel_reason, $failed_sequence);",
+                Execute(connection, transaction, $"INSERT INTO runs ({RunColumns}) VALUES ($id, $name, $version, $input, $status, $output, $error_type, $error_message, $owner, $epoch, $lease, $created, $updated, $wake, $generation, $cancel_reason, $failed_sequence, $instance_key);",
                     RunParameters(next));
                 Execute(connection, transaction, "UPDATE signals SET workflow_id = $next WHERE workflow_id = $id AND taken_by_sequence IS NULL;",
                     ("$next", next.WorkflowId), ("$id", lease.WorkflowId));
@@ -559,6 +569,11 @@ public sealed class SqliteWorkflowStore : IWorkflowStore, IDisposable
             if (run is not { Status: WorkflowStatus.DeadLettered })
             {
                 return run;
+            }
+
+            if (HolderOf(connection, transaction, run.WorkflowName, run.InstanceKey, except: workflowId) is { } holder)
+            {
+                throw new WorkflowInstanceActiveException(run.WorkflowName, run.InstanceKey!, holder.WorkflowId);
             }
 
             var now = ToUnixMs(_time.GetUtcNow());
@@ -711,6 +726,12 @@ public sealed class SqliteWorkflowStore : IWorkflowStore, IDisposable
         return command;
     }
 
+    /// <summary>The active run of <paramref name="workflowName"/> that holds <paramref name="instanceKey"/>.</summary>
+    private static RunRecord? HolderOf(SqliteConnection connection, SqliteTransaction transaction, string workflowName, string? instanceKey, string? except = null)
+        => instanceKey is null ? null
+            : Query(connection, transaction, $"SELECT {RunColumns} FROM runs WHERE workflow_name = $name AND instance_key = $key AND status = 0 AND workflow_id IS NOT $except;",
+                r => StoredRows.ReadRun(r, ReadTime), ("$name", workflowName), ("$key", instanceKey), ("$except", except)).SingleOrDefault();
+
     private static RunRecord? ReadRun(SqliteConnection connection, SqliteTransaction? transaction, string workflowId)
         => Query(connection, transaction, $"SELECT {RunColumns} FROM runs WHERE workflow_id = $id;", r => StoredRows.ReadRun(r, ReadTime), ("$id", workflowId)).SingleOrDefault();
 
@@ -731,7 +752,7 @@ public sealed class SqliteWorkflowStore : IWorkflowStore, IDisposable
         ("$output", run.OutputJson), ("$error_type", run.Error?.Type), ("$error_message", run.Error?.Message), ("$owner", run.Owner),
         ("$epoch", run.Epoch), ("$lease", run.LeaseExpiresAt is { } lease ? ToUnixMs(lease) : null), ("$created", ToUnixMs(run.CreatedAt)),
         ("$updated", ToUnixMs(run.UpdatedAt)), ("$wake", run.WakeAt is { } wake ? ToUnixMs(wake) : null), ("$generation", run.Generation),
-        ("$cancel_reason", run.CancelReason), ("$failed_sequence", run.FailedSequence),
+        ("$cancel_reason", run.CancelReason), ("$failed_sequence", run.FailedSequence), ("$instance_key", run.InstanceKey),
     ];
 
     private static (string, object?)[] EntryParameters(JournalEntry entry) =>

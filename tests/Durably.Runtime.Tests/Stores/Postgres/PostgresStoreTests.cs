@@ -46,7 +46,7 @@ public sealed class PostgresStoreTests(PostgresDatabase database) : IClassFixtur
         }
 
         await database.ScalarAsync($"""
-            DROP TABLE "{schema}".signals; DROP INDEX "{schema}".runs_by_created, "{schema}".runs_by_workflow; ALTER TABLE "{schema}".journal DROP COLUMN retry_at; ALTER TABLE "{schema}".runs DROP COLUMN wake_at, DROP COLUMN generation, DROP COLUMN cancel_reason, DROP COLUMN failed_sequence;
+            DROP TABLE "{schema}".signals; DROP INDEX "{schema}".runs_by_created, "{schema}".runs_by_workflow; ALTER TABLE "{schema}".journal DROP COLUMN retry_at; ALTER TABLE "{schema}".runs DROP COLUMN wake_at, DROP COLUMN generation, DROP COLUMN cancel_reason, DROP COLUMN failed_sequence, DROP COLUMN instance_key;
             UPDATE "{schema}".durably_meta SET value = '1' WHERE key = 'schema_version';
             INSERT INTO "{schema}".runs (workflow_id, workflow_name, version, input_json, status, epoch, created_at, updated_at) VALUES ('kept', 'Orders', 1, '{"{}"}', 0, 0, now(), now())
             """);
@@ -59,6 +59,7 @@ public sealed class PostgresStoreTests(PostgresDatabase database) : IClassFixtur
             Assert.Equal(0, kept.Generation);
             Assert.False(kept.IsCancelRequested);
             Assert.Null(kept.FailedSequence);
+            Assert.Null(kept.InstanceKey);
         }
 
         Assert.Equal(PostgresSchema.Version.ToString(System.Globalization.CultureInfo.InvariantCulture), await database.ScalarAsync($"SELECT value FROM \"{schema}\".durably_meta WHERE key = 'schema_version'"));
