@@ -874,3 +874,31 @@ internal partial class Strict(TripLog log)
         return Task.FromResult(order);
     }
 }
+
+/// <summary>The payment API's answer.</summary>
+internal sealed record Charge(string Id, decimal Amount);
+
+/// <summary>
+/// Charges a card through an HTTP API, passing the step's idempotency key as the <c>Idempotency-Key</c> header: the
+/// example of docs/idempotency-keys.md.
+/// </summary>
+[DurableWorkflow]
+internal partial class HttpCheckout(HttpClient http)
+{
+    [WorkflowRun]
+    public async Task<string> RunAsync(decimal amount) => (await ChargeCard(amount)).Id;
+
+    [Step(MaxAttempts = 3, InitialDelay = "0s")]
+    private async Task<Charge> ChargeCard(decimal amount, CancellationToken cancellationToken = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "charges")
+        {
+            Content = System.Net.Http.Json.JsonContent.Create(new { amount }),
+        };
+        // The same key on every attempt, replay and worker: the API charges once however often this body runs.
+        request.Headers.Add("Idempotency-Key", StepContext.Current!.IdempotencyKey);
+        using var response = await http.SendAsync(request, cancellationToken);
+        response.EnsureSuccessStatusCode();
+        return (await System.Net.Http.Json.HttpContentJsonExtensions.ReadFromJsonAsync<Charge>(response.Content, cancellationToken))!;
+    }
+}
