@@ -70,6 +70,15 @@ public sealed class StepAttribute : Attribute
     public string? CircuitBreaker { get; set; }
 
     /// <summary>
+    /// Exactly once for database work, on the PostgreSQL store: each attempt runs in a transaction on the journal's own
+    /// database, which the body gets from <c>StepContext.Current.GetPostgresTransaction()</c> (namespace
+    /// <c>Durably.Runtime</c>); the body's writes and the step's completed journal row commit together, or not at all —
+    /// a crash before the commit leaves neither, and the attempt runs again. A failed attempt's writes are rolled back.
+    /// Any other store refuses to start a worker with such a step.
+    /// </summary>
+    public bool Transactional { get; set; }
+
+    /// <summary>
     /// The method of this workflow that undoes the step, e.g. <c>nameof(Refund)</c>: run by the engine — not by your
     /// code — when the run fails under <see cref="FailureRule.Compensate"/> or is cancelled, once per completed call of
     /// this step, in reverse completion order. It returns <see cref="Task"/> or <see cref="ValueTask"/> and takes the

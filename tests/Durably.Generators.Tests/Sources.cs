@@ -129,6 +129,12 @@ internal static class Sources
             private Task Archive(string receipt) => Task.CompletedTask;
 
             private static ValueTask Unarchive(string receipt) => ValueTask.CompletedTask;
+
+            [Step(Transactional = true)]
+            private Task<int> Ledger(string receipt) => Task.FromResult(1);
+
+            [Step(Transactional = false)]
+            private Task<int> Tally(string receipt) => Task.FromResult(2);
         }
         """;
 

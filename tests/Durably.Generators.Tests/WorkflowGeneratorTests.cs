@@ -54,6 +54,7 @@ public class WorkflowGeneratorTests
         Assert.Contains("invoke: static (workflow, input, result, cancellationToken) => workflow.Refund(input.amount, cancellationToken)),", text, StringComparison.Ordinal);
         Assert.Contains("invoke: static (workflow, input, result, cancellationToken) => global::Shop.Payments.Checkout.Unarchive(input.receipt).AsTask()),", text, StringComparison.Ordinal);
         Assert.Contains("OnFailure = global::Durably.FailureRule.Compensate,", text, StringComparison.Ordinal);
+        Assert.Single(text.Split('\n'), line => line.Trim() == "Transactional = true,");
         Snapshot.Match(Path.GetFileName(source.FilePath), text);
     }
 

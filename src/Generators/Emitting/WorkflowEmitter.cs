@@ -189,6 +189,11 @@ internal static class WorkflowEmitter
             writer.Line("    CircuitBreaker = " + Literal(breaker) + ",");
         }
 
+        if (policy.Transactional)
+        {
+            writer.Line("    Transactional = true,");
+        }
+
         if (policy.Compensation is { } compensation)
         {
             var target = (compensation.IsStatic ? workflow.FullyQualifiedName : "workflow") + "." + compensation.MethodName;

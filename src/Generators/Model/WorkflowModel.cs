@@ -71,8 +71,9 @@ internal sealed record StepModel(
 /// <param name="Retry">The retry settings, or null when it sets none.</param>
 /// <param name="Timeout">The per-attempt timeout, as written and in ticks.</param>
 /// <param name="CircuitBreaker">The breaker's name.</param>
+/// <param name="Transactional">Whether attempts run in a transaction of the journal's database.</param>
 /// <param name="Compensation">The compensation method, or null.</param>
-internal sealed record StepPolicyModel(RetryModel? Retry, DurationModel? Timeout, string? CircuitBreaker, CompensationModel? Compensation = null);
+internal sealed record StepPolicyModel(RetryModel? Retry, DurationModel? Timeout, string? CircuitBreaker, CompensationModel? Compensation = null, bool Transactional = false);
 
 /// <summary>The method that undoes a step (<c>[Step(Compensate = nameof(X))]</c>).</summary>
 /// <param name="MethodName">The method's name.</param>

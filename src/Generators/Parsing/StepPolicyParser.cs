@@ -32,6 +32,7 @@ internal static class StepPolicyParser
         string? breaker = null;
         CompensationModel? compensation = null;
         var anyPolicy = false;
+        var transactional = false;
         EquatableArray<string>? retryOn = null, doNotRetryOn = null;
         var any = false;
         foreach (var argument in attribute.NamedArguments)
@@ -102,6 +103,10 @@ internal static class StepPolicyParser
                     }
 
                     break;
+                case "Transactional" when value.Value is bool isTransactional:
+                    anyPolicy |= isTransactional;
+                    transactional = isTransactional;
+                    break;
                 case "CircuitBreaker" when value.Value is string name:
                     anyPolicy = true;
                     if (string.IsNullOrWhiteSpace(name))
@@ -166,7 +171,7 @@ internal static class StepPolicyParser
         }
 
         var retry = any ? new RetryModel(maxAttempts, initialDelay, coefficient, maxDelay, jitter, retryOn, doNotRetryOn) : null;
-        return any || anyPolicy ? new StepPolicyModel(retry, timeout, breaker, compensation) : null;
+        return any || anyPolicy ? new StepPolicyModel(retry, timeout, breaker, compensation, transactional) : null;
     }
 
     /// <summary>"500ms", "30s", "5m", "2h", "1d" (decimals allowed) or the invariant "c" format ("00:05:00").</summary>

@@ -27,6 +27,14 @@ public sealed class DurableEngine
         options.Validate();
         _options = options;
         Registry = new WorkflowRegistry(workflows);
+        if (store is not ITransactionalStepStore
+            && Registry.All.SelectMany(w => w.Steps.Where(s => s.Transactional).Select(s => (Workflow: w, Step: s))).FirstOrDefault() is { Step: not null } transactional)
+        {
+            throw new InvalidOperationException(
+                $"Step '{transactional.Step.Id}' of workflow '{transactional.Workflow.Name}' is [Step(Transactional = true)], which needs the PostgreSQL store "
+                + $"(its writes commit with the journal); this engine's store is {store.GetType().Name}. Use options.UsePostgres(…), or remove Transactional.");
+        }
+
         Context = new EngineContext(store, new PayloadSerializer(options.SerializerOptions, options.MaxPayloadBytes), timeProvider ?? TimeProvider.System, services, options.LeaseDuration, options.PollInterval, options.UnloadThreshold, options.DefaultRetryPolicy,
             new Dictionary<string, CircuitBreakerPolicy>(options.CircuitBreakers, StringComparer.Ordinal), options.DefaultCircuitBreakerPolicy, options.CompensationRetryPolicy,
             new Observability.EngineTelemetry(services, options.WorkerName, timeProvider ?? TimeProvider.System, options.AlertTimeout));

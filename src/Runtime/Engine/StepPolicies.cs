@@ -5,7 +5,10 @@ using Polly.CircuitBreaker;
 namespace Durably.Runtime.Engine;
 
 /// <summary>What one step attempt produced: its terminal row and the exception when it failed; no row when nothing more is to be done live.</summary>
-internal readonly record struct AttemptOutcome(JournalEntry? Terminal, Exception? Failure)
+/// <param name="Terminal">The attempt's terminal row.</param>
+/// <param name="Failure">What the attempt threw, when it failed.</param>
+/// <param name="Transaction">A transactional step's open transaction, to commit with its journal row.</param>
+internal readonly record struct AttemptOutcome(JournalEntry? Terminal, Exception? Failure, PostgresStepTransaction? Transaction = null)
 {
     /// <summary>The attempt was not made or its outcome is not to be recorded (fenced, cancelled, or already terminal).</summary>
     public static AttemptOutcome None => default;

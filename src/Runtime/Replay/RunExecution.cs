@@ -298,8 +298,13 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput> : Workflo
         _awaitingStart.Clear();
         _replay.Clear();
         _journal.Clear();
-        while (_events.Reader.TryRead(out _))
+        while (_events.Reader.TryRead(out var left))
         {
+            if (left is OperationFinished { Transaction: { } transaction })
+            {
+                // Never committed: the step's writes roll back, and its attempt has an unknown outcome for the next execution.
+                _ = transaction.DisposeAsync().AsTask();
+            }
         }
     }
 
@@ -494,6 +499,11 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput> : Workflo
         // A signal wait's timeout can arrive after a signal completed the wait: the first outcome stands.
         if (!_pending.TryGetValue(finished.Entry.Sequence, out var current) || !ReferenceEquals(current, finished.Operation))
         {
+            if (finished.Transaction is { } unused)
+            {
+                await unused.DisposeAsync().ConfigureAwait(false);
+            }
+
             return true;
         }
 
@@ -503,7 +513,10 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput> : Workflo
             CompletionIndex = _nextCompletionIndex++,
             CompletedAt = _engine.UtcNow(),
         };
-        var written = await _engine.Store.CompleteEntryAsync(_lease, entry, cancellationToken).ConfigureAwait(false);
+        // A transactional step's writes commit with its journal row, the fenced update last in their transaction.
+        var written = finished.Transaction is { } transaction
+            ? await ((ITransactionalStepStore)_engine.Store).CommitStepAsync(_lease, entry, transaction, cancellationToken).ConfigureAwait(false)
+            : await _engine.Store.CompleteEntryAsync(_lease, entry, cancellationToken).ConfigureAwait(false);
         if (written.Fenced)
         {
             return false;
@@ -1012,7 +1025,14 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput> : Workflo
                     var failure = outcome.Failure;
                     if (failure is null || terminal.Attempts >= policies.Retry.MaxAttempts || !policies.Retry.IsRetryable(failure) || execution._settledOutcome is not null)
                     {
-                        events.TryWrite(new OperationFinished(this, terminal));
+                        if (outcome.Transaction is { } transaction && token.IsCancellationRequested)
+                        {
+                            // The execution stopped: nobody will commit, so roll back now.
+                            await transaction.DisposeAsync().ConfigureAwait(false);
+                            return;
+                        }
+
+                        events.TryWrite(new OperationFinished(this, terminal, outcome.Transaction));
                         return;
                     }
 
@@ -1061,16 +1081,26 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput> : Workflo
                 StepContext.CreateIdempotencyKey(execution.WorkflowId, step.Id, sequence));
             var started = engine.Time.GetTimestamp();
             var outcome = "completed";
+            PostgresStepTransaction? transaction = null;
             try
             {
+                if (step.Transactional)
+                {
+                    transaction = await ((ITransactionalStepStore)engine.Store).BeginStepTransactionAsync(token).ConfigureAwait(false);
+                }
+
                 var result = await policies.TimeoutPipeline.ExecuteAsync(async attemptToken =>
                 {
                     StepContext.SetCurrent(new StepContext(execution.WorkflowId, step.Id, sequence, entry.Attempts, scope.ServiceProvider, attemptToken));
+                    PostgresStepTransaction.Current = transaction;
                     body = step.Invoke(workflow, input, attemptToken);
                     // A body that ignores its token is not waited for past the timeout or a stop: its late outcome is discarded.
                     return await body.WaitAsync(attemptToken).ConfigureAwait(false);
                 }, bodyCancellation.Token).ConfigureAwait(false);
-                return new(entry with { State = JournalEntryState.Completed, OutputJson = engine.Serializer.Serialize(result, $"The result of {What}"), Error = null, RetryAt = null }, null);
+                var completed = new AttemptOutcome(entry with { State = JournalEntryState.Completed, OutputJson = engine.Serializer.Serialize(result, $"The result of {What}"), Error = null, RetryAt = null }, null, transaction);
+                // The event loop commits the transaction with the journal row, in delivery order.
+                transaction = null;
+                return completed;
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
             {
@@ -1093,6 +1123,12 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput> : Workflo
                     engine.Telemetry.StepAttemptEnded(execution._definition.Name, step.Id, engine.Time.GetElapsedTime(started), outcome);
                 }
 
+                if (transaction is not null)
+                {
+                    // A failed or stopped attempt: its writes roll back (once a body that ignored its token returns).
+                    _ = DisposeWhenDoneAsync(body ?? System.Threading.Tasks.Task.CompletedTask, transaction);
+                }
+
                 if (body is null || body.IsCompleted)
                 {
                     await scope.DisposeAsync().ConfigureAwait(false);
@@ -1104,11 +1140,11 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput> : Workflo
             }
         }
 
-        /// <summary>Disposes an abandoned attempt's scope once its body returns, so the body never sees its services disposed.</summary>
-        private static async Task DisposeWhenDoneAsync(Task body, AsyncServiceScope scope)
+        /// <summary>Disposes an abandoned attempt's scope (or transaction) once its body returns, so the body never sees it disposed.</summary>
+        private static async Task DisposeWhenDoneAsync(Task body, IAsyncDisposable resource)
         {
             await body.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            await scope.DisposeAsync().ConfigureAwait(false);
+            await resource.DisposeAsync().ConfigureAwait(false);
         }
 
         public override void Deliver(JournalEntry terminal)
@@ -1302,7 +1338,8 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput> : Workflo
 
     private sealed record LostLease : Event;
 
-    private sealed record OperationFinished(Operation Operation, JournalEntry Entry) : Event;
+    /// <summary>An operation's outcome, to journal and deliver; a transactional step's comes with its open transaction.</summary>
+    private sealed record OperationFinished(Operation Operation, JournalEntry Entry, PostgresStepTransaction? Transaction = null) : Event;
 
     /// <summary>An operation's live part threw: the execution stops with the exception.</summary>
     private sealed record BackgroundFailed(Exception Exception) : Event;

@@ -29,6 +29,9 @@ public abstract class StepDefinition
     /// <summary>The circuit breaker the step's attempts go through (<see cref="StepAttribute.CircuitBreaker"/>), else <see langword="null"/>.</summary>
     public string? CircuitBreaker { get; init; }
 
+    /// <summary>Whether each attempt runs in a transaction of the journal's database (<see cref="StepAttribute.Transactional"/>).</summary>
+    public bool Transactional { get; init; }
+
     /// <summary>
     /// How the step is undone (<see cref="StepAttribute.Compensate"/>), else <see langword="null"/>. For a
     /// <see cref="StepDefinition{TWorkflow, TInput, TOutput}"/> it is a <see cref="StepCompensation{TWorkflow, TInput, TOutput}"/>

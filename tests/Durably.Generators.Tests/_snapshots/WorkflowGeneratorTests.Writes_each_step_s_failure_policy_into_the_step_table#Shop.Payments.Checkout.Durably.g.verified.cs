@@ -12,7 +12,7 @@ namespace Shop.Payments
             name: "Checkout",
             version: 1,
             run: static (workflow, input) => workflow.RunAsync(input),
-            steps: [DurableSteps.Charge, DurableSteps.Notify, DurableSteps.Archive])
+            steps: [DurableSteps.Charge, DurableSteps.Notify, DurableSteps.Archive, DurableSteps.Ledger, DurableSteps.Tally])
         {
             OnFailure = global::Durably.FailureRule.Compensate,
         };
@@ -96,6 +96,27 @@ namespace Shop.Payments
                     needsResult: false,
                     invoke: static (workflow, input, result, cancellationToken) => global::Shop.Payments.Checkout.Unarchive(input.receipt).AsTask()),
             };
+
+            /// <summary>The journaled arguments of <see cref="Ledger"/>.</summary>
+            internal sealed record LedgerInput(string receipt);
+
+            /// <summary>Step <c>Ledger</c>: <see cref="Ledger"/>.</summary>
+            internal static readonly global::Durably.Infrastructure.StepDefinition<global::Shop.Payments.Checkout, LedgerInput, int> Ledger = new(
+                id: "Ledger",
+                name: "Ledger",
+                invoke: static (workflow, input, cancellationToken) => workflow.Ledger(input.receipt))
+            {
+                Transactional = true,
+            };
+
+            /// <summary>The journaled arguments of <see cref="Tally"/>.</summary>
+            internal sealed record TallyInput(string receipt);
+
+            /// <summary>Step <c>Tally</c>: <see cref="Tally"/>.</summary>
+            internal static readonly global::Durably.Infrastructure.StepDefinition<global::Shop.Payments.Checkout, TallyInput, int> Tally = new(
+                id: "Tally",
+                name: "Tally",
+                invoke: static (workflow, input, cancellationToken) => workflow.Tally(input.receipt));
         }
     }
 
@@ -142,15 +163,15 @@ namespace Durably.Generated
     [global::System.CodeDom.Compiler.GeneratedCode("Durably.Generators", "1.0.0")]
     file static class CheckoutInterceptors
     {
-        [global::System.Runtime.CompilerServices.InterceptsLocation(1, "m7k+R7B9N5tsJVN2a7tNkFcBAABTb3VyY2UwLmNz")] // Source0.cs(16,29)
+        [global::System.Runtime.CompilerServices.InterceptsLocation(1, "YJJMb44o6+cxb3FA+tS5fFcBAABTb3VyY2UwLmNz")] // Source0.cs(16,29)
         internal static global::System.Threading.Tasks.Task<string> Charge(this global::Shop.Payments.Checkout @this, decimal amount, global::System.Threading.CancellationToken cancellationToken)
             => global::Durably.Infrastructure.DurableOperations.CallStepAsync(@this, global::Shop.Payments.Checkout.DurableSteps.Charge, new global::Shop.Payments.Checkout.DurableSteps.ChargeInput(amount));
 
-        [global::System.Runtime.CompilerServices.InterceptsLocation(1, "m7k+R7B9N5tsJVN2a7tNkHUBAABTb3VyY2UwLmNz")] // Source0.cs(17,15)
+        [global::System.Runtime.CompilerServices.InterceptsLocation(1, "YJJMb44o6+cxb3FA+tS5fHUBAABTb3VyY2UwLmNz")] // Source0.cs(17,15)
         internal static global::System.Threading.Tasks.Task Notify(this global::Shop.Payments.Checkout @this, string receipt, global::System.Threading.CancellationToken cancellationToken)
             => global::Durably.Infrastructure.DurableOperations.CallStepAsync(@this, global::Shop.Payments.Checkout.DurableSteps.Notify, new global::Shop.Payments.Checkout.DurableSteps.NotifyInput(receipt));
 
-        [global::System.Runtime.CompilerServices.InterceptsLocation(1, "m7k+R7B9N5tsJVN2a7tNkJQBAABTb3VyY2UwLmNz")] // Source0.cs(18,15)
+        [global::System.Runtime.CompilerServices.InterceptsLocation(1, "YJJMb44o6+cxb3FA+tS5fJQBAABTb3VyY2UwLmNz")] // Source0.cs(18,15)
         internal static global::System.Threading.Tasks.Task Archive(this global::Shop.Payments.Checkout @this, string receipt)
             => global::Durably.Infrastructure.DurableOperations.CallStepAsync(@this, global::Shop.Payments.Checkout.DurableSteps.Archive, new global::Shop.Payments.Checkout.DurableSteps.ArchiveInput(receipt));
     }

@@ -902,3 +902,37 @@ internal partial class HttpCheckout(HttpClient http)
         return (await System.Net.Http.Json.HttpContentJsonExtensions.ReadFromJsonAsync<Charge>(response.Content, cancellationToken))!;
     }
 }
+
+/// <summary>What <see cref="Ledger"/>'s step does after its insert, before it returns; and which attempts fail there.</summary>
+internal sealed class LedgerScript
+{
+    public Func<int, CancellationToken, Task> AfterInsert { get; set; } = (_, _) => Task.CompletedTask;
+}
+
+/// <summary>
+/// Books a ledger entry with a transactional step: the row it inserts, through the step's own transaction, commits with
+/// the step's journal row or not at all.
+/// </summary>
+[DurableWorkflow]
+internal partial class Ledger(LedgerScript script)
+{
+    [WorkflowRun]
+    public async Task<int> RunAsync(string entry) => await Book(entry);
+
+    [Step(Transactional = true, MaxAttempts = 3, InitialDelay = "0s")]
+    private async Task<int> Book(string entry, CancellationToken cancellationToken = default)
+    {
+        var step = StepContext.Current!;
+        var db = step.GetPostgresTransaction();
+        await using (var insert = new Npgsql.NpgsqlCommand("INSERT INTO ledger_rows (entry, idempotency_key, attempt) VALUES (@entry, @key, @attempt)", db.Connection, db.Transaction))
+        {
+            insert.Parameters.AddWithValue("entry", entry);
+            insert.Parameters.AddWithValue("key", step.IdempotencyKey);
+            insert.Parameters.AddWithValue("attempt", step.Attempt);
+            await insert.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await script.AfterInsert(step.Attempt, cancellationToken);
+        return step.Attempt;
+    }
+}

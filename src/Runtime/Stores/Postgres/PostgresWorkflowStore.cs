@@ -25,7 +25,7 @@ namespace Durably.Runtime.Stores.Postgres;
 /// exponential backoff and jitter for <see cref="PostgresStoreOptions.RetryBudget"/>.
 /// </para>
 /// </remarks>
-public sealed partial class PostgresWorkflowStore : IWorkflowStore, IWorkflowStoreEvents, IAsyncDisposable, IDisposable
+public sealed partial class PostgresWorkflowStore : IWorkflowStore, ITransactionalStepStore, IWorkflowStoreEvents, IAsyncDisposable, IDisposable
 {
     /// <summary>The schema version this code creates and reads.</summary>
     public const int SchemaVersion = PostgresSchema.Version;
@@ -451,15 +451,81 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, IWorkflowSto
     private Task<JournalWriteResult> WriteEntryAsync(string sql, bool startsWork, RunLease lease, JournalEntry entry, string operation, CancellationToken cancellationToken)
         => ExecuteAsync(operation, async token =>
         {
-            await using var command = Command(sql,
-                ("id", lease.WorkflowId), ("owner", lease.Owner), ("epoch", lease.Epoch), ("sequence", entry.Sequence), ("operation", entry.OperationId),
-                ("kind", (short)entry.Kind), ("state", (short)entry.State), ("input", entry.InputJson), ("output", entry.OutputJson),
-                ("error_type", entry.Error?.Type), ("error_message", entry.Error?.Message), ("attempts", entry.Attempts),
-                ("completion_index", entry.CompletionIndex), ("started", Utc(entry.StartedAt)), ("completed", entry.CompletedAt is { } completed ? Utc(completed) : null));
+            await using var command = EntryCommand(sql, lease, entry);
             await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
             await reader.ReadAsync(token).ConfigureAwait(false);
             return ReadWriteResult(reader, startsWork);
         }, cancellationToken);
+
+    private NpgsqlCommand EntryCommand(string sql, RunLease lease, JournalEntry entry) => Command(sql, EntryParameters(lease, entry));
+
+    private static (string Name, object? Value)[] EntryParameters(RunLease lease, JournalEntry entry) =>
+    [
+        ("id", lease.WorkflowId), ("owner", lease.Owner), ("epoch", lease.Epoch), ("sequence", entry.Sequence), ("operation", entry.OperationId),
+        ("kind", (short)entry.Kind), ("state", (short)entry.State), ("input", entry.InputJson), ("output", entry.OutputJson),
+        ("error_type", entry.Error?.Type), ("error_message", entry.Error?.Message), ("attempts", entry.Attempts),
+        ("completion_index", entry.CompletionIndex), ("started", Utc(entry.StartedAt)), ("completed", entry.CompletedAt is { } completed ? Utc(completed) : null),
+    ];
+
+    /// <inheritdoc/>
+    async Task<PostgresStepTransaction> ITransactionalStepStore.BeginStepTransactionAsync(CancellationToken cancellationToken)
+    {
+        var connection = await ExecuteAsync("open a step's transaction", token => _dataSource.OpenConnectionAsync(token).AsTask(), cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            return new PostgresStepTransaction(connection, transaction);
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <inheritdoc/>
+    async Task<JournalWriteResult> ITransactionalStepStore.CommitStepAsync(RunLease lease, JournalEntry entry, PostgresStepTransaction transaction, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        ArgumentNullException.ThrowIfNull(entry);
+        ArgumentNullException.ThrowIfNull(transaction);
+        await using (transaction.ConfigureAwait(false))
+        {
+            try
+            {
+                JournalWriteResult result;
+                await using (var command = new NpgsqlCommand(_sql.CompleteEntry, transaction.Connection, transaction.Transaction))
+                {
+                    foreach (var (name, value) in EntryParameters(lease, entry with { WorkflowId = lease.WorkflowId }))
+                    {
+                        command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+                    }
+
+                    await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                    await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                    result = ReadWriteResult(reader, startsWork: false);
+                }
+
+                // The fenced journal update is the last statement: commit only when it wrote this attempt's outcome.
+                if (result.Entry is { } stored && stored.State == entry.State && stored.CompletionIndex == entry.CompletionIndex && stored.Attempts == entry.Attempts)
+                {
+                    await transaction.Transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+                }
+                else
+                {
+                    await transaction.Transaction.RollbackAsync(CancellationToken.None).ConfigureAwait(false);
+                }
+
+                return result;
+            }
+            catch (NpgsqlException ex)
+            {
+                throw new DurableStoreException(
+                    $"PostgreSQL could not commit the transaction of step '{entry.OperationId}' (sequence {entry.Sequence}) of run '{lease.WorkflowId}' at {Server}: {ex.Message}. "
+                    + "Whether it committed is unknown; the next execution reads the journal and either replays the step or runs it again.", ex);
+            }
+        }
+    }
 
     /// <summary>Reads a fenced write's row: the journal columns (null when none), then whether held and whether cancel was requested.</summary>
     private static JournalWriteResult ReadWriteResult(DbDataReader reader, bool startsWork)
