@@ -12,14 +12,16 @@ using Microsoft.Extensions.DependencyInjection;
 //   signal         runs signal-0 …: a step, a wait without timeout for signal "go" (a string), a step;
 //   backoff        runs backoff-0 …: a step whose first attempt fails and is retried after a 3-second backoff;
 //   rollback       runs rollback-0 …: three bookings, then a failure that rolls them back with slow compensations.
+//   transactional  runs tx-0 … (PostgreSQL): three [Step(Transactional = true)] steps, each inserting a row into table
+//                  app_rows in its transaction, logging "start" after the insert, waiting a little, logging "end".
 //   single         crash runs with instance keys key-0 …, each started as single-<worker-name>-<i> joining whichever
 //                  run already holds the key: helpers racing on one store share one run per key. Once its starts are
 //                  done it prints "started" and waits for a line on standard input before it works on them.
-const string Usage = "usage: Durably.CrashHelper <store> <body-log> <runs> <worker-name> [lease-seconds [crash|nap:<seconds>|signal|backoff|rollback|single]]";
+const string Usage = "usage: Durably.CrashHelper <store> <body-log> <runs> <worker-name> [lease-seconds [crash|nap:<seconds>|signal|backoff|rollback|single|transactional]]";
 var workflow = args.Length == 6 ? args[5] : "crash";
 if (args.Length is < 4 or > 6 || !int.TryParse(args[2], CultureInfo.InvariantCulture, out var runs) || runs < 1
     || (args.Length >= 5 && !double.TryParse(args[4], CultureInfo.InvariantCulture, out _))
-    || !(workflow is "crash" or "signal" or "backoff" or "rollback" or "single" || (workflow.StartsWith("nap:", StringComparison.Ordinal) && double.TryParse(workflow[4..], CultureInfo.InvariantCulture, out _))))
+    || !(workflow is "crash" or "signal" or "backoff" or "rollback" or "single" or "transactional" || (workflow.StartsWith("nap:", StringComparison.Ordinal) && double.TryParse(workflow[4..], CultureInfo.InvariantCulture, out _))))
 {
     Console.Error.WriteLine(Usage);
     return 2;
@@ -45,7 +47,16 @@ services.AddDurably(o =>
     {
         o.LeaseDuration = TimeSpan.FromSeconds(double.Parse(args[4], CultureInfo.InvariantCulture));
     }
-}).AddWorkflow<CrashWorkflow>().AddWorkflow<NapWorkflow>().AddWorkflow<SignalWorkflow>().AddWorkflow<BackoffWorkflow>().AddWorkflow<RollbackWorkflow>();
+}).AddWorkflow<CrashWorkflow>().AddWorkflow<NapWorkflow>().AddWorkflow<SignalWorkflow>().AddWorkflow<BackoffWorkflow>().AddWorkflow<RollbackWorkflow>().AddWorkflow<TxWorkflow>();
+if (workflow == "transactional")
+{
+    await using var setup = new Npgsql.NpgsqlConnection(args[0][PostgresPrefix.Length..]);
+    await setup.OpenAsync();
+    await using var create = new Npgsql.NpgsqlCommand(
+        "CREATE TABLE IF NOT EXISTS app_rows (workflow_id text NOT NULL, sequence bigint NOT NULL, idempotency_key text NOT NULL, attempt integer NOT NULL)", setup);
+    await create.ExecuteNonQueryAsync();
+}
+
 await using var provider = services.BuildServiceProvider();
 
 var handles = new List<Task>();
@@ -63,6 +74,10 @@ for (var i = 0; i < runs; i++)
     else if (workflow == "rollback")
     {
         handles.Add(EndedAsync((await provider.GetRequiredService<RollbackWorkflowClient>().StartAsync($"rollback-{i}")).WaitForResultAsync()));
+    }
+    else if (workflow == "transactional")
+    {
+        handles.Add((await provider.GetRequiredService<TxWorkflowClient>().StartAsync(i, $"tx-{i}")).WaitForResultAsync());
     }
     else if (workflow == "single")
     {
@@ -240,4 +255,43 @@ internal partial class RollbackWorkflow(BodyLog log)
 
     [Step]
     private Task Fail() => Task.FromException(new InvalidOperationException("out of stock"));
+}
+
+/// <summary>Three transactional steps: each writes a row in its own transaction, which commits with the step's journal row.</summary>
+[DurableWorkflow]
+internal partial class TxWorkflow(BodyLog log)
+{
+    [WorkflowRun]
+    public async Task<int> RunAsync(int number)
+    {
+        var total = 0;
+        for (var step = 0; step < 3; step++)
+        {
+            total += await Write(number, step);
+        }
+
+        return total;
+    }
+
+    [Step(Transactional = true)]
+    private async Task<int> Write(int number, int step)
+    {
+        var context = StepContext.Current!;
+        var db = context.GetPostgresTransaction();
+        await using (var insert = new Npgsql.NpgsqlCommand(
+            "INSERT INTO app_rows (workflow_id, sequence, idempotency_key, attempt) VALUES (@id, @sequence, @key, @attempt)", db.Connection, db.Transaction))
+        {
+            insert.Parameters.AddWithValue("id", context.WorkflowId);
+            insert.Parameters.AddWithValue("sequence", context.Sequence);
+            insert.Parameters.AddWithValue("key", context.IdempotencyKey);
+            insert.Parameters.AddWithValue("attempt", context.Attempt);
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        // The row is written but not committed: a kill from here to the commit must leave neither it nor the journal row.
+        log.Write("start");
+        await Task.Delay(Random.Shared.Next(50, 150));
+        log.Write("end");
+        return number + step;
+    }
 }
