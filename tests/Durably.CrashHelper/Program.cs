@@ -30,7 +30,7 @@ if (args.Length is < 4 or > 6 || !int.TryParse(args[2], CultureInfo.InvariantCul
 const string PostgresPrefix = "postgres:";
 var services = new ServiceCollection();
 services.AddSingleton(new BodyLog(args[1]));
-services.AddDurably(o =>
+var durably = services.AddDurably(o =>
 {
     if (args[0].StartsWith(PostgresPrefix, StringComparison.Ordinal))
     {
@@ -47,9 +47,11 @@ services.AddDurably(o =>
     {
         o.LeaseDuration = TimeSpan.FromSeconds(double.Parse(args[4], CultureInfo.InvariantCulture));
     }
-}).AddWorkflow<CrashWorkflow>().AddWorkflow<NapWorkflow>().AddWorkflow<SignalWorkflow>().AddWorkflow<BackoffWorkflow>().AddWorkflow<RollbackWorkflow>().AddWorkflow<TxWorkflow>();
+}).AddWorkflow<CrashWorkflow>().AddWorkflow<NapWorkflow>().AddWorkflow<SignalWorkflow>().AddWorkflow<BackoffWorkflow>().AddWorkflow<RollbackWorkflow>();
 if (workflow == "transactional")
 {
+    // Only here: a transactional step needs PostgreSQL, and an engine on another store refuses to start with one.
+    durably.AddWorkflow<TxWorkflow>();
     await using var setup = new Npgsql.NpgsqlConnection(args[0][PostgresPrefix.Length..]);
     await setup.OpenAsync();
     await using var create = new Npgsql.NpgsqlCommand(
