@@ -276,36 +276,31 @@ internal static class WorkflowEmitter
         }
 
         writer.Line();
-        writer.Line("/// <summary>Starts a run, or returns the run that already has <paramref name=\"workflowId\"/>.</summary>");
-        if (input is not null)
+        // Two ways to start: by id, or with options (id, single-instance key); both call the untyped client.
+        EmitStart("Starts a run, or returns the run that already has <paramref name=\"workflowId\"/>.",
+            "workflowId", "string? workflowId = null", "The run's id, the idempotency key of the start; a new GUID when null.", "A handle to the run.");
+        EmitStart("Starts a run with <paramref name=\"options\"/> (its id; a single-instance key and what to do when an active run holds it), or returns the run that already has its id.",
+            "options", "global::Durably.WorkflowStartOptions options", "The run's id, instance key and what to do when the key is held.", "A handle to the run started, or to the active run joined.");
+
+        void EmitStart(string summary, string parameter, string declaration, string parameterDoc, string returns)
         {
-            writer.Line("/// <param name=\"" + input.Name.TrimStart('@') + "\">The run's input.</param>");
+            writer.Line("/// <summary>" + summary + "</summary>");
+            if (input is not null)
+            {
+                writer.Line("/// <param name=\"" + input.Name.TrimStart('@') + "\">The run's input.</param>");
+            }
+
+            writer.Line("/// <param name=\"" + parameter + "\">" + parameterDoc + "</param>");
+            writer.Line("/// <param name=\"cancellationToken\">Cancels the start request, not the run.</param>");
+            writer.Line("/// <returns>" + returns + "</returns>");
+            writer.Line("public global::System.Threading.Tasks.Task<" + handle + "> StartAsync("
+                + (input is null ? string.Empty : input.Type + " " + input.Name + ", ")
+                + declaration + ", " + KnownNames.CancellationToken + " cancellationToken = default)");
+            writer.Line("    => _client.StartAsync(" + workflow.FullyQualifiedName + ".DurableDefinition, "
+                + (input is null ? KnownNames.Unit + ".Value" : input.Name) + ", " + parameter + ", cancellationToken);");
+            writer.Line();
         }
 
-        writer.Line("/// <param name=\"workflowId\">The run's id, the idempotency key of the start; a new GUID when null.</param>");
-        writer.Line("/// <param name=\"cancellationToken\">Cancels the start request, not the run.</param>");
-        writer.Line("/// <returns>A handle to the run.</returns>");
-        writer.Line("public global::System.Threading.Tasks.Task<" + handle + "> StartAsync("
-            + (input is null ? string.Empty : input.Type + " " + input.Name + ", ")
-            + "string? workflowId = null, " + KnownNames.CancellationToken + " cancellationToken = default)");
-        writer.Line("    => _client.StartAsync(" + workflow.FullyQualifiedName + ".DurableDefinition, "
-            + (input is null ? KnownNames.Unit + ".Value" : input.Name) + ", workflowId, cancellationToken);");
-        writer.Line();
-        writer.Line("/// <summary>Starts a run with <paramref name=\"options\"/> (its id; a single-instance key and what to do when an active run holds it), or returns the run that already has its id.</summary>");
-        if (input is not null)
-        {
-            writer.Line("/// <param name=\"" + input.Name.TrimStart('@') + "\">The run's input.</param>");
-        }
-
-        writer.Line("/// <param name=\"options\">The run's id, instance key and what to do when the key is held.</param>");
-        writer.Line("/// <param name=\"cancellationToken\">Cancels the start request, not the run.</param>");
-        writer.Line("/// <returns>A handle to the run started, or to the active run joined.</returns>");
-        writer.Line("public global::System.Threading.Tasks.Task<" + handle + "> StartAsync("
-            + (input is null ? string.Empty : input.Type + " " + input.Name + ", ")
-            + "global::Durably.WorkflowStartOptions options, " + KnownNames.CancellationToken + " cancellationToken = default)");
-        writer.Line("    => _client.StartAsync(" + workflow.FullyQualifiedName + ".DurableDefinition, "
-            + (input is null ? KnownNames.Unit + ".Value" : input.Name) + ", options, cancellationToken);");
-        writer.Line();
         writer.Line("/// <summary>A handle to the run with id <paramref name=\"workflowId\"/>.</summary>");
         writer.Line("/// <param name=\"workflowId\">The run's id.</param>");
         writer.Line("/// <returns>The handle.</returns>");

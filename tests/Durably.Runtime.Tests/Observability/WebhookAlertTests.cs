@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using Durably.Runtime.Observability;
 using Durably.Runtime.Tests.Support;
@@ -18,17 +17,23 @@ public sealed class WebhookAlertTests : StoreTestBase, IDisposable
     private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(30);
     private readonly TripLog _log = new();
     private readonly ListLoggerFactory _logs = new();
-    private readonly HttpListener _listener = new();
+    private readonly LocalHttpServer _server;
     private readonly ConcurrentQueue<(string Body, string? ContentType, string? Authorization)> _posts = new();
     private readonly string _url;
-    private Func<HttpListenerContext, Task> _answer = context => Respond(context, 204);
+    private Func<HttpListenerContext, Task> _answer = context => LocalHttpServer.Respond(context, 204);
 
     public WebhookAlertTests()
     {
-        _url = $"http://127.0.0.1:{FreePort()}/alerts/";
-        _listener.Prefixes.Add(_url);
-        _listener.Start();
-        _ = ServeAsync();
+        _server = new LocalHttpServer(async context =>
+        {
+            using (var reader = new StreamReader(context.Request.InputStream, context.Request.ContentEncoding))
+            {
+                _posts.Enqueue((await reader.ReadToEndAsync(), context.Request.ContentType, context.Request.Headers["Authorization"]));
+            }
+
+            await _answer(context);
+        });
+        _url = _server.Url + "alerts/";
     }
 
     private protected override TestStorage CreateStorage() => TestStorage.InMemory(Clock);
@@ -84,7 +89,7 @@ public sealed class WebhookAlertTests : StoreTestBase, IDisposable
     [Fact]
     public async Task A_webhook_answering_an_error_is_logged_with_its_status_and_the_run_is_unaffected()
     {
-        _answer = context => Respond(context, 503);
+        _answer = context => LocalHttpServer.Respond(context, 503);
         var host = Host();
 
         var id = await ParkedRunAsync(host, "airline down");
@@ -101,7 +106,7 @@ public sealed class WebhookAlertTests : StoreTestBase, IDisposable
         _answer = async context =>
         {
             await release.Task;
-            await Respond(context, 204);
+            await LocalHttpServer.Respond(context, 204);
         };
         var host = Host(o => o.Timeout = TimeSpan.FromMilliseconds(100));
 
@@ -114,7 +119,7 @@ public sealed class WebhookAlertTests : StoreTestBase, IDisposable
     [Fact]
     public async Task A_webhook_nobody_listens_on_is_logged_and_the_run_is_unaffected()
     {
-        _listener.Stop();
+        _server.Stop();
         var host = Host();
 
         var id = await ParkedRunAsync(host, "airline down");
@@ -154,44 +159,7 @@ public sealed class WebhookAlertTests : StoreTestBase, IDisposable
 
     public new void Dispose()
     {
-        _listener.Close();
+        _server.Dispose();
         base.Dispose();
-    }
-
-    private async Task ServeAsync()
-    {
-        while (_listener.IsListening)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync();
-            }
-            catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-            {
-                return;
-            }
-
-            using (var reader = new StreamReader(context.Request.InputStream, context.Request.ContentEncoding))
-            {
-                _posts.Enqueue((await reader.ReadToEndAsync(), context.Request.ContentType, context.Request.Headers["Authorization"]));
-            }
-
-            _ = _answer(context);
-        }
-    }
-
-    private static Task Respond(HttpListenerContext context, int status)
-    {
-        context.Response.StatusCode = status;
-        context.Response.Close();
-        return Task.CompletedTask;
-    }
-
-    private static int FreePort()
-    {
-        using var socket = new TcpListener(IPAddress.Loopback, 0);
-        socket.Start();
-        return ((IPEndPoint)socket.LocalEndpoint).Port;
     }
 }

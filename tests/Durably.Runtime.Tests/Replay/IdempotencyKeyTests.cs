@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using Durably.Runtime.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
@@ -14,30 +13,18 @@ namespace Durably.Runtime.Tests.Replay;
 /// </summary>
 public sealed class IdempotencyKeyTests : StoreTestBase, IDisposable
 {
-    private readonly HttpListener _api = new();
     private readonly ConcurrentQueue<string?> _keys = new();
     private readonly ConcurrentDictionary<string, string> _charges = new();
-    private readonly string _url;
+    private readonly LocalHttpServer _api;
 
-    public IdempotencyKeyTests()
-    {
-        using (var probe = new TcpListener(IPAddress.Loopback, 0))
-        {
-            probe.Start();
-            _url = $"http://127.0.0.1:{((IPEndPoint)probe.LocalEndpoint).Port}/";
-        }
-
-        _api.Prefixes.Add(_url);
-        _api.Start();
-        _ = ServeAsync();
-    }
+    public IdempotencyKeyTests() => _api = new LocalHttpServer(ChargeAsync);
 
     private protected override TestStorage CreateStorage() => TestStorage.InMemory(Clock);
 
     [Fact]
     public async Task A_retried_step_sends_the_same_idempotency_key_and_the_api_charges_once()
     {
-        using var http = new HttpClient { BaseAddress = new Uri(_url) };
+        using var http = new HttpClient { BaseAddress = new Uri(_api.Url) };
         var host = Track(new TestHost(OpenStore(), d => d.AddWorkflow<HttpCheckout>(), s => s.AddSingleton<TimeProvider>(Clock).AddSingleton(http)));
         await host.Get<HttpCheckoutClient>().StartAsync(42.5m, "pay-1");
 
@@ -52,46 +39,31 @@ public sealed class IdempotencyKeyTests : StoreTestBase, IDisposable
 
     public new void Dispose()
     {
-        _api.Close();
+        _api.Dispose();
         base.Dispose();
     }
 
     /// <summary>A payment API: a key seen before gets its first charge back; the very first request's answer is "lost".</summary>
-    private async Task ServeAsync()
+    private async Task ChargeAsync(HttpListenerContext context)
     {
-        while (_api.IsListening)
+        var key = context.Request.Headers["Idempotency-Key"];
+        _keys.Enqueue(key);
+        if (key is null)
         {
-            HttpListenerContext context;
-            try
-            {
-                context = await _api.GetContextAsync();
-            }
-            catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-            {
-                return;
-            }
-
-            var key = context.Request.Headers["Idempotency-Key"];
-            _keys.Enqueue(key);
-            if (key is null)
-            {
-                context.Response.StatusCode = 400;
-                context.Response.Close();
-                continue;
-            }
-
-            var first = !_charges.ContainsKey(key);
-            var id = _charges.GetOrAdd(key, _ => "ch_" + _charges.Count);
-            if (first)
-            {
-                context.Response.StatusCode = 503;   // charged, but the answer never reaches the caller
-                context.Response.Close();
-                continue;
-            }
-
-            context.Response.ContentType = "application/json";
-            await JsonSerializer.SerializeAsync(context.Response.OutputStream, new { id, amount = 42.5m });
-            context.Response.Close();
+            await LocalHttpServer.Respond(context, 400);
+            return;
         }
+
+        var first = !_charges.ContainsKey(key);
+        var id = _charges.GetOrAdd(key, _ => "ch_" + _charges.Count);
+        if (first)
+        {
+            await LocalHttpServer.Respond(context, 503);   // charged, but the answer never reaches the caller
+            return;
+        }
+
+        context.Response.ContentType = "application/json";
+        await JsonSerializer.SerializeAsync(context.Response.OutputStream, new { id, amount = 42.5m });
+        context.Response.Close();
     }
 }
