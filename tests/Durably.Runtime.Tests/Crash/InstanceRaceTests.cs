@@ -7,13 +7,13 @@ using Microsoft.Data.Sqlite;
 namespace Durably.Runtime.Tests.Crash;
 
 /// <summary>
-/// Two worker processes start the same twenty single-instance keys at the same moment on one store (neither works on
-/// a run until both have made their starts); one is killed mid-way. Each key yields exactly one run, the survivor finishes the runs the killed worker held, and no completed
-/// step ran again.
+/// Two worker processes start the same forty single-instance keys at the same moment on one store (neither works on a
+/// run until both have made their starts); the first seen with a body in flight is killed. Each key yields exactly one
+/// run, the survivor finishes the runs the killed worker held, and no completed step ran again.
 /// </summary>
 public abstract class InstanceRaceTests : IDisposable
 {
-    private const int Keys = 20;
+    private const int Keys = 40;
     private readonly string _directory = System.IO.Directory.CreateTempSubdirectory("durably-instance-race-").FullName;
 
     protected string Directory => _directory;
@@ -45,17 +45,23 @@ public abstract class InstanceRaceTests : IDisposable
                 await worker.StandardInput.FlushAsync();
             }
 
-            var victim = workers[0];
-            Assert.True(SpinWait.SpinUntil(() => victim.HasExited || CrashHelperProcess.InFlight(CrashHelperProcess.ReadBodyLog(logs[0])).Any(), TimeSpan.FromSeconds(120)),
-                "worker a made no progress");
-            Assert.False(victim.HasExited, "worker a exited before it could be killed");
+            // Kill whichever worker is first seen with a body in flight; the other survives.
+            var victimIndex = -1;
+            Assert.True(SpinWait.SpinUntil(() =>
+            {
+                victimIndex = Array.FindIndex(logs, log => CrashHelperProcess.InFlight(CrashHelperProcess.ReadBodyLog(log)).Any());
+                return victimIndex >= 0 || workers.All(w => w.HasExited);
+            }, TimeSpan.FromSeconds(120)), "the workers made no progress");
+            Assert.True(victimIndex >= 0, "both workers finished before either could be killed");
+            var victim = workers[victimIndex];
+            Assert.False(victim.HasExited, "the worker to kill exited first");
             victim.Kill();
             await victim.WaitForExitAsync();
 
-            var survivor = workers[1];
+            var survivor = workers[1 - victimIndex];
             var output = survivor.StandardOutput.ReadToEndAsync();
             await survivor.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(180));
-            Assert.True(survivor.ExitCode == 0, $"worker b failed ({survivor.ExitCode}): {await output} {await survivor.StandardError.ReadToEndAsync()}");
+            Assert.True(survivor.ExitCode == 0, $"the surviving worker failed ({survivor.ExitCode}): {await output} {await survivor.StandardError.ReadToEndAsync()}");
 
             var journal = OpenJournal();
             try
