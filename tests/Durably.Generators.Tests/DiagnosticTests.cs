@@ -266,6 +266,21 @@ public class DiagnosticTests
         AssertClean(source.Replace("Timeout = \"10s\", ", string.Empty, StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void A_pragma_around_the_reported_code_suppresses_a_warning_there_and_nowhere_else()
+    {
+        var source = RetryHeader
+            + "#pragma warning disable DURABLE0014 // the payment API cannot be cancelled\n"
+            + "    [Step(Timeout = \"30s\")] private Task Charge(int amount) => Task.CompletedTask;\n"
+            + "#pragma warning restore DURABLE0014\n"
+            + "    [Step(Timeout = \"30s\")] private Task Refund(int amount) => Task.CompletedTask;\n}\n";
+
+        var reported = GeneratorHarness.ReportedDiagnostics(source).Where(d => d.Id == "DURABLE0014").ToList();
+
+        Assert.Equal(2, reported.Count);
+        Assert.Equal([(true, "Charge"), (false, "Refund")], reported.Select(d => (d.IsSuppressed, d.GetMessage().Split('\'')[1])).OrderBy(r => r.Item2));
+    }
+
     private const string CompensationHeader = Header + "using System;\nusing System.Threading;\n\n[DurableWorkflow]\npublic partial class Payments\n{\n    [WorkflowRun] public async Task RunAsync() => await Charge(5m, \"eur\");\n"
         + "    [Step(Compensate = nameof(Refund))] private Task<string> Charge(decimal amount, string currency, CancellationToken ct = default) => Task.FromResult(\"r-1\");\n";
 

@@ -44,6 +44,16 @@ internal static class GeneratorHarness
         return (driver.GetRunResult(), output);
     }
 
+    /// <summary>
+    /// Runs the generator the way the compiler does and returns the diagnostics it reports after the compiler's
+    /// filtering: <c>#pragma warning disable</c> marks a diagnostic in its span as suppressed.
+    /// </summary>
+    public static IReadOnlyList<Diagnostic> ReportedDiagnostics(params string[] sources)
+    {
+        CreateDriver().RunGeneratorsAndUpdateCompilation(Compile(sources), out _, out var diagnostics);
+        return diagnostics;
+    }
+
     /// <summary>The errors of the compilation, generated code included, as readable lines.</summary>
     public static IReadOnlyList<string> Errors(Compilation compilation)
         => compilation.GetDiagnostics()
