@@ -107,6 +107,47 @@ internal static class DiagnosticDescriptors
         "Compensation '{0}' of step '{1}' takes the step's result, but the step has a Timeout: a timed-out attempt may have done its work yet left no result, so the run would be parked instead of compensated; make '{0}' take the step's parameters instead",
         DiagnosticSeverity.Warning);
 
+    public static readonly DiagnosticDescriptor WorkflowShape = Create(
+        "DURABLE0020",
+        "Workflow class must be top-level and non-generic",
+        "Workflow class '{0}' {1}; declare the workflow as a top-level, non-generic class, since its generated client, step table and registration are declared beside it in its namespace");
+
+    public static readonly DiagnosticDescriptor UnserializableStepValue = Create(
+        "DURABLE0021",
+        "Step argument or result cannot be journaled",
+        "Step '{0}' {1}, which cannot be journaled as JSON; pass plain data (records, primitives, collections) and open streams, callbacks or buffers inside the step");
+
+    public static readonly DiagnosticDescriptor InvalidStepId = Create(
+        "DURABLE0022",
+        "Step id is not allowed",
+        "Step '{0}' has Id \"{1}\", which {2}; a step id is 1 to 100 characters, without '/' or control characters, and never changes once runs use it");
+
+    public static readonly DiagnosticDescriptor DuplicateStepId = Create(
+        "DURABLE0023",
+        "Two steps have the same id",
+        "Steps '{0}' and '{1}' of workflow '{2}' both have id \"{3}\"; give one of them its own [Step(Id = \"…\")] (overloads need one each)");
+
+    public static readonly DiagnosticDescriptor StepCalledFromStaticContext = Create(
+        "DURABLE0024",
+        "Step called from a static context",
+        "Step '{0}' is called from static member '{1}', where no run is executing and the call cannot be journaled; call it from the run method or an instance method it calls");
+
+    public static readonly DiagnosticDescriptor StepCalledInsideStep = Create(
+        "DURABLE0025",
+        "Step called inside another step",
+        "Step '{0}' is called inside step '{1}', where it runs as a plain method call: no journal row, no retries, no compensation of its own; call it from the run method if it should be durable, or make it a plain method",
+        DiagnosticSeverity.Warning);
+
+    public static readonly DiagnosticDescriptor AsyncVoid = Create(
+        "DURABLE0026",
+        "Async void method in a workflow",
+        "Method '{0}' of workflow '{1}' is async void: nothing can await it, so the run does not wait for it and an exception it throws ends the process; return Task instead");
+
+    public static readonly DiagnosticDescriptor InterceptorsNotEnabled = Create(
+        "DURABLE0027",
+        "Interceptors are not enabled for Durably",
+        "Workflow '{0}' needs C# interceptors in namespace Durably.Generated to journal its step calls, and this project does not enable them; reference the Durably package (its build props add the namespace) or add <InterceptorsNamespaces>$(InterceptorsNamespaces);Durably.Generated</InterceptorsNamespaces>");
+
     private static DiagnosticDescriptor Create(string id, string title, string message, DiagnosticSeverity severity = DiagnosticSeverity.Error)
         => new(id, title, message, Category, severity, isEnabledByDefault: true, helpLinkUri: "docs/diagnostics/" + id + ".md");
 }

@@ -6,4 +6,5 @@ internal static class TrackingNames
     public const string Workflows = nameof(Workflows);
     public const string WorkflowModels = nameof(WorkflowModels);
     public const string Diagnostics = nameof(Diagnostics);
+    public const string InterceptorsEnabled = nameof(InterceptorsEnabled);
 }

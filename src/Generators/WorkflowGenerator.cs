@@ -1,4 +1,6 @@
+using System.Linq;
 using Durably.Generators.Emitting;
+using Durably.Generators.Model;
 using Durably.Generators.Parsing;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -19,15 +21,26 @@ public sealed class WorkflowGenerator : IIncrementalGenerator
                 transform: static (ctx, ct) => WorkflowParser.Parse(ctx, ct))
             .WithTrackingName(TrackingNames.Workflows);
 
+        // Interceptors must be enabled for the generated namespace; without them nothing is generated and that is the error.
+        var interceptorsEnabled = context.ParseOptionsProvider
+            .Select(static (options, _) => InterceptorsEnabled(options))
+            .WithTrackingName(TrackingNames.InterceptorsEnabled);
+
         // Source and diagnostics leave separately: the model caches by value, diagnostics keep real locations.
         var models = parsed
             .Select(static (result, _) => result.Model)
             .Where(static model => model is not null)
             .Select(static (model, _) => model!)
-            .WithTrackingName(TrackingNames.WorkflowModels);
+            .WithTrackingName(TrackingNames.WorkflowModels)
+            .Combine(interceptorsEnabled)
+            .Where(static pair => pair.Right)
+            .Select(static (pair, _) => pair.Left);
 
         var diagnostics = parsed
-            .Select(static (result, _) => result.Diagnostics)
+            .Combine(interceptorsEnabled)
+            .Select(static (pair, _) => pair.Right
+                ? pair.Left.Diagnostics
+                : new EquatableArray<Diagnostic>([.. pair.Left.Diagnostics, Diagnostic.Create(DiagnosticDescriptors.InterceptorsNotEnabled, pair.Left.ClassLocation, pair.Left.ClassName)]))
             .WithTrackingName(TrackingNames.Diagnostics);
 
         context.RegisterSourceOutput(models, static (spc, workflow) => spc.AddSource(workflow.HintName, WorkflowEmitter.Emit(workflow)));
@@ -39,4 +52,10 @@ public sealed class WorkflowGenerator : IIncrementalGenerator
             }
         });
     }
+
+    /// <summary>Whether the project lets <c>Durably.Generated</c> declare interceptors (what Durably's build props set up).</summary>
+    internal static bool InterceptorsEnabled(ParseOptions options)
+        => options.Features.Where(f => f.Key is "InterceptorsNamespaces" or "InterceptorsPreviewNamespaces")
+            .SelectMany(f => f.Value.Split(';', ','))
+            .Any(n => n.Trim() == "Durably.Generated");
 }

@@ -281,6 +281,144 @@ public class DiagnosticTests
         Assert.Equal([(true, "Charge"), (false, "Refund")], reported.Select(d => (d.IsSuppressed, d.GetMessage().Split('\'')[1])).OrderBy(r => r.Item2));
     }
 
+    private const string ShapeHeader = Header + "using System;\nusing System.IO;\nusing System.Threading;\n\n";
+
+    [Theory]
+    [InlineData("public static class Orders\n{\n    [DurableWorkflow] public partial class Shipping { [WorkflowRun] public Task RunAsync() => Task.CompletedTask; }\n}\n", "is nested in 'Orders'")]
+    [InlineData("[DurableWorkflow] public partial class Shipping<T> { [WorkflowRun] public Task RunAsync() => Task.CompletedTask; }\n", "is generic")]
+    public void DURABLE0020_workflow_nested_or_generic(string declaration, string problem)
+    {
+        var diagnostic = Single(ShapeHeader + declaration, "DURABLE0020", "Shipping");
+        Assert.Equal($"Workflow class 'Shipping' {problem}; declare the workflow as a top-level, non-generic class, since its generated client, step table and registration are declared beside it in its namespace",
+            diagnostic.GetMessage());
+        AssertClean(ShapeHeader + "[DurableWorkflow] public partial class Shipping { [WorkflowRun] public Task RunAsync() => Task.CompletedTask; }\n");
+    }
+
+    [Theory]
+    [InlineData("Stream content", "content", "takes parameter 'content' of type 'System.IO.Stream' (a stream)")]
+    [InlineData("Func<int, bool> accept", "accept", "takes parameter 'accept' of type 'System.Func<int, bool>' (a delegate)")]
+    [InlineData("ref int count", "count", "takes parameter 'count' by ref")]
+    [InlineData("out int count", "count", "takes parameter 'count' by out")]
+    [InlineData("in int count", "count", "takes parameter 'count' by in")]
+    public void DURABLE0021_step_parameter_cannot_be_journaled(string parameter, string located, string problem)
+    {
+        var source = ShapeHeader + "[DurableWorkflow]\npublic partial class Upload\n{\n    [WorkflowRun] public Task RunAsync() => Task.CompletedTask;\n"
+            + "    [Step] private Task Put(" + parameter + ") => Task.CompletedTask;\n}\n";
+
+        var diagnostic = Single(source.Replace("out int count) => Task.CompletedTask", "out int count) { count = 0; return Task.CompletedTask; }", StringComparison.Ordinal), "DURABLE0021", located);
+        Assert.Equal($"Step 'Put' {problem}, which cannot be journaled as JSON; pass plain data (records, primitives, collections) and open streams, callbacks or buffers inside the step", diagnostic.GetMessage());
+        AssertClean(source.Replace(parameter, "string path", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void DURABLE0021_step_result_cannot_be_journaled()
+    {
+        var source = ShapeHeader + "[DurableWorkflow]\npublic partial class Upload\n{\n    [WorkflowRun] public Task RunAsync() => Task.CompletedTask;\n"
+            + "    [Step] private Task<Stream> Open(string path) => Task.FromResult<Stream>(Stream.Null);\n}\n";
+
+        var diagnostic = Single(source, "DURABLE0021", "Task<Stream>");
+        Assert.StartsWith("Step 'Open' returns 'System.IO.Stream' (a stream), which cannot be journaled as JSON", diagnostic.GetMessage(), StringComparison.Ordinal);
+        AssertClean(source.Replace("Task<Stream> Open(string path) => Task.FromResult<Stream>(Stream.Null)", "Task<string> Open(string path) => Task.FromResult(path)", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("payments/charge", "contains '/', which separates the parts of an idempotency key")]
+    [InlineData("", "is empty")]
+    [InlineData("   ", "is empty")]
+    [InlineData("tab\there", "contains control character U+0009")]
+    public void DURABLE0022_step_id_not_allowed(string id, string problem)
+    {
+        var source = ShapeHeader + "[DurableWorkflow]\npublic partial class Payments\n{\n    [WorkflowRun] public Task RunAsync() => Task.CompletedTask;\n"
+            + "    [Step(Id = \"" + id.Replace("\t", "\\t", StringComparison.Ordinal) + "\")] private Task Charge(int amount) => Task.CompletedTask;\n}\n";
+
+        var diagnostic = Single(source, "DURABLE0022", "Id = \"" + id.Replace("\t", "\\t", StringComparison.Ordinal) + "\"");
+        Assert.Equal($"Step 'Charge' has Id \"{id}\", which {problem}; a step id is 1 to 100 characters, without '/' or control characters, and never changes once runs use it", diagnostic.GetMessage());
+        AssertClean(source.Replace("Id = \"" + id.Replace("\t", "\\t", StringComparison.Ordinal) + "\"", "Id = \"payments.charge\"", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void DURABLE0022_step_id_too_long()
+    {
+        var id = new string('x', 101);
+        var source = ShapeHeader + "[DurableWorkflow]\npublic partial class Payments\n{\n    [WorkflowRun] public Task RunAsync() => Task.CompletedTask;\n"
+            + "    [Step(Id = \"" + id + "\")] private Task Charge(int amount) => Task.CompletedTask;\n}\n";
+
+        Assert.Contains("which is 101 characters long", Single(source, "DURABLE0022", "Id = \"" + id + "\"").GetMessage(), StringComparison.Ordinal);
+        AssertClean(source.Replace(id, new string('x', 100), StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void DURABLE0023_two_steps_with_one_id()
+    {
+        var source = ShapeHeader + "[DurableWorkflow]\npublic partial class Notices\n{\n    [WorkflowRun] public Task RunAsync() => Task.CompletedTask;\n"
+            + "    [Step] private Task Notify(string email) => Task.CompletedTask;\n"
+            + "    [Step] private Task Notify(long phone) => Task.CompletedTask;\n}\n";
+
+        var diagnostic = Assert.Single(GeneratorHarness.Run(source).Result.Diagnostics);
+        Assert.Equal("DURABLE0023", diagnostic.Id);
+        var line = diagnostic.Location.SourceTree!.GetText().Lines[diagnostic.Location.GetLineSpan().StartLinePosition.Line].ToString();
+        Assert.Contains("Notify(long phone)", line, StringComparison.Ordinal);
+        Assert.Equal("Steps 'Notify' and 'Notify' of workflow 'Notices' both have id \"Notify\"; give one of them its own [Step(Id = \"…\")] (overloads need one each)", diagnostic.GetMessage());
+        AssertClean(source.Replace("[Step] private Task Notify(long", "[Step(Id = \"NotifyBySms\")] private Task Notify(long", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void DURABLE0024_step_called_from_a_static_member()
+    {
+        var source = ShapeHeader + "[DurableWorkflow]\npublic partial class Reminders\n{\n    [WorkflowRun] public Task RunAsync() => Task.CompletedTask;\n"
+            + "    private static Task Remind(Reminders workflow) => workflow.Send(\"ada\");\n"
+            + "    [Step] public Task Send(string user) => Task.CompletedTask;\n}\n";
+
+        var diagnostic = Single(source, "DURABLE0024", "Send");
+        Assert.Equal("Step 'Send' is called from static member 'Remind', where no run is executing and the call cannot be journaled; call it from the run method or an instance method it calls", diagnostic.GetMessage());
+        AssertClean(source.Replace("private static Task Remind(Reminders workflow) => workflow.Send(\"ada\");", "private Task Remind() => Send(\"ada\");", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void DURABLE0025_step_called_inside_another_step_is_a_warning_and_still_compiles()
+    {
+        var source = ShapeHeader + "[DurableWorkflow]\npublic partial class Checkout\n{\n    [WorkflowRun] public Task RunAsync() => Pay(1);\n"
+            + "    [Step] private async Task Pay(int amount) { await Charge(amount); }\n"
+            + "    [Step] private Task Charge(int amount) => Task.CompletedTask;\n}\n";
+
+        var diagnostic = Single(source, "DURABLE0025", "Charge");
+        Assert.Equal(DiagnosticSeverity.Warning, diagnostic.Severity);
+        Assert.Equal("Step 'Charge' is called inside step 'Pay', where it runs as a plain method call: no journal row, no retries, no compensation of its own; call it from the run method if it should be durable, or make it a plain method", diagnostic.GetMessage());
+        Assert.Empty(GeneratorHarness.Errors(GeneratorHarness.Run(source).Output));
+        AssertClean(source.Replace("[Step] private async Task Pay(int amount) { await Charge(amount); }", "[Step] private Task Pay(int amount) => Task.CompletedTask;", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void DURABLE0026_async_void_method_in_a_workflow()
+    {
+        var source = ShapeHeader + "[DurableWorkflow]\npublic partial class Audit\n{\n    [WorkflowRun] public Task RunAsync() => Task.CompletedTask;\n"
+            + "    private async void Record(string what) => await Task.Yield();\n}\n";
+
+        var diagnostic = Single(source, "DURABLE0026", "Record");
+        Assert.Equal("Method 'Record' of workflow 'Audit' is async void: nothing can await it, so the run does not wait for it and an exception it throws ends the process; return Task instead", diagnostic.GetMessage());
+        AssertClean(source.Replace("async void Record", "async Task Record", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void DURABLE0027_interceptors_not_enabled_for_Durably_and_nothing_is_generated()
+    {
+        var source = ShapeHeader + "[DurableWorkflow]\npublic partial class Audit\n{\n    [WorkflowRun] public async Task RunAsync() => await Record(\"x\");\n"
+            + "    [Step] private Task Record(string what) => Task.CompletedTask;\n}\n";
+        var withoutDurably = GeneratorHarness.ParseOptions.WithFeatures([new("InterceptorsNamespaces", "MyCompany.Generated")]);
+
+        var (result, output) = GeneratorHarness.RunWith(withoutDurably, source);
+
+        var diagnostic = Assert.Single(result.Diagnostics);
+        Assert.Equal("DURABLE0027", diagnostic.Id);
+        Assert.Equal("Audit", diagnostic.Location.SourceTree!.GetText().ToString(diagnostic.Location.SourceSpan));
+        Assert.StartsWith("Workflow 'Audit' needs C# interceptors in namespace Durably.Generated", diagnostic.GetMessage(), StringComparison.Ordinal);
+        Assert.Empty(result.GeneratedTrees);
+        Assert.Empty(GeneratorHarness.Errors(output));
+        var (enabled, _) = GeneratorHarness.RunWith(GeneratorHarness.ParseOptions.WithFeatures([new("InterceptorsNamespaces", "MyCompany.Generated;Durably.Generated")]), source);
+        Assert.Empty(enabled.Diagnostics);
+        Assert.Single(enabled.GeneratedTrees);
+    }
+
     private const string CompensationHeader = Header + "using System;\nusing System.Threading;\n\n[DurableWorkflow]\npublic partial class Payments\n{\n    [WorkflowRun] public async Task RunAsync() => await Charge(5m, \"eur\");\n"
         + "    [Step(Compensate = nameof(Refund))] private Task<string> Charge(decimal amount, string currency, CancellationToken ct = default) => Task.FromResult(\"r-1\");\n";
 

@@ -23,17 +23,19 @@ internal static class GeneratorHarness
         ];
     });
 
-    public static CSharpCompilation Compile(params string[] sources)
+    public static CSharpCompilation Compile(params string[] sources) => Compile(ParseOptions, sources);
+
+    public static CSharpCompilation Compile(CSharpParseOptions parseOptions, params string[] sources)
         => CSharpCompilation.Create(
             "TestAssembly",
-            sources.Select((source, i) => CSharpSyntaxTree.ParseText(source, ParseOptions, path: $"Source{i}.cs")),
+            sources.Select((source, i) => CSharpSyntaxTree.ParseText(source, parseOptions, path: $"Source{i}.cs")),
             s_references.Value,
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
 
-    public static GeneratorDriver CreateDriver()
+    public static GeneratorDriver CreateDriver(CSharpParseOptions? parseOptions = null)
         => CSharpGeneratorDriver.Create(
             [new WorkflowGenerator().AsSourceGenerator()],
-            parseOptions: ParseOptions,
+            parseOptions: parseOptions ?? ParseOptions,
             driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
 
     /// <summary>Runs the generator; returns its result and the compilation with the generated sources added.</summary>
@@ -52,6 +54,13 @@ internal static class GeneratorHarness
     {
         CreateDriver().RunGeneratorsAndUpdateCompilation(Compile(sources), out _, out var diagnostics);
         return diagnostics;
+    }
+
+    /// <summary>Runs the generator over sources parsed with <paramref name="parseOptions"/> (e.g. without interceptors enabled).</summary>
+    public static (GeneratorDriverRunResult Result, Compilation Output) RunWith(CSharpParseOptions parseOptions, params string[] sources)
+    {
+        var driver = CreateDriver(parseOptions).RunGeneratorsAndUpdateCompilation(Compile(parseOptions, sources), out var output, out _);
+        return (driver.GetRunResult(), output);
     }
 
     /// <summary>The errors of the compilation, generated code included, as readable lines.</summary>

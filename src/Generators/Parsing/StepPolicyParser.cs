@@ -227,7 +227,7 @@ internal static class StepPolicyParser
     }
 
     /// <summary>Where <c>Name = value</c> is written in the attribute, so the diagnostic points at the setting (and #pragma works).</summary>
-    private static Location? ArgumentLocation(AttributeData attribute, string name)
+    internal static Location? ArgumentLocation(AttributeData attribute, string name)
         => (attribute.ApplicationSyntaxReference?.GetSyntax() as AttributeSyntax)?.ArgumentList?.Arguments
             .FirstOrDefault(a => a.NameEquals?.Name.Identifier.ValueText == name)?.GetLocation();
 }

@@ -9,4 +9,6 @@ namespace Durably.Generators.Parsing;
 /// </summary>
 /// <param name="Model">The model, or null when the workflow has an error that generated code would only repeat.</param>
 /// <param name="Diagnostics">The problems found.</param>
-internal sealed record WorkflowParseResult(WorkflowModel? Model, EquatableArray<Diagnostic> Diagnostics);
+/// <param name="ClassName">The workflow class's name.</param>
+/// <param name="ClassLocation">Its name in its declaration, where project-wide problems are reported.</param>
+internal sealed record WorkflowParseResult(WorkflowModel? Model, EquatableArray<Diagnostic> Diagnostics, string ClassName, Location ClassLocation);

@@ -28,6 +28,13 @@ internal static class WorkflowParser
             valid = false;
         }
 
+        var shapeProblem = type.ContainingType is { } outer ? $"is nested in '{outer.Name}'" : type.IsGenericType ? "is generic" : null;
+        if (shapeProblem is not null)
+        {
+            diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.WorkflowShape, declaration.Identifier.GetLocation(), type.Name, shapeProblem));
+            valid = false;
+        }
+
         var (workflowName, version, onFailure) = ReadWorkflowAttribute(context.Attributes[0], type);
         var runMethods = new List<IMethodSymbol>();
         var steps = new List<IMethodSymbol>();
@@ -39,6 +46,11 @@ internal static class WorkflowParser
             if (member is not IMethodSymbol { MethodKind: MethodKind.Ordinary } method)
             {
                 continue;
+            }
+
+            if (method is { IsAsync: true, ReturnsVoid: true })
+            {
+                diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.AsyncVoid, LocationOf(method), method.Name, type.Name));
             }
 
             if (HasAttribute(method, KnownNames.WorkflowRunAttribute))
@@ -67,11 +79,12 @@ internal static class WorkflowParser
 
         var run = ParseRunMethod(type, declaration, runMethods, diagnostics);
         valid &= run is not null;
+        valid &= CheckStepIds(type, steps, diagnostics);
 
         var references = FindStepReferences(type, steps, context.SemanticModel, diagnostics, cancellationToken);
         if (!valid)
         {
-            return new WorkflowParseResult(null, new EquatableArray<Diagnostic>(diagnostics));
+            return new WorkflowParseResult(null, new EquatableArray<Diagnostic>(diagnostics), type.Name, declaration.Identifier.GetLocation());
         }
 
         var stepModels = steps.Select(step => new StepModel(
@@ -101,7 +114,7 @@ internal static class WorkflowParser
             Steps: new EquatableArray<StepModel>(stepModels),
             Signals: new EquatableArray<SignalModel>(signals),
             OnFailure: onFailure);
-        return new WorkflowParseResult(model, new EquatableArray<Diagnostic>(diagnostics));
+        return new WorkflowParseResult(model, new EquatableArray<Diagnostic>(diagnostics), type.Name, declaration.Identifier.GetLocation());
     }
 
     private static (string Name, int Version, int OnFailure) ReadWorkflowAttribute(AttributeData attribute, INamedTypeSymbol type)
@@ -174,16 +187,43 @@ internal static class WorkflowParser
             return false;
         }
 
+        var returnTypeLocation = step.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax() is MethodDeclarationSyntax method
+            ? method.ReturnType.GetLocation()
+            : LocationOf(step);
         if (GetShape(step.ReturnType) is null)
         {
-            var location = step.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax() is MethodDeclarationSyntax method
-                ? method.ReturnType.GetLocation()
-                : LocationOf(step);
-            diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.InvalidStepReturnType, location, step.Name, step.ReturnType.ToDisplayString()));
+            diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.InvalidStepReturnType, returnTypeLocation, step.Name, step.ReturnType.ToDisplayString()));
             return false;
         }
 
-        return true;
+        var valid = true;
+        foreach (var parameter in step.Parameters)
+        {
+            if (IsCancellationToken(parameter.Type))
+            {
+                continue;
+            }
+
+            var why = parameter.RefKind != RefKind.None
+                ? $"takes parameter '{parameter.Name}' by {parameter.RefKind.ToString().ToLowerInvariant().Replace("refreadonlyparameter", "ref readonly")}"
+                : PayloadProblem(parameter.Type) is { } typeProblem
+                    ? $"takes parameter '{parameter.Name}' of type '{parameter.Type.ToDisplayString()}' ({typeProblem.Replace("it is ", string.Empty)})"
+                    : null;
+            if (why is not null)
+            {
+                diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.UnserializableStepValue, parameter.Locations.FirstOrDefault() ?? LocationOf(step), step.Name, why));
+                valid = false;
+            }
+        }
+
+        if (step.ReturnType is INamedTypeSymbol { TypeArguments.Length: 1 } task && PayloadProblem(task.TypeArguments[0]) is { } resultProblem)
+        {
+            diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.UnserializableStepValue, returnTypeLocation, step.Name,
+                $"returns '{task.TypeArguments[0].ToDisplayString()}' ({resultProblem.Replace("it is ", string.Empty)})"));
+            valid = false;
+        }
+
+        return valid;
     }
 
     /// <summary>
@@ -346,6 +386,25 @@ internal static class WorkflowParser
                     continue;
                 }
 
+                // The member the call is in, through any lambdas and local functions that capture its instance.
+                var member = model.GetEnclosingSymbol(invocation.SpanStart, cancellationToken);
+                while (member is IMethodSymbol { MethodKind: MethodKind.AnonymousFunction or MethodKind.LocalFunction, IsStatic: false })
+                {
+                    member = member.ContainingSymbol;
+                }
+
+                if (member is { IsStatic: true })
+                {
+                    diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.StepCalledFromStaticContext, name.GetLocation(), target.Name, member.Name));
+                    continue;
+                }
+
+                if (member is IMethodSymbol caller && stepSet.Contains(caller.OriginalDefinition))
+                {
+                    // Still intercepted: at run time the interceptor sees it is inside a step body and calls it directly.
+                    diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.StepCalledInsideStep, name.GetLocation(), target.Name, caller.Name));
+                }
+
                 if (model.GetInterceptableLocation(invocation, cancellationToken) is not { } location)
                 {
                     continue;
@@ -381,6 +440,58 @@ internal static class WorkflowParser
 
     private static EquatableArray<ParameterModel> ParseParameters(ImmutableArray<IParameterSymbol> parameters)
         => new(parameters.Select(p => new ParameterModel(EscapeIdentifier(p.Name), p.Type.ToDisplayString(s_typeFormat), IsCancellationToken(p.Type))));
+
+    /// <summary>Reports step ids that are not allowed or used twice; false when there is one.</summary>
+    private static bool CheckStepIds(INamedTypeSymbol type, List<IMethodSymbol> steps, List<Diagnostic> diagnostics)
+    {
+        var valid = true;
+        var seen = new Dictionary<string, IMethodSymbol>(System.StringComparer.Ordinal);
+        foreach (var step in steps)
+        {
+            var attribute = step.GetAttributes().First(a => a.AttributeClass?.ToDisplayString() == KnownNames.StepAttribute);
+            var explicitId = attribute.NamedArguments.Where(a => a.Key == "Id").Select(a => a.Value.Value as string).FirstOrDefault();
+            if (explicitId is not null && StepIdProblem(explicitId) is { } problem)
+            {
+                var location = StepPolicyParser.ArgumentLocation(attribute, "Id") ?? LocationOf(step);
+                diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.InvalidStepId, location, step.Name, explicitId, problem));
+                valid = false;
+                continue;
+            }
+
+            var id = GetStepId(step);
+            if (seen.TryGetValue(id, out var first))
+            {
+                diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.DuplicateStepId, LocationOf(step), first.Name, step.Name, type.Name, id));
+                valid = false;
+                continue;
+            }
+
+            seen[id] = step;
+        }
+
+        return valid;
+    }
+
+    private static string? StepIdProblem(string id)
+    {
+        if (id.Trim().Length == 0)
+        {
+            return "is empty";
+        }
+
+        if (id.Length > 100)
+        {
+            return "is " + id.Length + " characters long";
+        }
+
+        if (id.IndexOf('/') >= 0)
+        {
+            return "contains '/', which separates the parts of an idempotency key";
+        }
+
+        var control = id.FirstOrDefault(char.IsControl);
+        return control == default ? null : "contains control character U+" + ((int)control).ToString("X4", System.Globalization.CultureInfo.InvariantCulture);
+    }
 
     private static string GetStepId(IMethodSymbol step)
     {
