@@ -148,6 +148,11 @@ internal static class DiagnosticDescriptors
         "Interceptors are not enabled for Durably",
         "Workflow '{0}' needs C# interceptors in namespace Durably.Generated to journal its step calls, and this project does not enable them; reference the Durably package (its build props add the namespace) or add <InterceptorsNamespaces>$(InterceptorsNamespaces);Durably.Generated</InterceptorsNamespaces>");
 
+    public static readonly DiagnosticDescriptor StepCalledOutsideWorkflow = Create(
+        "DURABLE0028",
+        "Step called from outside its workflow",
+        "Step '{0}' of workflow '{1}' is called from '{2}', outside the workflow, where it runs as a plain method call without journal, retries or idempotency key; start the workflow through its client, or move the call into the workflow");
+
     private static DiagnosticDescriptor Create(string id, string title, string message, DiagnosticSeverity severity = DiagnosticSeverity.Error)
         => new(id, title, message, Category, severity, isEnabledByDefault: true, helpLinkUri: "docs/diagnostics/" + id + ".md");
 }

@@ -419,6 +419,58 @@ public class DiagnosticTests
         Assert.Single(enabled.GeneratedTrees);
     }
 
+    private const string OutsideSource = ShapeHeader + """
+        [DurableWorkflow]
+        public partial class Billing
+        {
+            [WorkflowRun] public async Task RunAsync(int amount) => await Charge(amount);
+
+            [Step] public Task Charge(int amount) => Task.CompletedTask;
+
+            private sealed class Inner { public Task Again(Billing billing) => billing.Charge(2); }
+        }
+
+        public class Controller
+        {
+            public Task Pay(Billing billing) => billing.Charge(5);
+        }
+        """;
+
+    [Fact]
+    public async Task DURABLE0028_step_called_from_outside_its_workflow()
+    {
+        var reported = await GeneratorHarness.AnalyzeAsync(OutsideSource);
+
+        var diagnostic = Assert.Single(reported);
+        Assert.Equal("DURABLE0028", diagnostic.Id);
+        Assert.Equal("Charge", diagnostic.Location.SourceTree!.GetText().ToString(diagnostic.Location.SourceSpan));
+        Assert.Contains("billing.Charge(5)", diagnostic.Location.SourceTree.GetText().Lines[diagnostic.Location.GetLineSpan().StartLinePosition.Line].ToString(), StringComparison.Ordinal);
+        Assert.Equal("Step 'Charge' of workflow 'Billing' is called from 'Controller', outside the workflow, where it runs as a plain method call without journal, retries or idempotency key; start the workflow through its client, or move the call into the workflow",
+            diagnostic.GetMessage());
+        Assert.Empty(await GeneratorHarness.AnalyzeAsync(OutsideSource.Replace("billing.Charge(5)", "Task.CompletedTask", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task An_analyzer_diagnostic_is_suppressed_by_a_pragma_around_it()
+    {
+        var source = OutsideSource.Replace("    public Task Pay(Billing billing) => billing.Charge(5);",
+            "#pragma warning disable DURABLE0028 // a test calls the body directly on purpose\n    public Task Pay(Billing billing) => billing.Charge(5);\n#pragma warning restore DURABLE0028", StringComparison.Ordinal);
+
+        Assert.Empty(await GeneratorHarness.AnalyzeAsync(source));
+    }
+
+    [Theory]
+    [InlineData("public partial class Broken { [WorkflowRun] public async Task RunAsync( => await Charge(; [Step] private Task Charge(int a) => ")]
+    [InlineData("public partial class Broken { [WorkflowRun] public async Task RunAsync() { await Charge(1) } [Step(MaxAttempts = , Compensate = nameof()] private Task<> Charge(int a) }")]
+    [InlineData("public partial class { [Step] [WorkflowRun] Task")]
+    [InlineData("public partial class Broken : IDurableWorkflow<Broken> { [WorkflowRun] public Task<int> RunAsync(Missing m) => Helper(m).Go(); [Step(Id = 5)] private Task<Unknown> Helper(Missing m) => Other.Charge(m); }")]
+    public async Task Incomplete_code_makes_no_analyzer_or_the_generator_throw(string workflow)
+    {
+        var reported = await GeneratorHarness.AnalyzeAsync(ShapeHeader + "[DurableWorkflow]\n" + workflow + "\npublic class Other { public Task Pay(Broken b) => b.Charge(1); }\n");
+
+        Assert.DoesNotContain(reported, d => d.Id is "AD0001" or "CS8785");
+    }
+
     private const string CompensationHeader = Header + "using System;\nusing System.Threading;\n\n[DurableWorkflow]\npublic partial class Payments\n{\n    [WorkflowRun] public async Task RunAsync() => await Charge(5m, \"eur\");\n"
         + "    [Step(Compensate = nameof(Refund))] private Task<string> Charge(decimal amount, string currency, CancellationToken ct = default) => Task.FromResult(\"r-1\");\n";
 

@@ -63,6 +63,23 @@ internal static class GeneratorHarness
         return (driver.GetRunResult(), output);
     }
 
+    /// <summary>
+    /// Runs the generator, then Durably's analyzers over the result, as a build does; returns every diagnostic the
+    /// analyzers and the generator reported (an analyzer exception shows as AD0001, a generator exception as CS8785).
+    /// </summary>
+    public static async Task<IReadOnlyList<Diagnostic>> AnalyzeAsync(params string[] sources)
+    {
+        CreateDriver().RunGeneratorsAndUpdateCompilation(Compile(sources), out var output, out var generatorDiagnostics);
+        var analyzers = typeof(WorkflowGenerator).Assembly.GetTypes()
+            .Where(t => t.IsSubclassOf(typeof(Microsoft.CodeAnalysis.Diagnostics.DiagnosticAnalyzer)) && !t.IsAbstract)
+            .Select(t => (Microsoft.CodeAnalysis.Diagnostics.DiagnosticAnalyzer)Activator.CreateInstance(t)!)
+            .ToImmutableArray();
+        var analyzed = await new Microsoft.CodeAnalysis.Diagnostics.CompilationWithAnalyzers(output, analyzers, new Microsoft.CodeAnalysis.Diagnostics.CompilationWithAnalyzersOptions(
+            new Microsoft.CodeAnalysis.Diagnostics.AnalyzerOptions([]), onAnalyzerException: null, concurrentAnalysis: true, logAnalyzerExecutionTime: false))
+            .GetAnalyzerDiagnosticsAsync();
+        return [.. generatorDiagnostics, .. analyzed];
+    }
+
     /// <summary>The errors of the compilation, generated code included, as readable lines.</summary>
     public static IReadOnlyList<string> Errors(Compilation compilation)
         => compilation.GetDiagnostics()
