@@ -153,6 +153,59 @@ internal static class DiagnosticDescriptors
         "Step called from outside its workflow",
         "Step '{0}' of workflow '{1}' is called from '{2}', outside the workflow, where it runs as a plain method call without journal, retries or idempotency key; start the workflow through its client, or move the call into the workflow");
 
+    // Determinism (DeterminismAnalyzer): {0} is the call chain from the run method to the API, e.g. "RunAsync → PickCarrier → Random.Next".
+    public static readonly DiagnosticDescriptor ClockRead = Create(
+        "DURABLE0029",
+        "Workflow code reads the clock",
+        "{0} reads the clock, which gives another value when the run is replayed; use Workflow.Now (differences of Workflow.Now for durations)");
+
+    public static readonly DiagnosticDescriptor NewGuid = Create(
+        "DURABLE0030",
+        "Workflow code makes a new GUID",
+        "{0} makes a new GUID on every replay; use Workflow.NewGuid()");
+
+    public static readonly DiagnosticDescriptor RandomNumbers = Create(
+        "DURABLE0031",
+        "Workflow code draws random numbers",
+        "{0} draws random numbers that differ on every replay; use Workflow.Random");
+
+    public static readonly DiagnosticDescriptor UnjournaledDelay = Create(
+        "DURABLE0032",
+        "Workflow code waits on a timer the journal does not know",
+        "{0} waits on a timer the journal does not know: a restart starts the wait again and a long one keeps the run in memory; use await Workflow.SleepAsync(…)");
+
+    public static readonly DiagnosticDescriptor OtherThread = Create(
+        "DURABLE0033",
+        "Workflow code runs work on another thread",
+        "{0} runs work on another thread, outside the run's deterministic scheduler; await the work directly, or move it into a [Step]");
+
+    public static readonly DiagnosticDescriptor ConfigureAwaitFalse = Create(
+        "DURABLE0034",
+        "Workflow code uses ConfigureAwait(false)",
+        "{0} leaves the run's scheduler, so the next durable call fails at run time; remove ConfigureAwait(false) from workflow code (keep it in steps)");
+
+    public static readonly DiagnosticDescriptor WorkflowIo = Create(
+        "DURABLE0035",
+        "Workflow code does I/O",
+        "{0} does I/O, which is not journaled and runs again on every replay; move it into a [Step]");
+
+    public static readonly DiagnosticDescriptor EnvironmentRead = Create(
+        "DURABLE0036",
+        "Workflow code reads the environment",
+        "{0} reads the process environment, which may differ on the worker that replays the run; read it in a [Step] or pass it in the run's input",
+        DiagnosticSeverity.Warning);
+
+    public static readonly DiagnosticDescriptor StaticWrite = Create(
+        "DURABLE0037",
+        "Workflow code writes static state",
+        "{0} writes static state, which every run in the process shares and a replay does not restore; keep state in locals, fields of the workflow or the run's input",
+        DiagnosticSeverity.Warning);
+
+    public static readonly DiagnosticDescriptor BannedApi = Create(
+        "DURABLE0038",
+        "Workflow code uses an API banned in .editorconfig",
+        "{0} is banned in workflow code by durably_banned_apis in .editorconfig; move it into a [Step]");
+
     private static DiagnosticDescriptor Create(string id, string title, string message, DiagnosticSeverity severity = DiagnosticSeverity.Error)
         => new(id, title, message, Category, severity, isEnabledByDefault: true, helpLinkUri: "docs/diagnostics/" + id + ".md");
 }

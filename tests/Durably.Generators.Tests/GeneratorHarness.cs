@@ -67,7 +67,10 @@ internal static class GeneratorHarness
     /// Runs the generator, then Durably's analyzers over the result, as a build does; returns every diagnostic the
     /// analyzers and the generator reported (an analyzer exception shows as AD0001, a generator exception as CS8785).
     /// </summary>
-    public static async Task<IReadOnlyList<Diagnostic>> AnalyzeAsync(params string[] sources)
+    public static Task<IReadOnlyList<Diagnostic>> AnalyzeAsync(params string[] sources) => AnalyzeAsync(new Dictionary<string, string>(), sources);
+
+    /// <summary>As <see cref="AnalyzeAsync(string[])"/>, with <paramref name="editorConfig"/> as every file's .editorconfig settings.</summary>
+    public static async Task<IReadOnlyList<Diagnostic>> AnalyzeAsync(Dictionary<string, string> editorConfig, params string[] sources)
     {
         CreateDriver().RunGeneratorsAndUpdateCompilation(Compile(sources), out var output, out var generatorDiagnostics);
         var analyzers = typeof(WorkflowGenerator).Assembly.GetTypes()
@@ -75,7 +78,7 @@ internal static class GeneratorHarness
             .Select(t => (Microsoft.CodeAnalysis.Diagnostics.DiagnosticAnalyzer)Activator.CreateInstance(t)!)
             .ToImmutableArray();
         var analyzed = await new Microsoft.CodeAnalysis.Diagnostics.CompilationWithAnalyzers(output, analyzers, new Microsoft.CodeAnalysis.Diagnostics.CompilationWithAnalyzersOptions(
-            new Microsoft.CodeAnalysis.Diagnostics.AnalyzerOptions([]), onAnalyzerException: null, concurrentAnalysis: true, logAnalyzerExecutionTime: false))
+            new Microsoft.CodeAnalysis.Diagnostics.AnalyzerOptions([], new EditorConfig(editorConfig)), onAnalyzerException: null, concurrentAnalysis: true, logAnalyzerExecutionTime: false))
             .GetAnalyzerDiagnosticsAsync();
         return [.. generatorDiagnostics, .. analyzed];
     }
@@ -86,4 +89,21 @@ internal static class GeneratorHarness
             .Where(d => d.Severity == DiagnosticSeverity.Error)
             .Select(d => d.ToString())
             .ToList();
+
+    /// <summary>The same .editorconfig settings for every file.</summary>
+    private sealed class EditorConfig(Dictionary<string, string> settings) : Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptionsProvider
+    {
+        private readonly Options _options = new(settings);
+
+        public override Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions GlobalOptions => _options;
+
+        public override Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions GetOptions(SyntaxTree tree) => _options;
+
+        public override Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions GetOptions(AdditionalText textFile) => _options;
+
+        private sealed class Options(Dictionary<string, string> settings) : Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions
+        {
+            public override bool TryGetValue(string key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? value) => settings.TryGetValue(key, out value);
+        }
+    }
 }
