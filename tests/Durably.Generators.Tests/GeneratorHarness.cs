@@ -12,6 +12,8 @@ internal static class GeneratorHarness
         .WithLanguageVersion(LanguageVersion.Preview)
         .WithFeatures([new("InterceptorsNamespaces", "Durably.Generated")]);
 
+    public static ImmutableArray<MetadataReference> References => s_references.Value;
+
     private static readonly Lazy<ImmutableArray<MetadataReference>> s_references = new(() =>
     {
         var platform = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator);
@@ -70,9 +72,14 @@ internal static class GeneratorHarness
     public static Task<IReadOnlyList<Diagnostic>> AnalyzeAsync(params string[] sources) => AnalyzeAsync(new Dictionary<string, string>(), sources);
 
     /// <summary>As <see cref="AnalyzeAsync(string[])"/>, with <paramref name="editorConfig"/> as every file's .editorconfig settings.</summary>
-    public static async Task<IReadOnlyList<Diagnostic>> AnalyzeAsync(Dictionary<string, string> editorConfig, params string[] sources)
+    public static Task<IReadOnlyList<Diagnostic>> AnalyzeAsync(Dictionary<string, string> editorConfig, params string[] sources)
+        => AnalyzeAsync(Compile(sources), editorConfig);
+
+    /// <summary>The generator's and the analyzers' diagnostics for <paramref name="compilation"/>, located in its own trees.</summary>
+    public static async Task<IReadOnlyList<Diagnostic>> AnalyzeAsync(Compilation compilation, Dictionary<string, string>? editorConfig = null)
     {
-        CreateDriver().RunGeneratorsAndUpdateCompilation(Compile(sources), out var output, out var generatorDiagnostics);
+        editorConfig ??= [];
+        CreateDriver().RunGeneratorsAndUpdateCompilation(compilation, out var output, out var generatorDiagnostics);
         var analyzers = typeof(WorkflowGenerator).Assembly.GetTypes()
             .Where(t => t.IsSubclassOf(typeof(Microsoft.CodeAnalysis.Diagnostics.DiagnosticAnalyzer)) && !t.IsAbstract)
             .Select(t => (Microsoft.CodeAnalysis.Diagnostics.DiagnosticAnalyzer)Activator.CreateInstance(t)!)

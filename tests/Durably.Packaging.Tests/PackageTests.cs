@@ -22,7 +22,7 @@ public sealed class PackageTests : IDisposable
         DotnetCli.Run(repository, null, ["pack", "src/Runtime/Durably.Runtime.csproj", "-o", feed, .. isolation]);
 
         AssertPackageContains(Path.Combine(feed, $"Durably.{_version}.nupkg"),
-            "analyzers/dotnet/cs/Durably.Generators.dll", "buildTransitive/Durably.props", "buildTransitive/Durably.targets", "lib/net10.0/Durably.dll");
+            "analyzers/dotnet/cs/Durably.Generators.dll", "analyzers/dotnet/cs/Durably.CodeFixes.dll", "buildTransitive/Durably.props", "buildTransitive/Durably.targets", "lib/net10.0/Durably.dll");
         AssertPackageContains(Path.Combine(feed, $"Durably.Runtime.{_version}.nupkg"), "lib/net10.0/Durably.Runtime.dll");
 
         var app = Path.Combine(_root, "app");

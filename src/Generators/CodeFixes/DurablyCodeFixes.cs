@@ -1,0 +1,176 @@
+using System.Collections.Immutable;
+using System.Composition;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CodeActions;
+using Microsoft.CodeAnalysis.CodeFixes;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Simplification;
+
+namespace Durably.CodeFixes;
+
+/// <summary>DURABLE0001: adds <c>partial</c> to the workflow class.</summary>
+[ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(AddPartialFix)), Shared]
+public sealed class AddPartialFix : CodeFixProvider
+{
+    /// <inheritdoc/>
+    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ["DURABLE0001"];
+
+    /// <inheritdoc/>
+    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+
+    /// <inheritdoc/>
+    public override async Task RegisterCodeFixesAsync(CodeFixContext context)
+    {
+        var root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
+        if (root?.FindToken(context.Span.Start).Parent?.AncestorsAndSelf().OfType<ClassDeclarationSyntax>().FirstOrDefault() is not { } declaration)
+        {
+            return;
+        }
+
+        context.RegisterCodeFix(
+            CodeAction.Create("Make the workflow class partial", _ =>
+            {
+                var partial = SyntaxFactory.Token(SyntaxKind.PartialKeyword).WithTrailingTrivia(SyntaxFactory.Space);
+                // 'partial' goes last among the modifiers, right before 'class'.
+                var updated = declaration.Modifiers.Count == 0
+                    ? declaration.WithKeyword(declaration.Keyword.WithLeadingTrivia(SyntaxFactory.TriviaList()))
+                        .WithModifiers(SyntaxFactory.TokenList(partial.WithLeadingTrivia(declaration.Keyword.LeadingTrivia)))
+                    : declaration.WithModifiers(declaration.Modifiers.Add(partial));
+                return Task.FromResult(context.Document.WithSyntaxRoot(root.ReplaceNode(declaration, updated)));
+            }, nameof(AddPartialFix)),
+            context.Diagnostics);
+    }
+}
+
+/// <summary>
+/// DURABLE0029, 0030, 0032: replaces a clock read, a new GUID or a timer by its journaled counterpart —
+/// <c>DateTime.UtcNow</c> → <c>Workflow.Now.UtcDateTime</c>, <c>DateTimeOffset.UtcNow</c> → <c>Workflow.Now</c>,
+/// <c>Guid.NewGuid()</c> → <c>Workflow.NewGuid()</c>, <c>Task.Delay(x)</c> → <c>Workflow.SleepAsync(x)</c>.
+/// </summary>
+[ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(UseWorkflowApiFix)), Shared]
+public sealed class UseWorkflowApiFix : CodeFixProvider
+{
+    /// <inheritdoc/>
+    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ["DURABLE0029", "DURABLE0030", "DURABLE0032"];
+
+    /// <inheritdoc/>
+    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+
+    /// <inheritdoc/>
+    public override async Task RegisterCodeFixesAsync(CodeFixContext context)
+    {
+        var root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
+        var model = await context.Document.GetSemanticModelAsync(context.CancellationToken).ConfigureAwait(false);
+        if (root is null || model is null)
+        {
+            return;
+        }
+
+        foreach (var diagnostic in context.Diagnostics)
+        {
+            var node = root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true);
+            if (Replacement(node, model, context.CancellationToken) is not { } replacement)
+            {
+                continue;
+            }
+
+            context.RegisterCodeFix(
+                CodeAction.Create(replacement.Title, _ => Task.FromResult(context.Document.WithSyntaxRoot(root.ReplaceNode(replacement.Old, replacement.New))), replacement.Title),
+                diagnostic);
+        }
+    }
+
+    private static (string Title, SyntaxNode Old, ExpressionSyntax New)? Replacement(SyntaxNode node, SemanticModel model, CancellationToken cancellationToken)
+    {
+        var expression = node as ExpressionSyntax ?? node.FirstAncestorOrSelf<ExpressionSyntax>();
+        if (expression is null)
+        {
+            return null;
+        }
+
+        switch (model.GetSymbolInfo(expression, cancellationToken).Symbol)
+        {
+            case IPropertySymbol { Name: "UtcNow" or "Now" } property when property.ContainingType.ToDisplayString() is "System.DateTime" or "System.DateTimeOffset":
+            {
+                var suffix = (property.ContainingType.Name, property.Name) switch
+                {
+                    ("DateTime", "UtcNow") => ".UtcDateTime",
+                    ("DateTime", _) => ".LocalDateTime",
+                    ("DateTimeOffset", "Now") => ".ToLocalTime()",
+                    _ => string.Empty,
+                };
+                return ("Use Workflow.Now", expression, Workflow("Now" + suffix, expression));
+            }
+
+            case IMethodSymbol { Name: "NewGuid" } method when method.ContainingType.ToDisplayString() == "System.Guid" && expression is InvocationExpressionSyntax:
+                return ("Use Workflow.NewGuid()", expression, Workflow("NewGuid()", expression));
+            case IMethodSymbol { Name: "Delay" } delay when delay.ContainingType.ToDisplayString() == "System.Threading.Tasks.Task" && expression is InvocationExpressionSyntax call:
+            {
+                var first = call.ArgumentList.Arguments.FirstOrDefault()?.Expression;
+                if (first is null)
+                {
+                    return null;
+                }
+
+                // Task.Delay(int) counts milliseconds; SleepAsync takes a TimeSpan. A token is not needed: cancellation is the engine's.
+                var isMilliseconds = model.GetTypeInfo(first, cancellationToken).Type?.SpecialType == SpecialType.System_Int32;
+                var argument = isMilliseconds ? "global::System.TimeSpan.FromMilliseconds(" + first.WithoutTrivia().ToFullString() + ")" : first.WithoutTrivia().ToFullString();
+                return ("Use Workflow.SleepAsync", expression, Workflow("SleepAsync(" + argument + ")", expression));
+            }
+
+            default:
+                return null;
+        }
+    }
+
+    /// <summary><c>Workflow.{member}</c>, written fully qualified and marked so the IDE shortens every name it can.</summary>
+    private static ExpressionSyntax Workflow(string member, ExpressionSyntax replaced)
+    {
+        var expression = SyntaxFactory.ParseExpression("global::Durably.Workflow." + member);
+        return expression
+            .ReplaceNodes(expression.DescendantNodesAndSelf().OfType<MemberAccessExpressionSyntax>(), (_, rewritten) => rewritten.WithAdditionalAnnotations(Simplifier.Annotation))
+            .WithTriviaFrom(replaced)
+            .WithAdditionalAnnotations(Simplifier.Annotation);
+    }
+}
+
+/// <summary>DURABLE0006: turns a step used as a method group into a lambda that calls it, which is intercepted.</summary>
+[ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(MethodGroupToLambdaFix)), Shared]
+public sealed class MethodGroupToLambdaFix : CodeFixProvider
+{
+    /// <inheritdoc/>
+    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ["DURABLE0006"];
+
+    /// <inheritdoc/>
+    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+
+    /// <inheritdoc/>
+    public override async Task RegisterCodeFixesAsync(CodeFixContext context)
+    {
+        var root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
+        var model = await context.Document.GetSemanticModelAsync(context.CancellationToken).ConfigureAwait(false);
+        if (root?.FindNode(context.Span, getInnermostNodeForTie: true) is not SimpleNameSyntax name || model is null)
+        {
+            return;
+        }
+
+        ExpressionSyntax group = name.Parent is MemberAccessExpressionSyntax access && access.Name == name ? access : name;
+        var info = model.GetSymbolInfo(group, context.CancellationToken);
+        if ((info.Symbol ?? info.CandidateSymbols.FirstOrDefault()) is not IMethodSymbol step)
+        {
+            return;
+        }
+
+        var parameters = step.Parameters.Where(p => p.Type.ToDisplayString() != "System.Threading.CancellationToken").Select(p => p.Name).ToList();
+        var list = string.Join(", ", parameters);
+        var lambda = SyntaxFactory.ParseExpression((parameters.Count == 1 ? list : "(" + list + ")") + " => " + group.WithoutTrivia().ToFullString() + "(" + list + ")")
+            .WithTriviaFrom(group);
+        context.RegisterCodeFix(
+            CodeAction.Create("Call the step from a lambda", _ => Task.FromResult(context.Document.WithSyntaxRoot(root.ReplaceNode(group, lambda))), nameof(MethodGroupToLambdaFix)),
+            context.Diagnostics);
+    }
+}

@@ -1,0 +1,82 @@
+using Durably.CodeFixes;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CodeActions;
+using Microsoft.CodeAnalysis.CodeFixes;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Text;
+
+namespace Durably.Generators.Tests;
+
+/// <summary>
+/// Each code fix, before → after, through a real (ad hoc) Roslyn workspace: the diagnostic comes from the generator or
+/// analyzer, the fix's code action is applied with the IDE's own clean-up (simplification, formatting), and the fixed
+/// code no longer has the diagnostic.
+/// </summary>
+public sealed class CodeFixTests
+{
+    private const string Usings = "using System;\nusing System.Linq;\nusing System.Threading.Tasks;\nusing Durably;\n\n";
+
+    private static readonly CodeFixProvider[] s_fixes = [new AddPartialFix(), new UseWorkflowApiFix(), new MethodGroupToLambdaFix()];
+
+    [Fact]
+    public async Task Add_partial_to_the_workflow_class()
+    {
+        await AssertFixAsync("DURABLE0001",
+            Usings + "[DurableWorkflow]\npublic class Report\n{\n    [WorkflowRun] public Task RunAsync() => Task.CompletedTask;\n}\n",
+            Usings + "[DurableWorkflow]\npublic partial class Report\n{\n    [WorkflowRun] public Task RunAsync() => Task.CompletedTask;\n}\n");
+    }
+
+    [Fact]
+    public async Task Add_partial_to_a_workflow_class_without_modifiers()
+    {
+        await AssertFixAsync("DURABLE0001",
+            Usings + "[DurableWorkflow]\nclass Report\n{\n    [WorkflowRun] public Task RunAsync() => Task.CompletedTask;\n}\n",
+            Usings + "[DurableWorkflow]\npartial class Report\n{\n    [WorkflowRun] public Task RunAsync() => Task.CompletedTask;\n}\n");
+    }
+
+    [Theory]
+    [InlineData("var now = DateTime.UtcNow;", "var now = Workflow.Now.UtcDateTime;")]
+    [InlineData("var now = DateTime.Now;", "var now = Workflow.Now.LocalDateTime;")]
+    [InlineData("var now = DateTimeOffset.UtcNow;", "var now = Workflow.Now;")]
+    [InlineData("var id = Guid.NewGuid();", "var id = Workflow.NewGuid();")]
+    [InlineData("await Task.Delay(TimeSpan.FromHours(1));", "await Workflow.SleepAsync(TimeSpan.FromHours(1));")]
+    [InlineData("await Task.Delay(1500);", "await Workflow.SleepAsync(TimeSpan.FromMilliseconds(1500));")]
+    public async Task Replace_a_nondeterministic_api_with_the_workflow_s_own(string before, string after)
+    {
+        static string Source(string line) => Usings
+            + "[DurableWorkflow]\npublic partial class Report\n{\n    [WorkflowRun]\n    public async Task RunAsync()\n    {\n        " + line + "\n        await Task.Yield();\n    }\n}\n";
+
+        var id = before.Contains("Guid", StringComparison.Ordinal) ? "DURABLE0030" : before.Contains("Delay", StringComparison.Ordinal) ? "DURABLE0032" : "DURABLE0029";
+        await AssertFixAsync(id, Source(before), Source(after));
+    }
+
+    [Fact]
+    public async Task Replace_a_step_method_group_with_a_lambda()
+    {
+        const string Before = Usings + "[DurableWorkflow]\npublic partial class Shipping\n{\n"
+            + "    [WorkflowRun] public async Task<string[]> RunAsync(int[] parcels) => await Task.WhenAll(parcels.Select(Label));\n\n"
+            + "    [Step] private Task<string> Label(int parcel) => Task.FromResult(\"label\");\n}\n";
+
+        await AssertFixAsync("DURABLE0006", Before, Before.Replace("parcels.Select(Label)", "parcels.Select(parcel => Label(parcel))", StringComparison.Ordinal));
+    }
+
+    /// <summary>Applies the fix for the first <paramref name="id"/> diagnostic of <paramref name="before"/> and compares the text.</summary>
+    private static async Task AssertFixAsync(string id, string before, string after)
+    {
+        using var workspace = new AdhocWorkspace();
+        var project = workspace.AddProject(ProjectInfo.Create(ProjectId.CreateNewId(), VersionStamp.Default, "Fixed", "Fixed", LanguageNames.CSharp,
+            compilationOptions: new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable),
+            parseOptions: GeneratorHarness.ParseOptions, metadataReferences: GeneratorHarness.References));
+        var document = workspace.AddDocument(project.Id, "Source0.cs", SourceText.From(before));
+
+        var diagnostic = (await GeneratorHarness.AnalyzeAsync((await document.Project.GetCompilationAsync())!)).First(d => d.Id == id);
+        var actions = new List<CodeAction>();
+        var fix = s_fixes.Single(f => f.FixableDiagnosticIds.Contains(id));
+        await fix.RegisterCodeFixesAsync(new CodeFixContext(document, diagnostic, (action, _) => actions.Add(action), CancellationToken.None));
+        var operations = await Assert.Single(actions).GetOperationsAsync(CancellationToken.None);
+        var fixedDocument = operations.OfType<ApplyChangesOperation>().Single().ChangedSolution.GetDocument(document.Id)!;
+
+        Assert.Equal(after, (await fixedDocument.GetTextAsync()).ToString());
+        Assert.DoesNotContain(await GeneratorHarness.AnalyzeAsync((await fixedDocument.Project.GetCompilationAsync())!), d => d.Id == id);
+    }
+}
