@@ -3,7 +3,7 @@ using System.Globalization;
 using Durably.Load;
 using Durably.Runtime;
 using Durably.Runtime.Tests.Support;
-using Durably.Runtime.Worker;
+using Durably.Runtime.Hosting;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;

@@ -1,10 +1,5 @@
 using System.Text.Json;
 using Durably.Runtime.Journal;
-using Durably.Runtime.Stores.Postgres;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
-using Npgsql;
 
 namespace Durably.Runtime;
 
@@ -105,72 +100,11 @@ public sealed class DurableOptions
     /// <summary>The longest <see cref="AlertTimeout"/>.</summary>
     public static readonly TimeSpan MaxAlertTimeout = TimeSpan.FromMinutes(10);
 
-    /// <summary>Creates the store; the SQLite file <see cref="DefaultDatabasePath"/> when not set.</summary>
+    /// <summary>
+    /// Creates the store; the SQLite file <see cref="DefaultDatabasePath"/> when not set. Each store's extension method
+    /// sets it: <c>UseSqlite(path)</c>, <c>UsePostgres(connectionString)</c>, <c>UseInMemoryStore()</c>.
+    /// </summary>
     public Func<IServiceProvider, IWorkflowStore>? StoreFactory { get; set; }
-
-    /// <summary>Keeps runs in process memory: for tests, or where losing the journal with the process is acceptable.</summary>
-    /// <returns>These options.</returns>
-    public DurableOptions UseInMemoryStore()
-    {
-        StoreFactory = static services => new Stores.InMemory.InMemoryWorkflowStore(
-            services.GetService(typeof(TimeProvider)) as TimeProvider);
-        return this;
-    }
-
-    /// <summary>Keeps runs in the SQLite file at <paramref name="path"/>, created on first use.</summary>
-    /// <param name="path">The database file; relative paths resolve against the current directory.</param>
-    /// <returns>These options.</returns>
-    public DurableOptions UseSqlite(string path)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        StoreFactory = services => Stores.Sqlite.SqliteWorkflowStore.Open(path, services.GetService(typeof(TimeProvider)) as TimeProvider);
-        return this;
-    }
-
-    /// <summary>
-    /// Keeps runs in the PostgreSQL database at <paramref name="connectionString"/>, shared by any number of worker
-    /// processes; Durably creates and migrates its tables in their own schema (<see cref="PostgresStoreOptions.Schema"/>).
-    /// </summary>
-    /// <param name="connectionString">An Npgsql connection string.</param>
-    /// <param name="configure">Adjusts the store's settings.</param>
-    /// <returns>These options.</returns>
-    /// <exception cref="ArgumentException">The connection string is empty or a store setting is invalid.</exception>
-    public DurableOptions UsePostgres(string connectionString, Action<PostgresStoreOptions>? configure = null)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
-        var storeOptions = ConfigureStore(configure);
-        StoreFactory = services => PostgresWorkflowStore.Open(connectionString, storeOptions, services.GetService<TimeProvider>(), StoreLogger(services));
-        return this;
-    }
-
-    /// <summary>
-    /// Keeps runs in the PostgreSQL database of the <see cref="NpgsqlDataSource"/> registered in dependency injection
-    /// (which the application owns and disposes).
-    /// </summary>
-    /// <param name="configure">Adjusts the store's settings.</param>
-    /// <returns>These options.</returns>
-    /// <exception cref="ArgumentException">A store setting is invalid.</exception>
-    public DurableOptions UsePostgres(Action<PostgresStoreOptions>? configure = null)
-    {
-        var storeOptions = ConfigureStore(configure);
-        StoreFactory = services => PostgresWorkflowStore.Open(
-            services.GetService<NpgsqlDataSource>() ?? throw new InvalidOperationException(
-                "DurableOptions.UsePostgres() without a connection string needs an NpgsqlDataSource registered in dependency injection " +
-                "(e.g. services.AddSingleton(NpgsqlDataSource.Create(connectionString))), and none is."),
-            storeOptions, services.GetService<TimeProvider>(), StoreLogger(services));
-        return this;
-    }
-
-    private static PostgresStoreOptions ConfigureStore(Action<PostgresStoreOptions>? configure)
-    {
-        var storeOptions = new PostgresStoreOptions();
-        configure?.Invoke(storeOptions);
-        storeOptions.Validate();
-        return storeOptions;
-    }
-
-    private static ILogger StoreLogger(IServiceProvider services)
-        => services.GetService<ILoggerFactory>()?.CreateLogger<PostgresWorkflowStore>() ?? (ILogger)NullLogger.Instance;
 
     /// <summary>Throws, naming the setting and its value, when a setting is out of range.</summary>
     /// <exception cref="ArgumentException">A setting is invalid.</exception>

@@ -85,6 +85,12 @@ public sealed class StepContext
     public static string CreateIdempotencyKey(string workflowId, string stepId, long sequence)
         => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{workflowId}/{stepId}/{sequence}");
 
+    /// <summary>
+    /// What the store gave this attempt to work in, opaque to the SDK: the open transaction of a
+    /// <c>[Step(Transactional = true)]</c> attempt, which the store's own extension method hands to the body.
+    /// </summary>
+    internal object? StoreTransaction { get; init; }
+
     /// <summary>Makes <paramref name="context"/> current for the rest of this asynchronous flow. Used by the engine.</summary>
     /// <param name="context">The context, or <see langword="null"/> to clear it.</param>
     public static void SetCurrent(StepContext? context) => s_current.Value = context;

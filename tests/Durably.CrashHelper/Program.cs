@@ -1,7 +1,7 @@
 using System.Globalization;
 using Durably;
 using Durably.Runtime;
-using Durably.Runtime.Worker;
+using Durably.Runtime.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 
 // usage: Durably.CrashHelper <store> <body-log> <runs> <worker-name> [lease-seconds [workflow]]

@@ -19,6 +19,9 @@ internal sealed class EngineContext(
 
     public IWorkflowStore Store { get; } = store;
 
+    /// <summary>The store, when it can run a step attempt in a transaction of its own database; null otherwise.</summary>
+    public ITransactionalStepStore? TransactionalStore { get; } = store as ITransactionalStepStore;
+
     /// <summary>Traces, metrics, the engine's log and alerts.</summary>
     public Observability.EngineTelemetry Telemetry { get; } = telemetry ?? new(services, "engine", time, TimeSpan.FromSeconds(30));
 

@@ -8,7 +8,7 @@ namespace Durably.Runtime.Engine;
 /// <param name="Terminal">The attempt's terminal row.</param>
 /// <param name="Failure">What the attempt threw, when it failed.</param>
 /// <param name="Transaction">A transactional step's open transaction, to commit with its journal row.</param>
-internal readonly record struct AttemptOutcome(JournalEntry? Terminal, Exception? Failure, PostgresStepTransaction? Transaction = null)
+internal readonly record struct AttemptOutcome(JournalEntry? Terminal, Exception? Failure, StepTransaction? Transaction = null)
 {
     /// <summary>The attempt was not made or its outcome is not to be recorded (fenced, cancelled, or already terminal).</summary>
     public static AttemptOutcome None => default;

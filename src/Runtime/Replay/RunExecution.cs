@@ -515,7 +515,7 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput> : Workflo
         };
         // A transactional step's writes commit with its journal row, the fenced update last in their transaction.
         var written = finished.Transaction is { } transaction
-            ? await ((ITransactionalStepStore)_engine.Store).CommitStepAsync(_lease, entry, transaction, cancellationToken).ConfigureAwait(false)
+            ? await _engine.TransactionalStore!.CommitStepAsync(_lease, entry, transaction, cancellationToken).ConfigureAwait(false)
             : await _engine.Store.CompleteEntryAsync(_lease, entry, cancellationToken).ConfigureAwait(false);
         if (written.Fenced)
         {
@@ -1081,18 +1081,17 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput> : Workflo
                 StepContext.CreateIdempotencyKey(execution.WorkflowId, step.Id, sequence));
             var started = engine.Time.GetTimestamp();
             var outcome = "completed";
-            PostgresStepTransaction? transaction = null;
+            StepTransaction? transaction = null;
             try
             {
                 if (step.Transactional)
                 {
-                    transaction = await ((ITransactionalStepStore)engine.Store).BeginStepTransactionAsync(token).ConfigureAwait(false);
+                    transaction = await engine.TransactionalStore!.BeginStepTransactionAsync(token).ConfigureAwait(false);
                 }
 
                 var result = await policies.TimeoutPipeline.ExecuteAsync(async attemptToken =>
                 {
-                    StepContext.SetCurrent(new StepContext(execution.WorkflowId, step.Id, sequence, entry.Attempts, scope.ServiceProvider, attemptToken));
-                    PostgresStepTransaction.Current = transaction;
+                    StepContext.SetCurrent(new StepContext(execution.WorkflowId, step.Id, sequence, entry.Attempts, scope.ServiceProvider, attemptToken) { StoreTransaction = transaction });
                     body = step.Invoke(workflow, input, attemptToken);
                     // A body that ignores its token is not waited for past the timeout or a stop: its late outcome is discarded.
                     return await body.WaitAsync(attemptToken).ConfigureAwait(false);
@@ -1339,7 +1338,7 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput> : Workflo
     private sealed record LostLease : Event;
 
     /// <summary>An operation's outcome, to journal and deliver; a transactional step's comes with its open transaction.</summary>
-    private sealed record OperationFinished(Operation Operation, JournalEntry Entry, PostgresStepTransaction? Transaction = null) : Event;
+    private sealed record OperationFinished(Operation Operation, JournalEntry Entry, StepTransaction? Transaction = null) : Event;
 
     /// <summary>An operation's live part threw: the execution stops with the exception.</summary>
     private sealed record BackgroundFailed(Exception Exception) : Event;

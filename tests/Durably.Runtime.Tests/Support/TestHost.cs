@@ -33,7 +33,7 @@ internal sealed class TestHost : IAsyncDisposable
 
     public IDurableClient Client => _services.GetRequiredService<IDurableClient>();
 
-    public global::Durably.Runtime.Worker.DurableWorker Worker => _services.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<global::Durably.Runtime.Worker.DurableWorker>().Single();
+    public global::Durably.Runtime.Hosting.DurableWorker Worker => _services.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<global::Durably.Runtime.Hosting.DurableWorker>().Single();
 
     /// <summary>
     /// Executes a run until a step body reaches <paramref name="gate"/>, then stops the execution (as a shutdown

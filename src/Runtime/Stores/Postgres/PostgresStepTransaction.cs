@@ -1,3 +1,4 @@
+using Durably.Runtime.Journal;
 using Npgsql;
 
 namespace Durably.Runtime;
@@ -8,10 +9,8 @@ namespace Durably.Runtime;
 /// completed journal row — the fenced journal update is the transaction's last statement, and the engine commits only
 /// when it wrote its row (a worker that lost the run rolls back). Do not commit, roll back or dispose it yourself.
 /// </summary>
-public sealed class PostgresStepTransaction : IAsyncDisposable
+public sealed class PostgresStepTransaction : StepTransaction
 {
-    private static readonly AsyncLocal<PostgresStepTransaction?> s_current = new();
-
     internal PostgresStepTransaction(NpgsqlConnection connection, NpgsqlTransaction transaction)
     {
         Connection = connection;
@@ -24,16 +23,9 @@ public sealed class PostgresStepTransaction : IAsyncDisposable
     /// <summary>The attempt's transaction: pass it to every command (<c>new NpgsqlCommand(sql, Connection, Transaction)</c>).</summary>
     public NpgsqlTransaction Transaction { get; }
 
-    /// <summary>The transaction of the step attempt running in this asynchronous flow, if it is transactional.</summary>
-    internal static PostgresStepTransaction? Current
-    {
-        get => s_current.Value;
-        set => s_current.Value = value;
-    }
-
     /// <summary>Rolls back whatever was not committed and closes the connection.</summary>
     /// <returns>A task that completes once closed.</returns>
-    public async ValueTask DisposeAsync()
+    public override async ValueTask DisposeAsync()
     {
         await Transaction.DisposeAsync().ConfigureAwait(false);
         await Connection.DisposeAsync().ConfigureAwait(false);
@@ -53,7 +45,7 @@ public static class PostgresStepContextExtensions
     public static PostgresStepTransaction GetPostgresTransaction(this StepContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        return PostgresStepTransaction.Current ?? throw new InvalidOperationException(
+        return context.StoreTransaction as PostgresStepTransaction ?? throw new InvalidOperationException(
             $"Step '{context.StepId}' of run '{context.WorkflowId}' has no database transaction: only a [Step(Transactional = true)] body, on the PostgreSQL store, gets one.");
     }
 }

@@ -468,7 +468,7 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, ITransaction
     ];
 
     /// <inheritdoc/>
-    async Task<PostgresStepTransaction> ITransactionalStepStore.BeginStepTransactionAsync(CancellationToken cancellationToken)
+    async Task<StepTransaction> ITransactionalStepStore.BeginStepTransactionAsync(CancellationToken cancellationToken)
     {
         var connection = await ExecuteAsync("open a step's transaction", token => _dataSource.OpenConnectionAsync(token).AsTask(), cancellationToken).ConfigureAwait(false);
         try
@@ -484,11 +484,12 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, ITransaction
     }
 
     /// <inheritdoc/>
-    async Task<JournalWriteResult> ITransactionalStepStore.CommitStepAsync(RunLease lease, JournalEntry entry, PostgresStepTransaction transaction, CancellationToken cancellationToken)
+    async Task<JournalWriteResult> ITransactionalStepStore.CommitStepAsync(RunLease lease, JournalEntry entry, StepTransaction begun, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(lease);
         ArgumentNullException.ThrowIfNull(entry);
-        ArgumentNullException.ThrowIfNull(transaction);
+        var transaction = begun as PostgresStepTransaction ?? throw new ArgumentException(
+            $"The PostgreSQL store commits only the step transactions it began; this one is a {begun?.GetType().Name ?? "null"}.", nameof(begun));
         await using (transaction.ConfigureAwait(false))
         {
             try

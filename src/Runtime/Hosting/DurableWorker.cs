@@ -3,7 +3,7 @@ using Durably.Runtime.Journal;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace Durably.Runtime.Worker;
+namespace Durably.Runtime.Hosting;
 
 /// <summary>
 /// The hosted worker: claims runnable runs from the store and executes them, at most

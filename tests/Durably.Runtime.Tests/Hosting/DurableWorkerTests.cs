@@ -5,7 +5,7 @@ using Durably.Runtime.Tests.Support;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Durably.Runtime.Tests.Worker;
+namespace Durably.Runtime.Tests.Hosting;
 
 public class DurableWorkerTests
 {

@@ -1,14 +1,16 @@
+using Durably;
 using Durably.Infrastructure;
+using Durably.Runtime;
 using Durably.Runtime.Client;
 using Durably.Runtime.Engine;
+using Durably.Runtime.Hosting;
 using Durably.Runtime.Journal;
 using Durably.Runtime.Observability;
 using Durably.Runtime.Stores.Sqlite;
-using Durably.Runtime.Worker;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
-namespace Durably.Runtime;
+// In the namespace of IServiceCollection, as Microsoft.Extensions.* and Npgsql do: AddDurably needs no using.
+namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>Registers Durably in a service collection.</summary>
 public static class DurablyServiceCollectionExtensions
@@ -30,9 +32,7 @@ public static class DurablyServiceCollectionExtensions
 
         services.TryAddSingleton(options);
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<IWorkflowStore>(sp => options.StoreFactory is { } factory
-            ? factory(sp)
-            : SqliteWorkflowStore.Open(DurableOptions.DefaultDatabasePath, sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton<IWorkflowStore>(sp => options.StoreFactory is { } factory ? factory(sp) : OpenDefaultStore(sp));
         services.TryAddSingleton(sp => new DurableEngine(
             sp.GetRequiredService<IWorkflowStore>(),
             sp.GetServices<WorkflowDefinition>(),
@@ -44,6 +44,10 @@ public static class DurablyServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IDurableAlertSink, LogAlertSink>());
         return new DurablyBuilder(services);
     }
+
+    /// <summary>The store an application gets when it chooses none: the SQLite file next to it, zero configuration.</summary>
+    private static IWorkflowStore OpenDefaultStore(IServiceProvider services)
+        => SqliteWorkflowStore.Open(DurableOptions.DefaultDatabasePath, services.GetRequiredService<TimeProvider>());
 
     /// <summary>
     /// Sends Durably's alerts (a run failed, was dead-lettered, or was recovered from a crashed worker) to
