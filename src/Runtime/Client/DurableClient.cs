@@ -58,8 +58,7 @@ public sealed class DurableClient : IDurableClient
 
         var inputJson = _engine.Context.Serializer.Serialize(input, $"The input of workflow '{workflow.Name}'");
         var now = _engine.Context.UtcNow();
-        var record = new RunRecord(workflowId, workflow.Name, workflow.Version, inputJson, WorkflowStatus.Running, null, null, null, 0, null, now, now,
-            InstanceKey: options.InstanceKey);
+        var record = RunRecord.Started(workflowId, workflow.Name, workflow.Version, inputJson, now, instanceKey: options.InstanceKey);
 
         var (stored, created) = await _engine.Context.Store.CreateRunAsync(record, cancellationToken).ConfigureAwait(false);
         if (created)

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Durably.Runtime.Journal;
+using Durably.Runtime.Policies;
 
 namespace Durably.Runtime.Engine;
 

@@ -69,4 +69,28 @@ public sealed record JournalEntry(
 {
     /// <summary>Whether the row holds an outcome.</summary>
     public bool IsTerminal => State is JournalEntryState.Completed or JournalEntryState.Failed;
+
+    /// <summary>The row of an operation reached for the first time: attempting, no attempt made yet.</summary>
+    /// <param name="workflowId">The run.</param>
+    /// <param name="sequence">The operation's sequence number.</param>
+    /// <param name="operationId">The operation's stable id.</param>
+    /// <param name="kind">The operation's kind.</param>
+    /// <param name="inputJson">The operation's input, as JSON.</param>
+    /// <param name="startedAt">When it was reached.</param>
+    /// <returns>The row to journal with the first attempt.</returns>
+    public static JournalEntry Attempting(string workflowId, long sequence, string operationId, OperationKind kind, string? inputJson, DateTimeOffset startedAt)
+        => new(workflowId, sequence, operationId, kind, JournalEntryState.Attempting, inputJson, null, null, 0, null, startedAt, null);
+
+    /// <summary>
+    /// The sequence of the compensation of the step call at <paramref name="stepSequence"/>: <c>-(stepSequence + 1)</c>,
+    /// a key space of its own that no operation of the run method ever meets.
+    /// </summary>
+    /// <param name="stepSequence">The step call's sequence (0 or more).</param>
+    /// <returns>The compensation's sequence (below 0).</returns>
+    public static long CompensationSequenceOf(long stepSequence) => -(stepSequence + 1);
+
+    /// <summary>The step call a row stands for: its own sequence, or for a compensation's row, the sequence of the step it undoes.</summary>
+    /// <param name="sequence">A journal sequence.</param>
+    /// <returns>The step call's sequence.</returns>
+    public static long StepSequenceOf(long sequence) => sequence >= 0 ? sequence : -sequence - 1;
 }

@@ -53,6 +53,18 @@ public sealed record RunRecord(
     /// <summary>Whether a cancel was requested.</summary>
     public bool IsCancelRequested => CancelReason is not null;
 
+    /// <summary>The row of a run that has just started: running, unowned, nothing journaled.</summary>
+    /// <param name="workflowId">The run's id.</param>
+    /// <param name="workflowName">The workflow it runs.</param>
+    /// <param name="version">The workflow version it starts on.</param>
+    /// <param name="inputJson">The run method's input, as JSON.</param>
+    /// <param name="createdAt">When it starts.</param>
+    /// <param name="generation">0, or the generation it continues as new plus one.</param>
+    /// <param name="instanceKey">Its single-instance key, if any.</param>
+    /// <returns>The row to create.</returns>
+    public static RunRecord Started(string workflowId, string workflowName, int version, string inputJson, DateTimeOffset createdAt, int generation = 0, string? instanceKey = null)
+        => new(workflowId, workflowName, version, inputJson, WorkflowStatus.Running, null, null, null, 0, null, createdAt, createdAt, Generation: generation, InstanceKey: instanceKey);
+
     /// <summary>The <see cref="WakeAt"/> of an unloaded run that only a signal (or a cancel) can wake.</summary>
     public static readonly DateTimeOffset WakeOnSignalOnly = new(9999, 12, 31, 0, 0, 0, TimeSpan.Zero);
 

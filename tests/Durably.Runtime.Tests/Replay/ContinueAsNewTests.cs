@@ -105,7 +105,7 @@ public abstract class ContinueAsNewTests : StoreTestBase
     {
         var store = OpenStore();
         var now = Clock.GetUtcNow();
-        RunRecord Run(string id, int generation = 0) => new(id, "Tally", 1, "{}", WorkflowStatus.Running, null, null, null, 0, null, now, now, Generation: generation);
+        RunRecord Run(string id, int generation = 0) => RunRecord.Started(id, "Tally", 1, "{}", now, generation);
         await store.CreateRunAsync(Run("race-1"), default);
         await store.CreateRunAsync(Run("race-1~1", 1), default);
         await store.AddSignalAsync(new SignalRecord("race-1", "s-1", "bonus", "1", now), default);

@@ -1,6 +1,7 @@
 using Durably.Infrastructure;
 using Durably.Runtime.Engine;
 using Durably.Runtime.Journal;
+using Durably.Runtime.Policies;
 using Durably.Runtime.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -465,7 +465,7 @@ public abstract class StoreConformanceTests : IDisposable
     private SignalRecord Signal(string workflowId, string signalId, string name, string payload) => new(workflowId, signalId, name, payload, Clock.GetUtcNow());
 
     private JournalEntry Wait(string workflowId, long sequence)
-        => new(workflowId, sequence, "signal", OperationKind.Step, JournalEntryState.Attempting, "{}", null, null, 1, null, Clock.GetUtcNow(), null);
+        => JournalEntry.Attempting(workflowId, sequence, "signal", OperationKind.Step, "{}", Clock.GetUtcNow()) with { Attempts = 1 };
 
     public void Dispose()
     {
@@ -483,10 +483,10 @@ public abstract class StoreConformanceTests : IDisposable
     }
 
     private RunRecord NewRun(string workflowId, string input = "{}")
-        => new(workflowId, "Orders", 1, input, WorkflowStatus.Running, null, null, null, 0, null, Clock.GetUtcNow(), Clock.GetUtcNow());
+        => RunRecord.Started(workflowId, "Orders", 1, input, Clock.GetUtcNow());
 
     private JournalEntry Attempting(string workflowId, long sequence)
-        => new(workflowId, sequence, "Charge", OperationKind.Step, JournalEntryState.Attempting, "{\"x\":1}", null, null, 1, null, Clock.GetUtcNow(), null);
+        => JournalEntry.Attempting(workflowId, sequence, "Charge", OperationKind.Step, "{\"x\":1}", Clock.GetUtcNow()) with { Attempts = 1 };
 
     private JournalEntry Completed(JournalEntry entry, string output, long completionIndex)
         => entry with { State = JournalEntryState.Completed, OutputJson = output, CompletionIndex = completionIndex, CompletedAt = Clock.GetUtcNow() };

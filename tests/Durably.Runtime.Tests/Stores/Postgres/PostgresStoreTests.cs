@@ -71,7 +71,7 @@ public sealed class PostgresStoreTests(PostgresDatabase database) : IClassFixtur
     {
         await using var defaultStore = PostgresWorkflowStore.Open(database.ConnectionString);
         await using var other = PostgresWorkflowStore.Open(database.ConnectionString, new PostgresStoreOptions { Schema = NewSchema() });
-        var run = new RunRecord("apart-1", "Orders", 1, "{}", WorkflowStatus.Running, null, null, null, 0, null, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch);
+        var run = RunRecord.Started("apart-1", "Orders", 1, "{}", DateTimeOffset.UnixEpoch);
 
         await defaultStore.CreateRunAsync(run, default);
 

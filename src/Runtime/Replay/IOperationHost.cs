@@ -1,0 +1,59 @@
+using System.Diagnostics;
+using Durably.Runtime.Engine;
+using Durably.Runtime.Journal;
+using Durably.Runtime.Replay.Operations;
+
+namespace Durably.Runtime.Replay;
+
+/// <summary>
+/// What an operation may use of the execution that scheduled it — the seam between the event loop and the operations,
+/// so that operations need none of the execution's type parameters and none of its private state.
+/// </summary>
+internal interface IOperationHost
+{
+    /// <summary>The run's id.</summary>
+    string WorkflowId { get; }
+
+    /// <summary>The workflow's name, for telemetry.</summary>
+    string WorkflowName { get; }
+
+    /// <summary>"run 'x' of workflow 'y' v1": how messages name the run.</summary>
+    string RunName { get; }
+
+    /// <summary>What every execution of the engine shares.</summary>
+    EngineContext Engine { get; }
+
+    /// <summary>The execution's claim on the run: every journal write is fenced by it.</summary>
+    RunLease Lease { get; }
+
+    /// <summary>The run's <c>durably.run</c> activity, the parent of step attempts' activities.</summary>
+    ActivityContext Activity { get; }
+
+    /// <summary>Cancelled when the execution stops: operations end their live part and record nothing more.</summary>
+    CancellationToken Stopping { get; }
+
+    /// <summary>Cancelled when the run starts rolling back: backoffs end, no new attempt starts.</summary>
+    CancellationToken Settling { get; }
+
+    /// <summary>Cancelled when a cancelled run rolls back: the bodies in flight see their token fire.</summary>
+    CancellationToken BodiesCancelled { get; }
+
+    /// <summary>Whether the run is rolling back (it fails under the compensate rule, or was cancelled).</summary>
+    bool IsRollingBack { get; }
+
+    /// <summary>Hands an event to the loop (from any thread).</summary>
+    void Post(ExecutionEvent executionEvent);
+
+    /// <summary>The run is to be cancelled: the loop stops it before anything else (from any thread).</summary>
+    void RequestStop();
+
+    /// <summary>The run cannot go on: the loop ends it with <paramref name="status"/> and the error (the first one set wins).</summary>
+    void SetFatal(Exception exception, WorkflowStatus status);
+
+    /// <summary>
+    /// Writes an operation's attempting row. Returns the stored row to go on with, or null when there is nothing more to
+    /// do live: the writer was fenced or the run is being cancelled (the loop is told), or the row is terminal already
+    /// (the loop gets it to deliver).
+    /// </summary>
+    Task<JournalEntry?> RecordAttemptAsync(Operation operation, JournalEntry draft, CancellationToken token);
+}

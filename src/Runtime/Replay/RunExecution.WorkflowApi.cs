@@ -1,0 +1,153 @@
+using Durably.Infrastructure;
+using Durably.Runtime.Engine;
+using Durably.Runtime.Journal;
+using Durably.Runtime.Replay.Operations;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Durably.Runtime.Replay;
+
+/// <summary>What the run method calls (<see cref="Workflow"/> and the generated step interceptors end here).</summary>
+internal sealed partial class RunExecution<TWorkflow, TInput, TOutput>
+{
+    private ILogger? _logger;
+    private long _guidCounter;
+    private DateTimeOffset _now;
+    private Random? _random;
+
+    public override DateTimeOffset GetNow(string caller)
+    {
+        EnsureOnScheduler(caller);
+        return _now;
+    }
+
+    public override bool IsReplaying(string caller)
+    {
+        EnsureOnScheduler(caller);
+        return _cursor.IsReplaying;
+    }
+
+    public override ILogger GetLogger(string caller)
+    {
+        EnsureOnScheduler(caller);
+        return _logger ??= new ReplaySafeLogger(
+            (_engine.Services.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance).CreateLogger(typeof(TWorkflow).FullName ?? typeof(TWorkflow).Name),
+            () => _cursor.IsReplaying,
+            new RunLogScope(WorkflowId, _definition.Name));
+    }
+
+    public override Guid NewGuid(string caller)
+    {
+        EnsureOnScheduler(caller);
+        return DeterministicValues.NewGuid(WorkflowId, _guidCounter++);
+    }
+
+    public override Random GetRandom(string caller)
+    {
+        EnsureOnScheduler(caller);
+        return _random ??= new Random(DeterministicValues.Seed(WorkflowId));
+    }
+
+    public override Task<TStepOutput> CallStepAsync<TStepWorkflow, TStepInput, TStepOutput>(
+        TStepWorkflow workflow, StepDefinition<TStepWorkflow, TStepInput, TStepOutput> step, TStepInput input)
+    {
+        if (!_scheduler.IsCurrent)
+        {
+            var error = new OffSchedulerCallException($"Step '{step.Id}' in {RunName}");
+            SetFatal(error, WorkflowStatus.Failed);
+            return Task.FromException<TStepOutput>(error);
+        }
+
+        var sequence = _cursor.TakeSequence();
+        var operation = new StepOperation<TStepWorkflow, TStepInput, TStepOutput>(this, sequence, workflow, step, input);
+        return Schedule(operation, step.Id, OperationKind.Step, $"step '{step.Id}'") is { } failed
+            ? Task.FromException<TStepOutput>(failed)
+            : operation.Task;
+    }
+
+    public override Task SleepAsync(TimeSpan delay, DateTimeOffset? wakeAt, string caller)
+    {
+        EnsureOnScheduler(caller);
+        var now = _engine.UtcNow();
+        if (wakeAt is null && delay > DateTimeOffset.MaxValue - now)
+        {
+            throw new ArgumentOutOfRangeException(nameof(delay), delay, $"{caller}({delay}) would wake after {DateTimeOffset.MaxValue:O}, the latest time there is.");
+        }
+
+        var operation = new TimerOperation(this, _cursor.TakeSequence(), wakeAt ?? now + delay, caller);
+        return Schedule(operation, TimerOperation.Id, OperationKind.Timer, $"a durable timer ({caller})") is { } error
+            ? Task.FromException(error)
+            : operation.Task;
+    }
+
+    public override Task<SignalResult<T>> WaitForSignalAsync<T>(string name, TimeSpan timeout, string caller)
+    {
+        EnsureOnScheduler(caller);
+        var now = _engine.UtcNow();
+        DateTimeOffset? deadline = timeout == Timeout.InfiniteTimeSpan || timeout > DateTimeOffset.MaxValue - now ? null : now + timeout;
+        var operation = new SignalWaitOperation<T>(this, _cursor.TakeSequence(), name, deadline);
+        return Schedule(operation, name, OperationKind.Signal, $"a wait for signal '{name}' ({caller})") is { } error
+            ? Task.FromException<SignalResult<T>>(error)
+            : operation.Task;
+    }
+
+    /// <summary>
+    /// Checks a durable call against the journal at its sequence number, then answers it from the journal when the row
+    /// is terminal there, or starts it (after replay, when its turn comes). Returns the error that fails the call, if any.
+    /// </summary>
+    private Exception? Schedule(Operation operation, string operationId, OperationKind kind, string called)
+    {
+        if (_rollbackOutcome is not null)
+        {
+            // Rolling back: the run method goes no further (its operation never completes).
+            return null;
+        }
+
+        var sequence = operation.Sequence;
+        if (_cursor.Check(sequence, operationId, kind, called) is { } mismatch)
+        {
+            SetFatal(mismatch, WorkflowStatus.DeadLettered);
+            return null;
+        }
+
+        var recorded = _cursor.Recorded(sequence);
+        _pending.Add(sequence, operation);
+        _changes++;
+        if (recorded is { IsTerminal: true })
+        {
+            return null;
+        }
+
+        try
+        {
+            operation.Prepare(recorded);
+        }
+        catch (PayloadException ex)
+        {
+            _pending.Remove(sequence);
+            return ex;
+        }
+
+        if (_cursor.ReplayDone)
+        {
+            operation.Start();
+        }
+        else
+        {
+            _awaitingStart.Add(operation);
+        }
+
+        return null;
+    }
+
+    private void EnsureOnScheduler(string caller)
+    {
+        if (!_scheduler.IsCurrent)
+        {
+            var error = new OffSchedulerCallException($"{caller} in {RunName}");
+            SetFatal(error, WorkflowStatus.Failed);
+            throw error;
+        }
+    }
+}
