@@ -1,19 +1,17 @@
 using Durably.Infrastructure;
 using Durably.Runtime.Engine;
-using System.Buffers.Text;
 using Durably.Runtime.Journal;
 
 namespace Durably.Runtime.Client;
 
 /// <summary>The <see cref="IDurableClient"/> over an engine's store.</summary>
-public sealed class DurableClient : IDurableClient
+public sealed partial class DurableClient : IDurableClient
 {
     private static readonly TimeSpan s_firstPoll = TimeSpan.FromMilliseconds(20);
 
     // Where the store announces results, a read now and then only guards against a notification lost in a reconnect
     // (the listener also wakes every waiter when it reconnects).
     private static readonly TimeSpan s_announcedBackstop = TimeSpan.FromSeconds(10);
-    private const int MaxPageTokenLength = 2048;
     private readonly DurableEngine _engine;
 
     /// <summary>Creates a client for the runs of <paramref name="engine"/>.</summary>
@@ -48,7 +46,7 @@ public sealed class DurableClient : IDurableClient
         ValidateWorkflowId(workflowId);
         if (options.InstanceKey is { } key)
         {
-            ValidateId(key, "instance key", nameof(options));
+            ClientArguments.ValidateId(key, "instance key", nameof(options));
         }
 
         if (!Enum.IsDefined(options.IfActive))
@@ -217,55 +215,12 @@ public sealed class DurableClient : IDurableClient
         }
 
         var rows = await _engine.Context.Store.ListRunsAsync(
-            new RunListQuery(query.WorkflowName, query.Status, query.CreatedFrom, query.CreatedBefore, DecodePageToken(query.PageToken), query.PageSize + 1),
+            new RunListQuery(query.WorkflowName, query.Status, query.CreatedFrom, query.CreatedBefore, PageToken.Decode(query.PageToken), query.PageSize + 1),
             cancellationToken).ConfigureAwait(false);
         var page = rows.Take(query.PageSize).ToList();
         return new WorkflowRunPage(
             [.. page.Select(r => r.ToInfo())],
-            rows.Count > query.PageSize ? EncodePageToken(page[^1]) : null);
-    }
-
-    /// <summary>The position after <paramref name="last"/>: its start time (ticks) and id, base64url-encoded.</summary>
-    private static string EncodePageToken(RunRecord last)
-        => Base64Url.EncodeToString(System.Text.Encoding.UTF8.GetBytes(
-            $"1:{last.CreatedAt.UtcTicks.ToString(System.Globalization.CultureInfo.InvariantCulture)}:{last.WorkflowId}"));
-
-    private static (DateTimeOffset CreatedAt, string WorkflowId)? DecodePageToken(string? token)
-    {
-        if (token is null)
-        {
-            return null;
-        }
-
-        var shown = token.Length > 40 ? token[..40] + "…" : token;
-        var invalid = new ArgumentException(
-            $"WorkflowRunQuery.PageToken '{shown}' ({token.Length} characters) is not a token ListRunsAsync returned; pass a WorkflowRunPage.NextPageToken, or null for the first page.",
-            "query");
-        if (token.Length is 0 or > MaxPageTokenLength)
-        {
-            throw invalid;
-        }
-
-        string text;
-        try
-        {
-            text = new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true).GetString(Base64Url.DecodeFromChars(token));
-        }
-        catch (Exception ex) when (ex is FormatException or ArgumentException)
-        {
-            throw invalid;
-        }
-
-        var parts = text.Split(':', 3);
-        if (parts is not ["1", var ticksText, var workflowId]
-            || !long.TryParse(ticksText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ticks)
-            || ticks > DateTimeOffset.MaxValue.UtcTicks
-            || workflowId.Length is 0 or > DurableOptions.MaxWorkflowIdLength)
-        {
-            throw invalid;
-        }
-
-        return (new DateTimeOffset(ticks, TimeSpan.Zero), workflowId);
+            rows.Count > query.PageSize ? PageToken.Encode(page[^1]) : null);
     }
 
     /// <inheritdoc/>
@@ -275,7 +230,7 @@ public sealed class DurableClient : IDurableClient
         Workflow.ValidateSignalName(signalName);
         if (signalId is not null)
         {
-            ValidateId(signalId, "signal id", nameof(signalId));
+            ClientArguments.ValidateId(signalId, "signal id", nameof(signalId));
         }
 
         // A run that continued as new hands its signals on: follow it to the newest run.
@@ -318,7 +273,7 @@ public sealed class DurableClient : IDurableClient
     public async Task<CancelResult> CancelAsync(string workflowId, string? reason = null, CancellationToken cancellationToken = default)
     {
         ValidateWorkflowId(workflowId);
-        ValidateReason(workflowId, reason, "cancel");
+        ClientArguments.ValidateReason(workflowId, reason, "cancel");
         reason ??= "";
 
         // A run that continued as new carries on as the newest run: cancel that one.
@@ -347,104 +302,6 @@ public sealed class DurableClient : IDurableClient
         }
     }
 
-    /// <inheritdoc/>
-    public async Task<DeadLetterPage> ListDeadLettersAsync(WorkflowRunQuery? query = null, CancellationToken cancellationToken = default)
-    {
-        query ??= new WorkflowRunQuery();
-        if (query.Status is { } status && status != WorkflowStatus.DeadLettered)
-        {
-            throw new ArgumentException(
-                $"ListDeadLettersAsync lists dead-lettered runs; WorkflowRunQuery.Status must be unset or {WorkflowStatus.DeadLettered}, not {status}.", nameof(query));
-        }
-
-        var page = await ListRunsAsync(query with { Status = WorkflowStatus.DeadLettered }, cancellationToken).ConfigureAwait(false);
-        var letters = new List<DeadLetter>(page.Runs.Count);
-        foreach (var run in page.Runs)
-        {
-            // Read with its journal; a run retried or discarded since the listing is no longer a dead letter.
-            if (await GetDeadLetterAsync(run.WorkflowId, cancellationToken).ConfigureAwait(false) is { } letter)
-            {
-                letters.Add(letter);
-            }
-        }
-
-        return new DeadLetterPage(letters, page.NextPageToken);
-    }
-
-    /// <inheritdoc/>
-    public async Task<DeadLetter?> GetDeadLetterAsync(string workflowId, CancellationToken cancellationToken = default)
-    {
-        ValidateWorkflowId(workflowId);
-        if (await _engine.Context.Store.LoadAsync(workflowId, cancellationToken).ConfigureAwait(false) is not { Run.Status: WorkflowStatus.DeadLettered } snapshot)
-        {
-            return null;
-        }
-
-        var run = snapshot.Run;
-        var failed = run.FailedSequence is { } sequence ? snapshot.Journal.FirstOrDefault(e => e.Sequence == sequence) : null;
-        return new DeadLetter(run.ToInfo(), DeadLetterReasonOf(run, failed), failed is null ? null : ToOperation(failed));
-    }
-
-    /// <summary>What parked a run, from its error and the journal row of the operation that failed.</summary>
-    private static DeadLetterReason DeadLetterReasonOf(RunRecord run, JournalEntry? failed)
-    {
-        var type = run.Error?.Type;
-        return failed?.Kind == OperationKind.Compensation || type == typeof(CompensationFailedException).FullName ? DeadLetterReason.CompensationFailed
-            : type == typeof(Replay.NonDeterminismException).FullName ? DeadLetterReason.NonDeterminism
-            : type == typeof(PayloadException).FullName ? DeadLetterReason.UnreadablePayload
-            : failed is not null ? DeadLetterReason.StepFailed
-            : DeadLetterReason.RunFailed;
-    }
-
-    /// <inheritdoc/>
-    public async Task RetryDeadLetterAsync(string workflowId, CancellationToken cancellationToken = default)
-    {
-        ValidateWorkflowId(workflowId);
-        await ReviveAsync(workflowId, null, "retried", cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <inheritdoc/>
-    public async Task DiscardDeadLetterAsync(string workflowId, string? reason = null, CancellationToken cancellationToken = default)
-    {
-        ValidateWorkflowId(workflowId);
-        ValidateReason(workflowId, reason, "discard");
-        await ReviveAsync(workflowId, string.IsNullOrEmpty(reason) ? "Discarded from the dead letters; no reason was given." : reason, "discarded", cancellationToken)
-            .ConfigureAwait(false);
-    }
-
-    private async Task ReviveAsync(string workflowId, string? cancelReason, string operation, CancellationToken cancellationToken)
-    {
-        var found = await _engine.Context.Store.ReviveDeadLetterAsync(workflowId, cancelReason, cancellationToken).ConfigureAwait(false)
-            ?? throw new WorkflowNotFoundException(workflowId);
-        if (found.Status != WorkflowStatus.DeadLettered)
-        {
-            throw new WorkflowNotDeadLetteredException(workflowId, found.Status, operation);
-        }
-
-        _engine.Context.RunsAvailable.Set();
-    }
-
-    /// <summary>Throws unless <paramref name="reason"/> (of a cancel or discard) fits every store.</summary>
-    private static void ValidateReason(string workflowId, string? reason, string what)
-    {
-        if (reason is null)
-        {
-            return;
-        }
-
-        if (reason.Length > DurableOptions.MaxCancelReasonLength)
-        {
-            throw new ArgumentException(
-                $"The {what} reason for run '{workflowId}' is {reason.Length} characters long; the limit is {DurableOptions.MaxCancelReasonLength}.", nameof(reason));
-        }
-
-        if (reason.IndexOf('\0', StringComparison.Ordinal) is var nul and >= 0)
-        {
-            // PostgreSQL text cannot hold U+0000 and SQLite cuts a string there: refuse it rather than lose the rest.
-            throw new ArgumentException($"The {what} reason for run '{workflowId}' contains U+0000 at position {nul}, which no store can keep.", nameof(reason));
-        }
-    }
-
     /// <summary>Reads run <paramref name="from"/> and, when it continued as new, the runs after it, up to the newest.</summary>
     private async Task<RunRecord> NewestRunAsync(string from, string askedFor, CancellationToken cancellationToken)
     {
@@ -460,28 +317,5 @@ public sealed class DurableClient : IDurableClient
     /// <summary>Throws, naming the id, unless it is 1 to 256 characters with no control characters.</summary>
     /// <param name="workflowId">The id.</param>
     /// <exception cref="ArgumentException">The id is malformed.</exception>
-    public static void ValidateWorkflowId(string workflowId) => ValidateId(workflowId, "workflow id", nameof(workflowId));
-
-    /// <summary>Throws, naming the id, unless it is 1 to 256 characters with no control characters.</summary>
-    private static void ValidateId(string id, string what, string parameter)
-    {
-        ArgumentNullException.ThrowIfNull(id, parameter);
-        if (id.Length == 0 || string.IsNullOrWhiteSpace(id))
-        {
-            throw new ArgumentException($"A {what} must not be empty or blank.", parameter);
-        }
-
-        if (id.Length > DurableOptions.MaxWorkflowIdLength)
-        {
-            throw new ArgumentException(
-                $"{char.ToUpperInvariant(what[0])}{what[1..]} '{id[..32]}…' is {id.Length} characters long; the limit is {DurableOptions.MaxWorkflowIdLength}.", parameter);
-        }
-
-        var bad = id.IndexOfAny([.. Enumerable.Range(0, 32).Select(i => (char)i), (char)127]);
-        if (bad >= 0)
-        {
-            throw new ArgumentException(
-                $"{char.ToUpperInvariant(what[0])}{what[1..]} '{id.Replace("\n", "\\n", StringComparison.Ordinal)}' contains control character U+{(int)id[bad]:X4} at position {bad}.", parameter);
-        }
-    }
+    public static void ValidateWorkflowId(string workflowId) => ClientArguments.ValidateId(workflowId, "workflow id", nameof(workflowId));
 }

@@ -35,9 +35,7 @@ public sealed class DurableEngine
                 + $"(its writes commit with the journal); this engine's store is {store.GetType().Name}. Use options.UsePostgres(…), or remove Transactional.");
         }
 
-        Context = new EngineContext(store, new PayloadSerializer(options.SerializerOptions, options.MaxPayloadBytes), timeProvider ?? TimeProvider.System, services, options.LeaseDuration, options.PollInterval, options.UnloadThreshold, options.DefaultRetryPolicy,
-            new Dictionary<string, CircuitBreakerPolicy>(options.CircuitBreakers, StringComparer.Ordinal), options.DefaultCircuitBreakerPolicy, options.CompensationRetryPolicy,
-            new Observability.EngineTelemetry(services, options.WorkerName, timeProvider ?? TimeProvider.System, options.AlertTimeout));
+        Context = new EngineContext(store, options, services, timeProvider ?? TimeProvider.System);
         if (store is IWorkflowStoreEvents events)
         {
             // Other processes' starts and results, where the store can tell: idle workers and waiting callers wake at once.

@@ -4,16 +4,17 @@ using Durably.Runtime.Policies;
 
 namespace Durably.Runtime.Engine;
 
-/// <summary>What every run execution of one engine shares.</summary>
-internal sealed class EngineContext(
-    IWorkflowStore store, PayloadSerializer serializer, TimeProvider time, IServiceProvider services, TimeSpan leaseDuration, TimeSpan pollInterval, TimeSpan unloadThreshold,
-    RetryPolicy? defaultRetryPolicy = null, IReadOnlyDictionary<string, CircuitBreakerPolicy>? circuitBreakers = null, CircuitBreakerPolicy? defaultCircuitBreakerPolicy = null,
-    RetryPolicy? compensationRetryPolicy = null, Observability.EngineTelemetry? telemetry = null)
+/// <summary>What every run execution of one engine shares: the store, the clock, the services and the validated options.</summary>
+/// <param name="store">Where runs and journals live.</param>
+/// <param name="options">The engine's settings, validated.</param>
+/// <param name="services">Creates workflow instances and a scope per step attempt.</param>
+/// <param name="time">The clock.</param>
+internal sealed class EngineContext(IWorkflowStore store, DurableOptions options, IServiceProvider services, TimeProvider time)
 {
     private readonly ConcurrentDictionary<Durably.Infrastructure.StepDefinition, StepPolicies> _stepPolicies = new();
     private readonly ConcurrentDictionary<string, CircuitBreaker> _breakers = new(StringComparer.Ordinal);
-    private readonly IReadOnlyDictionary<string, CircuitBreakerPolicy> _breakerPolicies = circuitBreakers ?? new Dictionary<string, CircuitBreakerPolicy>();
-    private readonly CircuitBreakerPolicy _defaultBreakerPolicy = defaultCircuitBreakerPolicy ?? new();
+    private readonly Dictionary<string, CircuitBreakerPolicy> _breakerPolicies = new(options.CircuitBreakers, StringComparer.Ordinal);
+    private readonly CircuitBreakerPolicy _defaultBreakerPolicy = options.DefaultCircuitBreakerPolicy;
 
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _finished = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Action> _signalled = new(StringComparer.Ordinal);
@@ -24,27 +25,27 @@ internal sealed class EngineContext(
     public ITransactionalStepStore? TransactionalStore { get; } = store as ITransactionalStepStore;
 
     /// <summary>Traces, metrics, the engine's log and alerts.</summary>
-    public Observability.EngineTelemetry Telemetry { get; } = telemetry ?? new(services, "engine", time, TimeSpan.FromSeconds(30));
+    public Observability.EngineTelemetry Telemetry { get; } = new(services, options.WorkerName, time, options.AlertTimeout);
 
-    public PayloadSerializer Serializer { get; } = serializer;
+    public PayloadSerializer Serializer { get; } = new(options.SerializerOptions, options.MaxPayloadBytes);
 
     public TimeProvider Time { get; } = time;
 
     public IServiceProvider Services { get; } = services;
 
-    public TimeSpan LeaseDuration { get; } = leaseDuration;
+    public TimeSpan LeaseDuration { get; } = options.LeaseDuration;
 
     /// <summary>How often work that cannot be notified is looked for (e.g. signals sent by another process to a SQLite file).</summary>
-    public TimeSpan PollInterval { get; } = pollInterval;
+    public TimeSpan PollInterval { get; } = options.PollInterval;
 
     /// <summary>A quiescent run whose earliest wait ends later than this from now is unloaded; infinite: never.</summary>
-    public TimeSpan UnloadThreshold { get; } = unloadThreshold;
+    public TimeSpan UnloadThreshold { get; } = options.UnloadThreshold;
 
     /// <summary>How compensations are retried.</summary>
-    public RetryPolicy CompensationRetryPolicy { get; } = compensationRetryPolicy ?? DurableOptions.DefaultCompensationRetryPolicy;
+    public RetryPolicy CompensationRetryPolicy { get; } = options.CompensationRetryPolicy;
 
     /// <summary>The retry policy of steps that set none themselves.</summary>
-    public RetryPolicy DefaultRetryPolicy { get; } = defaultRetryPolicy ?? RetryPolicy.None;
+    public RetryPolicy DefaultRetryPolicy { get; } = options.DefaultRetryPolicy;
 
     /// <summary>
     /// The policies of <paramref name="step"/>: its attribute's retry settings over the default, its timeout, and the

@@ -192,12 +192,11 @@ public sealed class TimeoutAndBreakerTests : StoreTestBase
         Assert.Contains("DurableOptions.DefaultCircuitBreakerPolicy has BreakDuration = 00:00:00", Assert.Throws<ArgumentException>(options.Validate).Message, StringComparison.Ordinal);
 
         // The extremes accepted here are accepted by Polly (which would throw its own ValidationException otherwise).
-        var engine = new EngineContext(new global::Durably.Runtime.Stores.InMemory.InMemoryWorkflowStore(), new PayloadSerializer(new(), 1000), Clock, new ServiceCollection().BuildServiceProvider(),
-            TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(1), Timeout.InfiniteTimeSpan, circuitBreakers: new Dictionary<string, CircuitBreakerPolicy>
-            {
-                ["least"] = new() { FailureRatio = double.Epsilon, MinimumThroughput = 2, SamplingDuration = CircuitBreakerPolicy.MinDuration, BreakDuration = CircuitBreakerPolicy.MinDuration },
-                ["most"] = new() { FailureRatio = 1, MinimumThroughput = int.MaxValue, SamplingDuration = CircuitBreakerPolicy.MaxDuration, BreakDuration = CircuitBreakerPolicy.MaxDuration },
-            });
+        var extremes = new DurableOptions();
+        extremes.CircuitBreakers["least"] = new() { FailureRatio = double.Epsilon, MinimumThroughput = 2, SamplingDuration = CircuitBreakerPolicy.MinDuration, BreakDuration = CircuitBreakerPolicy.MinDuration };
+        extremes.CircuitBreakers["most"] = new() { FailureRatio = 1, MinimumThroughput = int.MaxValue, SamplingDuration = CircuitBreakerPolicy.MaxDuration, BreakDuration = CircuitBreakerPolicy.MaxDuration };
+        extremes.Validate();
+        var engine = new EngineContext(new global::Durably.Runtime.Stores.InMemory.InMemoryWorkflowStore(), extremes, new ServiceCollection().BuildServiceProvider(), Clock);
         Assert.Equal("least", engine.PoliciesFor(Step(StepPolicies.MinTimeout, "least")).Breaker!.Name);
         Assert.Equal("most", engine.PoliciesFor(Step(StepPolicies.MaxTimeout, "most")).Breaker!.Name);
         Assert.Same(engine.PoliciesFor(Step(null, "most")).Breaker, engine.PoliciesFor(Step(null, "most")).Breaker);

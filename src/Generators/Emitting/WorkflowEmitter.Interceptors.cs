@@ -1,0 +1,61 @@
+using System.Collections.Generic;
+using System.Linq;
+using Durably.Generators.Model;
+
+namespace Durably.Generators.Emitting;
+
+/// <summary>The interceptors that route each step call of a workflow through the journal.</summary>
+internal static partial class WorkflowEmitter
+{
+    private static void EmitInterceptors(SourceWriter writer, WorkflowModel workflow, IReadOnlyList<string> names)
+    {
+        using var ns = writer.Block("namespace " + KnownNames.GeneratedNamespace);
+        writer.Line("/// <summary>Routes every [Step] call in <see cref=\"" + workflow.FullyQualifiedName + "\"/> through the journal.</summary>");
+        writer.Line(GeneratedCodeAttribute);
+        using var type = writer.Block("file static class " + workflow.ClassName + "Interceptors");
+        var first = true;
+        for (var i = 0; i < workflow.Steps.Count; i++)
+        {
+            var step = workflow.Steps[i];
+            if (step.CallSites.Count == 0)
+            {
+                continue;
+            }
+
+            if (!first)
+            {
+                writer.Line();
+            }
+
+            first = false;
+            var name = names[i];
+            var arguments = step.Parameters.Where(p => !p.IsCancellationToken).ToList();
+            var table = workflow.FullyQualifiedName + ".DurableSteps.";
+            var input = arguments.Count == 0
+                ? KnownNames.Unit + ".Value"
+                : "new " + table + name + "Input(" + string.Join(", ", arguments.Select(p => p.Name)) + ")";
+            var call = KnownNames.DurableOperations + ".CallStepAsync(@this, " + table + name + ", " + input + ")";
+            var parameters = string.Join(string.Empty, step.Parameters.Select(p => ", " + p.Type + " " + p.Name));
+
+            foreach (var site in step.CallSites)
+            {
+                writer.Line("[global::System.Runtime.CompilerServices.InterceptsLocation(" + site.Version + ", " + Literal(site.Data) + ")] // " + site.DisplayLocation);
+            }
+
+            writer.Line("internal static " + ReturnType(step) + " " + name + "(this " + workflow.FullyQualifiedName + " @this" + parameters + ")");
+            writer.Line("    => " + WrapResult(step, call) + ";");
+        }
+    }
+
+    private static void EmitInterceptsLocationAttribute(SourceWriter writer)
+    {
+        using var ns = writer.Block("namespace System.Runtime.CompilerServices");
+        writer.Line("[global::System.AttributeUsage(global::System.AttributeTargets.Method, AllowMultiple = true)]");
+        using var type = writer.Block("file sealed class InterceptsLocationAttribute : global::System.Attribute");
+        writer.Line("public InterceptsLocationAttribute(int version, string data)");
+        writer.Line("{");
+        writer.Line("    _ = version;");
+        writer.Line("    _ = data;");
+        writer.Line("}");
+    }
+}
