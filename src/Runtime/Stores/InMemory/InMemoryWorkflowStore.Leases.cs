@@ -1,0 +1,119 @@
+using Durably.Runtime.Journal;
+
+namespace Durably.Runtime.Stores.InMemory;
+
+/// <summary>Who runs a run: claims, what can be claimed, unloading, renewals and release.</summary>
+public sealed partial class InMemoryWorkflowStore
+{
+    /// <inheritdoc/>
+    public Task<RunLease?> TryClaimAsync(string workflowId, string owner, TimeSpan leaseDuration, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(owner);
+        lock (_gate)
+        {
+            var now = _time.GetUtcNow();
+            if (!_runs.TryGetValue(workflowId, out var run)
+                || run.Status != WorkflowStatus.Running
+                || (run.Owner is not null && run.Owner != owner && run.LeaseExpiresAt > now))
+            {
+                return Task.FromResult<RunLease?>(null);
+            }
+
+            var claimed = run with { Owner = owner, Epoch = run.Epoch + 1, LeaseExpiresAt = now + leaseDuration, UpdatedAt = now, WakeAt = null };
+            _runs[workflowId] = claimed;
+            return Task.FromResult<RunLease?>(new RunLease(workflowId, owner, claimed.Epoch, run.Owner));
+        }
+    }
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<string>> ListClaimableAsync(string owner, int limit, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            var now = _time.GetUtcNow();
+            IReadOnlyList<string> ids = [.. _runs.Values
+                .Where(r => r.Status == WorkflowStatus.Running
+                    && ((r.Owner is null && (r.WakeAt is null || r.WakeAt <= now)) || (r.Owner is not null && (r.Owner == owner || r.LeaseExpiresAt <= now))))
+                .OrderBy(r => r.CreatedAt)
+                .ThenBy(r => r.WorkflowId, StringComparer.Ordinal)
+                .Take(limit)
+                .Select(r => r.WorkflowId)];
+            return Task.FromResult(ids);
+        }
+    }
+
+    /// <inheritdoc/>
+    public Task<DateTimeOffset?> GetNextWakeAsync(CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult(_runs.Values
+                .Where(r => r.Status == WorkflowStatus.Running && r.Owner is null && r.WakeAt is { } at && at != RunRecord.WakeOnSignalOnly)
+                .Select(r => r.WakeAt)
+                .Min());
+        }
+    }
+
+    /// <inheritdoc/>
+    public Task<SuspendOutcome> SuspendAsync(RunLease lease, DateTimeOffset wakeAt, IReadOnlyCollection<string> signalNames, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(signalNames);
+        lock (_gate)
+        {
+            if (!IsHeld(lease, out var run))
+            {
+                return Task.FromResult(SuspendOutcome.Fenced);
+            }
+
+            if (run.IsCancelRequested)
+            {
+                return Task.FromResult(SuspendOutcome.CancelRequested);
+            }
+
+            if (_signals[lease.WorkflowId].Exists(s => s.TakenBy is null && signalNames.Contains(s.Record.Name)))
+            {
+                return Task.FromResult(SuspendOutcome.SignalWaiting);
+            }
+
+            _runs[lease.WorkflowId] = run with { Owner = null, LeaseExpiresAt = null, WakeAt = wakeAt, UpdatedAt = _time.GetUtcNow() };
+            return Task.FromResult(SuspendOutcome.Suspended);
+        }
+    }
+
+    /// <inheritdoc/>
+    public Task<LeaseRenewal> RenewAsync(RunLease lease, TimeSpan leaseDuration, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (!IsHeld(lease, out var run))
+            {
+                return Task.FromResult(LeaseRenewal.Lost);
+            }
+
+            var now = _time.GetUtcNow();
+            _runs[lease.WorkflowId] = run with { LeaseExpiresAt = now + leaseDuration, UpdatedAt = now };
+            return Task.FromResult(run.IsCancelRequested ? LeaseRenewal.CancelRequested : LeaseRenewal.Renewed);
+        }
+    }
+
+    /// <inheritdoc/>
+    public Task ReleaseAsync(RunLease lease, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (IsHeld(lease, out var run))
+            {
+                _runs[lease.WorkflowId] = run with { Owner = null, LeaseExpiresAt = null, UpdatedAt = _time.GetUtcNow() };
+            }
+
+            return Task.CompletedTask;
+        }
+    }
+
+    /// <summary>Whether <paramref name="lease"/> is current on an active run. Call under the lock.</summary>
+    private bool IsHeld(RunLease lease, out RunRecord run)
+        => _runs.TryGetValue(lease.WorkflowId, out run!)
+            && run.Status == WorkflowStatus.Running
+            && run.Owner == lease.Owner
+            && run.Epoch == lease.Epoch;
+}

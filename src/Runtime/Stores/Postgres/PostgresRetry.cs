@@ -1,0 +1,71 @@
+using System.Diagnostics;
+using Durably.Runtime.Journal;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace Durably.Runtime.Stores.Postgres;
+
+/// <summary>
+/// The PostgreSQL store's transient-failure policy: a call that failed because the connection broke or the server is
+/// shutting down, restarting or overloaded is tried again with exponential backoff and jitter while
+/// <see cref="PostgresStoreOptions.RetryBudget"/> lasts; a statement's own error is reported at once, as a
+/// <see cref="DurableStoreException"/> naming the operation and the server.
+/// </summary>
+internal sealed partial class PostgresRetry(ILogger logger, string server, TimeSpan budget)
+{
+    /// <summary>The first pause after a transient failure.</summary>
+    public static readonly TimeSpan FirstDelay = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>The longest pause; each one doubles up to it.</summary>
+    public static readonly TimeSpan MaxDelay = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Runs one store call, retrying it while the failure is the connection's or the server's and the budget lasts.
+    /// Every statement is safe to repeat: writes are idempotent or checked against the lease.
+    /// </summary>
+    /// <param name="operation">What the call does, for messages ("claim a run").</param>
+    /// <param name="call">The call.</param>
+    /// <param name="cancellationToken">Stops the call and its retries.</param>
+    public async Task<T> ExecuteAsync<T>(string operation, Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var delay = FirstDelay;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await call(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (IsTransient(ex) && !cancellationToken.IsCancellationRequested && Stopwatch.GetElapsedTime(started) < budget)
+            {
+                LogRetrying(logger, operation, server, attempt, delay, ex);
+                await Task.Delay(Jitter(delay), cancellationToken).ConfigureAwait(false);
+                delay = Next(delay);
+            }
+            catch (Exception ex) when (ex is NpgsqlException && !(ex is OperationCanceledException || cancellationToken.IsCancellationRequested))
+            {
+                throw new DurableStoreException($"PostgreSQL could not {operation} at {server}: {ex.Message}", ex);
+            }
+        }
+    }
+
+    /// <summary>A broken connection or a server that is shutting down, restarting or overloaded: worth trying again.</summary>
+    public static bool IsTransient(Exception exception) => exception switch
+    {
+        PostgresException postgres => postgres.IsTransient
+            || postgres.SqlState.StartsWith("08", StringComparison.Ordinal)    // connection exception
+            || postgres.SqlState.StartsWith("57P", StringComparison.Ordinal)   // admin shutdown, crash shutdown, cannot connect now
+            || postgres.SqlState is "40001" or "40P01",                        // serialization failure, deadlock
+        NpgsqlException npgsql => npgsql.IsTransient || npgsql.InnerException is IOException or System.Net.Sockets.SocketException or TimeoutException,
+        _ => false,
+    };
+
+    /// <summary>Half to one and a half times <paramref name="delay"/>, so that workers that failed together retry apart.</summary>
+    public static TimeSpan Jitter(TimeSpan delay) => delay * (0.5 + Random.Shared.NextDouble());
+
+    /// <summary>The pause after <paramref name="delay"/>: twice as long, up to <see cref="MaxDelay"/>.</summary>
+    public static TimeSpan Next(TimeSpan delay) => TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxDelay.Ticks));
+
+    [LoggerMessage(1, LogLevel.Warning, "PostgreSQL could not {Operation} at {Server} (attempt {Attempt}); retrying in about {Delay}")]
+    private static partial void LogRetrying(ILogger logger, string operation, string server, int attempt, TimeSpan delay, Exception exception);
+}

@@ -1,0 +1,115 @@
+using System.Data.Common;
+using Durably.Runtime.Journal;
+using Npgsql;
+
+namespace Durably.Runtime.Stores.Postgres;
+
+/// <summary>The journal: attempts, retries, outcomes and the run's end — every write one statement that locks the run row and checks the epoch.</summary>
+public sealed partial class PostgresWorkflowStore
+{
+    /// <inheritdoc/>
+    public Task<JournalWriteResult> RecordAttemptAsync(RunLease lease, JournalEntry entry, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        ArgumentNullException.ThrowIfNull(entry);
+        return entry.Kind == OperationKind.Compensation
+            ? WriteEntryAsync(_sql.RecordCompensationAttempt, startsWork: false, lease, entry with { WorkflowId = lease.WorkflowId }, "record a compensation attempt", cancellationToken)
+            : WriteEntryAsync(_sql.RecordAttempt, startsWork: true, lease, entry with { WorkflowId = lease.WorkflowId }, "record a step attempt", cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public Task<JournalWriteResult> CompleteEntryAsync(RunLease lease, JournalEntry entry, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        ArgumentNullException.ThrowIfNull(entry);
+        if (!entry.IsTerminal)
+        {
+            throw new ArgumentException($"Journal row {entry.Sequence} of run '{entry.WorkflowId}' is {entry.State}, not terminal.", nameof(entry));
+        }
+
+        return WriteEntryAsync(_sql.CompleteEntry, startsWork: false, lease, entry with { WorkflowId = lease.WorkflowId }, "record a step outcome", cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public Task<JournalWriteResult> ScheduleRetryAsync(RunLease lease, JournalEntry entry, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        ArgumentNullException.ThrowIfNull(entry);
+        return ExecuteAsync("schedule a step retry", async token =>
+        {
+            await using var command = Command(_sql.ScheduleRetry,
+                [.. LeaseParameters(lease), ("sequence", entry.Sequence), ("error_type", entry.Error?.Type), ("error_message", entry.Error?.Message),
+                    ("retry_at", entry.RetryAt is { } at ? Utc(at) : null)]);
+            await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
+            await reader.ReadAsync(token).ConfigureAwait(false);
+            return ReadWriteResult(reader, startsWork: false);
+        }, cancellationToken);
+    }
+
+    /// <summary>One statement, one round trip: lock the run row, check status and epoch, write the row, return what is stored.</summary>
+    private Task<JournalWriteResult> WriteEntryAsync(string sql, bool startsWork, RunLease lease, JournalEntry entry, string operation, CancellationToken cancellationToken)
+        => ExecuteAsync(operation, async token =>
+        {
+            await using var command = EntryCommand(sql, lease, entry);
+            await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
+            await reader.ReadAsync(token).ConfigureAwait(false);
+            return ReadWriteResult(reader, startsWork);
+        }, cancellationToken);
+
+    private NpgsqlCommand EntryCommand(string sql, RunLease lease, JournalEntry entry) => Command(sql, EntryParameters(lease, entry));
+
+    private static (string Name, object? Value)[] EntryParameters(RunLease lease, JournalEntry entry) =>
+    [
+        ("id", lease.WorkflowId), ("owner", lease.Owner), ("epoch", lease.Epoch), ("sequence", entry.Sequence), ("operation", entry.OperationId),
+        ("kind", (short)entry.Kind), ("state", (short)entry.State), ("input", entry.InputJson), ("output", entry.OutputJson),
+        ("error_type", entry.Error?.Type), ("error_message", entry.Error?.Message), ("attempts", entry.Attempts),
+        ("completion_index", entry.CompletionIndex), ("started", Utc(entry.StartedAt)), ("completed", entry.CompletedAt is { } completed ? Utc(completed) : null),
+    ];
+
+    /// <summary>Reads a fenced write's row: the journal columns (null when none), then whether held and whether cancel was requested.</summary>
+    private static JournalWriteResult ReadWriteResult(DbDataReader reader, bool startsWork)
+    {
+        var held = reader.GetBoolean(JournalColumnCount);
+        var cancel = reader.GetBoolean(JournalColumnCount + 1);
+        return !held ? JournalWriteResult.FencedOut
+            : cancel && startsWork ? JournalWriteResult.Cancelled
+            : new JournalWriteResult(reader.IsDBNull(0) ? null : ReadEntry(reader), false, cancel);
+    }
+
+    /// <inheritdoc/>
+    public Task<bool> CompleteRunAsync(RunLease lease, RunOutcome outcome, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        ArgumentNullException.ThrowIfNull(outcome);
+        if (outcome.Continuation is { } next)
+        {
+            return ContinueRunAsync(lease, outcome, next, cancellationToken);
+        }
+
+        return ExecuteAsync("end a run", async token =>
+        {
+            await using var command = Command(_sql.CompleteRun,
+                [.. LeaseParameters(lease), ("status", (short)outcome.Status), ("output", outcome.OutputJson), ("error_type", outcome.Error?.Type),
+                    ("error_message", outcome.Error?.Message), ("failed_sequence", outcome.FailedSequence), ("now", Utc(_time.GetUtcNow())), ("channel", _channel)]);
+            return await command.ExecuteNonQueryAsync(token).ConfigureAwait(false) == 1;
+        }, cancellationToken);
+    }
+
+    private Task<bool> ContinueRunAsync(RunLease lease, RunOutcome outcome, RunRecord next, CancellationToken cancellationToken)
+        => ExecuteAsync("continue a run as new", async token =>
+        {
+            await using var command = Command(_sql.ContinueRun,
+                [.. LeaseParameters(lease), ("status", (short)outcome.Status), ("now", Utc(_time.GetUtcNow())), ("channel", _channel),
+                    ("next_id", next.WorkflowId), ("next_name", next.WorkflowName), ("next_version", next.Version), ("next_input", next.InputJson),
+                    ("next_generation", next.Generation), ("next_instance_key", next.InstanceKey)]);
+            try
+            {
+                return await command.ExecuteScalarAsync(token).ConfigureAwait(false) is 1L;
+            }
+            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
+            {
+                // The whole statement failed: the run is as it was.
+                throw new DurableStoreException($"Run '{lease.WorkflowId}' cannot continue as new: id '{next.WorkflowId}' is already taken.", ex);
+            }
+        }, cancellationToken);
+}

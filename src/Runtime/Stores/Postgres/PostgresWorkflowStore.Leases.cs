@@ -1,0 +1,110 @@
+using Durably.Runtime.Journal;
+
+namespace Durably.Runtime.Stores.Postgres;
+
+/// <summary>Who runs a run: claims, what can be claimed, unloading, renewals and release — judged by the database clock.</summary>
+public sealed partial class PostgresWorkflowStore
+{
+    /// <inheritdoc/>
+    public Task<RunLease?> TryClaimAsync(string workflowId, string owner, TimeSpan leaseDuration, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(owner);
+        return ExecuteAsync("claim a run", async token =>
+        {
+            await using var command = Command(_sql.Claim,
+                ("id", workflowId), ("owner", owner), ("incarnation", Incarnation(owner)), ("lease", leaseDuration), ("skew", Skew()), ("now", Utc(_time.GetUtcNow())));
+            await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
+            return await reader.ReadAsync(token).ConfigureAwait(false)
+                ? new RunLease(workflowId, owner, reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetString(1))
+                : null;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<string>> ListClaimableAsync(string owner, int limit, CancellationToken cancellationToken)
+        => ExecuteAsync<IReadOnlyList<string>>("list claimable runs", async token =>
+        {
+            await using var command = Command(_sql.ListClaimable, ("owner", owner), ("limit", limit), ("skew", Skew()));
+            await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
+            var ids = new List<string>();
+            while (await reader.ReadAsync(token).ConfigureAwait(false))
+            {
+                ids.Add(reader.GetString(0));
+            }
+
+            return ids;
+        }, cancellationToken);
+
+    /// <inheritdoc/>
+    public Task<DateTimeOffset?> GetNextWakeAsync(CancellationToken cancellationToken)
+        => ExecuteAsync("read the next wake time", async token =>
+        {
+            await using var command = Command(_sql.NextWake, ("never", Utc(RunRecord.WakeOnSignalOnly)));
+            return await command.ExecuteScalarAsync(token).ConfigureAwait(false) is DateTime next
+                ? new DateTimeOffset(next, TimeSpan.Zero)
+                : (DateTimeOffset?)null;
+        }, cancellationToken);
+
+    /// <inheritdoc/>
+    public Task<SuspendOutcome> SuspendAsync(RunLease lease, DateTimeOffset wakeAt, IReadOnlyCollection<string> signalNames, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        ArgumentNullException.ThrowIfNull(signalNames);
+        return ExecuteAsync("unload a run", async token =>
+        {
+            await using var batch = _dataSource.CreateBatch();
+            batch.BatchCommands.Add(BatchCommand(_sql.SuspendLock, LeaseParameters(lease)));
+            batch.BatchCommands.Add(BatchCommand(_sql.Suspend,
+                [.. LeaseParameters(lease), ("wake", Utc(wakeAt)), ("now", Utc(_time.GetUtcNow())), ("names", signalNames.ToArray())]));
+            await using var reader = await batch.ExecuteReaderAsync(token).ConfigureAwait(false);
+            var held = await reader.ReadAsync(token).ConfigureAwait(false);
+            var cancelRequested = held && reader.GetBoolean(0);
+            await reader.NextResultAsync(token).ConfigureAwait(false);
+            var suspended = await reader.ReadAsync(token).ConfigureAwait(false);
+            return suspended ? SuspendOutcome.Suspended
+                : !held ? SuspendOutcome.Fenced
+                : cancelRequested ? SuspendOutcome.CancelRequested
+                : SuspendOutcome.SignalWaiting;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Renewal is the worker's single-row heartbeat; it reports whether the run is still held by this lease and whether
+    /// a cancel was requested.
+    /// </remarks>
+    public Task<LeaseRenewal> RenewAsync(RunLease lease, TimeSpan leaseDuration, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        return ExecuteAsync("renew a lease", async token =>
+        {
+            await using var command = Command(_sql.Renew,
+                [.. LeaseParameters(lease), ("incarnation", Incarnation(lease.Owner)), ("lease", leaseDuration), ("skew", Skew())]);
+            return await command.ExecuteScalarAsync(token).ConfigureAwait(false) switch
+            {
+                true => LeaseRenewal.CancelRequested,
+                false => LeaseRenewal.Renewed,
+                _ => LeaseRenewal.Lost,
+            };
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public Task ReleaseAsync(RunLease lease, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        return ExecuteAsync("release a run", async token =>
+        {
+            await using var command = Command(_sql.Release, [.. LeaseParameters(lease), ("now", Utc(_time.GetUtcNow())), ("channel", _channel)]);
+            return await command.ExecuteNonQueryAsync(token).ConfigureAwait(false);
+        }, cancellationToken);
+    }
+
+    /// <summary>This process's incarnation of worker <paramref name="owner"/>: a fresh id the first time the name is used.</summary>
+    private Guid Incarnation(string owner) => _incarnations.GetOrAdd(owner, static _ => Guid.NewGuid());
+
+    /// <summary>How far the store's clock is from the system clock: zero in production, a test clock's offset in tests.</summary>
+    private TimeSpan Skew() => ReferenceEquals(_time, TimeProvider.System) ? TimeSpan.Zero : _time.GetUtcNow() - TimeProvider.System.GetUtcNow();
+
+    private static (string, object?)[] LeaseParameters(RunLease lease) => [("id", lease.WorkflowId), ("owner", lease.Owner), ("epoch", lease.Epoch)];
+}

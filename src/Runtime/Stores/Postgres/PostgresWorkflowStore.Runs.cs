@@ -1,0 +1,84 @@
+using Durably.Runtime.Journal;
+
+namespace Durably.Runtime.Stores.Postgres;
+
+/// <summary>Runs: start, read, list and load (a run with its journal, in one read).</summary>
+public sealed partial class PostgresWorkflowStore
+{
+    /// <inheritdoc/>
+    public Task<(RunRecord Run, bool Created)> CreateRunAsync(RunRecord run, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        return ExecuteAsync("start a run", async token =>
+        {
+            // Two concurrent creators: the loser's statement may not see the winner's row in its snapshot; it looks again.
+            while (true)
+            {
+                await using var command = Command(_sql.CreateRun,
+                    ("id", run.WorkflowId), ("name", run.WorkflowName), ("version", run.Version), ("input", run.InputJson),
+                    ("status", (short)run.Status), ("output", run.OutputJson), ("error_type", run.Error?.Type), ("error_message", run.Error?.Message),
+                    ("owner", run.Owner), ("epoch", run.Epoch), ("created", Utc(run.CreatedAt)), ("updated", Utc(run.UpdatedAt)), ("generation", run.Generation),
+                    ("instance_key", run.InstanceKey), ("channel", _channel));
+                await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
+                if (await reader.ReadAsync(token).ConfigureAwait(false))
+                {
+                    return (ReadRun(reader), reader.GetBoolean(RunColumnCount));
+                }
+            }
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public Task<RunRecord?> GetRunAsync(string workflowId, CancellationToken cancellationToken)
+        => ExecuteAsync("read a run", async token =>
+        {
+            await using var command = Command(_sql.GetRun, ("id", workflowId));
+            await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
+            return await reader.ReadAsync(token).ConfigureAwait(false) ? ReadRun(reader) : null;
+        }, cancellationToken);
+
+    private static readonly RunListDialect s_runListDialect = new("@", "", "r.", static status => (short)status, static time => Utc(time));
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<RunRecord>> ListRunsAsync(RunListQuery query, CancellationToken cancellationToken)
+    {
+        var filter = RunListFilter.For(query, s_runListDialect);
+        return ExecuteAsync("list runs", async token =>
+        {
+            await using var command = Command(_sql.ListRuns(filter.Where), [.. filter.Parameters]);
+            await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
+            var page = new List<RunRecord>();
+            while (await reader.ReadAsync(token).ConfigureAwait(false))
+            {
+                page.Add(ReadRun(reader));
+            }
+
+            return (IReadOnlyList<RunRecord>)page;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public Task<RunSnapshot?> LoadAsync(string workflowId, CancellationToken cancellationToken)
+        => ExecuteAsync("load a run's journal", async token =>
+        {
+            // One round trip: the run row and its whole journal in one batch.
+            await using var batch = _dataSource.CreateBatch();
+            batch.BatchCommands.Add(BatchCommand(_sql.GetRun, ("id", workflowId)));
+            batch.BatchCommands.Add(BatchCommand(_sql.GetJournal, ("id", workflowId)));
+            await using var reader = await batch.ExecuteReaderAsync(token).ConfigureAwait(false);
+            if (!await reader.ReadAsync(token).ConfigureAwait(false))
+            {
+                return null;
+            }
+
+            var run = ReadRun(reader);
+            await reader.NextResultAsync(token).ConfigureAwait(false);
+            var journal = new List<JournalEntry>();
+            while (await reader.ReadAsync(token).ConfigureAwait(false))
+            {
+                journal.Add(ReadEntry(reader));
+            }
+
+            return new RunSnapshot(run, journal);
+        }, cancellationToken);
+}

@@ -1,0 +1,95 @@
+using Durably.Runtime.Journal;
+using static Durably.Runtime.Stores.Sqlite.SqliteCommands;
+
+namespace Durably.Runtime.Stores.Sqlite;
+
+/// <summary>Who runs a run: claims, what can be claimed, unloading, renewals and release.</summary>
+public sealed partial class SqliteWorkflowStore
+{
+    /// <inheritdoc/>
+    public Task<RunLease?> TryClaimAsync(string workflowId, string owner, TimeSpan leaseDuration, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(owner);
+        return WriteAsync<RunLease?>((connection, transaction) =>
+        {
+            var now = _time.GetUtcNow();
+            // The holder before the claim, read in the same write transaction: a claimed run it still held is recovered.
+            var previous = Query(connection, transaction, "SELECT owner FROM runs WHERE workflow_id = $id;", r => r.IsDBNull(0) ? null : r.GetString(0), ("$id", workflowId));
+            var epoch = Query(connection, transaction, """
+                UPDATE runs SET owner = $owner, epoch = epoch + 1, lease_expires_at = $expires, updated_at = $now, wake_at = NULL
+                WHERE workflow_id = $id AND status = 0 AND (owner IS NULL OR owner = $owner OR lease_expires_at <= $now)
+                RETURNING epoch;
+                """, r => r.GetInt64(0),
+                ("$id", workflowId), ("$owner", owner), ("$expires", ToUnixMs(now + leaseDuration)), ("$now", ToUnixMs(now)));
+            return epoch.Count == 1 ? new RunLease(workflowId, owner, epoch[0], previous[0]) : null;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<string>> ListClaimableAsync(string owner, int limit, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        using var connection = OpenConnection();
+        IReadOnlyList<string> ids = Query(connection, null, """
+            SELECT workflow_id FROM runs
+            WHERE status = 0 AND ((owner IS NULL AND (wake_at IS NULL OR wake_at <= $now)) OR owner = $owner OR lease_expires_at <= $now)
+            ORDER BY created_at, workflow_id
+            LIMIT $limit;
+            """, r => r.GetString(0), ("$owner", owner), ("$now", ToUnixMs(_time.GetUtcNow())), ("$limit", limit));
+        return Task.FromResult(ids);
+    }
+
+    /// <inheritdoc/>
+    public Task<DateTimeOffset?> GetNextWakeAsync(CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        using var connection = OpenConnection();
+        var next = Query(connection, null, "SELECT min(wake_at) FROM runs WHERE status = 0 AND wake_at IS NOT NULL AND wake_at < $never AND owner IS NULL;",
+            r => r.IsDBNull(0) ? (DateTimeOffset?)null : FromUnixMs(r.GetInt64(0)), ("$never", ToUnixMs(RunRecord.WakeOnSignalOnly)));
+        return Task.FromResult(next[0]);
+    }
+
+    /// <inheritdoc/>
+    public Task<SuspendOutcome> SuspendAsync(RunLease lease, DateTimeOffset wakeAt, IReadOnlyCollection<string> signalNames, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(signalNames);
+        return WriteAsync((connection, transaction) =>
+        {
+            switch (Held(connection, transaction, lease))
+            {
+                case null:
+                    return SuspendOutcome.Fenced;
+                case true:
+                    return SuspendOutcome.CancelRequested;
+            }
+
+            // Names go in as one JSON array: any number of them, each a bound value.
+            if (Query(connection, transaction,
+                "SELECT 1 FROM signals WHERE workflow_id = $id AND taken_by_sequence IS NULL AND name IN (SELECT value FROM json_each($names)) LIMIT 1;",
+                r => r.GetInt64(0), ("$id", lease.WorkflowId), ("$names", System.Text.Json.JsonSerializer.Serialize(signalNames))).Count == 1)
+            {
+                return SuspendOutcome.SignalWaiting;
+            }
+
+            Execute(connection, transaction, $"UPDATE runs SET owner = NULL, lease_expires_at = NULL, wake_at = $wake, updated_at = $now WHERE {HeldBy};",
+                [.. LeaseParameters(lease), ("$wake", ToUnixMs(wakeAt)), ("$now", ToUnixMs(_time.GetUtcNow()))]);
+            return SuspendOutcome.Suspended;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public Task<LeaseRenewal> RenewAsync(RunLease lease, TimeSpan leaseDuration, CancellationToken cancellationToken)
+        => WriteAsync((connection, transaction) =>
+        {
+            var now = _time.GetUtcNow();
+            var renewed = Query(connection, transaction, $"UPDATE runs SET lease_expires_at = $expires, updated_at = $now WHERE {HeldBy} RETURNING cancel_reason IS NOT NULL;",
+                r => r.GetBoolean(0), [.. LeaseParameters(lease), ("$expires", ToUnixMs(now + leaseDuration)), ("$now", ToUnixMs(now))]);
+            return renewed.Count == 0 ? LeaseRenewal.Lost : renewed[0] ? LeaseRenewal.CancelRequested : LeaseRenewal.Renewed;
+        }, cancellationToken);
+
+    /// <inheritdoc/>
+    public Task ReleaseAsync(RunLease lease, CancellationToken cancellationToken)
+        => WriteAsync((connection, transaction) => Execute(connection, transaction,
+            $"UPDATE runs SET owner = NULL, lease_expires_at = NULL, updated_at = $now WHERE {HeldBy};",
+            [.. LeaseParameters(lease), ("$now", ToUnixMs(_time.GetUtcNow()))]), cancellationToken);
+}

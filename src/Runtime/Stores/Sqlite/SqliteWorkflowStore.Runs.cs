@@ -1,0 +1,68 @@
+using Durably.Runtime.Journal;
+using static Durably.Runtime.Stores.Sqlite.SqliteCommands;
+using static Durably.Runtime.Stores.Sqlite.SqliteSchema;
+
+namespace Durably.Runtime.Stores.Sqlite;
+
+/// <summary>Runs: start, read, list and load (a run with its journal, in one read).</summary>
+public sealed partial class SqliteWorkflowStore
+{
+    /// <inheritdoc/>
+    public Task<(RunRecord Run, bool Created)> CreateRunAsync(RunRecord run, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        return WriteAsync((connection, transaction) =>
+        {
+            // One writer at a time: the key's holder read here is still the holder at the insert.
+            if (ReadRun(connection, transaction, run.WorkflowId) is null && HolderOf(connection, transaction, run.WorkflowName, run.InstanceKey) is { } holder)
+            {
+                return (holder, false);
+            }
+
+            var inserted = Execute(connection, transaction,
+                $"INSERT INTO runs ({RunColumns}) VALUES ($id, $name, $version, $input, $status, $output, $error_type, $error_message, $owner, $epoch, $lease, $created, $updated, $wake, $generation, $cancel_reason, $failed_sequence, $instance_key) ON CONFLICT (workflow_id) DO NOTHING;",
+                RunParameters(run));
+            var stored = ReadRun(connection, transaction, run.WorkflowId)!;
+            return (stored, inserted == 1);
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public Task<RunRecord?> GetRunAsync(string workflowId, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        using var connection = OpenConnection();
+        return Task.FromResult(ReadRun(connection, null, workflowId));
+    }
+
+    private static readonly RunListDialect s_runListDialect = new("$", "$", "", static status => (int)status, static time => ToUnixMs(time));
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<RunRecord>> ListRunsAsync(RunListQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        cancellationToken.ThrowIfCancellationRequested();
+        var filter = RunListFilter.For(query, s_runListDialect);
+        using var connection = OpenConnection();
+        IReadOnlyList<RunRecord> page = Query(connection, null,
+            $"SELECT {RunColumns} FROM runs{filter.Where} ORDER BY created_at DESC, workflow_id DESC LIMIT $limit;",
+            r => StoredRows.ReadRun(r, ReadTime), [.. filter.Parameters]);
+        return Task.FromResult(page);
+    }
+
+    /// <inheritdoc/>
+    public Task<RunSnapshot?> LoadAsync(string workflowId, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        using var connection = OpenConnection();
+        using var transaction = connection.BeginTransaction(deferred: true);
+        var run = ReadRun(connection, transaction, workflowId);
+        if (run is null)
+        {
+            return Task.FromResult<RunSnapshot?>(null);
+        }
+
+        var journal = Query(connection, transaction, $"SELECT {JournalColumns} FROM journal WHERE workflow_id = $id ORDER BY sequence;", ReadEntry, ("$id", workflowId));
+        return Task.FromResult<RunSnapshot?>(new RunSnapshot(run, journal));
+    }
+}
