@@ -92,7 +92,7 @@ public sealed class DurableOptions
     public CircuitBreakerPolicy DefaultCircuitBreakerPolicy { get; set; } = new();
 
     /// <summary>
-    /// How long one alert sink (<see cref="Observability.IDurableAlertSink"/>) may take to deliver one alert before it
+    /// How long one alert sink (<see cref="IDurableAlertSink"/>) may take to deliver one alert before it
     /// is given up and logged; 30 seconds, at most <see cref="MaxAlertTimeout"/>.
     /// </summary>
     public TimeSpan AlertTimeout { get; set; } = TimeSpan.FromSeconds(30);

@@ -8,7 +8,7 @@ public sealed class StepContext
 {
     private static readonly AsyncLocal<StepContext?> s_current = new();
 
-    /// <summary>Creates a step context. The engine creates one per step attempt.</summary>
+    /// <summary>Creates a step context. Only the engine creates them, one per step attempt.</summary>
     /// <param name="workflowId">The id of the run the step belongs to.</param>
     /// <param name="stepId">The step's stable id.</param>
     /// <param name="sequence">The durable operation's sequence number within the run.</param>
@@ -16,7 +16,7 @@ public sealed class StepContext
     /// <param name="services">The DI scope of this attempt.</param>
     /// <param name="cancellationToken">Cancelled when the attempt must stop.</param>
     /// <param name="isCompensation">Whether this is an attempt of the step's compensation rather than of the step.</param>
-    public StepContext(string workflowId, string stepId, long sequence, int attempt, IServiceProvider services, CancellationToken cancellationToken, bool isCompensation = false)
+    internal StepContext(string workflowId, string stepId, long sequence, int attempt, IServiceProvider services, CancellationToken cancellationToken, bool isCompensation = false)
     {
         ArgumentException.ThrowIfNullOrEmpty(workflowId);
         ArgumentException.ThrowIfNullOrEmpty(stepId);
@@ -91,7 +91,7 @@ public sealed class StepContext
     /// </summary>
     internal object? StoreTransaction { get; init; }
 
-    /// <summary>Makes <paramref name="context"/> current for the rest of this asynchronous flow. Used by the engine.</summary>
+    /// <summary>Makes <paramref name="context"/> current for the rest of this asynchronous flow. Only the engine does.</summary>
     /// <param name="context">The context, or <see langword="null"/> to clear it.</param>
-    public static void SetCurrent(StepContext? context) => s_current.Value = context;
+    internal static void SetCurrent(StepContext? context) => s_current.Value = context;
 }

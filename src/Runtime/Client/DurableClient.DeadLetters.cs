@@ -1,7 +1,7 @@
-using Durably.Runtime.Engine;
+using Durably.Runtime.Client;
 using Durably.Runtime.Journal;
 
-namespace Durably.Runtime.Client;
+namespace Durably.Runtime;
 
 /// <summary>Dead letters: the runs parked for an operator, listed, inspected, retried or discarded.</summary>
 public sealed partial class DurableClient
@@ -49,7 +49,7 @@ public sealed partial class DurableClient
     {
         var type = run.Error?.Type;
         return failed?.Kind == OperationKind.Compensation || type == typeof(CompensationFailedException).FullName ? DeadLetterReason.CompensationFailed
-            : type == typeof(Replay.NonDeterminismException).FullName ? DeadLetterReason.NonDeterminism
+            : type == typeof(NonDeterminismException).FullName ? DeadLetterReason.NonDeterminism
             : type == typeof(PayloadException).FullName ? DeadLetterReason.UnreadablePayload
             : failed is not null ? DeadLetterReason.StepFailed
             : DeadLetterReason.RunFailed;

@@ -1,8 +1,8 @@
 using Durably.Infrastructure;
-using Durably.Runtime.Engine;
+using Durably.Runtime.Client;
 using Durably.Runtime.Journal;
 
-namespace Durably.Runtime.Client;
+namespace Durably.Runtime;
 
 /// <summary>The <see cref="IDurableClient"/> over an engine's store.</summary>
 public sealed partial class DurableClient : IDurableClient

@@ -1,5 +1,4 @@
 using Durably.Infrastructure;
-using Durably.Runtime.Engine;
 using Durably.Runtime.Journal;
 using Durably.Runtime.Policies;
 using Durably.Runtime.Replay;

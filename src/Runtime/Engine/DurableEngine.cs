@@ -1,8 +1,9 @@
 using Durably.Infrastructure;
+using Durably.Runtime.Engine;
 using Durably.Runtime.Journal;
 using Durably.Runtime.Replay;
 
-namespace Durably.Runtime.Engine;
+namespace Durably.Runtime;
 
 /// <summary>
 /// Executes runs: claims a run, replays its journal through the run method and continues it live until it ends,

@@ -46,20 +46,6 @@ internal sealed class PayloadSerializer(JsonSerializerOptions options, int maxBy
     }
 }
 
-/// <summary>A journaled value could not be written or read: the message names the value, its type and the reason.</summary>
-public sealed class PayloadException : Exception
-{
-    /// <summary>Creates the exception.</summary>
-    /// <param name="message">What failed and why.</param>
-    /// <param name="payloadType">The value's type.</param>
-    /// <param name="inner">The serialiser's exception.</param>
-    public PayloadException(string message, Type payloadType, Exception? inner = null)
-        : base(message, inner) => PayloadType = payloadType;
-
-    /// <summary>The value's type.</summary>
-    public Type PayloadType { get; }
-}
-
 /// <summary>C#-style type names for messages: <c>List&lt;Shop.Order&gt;</c> rather than <c>List`1[Shop.Order]</c>.</summary>
 internal static class TypeNames
 {

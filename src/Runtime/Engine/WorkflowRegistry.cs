@@ -34,14 +34,3 @@ internal sealed class WorkflowRegistry
 
     public WorkflowDefinition? Find(string name, int version) => _byKey.GetValueOrDefault((name, version));
 }
-
-/// <summary>A workflow the engine does not know was asked for.</summary>
-public sealed class UnknownWorkflowException : InvalidOperationException
-{
-    /// <summary>Creates the exception.</summary>
-    /// <param name="message">Which workflow, and how to register it.</param>
-    public UnknownWorkflowException(string message)
-        : base(message)
-    {
-    }
-}

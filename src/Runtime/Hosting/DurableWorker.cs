@@ -1,5 +1,3 @@
-using Durably.Runtime.Engine;
-using Durably.Runtime.Journal;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -194,7 +192,7 @@ public sealed partial class DurableWorker : BackgroundService
     private static partial void LogStarted(ILogger logger, string workerName, int maxConcurrentRuns);
 
     [LoggerMessage(2, LogLevel.Debug, "Run {WorkflowId}: {Outcome}, status {Status}")]
-    private static partial void LogExecuted(ILogger logger, string workflowId, Replay.ExecutionOutcome outcome, WorkflowStatus status);
+    private static partial void LogExecuted(ILogger logger, string workflowId, ExecutionOutcome outcome, WorkflowStatus status);
 
     [LoggerMessage(3, LogLevel.Error, "Run {WorkflowId} could not be executed; it stays in the store and will be tried again")]
     private static partial void LogExecutionFailed(ILogger logger, string workflowId, Exception exception);

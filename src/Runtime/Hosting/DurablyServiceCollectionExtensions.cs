@@ -1,12 +1,9 @@
 using Durably;
 using Durably.Infrastructure;
 using Durably.Runtime;
-using Durably.Runtime.Client;
-using Durably.Runtime.Engine;
 using Durably.Runtime.Hosting;
 using Durably.Runtime.Journal;
-using Durably.Runtime.Observability;
-using Durably.Runtime.Stores.Sqlite;
+using Durably.Runtime.Stores;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 // In the namespace of IServiceCollection, as Microsoft.Extensions.* and Npgsql do: AddDurably needs no using.

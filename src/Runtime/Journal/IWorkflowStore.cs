@@ -4,6 +4,10 @@ namespace Durably.Runtime.Journal;
 /// Where runs and their journals live. Every store passes the same conformance suite; every write that changes a
 /// run's journal or state checks, atomically, that the run is still active and that the writer's lease is current.
 /// </summary>
+/// <remarks>
+/// For store authors: applications choose a store with <c>UseSqlite</c>, <c>UsePostgres</c> or <c>UseInMemoryStore</c>
+/// and never call this interface. The contract and how to test a new store: <c>docs/store-authors.md</c>.
+/// </remarks>
 public interface IWorkflowStore
 {
     /// <summary>

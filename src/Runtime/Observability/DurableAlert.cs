@@ -1,4 +1,5 @@
-namespace Durably.Runtime.Observability;
+
+namespace Durably.Runtime;
 
 /// <summary>Something about a run that someone should find out about.</summary>
 public enum DurableAlertKind

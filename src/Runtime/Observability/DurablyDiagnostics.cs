@@ -1,4 +1,5 @@
-namespace Durably.Runtime.Observability;
+
+namespace Durably.Runtime;
 
 /// <summary>
 /// The names under which Durably reports traces and metrics. With OpenTelemetry:

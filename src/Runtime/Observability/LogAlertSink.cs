@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace Durably.Runtime.Observability;
+namespace Durably.Runtime;
 
 /// <summary>
 /// The alert sink that is always there: writes each alert to the log (category <c>Durably.Alerts</c>) — a dead letter

@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace Durably.Runtime.Observability;
+namespace Durably.Runtime;
 
 /// <summary>Where and how <see cref="WebhookAlertSink"/> posts alerts.</summary>
 public sealed class WebhookAlertOptions

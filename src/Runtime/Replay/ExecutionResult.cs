@@ -1,4 +1,5 @@
-namespace Durably.Runtime.Replay;
+
+namespace Durably.Runtime;
 
 /// <summary>What one execution of a run did.</summary>
 public enum ExecutionOutcome
@@ -25,7 +26,7 @@ public enum ExecutionOutcome
     Unloaded = 5,
 }
 
-/// <summary>The result of <see cref="Engine.DurableEngine.ExecuteAsync"/>.</summary>
+/// <summary>The result of <see cref="DurableEngine.ExecuteAsync"/>.</summary>
 /// <param name="WorkflowId">The run.</param>
 /// <param name="Outcome">What the execution did.</param>
 /// <param name="Status">The run's status afterwards.</param>

@@ -1,4 +1,3 @@
-using Durably.Runtime.Engine;
 using Durably.Runtime.Journal;
 using Durably.Runtime.Replay.Operations;
 

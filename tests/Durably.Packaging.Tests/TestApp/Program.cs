@@ -1,6 +1,5 @@
 using Durably;
 using Durably.Runtime;
-using Durably.Runtime.Engine;
 using Microsoft.Extensions.DependencyInjection;
 
 var services = new ServiceCollection();

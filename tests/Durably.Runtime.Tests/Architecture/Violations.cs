@@ -1,3 +1,4 @@
+
 namespace Durably.Runtime.Tests.Architecture.Violations;
 
 // Deliberate breaches of the walls, for WallTests.The_rules_find_a_deliberate_violation: never used.
@@ -11,7 +12,7 @@ internal sealed class EngineTypeUsingNpgsql
 /// <summary>An "engine" type that calls into a store implementation.</summary>
 internal static class EngineTypeUsingTheSqliteStore
 {
-    public static object Open(string path) => global::Durably.Runtime.Stores.Sqlite.SqliteWorkflowStore.Open(path);
+    public static object Open(string path) => global::Durably.Runtime.Stores.SqliteWorkflowStore.Open(path);
 }
 
 /// <summary>An "engine" type that names a store's own type (as the step loop once named PostgresStepTransaction).</summary>

@@ -2,7 +2,6 @@ using ArchUnitNET.Domain;
 using ArchUnitNET.Fluent;
 using ArchUnitNET.Fluent.Syntax.Elements.Types;
 using ArchUnitNET.Loader;
-using Durably.Runtime.Engine;
 using static ArchUnitNET.Fluent.ArchRuleDefinition;
 
 namespace Durably.Runtime.Tests.Architecture;
@@ -51,7 +50,7 @@ public sealed class WallTests
         Assert.Contains(typeof(DurableEngine).FullName!, engine);
         Assert.Contains(engine, name => name.StartsWith("Durably.Runtime.Replay.RunExecution`3", StringComparison.Ordinal));
         Assert.Contains(typeof(DurableOptions).FullName!, engine);
-        Assert.Contains(typeof(global::Durably.Runtime.Stores.Sqlite.SqliteWorkflowStore).FullName!, stores);
+        Assert.Contains(typeof(global::Durably.Runtime.Stores.SqliteWorkflowStore).FullName!, stores);
         Assert.Contains(typeof(PostgresDurableOptionsExtensions).FullName!, stores);
         Assert.Contains(typeof(PostgresStepTransaction).FullName!, stores);
         Assert.DoesNotContain(typeof(PostgresStepTransaction).FullName!, engine);

@@ -1,5 +1,4 @@
-using Durably.Runtime.Engine;
-using Durably.Runtime.Stores.InMemory;
+using Durably.Runtime.Stores;
 using Durably.Runtime.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 

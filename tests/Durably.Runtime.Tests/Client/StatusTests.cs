@@ -1,5 +1,4 @@
 using Durably.Runtime.Journal;
-using Durably.Runtime.Replay;
 using Durably.Runtime.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Durably.Runtime.Journal;
-using Durably.Runtime.Stores.Postgres;
-using Durably.Runtime.Stores.Sqlite;
+using Durably.Runtime.Stores;
 using Durably.Runtime.Tests.Support;
 using Microsoft.Data.Sqlite;
 

@@ -1,5 +1,5 @@
 using Durably.Runtime.Journal;
-using Durably.Runtime.Stores.Postgres;
+using Durably.Runtime.Stores;
 using Durably.Runtime.Tests.Support;
 
 namespace Durably.Runtime.Tests.Crash;

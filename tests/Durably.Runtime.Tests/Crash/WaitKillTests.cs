@@ -1,5 +1,5 @@
 using Durably.Runtime.Journal;
-using Durably.Runtime.Stores.Sqlite;
+using Durably.Runtime.Stores;
 using Durably.Runtime.Tests.Support;
 using Microsoft.Data.Sqlite;
 

@@ -1,6 +1,5 @@
 using Durably.Runtime.Journal;
-using Durably.Runtime.Replay;
-using Durably.Runtime.Stores.InMemory;
+using Durably.Runtime.Stores;
 using Durably.Runtime.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 

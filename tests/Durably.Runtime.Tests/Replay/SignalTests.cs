@@ -1,6 +1,4 @@
-using Durably.Runtime.Engine;
 using Durably.Runtime.Journal;
-using Durably.Runtime.Replay;
 using Durably.Runtime.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -196,7 +196,7 @@ public sealed class TimeoutAndBreakerTests : StoreTestBase
         extremes.CircuitBreakers["least"] = new() { FailureRatio = double.Epsilon, MinimumThroughput = 2, SamplingDuration = CircuitBreakerPolicy.MinDuration, BreakDuration = CircuitBreakerPolicy.MinDuration };
         extremes.CircuitBreakers["most"] = new() { FailureRatio = 1, MinimumThroughput = int.MaxValue, SamplingDuration = CircuitBreakerPolicy.MaxDuration, BreakDuration = CircuitBreakerPolicy.MaxDuration };
         extremes.Validate();
-        var engine = new EngineContext(new global::Durably.Runtime.Stores.InMemory.InMemoryWorkflowStore(), extremes, new ServiceCollection().BuildServiceProvider(), Clock);
+        var engine = new EngineContext(new global::Durably.Runtime.Stores.InMemoryWorkflowStore(), extremes, new ServiceCollection().BuildServiceProvider(), Clock);
         Assert.Equal("least", engine.PoliciesFor(Step(StepPolicies.MinTimeout, "least")).Breaker!.Name);
         Assert.Equal("most", engine.PoliciesFor(Step(StepPolicies.MaxTimeout, "most")).Breaker!.Name);
         Assert.Same(engine.PoliciesFor(Step(null, "most")).Breaker, engine.PoliciesFor(Step(null, "most")).Breaker);

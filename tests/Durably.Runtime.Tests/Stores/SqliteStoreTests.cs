@@ -1,6 +1,5 @@
 using System.Diagnostics;
-using Durably.Runtime.Journal;
-using Durably.Runtime.Stores.Sqlite;
+using Durably.Runtime.Stores;
 using Microsoft.Data.Sqlite;
 
 namespace Durably.Runtime.Tests.Stores;

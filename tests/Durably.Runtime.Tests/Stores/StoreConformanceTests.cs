@@ -1,9 +1,6 @@
 using System.Globalization;
 using Durably.Runtime.Journal;
-using Durably.Runtime.Replay;
-using Durably.Runtime.Stores.InMemory;
-using Durably.Runtime.Stores.Postgres;
-using Durably.Runtime.Stores.Sqlite;
+using Durably.Runtime.Stores;
 using Durably.Runtime.Tests.Support;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,7 +1,5 @@
 using Durably.Runtime.Journal;
-using Durably.Runtime.Stores.InMemory;
-using Durably.Runtime.Stores.Postgres;
-using Durably.Runtime.Stores.Sqlite;
+using Durably.Runtime.Stores;
 using Microsoft.Data.Sqlite;
 
 namespace Durably.Runtime.Tests.Support;

@@ -1,6 +1,5 @@
-using Durably.Runtime.Engine;
 using Durably.Runtime.Journal;
-using Durably.Runtime.Stores.InMemory;
+using Durably.Runtime.Stores;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Durably.Runtime.Tests.Support;
@@ -39,7 +38,7 @@ internal sealed class TestHost : IAsyncDisposable
     /// Executes a run until a step body reaches <paramref name="gate"/>, then stops the execution (as a shutdown
     /// would): the run is left mid-step, with a journal, for another host to resume.
     /// </summary>
-    public async Task<global::Durably.Runtime.Replay.ExecutionResult> ExecuteUntilAsync(string workflowId, Gate gate)
+    public async Task<global::Durably.Runtime.ExecutionResult> ExecuteUntilAsync(string workflowId, Gate gate)
     {
         var timeout = TimeSpan.FromSeconds(30);
         using var stop = new CancellationTokenSource();

@@ -31,14 +31,14 @@ internal abstract class Operation(IOperationHost host, long sequence)
     public virtual DateTimeOffset? QuiescentUntil => BackoffUntil;
 
     /// <summary>Builds the row to journal when the operation is live; <paramref name="recorded"/> is its non-terminal journal row, if any.</summary>
-    /// <exception cref="Engine.PayloadException">The operation's input cannot be journaled.</exception>
+    /// <exception cref="PayloadException">The operation's input cannot be journaled.</exception>
     public abstract void Prepare(JournalEntry? recorded);
 
     /// <summary>Starts the live part, once replay has ended.</summary>
     public abstract void Start();
 
     /// <summary>Completes the run method's await with the journaled outcome (outside the scheduler).</summary>
-    /// <exception cref="Engine.PayloadException">The journaled outcome cannot be read.</exception>
+    /// <exception cref="PayloadException">The journaled outcome cannot be read.</exception>
     public abstract void Deliver(JournalEntry terminal);
 
     /// <summary>

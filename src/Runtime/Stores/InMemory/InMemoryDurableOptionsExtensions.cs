@@ -1,4 +1,4 @@
-using Durably.Runtime.Stores.InMemory;
+using Durably.Runtime.Stores;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Durably.Runtime;

@@ -1,6 +1,6 @@
 using Durably.Runtime.Journal;
 
-namespace Durably.Runtime.Stores.InMemory;
+namespace Durably.Runtime.Stores;
 
 /// <summary>The journal: attempts, retries, outcomes and the run's end — every write under the lock, with the lease checked.</summary>
 public sealed partial class InMemoryWorkflowStore

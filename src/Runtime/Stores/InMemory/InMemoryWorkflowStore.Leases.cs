@@ -1,6 +1,6 @@
 using Durably.Runtime.Journal;
 
-namespace Durably.Runtime.Stores.InMemory;
+namespace Durably.Runtime.Stores;
 
 /// <summary>Who runs a run: claims, what can be claimed, unloading, renewals and release.</summary>
 public sealed partial class InMemoryWorkflowStore

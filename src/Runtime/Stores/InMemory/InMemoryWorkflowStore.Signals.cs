@@ -1,6 +1,6 @@
 using Durably.Runtime.Journal;
 
-namespace Durably.Runtime.Stores.InMemory;
+namespace Durably.Runtime.Stores;
 
 /// <summary>What reaches a run from outside: signals, cancel requests and the revival of dead letters.</summary>
 public sealed partial class InMemoryWorkflowStore

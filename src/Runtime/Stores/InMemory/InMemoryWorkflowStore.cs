@@ -1,6 +1,6 @@
 using Durably.Runtime.Journal;
 
-namespace Durably.Runtime.Stores.InMemory;
+namespace Durably.Runtime.Stores;
 
 /// <summary>
 /// A real store kept in process memory, with the same semantics as the durable stores (leases, epochs, write-once

@@ -1,4 +1,4 @@
-using Durably.Runtime.Stores.Postgres;
+using Durably.Runtime.Stores;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
-namespace Durably.Runtime.Stores.Postgres;
+namespace Durably.Runtime.Stores;
 
 /// <summary>
 /// Holds one connection that <c>LISTEN</c>s on the store's channel and turns its notifications — runs available, a run

@@ -1,9 +1,8 @@
 using System.Diagnostics;
-using Durably.Runtime.Journal;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
-namespace Durably.Runtime.Stores.Postgres;
+namespace Durably.Runtime.Stores;
 
 /// <summary>
 /// The PostgreSQL store's transient-failure policy: a call that failed because the connection broke or the server is

@@ -1,7 +1,6 @@
-using Durably.Runtime.Journal;
 using Npgsql;
 
-namespace Durably.Runtime.Stores.Postgres;
+namespace Durably.Runtime.Stores;
 
 /// <summary>
 /// Durably's tables in their own schema, created and migrated by the runtime: versioned (<c>durably_meta</c>),

@@ -1,5 +1,5 @@
 
-namespace Durably.Runtime.Stores.Postgres;
+namespace Durably.Runtime.Stores;
 
 /// <summary>The store's statements for one schema, built once. Each is one round trip.</summary>
 internal sealed class PostgresStatements

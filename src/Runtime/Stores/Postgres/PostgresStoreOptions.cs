@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace Durably.Runtime.Stores.Postgres;
+namespace Durably.Runtime;
 
 /// <summary>Settings of the PostgreSQL store.</summary>
 public sealed partial class PostgresStoreOptions
@@ -19,7 +19,7 @@ public sealed partial class PostgresStoreOptions
 
     /// <summary>
     /// How long one store call keeps retrying, with exponential backoff and jitter, when the database connection fails
-    /// or the server is restarting; after that the call fails with a <see cref="Journal.DurableStoreException"/>.
+    /// or the server is restarting; after that the call fails with a <see cref="DurableStoreException"/>.
     /// </summary>
     public TimeSpan RetryBudget { get; set; } = DefaultRetryBudget;
 

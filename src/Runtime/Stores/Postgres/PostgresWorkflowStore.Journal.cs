@@ -2,7 +2,7 @@ using System.Data.Common;
 using Durably.Runtime.Journal;
 using Npgsql;
 
-namespace Durably.Runtime.Stores.Postgres;
+namespace Durably.Runtime.Stores;
 
 /// <summary>The journal: attempts, retries, outcomes and the run's end — every write one statement that locks the run row and checks the epoch.</summary>
 public sealed partial class PostgresWorkflowStore

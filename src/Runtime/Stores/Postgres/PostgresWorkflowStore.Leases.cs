@@ -1,6 +1,6 @@
 using Durably.Runtime.Journal;
 
-namespace Durably.Runtime.Stores.Postgres;
+namespace Durably.Runtime.Stores;
 
 /// <summary>Who runs a run: claims, what can be claimed, unloading, renewals and release — judged by the database clock.</summary>
 public sealed partial class PostgresWorkflowStore

@@ -1,6 +1,6 @@
 using Durably.Runtime.Journal;
 
-namespace Durably.Runtime.Stores.Postgres;
+namespace Durably.Runtime.Stores;
 
 /// <summary>Runs: start, read, list and load (a run with its journal, in one read).</summary>
 public sealed partial class PostgresWorkflowStore

@@ -1,7 +1,7 @@
 using Durably.Runtime.Journal;
 using Npgsql;
 
-namespace Durably.Runtime.Stores.Postgres;
+namespace Durably.Runtime.Stores;
 
 /// <summary>What reaches a run from outside: signals, cancel requests and the revival of dead letters.</summary>
 public sealed partial class PostgresWorkflowStore

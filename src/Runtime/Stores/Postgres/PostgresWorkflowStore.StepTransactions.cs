@@ -1,7 +1,7 @@
 using Durably.Runtime.Journal;
 using Npgsql;
 
-namespace Durably.Runtime.Stores.Postgres;
+namespace Durably.Runtime.Stores;
 
 /// <summary>Transactional steps: an attempt's transaction on the journal's database, committed with the step's journal row.</summary>
 public sealed partial class PostgresWorkflowStore

@@ -1,7 +1,7 @@
 using System.Data.Common;
 using Microsoft.Data.Sqlite;
 
-namespace Durably.Runtime.Stores.Sqlite;
+namespace Durably.Runtime.Stores;
 
 /// <summary>The ADO.NET plumbing of the SQLite store: a statement with its parameters, run or read.</summary>
 internal static class SqliteCommands

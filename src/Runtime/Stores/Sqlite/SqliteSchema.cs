@@ -1,8 +1,7 @@
-using Durably.Runtime.Journal;
 using Microsoft.Data.Sqlite;
-using static Durably.Runtime.Stores.Sqlite.SqliteCommands;
+using static Durably.Runtime.Stores.SqliteCommands;
 
-namespace Durably.Runtime.Stores.Sqlite;
+namespace Durably.Runtime.Stores;
 
 /// <summary>The SQLite store's schema: its version, its migrations and the column lists every statement reads.</summary>
 internal static class SqliteSchema

@@ -1,8 +1,8 @@
 using Durably.Runtime.Journal;
-using static Durably.Runtime.Stores.Sqlite.SqliteCommands;
-using static Durably.Runtime.Stores.Sqlite.SqliteSchema;
+using static Durably.Runtime.Stores.SqliteCommands;
+using static Durably.Runtime.Stores.SqliteSchema;
 
-namespace Durably.Runtime.Stores.Sqlite;
+namespace Durably.Runtime.Stores;
 
 /// <summary>The journal: attempts, retries, outcomes and the run's end — every write fenced by the writer's lease.</summary>
 public sealed partial class SqliteWorkflowStore

@@ -1,7 +1,7 @@
 using Durably.Runtime.Journal;
-using static Durably.Runtime.Stores.Sqlite.SqliteCommands;
+using static Durably.Runtime.Stores.SqliteCommands;
 
-namespace Durably.Runtime.Stores.Sqlite;
+namespace Durably.Runtime.Stores;
 
 /// <summary>Who runs a run: claims, what can be claimed, unloading, renewals and release.</summary>
 public sealed partial class SqliteWorkflowStore

@@ -1,8 +1,8 @@
 using Durably.Runtime.Journal;
-using static Durably.Runtime.Stores.Sqlite.SqliteCommands;
-using static Durably.Runtime.Stores.Sqlite.SqliteSchema;
+using static Durably.Runtime.Stores.SqliteCommands;
+using static Durably.Runtime.Stores.SqliteSchema;
 
-namespace Durably.Runtime.Stores.Sqlite;
+namespace Durably.Runtime.Stores;
 
 /// <summary>Runs: start, read, list and load (a run with its journal, in one read).</summary>
 public sealed partial class SqliteWorkflowStore

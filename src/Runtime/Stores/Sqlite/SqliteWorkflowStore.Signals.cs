@@ -1,8 +1,8 @@
 using Durably.Runtime.Journal;
-using static Durably.Runtime.Stores.Sqlite.SqliteCommands;
-using static Durably.Runtime.Stores.Sqlite.SqliteSchema;
+using static Durably.Runtime.Stores.SqliteCommands;
+using static Durably.Runtime.Stores.SqliteSchema;
 
-namespace Durably.Runtime.Stores.Sqlite;
+namespace Durably.Runtime.Stores;
 
 /// <summary>What reaches a run from outside: signals, cancel requests and the revival of dead letters.</summary>
 public sealed partial class SqliteWorkflowStore

@@ -1,10 +1,10 @@
 using System.Data.Common;
 using Durably.Runtime.Journal;
 using Microsoft.Data.Sqlite;
-using static Durably.Runtime.Stores.Sqlite.SqliteCommands;
-using static Durably.Runtime.Stores.Sqlite.SqliteSchema;
+using static Durably.Runtime.Stores.SqliteCommands;
+using static Durably.Runtime.Stores.SqliteSchema;
 
-namespace Durably.Runtime.Stores.Sqlite;
+namespace Durably.Runtime.Stores;
 
 /// <summary>
 /// The embedded default store: one SQLite file, WAL with <c>synchronous=FULL</c>, one writer at a time. Runs carry

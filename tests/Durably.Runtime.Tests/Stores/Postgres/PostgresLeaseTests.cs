@@ -1,6 +1,5 @@
 using Durably.Runtime.Journal;
-using Durably.Runtime.Replay;
-using Durably.Runtime.Stores.Postgres;
+using Durably.Runtime.Stores;
 using Durably.Runtime.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using Durably.Runtime.Replay;
-using Durably.Runtime.Stores.Postgres;
+using Durably.Runtime.Stores;
 using Durably.Runtime.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Durably.Runtime.Journal;
-using Durably.Runtime.Stores.Postgres;
+using Durably.Runtime.Stores;
 using Durably.Runtime.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;

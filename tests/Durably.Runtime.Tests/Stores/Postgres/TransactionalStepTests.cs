@@ -1,5 +1,4 @@
 using Durably.Runtime.Journal;
-using Durably.Runtime.Replay;
 using Durably.Runtime.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -87,7 +86,7 @@ public sealed class TransactionalStepTests(PostgresDatabase database) : StoreTes
         await inserted.Task.WaitAsync(s_timeout);
 
         // Meanwhile the run is taken over (its lease lapsed on the database clock): a new epoch fences the old worker.
-        await database.ScalarAsync($"UPDATE \"{((Durably.Runtime.Stores.Postgres.PostgresWorkflowStore)host.Store).Schema}\".runs SET epoch = epoch + 1, owner = 'thief' WHERE workflow_id = 'ledger-3'");
+        await database.ScalarAsync($"UPDATE \"{((Durably.Runtime.Stores.PostgresWorkflowStore)host.Store).Schema}\".runs SET epoch = epoch + 1, owner = 'thief' WHERE workflow_id = 'ledger-3'");
         proceed.SetResult();
 
         Assert.Equal(ExecutionOutcome.Fenced, (await execution.WaitAsync(s_timeout)).Outcome);
@@ -99,10 +98,10 @@ public sealed class TransactionalStepTests(PostgresDatabase database) : StoreTes
     public void Another_store_refuses_a_transactional_step_at_start_up_naming_it()
     {
         var services = new ServiceCollection().AddSingleton(_script);
-        services.AddDurably(o => o.StoreFactory = _ => new Durably.Runtime.Stores.InMemory.InMemoryWorkflowStore()).AddWorkflow<Ledger>();
+        services.AddDurably(o => o.StoreFactory = _ => new Durably.Runtime.Stores.InMemoryWorkflowStore()).AddWorkflow<Ledger>();
         using var provider = services.BuildServiceProvider();
 
-        var error = Assert.Throws<InvalidOperationException>(() => provider.GetRequiredService<Durably.Runtime.Engine.DurableEngine>());
+        var error = Assert.Throws<InvalidOperationException>(() => provider.GetRequiredService<Durably.Runtime.DurableEngine>());
 
         Assert.Equal("Step 'Book' of workflow 'Ledger' is [Step(Transactional = true)], which needs the PostgreSQL store (its writes commit with the journal); "
             + "this engine's store is InMemoryWorkflowStore. Use options.UsePostgres(…), or remove Transactional.", error.Message);

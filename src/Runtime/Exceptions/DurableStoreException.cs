@@ -1,4 +1,4 @@
-namespace Durably.Runtime.Journal;
+namespace Durably;
 
 /// <summary>A store cannot be opened or written: the message names the database and the reason.</summary>
 public sealed class DurableStoreException : Exception
