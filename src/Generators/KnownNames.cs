@@ -17,6 +17,10 @@ internal static class KnownNames
     public const string StepDefinition = "global::Durably.Infrastructure.StepDefinition";
     public const string DurableOperations = "global::Durably.Infrastructure.DurableOperations";
     public const string Unit = "global::Durably.Infrastructure.Unit";
+    public const string IDurableClient = "global::Durably.IDurableClient";
+    public const string WorkflowClient = "global::Durably.WorkflowClient";
+    public const string WorkflowHandle = "global::Durably.WorkflowHandle";
+    public const string WorkflowStartOptions = "global::Durably.WorkflowStartOptions";
     public const string CancellationToken = "global::System.Threading.CancellationToken";
     public const string Task = "global::System.Threading.Tasks.Task";
     public const string ValueTask = "global::System.Threading.Tasks.ValueTask";

@@ -34,7 +34,7 @@ public class WorkflowGeneratorTests
         Assert.Empty(GeneratorHarness.Errors(output));
         var text = source.GetText().ToString();
         Assert.Contains("public global::System.Threading.Tasks.Task<bool> SignalApprovalAsync(string workflowId, global::Shop.Approvals.Approval payload,", text, StringComparison.Ordinal);
-        Assert.Contains("_client.SignalAsync(workflowId, \"Note\", payload, signalId, cancellationToken)", text, StringComparison.Ordinal);
+        Assert.Contains("Client.SignalAsync(workflowId, \"Note\", payload, signalId, cancellationToken)", text, StringComparison.Ordinal);
         Snapshot.Match(Path.GetFileName(source.FilePath), text);
     }
 
