@@ -12,15 +12,27 @@ internal static class KnownNames
     public const string SignalAttribute = "Durably.SignalAttribute";
     public const string Workflow = "global::Durably.Workflow";
 
+    /// <summary>The SDK's namespace, as <c>ContainingNamespace.ToDisplayString()</c> shows it.</summary>
+    public const string SdkNamespace = "Durably";
+    public const string SignalResultName = "SignalResult";
+    public const string SignalResult = "global::Durably.SignalResult";
+    public const string FailureRule = "global::Durably.FailureRule";
+    public const string IDurableWorkflow = "global::Durably.IDurableWorkflow";
+
     public const string GeneratedNamespace = "Durably.Generated";
 
     public const string StepDefinition = "global::Durably.Infrastructure.StepDefinition";
+    public const string StepCompensation = "global::Durably.Infrastructure.StepCompensation";
+    public const string WorkflowDefinition = "global::Durably.Infrastructure.WorkflowDefinition";
+    public const string RetryOverrides = "global::Durably.Infrastructure.RetryOverrides";
     public const string DurableOperations = "global::Durably.Infrastructure.DurableOperations";
     public const string Unit = "global::Durably.Infrastructure.Unit";
     public const string IDurableClient = "global::Durably.IDurableClient";
     public const string WorkflowClient = "global::Durably.WorkflowClient";
     public const string WorkflowHandle = "global::Durably.WorkflowHandle";
     public const string WorkflowStartOptions = "global::Durably.WorkflowStartOptions";
+    public const string ServiceCollection = "global::Microsoft.Extensions.DependencyInjection.IServiceCollection";
+    public const string ServiceCollectionTryAdd = "global::Microsoft.Extensions.DependencyInjection.Extensions.ServiceCollectionDescriptorExtensions";
     public const string CancellationToken = "global::System.Threading.CancellationToken";
     public const string Task = "global::System.Threading.Tasks.Task";
     public const string ValueTask = "global::System.Threading.Tasks.ValueTask";

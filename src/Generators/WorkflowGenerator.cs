@@ -40,7 +40,7 @@ public sealed class WorkflowGenerator : IIncrementalGenerator
             .Combine(interceptorsEnabled)
             .Select(static (pair, _) => pair.Right
                 ? pair.Left.Diagnostics
-                : new EquatableArray<Diagnostic>([.. pair.Left.Diagnostics, Diagnostic.Create(DiagnosticDescriptors.InterceptorsNotEnabled, pair.Left.ClassLocation, pair.Left.ClassName)]))
+                : new EquatableArray<EquatableDiagnostic>([.. pair.Left.Diagnostics, new(Diagnostic.Create(DiagnosticDescriptors.InterceptorsNotEnabled, pair.Left.ClassLocation, pair.Left.ClassName))]))
             .WithTrackingName(TrackingNames.Diagnostics);
 
         context.RegisterSourceOutput(models, static (spc, workflow) => spc.AddSource(workflow.HintName, WorkflowEmitter.Emit(workflow)));
@@ -48,7 +48,7 @@ public sealed class WorkflowGenerator : IIncrementalGenerator
         {
             foreach (var diagnostic in list)
             {
-                spc.ReportDiagnostic(diagnostic);
+                spc.ReportDiagnostic(diagnostic.Diagnostic);
             }
         });
     }
@@ -57,5 +57,5 @@ public sealed class WorkflowGenerator : IIncrementalGenerator
     internal static bool InterceptorsEnabled(ParseOptions options)
         => options.Features.Where(f => f.Key is "InterceptorsNamespaces" or "InterceptorsPreviewNamespaces")
             .SelectMany(f => f.Value.Split(';', ','))
-            .Any(n => n.Trim() == "Durably.Generated");
+            .Any(n => n.Trim() == KnownNames.GeneratedNamespace);
 }

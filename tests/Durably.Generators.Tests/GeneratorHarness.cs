@@ -40,13 +40,12 @@ internal static class GeneratorHarness
             parseOptions: parseOptions ?? ParseOptions,
             driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
 
-    /// <summary>Runs the generator; returns its result and the compilation with the generated sources added.</summary>
+    /// <summary>
+    /// Runs the generator; returns its result and the compilation with the generated sources added. Every run is also an
+    /// incrementality test: see <see cref="AssertCachedOnRerun"/>.
+    /// </summary>
     public static (GeneratorDriverRunResult Result, Compilation Output) Run(params string[] sources)
-    {
-        var compilation = Compile(sources);
-        var driver = CreateDriver().RunGeneratorsAndUpdateCompilation(compilation, out var output, out _);
-        return (driver.GetRunResult(), output);
-    }
+        => RunWith(ParseOptions, sources);
 
     /// <summary>
     /// Runs the generator the way the compiler does and returns the diagnostics it reports after the compiler's
@@ -54,15 +53,86 @@ internal static class GeneratorHarness
     /// </summary>
     public static IReadOnlyList<Diagnostic> ReportedDiagnostics(params string[] sources)
     {
-        CreateDriver().RunGeneratorsAndUpdateCompilation(Compile(sources), out _, out var diagnostics);
+        var compilation = Compile(sources);
+        var driver = CreateDriver().RunGeneratorsAndUpdateCompilation(compilation, out _, out var diagnostics);
+        AssertCachedOnRerun(driver, compilation);
         return diagnostics;
     }
 
     /// <summary>Runs the generator over sources parsed with <paramref name="parseOptions"/> (e.g. without interceptors enabled).</summary>
     public static (GeneratorDriverRunResult Result, Compilation Output) RunWith(CSharpParseOptions parseOptions, params string[] sources)
     {
-        var driver = CreateDriver(parseOptions).RunGeneratorsAndUpdateCompilation(Compile(parseOptions, sources), out var output, out _);
+        var compilation = Compile(parseOptions, sources);
+        var driver = CreateDriver(parseOptions).RunGeneratorsAndUpdateCompilation(compilation, out var output, out _);
+        AssertCachedOnRerun(driver, compilation);
         return (driver.GetRunResult(), output);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="driver"/> again over a clone of <paramref name="compilation"/> — the same code — and requires
+    /// every stage named in <see cref="TrackingNames"/> to report only <c>Cached</c> or <c>Unchanged</c> outputs, every
+    /// source output to be cached, and no tracked value to hold a <see cref="Compilation"/>, <see cref="ISymbol"/>,
+    /// <see cref="SemanticModel"/> or <see cref="SyntaxNode"/> (which would keep whole compilations alive and defeat the
+    /// cache). NetEscapades.EnumGenerators' habit: every generator test checks caching, not only the incrementality tests.
+    /// </summary>
+    public static void AssertCachedOnRerun(GeneratorDriver driver, Compilation compilation)
+    {
+        var rerun = driver.RunGenerators(compilation.Clone()).GetRunResult().Results.Single();
+        var stages = typeof(TrackingNames).GetFields().Select(f => (string)f.GetRawConstantValue()!).ToList();
+        foreach (var stage in stages)
+        {
+            if (!rerun.TrackedSteps.TryGetValue(stage, out var steps))
+            {
+                continue;   // a stage no input reached (e.g. no model when every workflow had errors)
+            }
+
+            foreach (var output in steps.SelectMany(step => step.Outputs))
+            {
+                Assert.True(output.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged,
+                    $"Stage {stage} re-ran with reason {output.Reason} on an unchanged compilation: its value is not equatable ({output.Value.GetType().Name}).");
+                AssertHoldsNoCompilerObjects(output.Value, stage);
+            }
+        }
+
+        Assert.All(rerun.TrackedOutputSteps.SelectMany(s => s.Value).SelectMany(s => s.Outputs),
+            output => Assert.Equal(IncrementalStepRunReason.Cached, output.Reason));
+    }
+
+    private static void AssertHoldsNoCompilerObjects(object? value, string stage)
+    {
+        var seen = new HashSet<object>(ReferenceEqualityComparer.Instance);
+        Visit(value, stage);
+
+        void Visit(object? node, string path)
+        {
+            if (node is null || node is string || node.GetType().IsPrimitive || node.GetType().IsEnum || !seen.Add(node))
+            {
+                return;
+            }
+
+            Assert.False(node is Compilation or ISymbol or SemanticModel or SyntaxNode,
+                $"{path} holds a {node.GetType().Name}: pipeline values must be plain data.");
+            if (node is Diagnostic or Location)
+            {
+                return;   // kept on purpose in the parse result, so diagnostics keep real locations (see WorkflowParseResult)
+            }
+
+            if (node is System.Collections.IEnumerable items)
+            {
+                var i = 0;
+                foreach (var item in items)
+                {
+                    Visit(item, $"{path}[{i++}]");
+                }
+
+                return;
+            }
+
+            foreach (var field in node.GetType().GetFields(System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic))
+            {
+                Visit(field.GetValue(node), path + "." + field.Name);
+            }
+        }
     }
 
     /// <summary>

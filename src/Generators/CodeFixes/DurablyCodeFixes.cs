@@ -3,11 +3,12 @@ using System.Composition;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
+using Durably.Generators;
 using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CodeActions;
-using Microsoft.CodeAnalysis.CodeFixes;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.CodeActions;
+using Microsoft.CodeAnalysis.CodeFixes;
 using Microsoft.CodeAnalysis.Simplification;
 
 namespace Durably.CodeFixes;
@@ -130,7 +131,7 @@ public sealed class UseWorkflowApiFix : CodeFixProvider
     /// <summary><c>Workflow.{member}</c>, written fully qualified and marked so the IDE shortens every name it can.</summary>
     private static ExpressionSyntax Workflow(string member, ExpressionSyntax replaced)
     {
-        var expression = SyntaxFactory.ParseExpression("global::Durably.Workflow." + member);
+        var expression = SyntaxFactory.ParseExpression(KnownNames.Workflow + "." + member);
         return expression
             .ReplaceNodes(expression.DescendantNodesAndSelf().OfType<MemberAccessExpressionSyntax>(), (_, rewritten) => rewritten.WithAdditionalAnnotations(Simplifier.Annotation))
             .WithTriviaFrom(replaced)

@@ -11,10 +11,10 @@ internal static partial class WorkflowEmitter
     public const string GeneratedCodeAttribute =
         "[global::System.CodeDom.Compiler.GeneratedCode(\"Durably.Generators\", \"" + ThisAssembly.Version + "\")]";
 
-    private const string DefinitionType = "global::Durably.Infrastructure.WorkflowDefinition";
-    private const string WorkflowInterface = "global::Durably.IDurableWorkflow";
-    private const string ServiceCollection = "global::Microsoft.Extensions.DependencyInjection.IServiceCollection";
-    private const string TryAdd = "global::Microsoft.Extensions.DependencyInjection.Extensions.ServiceCollectionDescriptorExtensions";
+    private const string DefinitionType = KnownNames.WorkflowDefinition;
+    private const string WorkflowInterface = KnownNames.IDurableWorkflow;
+    private const string ServiceCollection = KnownNames.ServiceCollection;
+    private const string TryAdd = KnownNames.ServiceCollectionTryAdd;
 
     public static string Emit(WorkflowModel workflow)
     {
@@ -81,9 +81,9 @@ internal static partial class WorkflowEmitter
         {
             var rule = workflow.OnFailure switch
             {
-                1 => "global::Durably.FailureRule.Compensate",
-                2 => "global::Durably.FailureRule.Park",
-                var other => "(global::Durably.FailureRule)" + other.ToString(CultureInfo.InvariantCulture),
+                1 => KnownNames.FailureRule + ".Compensate",
+                2 => KnownNames.FailureRule + ".Park",
+                var other => "(" + KnownNames.FailureRule + ")" + other.ToString(CultureInfo.InvariantCulture),
             };
             writer.Line("{");
             writer.Line("    OnFailure = " + rule + ",");
@@ -101,7 +101,7 @@ internal static partial class WorkflowEmitter
 
         foreach (var signal in workflow.Signals)
         {
-            var result = KnownNames.Task + "<global::Durably.SignalResult<" + signal.PayloadType + ">>";
+            var result = KnownNames.Task + "<" + KnownNames.SignalResult + "<" + signal.PayloadType + ">>";
             writer.Line();
             writer.Line("/// <summary>Waits durably for signal <c>" + Escape(signal.Name) + "</c>; sent with <c>" + ClientName(workflow, qualified: false) + "." + signal.ClientMethodName + "</c>.</summary>");
             writer.Line(GeneratedCodeAttribute);
@@ -198,7 +198,7 @@ internal static partial class WorkflowEmitter
         {
             var target = (compensation.IsStatic ? workflow.FullyQualifiedName : "workflow") + "." + compensation.MethodName;
             var call = target + "(" + string.Join(", ", compensation.Arguments) + ")" + (compensation.IsValueTask ? ".AsTask()" : string.Empty);
-            writer.Line("    Compensation = new global::Durably.Infrastructure.StepCompensation<" + workflow.FullyQualifiedName + ", " + inputType + ", " + outputType + ">(");
+            writer.Line("    Compensation = new " + KnownNames.StepCompensation + "<" + workflow.FullyQualifiedName + ", " + inputType + ", " + outputType + ">(");
             writer.Line("        name: " + Literal(compensation.MethodName) + ",");
             writer.Line("        needsResult: " + (compensation.NeedsResult ? "true" : "false") + ",");
             writer.Line("        invoke: static (workflow, input, result, cancellationToken) => " + call + "),");
@@ -245,7 +245,7 @@ internal static partial class WorkflowEmitter
             settings.Add("DoNotRetryOn = [" + string.Join(", ", doNotRetryOn.Select(t => "typeof(" + t + ")")) + "],");
         }
 
-        writer.Line("    Retry = new global::Durably.Infrastructure.RetryOverrides");
+        writer.Line("    Retry = new " + KnownNames.RetryOverrides);
         writer.Line("    {");
         foreach (var setting in settings)
         {

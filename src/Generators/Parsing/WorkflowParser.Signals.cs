@@ -19,8 +19,8 @@ internal static partial class WorkflowParser
         var syntax = method.DeclaringSyntaxReferences.Select(r => r.GetSyntax(cancellationToken)).OfType<MethodDeclarationSyntax>().FirstOrDefault();
         var payload = method.ReturnType is INamedTypeSymbol { Name: "Task", TypeArguments.Length: 1 } task
             && GetShape(task) == ReturnShape.TaskOfT
-            && task.TypeArguments[0] is INamedTypeSymbol { Name: "SignalResult", TypeArguments.Length: 1 } result
-            && result.ContainingNamespace?.ToDisplayString() == "Durably"
+            && task.TypeArguments[0] is INamedTypeSymbol { Name: KnownNames.SignalResultName, TypeArguments.Length: 1 } result
+            && result.ContainingNamespace?.ToDisplayString() == KnownNames.SdkNamespace
                 ? result.TypeArguments[0]
                 : null;
         var problem =

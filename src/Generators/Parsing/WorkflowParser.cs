@@ -84,7 +84,7 @@ internal static partial class WorkflowParser
         var references = FindStepReferences(type, steps, context.SemanticModel, diagnostics, cancellationToken);
         if (!valid)
         {
-            return new WorkflowParseResult(null, new EquatableArray<Diagnostic>(diagnostics), type.Name, declaration.Identifier.GetLocation());
+            return new WorkflowParseResult(null, new EquatableArray<EquatableDiagnostic>([.. diagnostics.Select(d => new EquatableDiagnostic(d))]), type.Name, declaration.Identifier.GetLocation());
         }
 
         var stepModels = steps.Select(step => new StepModel(
@@ -114,7 +114,7 @@ internal static partial class WorkflowParser
             Steps: new EquatableArray<StepModel>(stepModels),
             Signals: new EquatableArray<SignalModel>(signals),
             OnFailure: onFailure);
-        return new WorkflowParseResult(model, new EquatableArray<Diagnostic>(diagnostics), type.Name, declaration.Identifier.GetLocation());
+        return new WorkflowParseResult(model, new EquatableArray<EquatableDiagnostic>([.. diagnostics.Select(d => new EquatableDiagnostic(d))]), type.Name, declaration.Identifier.GetLocation());
     }
 
     private static (string Name, int Version, int OnFailure) ReadWorkflowAttribute(AttributeData attribute, INamedTypeSymbol type)
