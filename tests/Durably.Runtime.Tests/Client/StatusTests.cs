@@ -11,7 +11,6 @@ namespace Durably.Runtime.Tests.Client;
 /// </summary>
 public abstract class StatusTests : StoreTestBase
 {
-    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(30);
     private readonly BodyLog _log = new();
     private readonly Gate _gate = new();
 
@@ -28,7 +27,7 @@ public abstract class StatusTests : StoreTestBase
         var host = Host();
         await host.Get<StoppableClient>().StartAsync("polite", "status-1");
         var execution = host.Engine.ExecuteAsync("status-1");
-        await _gate.Arrived.WaitAsync(s_timeout);
+        await _gate.Arrived.WaitAsync(Wait.Timeout);
 
         var running = (await host.Client.GetRunDetailsAsync("status-1"))!;
         Assert.Equal((WorkflowStatus.Running, "status-worker", false, null), (running.Run.Status, running.Worker, running.IsUnloaded, running.OutputJson));
@@ -38,7 +37,7 @@ public abstract class StatusTests : StoreTestBase
         Assert.Equal(("Step", 0L), (running.LastCompleted!.Name, running.LastCompleted.CompletionIndex));
 
         _gate.Release();
-        Assert.Equal(WorkflowStatus.Completed, (await execution.WaitAsync(s_timeout)).Status);
+        Assert.Equal(WorkflowStatus.Completed, (await execution.WaitAsync(Wait.Timeout)).Status);
         var done = (await host.Client.GetRunDetailsAsync("status-1"))!;
         Assert.Equal((WorkflowStatus.Completed, null, "\"polite\""), (done.Run.Status, done.Worker, done.OutputJson));
         Assert.Empty(done.CurrentOperations);
@@ -58,9 +57,9 @@ public abstract class StatusTests : StoreTestBase
         await host.Get<PatientClient>().StartAsync("order-2", "status-3");
         await host.Get<SleeperClient>().StartAsync(TimeSpan.FromSeconds(10), "status-4");
         await host.Get<ThrowingClient>().StartAsync(1, "status-5");
-        Assert.Equal(ExecutionOutcome.Unloaded, (await host.Engine.ExecuteAsync("status-2").WaitAsync(s_timeout)).Outcome);
-        Assert.Equal(ExecutionOutcome.Unloaded, (await host.Engine.ExecuteAsync("status-3").WaitAsync(s_timeout)).Outcome);
-        Assert.Equal(WorkflowStatus.Failed, (await host.Engine.ExecuteAsync("status-5").WaitAsync(s_timeout)).Status);
+        Assert.Equal(ExecutionOutcome.Unloaded, (await host.Engine.ExecuteAsync("status-2").WaitAsync(Wait.Timeout)).Outcome);
+        Assert.Equal(ExecutionOutcome.Unloaded, (await host.Engine.ExecuteAsync("status-3").WaitAsync(Wait.Timeout)).Outcome);
+        Assert.Equal(WorkflowStatus.Failed, (await host.Engine.ExecuteAsync("status-5").WaitAsync(Wait.Timeout)).Status);
 
         var approval = (await host.Client.GetRunDetailsAsync("status-2"))!;
         Assert.Equal((true, started.AddHours(1), null), (approval.IsUnloaded, approval.WakeAt, approval.Worker));
@@ -73,11 +72,11 @@ public abstract class StatusTests : StoreTestBase
 
         // A short sleep stays loaded: the worker holds it and the timer says when it ends.
         var sleeping = host.Engine.ExecuteAsync("status-4");
-        await UntilAsync(async () => (await host.Client.GetRunDetailsAsync("status-4"))!.CurrentOperations is [{ Kind: WorkflowOperationKind.Timer }]);
+        await Wait.UntilAsync(async () => (await host.Client.GetRunDetailsAsync("status-4"))!.CurrentOperations is [{ Kind: WorkflowOperationKind.Timer }], "run status-4 never showed its timer as the current operation");
         var sleeper = (await host.Client.GetRunDetailsAsync("status-4"))!;
         Assert.Equal((false, "status-worker", started.AddSeconds(10)), (sleeper.IsUnloaded, sleeper.Worker, sleeper.CurrentOperations.Single().DueAt));
         Clock.Advance(TimeSpan.FromSeconds(10));
-        Assert.Equal(WorkflowStatus.Completed, (await sleeping.WaitAsync(s_timeout)).Status);
+        Assert.Equal(WorkflowStatus.Completed, (await sleeping.WaitAsync(Wait.Timeout)).Status);
 
         var failed = (await host.Client.GetRunDetailsAsync("status-5"))!;
         Assert.Equal((WorkflowStatus.Failed, null), (failed.Run.Status, failed.OutputJson));
@@ -114,7 +113,7 @@ public abstract class StatusTests : StoreTestBase
 
         foreach (var id in expected.Select(e => e.Id).Where((_, i) => i % 3 == 0))
         {
-            Assert.Equal(WorkflowStatus.Completed, (await host.Engine.ExecuteAsync(id).WaitAsync(s_timeout)).Status);
+            Assert.Equal(WorkflowStatus.Completed, (await host.Engine.ExecuteAsync(id).WaitAsync(Wait.Timeout)).Status);
         }
 
         var newestFirst = expected.OrderByDescending(e => e.Created).ThenByDescending(e => e.Id, StringComparer.Ordinal).Select(e => e.Id).ToList();
@@ -178,13 +177,13 @@ public abstract class StatusTests : StoreTestBase
         var waiter = Host("waiter");
         var worker = Host("other-process");
         await waiter.Get<PatientClient>().StartAsync("order-6", "status-6");
-        Assert.Equal(ExecutionOutcome.Unloaded, (await worker.Engine.ExecuteAsync("status-6").WaitAsync(s_timeout)).Outcome);
+        Assert.Equal(ExecutionOutcome.Unloaded, (await worker.Engine.ExecuteAsync("status-6").WaitAsync(Wait.Timeout)).Outcome);
         var waiting = waiter.Client.WaitForResultAsync<string>("status-6");
 
         // Finished by another process: a store that announces results (PostgreSQL) wakes the waiter at once; otherwise the
         // waiter reads again when its backoff elapses on the engine's clock — here a clock that moves only when told.
         await worker.Client.SignalAsync("status-6", "go", "now");
-        Assert.Equal(WorkflowStatus.Completed, (await worker.Engine.ExecuteAsync("status-6").WaitAsync(s_timeout)).Status);
+        Assert.Equal(WorkflowStatus.Completed, (await worker.Engine.ExecuteAsync("status-6").WaitAsync(Wait.Timeout)).Status);
         if (worker.Store is not IWorkflowStoreEvents)
         {
             await Task.Delay(200);
@@ -192,14 +191,14 @@ public abstract class StatusTests : StoreTestBase
             Clock.Advance(DurableOptions.DefaultPollInterval);
         }
 
-        Assert.Equal("order-6 went with now", await waiting.WaitAsync(s_timeout));
+        Assert.Equal("order-6 went with now", await waiting.WaitAsync(Wait.Timeout));
 
         // Finished in this process: the waiter is woken at once, whatever the store.
         await waiter.Get<PatientClient>().StartAsync("order-7", "status-7");
         var local = waiter.Client.WaitForResultAsync<string>("status-7");
         await waiter.Client.SignalAsync("status-7", "go", "here");
-        Assert.Equal(WorkflowStatus.Completed, (await waiter.Engine.ExecuteAsync("status-7").WaitAsync(s_timeout)).Status);
-        Assert.Equal("order-7 went with here", await local.WaitAsync(s_timeout));
+        Assert.Equal(WorkflowStatus.Completed, (await waiter.Engine.ExecuteAsync("status-7").WaitAsync(Wait.Timeout)).Status);
+        Assert.Equal("order-7 went with here", await local.WaitAsync(Wait.Timeout));
     }
 
     private static async Task<(List<string> Ids, int Pages)> ReadAllAsync(TestHost host, WorkflowRunQuery query)

@@ -10,7 +10,6 @@ namespace Durably.Runtime.Tests.Client;
 /// </summary>
 public abstract class TypedClientTests : StoreTestBase
 {
-    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(30);
     private readonly TripLog _log = new();
 
     private TestHost Host() => Track(new TestHost(
@@ -20,7 +19,7 @@ public abstract class TypedClientTests : StoreTestBase
         o => o.UnloadThreshold = Timeout.InfiniteTimeSpan));
 
     private async Task<WorkflowStatus> RunAsync(TestHost host, string workflowId)
-        => (await host.Engine.ExecuteAsync(workflowId).WaitAsync(s_timeout)).Status;
+        => (await host.Engine.ExecuteAsync(workflowId).WaitAsync(Wait.Timeout)).Status;
 
     [Fact]
     public async Task Details_and_the_result_of_a_run_come_from_the_typed_client()
@@ -34,11 +33,11 @@ public abstract class TypedClientTests : StoreTestBase
         var result = strict.WaitForResultAsync("strict-1");
         Assert.Equal(WorkflowStatus.Completed, await RunAsync(host, "strict-1"));
 
-        Assert.Equal("ok", await result.WaitAsync(s_timeout));
+        Assert.Equal("ok", await result.WaitAsync(Wait.Timeout));
         var done = await strict.GetDetailsAsync("strict-1");
         Assert.Equal((WorkflowStatus.Completed, "\"ok\"", "Check"), (done!.Run.Status, done.OutputJson, done.LastCompleted!.Name));
         Assert.Equal("Strict", strict.WorkflowName);
-        Assert.Equal("ok", await strict.GetHandle("strict-1").WaitForResultAsync().WaitAsync(s_timeout));
+        Assert.Equal("ok", await strict.GetHandle("strict-1").WaitForResultAsync().WaitAsync(Wait.Timeout));
 
         Assert.Null(await strict.GetDetailsAsync("no-such-run"));
         Assert.Equal("no-such-run", (await Assert.ThrowsAsync<WorkflowNotFoundException>(() => strict.WaitForResultAsync("no-such-run"))).WorkflowId);

@@ -8,7 +8,6 @@ namespace Durably.Runtime.Tests.Hosting;
 
 public class DurableWorkerTests
 {
-    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(30);
 
     [Fact]
     public async Task The_worker_executes_started_runs_with_bounded_concurrency()
@@ -24,7 +23,7 @@ public class DurableWorkerTests
         }
 
         await host.Worker.StartAsync(default);
-        var results = await Task.WhenAll(handles.Select(h => h.WaitForResultAsync())).WaitAsync(s_timeout);
+        var results = await Task.WhenAll(handles.Select(h => h.WaitForResultAsync())).WaitAsync(Wait.Timeout);
         await host.Worker.StopAsync(default);
 
         Assert.Equal(Enumerable.Range(0, 12).Select(i => i * 10), results);
@@ -40,7 +39,7 @@ public class DurableWorkerTests
 
         var handle = await host.Get<SlowJobClient>().StartAsync(4, "late-1");
 
-        Assert.Equal(40, await handle.WaitForResultAsync().WaitAsync(s_timeout));
+        Assert.Equal(40, await handle.WaitForResultAsync().WaitAsync(Wait.Timeout));
         await host.Worker.StopAsync(default);
     }
 
@@ -70,7 +69,7 @@ public class DurableWorkerTests
         await using var restarted = new TestHost(store, d => d.AddWorkflow<SlowJob>(), s => s.AddSingleton(new Concurrency()), workerName: "worker-a");
         await restarted.Worker.StartAsync(default);
 
-        Assert.Equal(70, await restarted.Client.WaitForResultAsync<int>("orphan-1").WaitAsync(s_timeout));
+        Assert.Equal(70, await restarted.Client.WaitForResultAsync<int>("orphan-1").WaitAsync(Wait.Timeout));
         await restarted.Worker.StopAsync(default);
     }
 
@@ -84,8 +83,8 @@ public class DurableWorkerTests
         {
             await first.Get<FiveStepsClient>().StartAsync("parcel", "drain-1");
             await first.Worker.StartAsync(default);
-            await closed.Arrived.WaitAsync(s_timeout);
-            await first.Worker.StopAsync(default).WaitAsync(s_timeout);
+            await closed.Arrived.WaitAsync(Wait.Timeout);
+            await first.Worker.StopAsync(default).WaitAsync(Wait.Timeout);
             Assert.Equal(0, first.Worker.RunsInProgress);
         }
 
@@ -96,7 +95,7 @@ public class DurableWorkerTests
 
         await using var second = new TestHost(store, d => d.AddWorkflow<FiveSteps>(), s => s.AddSingleton(new BodyLog()).AddSingleton(Gate.Open()), workerName: "second");
         await second.Worker.StartAsync(default);
-        Assert.Equal(5, (await second.Client.WaitForResultAsync<string>("drain-1").WaitAsync(s_timeout)).Split('|').Length);
+        Assert.Equal(5, (await second.Client.WaitForResultAsync<string>("drain-1").WaitAsync(Wait.Timeout)).Split('|').Length);
         await second.Worker.StopAsync(default);
     }
 
@@ -113,31 +112,21 @@ public class DurableWorkerTests
         await host.Get<FiveStepsClient>().StartAsync("slow", "renew-1");
         using var stop = new CancellationTokenSource();
         var execution = host.Engine.ExecuteAsync("renew-1", stop.Token);
-        await closed.Arrived.WaitAsync(s_timeout);
+        await closed.Arrived.WaitAsync(Wait.Timeout);
 
         // Nine lease thirds pass (three whole leases) while step 4 waits: after each, the owner has renewed, and
         // another worker still cannot take the run.
         for (var i = 0; i < 9; i++)
         {
-            await WaitUntil(() => clock.PendingTimers > 0);
+            await Wait.UntilAsync(() => clock.PendingTimers > 0, "the lease renewal timer was never armed");
             clock.Advance(lease / 3);
             var expected = clock.GetUtcNow() + lease;
-            await WaitUntil(() => store.GetRunAsync("renew-1", default).Result!.LeaseExpiresAt == expected);
+            await Wait.UntilAsync(async () => (await store.GetRunAsync("renew-1", default))!.LeaseExpiresAt == expected, "the lease was never renewed");
             Assert.Null(await store.TryClaimAsync("renew-1", "intruder", lease, default));
         }
 
         await stop.CancelAsync();
-        await execution.WaitAsync(s_timeout);
-    }
-
-    private static async Task WaitUntil(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + s_timeout;
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the condition did not become true in time");
-            await Task.Delay(5);
-        }
+        await execution.WaitAsync(Wait.Timeout);
     }
 
     [Fact]

@@ -14,7 +14,6 @@ namespace Durably.Runtime.Tests.Observability;
 /// </summary>
 public sealed class TelemetryTests : StoreTestBase
 {
-    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(30);
     private readonly TripLog _log = new();
     private readonly ListLoggerFactory _logs = new();
     private readonly CollectingSink _alerts = new();
@@ -65,9 +64,9 @@ public sealed class TelemetryTests : StoreTestBase
         using (var stop = new CancellationTokenSource())
         {
             var first = host.Engine.ExecuteAsync(id, stop.Token);
-            await booking.Task.WaitAsync(s_timeout);
+            await booking.Task.WaitAsync(Wait.Timeout);
             await stop.CancelAsync();
-            await first.WaitAsync(s_timeout);
+            await first.WaitAsync(Wait.Timeout);
         }
 
         Assert.Equal(2, metrics.Sum("durably.steps.completed"));
@@ -76,7 +75,7 @@ public sealed class TelemetryTests : StoreTestBase
         // Second execution: replays hotel and card (not counted again); the flight (its stopped attempt was attempt 1)
         // fails at attempt 2, is retried, then booked.
         FlightFailsThenWorks(2, Clock);
-        Assert.Equal(WorkflowStatus.Completed, (await host.Engine.ExecuteAsync(id).WaitAsync(s_timeout)).Status);
+        Assert.Equal(WorkflowStatus.Completed, (await host.Engine.ExecuteAsync(id).WaitAsync(Wait.Timeout)).Status);
 
         Assert.Equal(3, metrics.Sum("durably.steps.completed"));
         Assert.Equal(1, metrics.Sum("durably.steps.completed", "durably.step", "BookFlight"));
@@ -90,7 +89,7 @@ public sealed class TelemetryTests : StoreTestBase
         Assert.Equal([(0.0, "completed"), (0.0, "completed"), (2.0, "failed"), (2.0, "completed")], durations.Select(d => (d.Value, (string)d.Tags["durably.outcome"]!)));
 
         // Ended runs are never executed again: nothing more is counted.
-        await host.Engine.ExecuteAsync(id).WaitAsync(s_timeout);
+        await host.Engine.ExecuteAsync(id).WaitAsync(Wait.Timeout);
         Assert.Equal(1, metrics.Sum("durably.runs.finished"));
     }
 
@@ -102,11 +101,11 @@ public sealed class TelemetryTests : StoreTestBase
         FlightFailsThenWorks(int.MaxValue, Clock);
         var parked = NewId();
         await host.Get<TripClient>().StartAsync("bob", parked);
-        Assert.Equal(WorkflowStatus.DeadLettered, (await host.Engine.ExecuteAsync(parked).WaitAsync(s_timeout)).Status);
+        Assert.Equal(WorkflowStatus.DeadLettered, (await host.Engine.ExecuteAsync(parked).WaitAsync(Wait.Timeout)).Status);
         _log.BookFlight = (_, _) => throw new InvalidOperationException("no seats left");
         var failed = NewId();
         await host.Get<TripClient>().StartAsync("cy", failed);
-        Assert.Equal(WorkflowStatus.Failed, (await host.Engine.ExecuteAsync(failed).WaitAsync(s_timeout)).Status);
+        Assert.Equal(WorkflowStatus.Failed, (await host.Engine.ExecuteAsync(failed).WaitAsync(Wait.Timeout)).Status);
 
         Assert.Equal(1, metrics.Sum("durably.runs.finished", "durably.status", "DeadLettered"));
         Assert.Equal(1, metrics.Sum("durably.runs.finished", "durably.status", "Failed"));
@@ -125,7 +124,7 @@ public sealed class TelemetryTests : StoreTestBase
         FlightFailsThenWorks(1, Clock);
         await host.Get<TripClient>().StartAsync("dee", id);
 
-        Assert.Equal(WorkflowStatus.Completed, (await host.Engine.ExecuteAsync(id).WaitAsync(s_timeout)).Status);
+        Assert.Equal(WorkflowStatus.Completed, (await host.Engine.ExecuteAsync(id).WaitAsync(Wait.Timeout)).Status);
 
         var mine = activities.For(id);
         var run = Assert.Single(mine, a => a.OperationName == "durably.run");
@@ -149,25 +148,25 @@ public sealed class TelemetryTests : StoreTestBase
         _log.BookFlight = (_, _) => throw new InvalidOperationException("no seats left");
         var failed = NewId();
         await host.Get<TripClient>().StartAsync("eve", failed);
-        await host.Engine.ExecuteAsync(failed).WaitAsync(s_timeout);
+        await host.Engine.ExecuteAsync(failed).WaitAsync(Wait.Timeout);
         var failedAt = Clock.GetUtcNow();
         FlightFailsThenWorks(int.MaxValue, Clock);
         var parked = NewId();
         await host.Get<TripClient>().StartAsync("fay", parked);
-        await host.Engine.ExecuteAsync(parked).WaitAsync(s_timeout);
+        await host.Engine.ExecuteAsync(parked).WaitAsync(Wait.Timeout);
         FlightFailsThenWorks(0, Clock);
         var completed = NewId();
         await host.Get<TripClient>().StartAsync("gus", completed);
-        await host.Engine.ExecuteAsync(completed).WaitAsync(s_timeout);
+        await host.Engine.ExecuteAsync(completed).WaitAsync(Wait.Timeout);
         var cancelled = NewId();
         await host.Get<TripClient>().StartAsync("hal", cancelled);
         await host.Client.CancelAsync(cancelled, "plans changed");
-        await host.Engine.ExecuteAsync(cancelled).WaitAsync(s_timeout);
+        await host.Engine.ExecuteAsync(cancelled).WaitAsync(Wait.Timeout);
         // Executing ended runs again (as a second worker might) repeats nothing.
-        await host.Engine.ExecuteAsync(failed).WaitAsync(s_timeout);
-        await host.Engine.ExecuteAsync(parked).WaitAsync(s_timeout);
+        await host.Engine.ExecuteAsync(failed).WaitAsync(Wait.Timeout);
+        await host.Engine.ExecuteAsync(parked).WaitAsync(Wait.Timeout);
 
-        await host.Engine.Context.Telemetry.Alerts.FlushAsync(s_timeout);
+        await host.Engine.Context.Telemetry.Alerts.FlushAsync(Wait.Timeout);
 
         Assert.Equal(2, _alerts.Received.Count);
         var failure = _alerts.Received.Single(a => a.WorkflowId == failed);
@@ -195,11 +194,11 @@ public sealed class TelemetryTests : StoreTestBase
         await host.Get<TripClient>().StartAsync("ivy", id);
         // A worker claims the run and dies: its lease is never renewed nor the run released.
         Assert.NotNull(await host.Store.TryClaimAsync(id, "crashed-worker", TimeSpan.FromSeconds(30), default));
-        Assert.Equal(ExecutionOutcome.NotClaimed, (await host.Engine.ExecuteAsync(id).WaitAsync(s_timeout)).Outcome);
+        Assert.Equal(ExecutionOutcome.NotClaimed, (await host.Engine.ExecuteAsync(id).WaitAsync(Wait.Timeout)).Outcome);
 
         Clock.Advance(TimeSpan.FromSeconds(31));
-        Assert.Equal(WorkflowStatus.Completed, (await host.Engine.ExecuteAsync(id).WaitAsync(s_timeout)).Status);
-        await host.Engine.Context.Telemetry.Alerts.FlushAsync(s_timeout);
+        Assert.Equal(WorkflowStatus.Completed, (await host.Engine.ExecuteAsync(id).WaitAsync(Wait.Timeout)).Status);
+        await host.Engine.Context.Telemetry.Alerts.FlushAsync(Wait.Timeout);
 
         var recovered = Assert.Single(_alerts.Received);
         Assert.Equal((DurableAlertKind.RunRecovered, id, "telemetry-worker", "crashed-worker", WorkflowStatus.Running), (recovered.Kind, recovered.WorkflowId, recovered.Worker, recovered.PreviousWorker, recovered.Status));
@@ -216,8 +215,8 @@ public sealed class TelemetryTests : StoreTestBase
         var id = NewId();
         await host.Get<TripClient>().StartAsync("jo", id);
 
-        Assert.Equal(WorkflowStatus.Failed, (await host.Engine.ExecuteAsync(id).WaitAsync(s_timeout)).Status);
-        await host.Engine.Context.Telemetry.Alerts.FlushAsync(s_timeout);
+        Assert.Equal(WorkflowStatus.Failed, (await host.Engine.ExecuteAsync(id).WaitAsync(Wait.Timeout)).Status);
+        await host.Engine.Context.Telemetry.Alerts.FlushAsync(Wait.Timeout);
 
         Assert.Single(_alerts.Received);
         Assert.True(hanging.Called.IsCompleted);

@@ -13,7 +13,6 @@ namespace Durably.Runtime.Tests.Observability;
 /// </summary>
 public sealed class WebhookAlertTests : StoreTestBase, IDisposable
 {
-    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(30);
     private readonly TripLog _log = new();
     private readonly ListLoggerFactory _logs = new();
     private readonly LocalHttpServer _server;
@@ -52,8 +51,8 @@ public sealed class WebhookAlertTests : StoreTestBase, IDisposable
         _log.BookFlight = (attempt, _) => throw new TimeoutException(message);
         var id = "hook-" + Guid.NewGuid().ToString("N");
         await host.Get<TripClient>().StartAsync("ada", id);
-        Assert.Equal(WorkflowStatus.DeadLettered, (await host.Engine.ExecuteAsync(id).WaitAsync(s_timeout)).Status);
-        await host.Engine.Context.Telemetry.Alerts.FlushAsync(s_timeout);
+        Assert.Equal(WorkflowStatus.DeadLettered, (await host.Engine.ExecuteAsync(id).WaitAsync(Wait.Timeout)).Status);
+        await host.Engine.Context.Telemetry.Alerts.FlushAsync(Wait.Timeout);
         return id;
     }
 

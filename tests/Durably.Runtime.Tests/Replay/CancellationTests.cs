@@ -12,7 +12,6 @@ namespace Durably.Runtime.Tests.Replay;
 /// </summary>
 public abstract class CancellationTests : StoreTestBase
 {
-    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(30);
     private readonly BodyLog _log = new();
     private readonly Gate _gate = new();
 
@@ -29,12 +28,12 @@ public abstract class CancellationTests : StoreTestBase
         var host = Host();
         await host.Get<StoppableClient>().StartAsync("polite", "stop-1");
         var execution = host.Engine.ExecuteAsync("stop-1");
-        await _gate.Arrived.WaitAsync(s_timeout);
+        await _gate.Arrived.WaitAsync(Wait.Timeout);
 
         Assert.Equal(CancelResult.Requested, await host.Client.CancelAsync("stop-1", "customer changed their mind"));
 
-        await _gate.Cancelled.WaitAsync(s_timeout);
-        var result = await execution.WaitAsync(s_timeout);
+        await _gate.Cancelled.WaitAsync(Wait.Timeout);
+        var result = await execution.WaitAsync(Wait.Timeout);
         Assert.Equal((ExecutionOutcome.Finished, WorkflowStatus.Cancelled), (result.Outcome, result.Status));
         Assert.Equal(new WorkflowError("System.OperationCanceledException", "customer changed their mind"), result.Error);
         Assert.Equal(["Step", "Hold"], _log.Runs.Select(r => r.StepId));
@@ -43,7 +42,7 @@ public abstract class CancellationTests : StoreTestBase
         var journal = (await host.Store.LoadAsync("stop-1", default))!.Journal;
         Assert.Equal([(0L, JournalEntryState.Completed), (1L, JournalEntryState.Attempting)], journal.Select(e => (e.Sequence, e.State)));
 
-        var failed = await Assert.ThrowsAsync<WorkflowFailedException>(() => host.Client.WaitForResultAsync<string>("stop-1").WaitAsync(s_timeout));
+        var failed = await Assert.ThrowsAsync<WorkflowFailedException>(() => host.Client.WaitForResultAsync<string>("stop-1").WaitAsync(Wait.Timeout));
         Assert.Equal((WorkflowStatus.Cancelled, "customer changed their mind"), (failed.Status, failed.Error!.Message));
         var info = (await host.Client.GetRunAsync("stop-1"))!;
         Assert.Equal((WorkflowStatus.Cancelled, "customer changed their mind"), (info.Status, info.CancelReason));
@@ -56,13 +55,13 @@ public abstract class CancellationTests : StoreTestBase
         var host = Host();
         var handle = await host.Get<StoppableClient>().StartAsync("stubborn", "stop-2");
         var execution = host.Engine.ExecuteAsync("stop-2");
-        await _gate.Arrived.WaitAsync(s_timeout);
+        await _gate.Arrived.WaitAsync(Wait.Timeout);
 
         Assert.Equal(CancelResult.Requested, await handle.CancelAsync());
-        Assert.Equal(WorkflowStatus.Cancelled, (await execution.WaitAsync(s_timeout)).Status);
+        Assert.Equal(WorkflowStatus.Cancelled, (await execution.WaitAsync(Wait.Timeout)).Status);
 
         _gate.Release();
-        await _gate.Passed.WaitAsync(s_timeout);
+        await _gate.Passed.WaitAsync(Wait.Timeout);
         var run = (await host.Store.LoadAsync("stop-2", default))!;
         Assert.Equal((WorkflowStatus.Cancelled, "Cancelled; no reason was given.", ""), (run.Run.Status, run.Run.Error!.Message, run.Run.CancelReason));
         Assert.Equal(JournalEntryState.Attempting, run.Journal[1].State);
@@ -77,14 +76,14 @@ public abstract class CancellationTests : StoreTestBase
         var other = Host("other-worker");
         await host.Get<StoppableClient>().StartAsync("polite", "stop-3");
         var execution = host.Engine.ExecuteAsync("stop-3");
-        await _gate.Arrived.WaitAsync(s_timeout);
+        await _gate.Arrived.WaitAsync(Wait.Timeout);
 
         Assert.Equal(CancelResult.Requested, await other.Client.CancelAsync("stop-3", "from elsewhere"));
         // The renewal runs every third of the lease (a store with notifications may have stopped the run already).
         Clock.Advance(DurableOptions.DefaultLeaseDuration / 3);
 
-        var result = await execution.WaitAsync(s_timeout);
-        await _gate.Cancelled.WaitAsync(s_timeout);
+        var result = await execution.WaitAsync(Wait.Timeout);
+        await _gate.Cancelled.WaitAsync(Wait.Timeout);
         Assert.Equal((WorkflowStatus.Cancelled, "from elsewhere"), (result.Status, result.Error!.Message));
         Assert.Equal(["Step", "Hold"], _log.Runs.Select(r => r.StepId));
     }
@@ -95,14 +94,14 @@ public abstract class CancellationTests : StoreTestBase
         var host = Host();
         await host.Get<StoppableClient>().StartAsync("stubborn", "stop-4");
         var execution = host.Engine.ExecuteAsync("stop-4");
-        await _gate.Arrived.WaitAsync(s_timeout);
+        await _gate.Arrived.WaitAsync(Wait.Timeout);
 
         // Recorded in the store only (as another process on a store without notifications would): the step finishes,
         // its outcome is journaled, and the write reports the cancel, so the last step never starts.
         Assert.Equal(CancelRequestOutcome.Requested, await host.Store.RequestCancelAsync("stop-4", "at the write", default));
         _gate.Release();
 
-        var result = await execution.WaitAsync(s_timeout);
+        var result = await execution.WaitAsync(Wait.Timeout);
         Assert.Equal((WorkflowStatus.Cancelled, "at the write"), (result.Status, result.Error!.Message));
         Assert.Equal(["Step", "Hold"], _log.Runs.Select(r => r.StepId));
         Assert.Equal(2, (await host.Store.LoadAsync("stop-4", default))!.Journal.Count);
@@ -116,11 +115,11 @@ public abstract class CancellationTests : StoreTestBase
         try
         {
             await host.Get<PatientClient>().StartAsync("order-5", "patient-5");
-            await UntilAsync(async () => (await host.Store.GetRunAsync("patient-5", default))!.WakeAt is not null && host.Worker.RunsInProgress == 0);
+            await Wait.UntilAsync(async () => (await host.Store.GetRunAsync("patient-5", default))!.WakeAt is not null && host.Worker.RunsInProgress == 0, "run patient-5 was never unloaded");
 
             Assert.Equal(CancelResult.Requested, await host.Client.CancelAsync("patient-5", "no longer needed"));
 
-            var failed = await Assert.ThrowsAsync<WorkflowFailedException>(() => host.Client.WaitForResultAsync<string>("patient-5").WaitAsync(s_timeout));
+            var failed = await Assert.ThrowsAsync<WorkflowFailedException>(() => host.Client.WaitForResultAsync<string>("patient-5").WaitAsync(Wait.Timeout));
             Assert.Equal((WorkflowStatus.Cancelled, "no longer needed"), (failed.Status, failed.Error!.Message));
             Assert.Equal(["Step"], _log.Runs.Select(r => r.StepId));
             Assert.Null((await host.Store.GetRunAsync("patient-5", default))!.WakeAt);
@@ -137,11 +136,11 @@ public abstract class CancellationTests : StoreTestBase
         var host = Host();
         await host.Get<SleeperClient>().StartAsync(TimeSpan.FromSeconds(10), "nap-5");
         var execution = host.Engine.ExecuteAsync("nap-5");
-        await UntilAsync(async () => (await host.Store.LoadAsync("nap-5", default))!.Journal.Any(e => e.Kind == OperationKind.Timer));
+        await Wait.UntilAsync(async () => (await host.Store.LoadAsync("nap-5", default))!.Journal.Any(e => e.Kind == OperationKind.Timer), "run nap-5 never journaled its timer");
 
         Assert.Equal(CancelResult.Requested, await host.Client.CancelAsync("nap-5", "wake up"));
 
-        var result = await execution.WaitAsync(s_timeout);
+        var result = await execution.WaitAsync(Wait.Timeout);
         Assert.Equal((WorkflowStatus.Cancelled, "wake up"), (result.Status, result.Error!.Message));
         Assert.Equal(["Mark"], _log.Runs.Select(r => r.StepId));
         Assert.Equal(JournalEntryState.Attempting, (await host.Store.LoadAsync("nap-5", default))!.Journal[1].State);
@@ -155,7 +154,7 @@ public abstract class CancellationTests : StoreTestBase
 
         Assert.Equal(CancelResult.Requested, await host.Client.CancelAsync("nap-6", "before it began"));
         Assert.Equal(CancelResult.AlreadyRequested, await host.Client.CancelAsync("nap-6", "twice; the first reason stands"));
-        var result = await host.Engine.ExecuteAsync("nap-6").WaitAsync(s_timeout);
+        var result = await host.Engine.ExecuteAsync("nap-6").WaitAsync(Wait.Timeout);
 
         Assert.Equal((ExecutionOutcome.Finished, WorkflowStatus.Cancelled, "before it began"), (result.Outcome, result.Status, result.Error!.Message));
         Assert.Empty(_log.Runs);
@@ -168,7 +167,7 @@ public abstract class CancellationTests : StoreTestBase
         var host = Host();
         await host.Get<PatientClient>().StartAsync("order-7", "patient-7");
         await host.Client.SignalAsync("patient-7", "go", "now");
-        Assert.Equal(WorkflowStatus.Completed, (await host.Engine.ExecuteAsync("patient-7").WaitAsync(s_timeout)).Status);
+        Assert.Equal(WorkflowStatus.Completed, (await host.Engine.ExecuteAsync("patient-7").WaitAsync(Wait.Timeout)).Status);
 
         Assert.Equal(CancelResult.AlreadyEnded, await host.Client.CancelAsync("patient-7", "too late"));
         var info = (await host.Client.GetRunAsync("patient-7"))!;
@@ -190,7 +189,7 @@ public abstract class CancellationTests : StoreTestBase
         var reason = hostile + new string('r', DurableOptions.MaxCancelReasonLength - hostile.Length);
         await host.Get<PatientClient>().StartAsync("order-8", "patient-8");
         Assert.Equal(CancelResult.Requested, await host.Client.CancelAsync("patient-8", reason));
-        var result = await host.Engine.ExecuteAsync("patient-8").WaitAsync(s_timeout);
+        var result = await host.Engine.ExecuteAsync("patient-8").WaitAsync(Wait.Timeout);
         Assert.Equal((WorkflowStatus.Cancelled, reason), (result.Status, result.Error!.Message));
         Assert.Equal(reason, (await host.Client.GetRunAsync("patient-8"))!.CancelReason);
     }
@@ -203,11 +202,11 @@ public abstract class CancellationTests : StoreTestBase
         try
         {
             await host.Get<TallyClient>().StartAsync(new TallyState(0, 2), "tally-9");
-            await UntilAsync(async () => (await host.Store.GetRunAsync("tally-9~2", default)) is { WakeAt: not null } && host.Worker.RunsInProgress == 0);
+            await Wait.UntilAsync(async () => (await host.Store.GetRunAsync("tally-9~2", default)) is { WakeAt: not null } && host.Worker.RunsInProgress == 0, "run tally-9~2 was never unloaded");
 
             Assert.Equal(CancelResult.Requested, await host.Client.CancelAsync("tally-9", "enough"));
 
-            var failed = await Assert.ThrowsAsync<WorkflowFailedException>(() => host.Client.WaitForResultAsync<int>("tally-9").WaitAsync(s_timeout));
+            var failed = await Assert.ThrowsAsync<WorkflowFailedException>(() => host.Client.WaitForResultAsync<int>("tally-9").WaitAsync(Wait.Timeout));
             Assert.Equal(("tally-9~2", WorkflowStatus.Cancelled), (failed.WorkflowId, failed.Status));
             Assert.Equal(WorkflowStatus.ContinuedAsNew, (await host.Client.GetRunAsync("tally-9"))!.Status);
             Assert.Null((await host.Client.GetRunAsync("tally-9"))!.CancelReason);
@@ -228,9 +227,9 @@ public abstract class CancellationTests : StoreTestBase
         await host.Get<ThrowerClient>().StartAsync(huge, "huge");
         await host.Get<ThrowerClient>().StartAsync("", "empty");
 
-        Assert.Equal(WorkflowStatus.Completed, (await host.Engine.ExecuteAsync("nul").WaitAsync(s_timeout)).Status);
-        Assert.Equal(WorkflowStatus.Completed, (await host.Engine.ExecuteAsync("huge").WaitAsync(s_timeout)).Status);
-        Assert.Equal(WorkflowStatus.Completed, (await host.Engine.ExecuteAsync("empty").WaitAsync(s_timeout)).Status);
+        Assert.Equal(WorkflowStatus.Completed, (await host.Engine.ExecuteAsync("nul").WaitAsync(Wait.Timeout)).Status);
+        Assert.Equal(WorkflowStatus.Completed, (await host.Engine.ExecuteAsync("huge").WaitAsync(Wait.Timeout)).Status);
+        Assert.Equal(WorkflowStatus.Completed, (await host.Engine.ExecuteAsync("empty").WaitAsync(Wait.Timeout)).Status);
 
         Assert.Equal("a\uFFFDb'); --", await host.Client.WaitForResultAsync<string>("nul"));
         Assert.Equal(huge[..8192] + "… (cut; 100000 characters in all)", await host.Client.WaitForResultAsync<string>("huge"));

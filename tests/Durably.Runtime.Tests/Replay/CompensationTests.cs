@@ -12,7 +12,6 @@ namespace Durably.Runtime.Tests.Replay;
 /// </summary>
 public abstract class CompensationTests : StoreTestBase
 {
-    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(30);
     private readonly TripLog _log = new();
 
     private TestHost Host(string workerName = "compensation-worker") => Track(new TestHost(
@@ -32,7 +31,7 @@ public abstract class CompensationTests : StoreTestBase
         var host = Host();
         await host.Get<TripClient>().StartAsync("ada", "trip-1");
 
-        var result = await host.Engine.ExecuteAsync("trip-1").WaitAsync(s_timeout);
+        var result = await host.Engine.ExecuteAsync("trip-1").WaitAsync(Wait.Timeout);
 
         Assert.Equal(WorkflowStatus.Failed, result.Status);
         Assert.Contains("no seats left", result.Error!.Message, StringComparison.Ordinal);
@@ -59,7 +58,7 @@ public abstract class CompensationTests : StoreTestBase
         var host = Host();
         await host.Get<TripClient>().StartAsync("bob", "trip-2");
 
-        var result = await host.Engine.ExecuteAsync("trip-2").WaitAsync(s_timeout);
+        var result = await host.Engine.ExecuteAsync("trip-2").WaitAsync(Wait.Timeout);
 
         Assert.Equal(WorkflowStatus.DeadLettered, result.Status);
         Assert.Contains("airline slow on attempt 3", result.Error!.Message, StringComparison.Ordinal);
@@ -78,11 +77,11 @@ public abstract class CompensationTests : StoreTestBase
         var host = Host();
         await host.Get<TripClient>().StartAsync("cy", "trip-3");
         var execution = host.Engine.ExecuteAsync("trip-3");
-        await UntilAsync(() => Task.FromResult(_log.Calls.Contains("book")));
+        await Wait.UntilAsync(() => Task.FromResult(_log.Calls.Contains("book")), "the flight was never booked");
 
         Clock.Advance(TimeSpan.FromSeconds(5));
 
-        Assert.Equal(WorkflowStatus.Failed, (await execution.WaitAsync(s_timeout)).Status);
+        Assert.Equal(WorkflowStatus.Failed, (await execution.WaitAsync(Wait.Timeout)).Status);
         Assert.Equal(["reserve", "charge", "book", "cancel flight", "refund 120", "cancel hotel-for-cy"], _log.Calls);
     }
 
@@ -99,11 +98,11 @@ public abstract class CompensationTests : StoreTestBase
         var host = Host();
         await host.Get<TripClient>().StartAsync("dee", "trip-4");
         var execution = host.Engine.ExecuteAsync("trip-4");
-        await booking.Task.WaitAsync(s_timeout);
+        await booking.Task.WaitAsync(Wait.Timeout);
 
         Assert.Equal(CancelResult.Requested, await host.Client.CancelAsync("trip-4", "plans changed"));
 
-        var result = await execution.WaitAsync(s_timeout);
+        var result = await execution.WaitAsync(Wait.Timeout);
         Assert.Equal(WorkflowStatus.Cancelled, result.Status);
         Assert.Equal("plans changed", result.Error!.Message);
         // The flight's body saw its token fire and ended: a known failure, not compensated.
@@ -118,17 +117,18 @@ public abstract class CompensationTests : StoreTestBase
         var host = Host();
         await host.Get<GetawayClient>().StartAsync("fay", "trip-6");
         var execution = host.Engine.ExecuteAsync("trip-6");
-        await UntilAsync(async () => (await host.Store.LoadAsync("trip-6", default))!.Journal.Any(e => e.OperationId == "BookFlight" && e.State == JournalEntryState.Failed));
+        await Wait.UntilAsync(async () => (await host.Store.LoadAsync("trip-6", default))!.Journal.Any(e => e.OperationId == "BookFlight" && e.State == JournalEntryState.Failed), "the flight's failure was never journaled");
 
-        // The flight failed for good, but the car is still being rented: nothing is rolled back, nothing ends.
-        await Task.Delay(50);
+        // The flight failed for good, but the car is still being rented: nothing is rolled back, nothing ends (and the
+        // undo order below proves the rollback waited for the rental).
+        await Wait.UntilAsync(() => _log.Calls.Contains("rent"), "the car rental never started");
         Assert.False(execution.IsCompleted);
         Assert.Equal(["book", "rent"], _log.Calls.Order());
         Assert.DoesNotContain((await host.Store.LoadAsync("trip-6", default))!.Journal, e => e.Kind == OperationKind.Compensation);
 
         _log.CarRental.SetResult();
 
-        var result = await execution.WaitAsync(s_timeout);
+        var result = await execution.WaitAsync(Wait.Timeout);
         Assert.Equal(WorkflowStatus.Failed, result.Status);
         Assert.Contains("no seats left", result.Error!.Message, StringComparison.Ordinal);
         // The rental that finished after the failure is journaled Completed and undone; the refused flight is not.
@@ -148,7 +148,7 @@ public abstract class CompensationTests : StoreTestBase
         var host = Host();
         await host.Get<TripClient>().StartAsync("eve", "trip-5");
 
-        var result = await host.Engine.ExecuteAsync("trip-5").WaitAsync(s_timeout);
+        var result = await host.Engine.ExecuteAsync("trip-5").WaitAsync(Wait.Timeout);
 
         Assert.Equal(WorkflowStatus.DeadLettered, result.Status);
         Assert.Equal("Durably.CompensationFailedException", result.Error!.Type);

@@ -11,7 +11,6 @@ namespace Durably.Runtime.Tests.Replay;
 /// </summary>
 public abstract class ContinueAsNewTests : StoreTestBase
 {
-    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(30);
     private readonly BodyLog _log = new();
 
     private TestHost Host()
@@ -32,7 +31,7 @@ public abstract class ContinueAsNewTests : StoreTestBase
             // Sent at once: no run waits for it until the fourth, so it travels from run to run untaken.
             Assert.True(await host.Client.SignalAsync("tally-1", "bonus", 5, "bonus-1"));
 
-            Assert.Equal(45, await host.Client.WaitForResultAsync<int>("tally-1").WaitAsync(s_timeout));
+            Assert.Equal(45, await host.Client.WaitForResultAsync<int>("tally-1").WaitAsync(Wait.Timeout));
         }
         finally
         {
@@ -61,13 +60,13 @@ public abstract class ContinueAsNewTests : StoreTestBase
         var host = Host();
         await host.Get<TallyClient>().StartAsync(new TallyState(0, 1), "tally-2");
 
-        var first = await host.Engine.ExecuteAsync("tally-2").WaitAsync(s_timeout);
+        var first = await host.Engine.ExecuteAsync("tally-2").WaitAsync(Wait.Timeout);
         Assert.Equal((ExecutionOutcome.Finished, WorkflowStatus.ContinuedAsNew), (first.Outcome, first.Status));
-        Assert.Equal(ExecutionOutcome.Unloaded, (await host.Engine.ExecuteAsync("tally-2~1").WaitAsync(s_timeout)).Outcome);
+        Assert.Equal(ExecutionOutcome.Unloaded, (await host.Engine.ExecuteAsync("tally-2~1").WaitAsync(Wait.Timeout)).Outcome);
 
         Assert.True(await host.Client.SignalAsync("tally-2", "bonus", 7));
 
-        Assert.Equal(WorkflowStatus.Completed, (await host.Engine.ExecuteAsync("tally-2~1").WaitAsync(s_timeout)).Status);
+        Assert.Equal(WorkflowStatus.Completed, (await host.Engine.ExecuteAsync("tally-2~1").WaitAsync(Wait.Timeout)).Status);
         Assert.Equal(27, await host.Get<TallyClient>().GetHandle("tally-2").WaitForResultAsync());
         Assert.Equal(27, await host.Client.WaitForResultAsync<int>("tally-2~1"));
     }
@@ -78,7 +77,7 @@ public abstract class ContinueAsNewTests : StoreTestBase
         var host = Host();
         await host.Get<TallyClient>().StartAsync(new TallyState(0, -1), "tally-3");
 
-        var result = await host.Engine.ExecuteAsync("tally-3").WaitAsync(s_timeout);
+        var result = await host.Engine.ExecuteAsync("tally-3").WaitAsync(Wait.Timeout);
 
         Assert.Equal(WorkflowStatus.Failed, result.Status);
         Assert.Contains("continued as new with a System.String input, but the workflow's input is Durably.Runtime.Tests.Support.TallyState", result.Error!.Message, StringComparison.Ordinal);
@@ -92,7 +91,7 @@ public abstract class ContinueAsNewTests : StoreTestBase
         await host.Get<PatientClient>().StartAsync("squatter", "tally-4~1");
         await host.Get<TallyClient>().StartAsync(new TallyState(0, 1), "tally-4");
 
-        var result = await host.Engine.ExecuteAsync("tally-4").WaitAsync(s_timeout);
+        var result = await host.Engine.ExecuteAsync("tally-4").WaitAsync(Wait.Timeout);
 
         Assert.Equal(WorkflowStatus.Failed, result.Status);
         Assert.Contains("the id of the next run, 'tally-4~1', is already used by a run of 'Patient'", result.Error!.Message, StringComparison.Ordinal);

@@ -12,7 +12,6 @@ namespace Durably.Runtime.Tests.Replay;
 /// </summary>
 public abstract class DeadLetterTests : StoreTestBase
 {
-    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(30);
     private readonly TripLog _log = new();
 
     private TestHost Host() => Track(new TestHost(
@@ -34,7 +33,7 @@ public abstract class DeadLetterTests : StoreTestBase
         AirlineDown();
         var host = Host();
         await host.Get<TripClient>().StartAsync("ada", id);
-        Assert.Equal(WorkflowStatus.DeadLettered, (await host.Engine.ExecuteAsync(id).WaitAsync(s_timeout)).Status);
+        Assert.Equal(WorkflowStatus.DeadLettered, (await host.Engine.ExecuteAsync(id).WaitAsync(Wait.Timeout)).Status);
         return host;
     }
 
@@ -44,7 +43,7 @@ public abstract class DeadLetterTests : StoreTestBase
         var host = await ParkedTripAsync("trip-1");
         _log.BookFlight = (_, _) => throw new InvalidOperationException("no seats left");
         await host.Get<TripClient>().StartAsync("bob", "trip-2");
-        Assert.Equal(WorkflowStatus.Failed, (await host.Engine.ExecuteAsync("trip-2").WaitAsync(s_timeout)).Status);
+        Assert.Equal(WorkflowStatus.Failed, (await host.Engine.ExecuteAsync("trip-2").WaitAsync(Wait.Timeout)).Status);
 
         var letter = await host.Client.GetDeadLetterAsync("trip-1");
 
@@ -77,13 +76,13 @@ public abstract class DeadLetterTests : StoreTestBase
         Assert.Equal(WorkflowStatus.Running, (await host.Client.GetRunAsync("trip-3"))!.Status);
         Assert.Null(await host.Client.GetDeadLetterAsync("trip-3"));
         Assert.Empty((await host.Client.ListDeadLettersAsync()).DeadLetters);
-        Assert.Equal(WorkflowStatus.DeadLettered, (await host.Engine.ExecuteAsync("trip-3").WaitAsync(s_timeout)).Status);
+        Assert.Equal(WorkflowStatus.DeadLettered, (await host.Engine.ExecuteAsync("trip-3").WaitAsync(Wait.Timeout)).Status);
         Assert.Equal(3, (await host.Client.GetDeadLetterAsync("trip-3"))!.FailedOperation!.Attempts);
 
         // Retried once it is back: the flight is booked at its first fresh attempt, the hotel and card are not redone.
         AirlineUp();
         await host.Client.RetryDeadLetterAsync("trip-3");
-        var result = await host.Engine.ExecuteAsync("trip-3").WaitAsync(s_timeout);
+        var result = await host.Engine.ExecuteAsync("trip-3").WaitAsync(Wait.Timeout);
 
         Assert.Equal(WorkflowStatus.Completed, result.Status);
         Assert.Equal("hotel-for-ada, flight on attempt 1", await host.Client.WaitForResultAsync<string>("trip-3"));
@@ -105,7 +104,7 @@ public abstract class DeadLetterTests : StoreTestBase
         var host = await ParkedTripAsync("trip-4");
 
         await host.Client.DiscardDeadLetterAsync("trip-4", "customer gave up");
-        var result = await host.Engine.ExecuteAsync("trip-4").WaitAsync(s_timeout);
+        var result = await host.Engine.ExecuteAsync("trip-4").WaitAsync(Wait.Timeout);
 
         Assert.Equal(WorkflowStatus.Cancelled, result.Status);
         var ended = await Assert.ThrowsAsync<WorkflowFailedException>(() => host.Client.WaitForResultAsync<string>("trip-4"));
@@ -124,7 +123,7 @@ public abstract class DeadLetterTests : StoreTestBase
         _log.RefundFailures = 3;
         var host = Host();
         await host.Get<TripClient>().StartAsync("cy", "trip-5");
-        Assert.Equal(WorkflowStatus.DeadLettered, (await host.Engine.ExecuteAsync("trip-5").WaitAsync(s_timeout)).Status);
+        Assert.Equal(WorkflowStatus.DeadLettered, (await host.Engine.ExecuteAsync("trip-5").WaitAsync(Wait.Timeout)).Status);
 
         var letter = (await host.Client.GetDeadLetterAsync("trip-5"))!;
         Assert.Equal(DeadLetterReason.CompensationFailed, letter.Reason);
@@ -133,7 +132,7 @@ public abstract class DeadLetterTests : StoreTestBase
         Assert.Equal("System.Net.Http.HttpRequestException", failed.Error!.Type);
 
         await host.Client.RetryDeadLetterAsync("trip-5");
-        var result = await host.Engine.ExecuteAsync("trip-5").WaitAsync(s_timeout);
+        var result = await host.Engine.ExecuteAsync("trip-5").WaitAsync(Wait.Timeout);
 
         // The rollback picks up at the refund (its fourth call, first of the fresh budget) and ends as it would have.
         Assert.Equal(WorkflowStatus.Failed, result.Status);
@@ -150,10 +149,10 @@ public abstract class DeadLetterTests : StoreTestBase
         _log.RefundFailures = 3;
         var host = Host();
         await host.Get<TripClient>().StartAsync("dee", "trip-6");
-        Assert.Equal(WorkflowStatus.DeadLettered, (await host.Engine.ExecuteAsync("trip-6").WaitAsync(s_timeout)).Status);
+        Assert.Equal(WorkflowStatus.DeadLettered, (await host.Engine.ExecuteAsync("trip-6").WaitAsync(Wait.Timeout)).Status);
 
         await host.Client.DiscardDeadLetterAsync("trip-6");
-        var result = await host.Engine.ExecuteAsync("trip-6").WaitAsync(s_timeout);
+        var result = await host.Engine.ExecuteAsync("trip-6").WaitAsync(Wait.Timeout);
 
         Assert.Equal(WorkflowStatus.Cancelled, result.Status);
         Assert.Equal("Discarded from the dead letters; no reason was given.", result.Error!.Message);
@@ -165,7 +164,7 @@ public abstract class DeadLetterTests : StoreTestBase
     {
         var host = Host();
         await host.Get<StrictClient>().StartAsync("bad", "order-1");
-        Assert.Equal(WorkflowStatus.DeadLettered, (await host.Engine.ExecuteAsync("order-1").WaitAsync(s_timeout)).Status);
+        Assert.Equal(WorkflowStatus.DeadLettered, (await host.Engine.ExecuteAsync("order-1").WaitAsync(Wait.Timeout)).Status);
 
         var letter = (await host.Client.GetDeadLetterAsync("order-1"))!;
         Assert.Equal((DeadLetterReason.RunFailed, null), (letter.Reason, letter.FailedOperation));
@@ -173,7 +172,7 @@ public abstract class DeadLetterTests : StoreTestBase
 
         // Nothing to reset: the run replays (the step is not run again) and, the code being the same, is parked again.
         await host.Client.RetryDeadLetterAsync("order-1");
-        Assert.Equal(WorkflowStatus.DeadLettered, (await host.Engine.ExecuteAsync("order-1").WaitAsync(s_timeout)).Status);
+        Assert.Equal(WorkflowStatus.DeadLettered, (await host.Engine.ExecuteAsync("order-1").WaitAsync(Wait.Timeout)).Status);
         Assert.Equal(["check bad"], _log.Calls);
     }
 
@@ -209,7 +208,7 @@ public abstract class DeadLetterTests : StoreTestBase
         // A reason at the limit is kept whole.
         var longest = new string('r', DurableOptions.MaxCancelReasonLength);
         await host.Client.DiscardDeadLetterAsync("trip-7", longest);
-        Assert.Equal(longest, (await host.Engine.ExecuteAsync("trip-7").WaitAsync(s_timeout)).Error!.Message);
+        Assert.Equal(longest, (await host.Engine.ExecuteAsync("trip-7").WaitAsync(Wait.Timeout)).Error!.Message);
     }
 
     [Fact]

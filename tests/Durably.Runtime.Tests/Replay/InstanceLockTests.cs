@@ -11,7 +11,6 @@ namespace Durably.Runtime.Tests.Replay;
 /// </summary>
 public abstract class InstanceLockTests : StoreTestBase
 {
-    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(30);
     private readonly BodyLog _log = new();
     private readonly TripLog _trips = new();
 
@@ -66,11 +65,11 @@ public abstract class InstanceLockTests : StoreTestBase
         var patients = host.Get<PatientClient>();
         await patients.StartAsync("order-1", Key("p-1", "customer-42"));
         await host.Client.SignalAsync("p-1", "go", "now");
-        Assert.Equal(WorkflowStatus.Completed, (await host.Engine.ExecuteAsync("p-1").WaitAsync(s_timeout)).Status);
+        Assert.Equal(WorkflowStatus.Completed, (await host.Engine.ExecuteAsync("p-1").WaitAsync(Wait.Timeout)).Status);
 
         Assert.Equal("p-2", (await patients.StartAsync("order-2", Key("p-2", "customer-42", ActiveInstanceBehavior.Refuse))).WorkflowId);
         await host.Client.CancelAsync("p-2", "not now");
-        Assert.Equal(WorkflowStatus.Cancelled, (await host.Engine.ExecuteAsync("p-2").WaitAsync(s_timeout)).Status);
+        Assert.Equal(WorkflowStatus.Cancelled, (await host.Engine.ExecuteAsync("p-2").WaitAsync(Wait.Timeout)).Status);
         Assert.Equal("p-3", (await patients.StartAsync("order-3", Key("p-3", "customer-42", ActiveInstanceBehavior.Refuse))).WorkflowId);
     }
 
@@ -81,7 +80,7 @@ public abstract class InstanceLockTests : StoreTestBase
         var tallies = host.Get<TallyClient>();
         await tallies.StartAsync(new TallyState(0, 1), Key("tally-1", "ledger"));
 
-        Assert.Equal(WorkflowStatus.ContinuedAsNew, (await host.Engine.ExecuteAsync("tally-1").WaitAsync(s_timeout)).Status);
+        Assert.Equal(WorkflowStatus.ContinuedAsNew, (await host.Engine.ExecuteAsync("tally-1").WaitAsync(Wait.Timeout)).Status);
 
         Assert.Equal("ledger", (await host.Client.GetRunAsync("tally-1~1"))!.InstanceKey);
         Assert.Equal("tally-1~1", (await tallies.StartAsync(new TallyState(5, 0), Key("tally-9", "ledger"))).WorkflowId);
@@ -132,7 +131,7 @@ public abstract class InstanceLockTests : StoreTestBase
         _trips.BookFlight = (attempt, _) => throw new TimeoutException($"airline slow on attempt {attempt}");
         var trips = host.Get<TripClient>();
         await trips.StartAsync("ada", Key("trip-1", "ada-holiday"));
-        Assert.Equal(WorkflowStatus.DeadLettered, (await host.Engine.ExecuteAsync("trip-1").WaitAsync(s_timeout)).Status);
+        Assert.Equal(WorkflowStatus.DeadLettered, (await host.Engine.ExecuteAsync("trip-1").WaitAsync(Wait.Timeout)).Status);
 
         // Parked runs are not active: the key is free, and a new trip takes it.
         Assert.Equal("trip-2", (await trips.StartAsync("ada", Key("trip-2", "ada-holiday", ActiveInstanceBehavior.Refuse))).WorkflowId);
@@ -145,7 +144,7 @@ public abstract class InstanceLockTests : StoreTestBase
 
         // Once the new trip has ended, the retry goes through.
         await host.Client.CancelAsync("trip-2");
-        await host.Engine.ExecuteAsync("trip-2").WaitAsync(s_timeout);
+        await host.Engine.ExecuteAsync("trip-2").WaitAsync(Wait.Timeout);
         await host.Client.RetryDeadLetterAsync("trip-1");
         Assert.Equal(WorkflowStatus.Running, (await host.Client.GetRunAsync("trip-1"))!.Status);
     }

@@ -12,7 +12,6 @@ namespace Durably.Runtime.Tests.Replay;
 /// </summary>
 public sealed class ReplaySafeLoggingTests
 {
-    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(30);
 
     [Fact]
     public async Task A_resumed_run_does_not_repeat_its_log_lines_and_knows_when_it_replays()
@@ -35,7 +34,7 @@ public sealed class ReplaySafeLoggingTests
         gate.Release();
         await using (var second = new TestHost(store, d => d.AddWorkflow<Chatty>(), Services, workerName: "second"))
         {
-            Assert.Equal(WorkflowStatus.Completed, (await second.Engine.ExecuteAsync("chatty-1").WaitAsync(s_timeout)).Status);
+            Assert.Equal(WorkflowStatus.Completed, (await second.Engine.ExecuteAsync("chatty-1").WaitAsync(Wait.Timeout)).Status);
         }
 
         // Replayed up to the step the first execution had started; live from its outcome on.
@@ -53,7 +52,7 @@ public sealed class ReplaySafeLoggingTests
             s => s.AddSingleton(new BodyLog()).AddSingleton(gate).AddSingleton(flags));
         await host.Get<ChattyClient>().StartAsync("order-2", "chatty-2");
 
-        Assert.Equal(WorkflowStatus.Completed, (await host.Engine.ExecuteAsync("chatty-2").WaitAsync(s_timeout)).Status);
+        Assert.Equal(WorkflowStatus.Completed, (await host.Engine.ExecuteAsync("chatty-2").WaitAsync(Wait.Timeout)).Status);
         Assert.Equal([false, false, false], flags.All);
 
         var logger = Assert.Throws<InvalidOperationException>(() => Workflow.Logger);

@@ -7,7 +7,6 @@ namespace Durably.Runtime.Tests.Replay;
 
 public class ReplayTests
 {
-    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(30);
 
     [Fact]
     public async Task A_run_stopped_after_three_of_five_steps_resumes_on_a_fresh_engine_without_rerunning_them()
@@ -29,7 +28,7 @@ public class ReplayTests
 
         var secondLog = new BodyLog();
         await using var second = new TestHost(store, d => d.AddWorkflow<FiveSteps>(), s => s.AddSingleton(secondLog).AddSingleton(Gate.Open()), workerName: "other-worker");
-        var result = await second.Engine.ExecuteAsync(workflowId).WaitAsync(s_timeout);
+        var result = await second.Engine.ExecuteAsync(workflowId).WaitAsync(Wait.Timeout);
 
         Assert.Equal(WorkflowStatus.Completed, result.Status);
         var output = await second.Client.WaitForResultAsync<string>(workflowId);
@@ -63,7 +62,7 @@ public class ReplayTests
         var store = new InMemoryWorkflowStore();
         await using var live = new TestHost(store, d => d.AddWorkflow<FanOut>(), s => s.AddSingleton(new BodyLog()));
         var handle = await live.Get<FanOutClient>().StartAsync([1, 2, 3, 4, 5, 6], "fan-1");
-        await live.Engine.ExecuteAsync(handle.WorkflowId).WaitAsync(s_timeout);
+        await live.Engine.ExecuteAsync(handle.WorkflowId).WaitAsync(Wait.Timeout);
         var liveOutput = await handle.WaitForResultAsync();
         var liveJournal = (await store.LoadAsync("fan-1", default))!.Journal;
         Assert.Equal(8, liveJournal.Count);
@@ -74,7 +73,7 @@ public class ReplayTests
             var log = new BodyLog();
             await using var host = new TestHost(copy, d => d.AddWorkflow<FanOut>(), s => s.AddSingleton(log), workerName: $"replayer-{replay}");
 
-            var result = await host.Engine.ExecuteAsync("fan-1").WaitAsync(s_timeout);
+            var result = await host.Engine.ExecuteAsync("fan-1").WaitAsync(Wait.Timeout);
 
             Assert.Equal(WorkflowStatus.Completed, result.Status);
             Assert.Empty(log.Runs);
@@ -98,7 +97,7 @@ public class ReplayTests
 
         var log = new BodyLog();
         await using var second = new TestHost(store, d => d.AddWorkflow<Reorderable>(), s => s.AddSingleton(new Ordering { Swapped = true }).AddSingleton(log).AddSingleton(Gate.Open()));
-        var result = await second.Engine.ExecuteAsync("swap-1").WaitAsync(s_timeout);
+        var result = await second.Engine.ExecuteAsync("swap-1").WaitAsync(Wait.Timeout);
 
         Assert.Equal(WorkflowStatus.DeadLettered, result.Status);
         Assert.Equal(typeof(NonDeterminismException).FullName, result.Error!.Type);
@@ -128,7 +127,7 @@ public class ReplayTests
 
         var log = new BodyLog();
         await using var second = new TestHost(store, d => d.AddWorkflow<FiveSteps>(), s => s.AddSingleton(log).AddSingleton(Gate.Open()));
-        var result = await second.Engine.ExecuteAsync("shrunk-1").WaitAsync(s_timeout);
+        var result = await second.Engine.ExecuteAsync("shrunk-1").WaitAsync(Wait.Timeout);
 
         Assert.Equal(WorkflowStatus.DeadLettered, result.Status);
         Assert.Contains("recorded step 'Removed' at sequence 7", result.Error!.Message, StringComparison.Ordinal);
@@ -142,7 +141,7 @@ public class ReplayTests
         await using (var live = new TestHost(store, d => d.AddWorkflow<FiveSteps>(), s => s.AddSingleton(new BodyLog()).AddSingleton(Gate.Open())))
         {
             await live.Get<FiveStepsClient>().StartAsync("x", "unreadable-1");
-            await live.Engine.ExecuteAsync("unreadable-1").WaitAsync(s_timeout);
+            await live.Engine.ExecuteAsync("unreadable-1").WaitAsync(Wait.Timeout);
         }
 
         // As if the step's result type had changed incompatibly since the row was written.
@@ -150,7 +149,7 @@ public class ReplayTests
         var log = new BodyLog();
         await using var replay = new TestHost(copy, d => d.AddWorkflow<FiveSteps>(), s => s.AddSingleton(log).AddSingleton(Gate.Open()));
 
-        var result = await replay.Engine.ExecuteAsync("unreadable-1").WaitAsync(s_timeout);
+        var result = await replay.Engine.ExecuteAsync("unreadable-1").WaitAsync(Wait.Timeout);
 
         Assert.Equal(WorkflowStatus.DeadLettered, result.Status);
         Assert.Contains("run 'unreadable-1'", result.Error!.Message, StringComparison.Ordinal);
@@ -166,7 +165,7 @@ public class ReplayTests
         var log = new BodyLog();
         await using var live = new TestHost(store, d => d.AddWorkflow<Failing>(), s => s.AddSingleton(log));
         await live.Get<FailingClient>().StartAsync("fail-1");
-        await live.Engine.ExecuteAsync("fail-1").WaitAsync(s_timeout);
+        await live.Engine.ExecuteAsync("fail-1").WaitAsync(Wait.Timeout);
         var liveOutput = await live.Client.WaitForResultAsync<string>("fail-1");
 
         Assert.Equal("Explode|0|System.InvalidOperationException|boom|Step 'Explode' (sequence 0) failed: System.InvalidOperationException: boom", liveOutput);
@@ -176,7 +175,7 @@ public class ReplayTests
         var copy = await TestHost.CloneAsRunningAsync(store, "fail-1");
         var replayLog = new BodyLog();
         await using var replay = new TestHost(copy, d => d.AddWorkflow<Failing>(), s => s.AddSingleton(replayLog));
-        await replay.Engine.ExecuteAsync("fail-1").WaitAsync(s_timeout);
+        await replay.Engine.ExecuteAsync("fail-1").WaitAsync(Wait.Timeout);
 
         Assert.Equal(liveOutput, await replay.Client.WaitForResultAsync<string>("fail-1"));
         Assert.Empty(replayLog.Runs);
@@ -189,7 +188,7 @@ public class ReplayTests
         await using var host = new TestHost(new InMemoryWorkflowStore(), d => d.AddWorkflow<Throwing>());
         await host.Get<ThrowingClient>().StartAsync(10, "throw-1");
 
-        var result = await host.Engine.ExecuteAsync("throw-1").WaitAsync(s_timeout);
+        var result = await host.Engine.ExecuteAsync("throw-1").WaitAsync(Wait.Timeout);
 
         Assert.Equal(WorkflowStatus.Failed, result.Status);
         Assert.Equal(typeof(ArgumentOutOfRangeException).FullName, result.Error!.Type);
@@ -204,7 +203,7 @@ public class ReplayTests
         await using var host = new TestHost(new InMemoryWorkflowStore(), d => d.AddWorkflow<LeavesScheduler>(), s => s.AddSingleton(log));
         await host.Get<LeavesSchedulerClient>().StartAsync("off-1");
 
-        var result = await host.Engine.ExecuteAsync("off-1").WaitAsync(s_timeout);
+        var result = await host.Engine.ExecuteAsync("off-1").WaitAsync(Wait.Timeout);
 
         Assert.Equal(WorkflowStatus.Failed, result.Status);
         Assert.Equal(typeof(OffSchedulerCallException).FullName, result.Error!.Type);

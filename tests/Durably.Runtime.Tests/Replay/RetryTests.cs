@@ -12,7 +12,6 @@ namespace Durably.Runtime.Tests.Replay;
 /// </summary>
 public abstract class RetryTests : StoreTestBase
 {
-    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(30);
     private readonly BodyLog _log = new();
     private readonly FlakyPlan _plan = new();
 
@@ -48,13 +47,14 @@ public abstract class RetryTests : StoreTestBase
             Assert.Equal(JournalEntryState.Attempting, row.State);
 
             // Not a moment before its time.
+            await Clock.ArmedForAsync(row.RetryAt.Value);
             Clock.Advance(row.RetryAt.Value - failedAt - TimeSpan.FromMilliseconds(1));
-            await Task.Delay(50);
+            Assert.True(Clock.IsArmedFor(row.RetryAt.Value));
             Assert.Equal(failed, _log.Count("Call"));
             Clock.Advance(TimeSpan.FromMilliseconds(1));
         }
 
-        Assert.Equal(WorkflowStatus.Completed, (await execution.WaitAsync(s_timeout)).Status);
+        Assert.Equal(WorkflowStatus.Completed, (await execution.WaitAsync(Wait.Timeout)).Status);
         Assert.Equal("charge ok after 4", await host.Client.WaitForResultAsync<string>("retry-1"));
         var done = (await host.Store.LoadAsync("retry-1", default))!.Journal.Single();
         Assert.Equal((JournalEntryState.Completed, 4, null, null), (done.State, done.Attempts, done.Error, done.RetryAt));
@@ -69,7 +69,7 @@ public abstract class RetryTests : StoreTestBase
         var host = Host(new RetryPolicy { MaxAttempts = 2, InitialDelay = TimeSpan.Zero, Jitter = 0 });
         await host.Get<FlakyClient>().StartAsync("charge", "retry-2");
 
-        Assert.Equal(WorkflowStatus.Completed, (await host.Engine.ExecuteAsync("retry-2").WaitAsync(s_timeout)).Status);
+        Assert.Equal(WorkflowStatus.Completed, (await host.Engine.ExecuteAsync("retry-2").WaitAsync(Wait.Timeout)).Status);
 
         Assert.Equal("gave up: System.TimeoutException: attempt 2 timed out", await host.Client.WaitForResultAsync<string>("retry-2"));
         var row = (await host.Store.LoadAsync("retry-2", default))!.Journal.Single();
@@ -83,14 +83,14 @@ public abstract class RetryTests : StoreTestBase
         _plan.FailureOf = attempt => new InvalidOperationException($"card declined on attempt {attempt}");
         var host = Host(new RetryPolicy { MaxAttempts = 5, InitialDelay = TimeSpan.Zero, DoNotRetryOn = [typeof(InvalidOperationException)] });
         await host.Get<FlakyClient>().StartAsync("charge", "retry-3");
-        Assert.Equal(WorkflowStatus.Completed, (await host.Engine.ExecuteAsync("retry-3").WaitAsync(s_timeout)).Status);
+        Assert.Equal(WorkflowStatus.Completed, (await host.Engine.ExecuteAsync("retry-3").WaitAsync(Wait.Timeout)).Status);
         Assert.Equal("gave up: System.InvalidOperationException: card declined on attempt 1", await host.Client.WaitForResultAsync<string>("retry-3"));
 
         // Only the listed types are retried: ArgumentException (not a TimeoutException) is not.
         _plan.FailureOf = attempt => attempt == 1 ? new ArgumentException("bad amount") : null;
         var only = Host(new RetryPolicy { MaxAttempts = 5, InitialDelay = TimeSpan.Zero, RetryOn = [typeof(TimeoutException)] }, workerName: "other");
         await only.Get<FlakyClient>().StartAsync("charge", "retry-4");
-        Assert.Equal(WorkflowStatus.Completed, (await only.Engine.ExecuteAsync("retry-4").WaitAsync(s_timeout)).Status);
+        Assert.Equal(WorkflowStatus.Completed, (await only.Engine.ExecuteAsync("retry-4").WaitAsync(Wait.Timeout)).Status);
         Assert.Equal("gave up: System.ArgumentException: bad amount", await only.Client.WaitForResultAsync<string>("retry-4"));
         Assert.Equal(2, _log.Count("Call"));
     }
@@ -105,18 +105,18 @@ public abstract class RetryTests : StoreTestBase
         await host.Get<FlakyClient>().StartAsync("charge", "retry-5");
 
         // The backoff is a journaled wait like a timer: the run is released with its wake time and holds nothing.
-        Assert.Equal(ExecutionOutcome.Unloaded, (await host.Engine.ExecuteAsync("retry-5").WaitAsync(s_timeout)).Outcome);
+        Assert.Equal(ExecutionOutcome.Unloaded, (await host.Engine.ExecuteAsync("retry-5").WaitAsync(Wait.Timeout)).Outcome);
         Assert.Equal(started.AddHours(1), (await host.Store.GetRunAsync("retry-5", default))!.WakeAt);
 
         // A restarted worker that claims it early replays to the backoff and unloads it again, running nothing.
         var restarted = Host(policy, unloadThreshold: TimeSpan.FromSeconds(30), workerName: "restarted");
         Clock.Advance(TimeSpan.FromMinutes(30));
-        Assert.Equal(ExecutionOutcome.Unloaded, (await restarted.Engine.ExecuteAsync("retry-5").WaitAsync(s_timeout)).Outcome);
+        Assert.Equal(ExecutionOutcome.Unloaded, (await restarted.Engine.ExecuteAsync("retry-5").WaitAsync(Wait.Timeout)).Outcome);
         Assert.Equal(started.AddHours(1), (await restarted.Store.GetRunAsync("retry-5", default))!.WakeAt);
         Assert.Equal(1, _log.Count("Call"));
 
         Clock.Advance(TimeSpan.FromMinutes(30));
-        Assert.Equal(WorkflowStatus.Completed, (await restarted.Engine.ExecuteAsync("retry-5").WaitAsync(s_timeout)).Status);
+        Assert.Equal(WorkflowStatus.Completed, (await restarted.Engine.ExecuteAsync("retry-5").WaitAsync(Wait.Timeout)).Status);
         Assert.Equal("charge ok after 2", await restarted.Client.WaitForResultAsync<string>("retry-5"));
         Assert.Equal([1, 2], _log.Runs.Select(r => r.Attempt));
     }
@@ -132,7 +132,7 @@ public abstract class RetryTests : StoreTestBase
 
         Assert.Equal(CancelResult.Requested, await host.Client.CancelAsync("retry-6", "stop retrying"));
 
-        Assert.Equal(WorkflowStatus.Cancelled, (await execution.WaitAsync(s_timeout)).Status);
+        Assert.Equal(WorkflowStatus.Cancelled, (await execution.WaitAsync(Wait.Timeout)).Status);
         Assert.Equal(1, _log.Count("Call"));
     }
 
@@ -142,13 +142,13 @@ public abstract class RetryTests : StoreTestBase
         // The default allows one attempt; the attribute allows three, for timeouts only.
         var host = Host(RetryPolicy.None);
         await host.Get<AttributeRetriedClient>().StartAsync("charge", "retry-7");
-        Assert.Equal(WorkflowStatus.Completed, (await host.Engine.ExecuteAsync("retry-7").WaitAsync(s_timeout)).Status);
+        Assert.Equal(WorkflowStatus.Completed, (await host.Engine.ExecuteAsync("retry-7").WaitAsync(Wait.Timeout)).Status);
         Assert.Equal("gave up: System.TimeoutException: attempt 3 timed out", await host.Client.WaitForResultAsync<string>("retry-7"));
         Assert.Equal([1, 2, 3], _log.Runs.Select(r => r.Attempt));
 
         _plan.FailureOf = attempt => attempt == 1 ? new ArgumentException("not a timeout") : null;
         await host.Get<AttributeRetriedClient>().StartAsync("charge", "retry-8");
-        Assert.Equal(WorkflowStatus.Completed, (await host.Engine.ExecuteAsync("retry-8").WaitAsync(s_timeout)).Status);
+        Assert.Equal(WorkflowStatus.Completed, (await host.Engine.ExecuteAsync("retry-8").WaitAsync(Wait.Timeout)).Status);
         Assert.Equal("gave up: System.ArgumentException: not a timeout", await host.Client.WaitForResultAsync<string>("retry-8"));
     }
 
@@ -194,7 +194,7 @@ public abstract class RetryTests : StoreTestBase
     private async Task<JournalEntry> RowWhenAsync(TestHost host, string workflowId, Func<JournalEntry, bool> condition)
     {
         JournalEntry? row = null;
-        await UntilAsync(async () => (row = (await host.Store.LoadAsync(workflowId, default))!.Journal.SingleOrDefault()) is { } r && condition(r));
+        await Wait.UntilAsync(async () => (row = (await host.Store.LoadAsync(workflowId, default))!.Journal.SingleOrDefault()) is { } r && condition(r), "the journal row never reached the expected state");
         return row!;
     }
 }

@@ -11,7 +11,6 @@ namespace Durably.Runtime.Tests.Replay;
 /// </summary>
 public abstract class SignalTests : StoreTestBase
 {
-    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(30);
 
     // These tests drive executions by hand and watch waits in memory; unloaded waits are UnloadTests' subject.
     private TestHost Host(string worker = "signal-worker", Action<DurableOptions>? options = null)
@@ -35,7 +34,7 @@ public abstract class SignalTests : StoreTestBase
         Assert.False(await host.Client.SignalAsync("early-1", "approve", new Decision("eve", false), "s-1"));
         Assert.True(await host.Client.SignalAsync("early-1", "approve", new Decision("bob", false), "s-2"));
         Assert.True(await host.Client.SignalAsync("early-1", "approve", new Decision("cid", true), "s-3"));
-        var result = await host.Engine.ExecuteAsync("early-1").WaitAsync(s_timeout);
+        var result = await host.Engine.ExecuteAsync("early-1").WaitAsync(Wait.Timeout);
 
         Assert.Equal(WorkflowStatus.Completed, result.Status);
         Assert.Equal("ada:True|bob:False", await host.Client.WaitForResultAsync<string>("early-1"));
@@ -54,7 +53,7 @@ public abstract class SignalTests : StoreTestBase
         Assert.True(await client.SignalApprovalAsync("typed-1", new Decision("ada", true), "approval-1"));
         Assert.False(await client.SignalApprovalAsync("typed-1", new Decision("ada", true), "approval-1"));
 
-        Assert.Equal(WorkflowStatus.Completed, (await host.Engine.ExecuteAsync("typed-1").WaitAsync(s_timeout)).Status);
+        Assert.Equal(WorkflowStatus.Completed, (await host.Engine.ExecuteAsync("typed-1").WaitAsync(Wait.Timeout)).Status);
         Assert.Equal("order-9 ada:True", await client.GetHandle("typed-1").WaitForResultAsync());
         Assert.Equal("approve", (await host.Store.LoadAsync("typed-1", default))!.Journal.Single().OperationId);
 
@@ -72,14 +71,16 @@ public abstract class SignalTests : StoreTestBase
         var execution = host.Engine.ExecuteAsync("wake-1");
         await PendingWaitAsync(host.Store, "wake-1", sequence: 1);
 
+        // A minute before its deadline the wait looks for signals again (its next look armed) instead of timing out.
         Clock.Advance(TimeSpan.FromMinutes(59));
-        await Task.Delay(100);
+        await Clock.ArmedForAsync(Clock.GetUtcNow() + DurableOptions.DefaultPollInterval);
         Assert.False(execution.IsCompleted);
+        Assert.Equal(JournalEntryState.Attempting, (await host.Store.LoadAsync("wake-1", default))!.Journal[1].State);
         Clock.Advance(TimeSpan.FromMinutes(1));
         await PendingWaitAsync(host.Store, "wake-1", sequence: 2);
         await host.Client.SignalAsync("wake-1", "approve", new Decision("ada", true));
 
-        Assert.Equal(WorkflowStatus.Completed, (await execution.WaitAsync(s_timeout)).Status);
+        Assert.Equal(WorkflowStatus.Completed, (await execution.WaitAsync(Wait.Timeout)).Status);
         Assert.Equal("timed out|ada:True", await host.Client.WaitForResultAsync<string>("wake-1"));
         var journal = (await host.Store.LoadAsync("wake-1", default))!.Journal;
         Assert.Null(journal[1].OutputJson);
@@ -97,22 +98,22 @@ public abstract class SignalTests : StoreTestBase
             await PendingWaitAsync(first.Store, "restart-1", sequence: 1);
             Clock.Advance(TimeSpan.FromMinutes(40));
             await stop.CancelAsync();
-            Assert.Equal(ExecutionOutcome.Abandoned, (await execution.WaitAsync(s_timeout)).Outcome);
+            Assert.Equal(ExecutionOutcome.Abandoned, (await execution.WaitAsync(Wait.Timeout)).Outcome);
         }
 
         var second = Host("second");
         var resumed = second.Engine.ExecuteAsync("restart-1");
-        await Task.Delay(100);
+        await Clock.ArmedForAsync(Clock.GetUtcNow() + DurableOptions.DefaultPollInterval);
         Clock.Advance(TimeSpan.FromMinutes(20));
         await PendingWaitAsync(second.Store, "restart-1", sequence: 2);
         await second.Client.SignalAsync("restart-1", "approve", new Decision("bob", true));
-        Assert.Equal(WorkflowStatus.Completed, (await resumed.WaitAsync(s_timeout)).Status);
+        Assert.Equal(WorkflowStatus.Completed, (await resumed.WaitAsync(Wait.Timeout)).Status);
         Assert.Equal("timed out|bob:True", await second.Client.WaitForResultAsync<string>("restart-1"));
 
         // Replayed from the journal alone (a copy with no signals at all), the run ends the same.
         var copy = await TestHost.CloneAsRunningAsync(second.Store, "restart-1");
         await using var replay = new TestHost(copy, d => d.AddWorkflow<ApprovalFlow>(), s => s.AddSingleton(new BodyLog()));
-        Assert.Equal(WorkflowStatus.Completed, (await replay.Engine.ExecuteAsync("restart-1").WaitAsync(s_timeout)).Status);
+        Assert.Equal(WorkflowStatus.Completed, (await replay.Engine.ExecuteAsync("restart-1").WaitAsync(Wait.Timeout)).Status);
         Assert.Equal("timed out|bob:True", await replay.Client.WaitForResultAsync<string>("restart-1"));
     }
 
@@ -135,7 +136,7 @@ public abstract class SignalTests : StoreTestBase
             await Task.Delay(20);
         }
 
-        Assert.Equal(WorkflowStatus.Completed, (await execution.WaitAsync(s_timeout)).Status);
+        Assert.Equal(WorkflowStatus.Completed, (await execution.WaitAsync(Wait.Timeout)).Status);
         Assert.Equal("ada:True|bob:True", await worker.Client.WaitForResultAsync<string>("remote-1"));
     }
 
@@ -167,22 +168,17 @@ public abstract class SignalTests : StoreTestBase
         Clock.Advance(TimeSpan.FromHours(1));
         await PendingWaitAsync(host.Store, "bad-1", sequence: 2);
         Clock.Advance(TimeSpan.FromHours(1));
-        await execution.WaitAsync(s_timeout);
+        await execution.WaitAsync(Wait.Timeout);
         Assert.Equal("timed out|timed out", await client.WaitForResultAsync<string>("bad-1"));
 
         var ended = await Assert.ThrowsAsync<WorkflowNotRunningException>(() => client.SignalAsync("bad-1", "approve", new Decision("ada", true)));
         Assert.Contains("Run 'bad-1' has ended; it cannot take signal 'approve'", ended.Message, StringComparison.Ordinal);
     }
 
-    private static async Task PendingWaitAsync(IWorkflowStore store, string workflowId, long sequence)
-    {
-        var deadline = DateTime.UtcNow + s_timeout;
-        while ((await store.LoadAsync(workflowId, default))?.Journal.FirstOrDefault(e => e.Sequence == sequence && e.Kind == OperationKind.Signal) is null)
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"run {workflowId} never reached its wait at sequence {sequence}");
-            await Task.Delay(20);
-        }
-    }
+    private static Task PendingWaitAsync(IWorkflowStore store, string workflowId, long sequence)
+        => Wait.UntilAsync(
+            async () => (await store.LoadAsync(workflowId, default))?.Journal.FirstOrDefault(e => e.Sequence == sequence && e.Kind == OperationKind.Signal),
+            $"run {workflowId} never reached its wait at sequence {sequence}");
 }
 
 public sealed class InMemorySignalTests : SignalTests

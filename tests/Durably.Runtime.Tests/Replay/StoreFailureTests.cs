@@ -11,7 +11,6 @@ namespace Durably.Runtime.Tests.Replay;
 /// </summary>
 public sealed class StoreFailureTests : StoreTestBase
 {
-    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(30);
 
     private protected override TestStorage CreateStorage() => TestStorage.InMemory(Clock);
 
@@ -24,11 +23,11 @@ public sealed class StoreFailureTests : StoreTestBase
             o => o.UnloadThreshold = Timeout.InfiniteTimeSpan));
         await host.Get<TripClient>().StartAsync("ada", "trip-1");
 
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => host.Engine.ExecuteAsync("trip-1").WaitAsync(s_timeout));
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => host.Engine.ExecuteAsync("trip-1").WaitAsync(Wait.Timeout));
         Assert.Equal("disk on fire", error.Message);
         Assert.Equal(WorkflowStatus.Running, (await host.Store.GetRunAsync("trip-1", default))!.Status);
 
-        var result = await host.Engine.ExecuteAsync("trip-1").WaitAsync(s_timeout);
+        var result = await host.Engine.ExecuteAsync("trip-1").WaitAsync(Wait.Timeout);
 
         Assert.Equal(WorkflowStatus.Completed, result.Status);
         Assert.Equal(["reserve", "charge", "book"], log.Calls);

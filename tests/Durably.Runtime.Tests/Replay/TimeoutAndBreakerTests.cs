@@ -14,7 +14,6 @@ namespace Durably.Runtime.Tests.Replay;
 /// </summary>
 public sealed class TimeoutAndBreakerTests : StoreTestBase
 {
-    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan s_millisecond = TimeSpan.FromMilliseconds(1);
     private readonly BodyLog _log = new();
     private readonly AttemptScript _script = new();
@@ -49,16 +48,18 @@ public sealed class TimeoutAndBreakerTests : StoreTestBase
         {
             var seen = await _script.Attempt(attempt);
             Assert.True(seen.ContextHasSameToken, "StepContext.Current.CancellationToken is not the attempt's token");
+            var timeoutAt = Clock.GetUtcNow() + TimeSpan.FromSeconds(5);
+            await Clock.ArmedForAsync(timeoutAt);
             Clock.Advance(TimeSpan.FromSeconds(5) - s_millisecond);
-            await Task.Delay(50);
+            Assert.True(Clock.IsArmedFor(timeoutAt));
             Assert.False(seen.Token.IsCancellationRequested, $"attempt {attempt} was cancelled before its 5 s were up");
             Assert.False(_script.Started(attempt + 1));
             Clock.Advance(s_millisecond);
-            await seen.Scope.Disposed.WaitAsync(s_timeout);
+            await seen.Scope.Disposed.WaitAsync(Wait.Timeout);
             Assert.True(seen.Token.IsCancellationRequested);
         }
 
-        Assert.Equal(WorkflowStatus.Completed, (await execution.WaitAsync(s_timeout)).Status);
+        Assert.Equal(WorkflowStatus.Completed, (await execution.WaitAsync(Wait.Timeout)).Status);
         const string message = "Attempt 2 of step 'Call' did not finish within its timeout of 00:00:05; its outcome is unknown.";
         Assert.Equal($"gave up: Durably.StepTimeoutException: {message}", await host.Client.WaitForResultAsync<string>("timeout-1"));
         var row = (await host.Store.LoadAsync("timeout-1", default))!.Journal.Single();
@@ -77,14 +78,14 @@ public sealed class TimeoutAndBreakerTests : StoreTestBase
 
         // At 5 s the attempt fails and the retry runs, while the first body is still running.
         Clock.Advance(TimeSpan.FromSeconds(5));
-        Assert.Equal(WorkflowStatus.Completed, (await execution.WaitAsync(s_timeout)).Status);
+        Assert.Equal(WorkflowStatus.Completed, (await execution.WaitAsync(Wait.Timeout)).Status);
         Assert.Equal("charge ok after 2", await host.Client.WaitForResultAsync<string>("timeout-2"));
         Assert.False(stubborn.Task.IsCompleted);
         Assert.False(first.Scope.Disposed.IsCompleted, "the abandoned body's scoped services were disposed under it");
 
         // Its late result changes nothing; its scope is disposed once it returns.
         stubborn.SetResult("late");
-        await first.Scope.Disposed.WaitAsync(s_timeout);
+        await first.Scope.Disposed.WaitAsync(Wait.Timeout);
         Assert.Equal("charge ok after 2", await host.Client.WaitForResultAsync<string>("timeout-2"));
         var row = (await host.Store.LoadAsync("timeout-2", default))!.Journal.Single();
         Assert.Equal((JournalEntryState.Completed, 2, "\"charge ok after 2\""), (row.State, row.Attempts, row.OutputJson));
@@ -99,36 +100,37 @@ public sealed class TimeoutAndBreakerTests : StoreTestBase
             FailureRatio = 1, MinimumThroughput = 2, SamplingDuration = TimeSpan.FromMinutes(1), BreakDuration = TimeSpan.FromSeconds(30),
         });
         _payments.Down = true;
+        var cooldownEnds = Clock.GetUtcNow() + TimeSpan.FromSeconds(30);
         var client = host.Get<GuardedClient>();
         await client.StartAsync("charge", "breaker-1");
         var charge = host.Engine.ExecuteAsync("breaker-1");
 
         // Two failed attempts open the breaker; the third (of three allowed) waits for it instead of failing.
-        await UntilAsync(async () => (await host.Store.LoadAsync("breaker-1", default))!.Journal.SingleOrDefault() is { Attempts: 2, State: JournalEntryState.Attempting });
-        await Task.Delay(100);
+        await Wait.UntilAsync(async () => (await host.Store.LoadAsync("breaker-1", default))!.Journal.SingleOrDefault() is { Attempts: 2, State: JournalEntryState.Attempting }, "run breaker-1 never journaled its second failed attempt");
+        await Clock.ArmedForAsync(cooldownEnds);
         Assert.Equal(2, _payments.Calls);
         Assert.False(charge.IsCompleted);
 
         // Another step naming the same breaker is held too: its body does not run and it journals nothing.
         await client.StartAsync("refund", "breaker-2");
         var refund = host.Engine.ExecuteAsync("breaker-2");
-        await Task.Delay(100);
+        await Clock.ArmedForAsync(cooldownEnds, count: 2);
         Assert.Equal(2, _payments.Calls);
         Assert.Empty((await host.Store.LoadAsync("breaker-2", default))!.Journal);
 
         // A step naming another breaker is not held.
         _payments.Down = false;
         await client.StartAsync("ship", "breaker-3");
-        Assert.Equal(WorkflowStatus.Completed, (await host.Engine.ExecuteAsync("breaker-3").WaitAsync(s_timeout)).Status);
+        Assert.Equal(WorkflowStatus.Completed, (await host.Engine.ExecuteAsync("breaker-3").WaitAsync(Wait.Timeout)).Status);
         Assert.Equal(3, _payments.Calls);
 
         // Not a moment before the cooldown ends; then the trial attempt closes the breaker and both go on.
         Clock.Advance(TimeSpan.FromSeconds(30) - s_millisecond);
-        await Task.Delay(100);
+        Assert.Equal(2, Clock.ArmedFor(cooldownEnds));
         Assert.Equal(3, _payments.Calls);
         Clock.Advance(s_millisecond);
-        Assert.Equal(WorkflowStatus.Completed, (await charge.WaitAsync(s_timeout)).Status);
-        Assert.Equal(WorkflowStatus.Completed, (await refund.WaitAsync(s_timeout)).Status);
+        Assert.Equal(WorkflowStatus.Completed, (await charge.WaitAsync(Wait.Timeout)).Status);
+        Assert.Equal(WorkflowStatus.Completed, (await refund.WaitAsync(Wait.Timeout)).Status);
         Assert.Equal("charge ok after 3", await host.Client.WaitForResultAsync<string>("breaker-1"));
         Assert.Equal("refund ok after 1", await host.Client.WaitForResultAsync<string>("breaker-2"));
         Assert.Equal(5, _payments.Calls);
@@ -144,21 +146,21 @@ public sealed class TimeoutAndBreakerTests : StoreTestBase
         _payments.Down = true;
         await host.Get<GuardedClient>().StartAsync("charge", "breaker-4");
         var charge = host.Engine.ExecuteAsync("breaker-4");
-        await UntilAsync(() => Task.FromResult(_payments.Calls == 2));
+        await Wait.UntilAsync(() => Task.FromResult(_payments.Calls == 2), "the payments service was never called twice");
 
         // The trial attempt after the cooldown fails: the run method sees the third attempt's failure (its budget is used).
         Clock.Advance(TimeSpan.FromSeconds(10));
-        Assert.Equal(WorkflowStatus.Completed, (await charge.WaitAsync(s_timeout)).Status);
+        Assert.Equal(WorkflowStatus.Completed, (await charge.WaitAsync(Wait.Timeout)).Status);
         Assert.Equal("gave up: System.Net.Http.HttpRequestException: payments is down (charge)", await host.Client.WaitForResultAsync<string>("breaker-4"));
         Assert.Equal(3, _payments.Calls);
 
         // The breaker is open again: a new run waits for it, and a cancel ends that wait.
         await host.Get<GuardedClient>().StartAsync("refund", "breaker-5");
         var refund = host.Engine.ExecuteAsync("breaker-5");
-        await Task.Delay(100);
+        await Clock.ArmedForAsync(Clock.GetUtcNow() + TimeSpan.FromSeconds(10));
         Assert.Equal(3, _payments.Calls);
         Assert.Equal(CancelResult.Requested, await host.Client.CancelAsync("breaker-5", "payments stays down"));
-        Assert.Equal(WorkflowStatus.Cancelled, (await refund.WaitAsync(s_timeout)).Status);
+        Assert.Equal(WorkflowStatus.Cancelled, (await refund.WaitAsync(Wait.Timeout)).Status);
         Assert.Equal(3, _payments.Calls);
     }
 

@@ -11,7 +11,6 @@ namespace Durably.Runtime.Tests.Replay;
 /// </summary>
 public abstract class TimerTests : StoreTestBase
 {
-    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(30);
 
     // These tests drive executions by hand and watch timers in memory; unloaded timers are UnloadTests' subject.
     private TestHost Host(BodyLog log, string worker = "timer-worker")
@@ -35,13 +34,15 @@ public abstract class TimerTests : StoreTestBase
         Assert.Equal("sleep", timer.OperationId);
         Assert.Equal($"\"{started.AddHours(1):yyyy-MM-ddTHH:mm:ss}+00:00\"", timer.InputJson);
 
+        // The timer is armed for the wake time; a minute before it, it is still armed: it did not fire, the run waits.
+        await Clock.ArmedForAsync(started.AddHours(1));
         Clock.Advance(TimeSpan.FromMinutes(59));
-        await Task.Delay(100);
+        Assert.True(Clock.IsArmedFor(started.AddHours(1)));
         Assert.False(execution.IsCompleted);
         Assert.Equal(["Mark"], log.Runs.Select(r => r.StepId));
 
         Clock.Advance(TimeSpan.FromMinutes(1));
-        var result = await execution.WaitAsync(s_timeout);
+        var result = await execution.WaitAsync(Wait.Timeout);
 
         Assert.Equal(WorkflowStatus.Completed, result.Status);
         Assert.Equal("slept 01:00:00", await host.Client.WaitForResultAsync<string>("sleep-1"));
@@ -64,13 +65,13 @@ public abstract class TimerTests : StoreTestBase
         var secondLog = new BodyLog();
         var second = Host(secondLog, "second");
         var resumed = second.Engine.ExecuteAsync("sleep-2");
-        await Task.Delay(100);
+        await Clock.ArmedForAsync(started.AddHours(1));
         Clock.Advance(TimeSpan.FromMinutes(19));
-        await Task.Delay(100);
+        Assert.True(Clock.IsArmedFor(started.AddHours(1)));
         Assert.False(resumed.IsCompleted);
         Clock.Advance(TimeSpan.FromMinutes(1));
 
-        Assert.Equal(WorkflowStatus.Completed, (await resumed.WaitAsync(s_timeout)).Status);
+        Assert.Equal(WorkflowStatus.Completed, (await resumed.WaitAsync(Wait.Timeout)).Status);
         Assert.Equal(started.AddHours(1), (await second.Store.LoadAsync("sleep-2", default))!.Journal[1].CompletedAt);
         Assert.Equal(["Mark"], firstLog.Runs.Select(r => r.StepId));
         Assert.Equal([2L], secondLog.Runs.Select(r => r.Sequence));
@@ -86,7 +87,7 @@ public abstract class TimerTests : StoreTestBase
 
         var second = Host(new BodyLog(), "second");
 
-        Assert.Equal(WorkflowStatus.Completed, (await second.Engine.ExecuteAsync("sleep-3").WaitAsync(s_timeout)).Status);
+        Assert.Equal(WorkflowStatus.Completed, (await second.Engine.ExecuteAsync("sleep-3").WaitAsync(Wait.Timeout)).Status);
         Assert.Equal("slept 3.00:00:00", await second.Client.WaitForResultAsync<string>("sleep-3"));
     }
 
@@ -97,7 +98,7 @@ public abstract class TimerTests : StoreTestBase
         var past = Clock.GetUtcNow().AddDays(-1);
         await host.Get<AlarmClockClient>().StartAsync(past, "alarm-1");
 
-        Assert.Equal(WorkflowStatus.Completed, (await host.Engine.ExecuteAsync("alarm-1").WaitAsync(s_timeout)).Status);
+        Assert.Equal(WorkflowStatus.Completed, (await host.Engine.ExecuteAsync("alarm-1").WaitAsync(Wait.Timeout)).Status);
         var timer = (await host.Store.LoadAsync("alarm-1", default))!.Journal.Single();
         Assert.Equal(OperationKind.Timer, timer.Kind);
         Assert.Equal(past, new Durably.Runtime.Engine.PayloadSerializer(new(), 1024).Deserialize<DateTimeOffset>(timer.InputJson!, "wake time"));
@@ -112,7 +113,7 @@ public abstract class TimerTests : StoreTestBase
         var host = Host(new BodyLog());
         await host.Get<SleeperClient>().StartAsync(TimeSpan.FromTicks(ticks), $"bad-sleep-{ticks}");
 
-        var result = await host.Engine.ExecuteAsync($"bad-sleep-{ticks}").WaitAsync(s_timeout);
+        var result = await host.Engine.ExecuteAsync($"bad-sleep-{ticks}").WaitAsync(Wait.Timeout);
 
         Assert.Equal(WorkflowStatus.Failed, result.Status);
         Assert.Equal(typeof(ArgumentOutOfRangeException).FullName, result.Error!.Type);
@@ -124,12 +125,12 @@ public abstract class TimerTests : StoreTestBase
     {
         var host = Host(new BodyLog());
         await host.Get<SleeperClient>().StartAsync(TimeSpan.Zero, "swap-1");
-        await host.Engine.ExecuteAsync("swap-1").WaitAsync(s_timeout);
+        await host.Engine.ExecuteAsync("swap-1").WaitAsync(Wait.Timeout);
         var swapped = await TestHost.CloneAsRunningAsync(host.Store, "swap-1",
             e => e.Sequence == 1 ? e with { Kind = OperationKind.Step, OperationId = "Mark", InputJson = "{\"what\":\"x\"}" } : e);
         await using var replay = new TestHost(swapped, d => d.AddWorkflow<Sleeper>(), s => s.AddSingleton(new BodyLog()));
 
-        var result = await replay.Engine.ExecuteAsync("swap-1").WaitAsync(s_timeout);
+        var result = await replay.Engine.ExecuteAsync("swap-1").WaitAsync(Wait.Timeout);
 
         Assert.Equal(WorkflowStatus.DeadLettered, result.Status);
         Assert.Contains("at sequence 1 the run method called a durable timer (Workflow.SleepAsync), but the journal recorded step 'Mark'", result.Error!.Message, StringComparison.Ordinal);
@@ -143,23 +144,13 @@ public abstract class TimerTests : StoreTestBase
         await PendingTimerAsync(host.Store, workflowId);
         Clock.Advance(advance);
         await stop.CancelAsync();
-        Assert.Equal(ExecutionOutcome.Abandoned, (await execution.WaitAsync(s_timeout)).Outcome);
+        Assert.Equal(ExecutionOutcome.Abandoned, (await execution.WaitAsync(Wait.Timeout)).Outcome);
     }
 
-    private static async Task<JournalEntry> PendingTimerAsync(IWorkflowStore store, string workflowId)
-    {
-        var deadline = DateTime.UtcNow + s_timeout;
-        while (true)
-        {
-            if ((await store.LoadAsync(workflowId, default))?.Journal.FirstOrDefault(e => e.Kind == OperationKind.Timer) is { } timer)
-            {
-                return timer;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"run {workflowId} never reached its timer");
-            await Task.Delay(20);
-        }
-    }
+    private static Task<JournalEntry> PendingTimerAsync(IWorkflowStore store, string workflowId)
+        => Wait.UntilAsync(
+            async () => (await store.LoadAsync(workflowId, default))?.Journal.FirstOrDefault(e => e.Kind == OperationKind.Timer),
+            $"run {workflowId} never reached its timer");
 }
 
 public sealed class InMemoryTimerTests : TimerTests

@@ -11,7 +11,6 @@ namespace Durably.Runtime.Tests.Replay;
 /// </summary>
 public abstract class UnloadTests : StoreTestBase
 {
-    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(30);
     private readonly BodyLog _log = new();
     private readonly Instances _instances = new();
 
@@ -28,7 +27,7 @@ public abstract class UnloadTests : StoreTestBase
         var host = Host();
         await host.Get<PatientClient>().StartAsync("order-1", "patient-1");
 
-        var first = await host.Engine.ExecuteAsync("patient-1").WaitAsync(s_timeout);
+        var first = await host.Engine.ExecuteAsync("patient-1").WaitAsync(Wait.Timeout);
 
         Assert.Equal((ExecutionOutcome.Unloaded, WorkflowStatus.Running), (first.Outcome, first.Status));
         var unloaded = (await host.Store.GetRunAsync("patient-1", default))!;
@@ -41,16 +40,16 @@ public abstract class UnloadTests : StoreTestBase
         foreach (var other in new[] { "patient-1b", "patient-1c" })
         {
             await host.Get<PatientClient>().StartAsync("order-1", other);
-            Assert.Equal(ExecutionOutcome.Unloaded, (await host.Engine.ExecuteAsync(other).WaitAsync(s_timeout)).Outcome);
+            Assert.Equal(ExecutionOutcome.Unloaded, (await host.Engine.ExecuteAsync(other).WaitAsync(Wait.Timeout)).Outcome);
         }
 
         Assert.Equal(3, _instances.Created);
         // A loaded machine may still be running the last execution's final continuations for a moment: poll, don't race.
-        await UntilAsync(() => Task.FromResult(_instances.Alive() <= 1));
+        await Wait.UntilAsync(() => Task.FromResult(_instances.Alive() <= 1), "the unloaded runs' workflow objects were never collected");
 
         Assert.True(await host.Client.SignalAsync("patient-1", "go", "green"));
         Assert.Equal(["patient-1"], await host.Store.ListClaimableAsync("anyone", 10, default));
-        var second = await host.Engine.ExecuteAsync("patient-1").WaitAsync(s_timeout);
+        var second = await host.Engine.ExecuteAsync("patient-1").WaitAsync(Wait.Timeout);
 
         Assert.Equal(WorkflowStatus.Completed, second.Status);
         Assert.Equal("order-1 went with green", await host.Client.WaitForResultAsync<string>("patient-1"));
@@ -66,11 +65,11 @@ public abstract class UnloadTests : StoreTestBase
         try
         {
             await host.Get<PatientClient>().StartAsync("order-2", "patient-2");
-            await UntilAsync(async () => (await host.Store.GetRunAsync("patient-2", default))!.WakeAt is not null && host.Worker.RunsInProgress == 0);
+            await Wait.UntilAsync(async () => (await host.Store.GetRunAsync("patient-2", default))!.WakeAt is not null && host.Worker.RunsInProgress == 0, "run patient-2 was never unloaded");
 
             await host.Client.SignalAsync("patient-2", "go", "now");
 
-            Assert.Equal("order-2 went with now", await host.Client.WaitForResultAsync<string>("patient-2").WaitAsync(s_timeout));
+            Assert.Equal("order-2 went with now", await host.Client.WaitForResultAsync<string>("patient-2").WaitAsync(Wait.Timeout));
             Assert.InRange(_instances.Alive(), 0, 1);
         }
         finally
@@ -88,7 +87,7 @@ public abstract class UnloadTests : StoreTestBase
         try
         {
             await host.Get<SleeperClient>().StartAsync(TimeSpan.FromHours(1), "nap-1");
-            await UntilAsync(async () => (await host.Store.GetRunAsync("nap-1", default))!.WakeAt == started.AddHours(1) && host.Worker.RunsInProgress == 0);
+            await Wait.UntilAsync(async () => (await host.Store.GetRunAsync("nap-1", default))!.WakeAt == started.AddHours(1) && host.Worker.RunsInProgress == 0, "run nap-1 was never unloaded with its wake time");
             Assert.Equal(started.AddHours(1), await host.Store.GetNextWakeAsync(default));
 
             Clock.Advance(TimeSpan.FromMinutes(59));
@@ -98,7 +97,7 @@ public abstract class UnloadTests : StoreTestBase
 
             Clock.Advance(TimeSpan.FromMinutes(1));
 
-            Assert.Equal("slept 01:00:00", await host.Client.WaitForResultAsync<string>("nap-1").WaitAsync(s_timeout));
+            Assert.Equal("slept 01:00:00", await host.Client.WaitForResultAsync<string>("nap-1").WaitAsync(Wait.Timeout));
             Assert.Equal(started.AddHours(1), (await host.Store.LoadAsync("nap-1", default))!.Journal[1].CompletedAt);
             Assert.Equal([0L, 2L], _log.Runs.Select(r => r.Sequence));
         }
@@ -115,16 +114,16 @@ public abstract class UnloadTests : StoreTestBase
         var started = Clock.GetUtcNow();
         await host.Get<ApprovalFlowClient>().StartAsync("order-3", "deadline-1");
 
-        Assert.Equal(ExecutionOutcome.Unloaded, (await host.Engine.ExecuteAsync("deadline-1").WaitAsync(s_timeout)).Outcome);
+        Assert.Equal(ExecutionOutcome.Unloaded, (await host.Engine.ExecuteAsync("deadline-1").WaitAsync(Wait.Timeout)).Outcome);
         Assert.Equal(started.AddHours(1), (await host.Store.GetRunAsync("deadline-1", default))!.WakeAt);
 
         // Due: the first wait times out on replay, the second starts its own hour, and the run unloads again.
         Clock.Advance(TimeSpan.FromHours(1));
-        Assert.Equal(ExecutionOutcome.Unloaded, (await host.Engine.ExecuteAsync("deadline-1").WaitAsync(s_timeout)).Outcome);
+        Assert.Equal(ExecutionOutcome.Unloaded, (await host.Engine.ExecuteAsync("deadline-1").WaitAsync(Wait.Timeout)).Outcome);
         Assert.Equal(started.AddHours(2), (await host.Store.GetRunAsync("deadline-1", default))!.WakeAt);
         await host.Client.SignalAsync("deadline-1", "approve", new Decision("ada", true));
 
-        Assert.Equal(WorkflowStatus.Completed, (await host.Engine.ExecuteAsync("deadline-1").WaitAsync(s_timeout)).Status);
+        Assert.Equal(WorkflowStatus.Completed, (await host.Engine.ExecuteAsync("deadline-1").WaitAsync(Wait.Timeout)).Status);
         Assert.Equal("timed out|ada:True", await host.Client.WaitForResultAsync<string>("deadline-1"));
     }
 
@@ -132,16 +131,18 @@ public abstract class UnloadTests : StoreTestBase
     public async Task A_wait_shorter_than_the_threshold_stays_loaded()
     {
         var host = Host();
-        await host.Get<SleeperClient>().StartAsync(TimeSpan.FromSeconds(10), "nap-2");
+        // 12 s: shorter than the 30 s threshold, and a due time no lease renewal (every 10 s) shares.
+        await host.Get<SleeperClient>().StartAsync(TimeSpan.FromSeconds(12), "nap-2");
 
+        var wakeAt = Clock.GetUtcNow() + TimeSpan.FromSeconds(12);
         var execution = host.Engine.ExecuteAsync("nap-2");
-        await UntilAsync(async () => (await host.Store.LoadAsync("nap-2", default))!.Journal.Any(e => e.Kind == OperationKind.Timer));
-        await Task.Delay(100);
+        // Its timer armed in memory: the run is waiting loaded (had it unloaded, the execution would end Unloaded).
+        await Clock.ArmedForAsync(wakeAt);
 
         Assert.False(execution.IsCompleted);
         Assert.Equal(("unload-worker", null), ((await host.Store.GetRunAsync("nap-2", default))!.Owner, (await host.Store.GetRunAsync("nap-2", default))!.WakeAt));
-        Clock.Advance(TimeSpan.FromSeconds(10));
-        Assert.Equal((ExecutionOutcome.Finished, WorkflowStatus.Completed), ((await execution.WaitAsync(s_timeout)).Outcome, (await execution).Status));
+        Clock.Advance(TimeSpan.FromSeconds(12));
+        Assert.Equal((ExecutionOutcome.Finished, WorkflowStatus.Completed), ((await execution.WaitAsync(Wait.Timeout)).Outcome, (await execution).Status));
     }
 
     [Fact]
@@ -151,14 +152,14 @@ public abstract class UnloadTests : StoreTestBase
         await host.Get<PatientClient>().StartAsync("order-4", "patient-4");
 
         var execution = host.Engine.ExecuteAsync("patient-4");
-        await UntilAsync(async () => (await host.Store.LoadAsync("patient-4", default))!.Journal.Any(e => e.Kind == OperationKind.Signal));
-        await Task.Delay(100);
+        await Wait.UntilAsync(async () => (await host.Store.LoadAsync("patient-4", default))!.Journal.Any(e => e.Kind == OperationKind.Signal), "run patient-4 never journaled its signal wait");
+        await Clock.ArmedForAsync(Clock.GetUtcNow() + DurableOptions.DefaultPollInterval);
 
         // The same measurement that finds nothing left of an unloaded run finds this one's workflow object.
         Assert.False(execution.IsCompleted);
         Assert.Equal(1, _instances.Alive());
         await host.Client.SignalAsync("patient-4", "go", "at last");
-        Assert.Equal(WorkflowStatus.Completed, (await execution.WaitAsync(s_timeout)).Status);
+        Assert.Equal(WorkflowStatus.Completed, (await execution.WaitAsync(Wait.Timeout)).Status);
     }
 }
 

@@ -32,6 +32,26 @@ internal sealed class ManualTimeProvider(DateTimeOffset start) : TimeProvider
         }
     }
 
+    /// <summary>
+    /// How many timers are armed to fire at exactly <paramref name="due"/>. Every wait of the engine (durable timers,
+    /// backoffs, step timeouts, breaker cooldowns) is such a timer, so a wait still armed after <see cref="Advance"/> is
+    /// one that did not end — proven at once, with no sleep.
+    /// </summary>
+    public int ArmedFor(DateTimeOffset due)
+    {
+        lock (_gate)
+        {
+            return _timers.Count(t => t.Due == due);
+        }
+    }
+
+    /// <summary>Whether a timer is armed to fire at exactly <paramref name="due"/>.</summary>
+    public bool IsArmedFor(DateTimeOffset due) => ArmedFor(due) > 0;
+
+    /// <summary>Waits until <paramref name="count"/> timers are armed to fire at <paramref name="due"/>: the waits have begun.</summary>
+    public Task ArmedForAsync(DateTimeOffset due, int count = 1)
+        => Wait.UntilAsync(() => ArmedFor(due) >= count, $"{count} timer(s) armed for {due:O} (armed now: {ArmedFor(due)})");
+
     public void Advance(TimeSpan by)
     {
         List<ManualTimer> due;

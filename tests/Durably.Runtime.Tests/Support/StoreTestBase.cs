@@ -21,17 +21,6 @@ public abstract class StoreTestBase : IDisposable
     /// <summary>A store over this test's storage; every call opens the same storage.</summary>
     private protected IWorkflowStore OpenStore() => (_storage ??= CreateStorage()).Open();
 
-    /// <summary>Waits, checking every 20 ms, until <paramref name="condition"/> holds; fails after 30 s.</summary>
-    private protected static async Task UntilAsync(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the condition never held");
-            await Task.Delay(20);
-        }
-    }
-
     private protected TestHost Track(TestHost host)
     {
         _hosts.Add(host);

@@ -10,7 +10,8 @@ namespace Durably.Runtime.Tests.Stores.Postgres;
 /// <summary>The database drops the worker's connections mid-run: calls are retried with backoff and every run completes.</summary>
 public sealed class PostgresFaultTests(PostgresDatabase database) : IClassFixture<PostgresDatabase>
 {
-    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(90);
+    // Three times the usual wait: the server is stopped and restarted under the runs.
+    private static readonly TimeSpan s_timeout = Wait.Timeout * 3;
 
     [Fact]
     public async Task Connections_terminated_mid_run_are_retried_with_backoff_and_the_runs_complete()

@@ -8,7 +8,8 @@ namespace Durably.Runtime.Tests.Stores.Postgres;
 /// <summary>Worker leases judged by the database clock, takeover, fencing and reclaim on PostgreSQL (DESIGN §4).</summary>
 public sealed class PostgresLeaseTests(PostgresDatabase database) : IClassFixture<PostgresDatabase>
 {
-    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(60);
+    // Twice the usual wait: these tests stop, restart and starve a real database server.
+    private static readonly TimeSpan s_timeout = Wait.Timeout * 2;
     private readonly string _schema = "lease_" + Guid.NewGuid().ToString("N")[..12];
 
     private PostgresWorkflowStore OpenStore(TimeProvider? clock = null)

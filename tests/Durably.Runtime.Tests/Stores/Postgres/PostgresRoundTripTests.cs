@@ -14,7 +14,8 @@ namespace Durably.Runtime.Tests.Stores.Postgres;
 /// </summary>
 public sealed class PostgresRoundTripTests(PostgresDatabase database) : IClassFixture<PostgresDatabase>, IDisposable
 {
-    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(60);
+    // Twice the usual wait: these tests stop, restart and starve a real database server.
+    private static readonly TimeSpan s_timeout = Wait.Timeout * 2;
     private readonly string _schema = "trips_" + Guid.NewGuid().ToString("N")[..12];
     private readonly ConcurrentQueue<string> _statements = new();
     private readonly ActivityListener _listener = new();
@@ -133,34 +134,22 @@ public sealed class PostgresRoundTripTests(PostgresDatabase database) : IClassFi
         await worker.Worker.StartAsync(default);
         try
         {
-            await WaitUntilAsync(() => store.ListenerConnections == 1);
+            await Wait.UntilAsync(() => store.ListenerConnections == 1, "the listener never connected");
 
             // The listening connection is cut: the store listens again on a new one.
             await database.ScalarAsync($"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query = 'LISTEN \"{_schema}_events\"'");
-            await WaitUntilAsync(() => store.ListenerConnections == 2);
+            await Wait.UntilAsync(() => store.ListenerConnections == 2, "the listener never reconnected");
 
             // A run inserted without any notification (as if it were missed) is found by polling.
             await database.ScalarAsync($"""
                 INSERT INTO "{_schema}".runs (workflow_id, workflow_name, version, input_json, status, epoch, created_at, updated_at)
                 VALUES ('silent-1', 'FiveSteps', 1, '"order-1"', 0, 0, now(), now())
                 """);
-            await WaitUntilAsync(async () => (await store.GetRunAsync("silent-1", default))!.Status == WorkflowStatus.Completed);
+            await Wait.UntilAsync(async () => (await store.GetRunAsync("silent-1", default))!.Status == WorkflowStatus.Completed, "run silent-1 never completed");
         }
         finally
         {
             await worker.Worker.StopAsync(default);
-        }
-    }
-
-    private static Task WaitUntilAsync(Func<bool> condition) => WaitUntilAsync(() => Task.FromResult(condition()));
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            Assert.True(deadline.Elapsed < s_timeout, "The condition did not become true within " + s_timeout);
-            await Task.Delay(50);
         }
     }
 

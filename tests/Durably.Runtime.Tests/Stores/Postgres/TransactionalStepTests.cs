@@ -11,7 +11,6 @@ namespace Durably.Runtime.Tests.Stores.Postgres;
 /// </summary>
 public sealed class TransactionalStepTests(PostgresDatabase database) : StoreTestBase, IClassFixture<PostgresDatabase>
 {
-    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(30);
     private readonly LedgerScript _script = new();
 
     private protected override TestStorage CreateStorage() => TestStorage.Postgres(database, Clock, "transactional");
@@ -46,7 +45,7 @@ public sealed class TransactionalStepTests(PostgresDatabase database) : StoreTes
         var entry = "e-" + Guid.NewGuid().ToString("N");
         await host.Get<LedgerClient>().StartAsync(entry, "ledger-1");
 
-        var result = await host.Engine.ExecuteAsync("ledger-1").WaitAsync(s_timeout);
+        var result = await host.Engine.ExecuteAsync("ledger-1").WaitAsync(Wait.Timeout);
 
         Assert.Equal(WorkflowStatus.Completed, result.Status);
         Assert.Equal([("ledger-1/Book/0", 1)], await RowsAsync(entry));
@@ -62,7 +61,7 @@ public sealed class TransactionalStepTests(PostgresDatabase database) : StoreTes
         var entry = "e-" + Guid.NewGuid().ToString("N");
         await host.Get<LedgerClient>().StartAsync(entry, "ledger-2");
 
-        Assert.Equal(WorkflowStatus.Completed, (await host.Engine.ExecuteAsync("ledger-2").WaitAsync(s_timeout)).Status);
+        Assert.Equal(WorkflowStatus.Completed, (await host.Engine.ExecuteAsync("ledger-2").WaitAsync(Wait.Timeout)).Status);
 
         // Three inserts were made, one per attempt; only the third attempt's committed.
         Assert.Equal([("ledger-2/Book/0", 3)], await RowsAsync(entry));
@@ -83,13 +82,13 @@ public sealed class TransactionalStepTests(PostgresDatabase database) : StoreTes
         var entry = "e-" + Guid.NewGuid().ToString("N");
         await host.Get<LedgerClient>().StartAsync(entry, "ledger-3");
         var execution = host.Engine.ExecuteAsync("ledger-3");
-        await inserted.Task.WaitAsync(s_timeout);
+        await inserted.Task.WaitAsync(Wait.Timeout);
 
         // Meanwhile the run is taken over (its lease lapsed on the database clock): a new epoch fences the old worker.
         await database.ScalarAsync($"UPDATE \"{((Durably.Runtime.Stores.PostgresWorkflowStore)host.Store).Schema}\".runs SET epoch = epoch + 1, owner = 'thief' WHERE workflow_id = 'ledger-3'");
         proceed.SetResult();
 
-        Assert.Equal(ExecutionOutcome.Fenced, (await execution.WaitAsync(s_timeout)).Outcome);
+        Assert.Equal(ExecutionOutcome.Fenced, (await execution.WaitAsync(Wait.Timeout)).Outcome);
         Assert.Empty(await RowsAsync(entry));
         Assert.Equal(JournalEntryState.Attempting, (await host.Store.LoadAsync("ledger-3", default))!.Journal.Single().State);
     }
