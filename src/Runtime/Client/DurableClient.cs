@@ -54,9 +54,11 @@ public sealed partial class DurableClient : IDurableClient
             throw new ArgumentOutOfRangeException(nameof(options), options.IfActive, $"WorkflowStartOptions.IfActive {(int)options.IfActive} is not an ActiveInstanceBehavior.");
         }
 
+        // New runs start on the highest registered version of the workflow; older versions stay to finish their runs.
+        var version = StartVersion(workflow, typeof(TInput), typeof(TOutput));
         var inputJson = _engine.Context.Serializer.Serialize(input, $"The input of workflow '{workflow.Name}'");
         var now = _engine.Context.UtcNow();
-        var record = RunRecord.Started(workflowId, workflow.Name, workflow.Version, inputJson, now, instanceKey: options.InstanceKey);
+        var record = RunRecord.Started(workflowId, workflow.Name, version, inputJson, now, instanceKey: options.InstanceKey);
 
         var (stored, created) = await _engine.Context.Store.CreateRunAsync(record, cancellationToken).ConfigureAwait(false);
         if (created)
@@ -94,6 +96,25 @@ public sealed partial class DurableClient : IDurableClient
         return new WorkflowHandle<TOutput>(this, workflowId);
 
         static string Show(string? key) => key is null ? "none" : $"'{key}'";
+    }
+
+    /// <summary>
+    /// The version a new run of <paramref name="workflow"/> starts on: the highest registered version of its name. Started
+    /// through an older version's client, it is the newest one when that takes and returns the same types; otherwise the
+    /// start is refused, naming the client to use, rather than run new work on a version kept only to drain.
+    /// </summary>
+    private int StartVersion(WorkflowDefinition workflow, Type inputType, Type outputType)
+    {
+        var latest = _engine.Registry.Latest(workflow.Name)!;
+        if (latest.Version == workflow.Version || (latest.InputType == inputType && latest.OutputType == outputType))
+        {
+            return latest.Version;
+        }
+
+        throw new InvalidOperationException(
+            $"Workflow '{workflow.Name}' v{workflow.Version} ({workflow.WorkflowType.FullName}) is kept to finish its runs in flight; new runs start on the "
+            + $"highest registered version, v{latest.Version} ({latest.WorkflowType.FullName}), which takes {latest.InputType.FullName} and returns "
+            + $"{latest.OutputType.FullName}. Start runs with the client of {latest.WorkflowType.Name}.");
     }
 
     /// <inheritdoc/>

@@ -1,4 +1,5 @@
 using Durably.Infrastructure;
+using Durably.Runtime.Journal;
 
 namespace Durably.Runtime.Engine;
 
@@ -25,7 +26,18 @@ internal sealed class WorkflowRegistry
 
             _byKey[(definition.Name, definition.Version)] = definition;
         }
+
+        Runnable = [.. _byKey.Keys.Select(k => new WorkflowVersion(k.Name, k.Version))];
+        _latest = _byKey.Values.GroupBy(d => d.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.MaxBy(d => d.Version)!, StringComparer.Ordinal);
     }
+
+    private readonly Dictionary<string, WorkflowDefinition> _latest;
+
+    /// <summary>Every (name, version) this engine can run: what its worker claims.</summary>
+    public IReadOnlyCollection<WorkflowVersion> Runnable { get; }
+
+    /// <summary>The highest registered version of workflow <paramref name="name"/>, which new runs start on.</summary>
+    public WorkflowDefinition? Latest(string name) => _latest.GetValueOrDefault(name);
 
     public IReadOnlyCollection<WorkflowDefinition> All => _byKey.Values;
 

@@ -16,6 +16,8 @@ public sealed partial class DurableWorker : BackgroundService
     private readonly Dictionary<string, Task> _inFlight = new(StringComparer.Ordinal);
     private static readonly TimeSpan s_shortestIdle = TimeSpan.FromMilliseconds(5);
     private readonly CancellationTokenSource _abandon = new();
+    private readonly HashSet<Journal.WorkflowVersion> _reportedVersions = [];
+    private DateTimeOffset? _lastVersionCheck;
 
     /// <summary>Creates the worker.</summary>
     /// <param name="engine">The engine that executes runs.</param>
@@ -49,6 +51,7 @@ public sealed partial class DurableWorker : BackgroundService
         {
             while (!stoppingToken.IsCancellationRequested)
             {
+                await LookForUnrunnableVersionsAsync(stoppingToken).ConfigureAwait(false);
                 var free = options.MaxConcurrentRuns - RunsInProgress;
                 var claimedAny = false;
                 if (free > 0)
@@ -56,7 +59,8 @@ public sealed partial class DurableWorker : BackgroundService
                     IReadOnlyList<string> candidates;
                     try
                     {
-                        candidates = await context.Store.ListClaimableAsync(options.WorkerName, free + RunsInProgress, stoppingToken).ConfigureAwait(false);
+                        // Only runs this build can replay: a run of a version it lacks is left for a worker that has it.
+                        candidates = await context.Store.ListClaimableAsync(options.WorkerName, _engine.Registry.Runnable, free + RunsInProgress, stoppingToken).ConfigureAwait(false);
                     }
                     catch (DurableStoreException ex)
                     {
@@ -95,6 +99,46 @@ public sealed partial class DurableWorker : BackgroundService
         // Alerts of the runs that just ended are still on their way to the sinks: give them a moment.
         await context.Telemetry.Alerts.FlushAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Every <see cref="UnrunnableCheckInterval"/>, looks for runs waiting for a worker whose version this build does not
+    /// register, and says so once per version (a warning and an alert) when the oldest active run of that version is
+    /// older than a lease — long enough for a worker that has it to have taken them. Then silence: never a retry loop.
+    /// </summary>
+    private async Task LookForUnrunnableVersionsAsync(CancellationToken stoppingToken)
+    {
+        var context = _engine.Context;
+        var now = context.Time.GetUtcNow();
+        if (_lastVersionCheck is { } last && now - last < UnrunnableCheckInterval)
+        {
+            return;
+        }
+
+        _lastVersionCheck = now;
+        IReadOnlyList<Journal.ActiveWorkflowVersion> versions;
+        try
+        {
+            versions = await context.Store.ListActiveVersionsAsync(stoppingToken).ConfigureAwait(false);
+        }
+        catch (DurableStoreException ex)
+        {
+            LogStoreUnavailable(_logger, ex);
+            return;
+        }
+
+        var runnable = _engine.Registry.Runnable;
+        foreach (var version in versions)
+        {
+            if (version.WaitingForWorker > 0 && !runnable.Contains(version.Workflow)
+                && now - version.OldestStartedAt >= context.LeaseDuration && _reportedVersions.Add(version.Workflow))
+            {
+                context.Telemetry.RunsWaitingForWorker(version, runnable);
+            }
+        }
+    }
+
+    /// <summary>How often a worker looks for runs of versions it cannot run.</summary>
+    public static readonly TimeSpan UnrunnableCheckInterval = TimeSpan.FromSeconds(30);
 
     /// <summary>
     /// How long to wait for work: a poll interval, or less when an unloaded run is due sooner (at least a few

@@ -62,13 +62,23 @@ public interface IWorkflowStore
     /// <summary>
     /// Lists up to <paramref name="limit"/> active runs <paramref name="owner"/> could claim now: unowned and not unloaded
     /// (or unloaded and due: <see cref="RunRecord.WakeAt"/> has passed), already its own (a restarted worker with the
-    /// same name), or with an expired lease. Oldest first.
+    /// same name), or with an expired lease — and, when <paramref name="runnable"/> is given, of one of those workflow
+    /// versions only (a worker never claims a run its code cannot replay). Oldest first.
     /// </summary>
     /// <param name="owner">The worker asking.</param>
+    /// <param name="runnable">The workflow versions the worker can run; every run when <see langword="null"/>.</param>
     /// <param name="limit">The most ids to return.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <returns>The run ids.</returns>
-    Task<IReadOnlyList<string>> ListClaimableAsync(string owner, int limit, CancellationToken cancellationToken);
+    Task<IReadOnlyList<string>> ListClaimableAsync(string owner, IReadOnlyCollection<WorkflowVersion>? runnable, int limit, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Counts the active runs of every workflow version that has any: how many, how many wait for a worker (ready to
+    /// run, held by no live worker), and when the oldest started. Ordered by name, then version.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>One row per workflow version with active runs.</returns>
+    Task<IReadOnlyList<ActiveWorkflowVersion>> ListActiveVersionsAsync(CancellationToken cancellationToken);
 
     /// <summary>The earliest <see cref="RunRecord.WakeAt"/> of an unloaded active run, so an idle worker knows when to look.</summary>
     /// <param name="cancellationToken">Cancels the read.</param>

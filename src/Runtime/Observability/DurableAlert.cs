@@ -15,6 +15,13 @@ public enum DurableAlertKind
     /// same name — and resumes it from its journal.
     /// </summary>
     RunRecovered = 2,
+
+    /// <summary>
+    /// Runs of a workflow version wait for a worker and this worker cannot run them (its build does not register that
+    /// version): said once per version and worker. <see cref="DurableAlert.WorkflowId"/> is empty — the alert is about
+    /// the version — and <see cref="DurableAlert.Error"/> says how many runs wait and what to deploy.
+    /// </summary>
+    RunsWaitingForWorker = 3,
 }
 
 /// <summary>An alert, as the alert sinks receive it. Fired once per journaled transition, by the worker that made it.</summary>
@@ -46,6 +53,7 @@ public sealed record DurableAlert(
     public string Summary => Kind switch
     {
         DurableAlertKind.RunRecovered => $"Run '{WorkflowId}' of workflow '{WorkflowName}' v{WorkflowVersion} was recovered by worker '{Worker}' from worker '{PreviousWorker}'.",
+        DurableAlertKind.RunsWaitingForWorker => Error?.Message ?? $"Runs of workflow '{WorkflowName}' v{WorkflowVersion} wait for a worker that can run them.",
         _ => $"Run '{WorkflowId}' of workflow '{WorkflowName}' v{WorkflowVersion} ended {Status}"
             + (FailedStep is null ? string.Empty : $" at step '{FailedStep}' (sequence {FailedSequence})")
             + (Error is null ? "." : $": {Error}"),

@@ -1,3 +1,4 @@
+using Durably.Runtime.Journal;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
@@ -119,6 +120,24 @@ internal sealed partial class EngineTelemetry
         _runsRecovered.Add(1, new KeyValuePair<string, object?>("durably.workflow", workflowName));
         Alerts.Publish(new DurableAlert(DurableAlertKind.RunRecovered, workflowId, workflowName, version, WorkflowStatus.Running, null, null, null, _worker, previousWorker, _time.GetUtcNow()));
     }
+
+    /// <summary>
+    /// Says, once, that runs of <paramref name="workflow"/> wait for a worker and this one cannot run them: a warning line
+    /// and a <see cref="DurableAlertKind.RunsWaitingForWorker"/> alert.
+    /// </summary>
+    public void RunsWaitingForWorker(ActiveWorkflowVersion workflow, IReadOnlyCollection<WorkflowVersion> runnable)
+    {
+        var has = runnable.Count == 0 ? "no workflows" : string.Join(", ", runnable.OrderBy(v => v.Name, StringComparer.Ordinal).ThenBy(v => v.Version));
+        var message = $"{workflow.WaitingForWorker} run(s) of workflow {workflow.Workflow} wait for a worker that can run them (the oldest active one started "
+            + $"{workflow.OldestStartedAt:O}); worker '{_worker}' has {has}. Deploy a build that registers {workflow.Workflow} — keep the old class "
+            + "beside the new one — until its runs have finished.";
+        LogRunsWaitingForWorker(Logger, message);
+        Alerts.Publish(new DurableAlert(DurableAlertKind.RunsWaitingForWorker, string.Empty, workflow.Workflow.Name, workflow.Workflow.Version, WorkflowStatus.Running,
+            new WorkflowError("Durably.WorkflowVersionNotRegistered", message), null, null, _worker, null, _time.GetUtcNow()));
+    }
+
+    [LoggerMessage(11, LogLevel.Warning, "{Message}")]
+    private static partial void LogRunsWaitingForWorker(ILogger logger, string message);
 
     private static TagList Tags(string workflowName, string stepId, string? key = null, string? value = null)
     {

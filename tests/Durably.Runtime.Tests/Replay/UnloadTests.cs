@@ -33,7 +33,7 @@ public abstract class UnloadTests : StoreTestBase
         var unloaded = (await host.Store.GetRunAsync("patient-1", default))!;
         Assert.Equal((null, RunRecord.WakeOnSignalOnly), (unloaded.Owner, unloaded.WakeAt));
         Assert.Equal(OperationKind.Signal, (await host.Store.LoadAsync("patient-1", default))!.Journal[1].Kind);
-        Assert.Empty(await host.Store.ListClaimableAsync("anyone", 10, default));
+        Assert.Empty(await host.Store.ListClaimableAsync("anyone", null, 10, default));
 
         // More runs unload the same way; none accumulates in memory. (On PostgreSQL the last execution can stay reachable
         // from a pooled Npgsql connection until that connection is used again: one, never one per run.)
@@ -48,7 +48,7 @@ public abstract class UnloadTests : StoreTestBase
         await Wait.UntilAsync(() => Task.FromResult(_instances.Alive() <= 1), "the unloaded runs' workflow objects were never collected");
 
         Assert.True(await host.Client.SignalAsync("patient-1", "go", "green"));
-        Assert.Equal(["patient-1"], await host.Store.ListClaimableAsync("anyone", 10, default));
+        Assert.Equal(["patient-1"], await host.Store.ListClaimableAsync("anyone", null, 10, default));
         var second = await host.Engine.ExecuteAsync("patient-1").WaitAsync(Wait.Timeout);
 
         Assert.Equal(WorkflowStatus.Completed, second.Status);

@@ -313,8 +313,8 @@ public abstract class StoreConformanceTests : IDisposable
         Assert.Equal(SuspendOutcome.Suspended, await store.SuspendAsync(signal, RunRecord.WakeOnSignalOnly, ["approve", "it's; DROP TABLE runs; --"], default));
 
         // Released, waiting: nobody lists them (not even the worker that unloaded them), and the next wake is the timer's.
-        Assert.Empty(await other.ListClaimableAsync("other", 10, default));
-        Assert.Empty(await store.ListClaimableAsync("w", 10, default));
+        Assert.Empty(await other.ListClaimableAsync("other", null, 10, default));
+        Assert.Empty(await store.ListClaimableAsync("w", null, 10, default));
         Assert.Equal(wakeAt, await other.GetNextWakeAsync(default));
         var unloaded = (await other.GetRunAsync("timer-1", default))!;
         Assert.Equal((null, wakeAt), (unloaded.Owner, unloaded.WakeAt));
@@ -323,12 +323,12 @@ public abstract class StoreConformanceTests : IDisposable
 
         // A signal of any name wakes its run at once; time wakes the other when it comes, and not a minute before.
         Assert.Equal(SignalSendOutcome.Accepted, await other.AddSignalAsync(Signal("signal-1", "s-1", "unrelated", "1"), default));
-        Assert.Equal(["signal-1"], await other.ListClaimableAsync("other", 10, default));
+        Assert.Equal(["signal-1"], await other.ListClaimableAsync("other", null, 10, default));
         Assert.Null((await other.GetRunAsync("signal-1", default))!.WakeAt);
         Clock.Advance(TimeSpan.FromMinutes(59));
-        Assert.Equal(["signal-1"], await other.ListClaimableAsync("other", 10, default));
+        Assert.Equal(["signal-1"], await other.ListClaimableAsync("other", null, 10, default));
         Clock.Advance(TimeSpan.FromMinutes(1));
-        Assert.Equal(["timer-1", "signal-1"], (await other.ListClaimableAsync("other", 10, default)).Order(StringComparer.Ordinal).Reverse());
+        Assert.Equal(["timer-1", "signal-1"], (await other.ListClaimableAsync("other", null, 10, default)).Order(StringComparer.Ordinal).Reverse());
         Assert.Equal(wakeAt, await other.GetNextWakeAsync(default));
 
         // A claim (even of a run not due, as ExecuteAsync may make) loads the run: no wake time left to strand it.
@@ -368,7 +368,7 @@ public abstract class StoreConformanceTests : IDisposable
         await store.CreateRunAsync(NewRun("run-2"), default);
         var lease = (await store.TryClaimAsync("run-1", "w", s_lease, default))!;
         await store.SuspendAsync(lease, RunRecord.WakeOnSignalOnly, ["approve"], default);
-        Assert.DoesNotContain("run-1", await other.ListClaimableAsync("other", 10, default));
+        Assert.DoesNotContain("run-1", await other.ListClaimableAsync("other", null, 10, default));
 
         Assert.Equal(CancelRequestOutcome.Requested, await other.RequestCancelAsync("run-1", hostile, default));
         Assert.Equal(CancelRequestOutcome.AlreadyRequested, await other.RequestCancelAsync("run-1", "again", default));
@@ -377,7 +377,7 @@ public abstract class StoreConformanceTests : IDisposable
 
         var cancelled = (await store.GetRunAsync("run-1", default))!;
         Assert.Equal((hostile, null, WorkflowStatus.Running), (cancelled.CancelReason, cancelled.WakeAt, cancelled.Status));
-        Assert.Contains("run-1", await store.ListClaimableAsync("w", 10, default));
+        Assert.Contains("run-1", await store.ListClaimableAsync("w", null, 10, default));
         Assert.Equal(100_000, (await store.GetRunAsync("run-2", default))!.CancelReason!.Length);
 
         var claimed = (await store.TryClaimAsync("run-1", "w", s_lease, default))!;

@@ -26,19 +26,37 @@ public sealed partial class InMemoryWorkflowStore
     }
 
     /// <inheritdoc/>
-    public Task<IReadOnlyList<string>> ListClaimableAsync(string owner, int limit, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<string>> ListClaimableAsync(string owner, IReadOnlyCollection<WorkflowVersion>? runnable, int limit, CancellationToken cancellationToken)
     {
         lock (_gate)
         {
             var now = _time.GetUtcNow();
             IReadOnlyList<string> ids = [.. _runs.Values
                 .Where(r => r.Status == WorkflowStatus.Running
-                    && ((r.Owner is null && (r.WakeAt is null || r.WakeAt <= now)) || (r.Owner is not null && (r.Owner == owner || r.LeaseExpiresAt <= now))))
+                    && ((r.Owner is null && (r.WakeAt is null || r.WakeAt <= now)) || (r.Owner is not null && (r.Owner == owner || r.LeaseExpiresAt <= now)))
+                    && (runnable is null || runnable.Contains(new WorkflowVersion(r.WorkflowName, r.Version))))
                 .OrderBy(r => r.CreatedAt)
                 .ThenBy(r => r.WorkflowId, StringComparer.Ordinal)
                 .Take(limit)
                 .Select(r => r.WorkflowId)];
             return Task.FromResult(ids);
+        }
+    }
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<ActiveWorkflowVersion>> ListActiveVersionsAsync(CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            var now = _time.GetUtcNow();
+            IReadOnlyList<ActiveWorkflowVersion> versions = [.. _runs.Values
+                .Where(r => r.Status == WorkflowStatus.Running)
+                .GroupBy(r => new WorkflowVersion(r.WorkflowName, r.Version))
+                .OrderBy(g => g.Key.Name, StringComparer.Ordinal).ThenBy(g => g.Key.Version)
+                .Select(g => new ActiveWorkflowVersion(g.Key, g.Count(),
+                    g.Count(r => (r.Owner is null && (r.WakeAt is null || r.WakeAt <= now)) || (r.Owner is not null && r.LeaseExpiresAt <= now)),
+                    g.Min(r => r.CreatedAt)))];
+            return Task.FromResult(versions);
         }
     }
 

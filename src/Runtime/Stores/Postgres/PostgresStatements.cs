@@ -81,8 +81,21 @@ internal sealed class PostgresStatements
         ListClaimable = $"""
             SELECT r.workflow_id FROM {s}.runs r
             WHERE r.status = 0 AND {claimable} AND (r.owner_incarnation IS NOT NULL OR r.wake_at IS NULL OR r.wake_at <= now() + @skew)
+                AND (@names::text[] IS NULL OR (r.workflow_name, r.version) IN (SELECT n, v FROM unnest(@names::text[], @versions::integer[]) AS runnable(n, v)))
             ORDER BY r.created_at, r.workflow_id
             LIMIT @limit
+            """;
+
+        // Waiting for a worker: ready to run (not unloaded, or due) and held by no live worker.
+        ActiveVersions = $"""
+            SELECT r.workflow_name, r.version, count(*),
+                count(*) FILTER (WHERE (r.owner_incarnation IS NULL AND (r.wake_at IS NULL OR r.wake_at <= now() + @skew))
+                    OR (r.owner_incarnation IS NOT NULL AND NOT EXISTS (
+                        SELECT 1 FROM {s}.workers live WHERE live.incarnation = r.owner_incarnation AND live.lease_expires_at > now() + @skew))),
+                min(r.created_at)
+            FROM {s}.runs r WHERE r.status = 0
+            GROUP BY r.workflow_name, r.version
+            ORDER BY r.workflow_name, r.version
             """;
 
         NextWake = $"SELECT min(wake_at) FROM {s}.runs WHERE status = 0 AND owner_incarnation IS NULL AND wake_at < @never";
@@ -246,6 +259,8 @@ internal sealed class PostgresStatements
     public string Claim { get; }
 
     public string ListClaimable { get; }
+
+    public string ActiveVersions { get; }
 
     public string NextWake { get; }
 

@@ -21,10 +21,11 @@ public sealed partial class PostgresWorkflowStore
     }
 
     /// <inheritdoc/>
-    public Task<IReadOnlyList<string>> ListClaimableAsync(string owner, int limit, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<string>> ListClaimableAsync(string owner, IReadOnlyCollection<WorkflowVersion>? runnable, int limit, CancellationToken cancellationToken)
         => ExecuteAsync<IReadOnlyList<string>>("list claimable runs", async token =>
         {
-            await using var command = Command(_sql.ListClaimable, ("owner", owner), ("limit", limit), ("skew", Skew()));
+            await using var command = Command(_sql.ListClaimable, ("owner", owner), ("limit", limit), ("skew", Skew()),
+                ("names", runnable?.Select(v => v.Name).ToArray()), ("versions", runnable?.Select(v => v.Version).ToArray()));
             await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
             var ids = new List<string>();
             while (await reader.ReadAsync(token).ConfigureAwait(false))
@@ -33,6 +34,22 @@ public sealed partial class PostgresWorkflowStore
             }
 
             return ids;
+        }, cancellationToken);
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<ActiveWorkflowVersion>> ListActiveVersionsAsync(CancellationToken cancellationToken)
+        => ExecuteAsync<IReadOnlyList<ActiveWorkflowVersion>>("count the active runs of each workflow version", async token =>
+        {
+            await using var command = Command(_sql.ActiveVersions, ("skew", Skew()));
+            await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
+            var versions = new List<ActiveWorkflowVersion>();
+            while (await reader.ReadAsync(token).ConfigureAwait(false))
+            {
+                versions.Add(new ActiveWorkflowVersion(new WorkflowVersion(reader.GetString(0), reader.GetInt32(1)), reader.GetInt64(2), reader.GetInt64(3),
+                    reader.GetFieldValue<DateTimeOffset>(4)));
+            }
+
+            return versions;
         }, cancellationToken);
 
     /// <inheritdoc/>

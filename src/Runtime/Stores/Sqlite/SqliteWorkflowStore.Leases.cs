@@ -26,17 +26,37 @@ public sealed partial class SqliteWorkflowStore
     }
 
     /// <inheritdoc/>
-    public Task<IReadOnlyList<string>> ListClaimableAsync(string owner, int limit, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<string>> ListClaimableAsync(string owner, IReadOnlyCollection<WorkflowVersion>? runnable, int limit, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         using var connection = OpenConnection();
+        // The versions travel as one JSON parameter: [{"n": name, "v": version}, …].
         IReadOnlyList<string> ids = Query(connection, null, """
             SELECT workflow_id FROM runs
             WHERE status = 0 AND ((owner IS NULL AND (wake_at IS NULL OR wake_at <= $now)) OR owner = $owner OR lease_expires_at <= $now)
+                AND ($runnable IS NULL OR (workflow_name, version) IN (SELECT json_extract(value, '$.n'), json_extract(value, '$.v') FROM json_each($runnable)))
             ORDER BY created_at, workflow_id
             LIMIT $limit;
-            """, r => r.GetString(0), ("$owner", owner), ("$now", ToUnixMs(_time.GetUtcNow())), ("$limit", limit));
+            """, r => r.GetString(0), ("$owner", owner), ("$now", ToUnixMs(_time.GetUtcNow())), ("$limit", limit),
+            ("$runnable", runnable is null ? null : System.Text.Json.JsonSerializer.Serialize(runnable.Select(v => new { n = v.Name, v = v.Version }))));
         return Task.FromResult(ids);
+    }
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<ActiveWorkflowVersion>> ListActiveVersionsAsync(CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        using var connection = OpenConnection();
+        IReadOnlyList<ActiveWorkflowVersion> versions = Query(connection, null, """
+            SELECT workflow_name, version, count(*),
+                sum(CASE WHEN (owner IS NULL AND (wake_at IS NULL OR wake_at <= $now)) OR lease_expires_at <= $now THEN 1 ELSE 0 END),
+                min(created_at)
+            FROM runs WHERE status = 0
+            GROUP BY workflow_name, version
+            ORDER BY workflow_name, version;
+            """, r => new ActiveWorkflowVersion(new WorkflowVersion(r.GetString(0), r.GetInt32(1)), r.GetInt64(2), r.GetInt64(3), FromUnixMs(r.GetInt64(4))),
+            ("$now", ToUnixMs(_time.GetUtcNow())));
+        return Task.FromResult(versions);
     }
 
     /// <inheritdoc/>

@@ -68,8 +68,8 @@ public sealed class PostgresLeaseTests(PostgresDatabase database) : IClassFixtur
         await using var restarted = OpenStore();
 
         Assert.Null(await other.TryClaimAsync("reclaim-1", "worker-8", hour, default));
-        Assert.DoesNotContain("reclaim-1", await other.ListClaimableAsync("worker-8", 10, default));
-        Assert.Contains("reclaim-1", await restarted.ListClaimableAsync("worker-7", 10, default));
+        Assert.DoesNotContain("reclaim-1", await other.ListClaimableAsync("worker-8", null, 10, default));
+        Assert.Contains("reclaim-1", await restarted.ListClaimableAsync("worker-7", null, 10, default));
         var reclaimed = (await restarted.TryClaimAsync("reclaim-1", "worker-7", hour, default))!;
         Assert.True(reclaimed.Epoch > old.Epoch);
         Assert.True((await before.RecordAttemptAsync(old, Attempting("reclaim-1"), default)).Fenced);
