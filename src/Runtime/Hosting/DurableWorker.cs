@@ -96,14 +96,24 @@ public sealed partial class DurableWorker : BackgroundService
         }
 
         await DrainAsync(options.ShutdownDrainTimeout).ConfigureAwait(false);
+        try
+        {
+            // Gone: this worker no longer runs anything (its runs are released above).
+            await context.Store.AdvertiseAsync(options.WorkerName, [], TimeSpan.Zero, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (DurableStoreException ex)
+        {
+            LogStoreUnavailable(_logger, ex);
+        }
+
         // Alerts of the runs that just ended are still on their way to the sinks: give them a moment.
         await context.Telemetry.Alerts.FlushAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
     }
 
     /// <summary>
-    /// Every <see cref="UnrunnableCheckInterval"/>, looks for runs waiting for a worker whose version this build does not
-    /// register, and says so once per version (a warning and an alert) when the oldest active run of that version is
-    /// older than a lease — long enough for a worker that has it to have taken them. Then silence: never a retry loop.
+    /// Every <see cref="UnrunnableCheckInterval"/>, advertises the versions this build registers, then looks for runs
+    /// waiting for a worker whose version no live worker advertises, and says so once per version (a warning and an
+    /// alert) when the oldest active run of that version is older than a lease. Then silence: never a retry loop.
     /// </summary>
     private async Task LookForUnrunnableVersionsAsync(CancellationToken stoppingToken)
     {
@@ -118,6 +128,8 @@ public sealed partial class DurableWorker : BackgroundService
         IReadOnlyList<Journal.ActiveWorkflowVersion> versions;
         try
         {
+            // Say what this build can run (for other workers' reports, and for people), then look at what waits.
+            await context.Store.AdvertiseAsync(_engine.WorkerName, _engine.Registry.Runnable, AdvertisementLifetime, stoppingToken).ConfigureAwait(false);
             versions = await context.Store.ListActiveVersionsAsync(stoppingToken).ConfigureAwait(false);
         }
         catch (DurableStoreException ex)
@@ -129,7 +141,7 @@ public sealed partial class DurableWorker : BackgroundService
         var runnable = _engine.Registry.Runnable;
         foreach (var version in versions)
         {
-            if (version.WaitingForWorker > 0 && !runnable.Contains(version.Workflow)
+            if (version.WaitingForWorker > 0 && !version.HasLiveWorker && !runnable.Contains(version.Workflow)
                 && now - version.OldestStartedAt >= context.LeaseDuration && _reportedVersions.Add(version.Workflow))
             {
                 context.Telemetry.RunsWaitingForWorker(version, runnable);
@@ -137,8 +149,11 @@ public sealed partial class DurableWorker : BackgroundService
         }
     }
 
-    /// <summary>How often a worker looks for runs of versions it cannot run.</summary>
-    public static readonly TimeSpan UnrunnableCheckInterval = TimeSpan.FromSeconds(30);
+    /// <summary>How often a worker advertises what it can run and looks for runs of versions no live worker can run.</summary>
+    internal static readonly TimeSpan UnrunnableCheckInterval = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long an advertisement holds: two checks and a half, so one late check does not make a live worker look gone.</summary>
+    internal static readonly TimeSpan AdvertisementLifetime = UnrunnableCheckInterval * 2.5;
 
     /// <summary>
     /// How long to wait for work: a poll interval, or less when an unloaded run is due sooner (at least a few

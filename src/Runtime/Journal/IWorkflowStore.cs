@@ -80,6 +80,19 @@ public interface IWorkflowStore
     /// <returns>One row per workflow version with active runs.</returns>
     Task<IReadOnlyList<ActiveWorkflowVersion>> ListActiveVersionsAsync(CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Records that worker <paramref name="worker"/> can run <paramref name="runnable"/> until <paramref name="ttl"/> from
+    /// now by the store's clock (replacing what it said before); an empty set or a zero <paramref name="ttl"/> withdraws
+    /// it. Workers advertise what their build registers, so that a run no live worker can run is told apart from one a
+    /// busy worker will take.
+    /// </summary>
+    /// <param name="worker">The worker's name.</param>
+    /// <param name="runnable">The workflow versions its build registers.</param>
+    /// <param name="ttl">How long the advertisement holds unless renewed.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns>A task that completes once recorded.</returns>
+    Task AdvertiseAsync(string worker, IReadOnlyCollection<WorkflowVersion> runnable, TimeSpan ttl, CancellationToken cancellationToken);
+
     /// <summary>The earliest <see cref="RunRecord.WakeAt"/> of an unloaded active run, so an idle worker knows when to look.</summary>
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <returns>The time, or <see langword="null"/> when no unloaded run waits for a time.</returns>

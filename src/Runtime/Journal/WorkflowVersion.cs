@@ -14,4 +14,5 @@ public sealed record WorkflowVersion(string Name, int Version)
 /// <param name="ActiveRuns">Its runs that are <see cref="WorkflowStatus.Running"/>.</param>
 /// <param name="WaitingForWorker">Of those, the ones ready to run that no live worker holds (unowned and due, or with an expired lease).</param>
 /// <param name="OldestStartedAt">When the oldest of its active runs started.</param>
-public sealed record ActiveWorkflowVersion(WorkflowVersion Workflow, long ActiveRuns, long WaitingForWorker, DateTimeOffset OldestStartedAt);
+/// <param name="HasLiveWorker">Whether a worker whose advertisement has not lapsed can run it (<see cref="IWorkflowStore.AdvertiseAsync"/>).</param>
+public sealed record ActiveWorkflowVersion(WorkflowVersion Workflow, long ActiveRuns, long WaitingForWorker, DateTimeOffset OldestStartedAt, bool HasLiveWorker);

@@ -82,8 +82,22 @@ public abstract class VersioningTests : StoreTestBase
 
         var versions = await store.ListActiveVersionsAsync(default);
         Assert.Equal(
-            [new ActiveWorkflowVersion(new WorkflowVersion("Parcel", 1), 1, 1, Clock.GetUtcNow()), new ActiveWorkflowVersion(new WorkflowVersion("Parcel", 2), 1, 1, Clock.GetUtcNow())],
+            [new ActiveWorkflowVersion(new WorkflowVersion("Parcel", 1), 1, 1, Clock.GetUtcNow(), false), new ActiveWorkflowVersion(new WorkflowVersion("Parcel", 2), 1, 1, Clock.GetUtcNow(), false)],
             versions);
+
+        // A worker says what it can run, until its advertisement lapses or it withdraws it.
+        await store.AdvertiseAsync("new", [new WorkflowVersion("Parcel", 1), new WorkflowVersion("Parcel", 2)], TimeSpan.FromMinutes(1), default);
+        await store.AdvertiseAsync("old", [new WorkflowVersion("Parcel", 1)], TimeSpan.FromMinutes(5), default);
+        Assert.Equal([true, true], (await store.ListActiveVersionsAsync(default)).Select(v => v.HasLiveWorker));
+        // (A second past the lifetime: PostgreSQL judges it by the database clock, a few milliseconds off the test's.)
+        Clock.Advance(TimeSpan.FromMinutes(1) + TimeSpan.FromSeconds(1));
+        Assert.Equal([true, false], (await store.ListActiveVersionsAsync(default)).Select(v => v.HasLiveWorker));
+        await store.AdvertiseAsync("old", [], TimeSpan.FromMinutes(5), default);
+        Assert.Equal([false, false], (await store.ListActiveVersionsAsync(default)).Select(v => v.HasLiveWorker));
+        await store.AdvertiseAsync("new", [new WorkflowVersion("Parcel", 2)], TimeSpan.FromMinutes(1), default);
+        Assert.Equal([false, true], (await store.ListActiveVersionsAsync(default)).Select(v => v.HasLiveWorker));
+        await store.AdvertiseAsync("new", [new WorkflowVersion("Parcel", 2)], TimeSpan.Zero, default);
+        Assert.Equal([false, false], (await store.ListActiveVersionsAsync(default)).Select(v => v.HasLiveWorker));
     }
 
     [Fact]
@@ -133,11 +147,7 @@ public abstract class VersioningTests : StoreTestBase
         try
         {
             // Ten minutes of polling, checking every 30 s: one warning, one alert, no claim, no error.
-            for (var second = 0; second < 600; second++)
-            {
-                Clock.Advance(TimeSpan.FromSeconds(1));
-                await Task.Yield();
-            }
+            await WorkAsync(TimeSpan.FromMinutes(10));
 
             await Wait.UntilAsync(() => _alerts.Received.Count > 0, "the missing version was never reported");
             await old.Engine.Context.Telemetry.Alerts.FlushAsync(Wait.Timeout);
@@ -160,6 +170,51 @@ public abstract class VersioningTests : StoreTestBase
             var run = (await old.Store.GetRunAsync(id, default))!;
             Assert.Equal((WorkflowStatus.Running, null, 0L), (run.Status, run.Owner, run.Epoch));
         }
+    }
+
+    [Fact]
+    public async Task Runs_that_a_live_worker_elsewhere_can_run_are_not_reported_until_it_is_gone()
+    {
+        await NewBuild().Get<ParcelV2Client>().StartAsync("bob", "parcel-2");
+        var store = OpenStore();
+        // Another process's worker has v2 (busy, say): its runs are waiting for it, not stranded.
+        await store.AdvertiseAsync("busy-new-worker", [new WorkflowVersion("Parcel", 1), new WorkflowVersion("Parcel", 2)], TimeSpan.FromHours(1), default);
+        var old = OldBuild();
+        await old.Worker.StartAsync(default);
+        try
+        {
+            await WorkAsync(TimeSpan.FromMinutes(5));
+
+            await old.Engine.Context.Telemetry.Alerts.FlushAsync(Wait.Timeout);
+            Assert.Empty(_alerts.Received);
+
+            // That worker goes away (withdraws, or its advertisement lapses): now the runs are stranded, and said so once.
+            await store.AdvertiseAsync("busy-new-worker", [], TimeSpan.Zero, default);
+            await WorkAsync(TimeSpan.FromMinutes(2));
+
+            await Wait.UntilAsync(() => _alerts.Received.Count > 0, "the stranded version was never reported");
+        }
+        finally
+        {
+            await old.Worker.StopAsync(default);
+        }
+
+        Assert.Equal((DurableAlertKind.RunsWaitingForWorker, 2), (Assert.Single(_alerts.Received).Kind, _alerts.Received[0].WorkflowVersion));
+    }
+
+    /// <summary>
+    /// Lets an idle worker run for <paramref name="span"/> of the manual clock, 30 s at a time (its check interval), each
+    /// step taken only once the worker waits again (its poll timer armed), so no check is skipped by racing ahead.
+    /// </summary>
+    private async Task WorkAsync(TimeSpan span)
+    {
+        for (var elapsed = TimeSpan.Zero; elapsed < span; elapsed += TimeSpan.FromSeconds(30))
+        {
+            await Clock.ArmedForAsync(Clock.GetUtcNow() + DurableOptions.DefaultPollInterval);
+            Clock.Advance(TimeSpan.FromSeconds(30));
+        }
+
+        await Clock.ArmedForAsync(Clock.GetUtcNow() + DurableOptions.DefaultPollInterval);
     }
 
     private sealed class CollectingSink : IDurableAlertSink

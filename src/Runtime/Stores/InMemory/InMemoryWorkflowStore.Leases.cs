@@ -55,9 +55,23 @@ public sealed partial class InMemoryWorkflowStore
                 .OrderBy(g => g.Key.Name, StringComparer.Ordinal).ThenBy(g => g.Key.Version)
                 .Select(g => new ActiveWorkflowVersion(g.Key, g.Count(),
                     g.Count(r => (r.Owner is null && (r.WakeAt is null || r.WakeAt <= now)) || (r.Owner is not null && r.LeaseExpiresAt <= now)),
-                    g.Min(r => r.CreatedAt)))];
+                    g.Min(r => r.CreatedAt),
+                    _advertised.Values.Any(a => a.Until > now && a.Runnable.Contains(g.Key))))];
             return Task.FromResult(versions);
         }
+    }
+
+    /// <inheritdoc/>
+    public Task AdvertiseAsync(string worker, IReadOnlyCollection<WorkflowVersion> runnable, TimeSpan ttl, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(worker);
+        ArgumentNullException.ThrowIfNull(runnable);
+        lock (_gate)
+        {
+            _advertised[worker] = ([.. runnable], ttl <= TimeSpan.Zero ? DateTimeOffset.MinValue : _time.GetUtcNow() + ttl);
+        }
+
+        return Task.CompletedTask;
     }
 
     /// <inheritdoc/>

@@ -12,6 +12,7 @@ public sealed partial class InMemoryWorkflowStore : IWorkflowStore
     private readonly Dictionary<string, RunRecord> _runs = new(StringComparer.Ordinal);
     private readonly Dictionary<string, SortedDictionary<long, JournalEntry>> _journals = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<StoredSignal>> _signals = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (HashSet<WorkflowVersion> Runnable, DateTimeOffset Until)> _advertised = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
 
     /// <summary>Creates an empty store.</summary>

@@ -10,7 +10,7 @@ namespace Durably.Runtime.Stores;
 internal static class PostgresSchema
 {
     /// <summary>The schema version this code creates and reads.</summary>
-    public const int Version = 8;
+    public const int Version = 9;
 
     /// <summary>The notification payload that says runs may be claimable.</summary>
     public const string RunsAvailablePayload = "available";
@@ -108,6 +108,9 @@ internal static class PostgresSchema
         """
         ALTER TABLE {schema}.runs ADD COLUMN instance_key text;
         CREATE UNIQUE INDEX runs_by_instance ON {schema}.runs (workflow_name, instance_key) WHERE status = 0 AND instance_key IS NOT NULL;
+        """,
+        """
+        ALTER TABLE {schema}.workers ADD COLUMN workflows text[] NOT NULL DEFAULT '{}', ADD COLUMN advertised_until timestamptz;
         """,
     ];
 

@@ -86,16 +86,27 @@ internal sealed class PostgresStatements
             LIMIT @limit
             """;
 
+        // A worker's advertisement lives on its incarnation's row; a row it creates holds no lease (the claim sets that).
+        Advertise = $"""
+            INSERT INTO {s}.workers (incarnation, name, started_at, heartbeat_at, lease_expires_at, workflows, advertised_until)
+            VALUES (@incarnation, @owner, now() + @skew, now() + @skew, now() + @skew, @workflows, now() + @skew + @ttl::interval)
+            ON CONFLICT (incarnation) DO UPDATE SET workflows = excluded.workflows, advertised_until = excluded.advertised_until
+            """;
+
         // Waiting for a worker: ready to run (not unloaded, or due) and held by no live worker.
         ActiveVersions = $"""
-            SELECT r.workflow_name, r.version, count(*),
-                count(*) FILTER (WHERE (r.owner_incarnation IS NULL AND (r.wake_at IS NULL OR r.wake_at <= now() + @skew))
-                    OR (r.owner_incarnation IS NOT NULL AND NOT EXISTS (
-                        SELECT 1 FROM {s}.workers live WHERE live.incarnation = r.owner_incarnation AND live.lease_expires_at > now() + @skew))),
-                min(r.created_at)
-            FROM {s}.runs r WHERE r.status = 0
-            GROUP BY r.workflow_name, r.version
-            ORDER BY r.workflow_name, r.version
+            SELECT g.workflow_name, g.version, g.active, g.waiting, g.oldest,
+                EXISTS (SELECT 1 FROM {s}.workers a WHERE a.advertised_until > now() + @skew AND (g.workflow_name || '@' || g.version) = ANY(a.workflows))
+            FROM (
+                SELECT r.workflow_name, r.version, count(*) AS active,
+                    count(*) FILTER (WHERE (r.owner_incarnation IS NULL AND (r.wake_at IS NULL OR r.wake_at <= now() + @skew))
+                        OR (r.owner_incarnation IS NOT NULL AND NOT EXISTS (
+                            SELECT 1 FROM {s}.workers live WHERE live.incarnation = r.owner_incarnation AND live.lease_expires_at > now() + @skew))) AS waiting,
+                    min(r.created_at) AS oldest
+                FROM {s}.runs r WHERE r.status = 0
+                GROUP BY r.workflow_name, r.version
+            ) g
+            ORDER BY g.workflow_name, g.version
             """;
 
         NextWake = $"SELECT min(wake_at) FROM {s}.runs WHERE status = 0 AND owner_incarnation IS NULL AND wake_at < @never";
@@ -261,6 +272,8 @@ internal sealed class PostgresStatements
     public string ListClaimable { get; }
 
     public string ActiveVersions { get; }
+
+    public string Advertise { get; }
 
     public string NextWake { get; }
 

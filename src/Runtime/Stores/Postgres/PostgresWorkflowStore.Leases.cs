@@ -46,11 +46,26 @@ public sealed partial class PostgresWorkflowStore
             while (await reader.ReadAsync(token).ConfigureAwait(false))
             {
                 versions.Add(new ActiveWorkflowVersion(new WorkflowVersion(reader.GetString(0), reader.GetInt32(1)), reader.GetInt64(2), reader.GetInt64(3),
-                    reader.GetFieldValue<DateTimeOffset>(4)));
+                    reader.GetFieldValue<DateTimeOffset>(4), reader.GetBoolean(5)));
             }
 
             return versions;
         }, cancellationToken);
+
+    /// <inheritdoc/>
+    public Task AdvertiseAsync(string worker, IReadOnlyCollection<WorkflowVersion> runnable, TimeSpan ttl, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(worker);
+        ArgumentNullException.ThrowIfNull(runnable);
+        return ExecuteAsync("advertise a worker's workflows", async token =>
+        {
+            // Withdrawn (nothing to run, or no time left): no lifetime at all, rather than one that ends about now.
+            var withdrawn = runnable.Count == 0 || ttl <= TimeSpan.Zero;
+            await using var command = Command(_sql.Advertise, ("incarnation", Incarnation(worker)), ("owner", worker), ("skew", Skew()), ("ttl", withdrawn ? null : ttl),
+                ("workflows", withdrawn ? Array.Empty<string>() : runnable.Select(v => $"{v.Name}@{v.Version}").ToArray()));
+            return await command.ExecuteNonQueryAsync(token).ConfigureAwait(false);
+        }, cancellationToken);
+    }
 
     /// <inheritdoc/>
     public Task<DateTimeOffset?> GetNextWakeAsync(CancellationToken cancellationToken)

@@ -7,7 +7,7 @@ namespace Durably.Runtime.Stores;
 internal static class SqliteSchema
 {
     /// <summary>The schema version this code creates and reads.</summary>
-    public const int Version = 8;
+    public const int Version = 9;
 
     /// <summary>What <c>durably_meta</c> says owns the file.</summary>
     private const string ApplicationId = "durably";
@@ -143,6 +143,13 @@ internal static class SqliteSchema
         """
         ALTER TABLE runs ADD COLUMN instance_key TEXT;
         CREATE UNIQUE INDEX runs_by_instance ON runs (workflow_name, instance_key) WHERE status = 0 AND instance_key IS NOT NULL;
+        """,
+        """
+        CREATE TABLE workers (
+            name       TEXT PRIMARY KEY,
+            workflows  TEXT NOT NULL,
+            expires_at INTEGER NOT NULL
+        );
         """,
     ];
 }

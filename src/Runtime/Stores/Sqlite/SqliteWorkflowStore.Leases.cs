@@ -50,13 +50,26 @@ public sealed partial class SqliteWorkflowStore
         IReadOnlyList<ActiveWorkflowVersion> versions = Query(connection, null, """
             SELECT workflow_name, version, count(*),
                 sum(CASE WHEN (owner IS NULL AND (wake_at IS NULL OR wake_at <= $now)) OR lease_expires_at <= $now THEN 1 ELSE 0 END),
-                min(created_at)
+                min(created_at),
+                EXISTS (SELECT 1 FROM workers w, json_each(w.workflows) j WHERE w.expires_at > $now AND j.value = workflow_name || '@' || version)
             FROM runs WHERE status = 0
             GROUP BY workflow_name, version
             ORDER BY workflow_name, version;
-            """, r => new ActiveWorkflowVersion(new WorkflowVersion(r.GetString(0), r.GetInt32(1)), r.GetInt64(2), r.GetInt64(3), FromUnixMs(r.GetInt64(4))),
+            """, r => new ActiveWorkflowVersion(new WorkflowVersion(r.GetString(0), r.GetInt32(1)), r.GetInt64(2), r.GetInt64(3), FromUnixMs(r.GetInt64(4)), r.GetBoolean(5)),
             ("$now", ToUnixMs(_time.GetUtcNow())));
         return Task.FromResult(versions);
+    }
+
+    /// <inheritdoc/>
+    public Task AdvertiseAsync(string worker, IReadOnlyCollection<WorkflowVersion> runnable, TimeSpan ttl, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(worker);
+        ArgumentNullException.ThrowIfNull(runnable);
+        return WriteAsync((connection, transaction) => Execute(connection, transaction, """
+            INSERT INTO workers (name, workflows, expires_at) VALUES ($name, $workflows, $until)
+            ON CONFLICT (name) DO UPDATE SET workflows = excluded.workflows, expires_at = excluded.expires_at;
+            """, ("$name", worker), ("$workflows", System.Text.Json.JsonSerializer.Serialize(runnable.Select(v => $"{v.Name}@{v.Version}"))),
+            ("$until", ttl <= TimeSpan.Zero ? 0L : ToUnixMs(_time.GetUtcNow() + ttl))), cancellationToken);
     }
 
     /// <inheritdoc/>
