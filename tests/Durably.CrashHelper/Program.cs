@@ -14,14 +14,20 @@ using Microsoft.Extensions.DependencyInjection;
 //   rollback       runs rollback-0 …: three bookings, then a failure that rolls them back with slow compensations.
 //   transactional  runs tx-0 … (PostgreSQL): three [Step(Transactional = true)] steps, each inserting a row into table
 //                  app_rows in its transaction, logging "start" after the insert, waiting a little, logging "end".
+//   parcel-old     runs parcel-old-0 … of workflow "Parcel" on a build that registers only its version 1;
+//   parcel-new     runs parcel-new-0 … on a build that registers versions 1 and 2 (so they start as version 2);
+//   parcel-idle:<seconds>  a version-1-only build that starts nothing and works for that many seconds, then exits;
+//                  these three log the worker's Information and higher lines to standard error.
 //   single         crash runs with instance keys key-0 …, each started as single-<worker-name>-<i> joining whichever
 //                  run already holds the key: helpers racing on one store share one run per key. Once its starts are
 //                  done it prints "started" and waits for a line on standard input before it works on them.
-const string Usage = "usage: Durably.CrashHelper <store> <body-log> <runs> <worker-name> [lease-seconds [crash|nap:<seconds>|signal|backoff|rollback|single|transactional]]";
+const string Usage = "usage: Durably.CrashHelper <store> <body-log> <runs> <worker-name> [lease-seconds [crash|nap:<seconds>|signal|backoff|rollback|single|transactional|parcel-old|parcel-new|parcel-idle:<seconds>]]";
 var workflow = args.Length == 6 ? args[5] : "crash";
 if (args.Length is < 4 or > 6 || !int.TryParse(args[2], CultureInfo.InvariantCulture, out var runs) || runs < 1
     || (args.Length >= 5 && !double.TryParse(args[4], CultureInfo.InvariantCulture, out _))
-    || !(workflow is "crash" or "signal" or "backoff" or "rollback" or "single" or "transactional" || (workflow.StartsWith("nap:", StringComparison.Ordinal) && double.TryParse(workflow[4..], CultureInfo.InvariantCulture, out _))))
+    || !(workflow is "crash" or "signal" or "backoff" or "rollback" or "single" or "transactional" or "parcel-old" or "parcel-new"
+        || (workflow.StartsWith("nap:", StringComparison.Ordinal) && double.TryParse(workflow[4..], CultureInfo.InvariantCulture, out _))
+        || (workflow.StartsWith("parcel-idle:", StringComparison.Ordinal) && double.TryParse(workflow[12..], CultureInfo.InvariantCulture, out _))))
 {
     Console.Error.WriteLine(Usage);
     return 2;
@@ -48,6 +54,18 @@ var durably = services.AddDurably(o =>
         o.LeaseDuration = TimeSpan.FromSeconds(double.Parse(args[4], CultureInfo.InvariantCulture));
     }
 }).AddWorkflow<CrashWorkflow>().AddWorkflow<NapWorkflow>().AddWorkflow<SignalWorkflow>().AddWorkflow<BackoffWorkflow>().AddWorkflow<RollbackWorkflow>();
+var parcels = workflow.StartsWith("parcel-", StringComparison.Ordinal);
+if (parcels)
+{
+    // Two builds of one application: the old one has only version 1 of "Parcel", the new one keeps it beside version 2.
+    durably.AddWorkflow<ParcelV1>();
+    if (workflow == "parcel-new")
+    {
+        durably.AddWorkflow<ParcelV2>();
+    }
+
+    services.AddSingleton<Microsoft.Extensions.Logging.ILoggerFactory>(new StandardErrorLoggerFactory());
+}
 if (workflow == "transactional")
 {
     // Only here: a transactional step needs PostgreSQL, and an engine on another store refuses to start with one.
@@ -62,6 +80,16 @@ if (workflow == "transactional")
 await using var provider = services.BuildServiceProvider();
 
 var handles = new List<Task>();
+if (workflow.StartsWith("parcel-idle:", StringComparison.Ordinal))
+{
+    // Starts nothing: works for a while beside whatever is in the store, then stops.
+    var idle = provider.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<DurableWorker>().Single();
+    await idle.StartAsync(default);
+    await Task.Delay(TimeSpan.FromSeconds(double.Parse(workflow[12..], CultureInfo.InvariantCulture)));
+    await idle.StopAsync(default);
+    return 0;
+}
+
 for (var i = 0; i < runs; i++)
 {
     if (workflow.StartsWith("nap:", StringComparison.Ordinal))
@@ -85,6 +113,14 @@ for (var i = 0; i < runs; i++)
     {
         var options = new WorkflowStartOptions { WorkflowId = $"single-{args[3]}-{i}", InstanceKey = $"key-{i}" };
         handles.Add((await provider.GetRequiredService<CrashWorkflowClient>().StartAsync(i, options)).WaitForResultAsync());
+    }
+    else if (workflow == "parcel-old")
+    {
+        handles.Add((await provider.GetRequiredService<ParcelV1Client>().StartAsync($"to-{i}", $"parcel-old-{i}")).WaitForResultAsync());
+    }
+    else if (workflow == "parcel-new")
+    {
+        handles.Add((await provider.GetRequiredService<ParcelV2Client>().StartAsync($"to-{i}", $"parcel-new-{i}")).WaitForResultAsync());
     }
     else if (workflow == "signal")
     {
@@ -136,6 +172,75 @@ internal sealed class BodyLog(string path)
         {
             File.AppendAllText(path, line);
         }
+    }
+}
+
+/// <summary>Writes the runtime's Information and higher log lines to standard error, one line each.</summary>
+internal sealed class StandardErrorLoggerFactory : Microsoft.Extensions.Logging.ILoggerFactory, Microsoft.Extensions.Logging.ILogger
+{
+    public Microsoft.Extensions.Logging.ILogger CreateLogger(string categoryName) => this;
+
+    public void AddProvider(Microsoft.Extensions.Logging.ILoggerProvider provider) => throw new NotSupportedException();
+
+    public IDisposable? BeginScope<TState>(TState state)
+        where TState : notnull
+        => null;
+
+    public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => logLevel >= Microsoft.Extensions.Logging.LogLevel.Information;
+
+    public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+    {
+        if (IsEnabled(logLevel))
+        {
+            Console.Error.WriteLine($"{logLevel}: {formatter(state, exception).ReplaceLineEndings(" ")}");
+        }
+    }
+
+    public void Dispose()
+    {
+    }
+}
+
+/// <summary>Version 1 of "Parcel": labels the parcel.</summary>
+[DurableWorkflow(Name = "Parcel", Version = 1)]
+internal partial class ParcelV1(BodyLog log)
+{
+    [WorkflowRun]
+    public async Task<string> RunAsync(string to) => await Label(to);
+
+    [Step]
+    private async Task<string> Label(string to)
+    {
+        log.Write("v1-label");
+        await Task.Delay(Random.Shared.Next(20, 60));
+        return "v1 " + to;
+    }
+}
+
+/// <summary>Version 2 of "Parcel": weighs it first, a step version 1's runs never had.</summary>
+[DurableWorkflow(Name = "Parcel", Version = 2)]
+internal partial class ParcelV2(BodyLog log)
+{
+    [WorkflowRun]
+    public async Task<string> RunAsync(string to)
+    {
+        await Weigh(to);
+        return await Label(to);
+    }
+
+    [Step]
+    private async Task<int> Weigh(string to)
+    {
+        log.Write("v2-weigh");
+        await Task.Delay(Random.Shared.Next(20, 60));
+        return to.Length;
+    }
+
+    [Step]
+    private Task<string> Label(string to)
+    {
+        log.Write("v2-label");
+        return Task.FromResult("v2 " + to);
     }
 }
 
