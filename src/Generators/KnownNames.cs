@@ -11,6 +11,7 @@ internal static class KnownNames
     public const string StepAttribute = "Durably.StepAttribute";
     public const string SignalAttribute = "Durably.SignalAttribute";
     public const string Workflow = "global::Durably.Workflow";
+    public const string WorkflowMetadataName = "Durably.Workflow";
 
     /// <summary>The SDK's namespace, as <c>ContainingNamespace.ToDisplayString()</c> shows it.</summary>
     public const string SdkNamespace = "Durably";

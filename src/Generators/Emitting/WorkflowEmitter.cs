@@ -66,17 +66,24 @@ internal static partial class WorkflowEmitter
             writer.Line("    },");
         }
 
-        var end = workflow.OnFailure == 0 ? ");" : ")";
         if (workflow.Signals.Count == 0)
         {
-            writer.Line("    steps: [" + string.Join(", ", names.Select(n => "DurableSteps." + n)) + "]" + end);
+            writer.Line("    steps: [" + string.Join(", ", names.Select(n => "DurableSteps." + n)) + "])");
         }
         else
         {
             writer.Line("    steps: [" + string.Join(", ", names.Select(n => "DurableSteps." + n)) + "],");
-            writer.Line("    signals: [" + string.Join(", ", workflow.Signals.Select(s => s.Name).Distinct().Select(Literal)) + "]" + end);
+            writer.Line("    signals: [" + string.Join(", ", workflow.Signals.Select(s => s.Name).Distinct().Select(Literal)) + "])");
         }
 
+        writer.Line("{");
+        writer.Line("    // What runs in flight depend on; Fingerprint is its hash (step bodies are not part of it):");
+        foreach (var fact in workflow.Contract.Split('\n'))
+        {
+            writer.Line("    //   " + fact);
+        }
+
+        writer.Line("    Fingerprint = " + Literal(workflow.Fingerprint) + ",");
         if (workflow.OnFailure != 0)
         {
             var rule = workflow.OnFailure switch
@@ -85,11 +92,10 @@ internal static partial class WorkflowEmitter
                 2 => KnownNames.FailureRule + ".Park",
                 var other => "(" + KnownNames.FailureRule + ")" + other.ToString(CultureInfo.InvariantCulture),
             };
-            writer.Line("{");
             writer.Line("    OnFailure = " + rule + ",");
-            writer.Line("};");
         }
 
+        writer.Line("};");
         writer.Line();
         writer.Line("static " + DefinitionType + " " + WorkflowInterface + "<" + self + ">.Definition => DurableDefinition;");
         writer.Line();

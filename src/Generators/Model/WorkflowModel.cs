@@ -11,6 +11,8 @@ namespace Durably.Generators.Model;
 /// <param name="Steps">The steps, in declaration order.</param>
 /// <param name="Signals">The signals it declares with [Signal] partial methods.</param>
 /// <param name="OnFailure">The <c>FailureRule</c> value set on the attribute (0: Automatic).</param>
+/// <param name="Contract">What in-flight runs depend on, one fact per line (see <c>WorkflowParser.Contract</c>).</param>
+/// <param name="Fingerprint">The contract's hash, recorded with every run.</param>
 internal sealed record WorkflowModel(
     string Namespace,
     string ClassName,
@@ -21,7 +23,9 @@ internal sealed record WorkflowModel(
     RunMethodModel Run,
     EquatableArray<StepModel> Steps,
     EquatableArray<SignalModel> Signals,
-    int OnFailure = 0)
+    int OnFailure = 0,
+    string Contract = "",
+    string Fingerprint = "")
 {
     public string HintName => (Namespace.Length == 0 ? ClassName : Namespace + "." + ClassName) + ".Durably.g.cs";
 }

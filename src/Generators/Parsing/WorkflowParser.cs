@@ -103,6 +103,8 @@ internal static partial class WorkflowParser
             && IsEffectivelyPublic(runMethod.ReturnType)
             && type.GetMembers().OfType<IMethodSymbol>().Where(m => HasAttribute(m, KnownNames.SignalAttribute)).All(m => IsEffectivelyPublic(m.ReturnType));
 
+        var contract = Contract(workflowName, version, runMethod, steps, signals,
+            DurableCallSketch(runMethod, type, steps, signals, context.SemanticModel.Compilation, cancellationToken));
         var model = new WorkflowModel(
             Namespace: type.ContainingNamespace.IsGlobalNamespace ? string.Empty : type.ContainingNamespace.ToDisplayString(),
             ClassName: type.Name,
@@ -113,7 +115,9 @@ internal static partial class WorkflowParser
             Run: run!,
             Steps: new EquatableArray<StepModel>(stepModels),
             Signals: new EquatableArray<SignalModel>(signals),
-            OnFailure: onFailure);
+            OnFailure: onFailure,
+            Contract: contract,
+            Fingerprint: Fingerprint(contract));
         return new WorkflowParseResult(model, new EquatableArray<EquatableDiagnostic>([.. diagnostics.Select(d => new EquatableDiagnostic(d))]), type.Name, declaration.Identifier.GetLocation());
     }
 

@@ -55,10 +55,10 @@ public sealed partial class DurableClient : IDurableClient
         }
 
         // New runs start on the highest registered version of the workflow; older versions stay to finish their runs.
-        var version = StartVersion(workflow, typeof(TInput), typeof(TOutput));
+        var (version, fingerprint) = StartVersion(workflow, typeof(TInput), typeof(TOutput));
         var inputJson = _engine.Context.Serializer.Serialize(input, $"The input of workflow '{workflow.Name}'");
         var now = _engine.Context.UtcNow();
-        var record = RunRecord.Started(workflowId, workflow.Name, version, inputJson, now, instanceKey: options.InstanceKey);
+        var record = RunRecord.Started(workflowId, workflow.Name, version, inputJson, now, instanceKey: options.InstanceKey, fingerprint: fingerprint);
 
         var (stored, created) = await _engine.Context.Store.CreateRunAsync(record, cancellationToken).ConfigureAwait(false);
         if (created)
@@ -103,12 +103,12 @@ public sealed partial class DurableClient : IDurableClient
     /// through an older version's client, it is the newest one when that takes and returns the same types; otherwise the
     /// start is refused, naming the client to use, rather than run new work on a version kept only to drain.
     /// </summary>
-    private int StartVersion(WorkflowDefinition workflow, Type inputType, Type outputType)
+    private (int Version, string Fingerprint) StartVersion(WorkflowDefinition workflow, Type inputType, Type outputType)
     {
         var latest = _engine.Registry.Latest(workflow.Name)!;
         if (latest.Version == workflow.Version || (latest.InputType == inputType && latest.OutputType == outputType))
         {
-            return latest.Version;
+            return (latest.Version, latest.Fingerprint);
         }
 
         throw new InvalidOperationException(

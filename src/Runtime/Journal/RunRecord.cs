@@ -31,6 +31,10 @@ namespace Durably.Runtime.Journal;
 /// The single-instance key: among runs of one workflow that are <see cref="WorkflowStatus.Running"/>, at most one
 /// holds a given key (every store enforces it).
 /// </param>
+/// <param name="Fingerprint">
+/// The fingerprint of the workflow's contract the run started on (<c>WorkflowDefinition.Fingerprint</c>); null for runs
+/// started before fingerprints were recorded.
+/// </param>
 public sealed record RunRecord(
     string WorkflowId,
     string WorkflowName,
@@ -48,7 +52,8 @@ public sealed record RunRecord(
     int Generation = 0,
     string? CancelReason = null,
     long? FailedSequence = null,
-    string? InstanceKey = null)
+    string? InstanceKey = null,
+    string? Fingerprint = null)
 {
     /// <summary>Whether a cancel was requested.</summary>
     public bool IsCancelRequested => CancelReason is not null;
@@ -62,8 +67,10 @@ public sealed record RunRecord(
     /// <param name="generation">0, or the generation it continues as new plus one.</param>
     /// <param name="instanceKey">Its single-instance key, if any.</param>
     /// <returns>The row to create.</returns>
-    public static RunRecord Started(string workflowId, string workflowName, int version, string inputJson, DateTimeOffset createdAt, int generation = 0, string? instanceKey = null)
-        => new(workflowId, workflowName, version, inputJson, WorkflowStatus.Running, null, null, null, 0, null, createdAt, createdAt, Generation: generation, InstanceKey: instanceKey);
+    /// <param name="fingerprint">The fingerprint of the workflow's contract it starts on.</param>
+    public static RunRecord Started(string workflowId, string workflowName, int version, string inputJson, DateTimeOffset createdAt, int generation = 0, string? instanceKey = null, string? fingerprint = null)
+        => new(workflowId, workflowName, version, inputJson, WorkflowStatus.Running, null, null, null, 0, null, createdAt, createdAt, Generation: generation, InstanceKey: instanceKey,
+            Fingerprint: string.IsNullOrEmpty(fingerprint) ? null : fingerprint);
 
     /// <summary>The <see cref="WakeAt"/> of an unloaded run that only a signal (or a cancel) can wake.</summary>
     public static readonly DateTimeOffset WakeOnSignalOnly = new(9999, 12, 31, 0, 0, 0, TimeSpan.Zero);
@@ -73,7 +80,7 @@ public sealed record RunRecord(
 
     /// <summary>The public view of the run.</summary>
     /// <returns>The snapshot.</returns>
-    public WorkflowRunInfo ToInfo() => new(WorkflowId, WorkflowName, Version, Status, Error, CreatedAt, UpdatedAt, ContinuedAs, CancelReason, InstanceKey);
+    public WorkflowRunInfo ToInfo() => new(WorkflowId, WorkflowName, Version, Status, Error, CreatedAt, UpdatedAt, ContinuedAs, CancelReason, InstanceKey, Fingerprint);
 
     /// <summary>
     /// The id of the run that continues run <paramref name="workflowId"/> of generation <paramref name="generation"/>:

@@ -46,7 +46,7 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput>
 
         var run = _snapshot.Run;
         var next = RunRecord.Started(RunRecord.ContinuationId(run.WorkflowId, run.Generation), _definition.Name, _definition.Version, inputJson, _engine.UtcNow(),
-            run.Generation + 1, run.InstanceKey);
+            run.Generation + 1, run.InstanceKey, _definition.Fingerprint);
         return new RunOutcome(WorkflowStatus.ContinuedAsNew, null, null, next);
     }
 

@@ -6,7 +6,7 @@ namespace Durably.Runtime.Stores;
 /// <summary>
 /// Reads run and journal rows as the SQL stores select them, in one column order: a run is workflow id, name, version,
 /// input, status, output, error type, error message, owner, epoch, lease expiry, created, updated, wake time,
-/// generation, cancel reason, failed sequence, instance key; a journal row is
+/// generation, cancel reason, failed sequence, instance key, fingerprint; a journal row is
 /// workflow id, sequence, operation id, kind, state, input, output, error type, error message, attempts, completion
 /// index, started, completed, retry at. Each store says how it keeps times.
 /// </summary>
@@ -29,7 +29,8 @@ internal static class StoredRows
         Generation: r.GetInt32(14),
         CancelReason: r.IsDBNull(15) ? null : r.GetString(15),
         FailedSequence: r.IsDBNull(16) ? null : r.GetInt64(16),
-        InstanceKey: r.IsDBNull(17) ? null : r.GetString(17));
+        InstanceKey: r.IsDBNull(17) ? null : r.GetString(17),
+        Fingerprint: r.IsDBNull(18) ? null : r.GetString(18));
 
     public static JournalEntry ReadEntry(DbDataReader r, Func<DbDataReader, int, DateTimeOffset> readTime) => new(
         WorkflowId: r.GetString(0),

@@ -14,6 +14,10 @@ namespace Durably;
 /// <see cref="WorkflowStatus.Running"/> with a reason is being stopped.
 /// </param>
 /// <param name="InstanceKey">The single-instance key it was started with (<see cref="WorkflowStartOptions.InstanceKey"/>), else <see langword="null"/>.</param>
+/// <param name="Fingerprint">
+/// The fingerprint of the workflow's contract the run started on (what the generator computed for that version's code:
+/// its types, steps, signals and the order of its durable calls), else <see langword="null"/> for older runs.
+/// </param>
 public sealed record WorkflowRunInfo(
     string WorkflowId,
     string WorkflowName,
@@ -24,7 +28,8 @@ public sealed record WorkflowRunInfo(
     DateTimeOffset UpdatedAt,
     string? ContinuedAs = null,
     string? CancelReason = null,
-    string? InstanceKey = null);
+    string? InstanceKey = null,
+    string? Fingerprint = null);
 
 /// <summary>A journaled failure: the exception's type name and message, never the exception object.</summary>
 /// <param name="Type">The exception's full type name.</param>

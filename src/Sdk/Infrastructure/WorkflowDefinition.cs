@@ -35,6 +35,13 @@ public abstract class WorkflowDefinition
     /// <summary>What happens when the run method fails (<see cref="DurableWorkflowAttribute.OnFailure"/>).</summary>
     public FailureRule OnFailure { get; init; }
 
+    /// <summary>
+    /// The hash of the workflow's contract — what its in-flight runs depend on: its input and result types, each step's
+    /// id and types, its signals, compensations and the order of its durable calls — computed by the generator. Editing
+    /// a step body does not change it. Empty for a hand-built definition.
+    /// </summary>
+    public string Fingerprint { get; init; } = string.Empty;
+
     /// <summary>The workflow class.</summary>
     public abstract Type WorkflowType { get; }
 

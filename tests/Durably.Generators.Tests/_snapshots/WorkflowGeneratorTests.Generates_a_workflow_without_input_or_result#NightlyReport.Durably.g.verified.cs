@@ -14,7 +14,15 @@ partial class NightlyReport : global::Durably.IDurableWorkflow<global::NightlyRe
             await workflow.RunAsync();
             return global::Durably.Infrastructure.Unit.Value;
         },
-        steps: [DurableSteps.Collect]);
+        steps: [DurableSteps.Collect])
+    {
+        // What runs in flight depend on; Fingerprint is its hash (step bodies are not part of it):
+        //   workflow nightly-report v1
+        //   run () -> void
+        //   step Collect () -> void
+        //   calls step:Collect
+        Fingerprint = "731fd3047a8ff3e2",
+    };
 
     static global::Durably.Infrastructure.WorkflowDefinition global::Durably.IDurableWorkflow<global::NightlyReport>.Definition => DurableDefinition;
 

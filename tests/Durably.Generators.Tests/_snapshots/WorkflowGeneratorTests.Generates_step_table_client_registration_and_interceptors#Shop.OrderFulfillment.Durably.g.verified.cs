@@ -12,7 +12,19 @@ namespace Shop
             name: "OrderFulfillment",
             version: 2,
             run: static (workflow, input) => workflow.RunAsync(input),
-            steps: [DurableSteps.Reserve, DurableSteps.Notify, DurableSteps.Ship, DurableSteps.Count, DurableSteps.Audit]);
+            steps: [DurableSteps.Reserve, DurableSteps.Notify, DurableSteps.Ship, DurableSteps.Count, DurableSteps.Audit])
+        {
+            // What runs in flight depend on; Fingerprint is its hash (step bodies are not part of it):
+            //   workflow OrderFulfillment v2
+            //   run (Shop.Order) -> string
+            //   step Audit (string) -> void
+            //   step Count (int) -> int
+            //   step Notify () -> void
+            //   step Reserve (Shop.Order) -> Shop.Hold
+            //   step ship-parcel (int, Shop.Hold) -> string
+            //   calls step:Reserve, step:Notify, step:ship-parcel, step:Count, step:Audit
+            Fingerprint = "f924d20d4896d0c6",
+        };
 
         static global::Durably.Infrastructure.WorkflowDefinition global::Durably.IDurableWorkflow<global::Shop.OrderFulfillment>.Definition => DurableDefinition;
 

@@ -13,7 +13,16 @@ namespace Shop.Approvals
             version: 1,
             run: static (workflow, input) => workflow.RunAsync(input),
             steps: [],
-            signals: ["approve", "Note"]);
+            signals: ["approve", "Note"])
+        {
+            // What runs in flight depend on; Fingerprint is its hash (step bodies are not part of it):
+            //   workflow ExpenseApproval v1
+            //   run (decimal) -> string
+            //   signal Note string
+            //   signal approve Shop.Approvals.Approval
+            //   calls signal:approve, signal:Note
+            Fingerprint = "c78160e609e90231",
+        };
 
         static global::Durably.Infrastructure.WorkflowDefinition global::Durably.IDurableWorkflow<global::Shop.Approvals.ExpenseApproval>.Definition => DurableDefinition;
 

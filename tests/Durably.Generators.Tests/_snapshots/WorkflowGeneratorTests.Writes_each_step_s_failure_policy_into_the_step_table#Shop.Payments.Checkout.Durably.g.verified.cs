@@ -14,6 +14,18 @@ namespace Shop.Payments
             run: static (workflow, input) => workflow.RunAsync(input),
             steps: [DurableSteps.Charge, DurableSteps.Notify, DurableSteps.Archive, DurableSteps.Ledger, DurableSteps.Tally])
         {
+            // What runs in flight depend on; Fingerprint is its hash (step bodies are not part of it):
+            //   workflow Checkout v1
+            //   run (decimal) -> string
+            //   step Archive (string) -> void
+            //   compensate Archive by Unarchive
+            //   step Charge (decimal) -> string
+            //   compensate Charge by Refund
+            //   step Ledger (string) -> int
+            //   step Notify (string) -> void
+            //   step Tally (string) -> int
+            //   calls step:Charge, step:Notify, step:Archive
+            Fingerprint = "fcad9edd822f3f46",
             OnFailure = global::Durably.FailureRule.Compensate,
         };
 

@@ -45,6 +45,12 @@ public abstract class VersioningTests : StoreTestBase
             Assert.Equal(WorkflowStatus.Completed, (await next.Engine.ExecuteAsync(id).WaitAsync(Wait.Timeout)).Status);
         }
 
+        // Each run records the fingerprint of the contract it started on, shown in its details.
+        Assert.Equal(ParcelV1.DurableDefinition.Fingerprint, (await next.Client.GetRunAsync("parcel-1"))!.Fingerprint);
+        Assert.Equal(ParcelV2.DurableDefinition.Fingerprint, (await next.Get<ParcelV2Client>().GetDetailsAsync("parcel-2"))!.Run.Fingerprint);
+        Assert.Matches("^[0-9a-f]{16}$", ParcelV2.DurableDefinition.Fingerprint);
+        Assert.NotEqual(ParcelV1.DurableDefinition.Fingerprint, ParcelV2.DurableDefinition.Fingerprint);
+
         // The v1 run replayed nothing new and ran v1's code; the v2 runs ran v2's.
         Assert.Equal(["parcel-1:v1 label ada", "parcel-2:v2 weigh bob", "parcel-2:v2 label bob", "parcel-3:v2 weigh cy", "parcel-3:v2 label cy"], _log.Calls);
         Assert.Equal("v1 label ada", await next.Get<ParcelV1Client>().WaitForResultAsync("parcel-1"));

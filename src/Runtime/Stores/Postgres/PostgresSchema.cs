@@ -10,7 +10,7 @@ namespace Durably.Runtime.Stores;
 internal static class PostgresSchema
 {
     /// <summary>The schema version this code creates and reads.</summary>
-    public const int Version = 9;
+    public const int Version = 10;
 
     /// <summary>The notification payload that says runs may be claimable.</summary>
     public const string RunsAvailablePayload = "available";
@@ -111,6 +111,9 @@ internal static class PostgresSchema
         """,
         """
         ALTER TABLE {schema}.workers ADD COLUMN workflows text[] NOT NULL DEFAULT '{}', ADD COLUMN advertised_until timestamptz;
+        """,
+        """
+        ALTER TABLE {schema}.runs ADD COLUMN fingerprint text;
         """,
     ];
 

@@ -6,7 +6,7 @@ internal sealed class PostgresStatements
 {
     private const string JournalColumns = "workflow_id, sequence, operation_id, kind, state, input_json, output_json, error_type, error_message, attempts, completion_index, started_at, completed_at, retry_at";
 
-    private const string RunColumns = "r.workflow_id, r.workflow_name, r.version, r.input_json, r.status, r.output_json, r.error_type, r.error_message, r.owner, r.epoch, w.lease_expires_at, r.created_at, r.updated_at, r.wake_at, r.generation, r.cancel_reason, r.failed_sequence, r.instance_key";
+    private const string RunColumns = "r.workflow_id, r.workflow_name, r.version, r.input_json, r.status, r.output_json, r.error_type, r.error_message, r.owner, r.epoch, w.lease_expires_at, r.created_at, r.updated_at, r.wake_at, r.generation, r.cancel_reason, r.failed_sequence, r.instance_key, r.fingerprint";
 
     /// <summary>The run is active and this lease is its current one.</summary>
     private const string HeldBy = "workflow_id = @id AND status = 0 AND owner = @owner AND epoch = @epoch";
@@ -32,15 +32,15 @@ internal sealed class PostgresStatements
         // this statement's snapshot is not visible to its reads: no row comes back and the store runs it again.
         CreateRun = $"""
             WITH inserted AS (
-                INSERT INTO {s}.runs (workflow_id, workflow_name, version, input_json, status, output_json, error_type, error_message, owner, epoch, created_at, updated_at, generation, instance_key)
-                VALUES (@id, @name, @version, @input, @status, @output::text, @error_type::text, @error_message::text, @owner::text, @epoch, @created, @updated, @generation, @instance_key::text)
+                INSERT INTO {s}.runs (workflow_id, workflow_name, version, input_json, status, output_json, error_type, error_message, owner, epoch, created_at, updated_at, generation, instance_key, fingerprint)
+                VALUES (@id, @name, @version, @input, @status, @output::text, @error_type::text, @error_message::text, @owner::text, @epoch, @created, @updated, @generation, @instance_key::text, @fingerprint::text)
                 ON CONFLICT DO NOTHING
                 RETURNING workflow_id, workflow_name, version, input_json, status, output_json, error_type, error_message, owner, epoch,
-                    NULL::timestamptz AS lease_expires_at, created_at, updated_at, wake_at, generation, cancel_reason, failed_sequence, instance_key,
+                    NULL::timestamptz AS lease_expires_at, created_at, updated_at, wake_at, generation, cancel_reason, failed_sequence, instance_key, fingerprint,
                     pg_notify(@channel, '{PostgresSchema.RunsAvailablePayload}') AS notified
             )
             SELECT workflow_id, workflow_name, version, input_json, status, output_json, error_type, error_message, owner, epoch,
-                lease_expires_at, created_at, updated_at, wake_at, generation, cancel_reason, failed_sequence, instance_key, true AS created
+                lease_expires_at, created_at, updated_at, wake_at, generation, cancel_reason, failed_sequence, instance_key, fingerprint, true AS created
             FROM inserted
             UNION ALL
             SELECT {RunColumns}, false FROM {runs} WHERE r.workflow_id = @id AND NOT EXISTS (SELECT 1 FROM inserted)
@@ -170,8 +170,8 @@ internal sealed class PostgresStatements
                 WHERE {HeldBy}
                 RETURNING pg_notify(@channel, '{PostgresSchema.RunFinishedPrefix}' || CASE WHEN octet_length(workflow_id) <= 7000 THEN workflow_id ELSE '' END)
             ), created AS (
-                INSERT INTO {s}.runs (workflow_id, workflow_name, version, input_json, status, epoch, created_at, updated_at, generation, instance_key)
-                SELECT @next_id, @next_name, @next_version, @next_input, 0, 0, @now, @now, @next_generation, @next_instance_key::text FROM ended
+                INSERT INTO {s}.runs (workflow_id, workflow_name, version, input_json, status, epoch, created_at, updated_at, generation, instance_key, fingerprint)
+                SELECT @next_id, @next_name, @next_version, @next_input, 0, 0, @now, @now, @next_generation, @next_instance_key::text, @next_fingerprint::text FROM ended
                 RETURNING workflow_id, pg_notify(@channel, '{PostgresSchema.RunsAvailablePayload}')
             ), moved AS (
                 UPDATE {s}.signals SET workflow_id = created.workflow_id FROM created

@@ -1,0 +1,133 @@
+using System.Collections.Generic;
+using System.Linq;
+using System.Security.Cryptography;
+using System.Text;
+using System.Threading;
+using Durably.Generators.Model;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace Durably.Generators.Parsing;
+
+/// <summary>
+/// A workflow's contract (DESIGN §6): what in-flight runs depend on — name and version, the run method's input and
+/// result types, each step's stable id with its parameter and result types, each signal with its payload type, the
+/// compensation pairs, and the sketch of durable calls the run method makes (and the workflow methods it reaches), in
+/// source order. Step bodies are not part of it: editing one never changes the contract. Its hash is the fingerprint.
+/// </summary>
+internal static partial class WorkflowParser
+{
+    private static readonly SymbolDisplayFormat s_contractTypeFormat = SymbolDisplayFormat.FullyQualifiedFormat
+        .WithGlobalNamespaceStyle(SymbolDisplayGlobalNamespaceStyle.Omitted);
+
+    /// <summary>The contract, one fact per line, in a fixed order.</summary>
+    private static string Contract(
+        string workflowName, int version, IMethodSymbol run, List<IMethodSymbol> steps, List<SignalModel> signals, IReadOnlyList<string> sketch)
+    {
+        var lines = new List<string>
+        {
+            $"workflow {workflowName} v{version}",
+            $"run ({string.Join(", ", run.Parameters.Select(p => ContractType(p.Type)))}) -> {ContractResult(run.ReturnType)}",
+        };
+        foreach (var step in steps.OrderBy(s => GetStepId(s), System.StringComparer.Ordinal))
+        {
+            var parameters = step.Parameters.Where(p => !IsCancellationToken(p.Type)).Select(p => ContractType(p.Type));
+            lines.Add($"step {GetStepId(step)} ({string.Join(", ", parameters)}) -> {ContractResult(step.ReturnType)}");
+            if (step.GetAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == KnownNames.StepAttribute)?
+                .NamedArguments.FirstOrDefault(a => a.Key == "Compensate").Value.Value is string compensation)
+            {
+                lines.Add($"compensate {GetStepId(step)} by {compensation}");
+            }
+        }
+
+        foreach (var signal in signals.OrderBy(s => s.Name, System.StringComparer.Ordinal).ThenBy(s => s.PayloadType, System.StringComparer.Ordinal))
+        {
+            lines.Add($"signal {signal.Name} {Display(signal.PayloadType)}");
+        }
+
+        lines.Add("calls " + string.Join(", ", sketch));
+        return string.Join("\n", lines);
+    }
+
+    /// <summary>The contract's fingerprint: the first 16 hex digits of its SHA-256.</summary>
+    internal static string Fingerprint(string contract)
+    {
+        using var sha = SHA256.Create();
+        var hash = sha.ComputeHash(Encoding.UTF8.GetBytes(contract));
+        return string.Concat(hash.Take(8).Select(b => b.ToString("x2", System.Globalization.CultureInfo.InvariantCulture)));
+    }
+
+    private static string ContractType(ITypeSymbol type) => type.ToDisplayString(s_contractTypeFormat);
+
+    private static string ContractResult(ITypeSymbol returnType)
+        => returnType is INamedTypeSymbol { IsGenericType: true } generic ? ContractType(generic.TypeArguments[0]) : "void";
+
+    /// <summary>
+    /// The durable calls of the run method and of the workflow methods it calls, in source order: <c>step:Id</c>,
+    /// <c>timer</c>, <c>signal:name</c>. A workflow method is followed where it is first called; recursion is not.
+    /// </summary>
+    private static IReadOnlyList<string> DurableCallSketch(
+        IMethodSymbol run, INamedTypeSymbol type, List<IMethodSymbol> steps, List<SignalModel> signals, Compilation compilation, CancellationToken cancellationToken)
+    {
+        var stepIds = steps.ToDictionary(s => s, GetStepId, SymbolEqualityComparer.Default);
+        var signalNames = signals.ToDictionary(s => s.MethodName, s => s.Name);
+        var sketch = new List<string>();
+        var visited = new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default);
+        Visit(run);
+        return sketch;
+
+        void Visit(IMethodSymbol method)
+        {
+            if (!visited.Add(method.OriginalDefinition))
+            {
+                return;
+            }
+
+            foreach (var reference in method.DeclaringSyntaxReferences)
+            {
+                var syntax = reference.GetSyntax(cancellationToken);
+                var model = compilation.GetSemanticModel(syntax.SyntaxTree);
+                foreach (var invocation in syntax.DescendantNodes().OfType<InvocationExpressionSyntax>())
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    var info = model.GetSymbolInfo(invocation, cancellationToken);
+                    if ((info.Symbol ?? info.CandidateSymbols.FirstOrDefault()) is not IMethodSymbol called)
+                    {
+                        continue;
+                    }
+
+                    called = called.ReducedFrom ?? called;
+                    if (stepIds.TryGetValue(called.OriginalDefinition, out var id))
+                    {
+                        sketch.Add("step:" + id);
+                    }
+                    else if (called.ContainingType?.ToDisplayString() == KnownNames.WorkflowMetadataName)
+                    {
+                        switch (called.Name)
+                        {
+                            case "SleepAsync" or "SleepUntilAsync":
+                                sketch.Add("timer");
+                                break;
+                            case "WaitForSignalAsync":
+                                var name = invocation.ArgumentList.Arguments.FirstOrDefault() is { } argument
+                                    && model.GetConstantValue(argument.Expression, cancellationToken) is { HasValue: true, Value: string constant } ? constant : "?";
+                                sketch.Add("signal:" + name);
+                                break;
+                        }
+                    }
+                    else if (SymbolEqualityComparer.Default.Equals(called.ContainingType?.OriginalDefinition, type))
+                    {
+                        if (signalNames.TryGetValue(called.Name, out var signal) && HasAttribute(called, KnownNames.SignalAttribute))
+                        {
+                            sketch.Add("signal:" + signal);
+                        }
+                        else
+                        {
+                            Visit(called);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
