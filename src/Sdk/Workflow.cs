@@ -113,6 +113,57 @@ public static class Workflow
         return new ContinueAsNewException(input, typeof(TInput));
     }
 
+    /// <summary>
+    /// Guards a change to a run method that runs in flight must not see: <c>if (Workflow.Patched("fraud-check")) { new
+    /// code } else { old code }</c>. A run that reaches this point live records a marker (a journal row of its own, at
+    /// its sequence number) and takes the new branch, on every replay too; a run that passed this point before the change
+    /// — on the old code — has no marker here, so it takes the old branch and the check consumes no sequence number. So
+    /// old runs replay exactly as they ran, and new runs get the new code.
+    /// </summary>
+    /// <param name="patchId">The patch's id: stable, unique in the workflow, 1 to 100 characters, no control characters.</param>
+    /// <returns><see langword="true"/> to take the new branch.</returns>
+    /// <exception cref="ArgumentException">The id is empty, too long or has control characters.</exception>
+    /// <exception cref="InvalidOperationException">Called outside a run method or off its scheduler.</exception>
+    public static bool Patched(string patchId)
+    {
+        ValidatePatchId(patchId);
+        return Require("Workflow.Patched").Patched(patchId, $"Workflow.Patched(\"{patchId}\")");
+    }
+
+    /// <summary>
+    /// Says the old branch of patch <paramref name="patchId"/> is gone: call it where <c>Workflow.Patched(id)</c> was,
+    /// keeping only the new code. A run that recorded the marker consumes it and goes on; a new run records nothing; a
+    /// run that took the old branch there can no longer replay, and fails as non-deterministic with a message naming
+    /// the patch — deploy this only once no run that took the old branch is in flight (see the versions drain view).
+    /// </summary>
+    /// <param name="patchId">The patch's id, as given to <see cref="Patched"/>.</param>
+    /// <exception cref="ArgumentException">The id is empty, too long or has control characters.</exception>
+    /// <exception cref="InvalidOperationException">Called outside a run method or off its scheduler.</exception>
+    public static void DeprecatePatch(string patchId)
+    {
+        ValidatePatchId(patchId);
+        Require("Workflow.DeprecatePatch").DeprecatePatch(patchId, $"Workflow.DeprecatePatch(\"{patchId}\")");
+    }
+
+    /// <summary>The longest patch id accepted.</summary>
+    public const int MaxPatchIdLength = 100;
+
+    private static void ValidatePatchId(string patchId)
+    {
+        ArgumentNullException.ThrowIfNull(patchId);
+        if (string.IsNullOrWhiteSpace(patchId) || patchId.Length > MaxPatchIdLength)
+        {
+            throw new ArgumentException(
+                $"A patch id must be 1 to {MaxPatchIdLength} characters and not blank; '{(patchId.Length > 40 ? patchId[..40] + "…" : patchId)}' ({patchId.Length} characters) is not.", nameof(patchId));
+        }
+
+        var bad = patchId.IndexOfAny([.. Enumerable.Range(0, 32).Select(i => (char)i), (char)127]);
+        if (bad >= 0)
+        {
+            throw new ArgumentException($"Patch id '{patchId.Replace("\n", "\\n", StringComparison.Ordinal)}' contains control character U+{(int)patchId[bad]:X4} at position {bad}.", nameof(patchId));
+        }
+    }
+
     /// <summary>The longest signal name accepted.</summary>
     public const int MaxSignalNameLength = 256;
 

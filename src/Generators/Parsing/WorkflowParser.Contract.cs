@@ -64,7 +64,7 @@ internal static partial class WorkflowParser
 
     /// <summary>
     /// The durable calls of the run method and of the workflow methods it calls, in source order: <c>step:Id</c>,
-    /// <c>timer</c>, <c>signal:name</c>. A workflow method is followed where it is first called; recursion is not.
+    /// <c>timer</c>, <c>signal:name</c>, <c>patch:id</c>, <c>deprecated-patch:id</c>. A workflow method is followed where it is first called; recursion is not.
     /// </summary>
     private static IReadOnlyList<string> DurableCallSketch(
         IMethodSymbol run, INamedTypeSymbol type, List<IMethodSymbol> steps, List<SignalModel> signals, Compilation compilation, CancellationToken cancellationToken)
@@ -112,6 +112,11 @@ internal static partial class WorkflowParser
                                 var name = invocation.ArgumentList.Arguments.FirstOrDefault() is { } argument
                                     && model.GetConstantValue(argument.Expression, cancellationToken) is { HasValue: true, Value: string constant } ? constant : "?";
                                 sketch.Add("signal:" + name);
+                                break;
+                            case "Patched" or "DeprecatePatch":
+                                var patch = invocation.ArgumentList.Arguments.FirstOrDefault() is { } patchArgument
+                                    && model.GetConstantValue(patchArgument.Expression, cancellationToken) is { HasValue: true, Value: string patchId } ? patchId : "?";
+                                sketch.Add((called.Name == "Patched" ? "patch:" : "deprecated-patch:") + patch);
                                 break;
                         }
                     }

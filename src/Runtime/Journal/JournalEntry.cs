@@ -20,6 +20,12 @@ public enum OperationKind
     /// its own key space, so it never meets an operation of the run method; its id and input are the step's.
     /// </summary>
     Compensation = 3,
+
+    /// <summary>
+    /// A patch marker (<c>Workflow.Patched(id)</c>): the run reached the patch live and took its new branch. Written
+    /// completed, before the branch's first operation; never delivered to the run method, only checked at its sequence.
+    /// </summary>
+    Patch = 4,
 }
 
 /// <summary>Where a journal row stands. A row moves <c>Attempting → Completed | Failed</c>; a terminal state is written once.</summary>

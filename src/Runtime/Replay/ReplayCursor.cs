@@ -22,8 +22,9 @@ internal sealed class ReplayCursor
     {
         _journal = journal.ToDictionary(e => e.Sequence);
         _runName = runName;
-        // Compensations are the engine's, not the run method's: they are never replayed to it.
-        _replay = new Queue<JournalEntry>(_journal.Values.Where(e => e.IsTerminal && e.Kind != OperationKind.Compensation).OrderBy(e => e.CompletionIndex));
+        // Compensations are the engine's, not the run method's, and patch markers are checked where the run method asks,
+        // not awaited: neither is delivered.
+        _replay = new Queue<JournalEntry>(_journal.Values.Where(e => e.IsTerminal && e.Kind is not (OperationKind.Compensation or OperationKind.Patch)).OrderBy(e => e.CompletionIndex));
         NextCompletionIndex = _journal.Values.Where(e => e.IsTerminal).Select(e => e.CompletionIndex ?? -1).DefaultIfEmpty(-1).Max() + 1;
         _lastJournaledSequence = _journal.Count == 0 ? -1 : _journal.Keys.Max();
     }
@@ -73,6 +74,16 @@ internal sealed class ReplayCursor
                 sequence)
             : null;
 
+    /// <summary>
+    /// Where patch <paramref name="patchId"/> stands at the run method's next sequence number: the marker is journaled
+    /// there (the run took the new branch before), the run passed this point before without it (the old branch), or the
+    /// run is here for the first time (live).
+    /// </summary>
+    public PatchState PatchAt(string patchId)
+        => Recorded(NextSequence) is { } recorded
+            ? recorded.Kind == OperationKind.Patch && recorded.OperationId == patchId ? PatchState.Marked : PatchState.PassedWithout
+            : IsReplaying ? PatchState.PassedWithout : PatchState.Live;
+
     /// <summary>The next journaled outcome to deliver, in completion order, while replay lasts.</summary>
     public bool TryPeekNext(out JournalEntry next) => _replay.TryPeek(out next!);
 
@@ -108,4 +119,17 @@ internal sealed class ReplayCursor
 
     /// <summary>How messages name a journaled operation ("step 'Charge'").</summary>
     public static string Describe(JournalEntry entry) => $"{entry.Kind.ToString().ToLowerInvariant()} '{entry.OperationId}'";
+}
+
+/// <summary>Where a patch check stands against the journal (<see cref="ReplayCursor.PatchAt"/>).</summary>
+internal enum PatchState
+{
+    /// <summary>First time here: record the marker and take the new branch.</summary>
+    Live,
+
+    /// <summary>The marker is journaled at this sequence: the run took the new branch; consume it.</summary>
+    Marked,
+
+    /// <summary>The run passed this point before without the marker: it took the old branch; consume nothing.</summary>
+    PassedWithout,
 }

@@ -92,6 +92,82 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput>
             : operation.Task;
     }
 
+    public override bool Patched(string patchId, string caller)
+    {
+        EnsureOnScheduler(caller);
+        switch (_cursor.PatchAt(patchId))
+        {
+            case PatchState.Marked:
+                _cursor.TakeSequence();
+                return true;
+            case PatchState.PassedWithout:
+                // The run passed this point on the old code: it keeps the old branch, and the check takes no sequence.
+                return false;
+            default:
+                RecordPatchMarker(patchId, caller);
+                return true;
+        }
+    }
+
+    public override void DeprecatePatch(string patchId, string caller)
+    {
+        EnsureOnScheduler(caller);
+        switch (_cursor.PatchAt(patchId))
+        {
+            case PatchState.Marked:
+                _cursor.TakeSequence();
+                return;
+            case PatchState.Live:
+                // New runs record nothing: once every marked run has finished, the call can go.
+                return;
+            default:
+                var error = new NonDeterminismException(
+                    $"Non-determinism in {RunName}: at sequence {_cursor.NextSequence} the run method calls {caller}, but this run passed that point on the "
+                    + $"old branch of patch '{patchId}' (its journal has no marker there), and that branch is gone. Deploy the code with "
+                    + $"Workflow.Patched(\"{patchId}\") and its old branch again until no such run is in flight, then deprecate it.",
+                    _cursor.NextSequence);
+                SetFatal(error, WorkflowStatus.DeadLettered);
+                throw error;
+        }
+    }
+
+    /// <summary>
+    /// Journals patch <paramref name="patchId"/>'s marker at the next sequence number, before the run method goes on into
+    /// the new branch: a marker written after the branch's first operation could be lost in a crash, and the run would
+    /// then replay the old branch against the new one's journal. A store that fails here stops the execution (the run
+    /// is kept for the next one) rather than let the run method go on without its marker.
+    /// </summary>
+    private void RecordPatchMarker(string patchId, string caller)
+    {
+        var sequence = _cursor.TakeSequence();
+        var marker = JournalEntry.Attempting(WorkflowId, sequence, patchId, OperationKind.Patch, null, _engine.UtcNow());
+        try
+        {
+            var attempt = _engine.Store.RecordAttemptAsync(_lease, marker, _stopping.Token).GetAwaiter().GetResult();
+            var written = attempt.Fenced || attempt.CancelRequested ? attempt
+                : _engine.Store.CompleteEntryAsync(_lease, attempt.Entry! with { State = JournalEntryState.Completed, CompletedAt = marker.StartedAt }, _stopping.Token)
+                    .GetAwaiter().GetResult();
+            if (written.Fenced)
+            {
+                Post(ExecutionEvent.LeaseLost);
+            }
+            else if (written.CancelRequested)
+            {
+                RequestStop();
+            }
+            else
+            {
+                _cursor.Journaled(written.Entry!);
+            }
+        }
+        catch (Exception ex)
+        {
+            _storeFailure = ex;
+            Post(ExecutionEvent.WorkPosted);
+            throw new InvalidOperationException($"{caller} in {RunName} could not journal its marker; the execution stops and the run is resumed later.", ex);
+        }
+    }
+
     /// <summary>
     /// Checks a durable call against the journal at its sequence number, then answers it from the journal when the row
     /// is terminal there, or starts it (after replay, when its turn comes). Returns the error that fails the call, if any.

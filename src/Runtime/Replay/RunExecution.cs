@@ -52,6 +52,7 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput> : Workflo
     private volatile bool _cancelRequested;
     private Task<TOutput>? _runTask;
     private Fatal? _fatal;
+    private volatile Exception? _storeFailure;
     private (TWorkflow Workflow, TInput Input)? _start;
     private ActivityContext _activity;
 
@@ -152,6 +153,12 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput> : Workflo
                 }
 
                 _scheduler.Drain();
+                if (_storeFailure is { } storeFailure)
+                {
+                    // A write the run method waited for failed (a patch marker): stop, keeping the run for the next execution.
+                    ExceptionDispatchInfo.Throw(storeFailure);
+                }
+
                 if (_fatal is { } fatal)
                 {
                     return await FinishAsync(new RunOutcome(fatal.Status, null, WorkflowErrors.ToError(fatal.Exception)), cancellationToken).ConfigureAwait(false);

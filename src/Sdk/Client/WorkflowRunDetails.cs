@@ -84,6 +84,9 @@ public enum WorkflowOperationKind
     /// back; its sequence is <c>-(step's sequence + 1)</c> and its id the step's.
     /// </summary>
     Compensation = 3,
+
+    /// <summary>A patch marker (<see cref="Workflow.Patched"/>): the run took the new branch of the patch named by its id.</summary>
+    Patch = 4,
 }
 
 /// <summary>Where a durable operation stands.</summary>

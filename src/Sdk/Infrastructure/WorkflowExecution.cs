@@ -75,4 +75,15 @@ public abstract class WorkflowExecution
     /// <param name="caller">The API used, for messages.</param>
     /// <returns>The payload or the timeout, delivered on the run's scheduler.</returns>
     public abstract Task<SignalResult<T>> WaitForSignalAsync<T>(string name, TimeSpan timeout, string caller);
+
+    /// <summary>A patch check: see <see cref="Workflow.Patched"/>.</summary>
+    /// <param name="patchId">The patch's id.</param>
+    /// <param name="caller">The API used, for messages.</param>
+    /// <returns>Whether to take the new branch.</returns>
+    public abstract bool Patched(string patchId, string caller);
+
+    /// <summary>A deprecated patch: see <see cref="Workflow.DeprecatePatch"/>.</summary>
+    /// <param name="patchId">The patch's id.</param>
+    /// <param name="caller">The API used, for messages.</param>
+    public abstract void DeprecatePatch(string patchId, string caller);
 }

@@ -131,6 +131,33 @@ public sealed class ReplayCursorTests
         Assert.Equal(8, cursor.NextCompletionIndex);
     }
 
+    [Fact]
+    public void A_patch_check_is_live_where_the_run_never_was_marked_where_it_took_the_patch_and_old_where_it_passed_without()
+    {
+        var fresh = new ReplayCursor([Completed(0, "Pack", index: 0)], RunName);
+        fresh.TakeSequence();
+        fresh.Delivered();
+        Assert.Equal(PatchState.Live, fresh.PatchAt("insure"));
+
+        var marked = new ReplayCursor([Completed(0, "Pack", index: 0), Completed(1, "insure", index: null, OperationKind.Patch), Completed(2, "Insure", index: 1)], RunName);
+        marked.TakeSequence();
+        Assert.Equal(PatchState.Marked, marked.PatchAt("insure"));
+        Assert.Equal(PatchState.PassedWithout, marked.PatchAt("another-patch"));
+        // The marker is never delivered to the run method: only the two steps are.
+        var delivered = new List<long>();
+        while (marked.TryPeekNext(out var next))
+        {
+            delivered.Add(next.Sequence);
+            marked.Delivered();
+        }
+
+        Assert.Equal([0L, 2L], delivered);
+
+        var passed = new ReplayCursor([Completed(0, "Pack", index: 0), Attempting(1, "Hold")], RunName);
+        passed.TakeSequence();
+        Assert.Equal(PatchState.PassedWithout, passed.PatchAt("insure"));
+    }
+
     private static JournalEntry Attempting(long sequence, string id, OperationKind kind = OperationKind.Step)
         => JournalEntry.Attempting("order-1", sequence, id, kind, "{}", s_start) with { Attempts = 1 };
 

@@ -60,3 +60,112 @@ internal partial class ParcelV3(VersionLog log)
     [Step]
     private Task<string> Label(string to) => log.Record("v3 label " + to);
 }
+
+/// <summary>What the Shipping workflows' steps did, and where a test holds one at its gate.</summary>
+internal sealed class PatchScript
+{
+    private readonly ConcurrentQueue<string> _calls = new();
+
+    public IReadOnlyList<string> Calls => [.. _calls];
+
+    /// <summary>The step whose body waits at <see cref="Gate"/>, if any.</summary>
+    public string? GateStep { get; set; }
+
+    /// <summary>The gate; a gate opens once, so each stop a test makes needs a fresh one.</summary>
+    public Gate Gate { get; set; } = new();
+
+    public async Task<string> Do(string step, CancellationToken cancellationToken)
+    {
+        _calls.Enqueue($"{StepContext.Current!.WorkflowId}:{step}");
+        if (step == GateStep)
+        {
+            await Gate.PassAsync(cancellationToken);
+        }
+
+        return step;
+    }
+}
+
+/// <summary>"Shipping" as first deployed: pack, hold, ship.</summary>
+[DurableWorkflow(Name = "Shipping")]
+internal partial class ShippingOld(PatchScript script)
+{
+    [WorkflowRun]
+    public async Task<string> RunAsync(string parcel)
+    {
+        await Pack(parcel);
+        await Hold(parcel);
+        await Ship(parcel);
+        return "old";
+    }
+
+    [Step]
+    private Task<string> Pack(string parcel, CancellationToken cancellationToken = default) => script.Do("Pack", cancellationToken);
+
+    [Step]
+    private Task<string> Hold(string parcel, CancellationToken cancellationToken = default) => script.Do("Hold", cancellationToken);
+
+    [Step]
+    private Task<string> Ship(string parcel, CancellationToken cancellationToken = default) => script.Do("Ship", cancellationToken);
+}
+
+/// <summary>The same version with insurance added behind a patch: runs that passed that point keep the old path.</summary>
+[DurableWorkflow(Name = "Shipping")]
+internal partial class ShippingPatched(PatchScript script)
+{
+    [WorkflowRun]
+    public async Task<string> RunAsync(string parcel)
+    {
+        await Pack(parcel);
+        var insured = false;
+        if (Workflow.Patched("insure"))
+        {
+            await Insure(parcel);
+            insured = true;
+        }
+
+        await Hold(parcel);
+        await Ship(parcel);
+        return insured ? "new" : "old";
+    }
+
+    [Step]
+    private Task<string> Pack(string parcel, CancellationToken cancellationToken = default) => script.Do("Pack", cancellationToken);
+
+    [Step]
+    private Task<string> Insure(string parcel, CancellationToken cancellationToken = default) => script.Do("Insure", cancellationToken);
+
+    [Step]
+    private Task<string> Hold(string parcel, CancellationToken cancellationToken = default) => script.Do("Hold", cancellationToken);
+
+    [Step]
+    private Task<string> Ship(string parcel, CancellationToken cancellationToken = default) => script.Do("Ship", cancellationToken);
+}
+
+/// <summary>Later still: the old path is gone, the patch deprecated.</summary>
+[DurableWorkflow(Name = "Shipping")]
+internal partial class ShippingDeprecated(PatchScript script)
+{
+    [WorkflowRun]
+    public async Task<string> RunAsync(string parcel)
+    {
+        await Pack(parcel);
+        Workflow.DeprecatePatch("insure");
+        await Insure(parcel);
+        await Hold(parcel);
+        await Ship(parcel);
+        return "new";
+    }
+
+    [Step]
+    private Task<string> Pack(string parcel, CancellationToken cancellationToken = default) => script.Do("Pack", cancellationToken);
+
+    [Step]
+    private Task<string> Insure(string parcel, CancellationToken cancellationToken = default) => script.Do("Insure", cancellationToken);
+
+    [Step]
+    private Task<string> Hold(string parcel, CancellationToken cancellationToken = default) => script.Do("Hold", cancellationToken);
+
+    [Step]
+    private Task<string> Ship(string parcel, CancellationToken cancellationToken = default) => script.Do("Ship", cancellationToken);
+}
