@@ -14,6 +14,7 @@ using Microsoft.Extensions.DependencyInjection;
 //   rollback       runs rollback-0 …: three bookings, then a failure that rolls them back with slow compensations.
 //   transactional  runs tx-0 … (PostgreSQL): three [Step(Transactional = true)] steps, each inserting a row into table
 //                  app_rows in its transaction, logging "start" after the insert, waiting a little, logging "end".
+//   patched        runs patch-0 …: a step, then behind Workflow.Patched("insure") a slow step, then a step.
 //   parcel-old     runs parcel-old-0 … of workflow "Parcel" on a build that registers only its version 1;
 //   parcel-new     runs parcel-new-0 … on a build that registers versions 1 and 2 (so they start as version 2);
 //   parcel-idle:<seconds>  a version-1-only build that starts nothing and works for that many seconds, then exits;
@@ -21,11 +22,11 @@ using Microsoft.Extensions.DependencyInjection;
 //   single         crash runs with instance keys key-0 …, each started as single-<worker-name>-<i> joining whichever
 //                  run already holds the key: helpers racing on one store share one run per key. Once its starts are
 //                  done it prints "started" and waits for a line on standard input before it works on them.
-const string Usage = "usage: Durably.CrashHelper <store> <body-log> <runs> <worker-name> [lease-seconds [crash|nap:<seconds>|signal|backoff|rollback|single|transactional|parcel-old|parcel-new|parcel-idle:<seconds>]]";
+const string Usage = "usage: Durably.CrashHelper <store> <body-log> <runs> <worker-name> [lease-seconds [crash|nap:<seconds>|signal|backoff|rollback|single|transactional|patched|parcel-old|parcel-new|parcel-idle:<seconds>]]";
 var workflow = args.Length == 6 ? args[5] : "crash";
 if (args.Length is < 4 or > 6 || !int.TryParse(args[2], CultureInfo.InvariantCulture, out var runs) || runs < 1
     || (args.Length >= 5 && !double.TryParse(args[4], CultureInfo.InvariantCulture, out _))
-    || !(workflow is "crash" or "signal" or "backoff" or "rollback" or "single" or "transactional" or "parcel-old" or "parcel-new"
+    || !(workflow is "crash" or "signal" or "backoff" or "rollback" or "single" or "transactional" or "patched" or "parcel-old" or "parcel-new"
         || (workflow.StartsWith("nap:", StringComparison.Ordinal) && double.TryParse(workflow[4..], CultureInfo.InvariantCulture, out _))
         || (workflow.StartsWith("parcel-idle:", StringComparison.Ordinal) && double.TryParse(workflow[12..], CultureInfo.InvariantCulture, out _))))
 {
@@ -53,7 +54,7 @@ var durably = services.AddDurably(o =>
     {
         o.LeaseDuration = TimeSpan.FromSeconds(double.Parse(args[4], CultureInfo.InvariantCulture));
     }
-}).AddWorkflow<CrashWorkflow>().AddWorkflow<NapWorkflow>().AddWorkflow<SignalWorkflow>().AddWorkflow<BackoffWorkflow>().AddWorkflow<RollbackWorkflow>();
+}).AddWorkflow<CrashWorkflow>().AddWorkflow<PatchedWorkflow>().AddWorkflow<NapWorkflow>().AddWorkflow<SignalWorkflow>().AddWorkflow<BackoffWorkflow>().AddWorkflow<RollbackWorkflow>();
 var parcels = workflow.StartsWith("parcel-", StringComparison.Ordinal);
 if (parcels)
 {
@@ -113,6 +114,10 @@ for (var i = 0; i < runs; i++)
     {
         var options = new WorkflowStartOptions { WorkflowId = $"single-{args[3]}-{i}", InstanceKey = $"key-{i}" };
         handles.Add((await provider.GetRequiredService<CrashWorkflowClient>().StartAsync(i, options)).WaitForResultAsync());
+    }
+    else if (workflow == "patched")
+    {
+        handles.Add((await provider.GetRequiredService<PatchedWorkflowClient>().StartAsync(i, $"patch-{i}")).WaitForResultAsync());
     }
     else if (workflow == "parcel-old")
     {
@@ -198,6 +203,43 @@ internal sealed class StandardErrorLoggerFactory : Microsoft.Extensions.Logging.
 
     public void Dispose()
     {
+    }
+}
+
+/// <summary>A step, then a slow step behind a patch — where a kill lands — then a step.</summary>
+[DurableWorkflow]
+internal partial class PatchedWorkflow(BodyLog log)
+{
+    [WorkflowRun]
+    public async Task<string> RunAsync(int number)
+    {
+        await Pack(number);
+        var insured = Workflow.Patched("insure") && await Insure(number);
+        await Ship(number);
+        return insured ? "insured" : "plain";
+    }
+
+    [Step]
+    private Task Pack(int number)
+    {
+        log.Write("pack");
+        return Task.CompletedTask;
+    }
+
+    [Step]
+    private async Task<bool> Insure(int number)
+    {
+        log.Write("start");
+        await Task.Delay(Random.Shared.Next(50, 150));
+        log.Write("end");
+        return true;
+    }
+
+    [Step]
+    private Task Ship(int number)
+    {
+        log.Write("ship");
+        return Task.CompletedTask;
     }
 }
 
