@@ -22,6 +22,9 @@ internal static class KnownNames
 
     public const string GeneratedNamespace = "Durably.Generated";
 
+    /// <summary>The build property, visible to the compiler, that asks for the accepted-contracts file.</summary>
+    public const string AcceptContractsProperty = "build_property.DurablyAcceptContracts";
+
     public const string StepDefinition = "global::Durably.Infrastructure.StepDefinition";
     public const string StepCompensation = "global::Durably.Infrastructure.StepCompensation";
     public const string WorkflowDefinition = "global::Durably.Infrastructure.WorkflowDefinition";

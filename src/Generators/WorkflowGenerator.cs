@@ -44,6 +44,18 @@ public sealed class WorkflowGenerator : IIncrementalGenerator
             .WithTrackingName(TrackingNames.Diagnostics);
 
         context.RegisterSourceOutput(models, static (spc, workflow) => spc.AddSource(workflow.HintName, WorkflowEmitter.Emit(workflow)));
+
+        // `dotnet build -t:DurablyAcceptContracts` asks for the contracts file; other builds write nothing.
+        var accepting = context.AnalyzerConfigOptionsProvider
+            .Select(static (options, _) => options.GlobalOptions.TryGetValue(KnownNames.AcceptContractsProperty, out var value)
+                && string.Equals(value, "true", System.StringComparison.OrdinalIgnoreCase));
+        context.RegisterSourceOutput(models.Collect().Combine(accepting), static (spc, pair) =>
+        {
+            if (pair.Right)
+            {
+                spc.AddSource(ContractFileEmitter.HintName, ContractFileEmitter.Emit(pair.Left));
+            }
+        });
         context.RegisterSourceOutput(diagnostics, static (spc, list) =>
         {
             foreach (var diagnostic in list)

@@ -99,6 +99,24 @@ public sealed partial class ContractTests
         Assert.NotEqual(FingerprintOf(Generate(Baseline)), FingerprintOf(Generate(changed)));
     }
 
+    [Fact]
+    public void Asked_by_the_accept_command_the_generator_writes_the_contracts_file_and_otherwise_nothing_more()
+    {
+        var accepting = GeneratorHarness.RunWithBuildProperties(new() { ["DurablyAcceptContracts"] = "true" }, Baseline, Sources.Approvals);
+        var normal = GeneratorHarness.RunWithBuildProperties(new() { ["DurablyAcceptContracts"] = "false" }, Baseline, Sources.Approvals);
+
+        Assert.DoesNotContain(normal.Results.Single().GeneratedSources, s => s.HintName == "Durably.Contracts.g.cs");
+        var file = accepting.Results.Single().GeneratedSources.Single(s => s.HintName == "Durably.Contracts.g.cs").SourceText.ToString();
+        var json = string.Join("\n", file.Split('\n').Where(l => l.StartsWith("//|", StringComparison.Ordinal)).Select(l => l[3..]));
+        using var parsed = System.Text.Json.JsonDocument.Parse(json);
+        var workflows = parsed.RootElement.GetProperty("workflows").EnumerateArray().ToList();
+        Assert.Equal(["ExpenseApproval", "Orders"], workflows.Select(w => w.GetProperty("name").GetString()));
+        var orders = workflows[1];
+        Assert.Equal(3, orders.GetProperty("version").GetInt32());
+        Assert.Equal(FingerprintOf(Generate(Baseline)), orders.GetProperty("fingerprint").GetString());
+        Assert.Equal(ContractLines(Generate(Baseline)), orders.GetProperty("contract").EnumerateArray().Select(f => f.GetString()));
+    }
+
     private static string Edit(string source, string from, string to)
     {
         var normalized = source.Replace("\r\n", "\n", StringComparison.Ordinal);

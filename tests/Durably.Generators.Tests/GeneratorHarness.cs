@@ -47,6 +47,19 @@ internal static class GeneratorHarness
     public static (GeneratorDriverRunResult Result, Compilation Output) Run(params string[] sources)
         => RunWith(ParseOptions, sources);
 
+    /// <summary>Runs the generator with <paramref name="buildProperties"/> as the compiler-visible build properties.</summary>
+    public static GeneratorDriverRunResult RunWithBuildProperties(Dictionary<string, string> buildProperties, params string[] sources)
+    {
+        var options = new EditorConfig(buildProperties.ToDictionary(p => "build_property." + p.Key, p => p.Value));
+        GeneratorDriver driver = CSharpGeneratorDriver.Create(
+            [new WorkflowGenerator().AsSourceGenerator()], optionsProvider: options, parseOptions: ParseOptions,
+            driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
+        var compilation = Compile(sources);
+        driver = driver.RunGeneratorsAndUpdateCompilation(compilation, out _, out _);
+        AssertCachedOnRerun(driver, compilation);
+        return driver.GetRunResult();
+    }
+
     /// <summary>
     /// Runs the generator the way the compiler does and returns the diagnostics it reports after the compiler's
     /// filtering: <c>#pragma warning disable</c> marks a diagnostic in its span as suppressed.

@@ -46,6 +46,15 @@ public sealed class PackageTests : IDisposable
         var output = DotnetCli.Run(app, environment, "bin/Release/net10.0/PackagedApp.dll");
 
         Assert.Contains("hello world from step Greet with key packaged-1/Greet/0", output, StringComparison.Ordinal);
+
+        // The one command that accepts the workflows' contracts works from the package alone.
+        var accepted = DotnetCli.Run(app, environment, "build", "-c", "Release", "-nodeReuse:false", "-t:DurablyAcceptContracts");
+        Assert.Contains("Durably: accepted the contracts of PackagedApp", accepted, StringComparison.Ordinal);
+        var contracts = File.ReadAllText(Path.Combine(app, "durably.contracts.json"));
+        Assert.Contains("\"name\": \"Greeter\"", contracts, StringComparison.Ordinal);
+        Assert.Contains("\"step Greet (string) -> string\"", contracts, StringComparison.Ordinal);
+        Assert.Contains("\"calls step:Greet\"", contracts, StringComparison.Ordinal);
+        Assert.StartsWith("{", contracts, StringComparison.Ordinal);
     }
 
     public void Dispose()
