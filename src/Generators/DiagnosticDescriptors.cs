@@ -206,6 +206,36 @@ internal static class DiagnosticDescriptors
         "Workflow code uses an API banned in .editorconfig",
         "{0} is banned in workflow code by durably_banned_apis in .editorconfig; move it into a [Step]");
 
+    public static readonly DiagnosticDescriptor ContractStepRemoved = Create(
+        "DURABLE0039",
+        "A step of the accepted contract is gone",
+        "Workflow '{0}' v{1} no longer has step '{2}', which its accepted contract ({3}) has: a run in flight that journaled it would stop as non-deterministic. "
+        + "Keep the step — after a rename, keep its id with [Step(Id = \"{2}\")] — or make the change a new version beside this class ([DurableWorkflow(Name = \"{0}\", Version = {4})]); "
+        + "then accept the contract with 'dotnet build -t:DurablyAcceptContracts'");
+
+    public static readonly DiagnosticDescriptor ContractTypesChanged = Create(
+        "DURABLE0040",
+        "Journaled types changed from the accepted contract",
+        "Workflow '{0}' v{1} changed {2} from '{3}' to '{4}' since its accepted contract ({5}): values runs in flight journaled as the old types would no longer read. "
+        + "Keep the types (add optional properties instead), or make the change a new version beside this class; then accept the contract with 'dotnet build -t:DurablyAcceptContracts'");
+
+    public static readonly DiagnosticDescriptor ContractSignalChanged = Create(
+        "DURABLE0041",
+        "A signal's payload type changed from the accepted contract",
+        "Workflow '{0}' v{1} changed the payload of signal '{2}' from '{3}' to '{4}' since its accepted contract ({5}): a signal sent to a run in flight would no longer read. "
+        + "Keep the type, take the new one under a new signal name, or make the change a new version beside this class; then accept the contract with 'dotnet build -t:DurablyAcceptContracts'");
+
+    public static readonly DiagnosticDescriptor ContractCallsChanged = Create(
+        "DURABLE0042",
+        "Durable calls changed outside a patch",
+        "Workflow '{0}' v{1} {2} since its accepted contract ({3}), outside any Workflow.Patched guard: a run in flight past that point would replay against a different journal. "
+        + "Put new calls under if (Workflow.Patched(\"…\")) {{ … }} (keeping the old code in the else branch), or make the change a new version beside this class; then accept the contract with 'dotnet build -t:DurablyAcceptContracts'");
+
+    public static readonly DiagnosticDescriptor ContractFileUnreadable = Create(
+        "DURABLE0043",
+        "The accepted-contract file cannot be read",
+        "Durably cannot read {0}: {1}. Restore it from version control, or write it anew with 'dotnet build -t:DurablyAcceptContracts'");
+
     private static DiagnosticDescriptor Create(string id, string title, string message, DiagnosticSeverity severity = DiagnosticSeverity.Error)
         => new(id, title, message, Category, severity, isEnabledByDefault: true, helpLinkUri: "docs/diagnostics/" + id + ".md");
 }

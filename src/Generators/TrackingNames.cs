@@ -7,4 +7,5 @@ internal static class TrackingNames
     public const string WorkflowModels = nameof(WorkflowModels);
     public const string Diagnostics = nameof(Diagnostics);
     public const string InterceptorsEnabled = nameof(InterceptorsEnabled);
+    public const string ContractChecks = nameof(ContractChecks);
 }

@@ -49,6 +49,36 @@ public sealed class WorkflowGenerator : IIncrementalGenerator
         var accepting = context.AnalyzerConfigOptionsProvider
             .Select(static (options, _) => options.GlobalOptions.TryGetValue(KnownNames.AcceptContractsProperty, out var value)
                 && string.Equals(value, "true", System.StringComparison.OrdinalIgnoreCase));
+
+        // The accepted contracts (durably.contracts.json, when the project has one): changes that would break runs in
+        // flight are errors, except while the accept command writes the file anew.
+        var acceptedContracts = context.AdditionalTextsProvider
+            .Where(static text => string.Equals(System.IO.Path.GetFileName(text.Path), AcceptedContracts.FileName, System.StringComparison.OrdinalIgnoreCase))
+            .Select(static (text, cancellationToken) => AcceptedContracts.Read(text.Path, text.GetText(cancellationToken)?.ToString() ?? string.Empty))
+            .Collect()
+            .Select(static (files, _) => files.FirstOrDefault() ?? AcceptedContracts.None);
+        var contractChecks = parsed
+            .Combine(acceptedContracts)
+            .Combine(accepting)
+            .Select(static (pair, _) => pair.Right || pair.Left.Left.Model is null
+                ? EquatableArray<EquatableDiagnostic>.Empty
+                : ContractCheck.Compare(pair.Left.Left.Model, pair.Left.Left.ClassLocation, pair.Left.Right))
+            .WithTrackingName(TrackingNames.ContractChecks);
+        context.RegisterSourceOutput(contractChecks, static (spc, list) =>
+        {
+            foreach (var diagnostic in list)
+            {
+                spc.ReportDiagnostic(diagnostic.Diagnostic);
+            }
+        });
+        context.RegisterSourceOutput(acceptedContracts.Combine(accepting), static (spc, pair) =>
+        {
+            if (pair.Left.Problem is { } problem && !pair.Right)
+            {
+                spc.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.ContractFileUnreadable,
+                    Location.Create(pair.Left.Path, default, default), pair.Left.Path, problem));
+            }
+        });
         context.RegisterSourceOutput(models.Collect().Combine(accepting), static (spc, pair) =>
         {
             if (pair.Right)

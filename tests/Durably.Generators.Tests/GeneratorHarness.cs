@@ -47,6 +47,26 @@ internal static class GeneratorHarness
     public static (GeneratorDriverRunResult Result, Compilation Output) Run(params string[] sources)
         => RunWith(ParseOptions, sources);
 
+    /// <summary>Runs the generator with <paramref name="contractsJson"/> as the project's durably.contracts.json; returns what it reported.</summary>
+    public static IReadOnlyList<Diagnostic> ReportedWithContracts(string contractsJson, params string[] sources)
+    {
+        GeneratorDriver driver = CSharpGeneratorDriver.Create(
+            [new WorkflowGenerator().AsSourceGenerator()], additionalTexts: [new Text("/project/durably.contracts.json", contractsJson)], parseOptions: ParseOptions,
+            driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
+        var compilation = Compile(sources);
+        driver = driver.RunGeneratorsAndUpdateCompilation(compilation, out var output, out var diagnostics);
+        AssertCachedOnRerun(driver, compilation);
+        Assert.DoesNotContain(Errors(output), e => !e.Contains("DURABLE", StringComparison.Ordinal));
+        return diagnostics;
+    }
+
+    private sealed class Text(string path, string content) : AdditionalText
+    {
+        public override string Path { get; } = path;
+
+        public override Microsoft.CodeAnalysis.Text.SourceText GetText(CancellationToken cancellationToken = default) => Microsoft.CodeAnalysis.Text.SourceText.From(content);
+    }
+
     /// <summary>Runs the generator with <paramref name="buildProperties"/> as the compiler-visible build properties.</summary>
     public static GeneratorDriverRunResult RunWithBuildProperties(Dictionary<string, string> buildProperties, params string[] sources)
     {

@@ -73,10 +73,10 @@ internal static partial class WorkflowParser
         var signalNames = signals.ToDictionary(s => s.MethodName, s => s.Name);
         var sketch = new List<string>();
         var visited = new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default);
-        Visit(run);
+        Visit(run, null);
         return sketch;
 
-        void Visit(IMethodSymbol method)
+        void Visit(IMethodSymbol method, string? outerGuard)
         {
             if (!visited.Add(method.OriginalDefinition))
             {
@@ -97,26 +97,29 @@ internal static partial class WorkflowParser
                     }
 
                     called = called.ReducedFrom ?? called;
+                    // A call inside a patch's new branch is marked with the patch: "insure>step:Insure".
+                    var guard = PatchGuard(invocation, model, cancellationToken) ?? outerGuard;
+                    var prefix = guard is null ? string.Empty : guard + ">";
                     if (stepIds.TryGetValue(called.OriginalDefinition, out var id))
                     {
-                        sketch.Add("step:" + id);
+                        sketch.Add(prefix + "step:" + id);
                     }
                     else if (called.ContainingType?.ToDisplayString() == KnownNames.WorkflowMetadataName)
                     {
                         switch (called.Name)
                         {
                             case "SleepAsync" or "SleepUntilAsync":
-                                sketch.Add("timer");
+                                sketch.Add(prefix + "timer");
                                 break;
                             case "WaitForSignalAsync":
                                 var name = invocation.ArgumentList.Arguments.FirstOrDefault() is { } argument
                                     && model.GetConstantValue(argument.Expression, cancellationToken) is { HasValue: true, Value: string constant } ? constant : "?";
-                                sketch.Add("signal:" + name);
+                                sketch.Add(prefix + "signal:" + name);
                                 break;
                             case "Patched" or "DeprecatePatch":
                                 var patch = invocation.ArgumentList.Arguments.FirstOrDefault() is { } patchArgument
                                     && model.GetConstantValue(patchArgument.Expression, cancellationToken) is { HasValue: true, Value: string patchId } ? patchId : "?";
-                                sketch.Add((called.Name == "Patched" ? "patch:" : "deprecated-patch:") + patch);
+                                sketch.Add(prefix + (called.Name == "Patched" ? "patch:" : "deprecated-patch:") + patch);
                                 break;
                         }
                     }
@@ -124,15 +127,60 @@ internal static partial class WorkflowParser
                     {
                         if (signalNames.TryGetValue(called.Name, out var signal) && HasAttribute(called, KnownNames.SignalAttribute))
                         {
-                            sketch.Add("signal:" + signal);
+                            sketch.Add(prefix + "signal:" + signal);
                         }
                         else
                         {
-                            Visit(called);
+                            Visit(called, guard);
                         }
                     }
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// The patch whose new branch <paramref name="invocation"/> is in: the innermost <c>if</c> whose condition calls
+    /// <c>Workflow.Patched("id")</c> and whose then-branch holds the call, or the right side of a <c>&amp;&amp;</c> whose left
+    /// side calls it. Null when the call is in no patch's new branch.
+    /// </summary>
+    private static string? PatchGuard(InvocationExpressionSyntax invocation, SemanticModel model, CancellationToken cancellationToken)
+    {
+        foreach (var ancestor in invocation.Ancestors())
+        {
+            var guard = ancestor switch
+            {
+                IfStatementSyntax branch when branch.Statement.Span.Contains(invocation.Span) => PatchIn(branch.Condition),
+                BinaryExpressionSyntax { RawKind: (int)Microsoft.CodeAnalysis.CSharp.SyntaxKind.LogicalAndExpression } logical when logical.Right.Span.Contains(invocation.Span) => PatchIn(logical.Left),
+                _ => null,
+            };
+            if (guard is not null)
+            {
+                return guard;
+            }
+
+            if (ancestor is MemberDeclarationSyntax)
+            {
+                return null;
+            }
+        }
+
+        return null;
+
+        string? PatchIn(SyntaxNode condition)
+        {
+            foreach (var check in condition.DescendantNodesAndSelf().OfType<InvocationExpressionSyntax>())
+            {
+                if (model.GetSymbolInfo(check, cancellationToken).Symbol is IMethodSymbol { Name: "Patched" } patched
+                    && patched.ContainingType?.ToDisplayString() == KnownNames.WorkflowMetadataName
+                    && check.ArgumentList.Arguments.FirstOrDefault() is { } argument
+                    && model.GetConstantValue(argument.Expression, cancellationToken) is { HasValue: true, Value: string id })
+                {
+                    return id;
+                }
+            }
+
+            return null;
         }
     }
 }
