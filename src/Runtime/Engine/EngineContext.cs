@@ -69,6 +69,12 @@ internal sealed class EngineContext(IWorkflowStore store, DurableOptions options
             return new StepPolicies(retry, s.Timeout, breaker, engine.Time);
         }, this);
 
+    /// <summary>
+    /// Set by the replayer: an execution checks the run method against the journal and stops where the journal ends —
+    /// nothing live starts — throwing what would have stopped the run (a non-determinism) instead of recording it.
+    /// </summary>
+    public bool ReplayOnly { get; set; }
+
     /// <summary>Set when this process started a run, so that an idle worker looks for work at once.</summary>
     public WakeSignal RunsAvailable { get; } = new();
 

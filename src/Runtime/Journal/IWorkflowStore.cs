@@ -73,8 +73,9 @@ public interface IWorkflowStore
     Task<IReadOnlyList<string>> ListClaimableAsync(string owner, IReadOnlyCollection<WorkflowVersion>? runnable, int limit, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Counts the active runs of every workflow version that has any: how many, how many wait for a worker (ready to
-    /// run, held by no live worker), and when the oldest started. Ordered by name, then version.
+    /// Counts the active runs of every workflow version that has any, one row per contract fingerprint: how many, how many
+    /// wait for a worker (ready to run, held by no live worker), and when the oldest started. Ordered by name, version,
+    /// then fingerprint.
     /// </summary>
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <returns>One row per workflow version with active runs.</returns>

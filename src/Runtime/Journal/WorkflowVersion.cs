@@ -15,4 +15,5 @@ public sealed record WorkflowVersion(string Name, int Version)
 /// <param name="WaitingForWorker">Of those, the ones ready to run that no live worker holds (unowned and due, or with an expired lease).</param>
 /// <param name="OldestStartedAt">When the oldest of its active runs started.</param>
 /// <param name="HasLiveWorker">Whether a worker whose advertisement has not lapsed can run it (<see cref="IWorkflowStore.AdvertiseAsync"/>).</param>
-public sealed record ActiveWorkflowVersion(WorkflowVersion Workflow, long ActiveRuns, long WaitingForWorker, DateTimeOffset OldestStartedAt, bool HasLiveWorker);
+/// <param name="Fingerprint">The contract fingerprint these runs started on (one row per fingerprint); null for runs that recorded none.</param>
+public sealed record ActiveWorkflowVersion(WorkflowVersion Workflow, long ActiveRuns, long WaitingForWorker, DateTimeOffset OldestStartedAt, bool HasLiveWorker, string? Fingerprint = null);

@@ -31,6 +31,14 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput>
             return;
         }
 
+        if (_engine.ReplayOnly)
+        {
+            // The replayer's check is done: the journal ends here, and nothing live may start.
+            _replayVerified = true;
+            Post(ExecutionEvent.WorkPosted);
+            return;
+        }
+
         foreach (var operation in _awaitingStart)
         {
             operation.Start();

@@ -140,13 +140,17 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput>
     private void RecordPatchMarker(string patchId, string caller)
     {
         var sequence = _cursor.TakeSequence();
-        var marker = JournalEntry.Attempting(WorkflowId, sequence, patchId, OperationKind.Patch, null, _engine.UtcNow());
+        var now = _engine.UtcNow();
+        // One write, terminal at once: a kill cannot leave a marker half written.
+        var marker = JournalEntry.Attempting(WorkflowId, sequence, patchId, OperationKind.Patch, null, now) with
+        {
+            State = JournalEntryState.Completed,
+            Attempts = 1,
+            CompletedAt = now,
+        };
         try
         {
-            var attempt = _engine.Store.RecordAttemptAsync(_lease, marker, _stopping.Token).GetAwaiter().GetResult();
-            var written = attempt.Fenced || attempt.CancelRequested ? attempt
-                : _engine.Store.CompleteEntryAsync(_lease, attempt.Entry! with { State = JournalEntryState.Completed, CompletedAt = marker.StartedAt }, _stopping.Token)
-                    .GetAwaiter().GetResult();
+            var written = _engine.Store.CompleteEntryAsync(_lease, marker, _stopping.Token).GetAwaiter().GetResult();
             if (written.Fenced)
             {
                 Post(ExecutionEvent.LeaseLost);

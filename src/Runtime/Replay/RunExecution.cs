@@ -53,6 +53,7 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput> : Workflo
     private Task<TOutput>? _runTask;
     private Fatal? _fatal;
     private volatile Exception? _storeFailure;
+    private bool _replayVerified;
     private (TWorkflow Workflow, TInput Input)? _start;
     private ActivityContext _activity;
 
@@ -157,6 +158,17 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput> : Workflo
                 {
                     // A write the run method waited for failed (a patch marker): stop, keeping the run for the next execution.
                     ExceptionDispatchInfo.Throw(storeFailure);
+                }
+
+                if (_fatal is { Exception: var replayFailure } && _engine.ReplayOnly)
+                {
+                    // The replayer reports a mismatch to its caller instead of recording it.
+                    ExceptionDispatchInfo.Throw(replayFailure);
+                }
+
+                if (_replayVerified)
+                {
+                    return Stopped(ExecutionOutcome.Abandoned);
                 }
 
                 if (_fatal is { } fatal)

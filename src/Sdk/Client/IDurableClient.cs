@@ -162,4 +162,23 @@ public interface IDurableClient
     /// <exception cref="WorkflowInstanceActiveException">The run has an instance key that another active run holds now; nothing changed.</exception>
     /// <exception cref="ArgumentException">The workflow id is malformed, or the reason too long or holds U+0000.</exception>
     Task DiscardDeadLetterAsync(string workflowId, string? reason = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The drain view: for every workflow version with runs in flight, per contract fingerprint, how many are active, how
+    /// many wait for a worker, and when the oldest started — so a team knows when an old version's class can be deleted.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>One row per (name, version, fingerprint) with active runs, by name and version.</returns>
+    Task<IReadOnlyList<WorkflowVersionInfo>> ListWorkflowVersionsAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Exports run <paramref name="workflowId"/> and its journal as JSON: check it into a test project and replay it
+    /// against every build (<c>Durably.Runtime.Hosting.WorkflowReplayer.ReplayAsync</c>), so CI proves each change compatible with the runs
+    /// it recorded.
+    /// </summary>
+    /// <param name="workflowId">The run.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The export, indented JSON.</returns>
+    /// <exception cref="WorkflowNotFoundException">No run has the id.</exception>
+    Task<string> ExportRunAsync(string workflowId, CancellationToken cancellationToken = default);
 }

@@ -40,6 +40,13 @@ public abstract class VersioningTests : StoreTestBase
 
         var versions = await Task.WhenAll(new[] { "parcel-1", "parcel-2", "parcel-3" }.Select(async id => (await next.Client.GetRunAsync(id))!.Version));
         Assert.Equal([1, 2, 2], versions);
+
+        // The drain view: what is in flight, per version and fingerprint.
+        var drain = await next.Client.ListWorkflowVersionsAsync();
+        Assert.Equal(
+            [("Parcel", 1, ParcelV1.DurableDefinition.Fingerprint, 1L, 1L), ("Parcel", 2, ParcelV2.DurableDefinition.Fingerprint, 2L, 2L)],
+            drain.Select(v => (v.WorkflowName, v.Version, v.Fingerprint, v.ActiveRuns, v.WaitingForWorker)));
+        Assert.All(drain, v => Assert.Equal(Clock.GetUtcNow(), v.OldestStartedAt));
         foreach (var id in new[] { "parcel-1", "parcel-2", "parcel-3" })
         {
             Assert.Equal(WorkflowStatus.Completed, (await next.Engine.ExecuteAsync(id).WaitAsync(Wait.Timeout)).Status);
@@ -54,6 +61,7 @@ public abstract class VersioningTests : StoreTestBase
         // The v1 run replayed nothing new and ran v1's code; the v2 runs ran v2's.
         Assert.Equal(["parcel-1:v1 label ada", "parcel-2:v2 weigh bob", "parcel-2:v2 label bob", "parcel-3:v2 weigh cy", "parcel-3:v2 label cy"], _log.Calls);
         Assert.Equal("v1 label ada", await next.Get<ParcelV1Client>().WaitForResultAsync("parcel-1"));
+        Assert.Empty(await next.Client.ListWorkflowVersionsAsync());   // drained: v1's class can go
     }
 
     [Fact]
@@ -88,7 +96,10 @@ public abstract class VersioningTests : StoreTestBase
 
         var versions = await store.ListActiveVersionsAsync(default);
         Assert.Equal(
-            [new ActiveWorkflowVersion(new WorkflowVersion("Parcel", 1), 1, 1, Clock.GetUtcNow(), false), new ActiveWorkflowVersion(new WorkflowVersion("Parcel", 2), 1, 1, Clock.GetUtcNow(), false)],
+            [
+                new ActiveWorkflowVersion(new WorkflowVersion("Parcel", 1), 1, 1, Clock.GetUtcNow(), false, ParcelV1.DurableDefinition.Fingerprint),
+                new ActiveWorkflowVersion(new WorkflowVersion("Parcel", 2), 1, 1, Clock.GetUtcNow(), false, ParcelV2.DurableDefinition.Fingerprint),
+            ],
             versions);
 
         // A worker says what it can run, until its advertisement lapses or it withdraws it.

@@ -51,12 +51,13 @@ public sealed partial class InMemoryWorkflowStore
             var now = _time.GetUtcNow();
             IReadOnlyList<ActiveWorkflowVersion> versions = [.. _runs.Values
                 .Where(r => r.Status == WorkflowStatus.Running)
-                .GroupBy(r => new WorkflowVersion(r.WorkflowName, r.Version))
-                .OrderBy(g => g.Key.Name, StringComparer.Ordinal).ThenBy(g => g.Key.Version)
-                .Select(g => new ActiveWorkflowVersion(g.Key, g.Count(),
+                .GroupBy(r => (Workflow: new WorkflowVersion(r.WorkflowName, r.Version), r.Fingerprint))
+                .OrderBy(g => g.Key.Workflow.Name, StringComparer.Ordinal).ThenBy(g => g.Key.Workflow.Version).ThenBy(g => g.Key.Fingerprint, StringComparer.Ordinal)
+                .Select(g => new ActiveWorkflowVersion(g.Key.Workflow, g.Count(),
                     g.Count(r => (r.Owner is null && (r.WakeAt is null || r.WakeAt <= now)) || (r.Owner is not null && r.LeaseExpiresAt <= now)),
                     g.Min(r => r.CreatedAt),
-                    _advertised.Values.Any(a => a.Until > now && a.Runnable.Contains(g.Key))))];
+                    _advertised.Values.Any(a => a.Until > now && a.Runnable.Contains(g.Key.Workflow)),
+                    g.Key.Fingerprint))];
             return Task.FromResult(versions);
         }
     }

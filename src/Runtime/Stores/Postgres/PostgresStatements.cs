@@ -96,17 +96,18 @@ internal sealed class PostgresStatements
         // Waiting for a worker: ready to run (not unloaded, or due) and held by no live worker.
         ActiveVersions = $"""
             SELECT g.workflow_name, g.version, g.active, g.waiting, g.oldest,
-                EXISTS (SELECT 1 FROM {s}.workers a WHERE a.advertised_until > now() + @skew AND (g.workflow_name || '@' || g.version) = ANY(a.workflows))
+                EXISTS (SELECT 1 FROM {s}.workers a WHERE a.advertised_until > now() + @skew AND (g.workflow_name || '@' || g.version) = ANY(a.workflows)),
+                g.fingerprint
             FROM (
-                SELECT r.workflow_name, r.version, count(*) AS active,
+                SELECT r.workflow_name, r.version, r.fingerprint, count(*) AS active,
                     count(*) FILTER (WHERE (r.owner_incarnation IS NULL AND (r.wake_at IS NULL OR r.wake_at <= now() + @skew))
                         OR (r.owner_incarnation IS NOT NULL AND NOT EXISTS (
                             SELECT 1 FROM {s}.workers live WHERE live.incarnation = r.owner_incarnation AND live.lease_expires_at > now() + @skew))) AS waiting,
                     min(r.created_at) AS oldest
                 FROM {s}.runs r WHERE r.status = 0
-                GROUP BY r.workflow_name, r.version
+                GROUP BY r.workflow_name, r.version, r.fingerprint
             ) g
-            ORDER BY g.workflow_name, g.version
+            ORDER BY g.workflow_name, g.version, g.fingerprint
             """;
 
         NextWake = $"SELECT min(wake_at) FROM {s}.runs WHERE status = 0 AND owner_incarnation IS NULL AND wake_at < @never";

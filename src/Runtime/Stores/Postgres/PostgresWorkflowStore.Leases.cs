@@ -46,7 +46,7 @@ public sealed partial class PostgresWorkflowStore
             while (await reader.ReadAsync(token).ConfigureAwait(false))
             {
                 versions.Add(new ActiveWorkflowVersion(new WorkflowVersion(reader.GetString(0), reader.GetInt32(1)), reader.GetInt64(2), reader.GetInt64(3),
-                    reader.GetFieldValue<DateTimeOffset>(4), reader.GetBoolean(5)));
+                    reader.GetFieldValue<DateTimeOffset>(4), reader.GetBoolean(5), reader.IsDBNull(6) ? null : reader.GetString(6)));
             }
 
             return versions;

@@ -51,11 +51,13 @@ public sealed partial class SqliteWorkflowStore
             SELECT workflow_name, version, count(*),
                 sum(CASE WHEN (owner IS NULL AND (wake_at IS NULL OR wake_at <= $now)) OR lease_expires_at <= $now THEN 1 ELSE 0 END),
                 min(created_at),
-                EXISTS (SELECT 1 FROM workers w, json_each(w.workflows) j WHERE w.expires_at > $now AND j.value = workflow_name || '@' || version)
+                EXISTS (SELECT 1 FROM workers w, json_each(w.workflows) j WHERE w.expires_at > $now AND j.value = workflow_name || '@' || version),
+                fingerprint
             FROM runs WHERE status = 0
-            GROUP BY workflow_name, version
-            ORDER BY workflow_name, version;
-            """, r => new ActiveWorkflowVersion(new WorkflowVersion(r.GetString(0), r.GetInt32(1)), r.GetInt64(2), r.GetInt64(3), FromUnixMs(r.GetInt64(4)), r.GetBoolean(5)),
+            GROUP BY workflow_name, version, fingerprint
+            ORDER BY workflow_name, version, fingerprint;
+            """, r => new ActiveWorkflowVersion(new WorkflowVersion(r.GetString(0), r.GetInt32(1)), r.GetInt64(2), r.GetInt64(3), FromUnixMs(r.GetInt64(4)), r.GetBoolean(5),
+                r.IsDBNull(6) ? null : r.GetString(6)),
             ("$now", ToUnixMs(_time.GetUtcNow())));
         return Task.FromResult(versions);
     }

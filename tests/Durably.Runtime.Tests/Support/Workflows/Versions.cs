@@ -169,3 +169,22 @@ internal partial class ShippingDeprecated(PatchScript script)
     [Step]
     private Task<string> Ship(string parcel, CancellationToken cancellationToken = default) => script.Do("Ship", cancellationToken);
 }
+
+/// <summary>Version 2 of "Parcel" changed carelessly: it labels before it weighs, so its recorded runs no longer replay.</summary>
+[DurableWorkflow(Name = "Parcel", Version = 2)]
+internal partial class ParcelV2Reordered(VersionLog log)
+{
+    [WorkflowRun]
+    public async Task<string> RunAsync(string to)
+    {
+        var label = await Label(to);
+        await Weigh(to);
+        return label;
+    }
+
+    [Step]
+    private Task<string> Weigh(string to) => log.Record("v2 weigh " + to);
+
+    [Step]
+    private Task<string> Label(string to) => log.Record("v2 label " + to);
+}
