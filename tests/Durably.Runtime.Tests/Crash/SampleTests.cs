@@ -51,6 +51,13 @@ public sealed class SampleTests : IDisposable
         Assert.True(undoVoid > 0 && undoVoid < undoRefund && undoRefund < undoRelease, second);
         Assert.Contains("idempotency key order-7-piano/Charge/1/compensate)", second, StringComparison.Ordinal);
 
+        // The tracking mail, added behind a patch: this run reached the patch on the patched code, so it journaled the
+        // marker (sequence 6, after Confirm's 5) and took the new branch.
+        var confirm = second.IndexOf("step Confirm           done", StringComparison.Ordinal);
+        var tracking = second.IndexOf("step SendTracking      done", StringComparison.Ordinal);
+        Assert.True(confirm > 0 && tracking > confirm, second);
+        Assert.Contains("idempotency key order-7/SendTracking/7)", second, StringComparison.Ordinal);
+
         var third = RunSample(killAfter: null);
         Assert.DoesNotContain("step ", third, StringComparison.Ordinal);
         Assert.DoesNotContain("undo ", third, StringComparison.Ordinal);
