@@ -21,6 +21,12 @@ public sealed record WorkflowRunDetails(
     /// <summary>The operation whose outcome the run method received last, else <see langword="null"/>.</summary>
     public WorkflowOperationInfo? LastCompleted => Operations.Where(o => o.State != WorkflowOperationState.InProgress).MaxBy(o => o.CompletionIndex);
 
+    /// <summary>
+    /// The ids of the patches whose new branch this run took (<see cref="Workflow.Patched"/>), in the order it reached
+    /// them; a patch the run passed on the code before it has no marker and is not listed.
+    /// </summary>
+    public IReadOnlyList<string> Patches => [.. Operations.Where(o => o.Kind == WorkflowOperationKind.Patch).Select(o => o.Name)];
+
     /// <summary>Counts over the journal.</summary>
     public JournalSummary Summary => new(
         Operations.Count,

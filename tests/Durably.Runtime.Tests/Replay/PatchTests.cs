@@ -38,6 +38,7 @@ public abstract class PatchTests : StoreTestBase
         var journal = (await patched.Store.LoadAsync("ship-1", default))!.Journal;
         Assert.DoesNotContain(journal, e => e.Kind == OperationKind.Patch);
         Assert.Equal(["Pack", "Hold", "Ship"], journal.Select(e => e.OperationId));
+        Assert.Empty((await patched.Client.GetRunDetailsAsync("ship-1"))!.Patches);
     }
 
     [Fact]
@@ -55,6 +56,7 @@ public abstract class PatchTests : StoreTestBase
             [(0L, "Pack", WorkflowOperationKind.Step), (1L, "insure", WorkflowOperationKind.Patch), (2L, "Insure", WorkflowOperationKind.Step), (3L, "Hold", WorkflowOperationKind.Step), (4L, "Ship", WorkflowOperationKind.Step)],
             details.Operations.Select(o => (o.Sequence, o.Name, o.Kind)));
         Assert.Equal(WorkflowOperationState.Completed, details.Operations[1].State);
+        Assert.Equal(["insure"], details.Patches);
     }
 
     [Fact]
