@@ -348,55 +348,5 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput> : Workflo
         _cancelBodies.Dispose();
     }
 
-    // ---- IOperationHost: what the operations may use ----
-
-    string IOperationHost.WorkflowName => _definition.Name;
-
-    string IOperationHost.RunName => RunName;
-
-    EngineContext IOperationHost.Engine => _engine;
-
-    RunLease IOperationHost.Lease => _lease;
-
-    ActivityContext IOperationHost.Activity => _activity;
-
-    CancellationToken IOperationHost.Stopping => _stopping.Token;
-
-    CancellationToken IOperationHost.Settling => _settling.Token;
-
-    CancellationToken IOperationHost.BodiesCancelled => _cancelBodies.Token;
-
-    bool IOperationHost.IsRollingBack => _rollbackOutcome is not null;
-
-    void IOperationHost.Post(ExecutionEvent executionEvent) => Post(executionEvent);
-
-    void IOperationHost.RequestStop() => RequestStop();
-
-    void IOperationHost.SetFatal(Exception exception, WorkflowStatus status) => SetFatal(exception, status);
-
-    async Task<JournalEntry?> IOperationHost.RecordAttemptAsync(Operation operation, JournalEntry draft, CancellationToken token)
-    {
-        var attempt = await _engine.Store.RecordAttemptAsync(_lease, draft, token).ConfigureAwait(false);
-        if (attempt.Fenced)
-        {
-            Post(ExecutionEvent.LeaseLost);
-            return null;
-        }
-
-        if (attempt.CancelRequested)
-        {
-            RequestStop();
-            return null;
-        }
-
-        if (attempt.Entry!.IsTerminal)
-        {
-            Post(new OperationFinished(operation, attempt.Entry));
-            return null;
-        }
-
-        return attempt.Entry;
-    }
-
     private sealed record Fatal(Exception Exception, WorkflowStatus Status);
 }
