@@ -27,6 +27,15 @@ public sealed class DurableOptions
     /// <summary>The default time a stopping worker lets runs in progress finish before it releases them.</summary>
     public static readonly TimeSpan DefaultShutdownDrainTimeout = TimeSpan.FromSeconds(10);
 
+    /// <summary>The first pause of a worker after a store failure; each further failure doubles it up to <see cref="StoreRetryMaxDelay"/>.</summary>
+    public static readonly TimeSpan StoreRetryFirstDelay = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>The default <see cref="StoreRetryMaxDelay"/>: 30 seconds.</summary>
+    public static readonly TimeSpan DefaultStoreRetryMaxDelay = TimeSpan.FromSeconds(30);
+
+    /// <summary>The default <see cref="StoreOutageReportInterval"/>: one minute.</summary>
+    public static readonly TimeSpan DefaultStoreOutageReportInterval = TimeSpan.FromMinutes(1);
+
     /// <summary>The default <see cref="UnloadThreshold"/>: waits longer than 30 seconds are unloaded.</summary>
     public static readonly TimeSpan DefaultUnloadThreshold = TimeSpan.FromSeconds(30);
 
@@ -41,6 +50,18 @@ public sealed class DurableOptions
 
     /// <summary>How long a stopping worker lets runs in progress finish; the rest are released for another worker.</summary>
     public TimeSpan ShutdownDrainTimeout { get; set; } = DefaultShutdownDrainTimeout;
+
+    /// <summary>
+    /// The longest pause of a worker whose store keeps failing (full disk, read-only file, database down): after a failure
+    /// it pauses <see cref="StoreRetryFirstDelay"/>, doubling (with jitter) on each further failure up to this.
+    /// </summary>
+    public TimeSpan StoreRetryMaxDelay { get; set; } = DefaultStoreRetryMaxDelay;
+
+    /// <summary>
+    /// While its store keeps failing, a worker logs the first failure with its stack, then one summary line per this
+    /// interval with the count of failures, and one line when the store works again.
+    /// </summary>
+    public TimeSpan StoreOutageReportInterval { get; set; } = DefaultStoreOutageReportInterval;
 
     /// <summary>This worker's stable name: a restarted worker with the same name takes its runs back at once.</summary>
     public string WorkerName { get; set; } = Environment.MachineName + ":" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -164,6 +185,16 @@ public sealed class DurableOptions
         if (UnloadThreshold < TimeSpan.Zero && UnloadThreshold != Timeout.InfiniteTimeSpan)
         {
             throw new ArgumentOutOfRangeException(nameof(UnloadThreshold), UnloadThreshold, "DurableOptions.UnloadThreshold must not be negative (use Timeout.InfiniteTimeSpan to keep every wait in memory).");
+        }
+
+        if (StoreRetryMaxDelay < StoreRetryFirstDelay)
+        {
+            throw new ArgumentOutOfRangeException(nameof(StoreRetryMaxDelay), StoreRetryMaxDelay, $"DurableOptions.StoreRetryMaxDelay must be at least {StoreRetryFirstDelay.TotalMilliseconds} ms.");
+        }
+
+        if (StoreOutageReportInterval <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(StoreOutageReportInterval), StoreOutageReportInterval, "DurableOptions.StoreOutageReportInterval must be positive.");
         }
 
         if (AlertTimeout <= TimeSpan.Zero || AlertTimeout > MaxAlertTimeout)

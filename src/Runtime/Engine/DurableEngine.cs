@@ -90,17 +90,30 @@ public sealed class DurableEngine
             return new ExecutionResult(workflowId, ExecutionOutcome.NotClaimed, WorkflowStatus.Running, null);
         }
 
-        if (lease.TakenFrom is { } previous)
+        if (lease.TakenFrom is { } previous && !(previous == _options.WorkerName && _keptAfterFailure.TryRemove(workflowId, out _)))
         {
             // The run's holder never let it go: it crashed, stalled past its lease or restarted. Said once, at the claim.
             Context.Telemetry.RunRecovered(run.WorkflowName, run.Version, workflowId, previous);
         }
 
-        // Claim first, then read: the journal read after the claim is the one no other writer can change.
-        var snapshot = await store.LoadAsync(workflowId, cancellationToken).ConfigureAwait(false)
-            ?? throw new WorkflowNotFoundException(workflowId);
-        return await definition.Accept(new Launcher(this, snapshot, lease, cancellationToken)).ConfigureAwait(false);
+        try
+        {
+            // Claim first, then read: the journal read after the claim is the one no other writer can change.
+            var snapshot = await store.LoadAsync(workflowId, cancellationToken).ConfigureAwait(false)
+                ?? throw new WorkflowNotFoundException(workflowId);
+            return await definition.Accept(new Launcher(this, snapshot, lease, cancellationToken)).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The execution failed (its store did, say) without letting the run go: taking it back later is this engine
+            // going on, not a recovery from a crashed worker, and is not reported as one.
+            _keptAfterFailure.TryAdd(workflowId, 0);
+            throw;
+        }
     }
+
+    /// <summary>Runs whose execution here failed while this engine held them.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _keptAfterFailure = new(StringComparer.Ordinal);
 
     internal string DescribeRegistered()
         => Registry.All.Count == 0 ? "no workflows" : string.Join(", ", Registry.All.Select(d => $"'{d.Name}' v{d.Version}"));

@@ -18,6 +18,7 @@ public sealed partial class DurableWorker : BackgroundService
     private readonly CancellationTokenSource _abandon = new();
     private readonly HashSet<Journal.WorkflowVersion> _reportedVersions = [];
     private DateTimeOffset? _lastVersionCheck;
+    private readonly StoreOutage _outage;
 
     /// <summary>Creates the worker.</summary>
     /// <param name="engine">The engine that executes runs.</param>
@@ -27,6 +28,8 @@ public sealed partial class DurableWorker : BackgroundService
         ArgumentNullException.ThrowIfNull(engine);
         _engine = engine;
         _logger = logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger<DurableWorker>.Instance;
+        var options = engine.Options;
+        _outage = new StoreOutage(_logger, engine.Context.Time, DurableOptions.StoreRetryFirstDelay, options.StoreRetryMaxDelay, options.StoreOutageReportInterval);
     }
 
     /// <summary>How many runs this worker is executing now.</summary>
@@ -51,6 +54,13 @@ public sealed partial class DurableWorker : BackgroundService
         {
             while (!stoppingToken.IsCancellationRequested)
             {
+                if (_outage.RetryDelay is { } pause && pause > TimeSpan.Zero)
+                {
+                    // The store keeps failing: leave it alone for a while rather than fail again at once.
+                    await Task.Delay(pause, context.Time, stoppingToken).ConfigureAwait(false);
+                    continue;
+                }
+
                 await LookForUnrunnableVersionsAsync(stoppingToken).ConfigureAwait(false);
                 var free = options.MaxConcurrentRuns - RunsInProgress;
                 var claimedAny = false;
@@ -61,11 +71,12 @@ public sealed partial class DurableWorker : BackgroundService
                     {
                         // Only runs this build can replay: a run of a version it lacks is left for a worker that has it.
                         candidates = await context.Store.ListClaimableAsync(options.WorkerName, _engine.Registry.Runnable, free + RunsInProgress, stoppingToken).ConfigureAwait(false);
+                        _outage.Succeeded(write: false);
                     }
                     catch (DurableStoreException ex)
                     {
-                        LogStoreUnavailable(_logger, ex);
-                        candidates = [];
+                        _outage.Failed(ex, write: false);
+                        continue;
                     }
 
                     foreach (var workflowId in candidates)
@@ -130,11 +141,13 @@ public sealed partial class DurableWorker : BackgroundService
         {
             // Say what this build can run (for other workers' reports, and for people), then look at what waits.
             await context.Store.AdvertiseAsync(_engine.WorkerName, _engine.Registry.Runnable, AdvertisementLifetime, stoppingToken).ConfigureAwait(false);
+            _outage.Succeeded(write: true);
             versions = await context.Store.ListActiveVersionsAsync(stoppingToken).ConfigureAwait(false);
         }
         catch (DurableStoreException ex)
         {
-            LogStoreUnavailable(_logger, ex);
+            // Looked at again at the next check, not at once.
+            _outage.Failed(ex, write: true);
             return;
         }
 
@@ -172,7 +185,7 @@ public sealed partial class DurableWorker : BackgroundService
         }
         catch (DurableStoreException ex)
         {
-            LogStoreUnavailable(_logger, ex);
+            _outage.Failed(ex, write: false);
         }
 
         return poll;
@@ -198,7 +211,13 @@ public sealed partial class DurableWorker : BackgroundService
         try
         {
             var result = await _engine.ExecuteAsync(workflowId, _abandon.Token).ConfigureAwait(false);
+            _outage.Succeeded(write: true);
             LogExecuted(_logger, workflowId, result.Outcome, result.Status);
+        }
+        catch (DurableStoreException ex)
+        {
+            // The run stays in the store, held by this worker, which takes it up again after the outage's pause.
+            _outage.Failed(ex, write: true);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !_abandon.IsCancellationRequested)
         {
@@ -256,7 +275,7 @@ public sealed partial class DurableWorker : BackgroundService
     [LoggerMessage(3, LogLevel.Error, "Run {WorkflowId} could not be executed; it stays in the store and will be tried again")]
     private static partial void LogExecutionFailed(ILogger logger, string workflowId, Exception exception);
 
-    [LoggerMessage(4, LogLevel.Warning, "The Durably store is unavailable; the worker retries at the next poll")]
+    [LoggerMessage(4, LogLevel.Warning, "The Durably store is unavailable while the worker stops; its runs' leases lapse and another worker takes them")]
     private static partial void LogStoreUnavailable(ILogger logger, Exception exception);
 
     [LoggerMessage(5, LogLevel.Information, "Durably worker stopping: letting {Count} runs finish for up to {Timeout}")]

@@ -43,7 +43,7 @@ internal sealed partial class PostgresRetry(ILogger logger, string server, TimeS
             }
             catch (Exception ex) when (ex is NpgsqlException && !(ex is OperationCanceledException || cancellationToken.IsCancellationRequested))
             {
-                throw new DurableStoreException($"PostgreSQL could not {operation} at {server}: {ex.Message}", ex);
+                throw new DurableStoreException($"PostgreSQL could not {operation} at {server}: {Explain((NpgsqlException)ex)}", Classify(ex), ex);
             }
         }
     }
@@ -59,12 +59,29 @@ internal sealed partial class PostgresRetry(ILogger logger, string server, TimeS
         _ => false,
     };
 
+    /// <summary>The <see cref="StoreFault"/> a PostgreSQL or Npgsql error stands for, by SQLSTATE where the server sent one.</summary>
+    public static StoreFault Classify(Exception exception) => exception switch
+    {
+        PostgresException { SqlState: "53100" } => StoreFault.Full,                                          // disk_full
+        PostgresException { SqlState: "25006" } => StoreFault.ReadOnly,                                      // read_only_sql_transaction (a standby)
+        PostgresException { SqlState: "55P03" or "40P01" } => StoreFault.Locked,                              // lock_not_available, deadlock
+        PostgresException postgres when postgres.SqlState.StartsWith("53", StringComparison.Ordinal) => StoreFault.Transient, // out of memory, too many connections
+        PostgresException { SqlState: "57014" } => StoreFault.Transient,                                      // statement timeout
+        _ when IsTransient(exception) => StoreFault.Transient,
+        _ => StoreFault.Fatal,
+    };
+
+    /// <summary>The failure and, for a failure to connect, its cause (Npgsql's own message only says it failed).</summary>
+    public static string Explain(NpgsqlException exception)
+        => exception is not PostgresException && exception.InnerException is { } inner ? $"{exception.Message} ({inner.Message})" : exception.Message;
+
     /// <summary>Half to one and a half times <paramref name="delay"/>, so that workers that failed together retry apart.</summary>
     public static TimeSpan Jitter(TimeSpan delay) => delay * (0.5 + Random.Shared.NextDouble());
 
     /// <summary>The pause after <paramref name="delay"/>: twice as long, up to <see cref="MaxDelay"/>.</summary>
     public static TimeSpan Next(TimeSpan delay) => TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxDelay.Ticks));
 
-    [LoggerMessage(1, LogLevel.Warning, "PostgreSQL could not {Operation} at {Server} (attempt {Attempt}); retrying in about {Delay}")]
+    // Debug, not Warning: a worker that keeps failing reports the outage itself, once, then a summary per interval.
+    [LoggerMessage(1, LogLevel.Debug, "PostgreSQL could not {Operation} at {Server} (attempt {Attempt}); retrying in about {Delay}")]
     private static partial void LogRetrying(ILogger logger, string operation, string server, int attempt, TimeSpan delay, Exception exception);
 }

@@ -165,13 +165,9 @@ internal static class PostgresSchema
         }
         catch (NpgsqlException ex)
         {
-            throw new DurableStoreException($"Durably cannot open its PostgreSQL store at {server}, schema '{schema}': {Explain(ex)}", ex);
+            throw new DurableStoreException($"Durably cannot open its PostgreSQL store at {server}, schema '{schema}': {PostgresRetry.Explain(ex)}", PostgresRetry.Classify(ex), ex);
         }
     }
-
-    /// <summary>The failure and, for a failure to connect, its cause (Npgsql's own message only says it failed).</summary>
-    private static string Explain(NpgsqlException ex)
-        => ex is not PostgresException && ex.InnerException is { } inner ? $"{ex.Message} ({inner.Message})" : ex.Message;
 
     private static void Execute(NpgsqlConnection connection, string sql, params (string Name, object Value)[] parameters)
     {

@@ -62,7 +62,7 @@ public sealed partial class PostgresWorkflowStore
             {
                 throw new DurableStoreException(
                     $"PostgreSQL could not commit the transaction of step '{entry.OperationId}' (sequence {entry.Sequence}) of run '{lease.WorkflowId}' at {Server}: {ex.Message}. "
-                    + "Whether it committed is unknown; the next execution reads the journal and either replays the step or runs it again.", ex);
+                    + "Whether it committed is unknown; the next execution reads the journal and either replays the step or runs it again.", PostgresRetry.Classify(ex), ex);
             }
         }
     }

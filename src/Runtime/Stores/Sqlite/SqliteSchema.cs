@@ -32,13 +32,17 @@ internal static class SqliteSchema
             }
         }
 
-        using var transaction = connection.BeginTransaction(deferred: false);
-        var tables = Query(connection, transaction, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%';", r => r.GetString(0));
+        InTransaction(connection, TransactionKind.Write, () => Migrate(connection, path));
+    }
+
+    private static bool Migrate(SqliteConnection connection, string path)
+    {
+        var tables = Query(connection, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%';", r => r.GetString(0));
         var version = 0;
         if (tables.Count == 0)
         {
-            Execute(connection, transaction, "CREATE TABLE durably_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);");
-            Execute(connection, transaction, "INSERT INTO durably_meta (key, value) VALUES ('application', $app), ('schema_version', '0');", ("$app", ApplicationId));
+            Execute(connection, "CREATE TABLE durably_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);");
+            Execute(connection, "INSERT INTO durably_meta (key, value) VALUES ('application', $app), ('schema_version', '0');", ("$app", ApplicationId));
         }
         else if (!tables.Contains("durably_meta"))
         {
@@ -47,7 +51,7 @@ internal static class SqliteSchema
         }
         else
         {
-            var meta = Query(connection, transaction, "SELECT key, value FROM durably_meta;", r => (Key: r.GetString(0), Value: r.GetString(1))).ToDictionary(m => m.Key, m => m.Value);
+            var meta = Query(connection, "SELECT key, value FROM durably_meta;", r => (Key: r.GetString(0), Value: r.GetString(1))).ToDictionary(m => m.Key, m => m.Value);
             if (meta.GetValueOrDefault("application") != ApplicationId || !int.TryParse(meta.GetValueOrDefault("schema_version"), out version))
             {
                 throw new DurableStoreException($"The file '{path}' has a durably_meta table that Durably did not write. Point Durably at another path.");
@@ -63,13 +67,13 @@ internal static class SqliteSchema
 
         for (var from = version; from < Version; from++)
         {
-            Execute(connection, transaction, s_migrations[from]);
+            Execute(connection, s_migrations[from]);
         }
 
         // Also the write probe: a read-only file opens and reads fine; find out now, at start-up, not at the first write.
-        Execute(connection, transaction, "UPDATE durably_meta SET value = $version WHERE key = 'schema_version';",
+        Execute(connection, "UPDATE durably_meta SET value = $version WHERE key = 'schema_version';",
             ("$version", Math.Max(version, Version).ToString(System.Globalization.CultureInfo.InvariantCulture)));
-        transaction.Commit();
+        return true;
     }
 
     /// <summary>Migration <c>i</c> takes the schema from version <c>i</c> to <c>i + 1</c>, in the start-up transaction.</summary>

@@ -11,10 +11,10 @@ public sealed partial class SqliteWorkflowStore
     public Task<JournalWriteResult> RecordAttemptAsync(RunLease lease, JournalEntry entry, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        return WriteAsync((connection, transaction) =>
+        return WriteAsync(connection =>
         {
             // A compensation is how a cancelled run is rolled back: it is not new work, so a cancel does not stop it.
-            var cancelRequested = Held(connection, transaction, lease);
+            var cancelRequested = Held(connection, lease);
             if (cancelRequested is null)
             {
                 return JournalWriteResult.FencedOut;
@@ -26,14 +26,14 @@ public sealed partial class SqliteWorkflowStore
             }
 
             // Insert the first attempt, or count another one; a terminal row is never touched.
-            Execute(connection, transaction, $"""
+            Execute(connection, $"""
                 INSERT INTO journal ({JournalColumns})
                 VALUES ($id, $sequence, $operation, $kind, 0, $input, NULL, NULL, NULL, 1, NULL, $started, NULL, NULL)
                 ON CONFLICT (workflow_id, sequence) DO UPDATE SET attempts = attempts + 1, retry_at = NULL WHERE state = 0;
                 """,
                 ("$id", lease.WorkflowId), ("$sequence", entry.Sequence), ("$operation", entry.OperationId), ("$kind", (int)entry.Kind),
                 ("$input", entry.InputJson), ("$started", ToUnixMs(entry.StartedAt)));
-            return new JournalWriteResult(ReadEntry(connection, transaction, lease.WorkflowId, entry.Sequence), false, cancelRequested.Value);
+            return new JournalWriteResult(ReadEntry(connection, lease.WorkflowId, entry.Sequence), false, cancelRequested.Value);
         }, cancellationToken);
     }
 
@@ -46,15 +46,15 @@ public sealed partial class SqliteWorkflowStore
             throw new ArgumentException($"Journal row {entry.Sequence} of run '{entry.WorkflowId}' is {entry.State}, not terminal.", nameof(entry));
         }
 
-        return WriteAsync((connection, transaction) =>
+        return WriteAsync(connection =>
         {
-            if (Held(connection, transaction, lease) is not { } cancelRequested)
+            if (Held(connection, lease) is not { } cancelRequested)
             {
                 return JournalWriteResult.FencedOut;
             }
 
             // Written once: an existing terminal row stays as it is and is returned.
-            Execute(connection, transaction, $"""
+            Execute(connection, $"""
                 INSERT INTO journal ({JournalColumns})
                 VALUES ($id, $sequence, $operation, $kind, $state, $input, $output, $error_type, $error_message, $attempts, $completion_index, $started, $completed, NULL)
                 ON CONFLICT (workflow_id, sequence) DO UPDATE SET
@@ -63,7 +63,7 @@ public sealed partial class SqliteWorkflowStore
                     retry_at = NULL
                 WHERE state = 0;
                 """, EntryParameters(entry with { WorkflowId = lease.WorkflowId }));
-            return new JournalWriteResult(ReadEntry(connection, transaction, lease.WorkflowId, entry.Sequence), false, cancelRequested);
+            return new JournalWriteResult(ReadEntry(connection, lease.WorkflowId, entry.Sequence), false, cancelRequested);
         }, cancellationToken);
     }
 
@@ -71,18 +71,18 @@ public sealed partial class SqliteWorkflowStore
     public Task<JournalWriteResult> ScheduleRetryAsync(RunLease lease, JournalEntry entry, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        return WriteAsync((connection, transaction) =>
+        return WriteAsync(connection =>
         {
-            if (Held(connection, transaction, lease) is not { } cancelRequested)
+            if (Held(connection, lease) is not { } cancelRequested)
             {
                 return JournalWriteResult.FencedOut;
             }
 
-            Execute(connection, transaction,
+            Execute(connection,
                 "UPDATE journal SET error_type = $error_type, error_message = $error_message, retry_at = $retry_at WHERE workflow_id = $id AND sequence = $sequence AND state = 0;",
                 ("$id", lease.WorkflowId), ("$sequence", entry.Sequence), ("$error_type", entry.Error?.Type), ("$error_message", entry.Error?.Message),
                 ("$retry_at", entry.RetryAt is { } at ? ToUnixMs(at) : null));
-            return new JournalWriteResult(TryReadEntry(connection, transaction, lease.WorkflowId, entry.Sequence), false, cancelRequested);
+            return new JournalWriteResult(TryReadEntry(connection, lease.WorkflowId, entry.Sequence), false, cancelRequested);
         }, cancellationToken);
     }
 
@@ -90,9 +90,9 @@ public sealed partial class SqliteWorkflowStore
     public Task<bool> CompleteRunAsync(RunLease lease, RunOutcome outcome, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(outcome);
-        return WriteAsync((connection, transaction) =>
+        return WriteAsync(connection =>
         {
-            var ended = Execute(connection, transaction, $"""
+            var ended = Execute(connection, $"""
                 UPDATE runs SET status = $status, output_json = $output, error_type = $error_type, error_message = $error_message,
                     failed_sequence = $failed_sequence, owner = NULL, lease_expires_at = NULL, updated_at = $now
                 WHERE {HeldBy};
@@ -101,15 +101,15 @@ public sealed partial class SqliteWorkflowStore
                     ("$error_message", outcome.Error?.Message), ("$failed_sequence", outcome.FailedSequence), ("$now", ToUnixMs(_time.GetUtcNow()))]) == 1;
             if (ended && outcome.Continuation is { } next)
             {
-                if (ReadRun(connection, transaction, next.WorkflowId) is not null)
+                if (ReadRun(connection, next.WorkflowId) is not null)
                 {
                     // Thrown inside the transaction, which is rolled back: the run stays as it was.
                     throw new DurableStoreException($"Run '{lease.WorkflowId}' cannot continue as new: id '{next.WorkflowId}' is already taken.");
                 }
 
-                Execute(connection, transaction, $"INSERT INTO runs ({RunColumns}) VALUES ($id, $name, $version, $input, $status, $output, $error_type, $error_message, $owner, $epoch, $lease, $created, $updated, $wake, $generation, $cancel_reason, $failed_sequence, $instance_key, $fingerprint);",
+                Execute(connection, $"INSERT INTO runs ({RunColumns}) VALUES ($id, $name, $version, $input, $status, $output, $error_type, $error_message, $owner, $epoch, $lease, $created, $updated, $wake, $generation, $cancel_reason, $failed_sequence, $instance_key, $fingerprint);",
                     RunParameters(next));
-                Execute(connection, transaction, "UPDATE signals SET workflow_id = $next WHERE workflow_id = $id AND taken_by_sequence IS NULL;",
+                Execute(connection, "UPDATE signals SET workflow_id = $next WHERE workflow_id = $id AND taken_by_sequence IS NULL;",
                     ("$next", next.WorkflowId), ("$id", lease.WorkflowId));
             }
 

@@ -10,12 +10,12 @@ public sealed partial class SqliteWorkflowStore
     public Task<RunLease?> TryClaimAsync(string workflowId, string owner, TimeSpan leaseDuration, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(owner);
-        return WriteAsync<RunLease?>((connection, transaction) =>
+        return WriteAsync<RunLease?>(connection =>
         {
             var now = _time.GetUtcNow();
             // The holder before the claim, read in the same write transaction: a claimed run it still held is recovered.
-            var previous = Query(connection, transaction, "SELECT owner FROM runs WHERE workflow_id = $id;", r => r.IsDBNull(0) ? null : r.GetString(0), ("$id", workflowId));
-            var epoch = Query(connection, transaction, """
+            var previous = Query(connection, "SELECT owner FROM runs WHERE workflow_id = $id;", r => r.IsDBNull(0) ? null : r.GetString(0), ("$id", workflowId));
+            var epoch = Query(connection, """
                 UPDATE runs SET owner = $owner, epoch = epoch + 1, lease_expires_at = $expires, updated_at = $now, wake_at = NULL
                 WHERE workflow_id = $id AND status = 0 AND (owner IS NULL OR owner = $owner OR lease_expires_at <= $now)
                 RETURNING epoch;
@@ -28,26 +28,22 @@ public sealed partial class SqliteWorkflowStore
     /// <inheritdoc/>
     public Task<IReadOnlyList<string>> ListClaimableAsync(string owner, IReadOnlyCollection<WorkflowVersion>? runnable, int limit, CancellationToken cancellationToken)
     {
-        cancellationToken.ThrowIfCancellationRequested();
-        using var connection = OpenConnection();
         // The versions travel as one JSON parameter: [{"n": name, "v": version}, …].
-        IReadOnlyList<string> ids = Query(connection, null, """
+        return Read<IReadOnlyList<string>>(connection => Query(connection, """
             SELECT workflow_id FROM runs
             WHERE status = 0 AND ((owner IS NULL AND (wake_at IS NULL OR wake_at <= $now)) OR owner = $owner OR lease_expires_at <= $now)
                 AND ($runnable IS NULL OR (workflow_name, version) IN (SELECT json_extract(value, '$.n'), json_extract(value, '$.v') FROM json_each($runnable)))
             ORDER BY created_at, workflow_id
             LIMIT $limit;
             """, r => r.GetString(0), ("$owner", owner), ("$now", ToUnixMs(_time.GetUtcNow())), ("$limit", limit),
-            ("$runnable", runnable is null ? null : System.Text.Json.JsonSerializer.Serialize(runnable.Select(v => new { n = v.Name, v = v.Version }))));
-        return Task.FromResult(ids);
+            ("$runnable", runnable is null ? null : System.Text.Json.JsonSerializer.Serialize(runnable.Select(v => new { n = v.Name, v = v.Version })))),
+            cancellationToken);
     }
 
     /// <inheritdoc/>
     public Task<IReadOnlyList<ActiveWorkflowVersion>> ListActiveVersionsAsync(CancellationToken cancellationToken)
     {
-        cancellationToken.ThrowIfCancellationRequested();
-        using var connection = OpenConnection();
-        IReadOnlyList<ActiveWorkflowVersion> versions = Query(connection, null, """
+        return Read<IReadOnlyList<ActiveWorkflowVersion>>(connection => Query(connection, """
             SELECT workflow_name, version, count(*),
                 sum(CASE WHEN (owner IS NULL AND (wake_at IS NULL OR wake_at <= $now)) OR lease_expires_at <= $now THEN 1 ELSE 0 END),
                 min(created_at),
@@ -58,8 +54,7 @@ public sealed partial class SqliteWorkflowStore
             ORDER BY workflow_name, version, fingerprint;
             """, r => new ActiveWorkflowVersion(new WorkflowVersion(r.GetString(0), r.GetInt32(1)), r.GetInt64(2), r.GetInt64(3), FromUnixMs(r.GetInt64(4)), r.GetBoolean(5),
                 r.IsDBNull(6) ? null : r.GetString(6)),
-            ("$now", ToUnixMs(_time.GetUtcNow())));
-        return Task.FromResult(versions);
+            ("$now", ToUnixMs(_time.GetUtcNow()))), cancellationToken);
     }
 
     /// <inheritdoc/>
@@ -67,7 +62,7 @@ public sealed partial class SqliteWorkflowStore
     {
         ArgumentException.ThrowIfNullOrEmpty(worker);
         ArgumentNullException.ThrowIfNull(runnable);
-        return WriteAsync((connection, transaction) => Execute(connection, transaction, """
+        return WriteAsync(connection => Execute(connection, """
             INSERT INTO workers (name, workflows, expires_at) VALUES ($name, $workflows, $until)
             ON CONFLICT (name) DO UPDATE SET workflows = excluded.workflows, expires_at = excluded.expires_at;
             """, ("$name", worker), ("$workflows", System.Text.Json.JsonSerializer.Serialize(runnable.Select(v => $"{v.Name}@{v.Version}"))),
@@ -77,20 +72,17 @@ public sealed partial class SqliteWorkflowStore
     /// <inheritdoc/>
     public Task<DateTimeOffset?> GetNextWakeAsync(CancellationToken cancellationToken)
     {
-        cancellationToken.ThrowIfCancellationRequested();
-        using var connection = OpenConnection();
-        var next = Query(connection, null, "SELECT min(wake_at) FROM runs WHERE status = 0 AND wake_at IS NOT NULL AND wake_at < $never AND owner IS NULL;",
-            r => r.IsDBNull(0) ? (DateTimeOffset?)null : FromUnixMs(r.GetInt64(0)), ("$never", ToUnixMs(RunRecord.WakeOnSignalOnly)));
-        return Task.FromResult(next[0]);
+        return Read(connection => Query(connection, "SELECT min(wake_at) FROM runs WHERE status = 0 AND wake_at IS NOT NULL AND wake_at < $never AND owner IS NULL;",
+            r => r.IsDBNull(0) ? (DateTimeOffset?)null : FromUnixMs(r.GetInt64(0)), ("$never", ToUnixMs(RunRecord.WakeOnSignalOnly)))[0], cancellationToken);
     }
 
     /// <inheritdoc/>
     public Task<SuspendOutcome> SuspendAsync(RunLease lease, DateTimeOffset wakeAt, IReadOnlyCollection<string> signalNames, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(signalNames);
-        return WriteAsync((connection, transaction) =>
+        return WriteAsync(connection =>
         {
-            switch (Held(connection, transaction, lease))
+            switch (Held(connection, lease))
             {
                 case null:
                     return SuspendOutcome.Fenced;
@@ -99,14 +91,14 @@ public sealed partial class SqliteWorkflowStore
             }
 
             // Names go in as one JSON array: any number of them, each a bound value.
-            if (Query(connection, transaction,
+            if (Query(connection,
                 "SELECT 1 FROM signals WHERE workflow_id = $id AND taken_by_sequence IS NULL AND name IN (SELECT value FROM json_each($names)) LIMIT 1;",
                 r => r.GetInt64(0), ("$id", lease.WorkflowId), ("$names", System.Text.Json.JsonSerializer.Serialize(signalNames))).Count == 1)
             {
                 return SuspendOutcome.SignalWaiting;
             }
 
-            Execute(connection, transaction, $"UPDATE runs SET owner = NULL, lease_expires_at = NULL, wake_at = $wake, updated_at = $now WHERE {HeldBy};",
+            Execute(connection, $"UPDATE runs SET owner = NULL, lease_expires_at = NULL, wake_at = $wake, updated_at = $now WHERE {HeldBy};",
                 [.. LeaseParameters(lease), ("$wake", ToUnixMs(wakeAt)), ("$now", ToUnixMs(_time.GetUtcNow()))]);
             return SuspendOutcome.Suspended;
         }, cancellationToken);
@@ -114,17 +106,17 @@ public sealed partial class SqliteWorkflowStore
 
     /// <inheritdoc/>
     public Task<LeaseRenewal> RenewAsync(RunLease lease, TimeSpan leaseDuration, CancellationToken cancellationToken)
-        => WriteAsync((connection, transaction) =>
+        => WriteAsync(connection =>
         {
             var now = _time.GetUtcNow();
-            var renewed = Query(connection, transaction, $"UPDATE runs SET lease_expires_at = $expires, updated_at = $now WHERE {HeldBy} RETURNING cancel_reason IS NOT NULL;",
+            var renewed = Query(connection, $"UPDATE runs SET lease_expires_at = $expires, updated_at = $now WHERE {HeldBy} RETURNING cancel_reason IS NOT NULL;",
                 r => r.GetBoolean(0), [.. LeaseParameters(lease), ("$expires", ToUnixMs(now + leaseDuration)), ("$now", ToUnixMs(now))]);
             return renewed.Count == 0 ? LeaseRenewal.Lost : renewed[0] ? LeaseRenewal.CancelRequested : LeaseRenewal.Renewed;
         }, cancellationToken);
 
     /// <inheritdoc/>
     public Task ReleaseAsync(RunLease lease, CancellationToken cancellationToken)
-        => WriteAsync((connection, transaction) => Execute(connection, transaction,
+        => WriteAsync(connection => Execute(connection,
             $"UPDATE runs SET owner = NULL, lease_expires_at = NULL, updated_at = $now WHERE {HeldBy};",
             [.. LeaseParameters(lease), ("$now", ToUnixMs(_time.GetUtcNow()))]), cancellationToken);
 }

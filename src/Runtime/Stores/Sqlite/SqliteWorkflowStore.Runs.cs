@@ -11,18 +11,18 @@ public sealed partial class SqliteWorkflowStore
     public Task<(RunRecord Run, bool Created)> CreateRunAsync(RunRecord run, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(run);
-        return WriteAsync((connection, transaction) =>
+        return WriteAsync(connection =>
         {
             // One writer at a time: the key's holder read here is still the holder at the insert.
-            if (ReadRun(connection, transaction, run.WorkflowId) is null && HolderOf(connection, transaction, run.WorkflowName, run.InstanceKey) is { } holder)
+            if (ReadRun(connection, run.WorkflowId) is null && HolderOf(connection, run.WorkflowName, run.InstanceKey) is { } holder)
             {
                 return (holder, false);
             }
 
-            var inserted = Execute(connection, transaction,
+            var inserted = Execute(connection,
                 $"INSERT INTO runs ({RunColumns}) VALUES ($id, $name, $version, $input, $status, $output, $error_type, $error_message, $owner, $epoch, $lease, $created, $updated, $wake, $generation, $cancel_reason, $failed_sequence, $instance_key, $fingerprint) ON CONFLICT (workflow_id) DO NOTHING;",
                 RunParameters(run));
-            var stored = ReadRun(connection, transaction, run.WorkflowId)!;
+            var stored = ReadRun(connection, run.WorkflowId)!;
             return (stored, inserted == 1);
         }, cancellationToken);
     }
@@ -30,9 +30,7 @@ public sealed partial class SqliteWorkflowStore
     /// <inheritdoc/>
     public Task<RunRecord?> GetRunAsync(string workflowId, CancellationToken cancellationToken)
     {
-        cancellationToken.ThrowIfCancellationRequested();
-        using var connection = OpenConnection();
-        return Task.FromResult(ReadRun(connection, null, workflowId));
+        return Read(connection => ReadRun(connection, workflowId), cancellationToken);
     }
 
     private static readonly RunListDialect s_runListDialect = new("$", "$", "", static status => (int)status, static time => ToUnixMs(time));
@@ -41,28 +39,21 @@ public sealed partial class SqliteWorkflowStore
     public Task<IReadOnlyList<RunRecord>> ListRunsAsync(RunListQuery query, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
-        cancellationToken.ThrowIfCancellationRequested();
         var filter = RunListFilter.For(query, s_runListDialect);
-        using var connection = OpenConnection();
-        IReadOnlyList<RunRecord> page = Query(connection, null,
+        return Read<IReadOnlyList<RunRecord>>(connection => Query(connection,
             $"SELECT {RunColumns} FROM runs{filter.Where} ORDER BY created_at DESC, workflow_id DESC LIMIT $limit;",
-            r => StoredRows.ReadRun(r, ReadTime), [.. filter.Parameters]);
-        return Task.FromResult(page);
+            r => StoredRows.ReadRun(r, ReadTime), [.. filter.Parameters]), cancellationToken);
     }
 
     /// <inheritdoc/>
     public Task<RunSnapshot?> LoadAsync(string workflowId, CancellationToken cancellationToken)
     {
-        cancellationToken.ThrowIfCancellationRequested();
-        using var connection = OpenConnection();
-        using var transaction = connection.BeginTransaction(deferred: true);
-        var run = ReadRun(connection, transaction, workflowId);
-        if (run is null)
+        // One read transaction: the run and its journal as of one moment.
+        return Read(connection => InTransaction(connection, TransactionKind.Read, () =>
         {
-            return Task.FromResult<RunSnapshot?>(null);
-        }
-
-        var journal = Query(connection, transaction, $"SELECT {JournalColumns} FROM journal WHERE workflow_id = $id ORDER BY sequence;", ReadEntry, ("$id", workflowId));
-        return Task.FromResult<RunSnapshot?>(new RunSnapshot(run, journal));
+            var run = ReadRun(connection, workflowId);
+            return run is null ? null
+                : new RunSnapshot(run, Query(connection, $"SELECT {JournalColumns} FROM journal WHERE workflow_id = $id ORDER BY sequence;", ReadEntry, ("$id", workflowId)));
+        }), cancellationToken);
     }
 }

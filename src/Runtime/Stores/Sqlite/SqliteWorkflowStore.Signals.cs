@@ -11,15 +11,15 @@ public sealed partial class SqliteWorkflowStore
     public Task<SignalSendOutcome> AddSignalAsync(SignalRecord signal, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(signal);
-        return WriteAsync((connection, transaction) =>
+        return WriteAsync(connection =>
         {
-            var run = ReadRun(connection, transaction, signal.WorkflowId);
+            var run = ReadRun(connection, signal.WorkflowId);
             if (run is null)
             {
                 return SignalSendOutcome.RunNotFound;
             }
 
-            if (Query(connection, transaction, "SELECT 1 FROM signals WHERE workflow_id = $id AND signal_id = $signal_id;", r => r.GetInt64(0),
+            if (Query(connection, "SELECT 1 FROM signals WHERE workflow_id = $id AND signal_id = $signal_id;", r => r.GetInt64(0),
                 ("$id", signal.WorkflowId), ("$signal_id", signal.SignalId)).Count == 1)
             {
                 return SignalSendOutcome.Duplicate;
@@ -30,9 +30,9 @@ public sealed partial class SqliteWorkflowStore
                 return SignalSendOutcome.RunFinished;
             }
 
-            Execute(connection, transaction, "INSERT INTO signals (workflow_id, signal_id, name, payload_json, sent_at) VALUES ($id, $signal_id, $name, $payload, $sent);",
+            Execute(connection, "INSERT INTO signals (workflow_id, signal_id, name, payload_json, sent_at) VALUES ($id, $signal_id, $name, $payload, $sent);",
                 ("$id", signal.WorkflowId), ("$signal_id", signal.SignalId), ("$name", signal.Name), ("$payload", signal.PayloadJson), ("$sent", ToUnixMs(signal.SentAt)));
-            Execute(connection, transaction, "UPDATE runs SET wake_at = NULL WHERE workflow_id = $id AND wake_at IS NOT NULL;", ("$id", signal.WorkflowId));
+            Execute(connection, "UPDATE runs SET wake_at = NULL WHERE workflow_id = $id AND wake_at IS NOT NULL;", ("$id", signal.WorkflowId));
             return SignalSendOutcome.Accepted;
         }, cancellationToken);
     }
@@ -41,9 +41,9 @@ public sealed partial class SqliteWorkflowStore
     public Task<CancelRequestOutcome> RequestCancelAsync(string workflowId, string reason, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(reason);
-        return WriteAsync((connection, transaction) =>
+        return WriteAsync(connection =>
         {
-            var run = ReadRun(connection, transaction, workflowId);
+            var run = ReadRun(connection, workflowId);
             if (run is null)
             {
                 return CancelRequestOutcome.RunNotFound;
@@ -59,7 +59,7 @@ public sealed partial class SqliteWorkflowStore
                 return CancelRequestOutcome.AlreadyRequested;
             }
 
-            Execute(connection, transaction, "UPDATE runs SET cancel_reason = $reason, wake_at = NULL, updated_at = $now WHERE workflow_id = $id;",
+            Execute(connection, "UPDATE runs SET cancel_reason = $reason, wake_at = NULL, updated_at = $now WHERE workflow_id = $id;",
                 ("$id", workflowId), ("$reason", reason), ("$now", ToUnixMs(_time.GetUtcNow())));
             return CancelRequestOutcome.Requested;
         }, cancellationToken);
@@ -67,15 +67,15 @@ public sealed partial class SqliteWorkflowStore
 
     /// <inheritdoc/>
     public Task<RunRecord?> ReviveDeadLetterAsync(string workflowId, string? cancelReason, CancellationToken cancellationToken)
-        => WriteAsync((connection, transaction) =>
+        => WriteAsync(connection =>
         {
-            var run = ReadRun(connection, transaction, workflowId);
+            var run = ReadRun(connection, workflowId);
             if (run is not { Status: WorkflowStatus.DeadLettered })
             {
                 return run;
             }
 
-            if (HolderOf(connection, transaction, run.WorkflowName, run.InstanceKey, except: workflowId) is { } holder)
+            if (HolderOf(connection, run.WorkflowName, run.InstanceKey, except: workflowId) is { } holder)
             {
                 throw new WorkflowInstanceActiveException(run.WorkflowName, run.InstanceKey!, holder.WorkflowId);
             }
@@ -83,7 +83,7 @@ public sealed partial class SqliteWorkflowStore
             var now = ToUnixMs(_time.GetUtcNow());
             if (run.FailedSequence is { } sequence)
             {
-                Execute(connection, transaction, """
+                Execute(connection, """
                     UPDATE journal SET state = $attempting, attempts = 0, completion_index = NULL, completed_at = NULL, retry_at = $now
                     WHERE workflow_id = $id AND sequence = $sequence AND state = $failed AND ($retry OR kind = $compensation);
                     """,
@@ -91,7 +91,7 @@ public sealed partial class SqliteWorkflowStore
                     ("$failed", (int)JournalEntryState.Failed), ("$retry", cancelReason is null), ("$compensation", (int)OperationKind.Compensation));
             }
 
-            Execute(connection, transaction, """
+            Execute(connection, """
                 UPDATE runs SET status = $running, output_json = NULL, error_type = NULL, error_message = NULL, failed_sequence = NULL,
                     owner = NULL, lease_expires_at = NULL, wake_at = NULL, cancel_reason = COALESCE(cancel_reason, $reason), updated_at = $now
                 WHERE workflow_id = $id;
@@ -104,9 +104,9 @@ public sealed partial class SqliteWorkflowStore
     public Task<JournalWriteResult> TakeSignalAsync(RunLease lease, JournalEntry completed, string name, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(completed);
-        return WriteAsync((connection, transaction) =>
+        return WriteAsync(connection =>
         {
-            switch (Held(connection, transaction, lease))
+            switch (Held(connection, lease))
             {
                 case null:
                     return JournalWriteResult.FencedOut;
@@ -114,13 +114,13 @@ public sealed partial class SqliteWorkflowStore
                     return JournalWriteResult.Cancelled;
             }
 
-            var stored = TryReadEntry(connection, transaction, lease.WorkflowId, completed.Sequence);
+            var stored = TryReadEntry(connection, lease.WorkflowId, completed.Sequence);
             if (stored is { IsTerminal: true })
             {
                 return new JournalWriteResult(stored, false);
             }
 
-            var signal = Query(connection, transaction,
+            var signal = Query(connection,
                 "SELECT position, payload_json FROM signals WHERE workflow_id = $id AND name = $name AND taken_by_sequence IS NULL ORDER BY position LIMIT 1;",
                 r => (Position: r.GetInt64(0), Payload: r.GetString(1)), ("$id", lease.WorkflowId), ("$name", name));
             if (signal.Count == 0)
@@ -128,7 +128,7 @@ public sealed partial class SqliteWorkflowStore
                 return new JournalWriteResult(null, false);
             }
 
-            Execute(connection, transaction, "UPDATE signals SET taken_by_sequence = $sequence WHERE position = $position;",
+            Execute(connection, "UPDATE signals SET taken_by_sequence = $sequence WHERE position = $position;",
                 ("$sequence", completed.Sequence), ("$position", signal[0].Position));
             var written = (stored ?? completed with { WorkflowId = lease.WorkflowId }) with
             {
@@ -138,9 +138,9 @@ public sealed partial class SqliteWorkflowStore
                 CompletionIndex = completed.CompletionIndex,
                 CompletedAt = completed.CompletedAt,
             };
-            Execute(connection, transaction, $"INSERT OR REPLACE INTO journal ({JournalColumns}) VALUES ($id, $sequence, $operation, $kind, $state, $input, $output, $error_type, $error_message, $attempts, $completion_index, $started, $completed, NULL);",
+            Execute(connection, $"INSERT OR REPLACE INTO journal ({JournalColumns}) VALUES ($id, $sequence, $operation, $kind, $state, $input, $output, $error_type, $error_message, $attempts, $completion_index, $started, $completed, NULL);",
                 EntryParameters(written));
-            return new JournalWriteResult(TryReadEntry(connection, transaction, lease.WorkflowId, completed.Sequence), false);
+            return new JournalWriteResult(TryReadEntry(connection, lease.WorkflowId, completed.Sequence), false);
         }, cancellationToken);
     }
 }

@@ -1,7 +1,9 @@
 using System.Data.Common;
+using System.Runtime.CompilerServices;
 using Durably.Runtime.Journal;
 using Microsoft.Data.Sqlite;
 using static Durably.Runtime.Stores.SqliteCommands;
+using TransactionKind = Durably.Runtime.Stores.SqliteCommands.TransactionKind;
 using static Durably.Runtime.Stores.SqliteSchema;
 
 namespace Durably.Runtime.Stores;
@@ -29,7 +31,6 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore, IDisposable
             DataSource = path,
             Mode = SqliteOpenMode.ReadWriteCreate,
             Pooling = true,
-            DefaultTimeout = 30,
         }.ToString();
     }
 
@@ -50,26 +51,33 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore, IDisposable
         SQLitePCL.Batteries_V2.Init();
         var fullPath = System.IO.Path.GetFullPath(path);
         var store = new SqliteWorkflowStore(fullPath, timeProvider ?? TimeProvider.System);
+        var directory = System.IO.Path.GetDirectoryName(fullPath) ?? fullPath;
         try
         {
-            var directory = System.IO.Path.GetDirectoryName(fullPath);
-            if (!string.IsNullOrEmpty(directory))
-            {
-                Directory.CreateDirectory(directory);
-            }
-
+            Directory.CreateDirectory(directory);
             store.Initialize();
             return store;
         }
         catch (SqliteException ex)
         {
             store.Dispose();
-            throw new DurableStoreException(Describe(fullPath, ex), ex);
+            // "Unable to open database file" is all SQLite says when a read-only folder or file system stops it.
+            var fault = SqliteErrors.Classify(ex);
+            if (fault is StoreFault.Transient or StoreFault.ReadOnly && SqliteErrors.WhyNotWritable(directory) is { } readOnly)
+            {
+                throw new DurableStoreException(
+                    $"The Durably database '{fullPath}' is read-only: {readOnly} (SQLite error {ex.SqliteErrorCode}: {ex.Message}). "
+                    + "Durably must write its journal: give the process write access to the file and its folder, on a writable file system.",
+                    StoreFault.ReadOnly, ex);
+            }
+
+            throw SqliteErrors.Wrap(fullPath, "opening it", ex, fault, store.BusyTimeout);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             store.Dispose();
-            throw new DurableStoreException($"The Durably database '{fullPath}' cannot be created or opened: {ex.Message}", ex);
+            var fault = SqliteErrors.WhyNotWritable(directory) is null ? StoreFault.Fatal : StoreFault.ReadOnly;
+            throw new DurableStoreException($"The Durably database '{fullPath}' cannot be created or opened: {ex.Message}", fault, ex);
         }
         catch
         {
@@ -84,13 +92,6 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore, IDisposable
         SqliteSchema.Initialize(connection, Path);
     }
 
-    private static string Describe(string path, SqliteException ex) => ex.SqliteErrorCode switch
-    {
-        8 => $"The Durably database '{path}' is read-only (SQLite: {ex.Message}). Durably must write its journal: give the process write access to the file and its folder.",
-        26 => $"The file '{path}' is not a SQLite database, so it cannot be a Durably database (SQLite: {ex.Message}). Point Durably at another path.",
-        _ => $"The Durably database '{path}' cannot be opened (SQLite error {ex.SqliteErrorCode}: {ex.Message}).",
-    };
-
     /// <inheritdoc/>
     public void Dispose()
     {
@@ -102,42 +103,61 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore, IDisposable
 
     private const string HeldBy = "workflow_id = $id AND status = 0 AND owner = $owner AND epoch = $epoch";
 
-    private static bool IsHeld(SqliteConnection connection, SqliteTransaction transaction, RunLease lease)
-        => Held(connection, transaction, lease) is not null;
+    private static bool IsHeld(SqliteConnection connection, RunLease lease)
+        => Held(connection, lease) is not null;
 
     /// <summary>Null when <paramref name="lease"/> is not current on an active run; otherwise whether a cancel was requested.</summary>
-    private static bool? Held(SqliteConnection connection, SqliteTransaction transaction, RunLease lease)
-        => Query(connection, transaction, $"SELECT cancel_reason IS NOT NULL FROM runs WHERE {HeldBy};", r => r.GetBoolean(0), LeaseParameters(lease)) is [var cancel] ? cancel : null;
+    private static bool? Held(SqliteConnection connection, RunLease lease)
+        => Query(connection, $"SELECT cancel_reason IS NOT NULL FROM runs WHERE {HeldBy};", r => r.GetBoolean(0), LeaseParameters(lease)) is [var cancel] ? cancel : null;
 
     private static (string, object?)[] LeaseParameters(RunLease lease)
         => [("$id", lease.WorkflowId), ("$owner", lease.Owner), ("$epoch", lease.Epoch)];
 
+    /// <summary>How long a statement waits for another connection's write lock before it fails as <see cref="StoreFault.Locked"/>.</summary>
+    internal TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     private SqliteConnection OpenConnection()
     {
-        var connection = new SqliteConnection(_connectionString);
+        // Microsoft.Data.Sqlite retries a busy statement for the command timeout on top of SQLite's own busy_timeout.
+        var connection = new SqliteConnection(_connectionString) { DefaultTimeout = (int)Math.Ceiling(BusyTimeout.TotalSeconds) };
         connection.Open();
         using var pragmas = connection.CreateCommand();
         // Per connection: a committed journal row survives power loss, and concurrent writers wait rather than fail.
-        pragmas.CommandText = "PRAGMA synchronous = FULL; PRAGMA busy_timeout = 30000; PRAGMA foreign_keys = ON;";
+        pragmas.CommandText = $"PRAGMA synchronous = FULL; PRAGMA busy_timeout = {(long)BusyTimeout.TotalMilliseconds}; PRAGMA foreign_keys = ON;";
         pragmas.ExecuteNonQuery();
         return connection;
     }
 
-    /// <summary>Runs <paramref name="write"/> in a <c>BEGIN IMMEDIATE</c> transaction, one writer of this process at a time.</summary>
-    private async Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, T> write, CancellationToken cancellationToken)
+    /// <summary>Runs <paramref name="read"/> on a connection of its own; a SQLite error comes out as a <see cref="DurableStoreException"/>.</summary>
+    private Task<T> Read<T>(Func<SqliteConnection, T> read, CancellationToken cancellationToken, [CallerMemberName] string operation = "")
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        try
+        {
+            using var connection = OpenConnection();
+            return Task.FromResult(read(connection));
+        }
+        catch (SqliteException ex)
+        {
+            throw SqliteErrors.Wrap(Path, Describe(operation), ex, BusyTimeout);
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="write"/> in a <c>BEGIN IMMEDIATE</c> transaction, one writer of this process at a time; a
+    /// SQLite error comes out as a <see cref="DurableStoreException"/> naming it.
+    /// </summary>
+    private async Task<T> WriteAsync<T>(Func<SqliteConnection, T> write, CancellationToken cancellationToken, [CallerMemberName] string operation = "")
     {
         await _writer.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             using var connection = OpenConnection();
-            using var transaction = connection.BeginTransaction(deferred: false);
-            var result = write(connection, transaction);
-            transaction.Commit();
-            return result;
+            return InTransaction(connection, TransactionKind.Write, () => write(connection));
         }
         catch (SqliteException ex)
         {
-            throw new DurableStoreException(Describe(Path, ex), ex);
+            throw SqliteErrors.Wrap(Path, Describe(operation), ex, BusyTimeout);
         }
         finally
         {
@@ -145,20 +165,23 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore, IDisposable
         }
     }
 
+    /// <summary>"TryClaimAsync" → "in TryClaim": which store call failed, for the message.</summary>
+    private static string Describe(string operation) => "in " + (operation.EndsWith("Async", StringComparison.Ordinal) ? operation[..^5] : operation);
+
     /// <summary>The active run of <paramref name="workflowName"/> that holds <paramref name="instanceKey"/>.</summary>
-    private static RunRecord? HolderOf(SqliteConnection connection, SqliteTransaction transaction, string workflowName, string? instanceKey, string? except = null)
+    private static RunRecord? HolderOf(SqliteConnection connection, string workflowName, string? instanceKey, string? except = null)
         => instanceKey is null ? null
-            : Query(connection, transaction, $"SELECT {RunColumns} FROM runs WHERE workflow_name = $name AND instance_key = $key AND status = 0 AND workflow_id IS NOT $except;",
+            : Query(connection, $"SELECT {RunColumns} FROM runs WHERE workflow_name = $name AND instance_key = $key AND status = 0 AND workflow_id IS NOT $except;",
                 r => StoredRows.ReadRun(r, ReadTime), ("$name", workflowName), ("$key", instanceKey), ("$except", except)).SingleOrDefault();
 
-    private static RunRecord? ReadRun(SqliteConnection connection, SqliteTransaction? transaction, string workflowId)
-        => Query(connection, transaction, $"SELECT {RunColumns} FROM runs WHERE workflow_id = $id;", r => StoredRows.ReadRun(r, ReadTime), ("$id", workflowId)).SingleOrDefault();
+    private static RunRecord? ReadRun(SqliteConnection connection, string workflowId)
+        => Query(connection, $"SELECT {RunColumns} FROM runs WHERE workflow_id = $id;", r => StoredRows.ReadRun(r, ReadTime), ("$id", workflowId)).SingleOrDefault();
 
-    private static JournalEntry ReadEntry(SqliteConnection connection, SqliteTransaction transaction, string workflowId, long sequence)
-        => TryReadEntry(connection, transaction, workflowId, sequence)!;
+    private static JournalEntry ReadEntry(SqliteConnection connection, string workflowId, long sequence)
+        => TryReadEntry(connection, workflowId, sequence)!;
 
-    private static JournalEntry? TryReadEntry(SqliteConnection connection, SqliteTransaction transaction, string workflowId, long sequence)
-        => Query(connection, transaction, $"SELECT {JournalColumns} FROM journal WHERE workflow_id = $id AND sequence = $sequence;", ReadEntry,
+    private static JournalEntry? TryReadEntry(SqliteConnection connection, string workflowId, long sequence)
+        => Query(connection, $"SELECT {JournalColumns} FROM journal WHERE workflow_id = $id AND sequence = $sequence;", ReadEntry,
             ("$id", workflowId), ("$sequence", sequence)).SingleOrDefault();
 
     private static JournalEntry ReadEntry(DbDataReader r) => StoredRows.ReadEntry(r, ReadTime);

@@ -80,4 +80,40 @@ public sealed class PostgresFaultTests(PostgresDatabase database) : IClassFixtur
             await host.Worker.StopAsync(default);
         }
     }
+
+    [Fact]
+    public async Task A_read_only_server_is_reported_as_read_only_with_its_own_error_and_nothing_is_stored()
+    {
+        // A hot standby, or a database switched to read-only: every write is refused with SQLSTATE 25006.
+        using (PostgresWorkflowStore.Open(database.ConnectionString, new PostgresStoreOptions { Schema = "read_only" }))
+        {
+        }
+
+        var readOnly = new NpgsqlConnectionStringBuilder(database.ConnectionString) { Options = "-c default_transaction_read_only=on" }.ConnectionString;
+        var error = await Assert.ThrowsAsync<DurableStoreException>(async () =>
+        {
+            using var store = PostgresWorkflowStore.Open(readOnly, new PostgresStoreOptions { Schema = "read_only" });
+            await store.CreateRunAsync(RunRecord.Started("ro-1", "Orders", 1, "{}", DateTimeOffset.UtcNow), default);
+        });
+
+        Assert.Equal(StoreFault.ReadOnly, error.Fault);
+        Assert.Contains("25006", error.Message, StringComparison.Ordinal);
+        Assert.Equal("25006", Assert.IsType<PostgresException>(error.InnerException).SqlState);
+        using var writable = PostgresWorkflowStore.Open(database.ConnectionString, new PostgresStoreOptions { Schema = "read_only" });
+        Assert.Null(await writable.GetRunAsync("ro-1", default));
+    }
+
+    [Theory]
+    [InlineData("53100", StoreFault.Full)]         // disk_full
+    [InlineData("25006", StoreFault.ReadOnly)]     // read_only_sql_transaction
+    [InlineData("55P03", StoreFault.Locked)]       // lock_not_available
+    [InlineData("40P01", StoreFault.Locked)]       // deadlock_detected
+    [InlineData("53300", StoreFault.Transient)]    // too_many_connections
+    [InlineData("57P01", StoreFault.Transient)]    // admin_shutdown
+    [InlineData("08006", StoreFault.Transient)]    // connection_failure
+    [InlineData("40001", StoreFault.Transient)]    // serialization_failure
+    [InlineData("22021", StoreFault.Fatal)]        // character_not_in_repertoire
+    [InlineData("42P01", StoreFault.Fatal)]        // undefined_table
+    public void Server_errors_are_classified_by_SQLSTATE(string sqlState, StoreFault fault)
+        => Assert.Equal(fault, PostgresRetry.Classify(new PostgresException("message", "ERROR", "ERROR", sqlState)));
 }
