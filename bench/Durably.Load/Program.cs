@@ -10,19 +10,26 @@ using Microsoft.Extensions.Hosting;
 using Npgsql;
 
 // The Durably load tool. Not part of `dotnet test`; run it in Release:
-//   dotnet run -c Release --project bench/Durably.Load -- [--workload all|throughput|waiting] [--store all|sqlite|postgres]
-//       [--repetitions 3] [--w1 200] [--w2 2000] [--clients 32] [--waiting 10000] [--postgres <connection string>]
+//   dotnet run -c Release --project bench/Durably.Load -- [--workload all|throughput|waiting|recovery] [--store all|sqlite|postgres]
+//       [--repetitions 3] [--w1 200] [--w2 2000] [--clients 32] [--waiting 10000] [--recovery 500] [--postgres <connection string>]
 // W1: workflows one at a time, 0 and 10 no-op steps: per-step overhead = (10-step - 0-step latency) / 10, p50 and p99.
 // W2: 32 client loops, each starting a 10-step workflow and awaiting its result, until W2 workflows have run.
 // Floor: an autocommit single-row INSERT through the same driver, in the same run.
 // W3 (waiting): N runs each take a step and wait for a signal with no timeout, once unloaded (the default) and once kept
 // in memory (UnloadThreshold infinite, MaxConcurrentRuns N); the managed heap after a full collection, before and
 // while they all wait, gives the bytes each waiting run costs. Then every run is signalled and finishes.
+// W4 (recovery): a worker process holding N runs in flight (lease 3 s) is SIGKILLed; a worker with another name takes
+// them over: from the last lease's expiry to all claimed, and to all finished (see Recovery.cs).
 // PostgreSQL: the connection string given, else DURABLY_TEST_POSTGRES, else a throwaway cluster (as the tests start).
+if (args is ["--victim", var locator, var victimRuns, var victimPrefix])
+{
+    return await Recovery.VictimAsync(locator, int.Parse(victimRuns, CultureInfo.InvariantCulture), victimPrefix);
+}
+
 var settings = Settings.Parse(args);
 if (settings is null)
 {
-    Console.Error.WriteLine("usage: Durably.Load [--workload all|throughput|waiting] [--store all|sqlite|postgres] [--repetitions N] [--w1 N] [--w2 N] [--clients N] [--waiting N] [--postgres <connection string>]");
+    Console.Error.WriteLine("usage: Durably.Load [--workload all|throughput|waiting|recovery] [--store all|sqlite|postgres] [--repetitions N] [--w1 N] [--w2 N] [--clients N] [--waiting N] [--recovery N] [--postgres <connection string>]");
     return 2;
 }
 
@@ -51,10 +58,22 @@ for (var repetition = 1; repetition <= settings.Repetitions; repetition++)
                 }
             }
         }
+
+        if (settings.Workload is "all" or "recovery")
+        {
+            // The new worker with as many slots as the dead one had runs, and with the default number.
+            foreach (var concurrency in new[] { settings.Recovery, DurableOptions.DefaultMaxConcurrentRuns })
+            {
+                foreach (var (figure, value) in await Recovery.RunAsync(target, settings.Recovery, concurrency))
+                {
+                    figures.Add((kind, figure, value));
+                }
+            }
+        }
     }
 }
 
-Console.WriteLine($"Durably load, {settings.Repetitions} repetitions, W1 {settings.W1} workflows, W2 {settings.W2} workflows x 10 steps with {settings.Clients} clients, W3 {settings.Waiting} waiting runs, {Environment.ProcessorCount} cores");
+Console.WriteLine($"Durably load, {settings.Repetitions} repetitions, W1 {settings.W1} workflows, W2 {settings.W2} workflows x 10 steps with {settings.Clients} clients, W3 {settings.Waiting} waiting runs, W4 {settings.Recovery} recovered runs, {Environment.ProcessorCount} cores");
 Console.WriteLine($"{"store",-9} {"figure",-46} {"median",10}   spread (min-max)");
 foreach (var group in figures.GroupBy(f => (f.Store, f.Figure)))
 {
@@ -65,19 +84,20 @@ foreach (var group in figures.GroupBy(f => (f.Store, f.Figure)))
 
 return 0;
 
-internal sealed record Settings(string Workload, string[] Stores, int Repetitions, int W1, int W2, int Clients, int Waiting, string? PostgresConnectionString)
+internal sealed record Settings(string Workload, string[] Stores, int Repetitions, int W1, int W2, int Clients, int Waiting, int Recovery, string? PostgresConnectionString)
 {
     public static Settings? Parse(string[] args)
     {
-        var settings = new Settings("all", ["sqlite", "postgres"], 3, 200, 2000, 32, 10_000, null);
+        var settings = new Settings("all", ["sqlite", "postgres"], 3, 200, 2000, 32, 10_000, 500, null);
         for (var i = 0; i + 1 < args.Length; i += 2)
         {
             var value = args[i + 1];
             int Number() => int.TryParse(value, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : throw new ArgumentException($"{args[i]} needs a positive number, not '{value}'.");
             settings = args[i] switch
             {
-                "--workload" => settings with { Workload = value is "all" or "throughput" or "waiting" ? value : throw new ArgumentException($"--workload is all, throughput or waiting, not '{value}'.") },
+                "--workload" => settings with { Workload = value is "all" or "throughput" or "waiting" or "recovery" ? value : throw new ArgumentException($"--workload is all, throughput, waiting or recovery, not '{value}'.") },
                 "--waiting" => settings with { Waiting = Number() },
+                "--recovery" => settings with { Recovery = Number() },
                 "--store" => settings with { Stores = value == "all" ? settings.Stores : value is "sqlite" or "postgres" ? [value] : throw new ArgumentException($"--store is all, sqlite or postgres, not '{value}'.") },
                 "--repetitions" => settings with { Repetitions = Number() },
                 "--w1" => settings with { W1 = Number() },
@@ -101,14 +121,25 @@ internal sealed class BenchTarget : IAsyncDisposable
 {
     private readonly Func<ValueTask> _cleanup;
 
-    private BenchTarget(Action<DurableOptions> configure, Func<int, Task<double[]>> floor, Func<ValueTask> cleanup)
+    private BenchTarget(string locator, Func<int, Task<double[]>> floor, Func<ValueTask> cleanup)
     {
-        Configure = configure;
+        Locator = locator;
+        Configure = ConfigureFrom(locator);
         MeasureFloorAsync = floor;
         _cleanup = cleanup;
     }
 
     public Action<DurableOptions> Configure { get; }
+
+    /// <summary>The store as one string another process can open: <c>sqlite:&lt;path&gt;</c> or <c>postgres:&lt;connection string&gt;</c>.</summary>
+    public string Locator { get; }
+
+    public static Action<DurableOptions> ConfigureFrom(string locator) => locator.Split(':', 2) switch
+    {
+        ["sqlite", var path] => o => o.UseSqlite(path),
+        ["postgres", var connectionString] => o => o.UsePostgres(connectionString),
+        _ => throw new ArgumentException($"'{locator}' is neither sqlite:<path> nor postgres:<connection string>."),
+    };
 
     /// <summary>Latencies, in ms, of that many autocommit single-row INSERTs.</summary>
     public Func<int, Task<double[]>> MeasureFloorAsync { get; }
@@ -119,7 +150,7 @@ internal sealed class BenchTarget : IAsyncDisposable
         {
             var folder = Directory.CreateTempSubdirectory("durably-load-").FullName;
             return new BenchTarget(
-                o => o.UseSqlite(Path.Combine(folder, "durably.db")),
+                "sqlite:" + Path.Combine(folder, "durably.db"),
                 count => SqliteFloorAsync(Path.Combine(folder, "floor.db"), count),
                 () =>
                 {
@@ -134,7 +165,7 @@ internal sealed class BenchTarget : IAsyncDisposable
         await ExecuteAsync(admin, $"CREATE DATABASE \"{name}\"");
         var connectionString = new NpgsqlConnectionStringBuilder(admin) { Database = name }.ConnectionString;
         return new BenchTarget(
-            o => o.UsePostgres(connectionString),
+            "postgres:" + connectionString,
             count => PostgresFloorAsync(connectionString, count),
             async () => await ExecuteAsync(admin, $"DROP DATABASE \"{name}\" WITH (FORCE)"));
     }

@@ -53,3 +53,35 @@ public partial class Waiter
     [Step]
     private Task<int> Finish(int value) => Task.FromResult(value);
 }
+
+/// <summary>
+/// One step, then a second that never ends in the victim process (it waits to be killed) and returns at once in the
+/// process that recovers the run: a run in flight when its worker dies.
+/// </summary>
+[DurableWorkflow]
+public partial class Recoverable
+{
+    /// <summary>True in the victim process: the second step hangs.</summary>
+    public static bool Hang;
+
+    /// <summary>How many second steps have begun in this process.</summary>
+    public static int InSecondStep;
+
+    [WorkflowRun]
+    public async Task<int> RunAsync(int input) => await Second(await First(input));
+
+    [Step]
+    private Task<int> First(int value) => Task.FromResult(value + 1);
+
+    [Step]
+    private async Task<int> Second(int value, CancellationToken cancellationToken = default)
+    {
+        Interlocked.Increment(ref InSecondStep);
+        if (Hang)
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+        }
+
+        return value + 1;
+    }
+}
