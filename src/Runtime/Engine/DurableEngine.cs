@@ -79,29 +79,32 @@ public sealed class DurableEngine
             return new ExecutionResult(workflowId, ExecutionOutcome.AlreadyFinished, run.Status, run.Error);
         }
 
-        var definition = Registry.Find(run.WorkflowName, run.Version)
-            ?? throw new UnknownWorkflowException(
-                $"Run '{workflowId}' is of workflow '{run.WorkflowName}' version {run.Version}, which this engine does not have; "
-                + $"it has {DescribeRegistered()}. Register the workflow class with AddDurably().AddWorkflow<T>().");
-
+        _ = FindDefinition(run);
         var lease = await store.TryClaimAsync(workflowId, _options.WorkerName, _options.LeaseDuration, cancellationToken).ConfigureAwait(false);
-        if (lease is null)
-        {
-            return new ExecutionResult(workflowId, ExecutionOutcome.NotClaimed, WorkflowStatus.Running, null);
-        }
+        return lease is null
+            ? new ExecutionResult(workflowId, ExecutionOutcome.NotClaimed, WorkflowStatus.Running, null)
+            : await ExecuteClaimedAsync(lease, cancellationToken).ConfigureAwait(false);
+    }
 
-        if (lease.TakenFrom is { } previous && !(previous == _options.WorkerName && _keptAfterFailure.TryRemove(workflowId, out _)))
-        {
-            // The run's holder never let it go: it crashed, stalled past its lease or restarted. Said once, at the claim.
-            Context.Telemetry.RunRecovered(run.WorkflowName, run.Version, workflowId, previous);
-        }
-
+    /// <summary>
+    /// Executes a run this engine's worker has just claimed (<see cref="IWorkflowStore.ClaimRunsAsync"/>) until it
+    /// ends, as <see cref="ExecuteAsync"/> does after its own claim.
+    /// </summary>
+    internal async Task<ExecutionResult> ExecuteClaimedAsync(RunLease lease, CancellationToken cancellationToken)
+    {
+        var workflowId = lease.WorkflowId;
         try
         {
             // Claim first, then read: the journal read after the claim is the one no other writer can change.
-            var snapshot = await store.LoadAsync(workflowId, cancellationToken).ConfigureAwait(false)
+            var snapshot = await Context.Store.LoadAsync(workflowId, cancellationToken).ConfigureAwait(false)
                 ?? throw new WorkflowNotFoundException(workflowId);
-            return await definition.Accept(new Launcher(this, snapshot, lease, cancellationToken)).ConfigureAwait(false);
+            if (lease.TakenFrom is { } previous && !(previous == _options.WorkerName && _keptAfterFailure.TryRemove(workflowId, out _)))
+            {
+                // The run's holder never let it go: it crashed, stalled past its lease or restarted. Said once, at the claim.
+                Context.Telemetry.RunRecovered(snapshot.Run.WorkflowName, snapshot.Run.Version, workflowId, previous);
+            }
+
+            return await FindDefinition(snapshot.Run).Accept(new Launcher(this, snapshot, lease, cancellationToken)).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -111,6 +114,12 @@ public sealed class DurableEngine
             throw;
         }
     }
+
+    private WorkflowDefinition FindDefinition(RunRecord run)
+        => Registry.Find(run.WorkflowName, run.Version)
+            ?? throw new UnknownWorkflowException(
+                $"Run '{run.WorkflowId}' is of workflow '{run.WorkflowName}' version {run.Version}, which this engine does not have; "
+                + $"it has {DescribeRegistered()}. Register the workflow class with AddDurably().AddWorkflow<T>().");
 
     /// <summary>Runs whose execution here failed while this engine held them.</summary>
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _keptAfterFailure = new(StringComparer.Ordinal);

@@ -35,6 +35,11 @@ internal sealed class EngineContext(IWorkflowStore store, DurableOptions options
 
     public TimeSpan LeaseDuration { get; } = options.LeaseDuration;
 
+    /// <summary>Renews the leases of every execution in progress, in one store write per interval.</summary>
+    public Replay.LeaseHeartbeat Heartbeat => LazyInitializer.EnsureInitialized(ref _heartbeat, () => new Replay.LeaseHeartbeat(this, options.WorkerName));
+
+    private Replay.LeaseHeartbeat? _heartbeat;
+
     /// <summary>How often work that cannot be notified is looked for (e.g. signals sent by another process to a SQLite file).</summary>
     public TimeSpan PollInterval { get; } = options.PollInterval;
 

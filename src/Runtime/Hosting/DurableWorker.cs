@@ -1,3 +1,4 @@
+using Durably.Runtime.Journal;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -16,7 +17,7 @@ public sealed partial class DurableWorker : BackgroundService
     private readonly Dictionary<string, Task> _inFlight = new(StringComparer.Ordinal);
     private static readonly TimeSpan s_shortestIdle = TimeSpan.FromMilliseconds(5);
     private readonly CancellationTokenSource _abandon = new();
-    private readonly HashSet<Journal.WorkflowVersion> _reportedVersions = [];
+    private readonly HashSet<WorkflowVersion> _reportedVersions = [];
     private DateTimeOffset? _lastVersionCheck;
     private readonly StoreOutage _outage;
 
@@ -63,41 +64,41 @@ public sealed partial class DurableWorker : BackgroundService
 
                 await LookForUnrunnableVersionsAsync(stoppingToken).ConfigureAwait(false);
                 var free = options.MaxConcurrentRuns - RunsInProgress;
-                var claimedAny = false;
-                if (free > 0)
+                if (free <= 0)
                 {
-                    IReadOnlyList<string> candidates;
-                    try
-                    {
-                        // Only runs this build can replay: a run of a version it lacks is left for a worker that has it.
-                        candidates = await context.Store.ListClaimableAsync(options.WorkerName, _engine.Registry.Runnable, free + RunsInProgress, stoppingToken).ConfigureAwait(false);
-                        _outage.Succeeded(write: false);
-                    }
-                    catch (DurableStoreException ex)
-                    {
-                        _outage.Failed(ex, write: false);
-                        continue;
-                    }
-
-                    foreach (var workflowId in candidates)
-                    {
-                        if (free == 0)
-                        {
-                            break;
-                        }
-
-                        if (TryStart(workflowId))
-                        {
-                            free--;
-                            claimedAny = true;
-                        }
-                    }
+                    // Every slot taken: a finishing run wakes the loop.
+                    await context.RunsAvailable.WaitAsync(options.PollInterval, context.Time, stoppingToken).ConfigureAwait(false);
+                    continue;
                 }
 
-                if (!claimedAny)
+                ClaimBatch batch;
+                try
                 {
-                    // With every slot taken, a finishing run wakes the loop; otherwise an unloaded run's wake time may come first.
-                    var idle = free > 0 ? await IdleTimeAsync(stoppingToken).ConfigureAwait(false) : options.PollInterval;
+                    // One round trip claims up to a slot's worth of runs — only runs this build can replay (a run of a
+                    // version it lacks is left for a worker that has it), never one it is executing now.
+                    batch = await context.Store.ClaimRunsAsync(options.WorkerName, _engine.Registry.Runnable, InFlight(), free, options.LeaseDuration, stoppingToken)
+                        .ConfigureAwait(false);
+                    // A claim that took nothing wrote nothing: on a full disk it still works, so it proves only that reads do.
+                    _outage.Succeeded(write: batch.Claimed.Count > 0);
+                }
+                catch (DurableStoreException ex)
+                {
+                    _outage.Failed(ex, write: true);
+                    continue;
+                }
+
+                foreach (var lease in batch.Claimed)
+                {
+                    Start(lease);
+                }
+
+                if (batch.Claimed.Count < free)
+                {
+                    // Nothing more to claim now. Sleep until something may become claimable — an unloaded run falls due,
+                    // another worker's lease expires — or a poll interval; a start, a signal or a finished run wakes it sooner.
+                    var idle = batch.NextClaimableIn is { } next && next < options.PollInterval
+                        ? TimeSpan.FromTicks(Math.Max(next.Ticks, s_shortestIdle.Ticks))
+                        : options.PollInterval;
                     await context.RunsAvailable.WaitAsync(idle, context.Time, stoppingToken).ConfigureAwait(false);
                 }
             }
@@ -136,7 +137,7 @@ public sealed partial class DurableWorker : BackgroundService
         }
 
         _lastVersionCheck = now;
-        IReadOnlyList<Journal.ActiveWorkflowVersion> versions;
+        IReadOnlyList<ActiveWorkflowVersion> versions;
         try
         {
             // Say what this build can run (for other workers' reports, and for people), then look at what waits.
@@ -168,49 +169,30 @@ public sealed partial class DurableWorker : BackgroundService
     /// <summary>How long an advertisement holds: two checks and a half, so one late check does not make a live worker look gone.</summary>
     internal static readonly TimeSpan AdvertisementLifetime = UnrunnableCheckInterval * 2.5;
 
-    /// <summary>
-    /// How long to wait for work: a poll interval, or less when an unloaded run is due sooner (at least a few
-    /// milliseconds, so that a store whose clock runs a little behind is not asked in a tight loop).
-    /// </summary>
-    private async Task<TimeSpan> IdleTimeAsync(CancellationToken stoppingToken)
-    {
-        var poll = _engine.Options.PollInterval;
-        try
-        {
-            if (await _engine.Context.Store.GetNextWakeAsync(stoppingToken).ConfigureAwait(false) is { } next)
-            {
-                var untilDue = next - _engine.Context.Time.GetUtcNow();
-                return untilDue < poll ? TimeSpan.FromTicks(Math.Max(untilDue.Ticks, s_shortestIdle.Ticks)) : poll;
-            }
-        }
-        catch (DurableStoreException ex)
-        {
-            _outage.Failed(ex, write: false);
-        }
-
-        return poll;
-    }
-
-    /// <summary>Starts executing <paramref name="workflowId"/> unless this worker already is.</summary>
-    private bool TryStart(string workflowId)
+    /// <summary>The runs this worker is executing now.</summary>
+    private string[] InFlight()
     {
         lock (_inFlight)
         {
-            if (_inFlight.ContainsKey(workflowId))
-            {
-                return false;
-            }
-
-            _inFlight[workflowId] = Task.Run(() => ExecuteOneAsync(workflowId));
-            return true;
+            return [.. _inFlight.Keys];
         }
     }
 
-    private async Task ExecuteOneAsync(string workflowId)
+    /// <summary>Executes a run the worker has just claimed.</summary>
+    private void Start(RunLease lease)
     {
+        lock (_inFlight)
+        {
+            _inFlight[lease.WorkflowId] = Task.Run(() => ExecuteOneAsync(lease));
+        }
+    }
+
+    private async Task ExecuteOneAsync(RunLease lease)
+    {
+        var workflowId = lease.WorkflowId;
         try
         {
-            var result = await _engine.ExecuteAsync(workflowId, _abandon.Token).ConfigureAwait(false);
+            var result = await _engine.ExecuteClaimedAsync(lease, _abandon.Token).ConfigureAwait(false);
             _outage.Succeeded(write: true);
             LogExecuted(_logger, workflowId, result.Outcome, result.Status);
         }

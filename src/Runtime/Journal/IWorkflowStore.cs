@@ -73,6 +73,34 @@ public interface IWorkflowStore
     Task<IReadOnlyList<string>> ListClaimableAsync(string owner, IReadOnlyCollection<WorkflowVersion>? runnable, int limit, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Claims, in one round trip, up to <paramref name="limit"/> of the runs <see cref="ListClaimableAsync"/> would list
+    /// (oldest first), skipping <paramref name="exclude"/> and runs another worker is claiming at the same moment: each
+    /// claim bumps the run's epoch and makes <paramref name="owner"/> its holder for <paramref name="leaseDuration"/>,
+    /// exactly as <see cref="TryClaimAsync"/> does. Also says when the next run it could not claim may become claimable,
+    /// so an idle worker sleeps until then rather than polling.
+    /// </summary>
+    /// <param name="owner">The worker claiming.</param>
+    /// <param name="runnable">The workflow versions the worker can run; every run when <see langword="null"/>.</param>
+    /// <param name="exclude">Runs not to claim: those the worker is executing now (they are already its own).</param>
+    /// <param name="limit">The most runs to claim (the worker's free slots).</param>
+    /// <param name="leaseDuration">How long the claims last unless the worker's heartbeat renews them.</param>
+    /// <param name="cancellationToken">Cancels the claim.</param>
+    /// <returns>The leases taken and when to look again.</returns>
+    Task<ClaimBatch> ClaimRunsAsync(string owner, IReadOnlyCollection<WorkflowVersion>? runnable, IReadOnlyCollection<string> exclude, int limit,
+        TimeSpan leaseDuration, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The worker's heartbeat: extends, in one write, the lease of every active run <paramref name="owner"/> holds, and
+    /// returns them with their epochs and whether a cancel was requested — how an execution learns that its run was
+    /// taken over (its epoch moved on, or it is missing) or that a cancel no notification announced was requested.
+    /// </summary>
+    /// <param name="owner">The worker.</param>
+    /// <param name="leaseDuration">How long from now the leases last.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns>The active runs the worker holds now.</returns>
+    Task<IReadOnlyList<HeldRun>> RenewLeasesAsync(string owner, TimeSpan leaseDuration, CancellationToken cancellationToken);
+
+    /// <summary>
     /// Counts the active runs of every workflow version that has any, one row per contract fingerprint: how many, how many
     /// wait for a worker (ready to run, held by no live worker), and when the oldest started. Ordered by name, version,
     /// then fingerprint.
@@ -111,16 +139,6 @@ public interface IWorkflowStore
     /// <param name="cancellationToken">Cancels the write.</param>
     /// <returns>Whether the run was unloaded, or why not.</returns>
     Task<SuspendOutcome> SuspendAsync(RunLease lease, DateTimeOffset wakeAt, IReadOnlyCollection<string> signalNames, CancellationToken cancellationToken);
-
-    /// <summary>
-    /// Extends a lease that is still current, and reports a requested cancel: the periodic renewal is how an execution
-    /// learns of a cancel that no notification announced.
-    /// </summary>
-    /// <param name="lease">The lease.</param>
-    /// <param name="leaseDuration">How long from now it lasts.</param>
-    /// <param name="cancellationToken">Cancels the write.</param>
-    /// <returns>Renewed, lost (the run was taken over or ended; nothing changed), or renewed with a cancel requested.</returns>
-    Task<LeaseRenewal> RenewAsync(RunLease lease, TimeSpan leaseDuration, CancellationToken cancellationToken);
 
     /// <summary>Gives up a lease without ending the run, so that another worker may claim it at once.</summary>
     /// <param name="lease">The lease.</param>

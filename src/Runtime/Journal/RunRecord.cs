@@ -191,15 +191,20 @@ public sealed record JournalWriteResult(JournalEntry? Entry, bool Fenced, bool C
     public static readonly JournalWriteResult Cancelled = new(null, false, true);
 }
 
-/// <summary>What a lease renewal found.</summary>
-public enum LeaseRenewal
+/// <summary>A run a worker holds, as its heartbeat found it (<see cref="IWorkflowStore.RenewLeasesAsync"/>).</summary>
+/// <param name="WorkflowId">The run.</param>
+/// <param name="Epoch">Its current epoch: a lease of another epoch is no longer current.</param>
+/// <param name="CancelRequested">A cancel was requested for the run: the engine is to stop it.</param>
+public sealed record HeldRun(string WorkflowId, long Epoch, bool CancelRequested);
+
+/// <summary>What <see cref="IWorkflowStore.ClaimRunsAsync"/> claimed, and when the next run may become claimable.</summary>
+/// <param name="Claimed">The leases taken, oldest run first; <see cref="RunLease.TakenFrom"/> set for a run recovered from another holder.</param>
+/// <param name="NextClaimableIn">
+/// How long until a run the worker could not claim now may become claimable — an unloaded run falls due, or another
+/// worker's lease expires — by the store's clock; <see langword="null"/> when nothing is expected.
+/// </param>
+public sealed record ClaimBatch(IReadOnlyList<RunLease> Claimed, TimeSpan? NextClaimableIn)
 {
-    /// <summary>The lease is extended.</summary>
-    Renewed = 0,
-
-    /// <summary>The lease is no longer current (the run was taken over or ended); nothing changed.</summary>
-    Lost = 1,
-
-    /// <summary>The lease is extended, and a cancel was requested for the run: the engine is to stop it.</summary>
-    CancelRequested = 2,
+    /// <summary>Nothing claimed, nothing expected.</summary>
+    public static readonly ClaimBatch Empty = new([], null);
 }

@@ -130,8 +130,7 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput> : Workflo
 
         using var signals = _engine.OnSignalled(WorkflowId, () => Post(ExecutionEvent.SignalsMayHaveArrived));
         _scheduler.Post(static state => ((RunExecution<TWorkflow, TInput, TOutput>)state!).StartRunMethod(), this);
-        using var renewal = new CancellationTokenSource();
-        var renewing = new LeaseKeeper(_engine, _lease, () => Post(ExecutionEvent.LeaseLost), RequestStop).RunAsync(renewal.Token);
+        using var heartbeat = _engine.Heartbeat.Register(_lease, () => Post(ExecutionEvent.LeaseLost), RequestStop);
         try
         {
             while (true)
@@ -226,8 +225,7 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput> : Workflo
         }
         finally
         {
-            await renewal.CancelAsync().ConfigureAwait(false);
-            await renewing.ConfigureAwait(false);
+            heartbeat.Dispose();
             DropRun();
         }
     }

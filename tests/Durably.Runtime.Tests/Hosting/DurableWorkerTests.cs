@@ -74,6 +74,31 @@ public class DurableWorkerTests
     }
 
     [Fact]
+    public async Task An_idle_worker_wakes_when_another_workers_lease_expires_not_at_its_next_poll()
+    {
+        var clock = new ManualTimeProvider(DateTimeOffset.Parse("2026-11-30T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        var store = new InMemoryWorkflowStore(clock);
+        await using (var setup = new TestHost(store, d => d.AddWorkflow<SlowJob>(), s => s.AddSingleton(new Concurrency()).AddSingleton<TimeProvider>(clock)))
+        {
+            await setup.Get<SlowJobClient>().StartAsync(3, "orphan-2");
+        }
+
+        // Another worker claimed the run and died: its lease has 30 s to run.
+        Assert.NotNull(await store.TryClaimAsync("orphan-2", "dead-worker", TimeSpan.FromSeconds(30), default));
+        var expiry = clock.GetUtcNow() + TimeSpan.FromSeconds(30);
+        await using var rescuer = new TestHost(store, d => d.AddWorkflow<SlowJob>(), s => s.AddSingleton(new Concurrency()).AddSingleton<TimeProvider>(clock),
+            workerName: "rescuer", options: o => o.PollInterval = TimeSpan.FromHours(1));
+        await rescuer.Worker.StartAsync(default);
+
+        // The rescuer sleeps until that lease ends — not for its hour-long poll interval — and then takes the run.
+        await clock.ArmedForAsync(expiry);
+        clock.Advance(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(30, await rescuer.Client.WaitForResultAsync<int>("orphan-2").WaitAsync(Wait.Timeout));
+        await rescuer.Worker.StopAsync(default);
+    }
+
+    [Fact]
     public async Task Stopping_drains_then_releases_unfinished_runs_for_another_worker()
     {
         var store = new InMemoryWorkflowStore();

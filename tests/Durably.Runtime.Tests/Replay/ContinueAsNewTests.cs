@@ -114,7 +114,7 @@ public abstract class ContinueAsNewTests : StoreTestBase
 
         Assert.Contains("id 'race-1~1' is already taken", error.Message, StringComparison.Ordinal);
         Assert.Equal(WorkflowStatus.Running, (await store.GetRunAsync("race-1", default))!.Status);
-        Assert.Equal(LeaseRenewal.Renewed, await store.RenewAsync(lease, TimeSpan.FromMinutes(1), default));
+        Assert.Equal(Heartbeats.Current(lease), await Heartbeats.HeldAsync(store, lease, TimeSpan.FromMinutes(1)));
     }
 
     [Fact]

@@ -12,7 +12,7 @@ namespace Durably.Runtime.Tests.Stores;
 /// journals behave identically to the in-memory reference: idempotent creation, write-once terminal rows, one-read
 /// replay, lease expiry and takeover, fencing of an old owner, and a single winner among concurrent claimers.
 /// </summary>
-public abstract class StoreConformanceTests : IDisposable
+public abstract partial class StoreConformanceTests : IDisposable
 {
     private static readonly TimeSpan s_lease = TimeSpan.FromSeconds(30);
     private readonly List<IDisposable> _stores = [];
@@ -319,7 +319,7 @@ public abstract class StoreConformanceTests : IDisposable
         var unloaded = (await other.GetRunAsync("timer-1", default))!;
         Assert.Equal((null, wakeAt), (unloaded.Owner, unloaded.WakeAt));
         Assert.Equal(RunRecord.WakeOnSignalOnly, (await other.GetRunAsync("signal-1", default))!.WakeAt);
-        Assert.Equal(LeaseRenewal.Lost, await store.RenewAsync(timer, s_lease, default));
+        Assert.NotEqual(Heartbeats.Current(timer), await Heartbeats.HeldAsync(store, timer, s_lease));
 
         // A signal of any name wakes its run at once; time wakes the other when it comes, and not a minute before.
         Assert.Equal(SignalSendOutcome.Accepted, await other.AddSignalAsync(Signal("signal-1", "s-1", "unrelated", "1"), default));
@@ -349,7 +349,7 @@ public abstract class StoreConformanceTests : IDisposable
         await store.AddSignalAsync(Signal("run-1", "s-1", "approve", "1"), default);
 
         Assert.Equal(SuspendOutcome.SignalWaiting, await store.SuspendAsync(lease, RunRecord.WakeOnSignalOnly, ["reject", "approve"], default));
-        Assert.Equal(LeaseRenewal.Renewed, await store.RenewAsync(lease, s_lease, default));
+        Assert.Equal(Heartbeats.Current(lease), await Heartbeats.HeldAsync(store, lease, s_lease));
         Assert.Null((await store.GetRunAsync("run-1", default))!.WakeAt);
 
         // Once taken, the signal no longer holds the run; a stored signal of another name never did.
@@ -397,7 +397,7 @@ public abstract class StoreConformanceTests : IDisposable
         Assert.False((await store.RecordAttemptAsync(lease, running, default)).CancelRequested);
         await store.RecordAttemptAsync(lease, Wait("run-1", 1), default);
         await store.AddSignalAsync(Signal("run-1", "s-1", "approve", "\"yes\""), default);
-        Assert.Equal(LeaseRenewal.Renewed, await store.RenewAsync(lease, s_lease, default));
+        Assert.Equal(Heartbeats.Current(lease), await Heartbeats.HeldAsync(store, lease, s_lease));
 
         Assert.Equal(CancelRequestOutcome.Requested, await other.RequestCancelAsync("run-1", "stop", default));
 
@@ -406,7 +406,7 @@ public abstract class StoreConformanceTests : IDisposable
         Assert.Equal(JournalWriteResult.Cancelled, await store.RecordAttemptAsync(lease, running, default));
         Assert.Equal(JournalWriteResult.Cancelled, await store.TakeSignalAsync(lease, Completed(Wait("run-1", 1), "ignored", 0), "approve", default));
         Assert.Equal(SuspendOutcome.CancelRequested, await store.SuspendAsync(lease, RunRecord.WakeOnSignalOnly, ["other"], default));
-        Assert.Equal(LeaseRenewal.CancelRequested, await store.RenewAsync(lease, s_lease, default));
+        Assert.Equal(Heartbeats.Current(lease, cancelRequested: true), await Heartbeats.HeldAsync(store, lease, s_lease));
         var journal = (await store.LoadAsync("run-1", default))!.Journal;
         Assert.Equal([(0L, 1, JournalEntryState.Attempting), (1L, 1, JournalEntryState.Attempting)], journal.Select(e => (e.Sequence, e.Attempts, e.State)));
         Assert.Null((await store.GetRunAsync("run-1", default))!.WakeAt);
@@ -418,7 +418,7 @@ public abstract class StoreConformanceTests : IDisposable
         // A fenced writer is told it is fenced, not that the run is cancelled.
         var taken = (await other.TryClaimAsync("run-1", "w", s_lease, default))!; // the same worker restarted: a new epoch
         Assert.Equal(JournalWriteResult.FencedOut, await store.RecordAttemptAsync(lease, Attempting("run-1", 2), default));
-        Assert.Equal(LeaseRenewal.Lost, await store.RenewAsync(lease, s_lease, default));
+        Assert.NotEqual(Heartbeats.Current(lease), await Heartbeats.HeldAsync(store, lease, s_lease));
         Assert.True(await other.CompleteRunAsync(taken, new RunOutcome(WorkflowStatus.Cancelled, null, new WorkflowError("System.OperationCanceledException", "stop")), default));
         var ended = (await store.GetRunAsync("run-1", default))!;
         Assert.Equal((WorkflowStatus.Cancelled, "stop", "stop"), (ended.Status, ended.CancelReason, ended.Error!.Message));

@@ -31,17 +31,47 @@ public sealed partial class InMemoryWorkflowStore
         lock (_gate)
         {
             var now = _time.GetUtcNow();
-            IReadOnlyList<string> ids = [.. _runs.Values
-                .Where(r => r.Status == WorkflowStatus.Running
-                    && ((r.Owner is null && (r.WakeAt is null || r.WakeAt <= now)) || (r.Owner is not null && (r.Owner == owner || r.LeaseExpiresAt <= now)))
-                    && (runnable is null || runnable.Contains(new WorkflowVersion(r.WorkflowName, r.Version))))
-                .OrderBy(r => r.CreatedAt)
-                .ThenBy(r => r.WorkflowId, StringComparer.Ordinal)
-                .Take(limit)
-                .Select(r => r.WorkflowId)];
+            IReadOnlyList<string> ids = [.. Claimable(owner, runnable, now).Take(limit).Select(r => r.WorkflowId)];
             return Task.FromResult(ids);
         }
     }
+
+    /// <inheritdoc/>
+    public Task<ClaimBatch> ClaimRunsAsync(string owner, IReadOnlyCollection<WorkflowVersion>? runnable, IReadOnlyCollection<string> exclude, int limit,
+        TimeSpan leaseDuration, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(owner);
+        ArgumentNullException.ThrowIfNull(exclude);
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
+        lock (_gate)
+        {
+            var now = _time.GetUtcNow();
+            var claimed = new List<RunLease>();
+            foreach (var run in Claimable(owner, runnable, now).Where(r => !exclude.Contains(r.WorkflowId)).Take(limit).ToList())
+            {
+                var taken = run with { Owner = owner, Epoch = run.Epoch + 1, LeaseExpiresAt = now + leaseDuration, UpdatedAt = now, WakeAt = null };
+                _runs[run.WorkflowId] = taken;
+                claimed.Add(new RunLease(run.WorkflowId, owner, taken.Epoch, run.Owner));
+            }
+
+            // What could become claimable later: an unloaded run's wake time, another worker's lease expiry.
+            var next = _runs.Values
+                .Where(r => r.Status == WorkflowStatus.Running && (runnable is null || runnable.Contains(new WorkflowVersion(r.WorkflowName, r.Version))))
+                .Select(r => r.Owner is null ? (r.WakeAt is { } wake && wake > now && wake != RunRecord.WakeOnSignalOnly ? wake : (DateTimeOffset?)null)
+                    : r.Owner != owner && r.LeaseExpiresAt > now ? r.LeaseExpiresAt : null)
+                .Min();
+            return Task.FromResult(new ClaimBatch(claimed, next - now));
+        }
+    }
+
+    /// <summary>The active runs <paramref name="owner"/> could claim at <paramref name="now"/>, oldest first. Call under the lock.</summary>
+    private IEnumerable<RunRecord> Claimable(string owner, IReadOnlyCollection<WorkflowVersion>? runnable, DateTimeOffset now)
+        => _runs.Values
+            .Where(r => r.Status == WorkflowStatus.Running
+                && ((r.Owner is null && (r.WakeAt is null || r.WakeAt <= now)) || (r.Owner is not null && (r.Owner == owner || r.LeaseExpiresAt <= now)))
+                && (runnable is null || runnable.Contains(new WorkflowVersion(r.WorkflowName, r.Version))))
+            .OrderBy(r => r.CreatedAt)
+            .ThenBy(r => r.WorkflowId, StringComparer.Ordinal);
 
     /// <inheritdoc/>
     public Task<IReadOnlyList<ActiveWorkflowVersion>> ListActiveVersionsAsync(CancellationToken cancellationToken)
@@ -114,18 +144,20 @@ public sealed partial class InMemoryWorkflowStore
     }
 
     /// <inheritdoc/>
-    public Task<LeaseRenewal> RenewAsync(RunLease lease, TimeSpan leaseDuration, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<HeldRun>> RenewLeasesAsync(string owner, TimeSpan leaseDuration, CancellationToken cancellationToken)
     {
+        ArgumentException.ThrowIfNullOrEmpty(owner);
         lock (_gate)
         {
-            if (!IsHeld(lease, out var run))
+            var now = _time.GetUtcNow();
+            var held = new List<HeldRun>();
+            foreach (var run in _runs.Values.Where(r => r.Status == WorkflowStatus.Running && r.Owner == owner).ToList())
             {
-                return Task.FromResult(LeaseRenewal.Lost);
+                _runs[run.WorkflowId] = run with { LeaseExpiresAt = now + leaseDuration, UpdatedAt = now };
+                held.Add(new HeldRun(run.WorkflowId, run.Epoch, run.IsCancelRequested));
             }
 
-            var now = _time.GetUtcNow();
-            _runs[lease.WorkflowId] = run with { LeaseExpiresAt = now + leaseDuration, UpdatedAt = now };
-            return Task.FromResult(run.IsCancelRequested ? LeaseRenewal.CancelRequested : LeaseRenewal.Renewed);
+            return Task.FromResult<IReadOnlyList<HeldRun>>(held);
         }
     }
 

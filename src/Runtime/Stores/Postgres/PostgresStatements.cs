@@ -78,6 +78,41 @@ internal sealed class PostgresStatements
             RETURNING r.epoch, candidate.previous_owner
             """;
 
+        // The batch claim: the same conditions and the same row-version guard as Claim, for up to @limit runs. Rows
+        // another worker is claiming at this moment are skipped (SKIP LOCKED), not waited for.
+        var runnable = "(@names::text[] IS NULL OR (r.workflow_name, r.version) IN (SELECT n, v FROM unnest(@names::text[], @versions::integer[]) AS runnable(n, v)))";
+        ClaimBatch = $"""
+            WITH heartbeat AS (
+                INSERT INTO {s}.workers (incarnation, name, started_at, heartbeat_at, lease_expires_at)
+                VALUES (@incarnation, @owner, now() + @skew, now() + @skew, now() + @skew + @lease)
+                ON CONFLICT (incarnation) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, lease_expires_at = excluded.lease_expires_at
+            ), seen AS (
+                SELECT r.workflow_id, r.xmin AS version FROM {s}.runs r
+                WHERE r.status = 0 AND {claimable} AND (r.owner_incarnation IS NOT NULL OR r.wake_at IS NULL OR r.wake_at <= now() + @skew)
+                    AND {runnable} AND r.workflow_id <> ALL(@exclude)
+                ORDER BY r.created_at, r.workflow_id
+                LIMIT @limit
+            ), candidate AS (
+                SELECT r.workflow_id, r.owner AS previous_owner FROM {s}.runs r JOIN seen ON r.workflow_id = seen.workflow_id AND r.xmin = seen.version
+                FOR UPDATE OF r SKIP LOCKED
+            )
+            UPDATE {s}.runs r SET owner = @owner, owner_incarnation = @incarnation, epoch = r.epoch + 1, updated_at = @now, wake_at = NULL
+            FROM candidate WHERE r.workflow_id = candidate.workflow_id
+            RETURNING r.workflow_id, r.epoch, candidate.previous_owner, r.created_at
+            """;
+
+        // How long until something this worker cannot claim now may become claimable: an unloaded run falls due, or
+        // another live worker holding runs lets its lease lapse. By the database clock.
+        NextClaimable = $"""
+            SELECT LEAST(
+                (SELECT min(r.wake_at) FROM {s}.runs r
+                    WHERE r.status = 0 AND r.owner_incarnation IS NULL AND r.wake_at > now() + @skew AND r.wake_at < @never AND {runnable}),
+                (SELECT min(w.lease_expires_at) FROM {s}.workers w
+                    WHERE w.lease_expires_at > now() + @skew AND w.incarnation <> @incarnation
+                        AND EXISTS (SELECT 1 FROM {s}.runs r WHERE r.owner_incarnation = w.incarnation AND r.status = 0 AND {runnable}))
+            ) - (now() + @skew)
+            """;
+
         ListClaimable = $"""
             SELECT r.workflow_id FROM {s}.runs r
             WHERE r.status = 0 AND {claimable} AND (r.owner_incarnation IS NOT NULL OR r.wake_at IS NULL OR r.wake_at <= now() + @skew)
@@ -123,11 +158,13 @@ internal sealed class PostgresStatements
             RETURNING true
             """;
 
-        Renew = $"""
+        // The worker's heartbeat: one row renews the lease of every run the incarnation holds; the runs come back so
+        // that an execution whose run was taken over, or asked to cancel, hears of it.
+        Heartbeat = $"""
             WITH heartbeat AS (
                 UPDATE {s}.workers SET heartbeat_at = now() + @skew, lease_expires_at = now() + @skew + @lease WHERE incarnation = @incarnation
             )
-            SELECT (SELECT cancel_reason IS NOT NULL FROM {s}.runs WHERE {HeldBy})
+            SELECT workflow_id, epoch, cancel_reason IS NOT NULL FROM {s}.runs WHERE owner_incarnation = @incarnation AND status = 0
             """;
 
         Release = $"""
@@ -272,6 +309,10 @@ internal sealed class PostgresStatements
 
     public string ListClaimable { get; }
 
+    public string ClaimBatch { get; }
+
+    public string NextClaimable { get; }
+
     public string ActiveVersions { get; }
 
     public string Advertise { get; }
@@ -282,7 +323,7 @@ internal sealed class PostgresStatements
 
     public string Suspend { get; }
 
-    public string Renew { get; }
+    public string Heartbeat { get; }
 
     public string Release { get; }
 

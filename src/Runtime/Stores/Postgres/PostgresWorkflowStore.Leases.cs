@@ -21,6 +21,34 @@ public sealed partial class PostgresWorkflowStore
     }
 
     /// <inheritdoc/>
+    public Task<ClaimBatch> ClaimRunsAsync(string owner, IReadOnlyCollection<WorkflowVersion>? runnable, IReadOnlyCollection<string> exclude, int limit,
+        TimeSpan leaseDuration, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(owner);
+        ArgumentNullException.ThrowIfNull(exclude);
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
+        return ExecuteAsync("claim runs", async token =>
+        {
+            (string, object?)[] versions = [("names", runnable?.Select(v => v.Name).ToArray()), ("versions", runnable?.Select(v => v.Version).ToArray()), ("skew", Skew())];
+            await using var batch = _dataSource.CreateBatch();
+            batch.BatchCommands.Add(BatchCommand(_sql.ClaimBatch, [.. versions, ("owner", owner), ("incarnation", Incarnation(owner)), ("lease", leaseDuration),
+                ("exclude", exclude.ToArray()), ("limit", limit), ("now", Utc(_time.GetUtcNow()))]));
+            batch.BatchCommands.Add(BatchCommand(_sql.NextClaimable, [.. versions, ("incarnation", Incarnation(owner)), ("never", Utc(RunRecord.WakeOnSignalOnly))]));
+            await using var reader = await batch.ExecuteReaderAsync(token).ConfigureAwait(false);
+            var claimed = new List<(RunLease Lease, DateTimeOffset CreatedAt)>();
+            while (await reader.ReadAsync(token).ConfigureAwait(false))
+            {
+                claimed.Add((new RunLease(reader.GetString(0), owner, reader.GetInt64(1), reader.IsDBNull(2) ? null : reader.GetString(2)), reader.GetFieldValue<DateTimeOffset>(3)));
+            }
+
+            await reader.NextResultAsync(token).ConfigureAwait(false);
+            await reader.ReadAsync(token).ConfigureAwait(false);
+            var next = reader.IsDBNull(0) ? (TimeSpan?)null : reader.GetFieldValue<TimeSpan>(0);
+            return new ClaimBatch([.. claimed.OrderBy(c => c.CreatedAt).ThenBy(c => c.Lease.WorkflowId, StringComparer.Ordinal).Select(c => c.Lease)], next);
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc/>
     public Task<IReadOnlyList<string>> ListClaimableAsync(string owner, IReadOnlyCollection<WorkflowVersion>? runnable, int limit, CancellationToken cancellationToken)
         => ExecuteAsync<IReadOnlyList<string>>("list claimable runs", async token =>
         {
@@ -101,23 +129,21 @@ public sealed partial class PostgresWorkflowStore
     }
 
     /// <inheritdoc/>
-    /// <remarks>
-    /// Renewal is the worker's single-row heartbeat; it reports whether the run is still held by this lease and whether
-    /// a cancel was requested.
-    /// </remarks>
-    public Task<LeaseRenewal> RenewAsync(RunLease lease, TimeSpan leaseDuration, CancellationToken cancellationToken)
+    /// <remarks>One statement: the incarnation's row in the workers table carries the lease of all its runs.</remarks>
+    public Task<IReadOnlyList<HeldRun>> RenewLeasesAsync(string owner, TimeSpan leaseDuration, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(lease);
-        return ExecuteAsync("renew a lease", async token =>
+        ArgumentException.ThrowIfNullOrEmpty(owner);
+        return ExecuteAsync<IReadOnlyList<HeldRun>>("renew a worker's leases", async token =>
         {
-            await using var command = Command(_sql.Renew,
-                [.. LeaseParameters(lease), ("incarnation", Incarnation(lease.Owner)), ("lease", leaseDuration), ("skew", Skew())]);
-            return await command.ExecuteScalarAsync(token).ConfigureAwait(false) switch
+            await using var command = Command(_sql.Heartbeat, ("incarnation", Incarnation(owner)), ("lease", leaseDuration), ("skew", Skew()));
+            await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
+            var held = new List<HeldRun>();
+            while (await reader.ReadAsync(token).ConfigureAwait(false))
             {
-                true => LeaseRenewal.CancelRequested,
-                false => LeaseRenewal.Renewed,
-                _ => LeaseRenewal.Lost,
-            };
+                held.Add(new HeldRun(reader.GetString(0), reader.GetInt64(1), reader.GetBoolean(2)));
+            }
+
+            return held;
         }, cancellationToken);
     }
 

@@ -7,7 +7,7 @@ namespace Durably.Runtime.Stores;
 internal static class SqliteSchema
 {
     /// <summary>The schema version this code creates and reads.</summary>
-    public const int Version = 10;
+    public const int Version = 11;
 
     /// <summary>What <c>durably_meta</c> says owns the file.</summary>
     private const string ApplicationId = "durably";
@@ -157,6 +157,9 @@ internal static class SqliteSchema
         """,
         """
         ALTER TABLE runs ADD COLUMN fingerprint TEXT;
+        """,
+        """
+        CREATE INDEX runs_by_owner ON runs (owner) WHERE status = 0 AND owner IS NOT NULL;
         """,
     ];
 }

@@ -25,18 +25,75 @@ public sealed partial class SqliteWorkflowStore
         }, cancellationToken);
     }
 
+    /// <summary>Unowned and not unloaded (or due), already $owner's (a restarted worker), or with an expired lease.</summary>
+    private const string Claimable = "((owner IS NULL AND (wake_at IS NULL OR wake_at <= $now)) OR owner = $owner OR lease_expires_at <= $now)";
+
+    /// <summary>Of a workflow version in $runnable, a JSON array [{"n": name, "v": version}, …]; any when $runnable is null.</summary>
+    private const string OfRunnable = "($runnable IS NULL OR (workflow_name, version) IN (SELECT json_extract(value, '$.n'), json_extract(value, '$.v') FROM json_each($runnable)))";
+
+    private static string? RunnableJson(IReadOnlyCollection<WorkflowVersion>? runnable)
+        => runnable is null ? null : System.Text.Json.JsonSerializer.Serialize(runnable.Select(v => new { n = v.Name, v = v.Version }));
+
+    /// <inheritdoc/>
+    public Task<ClaimBatch> ClaimRunsAsync(string owner, IReadOnlyCollection<WorkflowVersion>? runnable, IReadOnlyCollection<string> exclude, int limit,
+        TimeSpan leaseDuration, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(owner);
+        ArgumentNullException.ThrowIfNull(exclude);
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
+        return WriteAsync(connection =>
+        {
+            var now = ToUnixMs(_time.GetUtcNow());
+            (string, object?)[] parameters = [("$owner", owner), ("$now", now), ("$runnable", RunnableJson(runnable))];
+            // One write transaction, one sync to disk, for the whole batch.
+            var candidates = Query(connection, $"""
+                SELECT workflow_id, owner FROM runs
+                WHERE status = 0 AND {Claimable} AND {OfRunnable} AND workflow_id NOT IN (SELECT value FROM json_each($exclude))
+                ORDER BY created_at, workflow_id LIMIT $limit;
+                """, r => (Id: r.GetString(0), Previous: r.IsDBNull(1) ? null : r.GetString(1)),
+                [.. parameters, ("$exclude", System.Text.Json.JsonSerializer.Serialize(exclude)), ("$limit", limit)]);
+            var claimed = new List<RunLease>(candidates.Count);
+            foreach (var (id, previous) in candidates)
+            {
+                var epoch = Query(connection, """
+                    UPDATE runs SET owner = $owner, epoch = epoch + 1, lease_expires_at = $expires, updated_at = $now, wake_at = NULL
+                    WHERE workflow_id = $id RETURNING epoch;
+                    """, r => r.GetInt64(0), ("$id", id), ("$owner", owner), ("$expires", now + (long)leaseDuration.TotalMilliseconds), ("$now", now))[0];
+                claimed.Add(new RunLease(id, owner, epoch, previous));
+            }
+
+            // What could become claimable later: an unloaded run falling due, another worker's lease expiring.
+            var next = Query(connection, $"""
+                SELECT min(at) FROM (
+                    SELECT min(wake_at) AS at FROM runs WHERE status = 0 AND owner IS NULL AND wake_at > $now AND wake_at < $never AND {OfRunnable}
+                    UNION ALL
+                    SELECT min(lease_expires_at) FROM runs WHERE status = 0 AND owner <> $owner AND lease_expires_at > $now AND {OfRunnable});
+                """, r => r.IsDBNull(0) ? (long?)null : r.GetInt64(0), [.. parameters, ("$never", ToUnixMs(RunRecord.WakeOnSignalOnly))])[0];
+            return new ClaimBatch(claimed, next is { } at ? TimeSpan.FromMilliseconds(at - now) : null);
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<HeldRun>> RenewLeasesAsync(string owner, TimeSpan leaseDuration, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(owner);
+        return WriteAsync<IReadOnlyList<HeldRun>>(connection =>
+        {
+            var now = _time.GetUtcNow();
+            return Query(connection, """
+                UPDATE runs SET lease_expires_at = $expires, updated_at = $now WHERE owner = $owner AND status = 0
+                RETURNING workflow_id, epoch, cancel_reason IS NOT NULL;
+                """, r => new HeldRun(r.GetString(0), r.GetInt64(1), r.GetBoolean(2)),
+                ("$owner", owner), ("$expires", ToUnixMs(now + leaseDuration)), ("$now", ToUnixMs(now)));
+        }, cancellationToken);
+    }
+
     /// <inheritdoc/>
     public Task<IReadOnlyList<string>> ListClaimableAsync(string owner, IReadOnlyCollection<WorkflowVersion>? runnable, int limit, CancellationToken cancellationToken)
     {
-        // The versions travel as one JSON parameter: [{"n": name, "v": version}, …].
-        return Read<IReadOnlyList<string>>(connection => Query(connection, """
-            SELECT workflow_id FROM runs
-            WHERE status = 0 AND ((owner IS NULL AND (wake_at IS NULL OR wake_at <= $now)) OR owner = $owner OR lease_expires_at <= $now)
-                AND ($runnable IS NULL OR (workflow_name, version) IN (SELECT json_extract(value, '$.n'), json_extract(value, '$.v') FROM json_each($runnable)))
-            ORDER BY created_at, workflow_id
-            LIMIT $limit;
-            """, r => r.GetString(0), ("$owner", owner), ("$now", ToUnixMs(_time.GetUtcNow())), ("$limit", limit),
-            ("$runnable", runnable is null ? null : System.Text.Json.JsonSerializer.Serialize(runnable.Select(v => new { n = v.Name, v = v.Version })))),
+        return Read<IReadOnlyList<string>>(connection => Query(connection,
+            $"SELECT workflow_id FROM runs WHERE status = 0 AND {Claimable} AND {OfRunnable} ORDER BY created_at, workflow_id LIMIT $limit;",
+            r => r.GetString(0), ("$owner", owner), ("$now", ToUnixMs(_time.GetUtcNow())), ("$limit", limit), ("$runnable", RunnableJson(runnable))),
             cancellationToken);
     }
 
@@ -103,16 +160,6 @@ public sealed partial class SqliteWorkflowStore
             return SuspendOutcome.Suspended;
         }, cancellationToken);
     }
-
-    /// <inheritdoc/>
-    public Task<LeaseRenewal> RenewAsync(RunLease lease, TimeSpan leaseDuration, CancellationToken cancellationToken)
-        => WriteAsync(connection =>
-        {
-            var now = _time.GetUtcNow();
-            var renewed = Query(connection, $"UPDATE runs SET lease_expires_at = $expires, updated_at = $now WHERE {HeldBy} RETURNING cancel_reason IS NOT NULL;",
-                r => r.GetBoolean(0), [.. LeaseParameters(lease), ("$expires", ToUnixMs(now + leaseDuration)), ("$now", ToUnixMs(now))]);
-            return renewed.Count == 0 ? LeaseRenewal.Lost : renewed[0] ? LeaseRenewal.CancelRequested : LeaseRenewal.Renewed;
-        }, cancellationToken);
 
     /// <inheritdoc/>
     public Task ReleaseAsync(RunLease lease, CancellationToken cancellationToken)

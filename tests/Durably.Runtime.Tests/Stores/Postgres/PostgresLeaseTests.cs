@@ -73,8 +73,8 @@ public sealed class PostgresLeaseTests(PostgresDatabase database) : IClassFixtur
         var reclaimed = (await restarted.TryClaimAsync("reclaim-1", "worker-7", hour, default))!;
         Assert.True(reclaimed.Epoch > old.Epoch);
         Assert.True((await before.RecordAttemptAsync(old, Attempting("reclaim-1"), default)).Fenced);
-        Assert.Equal(LeaseRenewal.Lost, await before.RenewAsync(old, hour, default));
-        Assert.Equal(LeaseRenewal.Renewed, await restarted.RenewAsync(reclaimed, hour, default));
+        Assert.NotEqual(Heartbeats.Current(old), await Heartbeats.HeldAsync(before, old, hour));
+        Assert.Equal(Heartbeats.Current(reclaimed), await Heartbeats.HeldAsync(restarted, reclaimed, hour));
 
         // One workers row per process incarnation: the old and the restarted worker-7 are two rows.
         Assert.Equal(2L, await database.ScalarAsync($"SELECT count(*) FROM \"{_schema}\".workers WHERE name = 'worker-7'"));
@@ -97,7 +97,7 @@ public sealed class PostgresLeaseTests(PostgresDatabase database) : IClassFixtur
         var until = DateTime.UtcNow + lease + TimeSpan.FromSeconds(1);
         while (DateTime.UtcNow < until)
         {
-            Assert.Equal(LeaseRenewal.Renewed, await store.RenewAsync(held, lease, default));
+            Assert.Equal(Heartbeats.Current(held), await Heartbeats.HeldAsync(store, held, lease));
             Assert.Null(await rival.TryClaimAsync("heartbeat-1", "rival", lease, default));
             await Task.Delay(200);
         }
@@ -113,7 +113,7 @@ public sealed class PostgresLeaseTests(PostgresDatabase database) : IClassFixtur
         }
 
         Assert.NotNull(taken);
-        Assert.Equal(LeaseRenewal.Lost, await store.RenewAsync(held, lease, default));
+        Assert.NotEqual(Heartbeats.Current(held), await Heartbeats.HeldAsync(store, held, lease));
     }
 
     private static RunRecord NewRun(string id)

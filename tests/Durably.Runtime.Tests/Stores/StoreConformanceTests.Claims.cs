@@ -1,0 +1,99 @@
+using Durably.Runtime.Journal;
+using Durably.Runtime.Tests.Support;
+
+namespace Durably.Runtime.Tests.Stores;
+
+/// <summary>Batch claims and the worker heartbeat: one round trip for many runs, on every store.</summary>
+public abstract partial class StoreConformanceTests
+{
+    [Fact]
+    public async Task A_batch_claim_takes_the_oldest_claimable_runs_up_to_the_limit_skipping_excluded_held_and_foreign_versions()
+    {
+        var store = CreateStore();
+        var other = CreateStore();
+        for (var i = 0; i < 6; i++)
+        {
+            await store.CreateRunAsync(NewRun($"run-{i}"), default);
+            Clock.Advance(TimeSpan.FromMilliseconds(10));
+        }
+
+        await store.CreateRunAsync(RunRecord.Started("invoice-1", "Invoice", 1, "{}", Clock.GetUtcNow()), default);
+        var held = (await other.TryClaimAsync("run-1", "busy-worker", s_lease, default))!;
+        var runnable = new[] { new WorkflowVersion("Orders", 1) };
+
+        var batch = await store.ClaimRunsAsync("w", runnable, ["run-0"], 3, s_lease, default);
+
+        // The oldest three that are free: run-0 is excluded (the worker runs it already), run-1 is another worker's.
+        Assert.Equal(["run-2", "run-3", "run-4"], batch.Claimed.Select(l => l.WorkflowId));
+        Assert.All(batch.Claimed, l => Assert.Equal(("w", (string?)null), (l.Owner, l.TakenFrom)));
+        foreach (var lease in batch.Claimed)
+        {
+            var run = (await other.GetRunAsync(lease.WorkflowId, default))!;
+            Assert.Equal(("w", lease.Epoch), (run.Owner, run.Epoch));
+        }
+
+        // Next come run-0 and run-5 (w's runs in flight excluded; w's other runs would be its own to take back, as after a
+        // restart); never the other version's run, never the held one before its lease ends.
+        string[] running = [.. batch.Claimed.Select(l => l.WorkflowId)];
+        var rest = await store.ClaimRunsAsync("w", runnable, running, 10, s_lease, default);
+        Assert.Equal(["run-0", "run-5"], rest.Claimed.Select(l => l.WorkflowId));
+        Assert.NotNull(rest.NextClaimableIn);
+        Assert.InRange(rest.NextClaimableIn!.Value, s_lease - TimeSpan.FromSeconds(10), s_lease + TimeSpan.FromSeconds(1));
+        running = [.. running, .. rest.Claimed.Select(l => l.WorkflowId)];
+        Assert.Empty((await store.ClaimRunsAsync("w", runnable, running, 10, s_lease, default)).Claimed);
+        Assert.Equal(["run-2", "run-3"], (await store.ClaimRunsAsync("w", runnable, ["run-0", "run-4", "run-5"], 2, s_lease, default)).Claimed.Select(l => l.WorkflowId));
+        Assert.Empty((await store.ClaimRunsAsync("w", runnable, [], 0, s_lease, default)).Claimed);
+
+        // Once the other worker's lease has run out, its run is taken over, and the claim says from whom.
+        Clock.Advance(s_lease + TimeSpan.FromSeconds(1));
+        var recovered = Assert.Single((await store.ClaimRunsAsync("w", runnable, running, 10, s_lease, default)).Claimed);
+        Assert.Equal(("run-1", "busy-worker"), (recovered.WorkflowId, recovered.TakenFrom));
+        Assert.True(recovered.Epoch > held.Epoch);
+        Assert.Equal(JournalWriteResult.FencedOut, await other.RecordAttemptAsync(held, Attempting("run-1", 0), default));
+    }
+
+    [Fact]
+    public async Task A_batch_claim_says_when_an_unloaded_run_falls_due_and_claims_it_then()
+    {
+        var store = CreateStore();
+        await store.CreateRunAsync(NewRun("sleeper-1"), default);
+        var lease = Assert.Single((await store.ClaimRunsAsync("w", null, [], 10, s_lease, default)).Claimed);
+        Assert.Equal(SuspendOutcome.Suspended, await store.SuspendAsync(lease, Clock.GetUtcNow().AddMinutes(5), [], default));
+
+        var idle = await store.ClaimRunsAsync("w", null, [], 10, s_lease, default);
+
+        Assert.Empty(idle.Claimed);
+        Assert.InRange(idle.NextClaimableIn!.Value, TimeSpan.FromMinutes(5) - TimeSpan.FromSeconds(10), TimeSpan.FromMinutes(5) + TimeSpan.FromSeconds(1));
+        Clock.Advance(TimeSpan.FromMinutes(5));
+        Assert.Equal("sleeper-1", Assert.Single((await store.ClaimRunsAsync("w", null, [], 10, s_lease, default)).Claimed).WorkflowId);
+        Assert.Null((await store.ClaimRunsAsync("w", null, [], 10, s_lease, default)).NextClaimableIn);
+    }
+
+    [Fact]
+    public async Task The_heartbeat_renews_every_run_of_its_worker_in_one_call_and_reports_epochs_and_cancels()
+    {
+        var store = CreateStore();
+        var other = CreateStore();
+        for (var i = 0; i < 3; i++)
+        {
+            await store.CreateRunAsync(NewRun($"run-{i}"), default);
+        }
+
+        var leases = (await store.ClaimRunsAsync("w", null, [], 2, s_lease, default)).Claimed;
+        var foreign = (await other.TryClaimAsync("run-2", "other-worker", s_lease, default))!;
+        Assert.Equal(CancelRequestOutcome.Requested, await other.RequestCancelAsync("run-1", "stop", default));
+
+        // Most of a lease later, one heartbeat keeps both of w's runs, and says run-1 is to stop.
+        Clock.Advance(s_lease - TimeSpan.FromSeconds(1));
+        var held = await store.RenewLeasesAsync("w", s_lease, default);
+        Assert.Equal([Heartbeats.Current(leases[0]), Heartbeats.Current(leases[1], cancelRequested: true)], held.OrderBy(h => h.WorkflowId, StringComparer.Ordinal));
+
+        // Past the original lease, w's runs are still its own; the other worker's, not renewed, can be taken.
+        Clock.Advance(TimeSpan.FromSeconds(2));
+        Assert.Null(await other.TryClaimAsync("run-0", "thief", s_lease, default));
+        Assert.NotNull(await store.TryClaimAsync("run-2", "thief", s_lease, default));
+        Assert.Empty(await other.RenewLeasesAsync("other-worker", s_lease, default));
+        Assert.NotEqual(Heartbeats.Current(foreign), await Heartbeats.HeldAsync(other, foreign));
+        Assert.Empty(await store.RenewLeasesAsync("nobody", s_lease, default));
+    }
+}
