@@ -84,6 +84,18 @@ internal static partial class WorkflowEmitter
         }
 
         writer.Line("    Fingerprint = " + Literal(workflow.Fingerprint) + ",");
+        if (run.InputRejectsNull)
+        {
+            writer.Line("    InputIsNullable = false,");
+        }
+
+        if (workflow.Signals.Count > 0)
+        {
+            // What each signal's payload must be readable as: a send of another type is refused at the sender.
+            var types = workflow.Signals.GroupBy(s => s.Name).Select(g => "[" + Literal(g.Key) + "] = typeof(" + g.First().PayloadTypeOf + ")");
+            writer.Line("    SignalPayloadTypes = new global::System.Collections.Generic.Dictionary<string, global::System.Type> { " + string.Join(", ", types) + " },");
+        }
+
         if (workflow.OnFailure != 0)
         {
             var rule = workflow.OnFailure switch

@@ -44,7 +44,8 @@ internal enum ReturnShape
 /// <param name="Input">The single input parameter, if any.</param>
 /// <param name="Shape">Task or Task of T.</param>
 /// <param name="ResultType">The result type for Task of T, else null.</param>
-internal sealed record RunMethodModel(string MethodName, ParameterModel? Input, ReturnShape Shape, string? ResultType)
+/// <param name="InputRejectsNull">The input is a reference type declared non-nullable in a nullable-enabled context: a null input is refused at start.</param>
+internal sealed record RunMethodModel(string MethodName, ParameterModel? Input, ReturnShape Shape, string? ResultType, bool InputRejectsNull = false)
 {
     public string InputType => Input?.Type ?? KnownNames.Unit;
 
@@ -128,4 +129,5 @@ internal sealed record CallSiteModel(int Version, string Data, string DisplayLoc
 /// <param name="PayloadType">The payload type, fully qualified.</param>
 /// <param name="TimeoutParameter">The name of the <c>TimeSpan</c> parameter.</param>
 /// <param name="ClientMethodName">The client's send method, e.g. <c>SignalApprovalAsync</c>.</param>
-internal sealed record SignalModel(string Name, string MethodName, string Modifiers, string PayloadType, string TimeoutParameter, string ClientMethodName);
+/// <param name="PayloadTypeOf">The payload type as <c>typeof</c> takes it: without a nullable reference annotation.</param>
+internal sealed record SignalModel(string Name, string MethodName, string Modifiers, string PayloadType, string TimeoutParameter, string ClientMethodName, string PayloadTypeOf);

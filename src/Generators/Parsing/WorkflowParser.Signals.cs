@@ -61,7 +61,8 @@ internal static partial class WorkflowParser
             Modifiers: syntax.Modifiers.ToString(),
             PayloadType: payloadType,
             TimeoutParameter: EscapeIdentifier(method.Parameters[0].Name),
-            ClientMethodName: "Signal" + DefaultSignalName(method.Name) + "Async");
+            ClientMethodName: "Signal" + DefaultSignalName(method.Name) + "Async",
+            PayloadTypeOf: payload.IsReferenceType ? payload.WithNullableAnnotation(NullableAnnotation.NotAnnotated).ToDisplayString(s_typeFormat) : payloadType);
     }
 
     /// <summary><c>WaitForApprovalAsync</c> → <c>Approval</c>.</summary>

@@ -179,7 +179,8 @@ internal static partial class WorkflowParser
         }
 
         var input = run.Parameters.Length == 1 ? ParseParameters(run.Parameters)[0] : null;
-        return new RunMethodModel(run.Name, input, shape!.Value, GetResultType(run.ReturnType));
+        var rejectsNull = run.Parameters.Length == 1 && run.Parameters[0].Type.IsReferenceType && run.Parameters[0].NullableAnnotation == NullableAnnotation.NotAnnotated;
+        return new RunMethodModel(run.Name, input, shape!.Value, GetResultType(run.ReturnType), rejectsNull);
     }
 
     private static bool IsValidStep(IMethodSymbol step, List<Diagnostic> diagnostics)

@@ -39,11 +39,48 @@ internal static class ClientArguments
                 $"{char.ToUpperInvariant(what[0])}{what[1..]} '{id[..32]}…' is {id.Length} characters long; the limit is {DurableOptions.MaxWorkflowIdLength}.", parameter);
         }
 
-        var bad = id.IndexOfAny([.. Enumerable.Range(0, 32).Select(i => (char)i), (char)127]);
+        var bad = id.IndexOfAny(s_controlCharacters);
         if (bad >= 0)
         {
             throw new ArgumentException(
-                $"{char.ToUpperInvariant(what[0])}{what[1..]} '{id.Replace("\n", "\\n", StringComparison.Ordinal)}' contains control character U+{(int)id[bad]:X4} at position {bad}.", parameter);
+                $"{char.ToUpperInvariant(what[0])}{what[1..]} '{Printable(id)}' contains control character U+{(int)id[bad]:X4} at position {bad}; ids are kept as text by every store, so control characters are refused.", parameter);
         }
+
+        for (var i = 0; i < id.Length; i++)
+        {
+            // A lone UTF-16 surrogate has no UTF-8 form: PostgreSQL refuses it, SQLite would store a replacement character.
+            if (char.IsHighSurrogate(id[i]) && i + 1 < id.Length && char.IsLowSurrogate(id[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(id[i]))
+            {
+                throw new ArgumentException(
+                    $"{char.ToUpperInvariant(what[0])}{what[1..]} '{Printable(id)}' contains a lone UTF-16 surrogate U+{(int)id[i]:X4} at position {i}, which is not text any store can keep.", parameter);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Throws unless a workflow id chosen at start stays clear of the ids continue-as-new gives its runs:
+    /// <c>order-7</c> continues as <c>order-7~1</c>, <c>order-7~2</c>, …, so an id ending in <c>~</c> and digits is reserved.
+    /// </summary>
+    public static void RefuseContinuationSuffix(string workflowId)
+    {
+        var tilde = workflowId.LastIndexOf('~');
+        if (tilde > 0 && tilde < workflowId.Length - 1 && workflowId.AsSpan(tilde + 1).IndexOfAnyExceptInRange('0', '9') < 0)
+        {
+            throw new ArgumentException(
+                $"Workflow id '{workflowId}' ends in '~{workflowId[(tilde + 1)..]}', which is reserved: a run that continues as new takes its id with '~' and its "
+                + $"generation (run '{workflowId[..tilde]}' continues as '{workflowId}'). Choose an id that does not end in '~' and digits.", nameof(workflowId));
+        }
+    }
+
+    private static readonly char[] s_controlCharacters = [.. Enumerable.Range(0, 32).Select(i => (char)i), (char)127];
+
+    private static string Printable(string id)
+    {
+        var shown = id.Length > 64 ? id[..64] + "…" : id;
+        return string.Concat(shown.Select(c => c < 32 || c == 127 || char.IsSurrogate(c) ? $"\\u{(int)c:X4}" : c.ToString()));
     }
 }

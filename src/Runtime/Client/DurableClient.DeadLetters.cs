@@ -51,6 +51,7 @@ public sealed partial class DurableClient
         return failed?.Kind == OperationKind.Compensation || type == typeof(CompensationFailedException).FullName ? DeadLetterReason.CompensationFailed
             : type == typeof(NonDeterminismException).FullName ? DeadLetterReason.NonDeterminism
             : type == typeof(PayloadException).FullName ? DeadLetterReason.UnreadablePayload
+            : type == typeof(UnreadableJournalException).FullName ? DeadLetterReason.UnreadableJournalRow
             : failed is not null ? DeadLetterReason.StepFailed
             : DeadLetterReason.RunFailed;
     }

@@ -44,6 +44,7 @@ public sealed partial class DurableClient : IDurableClient
 
         var workflowId = options.WorkflowId ?? Guid.NewGuid().ToString("N");
         ValidateWorkflowId(workflowId);
+        ClientArguments.RefuseContinuationSuffix(workflowId);
         if (options.InstanceKey is { } key)
         {
             ClientArguments.ValidateId(key, "instance key", nameof(options));
@@ -56,6 +57,14 @@ public sealed partial class DurableClient : IDurableClient
 
         // New runs start on the highest registered version of the workflow; older versions stay to finish their runs.
         var (version, fingerprint) = StartVersion(workflow, typeof(TInput), typeof(TOutput));
+        if (input is null && !(_engine.Registry.Find(workflow.Name, version) ?? workflow).InputIsNullable)
+        {
+            // The run method would meet a null it declared it never takes, and fail at once: refuse it before anything is stored.
+            throw new ArgumentNullException(nameof(input),
+                $"Workflow '{workflow.Name}' v{version} takes a non-nullable {Engine.TypeNames.Display(typeof(TInput))}; a null input is refused. "
+                + $"Pass an input, or declare the run method's parameter as {Engine.TypeNames.Display(typeof(TInput))}? if null is meaningful.");
+        }
+
         var inputJson = _engine.Context.Serializer.Serialize(input, $"The input of workflow '{workflow.Name}'");
         var now = _engine.Context.UtcNow();
         var record = RunRecord.Started(workflowId, workflow.Name, version, inputJson, now, instanceKey: options.InstanceKey, fingerprint: fingerprint);
@@ -120,7 +129,7 @@ public sealed partial class DurableClient : IDurableClient
     /// <inheritdoc/>
     public async Task<WorkflowRunInfo?> GetRunAsync(string workflowId, CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrEmpty(workflowId);
+        ValidateWorkflowId(workflowId);
         var run = await _engine.Context.Store.GetRunAsync(workflowId, cancellationToken).ConfigureAwait(false);
         return run?.ToInfo();
     }
@@ -128,7 +137,7 @@ public sealed partial class DurableClient : IDurableClient
     /// <inheritdoc/>
     public async Task<TOutput> WaitForResultAsync<TOutput>(string workflowId, CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrEmpty(workflowId);
+        ValidateWorkflowId(workflowId);
         var context = _engine.Context;
         var announced = context.Store is IWorkflowStoreEvents;
         var delay = announced ? s_announcedBackstop : s_firstPoll;
@@ -169,7 +178,7 @@ public sealed partial class DurableClient : IDurableClient
     /// <inheritdoc/>
     public async Task<WorkflowRunDetails?> GetRunDetailsAsync(string workflowId, CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrEmpty(workflowId);
+        ValidateWorkflowId(workflowId);
         if (await _engine.Context.Store.LoadAsync(workflowId, cancellationToken).ConfigureAwait(false) is not { } snapshot)
         {
             return null;
@@ -268,6 +277,13 @@ public sealed partial class DurableClient : IDurableClient
             }
 
             var payloadJson = _engine.Context.Serializer.Serialize(payload, $"The payload of signal '{signalName}' for run '{workflowId}'");
+            if (_engine.Registry.Find(run.WorkflowName, run.Version)?.SignalPayloadTypes.GetValueOrDefault(signalName) is { } declared)
+            {
+                // The run will read the payload as the declared type: refuse now what it could not read, rather than park the run later.
+                _engine.Context.Serializer.CheckReadable(payloadJson, declared, payload?.GetType() ?? typeof(TPayload),
+                    $"The payload of signal '{signalName}' for run '{workflowId}' (workflow '{run.WorkflowName}' v{run.Version})");
+            }
+
             var signal = new SignalRecord(target, signalId ?? Guid.NewGuid().ToString("N"), signalName, payloadJson, _engine.Context.UtcNow());
             signalId = signal.SignalId;
             switch (await _engine.Context.Store.AddSignalAsync(signal, cancellationToken).ConfigureAwait(false))

@@ -70,7 +70,7 @@ public sealed class DurableEngine
     /// <exception cref="UnknownWorkflowException">The run's workflow is not registered with this engine.</exception>
     public async Task<ExecutionResult> ExecuteAsync(string workflowId, CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrEmpty(workflowId);
+        Client.ClientArguments.ValidateId(workflowId, "workflow id", nameof(workflowId));
         var store = Context.Store;
         var run = await store.GetRunAsync(workflowId, cancellationToken).ConfigureAwait(false)
             ?? throw new WorkflowNotFoundException(workflowId);

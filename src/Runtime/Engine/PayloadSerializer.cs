@@ -31,6 +31,28 @@ internal sealed class PayloadSerializer(JsonSerializerOptions options, int maxBy
         return json;
     }
 
+    /// <summary>Throws <see cref="ArgumentException"/>, naming both types, unless <paramref name="json"/> reads as <paramref name="declared"/>.</summary>
+    /// <param name="json">The value sent, as JSON.</param>
+    /// <param name="declared">The type the reader expects.</param>
+    /// <param name="sent">The type the sender passed.</param>
+    /// <param name="what">What the value is, for the error.</param>
+    public void CheckReadable(string json, Type declared, Type sent, string what)
+    {
+        try
+        {
+            if (JsonSerializer.Deserialize(json, declared, options) is null && declared.IsValueType && Nullable.GetUnderlyingType(declared) is null)
+            {
+                throw new JsonException("null is not a value of a non-nullable value type");
+            }
+        }
+        catch (Exception ex) when (ex is NotSupportedException or JsonException or InvalidOperationException or ArgumentException)
+        {
+            throw new ArgumentException(
+                $"{what} is a {TypeNames.Display(sent)} that cannot be read as the declared {TypeNames.Display(declared)} ({ex.Message}); nothing was sent. Send a {TypeNames.Display(declared)}.",
+                "payload", ex);
+        }
+    }
+
     /// <param name="json">The journaled JSON.</param>
     /// <param name="what">What the value is, for the error.</param>
     public T Deserialize<T>(string json, string what)

@@ -191,7 +191,7 @@ public interface IWorkflowStore
     Task<bool> CompleteRunAsync(RunLease lease, RunOutcome outcome, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Stores a signal for an active run, once per (<see cref="SignalRecord.WorkflowId"/>, <see cref="SignalRecord.SignalId"/>),
+    /// Stores a signal for an active or dead-lettered run (a dead letter may be retried, and then takes it), once per (<see cref="SignalRecord.WorkflowId"/>, <see cref="SignalRecord.SignalId"/>),
     /// and wakes the run if it is unloaded (clears <see cref="RunRecord.WakeAt"/>). A store with
     /// <see cref="IWorkflowStoreEvents"/> tells other processes.
     /// </summary>

@@ -35,6 +35,11 @@ namespace Durably.Runtime.Journal;
 /// The fingerprint of the workflow's contract the run started on (<c>WorkflowDefinition.Fingerprint</c>); null for runs
 /// started before fingerprints were recorded.
 /// </param>
+/// <param name="Seed">
+/// A random value recorded when the run is created: <c>Workflow.NewGuid()</c> and <c>Workflow.Random</c> derive from it
+/// and the workflow id, so two databases with the same workflow id get different values, and every replay the same
+/// ones. Null for a run created before seeds existed (they derive from the id alone, as they always did).
+/// </param>
 public sealed record RunRecord(
     string WorkflowId,
     string WorkflowName,
@@ -53,7 +58,8 @@ public sealed record RunRecord(
     string? CancelReason = null,
     long? FailedSequence = null,
     string? InstanceKey = null,
-    string? Fingerprint = null)
+    string? Fingerprint = null,
+    string? Seed = null)
 {
     /// <summary>Whether a cancel was requested.</summary>
     public bool IsCancelRequested => CancelReason is not null;
@@ -68,9 +74,14 @@ public sealed record RunRecord(
     /// <param name="instanceKey">Its single-instance key, if any.</param>
     /// <returns>The row to create.</returns>
     /// <param name="fingerprint">The fingerprint of the workflow's contract it starts on.</param>
+    /// <remarks>The row gets a fresh random <see cref="Seed"/>.</remarks>
     public static RunRecord Started(string workflowId, string workflowName, int version, string inputJson, DateTimeOffset createdAt, int generation = 0, string? instanceKey = null, string? fingerprint = null)
         => new(workflowId, workflowName, version, inputJson, WorkflowStatus.Running, null, null, null, 0, null, createdAt, createdAt, Generation: generation, InstanceKey: instanceKey,
-            Fingerprint: string.IsNullOrEmpty(fingerprint) ? null : fingerprint);
+            Fingerprint: string.IsNullOrEmpty(fingerprint) ? null : fingerprint, Seed: NewSeed());
+
+    /// <summary>A fresh random <see cref="Seed"/>: 128 bits, as 32 hex digits.</summary>
+    /// <returns>The seed.</returns>
+    public static string NewSeed() => Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
 
     /// <summary>The <see cref="WakeAt"/> of an unloaded run that only a signal (or a cancel) can wake.</summary>
     public static readonly DateTimeOffset WakeOnSignalOnly = new(9999, 12, 31, 0, 0, 0, TimeSpan.Zero);

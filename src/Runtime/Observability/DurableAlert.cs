@@ -54,10 +54,14 @@ public sealed record DurableAlert(
     {
         DurableAlertKind.RunRecovered => $"Run '{WorkflowId}' of workflow '{WorkflowName}' v{WorkflowVersion} was recovered by worker '{Worker}' from worker '{PreviousWorker}'.",
         DurableAlertKind.RunsWaitingForWorker => Error?.Message ?? $"Runs of workflow '{WorkflowName}' v{WorkflowVersion} wait for a worker that can run them.",
-        _ => $"Run '{WorkflowId}' of workflow '{WorkflowName}' v{WorkflowVersion} ended {Status}"
-            + (FailedStep is null ? string.Empty : $" at step '{FailedStep}' (sequence {FailedSequence})")
-            + (Error is null ? "." : $": {Error}"),
+        _ => $"Run '{WorkflowId}' of workflow '{WorkflowName}' v{WorkflowVersion} ended {Status} {Where}" + (Error is null ? "." : $": {Error}"),
     };
+
+    /// <summary>
+    /// Where the run failed, for people: <c>at step 'Charge' (sequence 2)</c> for a step or a compensation, otherwise
+    /// <c>in its run method</c> — the run method threw, or its journal or input could not be read.
+    /// </summary>
+    public string Where => FailedStep is { } step ? $"at step '{step}' (sequence {FailedSequence})" : "in its run method, outside any step";
 }
 
 /// <summary>

@@ -25,24 +25,27 @@ public sealed partial class LogAlertSink : IDurableAlertSink
         switch (alert.Kind)
         {
             case DurableAlertKind.RunDeadLettered:
-                LogDeadLettered(_logger, alert.WorkflowId, alert.WorkflowName, alert.FailedStep, alert.Error?.Type, alert.Error?.Message, alert.Worker);
+                LogDeadLettered(_logger, alert.WorkflowId, alert.WorkflowName, alert.Where, alert.Error?.Type, alert.Error?.Message, alert.Worker);
                 break;
             case DurableAlertKind.RunFailed:
-                LogFailed(_logger, alert.WorkflowId, alert.WorkflowName, alert.FailedStep, alert.Error?.Type, alert.Error?.Message, alert.Worker);
+                LogFailed(_logger, alert.WorkflowId, alert.WorkflowName, alert.Where, alert.Error?.Type, alert.Error?.Message, alert.Worker);
+                break;
+            case DurableAlertKind.RunRecovered:
+                LogRecovered(_logger, alert.WorkflowId, alert.WorkflowName, alert.Worker, alert.PreviousWorker);
                 break;
             default:
-                LogRecovered(_logger, alert.WorkflowId, alert.WorkflowName, alert.Worker, alert.PreviousWorker);
+                // Already logged where it was found (runs waiting for a worker): the alert is for the other sinks.
                 break;
         }
 
         return Task.CompletedTask;
     }
 
-    [LoggerMessage(30, LogLevel.Error, "Run {WorkflowId} of workflow {WorkflowName} was dead-lettered at step {FailedStep}: {ErrorType}: {ErrorMessage} (worker {Worker}); retry or discard it")]
-    private static partial void LogDeadLettered(ILogger logger, string workflowId, string workflowName, string? failedStep, string? errorType, string? errorMessage, string worker);
+    [LoggerMessage(30, LogLevel.Error, "Run {WorkflowId} of workflow {WorkflowName} was dead-lettered {Where}: {ErrorType}: {ErrorMessage} (worker {Worker}); retry or discard it")]
+    private static partial void LogDeadLettered(ILogger logger, string workflowId, string workflowName, string where, string? errorType, string? errorMessage, string worker);
 
-    [LoggerMessage(31, LogLevel.Warning, "Run {WorkflowId} of workflow {WorkflowName} failed at step {FailedStep}: {ErrorType}: {ErrorMessage} (worker {Worker})")]
-    private static partial void LogFailed(ILogger logger, string workflowId, string workflowName, string? failedStep, string? errorType, string? errorMessage, string worker);
+    [LoggerMessage(31, LogLevel.Warning, "Run {WorkflowId} of workflow {WorkflowName} failed {Where}: {ErrorType}: {ErrorMessage} (worker {Worker})")]
+    private static partial void LogFailed(ILogger logger, string workflowId, string workflowName, string where, string? errorType, string? errorMessage, string worker);
 
     [LoggerMessage(32, LogLevel.Warning, "Run {WorkflowId} of workflow {WorkflowName} was recovered by worker {Worker} from worker {PreviousWorker}, which still held it")]
     private static partial void LogRecovered(ILogger logger, string workflowId, string workflowName, string worker, string? previousWorker);

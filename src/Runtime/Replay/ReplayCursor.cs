@@ -118,6 +118,25 @@ internal sealed class ReplayCursor
     }
 
     /// <summary>How messages name a journaled operation ("step 'Charge'").</summary>
+    /// <summary>The first row whose kind or state is no value Durably writes, as the exception that parks the run; null when every row reads.</summary>
+    public static UnreadableJournalException? FindUnreadable(IReadOnlyList<JournalEntry> journal, string runName)
+    {
+        foreach (var entry in journal)
+        {
+            var problem = !Enum.IsDefined(entry.Kind) ? $"its kind is {(int)entry.Kind}, which is no operation kind"
+                : !Enum.IsDefined(entry.State) ? $"its state is {(int)entry.State}, which is no journal row state"
+                : null;
+            if (problem is not null)
+            {
+                return new UnreadableJournalException(
+                    $"The journal of {runName} cannot be read at sequence {entry.Sequence} (operation '{entry.OperationId}'): {problem}. The row was damaged "
+                    + "or edited; restore it (or the database) and retry the dead letter, or discard the run.", entry.Sequence);
+            }
+        }
+
+        return null;
+    }
+
     public static string Describe(JournalEntry entry) => $"{entry.Kind.ToString().ToLowerInvariant()} '{entry.OperationId}'";
 }
 

@@ -40,13 +40,13 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput>
     public override Guid NewGuid(string caller)
     {
         EnsureOnScheduler(caller);
-        return DeterministicValues.NewGuid(WorkflowId, _guidCounter++);
+        return DeterministicValues.NewGuid(WorkflowId, _snapshot.Run.Seed, _guidCounter++);
     }
 
     public override Random GetRandom(string caller)
     {
         EnsureOnScheduler(caller);
-        return _random ??= new Random(DeterministicValues.Seed(WorkflowId));
+        return _random ??= new Random(DeterministicValues.Seed(WorkflowId, _snapshot.Run.Seed));
     }
 
     public override Task<TStepOutput> CallStepAsync<TStepWorkflow, TStepInput, TStepOutput>(

@@ -117,6 +117,13 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput> : Workflo
             return await FinishAsync(new RunOutcome(WorkflowStatus.DeadLettered, null, WorkflowErrors.ToError(ex)), cancellationToken).ConfigureAwait(false);
         }
 
+        if (ReplayCursor.FindUnreadable(_snapshot.Journal, RunName) is { } damaged)
+        {
+            // A damaged row is not a code change: park the run naming the row, rather than report a non-determinism.
+            return await FinishAsync(new RunOutcome(WorkflowStatus.DeadLettered, null, WorkflowErrors.ToError(damaged), FailedSequence: damaged.Sequence), cancellationToken)
+                .ConfigureAwait(false);
+        }
+
         try
         {
             _start = (ActivatorUtilities.GetServiceOrCreateInstance<TWorkflow>(scope.ServiceProvider), _start.Value.Input);

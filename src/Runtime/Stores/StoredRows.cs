@@ -30,7 +30,8 @@ internal static class StoredRows
         CancelReason: r.IsDBNull(15) ? null : r.GetString(15),
         FailedSequence: r.IsDBNull(16) ? null : r.GetInt64(16),
         InstanceKey: r.IsDBNull(17) ? null : r.GetString(17),
-        Fingerprint: r.IsDBNull(18) ? null : r.GetString(18));
+        Fingerprint: r.IsDBNull(18) ? null : r.GetString(18),
+        Seed: r.IsDBNull(19) ? null : r.GetString(19));
 
     public static JournalEntry ReadEntry(DbDataReader r, Func<DbDataReader, int, DateTimeOffset> readTime) => new(
         WorkflowId: r.GetString(0),

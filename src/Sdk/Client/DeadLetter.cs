@@ -40,6 +40,12 @@ public enum DeadLetterReason
 
     /// <summary>The run method failed with its own exception and the workflow's rule is <see cref="FailureRule.Park"/>.</summary>
     RunFailed = 4,
+
+    /// <summary>
+    /// A row of the run's journal is damaged: its kind or state is no value Durably writes. Repair or restore the row;
+    /// a retry parks the run again until then.
+    /// </summary>
+    UnreadableJournalRow = 5,
 }
 
 /// <summary>A page of dead letters, newest first.</summary>

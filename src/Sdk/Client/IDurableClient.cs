@@ -80,8 +80,13 @@ public interface IDurableClient
     /// <returns><see langword="true"/> when stored; <see langword="false"/> when a signal with this id was stored before.</returns>
     /// <exception cref="WorkflowNotFoundException">No run has that id.</exception>
     /// <exception cref="WorkflowNotRunningException">The run has ended; the signal was not stored.</exception>
-    /// <exception cref="ArgumentException">The workflow id, signal name or signal id is malformed.</exception>
-    /// <remarks>A payload that cannot be serialised or is larger than the engine's limit is refused with an exception naming its size and the limit.</remarks>
+    /// <exception cref="ArgumentException">
+    /// The workflow id, signal name or signal id is malformed, or — when the run's workflow is registered in this
+    /// process — the payload cannot be read as the type the workflow declares for the signal; nothing was stored.
+    /// </exception>
+    /// <remarks>
+    /// A signal to a dead-lettered run is stored and kept: the run takes it if it is retried (it is dropped with the
+    /// run if the dead letter is discarded). A payload that cannot be serialised or is larger than the engine's limit is refused with an exception naming its size and the limit.</remarks>
     Task<bool> SignalAsync<TPayload>(string workflowId, string signalName, TPayload payload, string? signalId = null, CancellationToken cancellationToken = default);
 
     /// <summary>

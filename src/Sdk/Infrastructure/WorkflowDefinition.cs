@@ -32,6 +32,18 @@ public abstract class WorkflowDefinition
     /// </summary>
     public IReadOnlyList<string> Signals { get; }
 
+    /// <summary>
+    /// The payload type of each signal the workflow declares, by name: a signal sent to a run of this workflow from a
+    /// process that registers it must be readable as that type, or it is refused at the sender. Empty when none is declared.
+    /// </summary>
+    public IReadOnlyDictionary<string, Type> SignalPayloadTypes { get; init; } = new Dictionary<string, Type>(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Whether the run method accepts a null input: false when its parameter is a non-nullable reference type (in a
+    /// nullable-enabled context), and a null input is then refused at start. True for a hand-built definition.
+    /// </summary>
+    public bool InputIsNullable { get; init; } = true;
+
     /// <summary>What happens when the run method fails (<see cref="DurableWorkflowAttribute.OnFailure"/>).</summary>
     public FailureRule OnFailure { get; init; }
 

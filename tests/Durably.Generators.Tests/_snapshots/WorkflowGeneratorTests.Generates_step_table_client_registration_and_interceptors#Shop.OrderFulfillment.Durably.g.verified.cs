@@ -24,6 +24,7 @@ namespace Shop
             //   step ship-parcel (int, Shop.Hold) -> string
             //   calls step:Reserve, step:Notify, step:ship-parcel, step:Count, step:Audit
             Fingerprint = "f924d20d4896d0c6",
+            InputIsNullable = false,
         };
 
         static global::Durably.Infrastructure.WorkflowDefinition global::Durably.IDurableWorkflow<global::Shop.OrderFulfillment>.Definition => DurableDefinition;

@@ -22,6 +22,7 @@ namespace Shop.Approvals
             //   signal approve Shop.Approvals.Approval
             //   calls signal:approve, signal:Note
             Fingerprint = "c78160e609e90231",
+            SignalPayloadTypes = new global::System.Collections.Generic.Dictionary<string, global::System.Type> { ["approve"] = typeof(global::Shop.Approvals.Approval), ["Note"] = typeof(string) },
         };
 
         static global::Durably.Infrastructure.WorkflowDefinition global::Durably.IDurableWorkflow<global::Shop.Approvals.ExpenseApproval>.Definition => DurableDefinition;

@@ -162,7 +162,7 @@ public abstract class TypedClientTests : StoreTestBase
         await Assert.ThrowsAsync<ArgumentNullException>(() => strict.CancelAsync(null!));
         await Assert.ThrowsAsync<ArgumentException>(() => strict.GetDetailsAsync(""));
         await Assert.ThrowsAsync<ArgumentException>(() => strict.WaitForResultAsync(""));
-        foreach (var id in new[] { new string('x', 10_000), "'; DELETE FROM runs; --", "run\u00e9-\u4e00-\U0001F600" })
+        foreach (var id in new[] { new string('x', 256), "'; DELETE FROM runs; --", "run\u00e9-\u4e00-\U0001F600" })
         {
             Assert.Null(await strict.GetDetailsAsync(id));
             Assert.Equal(id, (await Assert.ThrowsAsync<WorkflowNotFoundException>(() => strict.CancelAsync(id))).WorkflowId);
@@ -170,6 +170,57 @@ public abstract class TypedClientTests : StoreTestBase
 
         Assert.Throws<ArgumentException>(() => strict.GetHandle(""));
         Assert.Throws<ArgumentNullException>(() => new StrictClient(null!));
+    }
+
+    [Fact]
+    public async Task A_null_input_to_a_run_method_that_declares_a_non_nullable_one_is_refused_at_start_and_nothing_is_stored()
+    {
+        var host = Host();
+
+        var error = await Assert.ThrowsAsync<ArgumentNullException>(() => host.Get<StrictClient>().StartAsync(null!, "null-1"));
+
+        Assert.Equal("input", error.ParamName);
+        Assert.Contains("Workflow 'Strict' v1 takes a non-nullable System.String; a null input is refused", error.Message, StringComparison.Ordinal);
+        Assert.Null(await host.Client.GetRunAsync("null-1"));
+    }
+
+    [Theory]
+    [InlineData("a\0b", "control character U+0000 at position 1")]
+    [InlineData("line\nbreak", "control character U+000A at position 4")]
+    [InlineData("lone-{D800}-surrogate", "lone UTF-16 surrogate U+D800 at position 5")]
+    [InlineData("tail-{DC00}", "lone UTF-16 surrogate U+DC00 at position 5")]
+    [InlineData(" ", "must not be empty or blank")]
+    [InlineData("", "must not be empty or blank")]
+    [InlineData("257", "is 257 characters long; the limit is 256")]
+    public async Task Every_call_that_takes_a_workflow_id_refuses_a_malformed_one_the_same_way_on_every_store(string id, string problem)
+    {
+        // (Lone surrogates are spelled out: a test runner would turn them into U+FFFD on the way in.)
+        id = id == "257" ? new string('x', 257) : id.Replace("{D800}", "\uD800", StringComparison.Ordinal).Replace("{DC00}", "\uDC00", StringComparison.Ordinal);
+        var host = Host();
+        var client = host.Client;
+        Func<Task>[] calls =
+        [
+            () => client.GetRunAsync(id),
+            () => client.GetRunDetailsAsync(id),
+            () => client.WaitForResultAsync<int>(id),
+            () => client.CancelAsync(id, "why"),
+            () => client.SignalAsync(id, "go", 1),
+            () => client.GetDeadLetterAsync(id),
+            () => client.RetryDeadLetterAsync(id),
+            () => client.DiscardDeadLetterAsync(id),
+            () => client.ExportRunAsync(id),
+            () => host.Engine.ExecuteAsync(id),
+            () => host.Get<StrictClient>().StartAsync("input", id),
+        ];
+
+        foreach (var call in calls)
+        {
+            var error = await Assert.ThrowsAsync<ArgumentException>(call);
+            Assert.Equal("workflowId", error.ParamName);
+            Assert.Contains(problem, error.Message, StringComparison.Ordinal);
+        }
+
+        Assert.Empty((await client.ListRunsAsync()).Runs);
     }
 }
 

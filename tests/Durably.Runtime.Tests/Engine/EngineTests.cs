@@ -58,13 +58,20 @@ public class EngineTests
     }
 
     [Fact]
-    public void Deterministic_guids_and_seeds_depend_only_on_the_workflow_id_and_counter()
+    public void Deterministic_guids_and_seeds_depend_only_on_the_workflow_id_the_runs_seed_and_the_counter()
     {
-        Assert.Equal(DeterministicValues.NewGuid("run-1", 0), DeterministicValues.NewGuid("run-1", 0));
-        Assert.NotEqual(DeterministicValues.NewGuid("run-1", 0), DeterministicValues.NewGuid("run-1", 1));
-        Assert.NotEqual(DeterministicValues.NewGuid("run-1", 0), DeterministicValues.NewGuid("run-2", 0));
-        Assert.Equal(5, DeterministicValues.NewGuid("run-1", 0).Version);
-        Assert.Equal(DeterministicValues.Seed("run-1"), DeterministicValues.Seed("run-1"));
+        Assert.Equal(DeterministicValues.NewGuid("run-1", "s", 0), DeterministicValues.NewGuid("run-1", "s", 0));
+        Assert.NotEqual(DeterministicValues.NewGuid("run-1", "s", 0), DeterministicValues.NewGuid("run-1", "s", 1));
+        Assert.NotEqual(DeterministicValues.NewGuid("run-1", "s", 0), DeterministicValues.NewGuid("run-2", "s", 0));
+        Assert.NotEqual(DeterministicValues.NewGuid("run-1", "s", 0), DeterministicValues.NewGuid("run-1", "t", 0));
+        Assert.Equal(5, DeterministicValues.NewGuid("run-1", "s", 0).Version);
+        Assert.Equal(DeterministicValues.Seed("run-1", "s"), DeterministicValues.Seed("run-1", "s"));
+        Assert.NotEqual(DeterministicValues.Seed("run-1", "s"), DeterministicValues.Seed("run-1", "t"));
+
+        // A run created before seeds were recorded gets the values it always got: its replay stays identical.
+        // (Values pinned from the formula before seeds: SHA-256 of "durably/guid/run-1/0" and "durably/random/run-1".)
+        Assert.Equal(Guid.Parse("8a1e9fec-65d5-5bf3-8c47-59360c7de33f"), DeterministicValues.NewGuid("run-1", null, 0));
+        Assert.Equal(511699037, DeterministicValues.Seed("run-1", null));
     }
 
     [Fact]

@@ -179,9 +179,27 @@ public sealed class TelemetryTests : StoreTestBase
         Assert.Contains("airline slow on attempt 3", letter.Error!.Message, StringComparison.Ordinal);
 
         // The log sink is always there: a dead letter is an error, a failure a warning.
-        Assert.Contains(_logs.Log.Lines, l => l.StartsWith($"Error: Run {parked} of workflow Trip was dead-lettered at step BookFlight: Durably.StepFailedException:", StringComparison.Ordinal));
-        Assert.Contains(_logs.Log.Lines, l => l.StartsWith($"Warning: Run {failed} of workflow Trip failed at step BookFlight:", StringComparison.Ordinal));
+        Assert.Contains(_logs.Log.Lines, l => l.StartsWith($"Error: Run {parked} of workflow Trip was dead-lettered at step 'BookFlight' (sequence 2): Durably.StepFailedException:", StringComparison.Ordinal));
+        Assert.Contains(_logs.Log.Lines, l => l.StartsWith($"Warning: Run {failed} of workflow Trip failed at step 'BookFlight' (sequence 2):", StringComparison.Ordinal));
         Assert.Contains(_logs.Log.Lines, l => l.StartsWith($"Information: Run {parked}: attempt 1 of step BookFlight (sequence 2) failed with System.TimeoutException: airline slow on attempt 1; retrying at", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_run_whose_run_method_throws_is_said_to_fail_in_its_run_method_not_at_a_null_step()
+    {
+        var host = Host(d => d.AddWorkflow<Exploder>());
+        var id = NewId();
+        await host.Get<ExploderClient>().StartAsync("boom", id);
+
+        await host.Engine.ExecuteAsync(id).WaitAsync(Wait.Timeout);
+        await host.Engine.Context.Telemetry.Alerts.FlushAsync(Wait.Timeout);
+
+        var alert = Assert.Single(_alerts.Received);
+        Assert.Equal((DurableAlertKind.RunFailed, null), (alert.Kind, alert.FailedStep));
+        Assert.Equal("in its run method, outside any step", alert.Where);
+        Assert.StartsWith($"Run '{id}' of workflow 'Exploder' v1 ended Failed in its run method, outside any step: ", alert.Summary, StringComparison.Ordinal);
+        Assert.Contains(_logs.Log.Lines, l => l.StartsWith($"Warning: Run {id} of workflow Exploder failed in its run method, outside any step: System.InvalidOperationException: boom", StringComparison.Ordinal));
+        Assert.DoesNotContain(_logs.Log.Lines, l => l.Contains("(null)", StringComparison.Ordinal) || l.Contains("step  ", StringComparison.Ordinal));
     }
 
     [Fact]

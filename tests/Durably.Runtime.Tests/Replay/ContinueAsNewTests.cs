@@ -85,17 +85,27 @@ public abstract class ContinueAsNewTests : StoreTestBase
     }
 
     [Fact]
-    public async Task Continuing_into_an_id_already_taken_fails_the_run_naming_it()
+    public async Task An_id_ending_in_the_continuation_suffix_is_refused_at_start_naming_the_rule_and_nothing_is_stored()
     {
         var host = Host();
-        await host.Get<PatientClient>().StartAsync("squatter", "tally-4~1");
-        await host.Get<TallyClient>().StartAsync(new TallyState(0, 1), "tally-4");
+        foreach (var reserved in new[] { "tally-4~1", "x~1", "x~0", "a~b~12" })
+        {
+            var error = await Assert.ThrowsAsync<ArgumentException>(() => host.Get<PatientClient>().StartAsync("squatter", reserved));
+            Assert.Contains($"Workflow id '{reserved}' ends in '~", error.Message, StringComparison.Ordinal);
+            Assert.Contains("reserved", error.Message, StringComparison.Ordinal);
+            Assert.Null(await host.Store.GetRunAsync(reserved, default));
+        }
 
-        var result = await host.Engine.ExecuteAsync("tally-4").WaitAsync(Wait.Timeout);
+        // A tilde elsewhere is fine; and run x's continuation then gets the id it always gets.
+        foreach (var allowed in new[] { "x~", "~1", "x~1a", "x~1~a" })
+        {
+            await host.Get<PatientClient>().StartAsync("fine", allowed);
+        }
 
-        Assert.Equal(WorkflowStatus.Failed, result.Status);
-        Assert.Contains("the id of the next run, 'tally-4~1', is already used by a run of 'Patient'", result.Error!.Message, StringComparison.Ordinal);
-        Assert.Equal("\"squatter\"", (await host.Store.GetRunAsync("tally-4~1", default))!.InputJson);
+        await host.Get<TallyClient>().StartAsync(new TallyState(0, 1), "x");
+        var result = await host.Engine.ExecuteAsync("x").WaitAsync(Wait.Timeout);
+        Assert.Equal(WorkflowStatus.ContinuedAsNew, result.Status);
+        Assert.Equal("Tally", (await host.Store.GetRunAsync("x~1", default))!.WorkflowName);
     }
 
     [Fact]

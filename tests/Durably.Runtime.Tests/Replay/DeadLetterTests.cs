@@ -176,6 +176,36 @@ public abstract class DeadLetterTests : StoreTestBase
         Assert.Equal(["check bad"], _log.Calls);
     }
 
+    [Theory]
+    [InlineData(99)]
+    [InlineData(-3)]
+    public async Task A_journal_row_of_an_unknown_kind_parks_the_run_as_an_unreadable_row_not_as_non_determinism(int kind)
+    {
+        var host = Host();
+        await host.Get<StrictClient>().StartAsync("fine", "order-2");
+        // The row of step Check, damaged: a kind no version of Durably writes.
+        var lease = (await host.Store.TryClaimAsync("order-2", "editor", TimeSpan.FromMinutes(1), default))!;
+        var row = JournalEntry.Attempting("order-2", 0, "Check", (OperationKind)kind, "{\"order\":\"fine\"}", Clock.GetUtcNow()) with { Attempts = 1 };
+        await host.Store.RecordAttemptAsync(lease, row, default);
+        await host.Store.CompleteEntryAsync(lease, row with { State = JournalEntryState.Completed, OutputJson = "\"fine\"", CompletionIndex = 0, CompletedAt = Clock.GetUtcNow() }, default);
+        await host.Store.ReleaseAsync(lease, default);
+
+        Assert.Equal(WorkflowStatus.DeadLettered, (await host.Engine.ExecuteAsync("order-2").WaitAsync(Wait.Timeout)).Status);
+
+        var letter = (await host.Client.GetDeadLetterAsync("order-2"))!;
+        Assert.Equal(DeadLetterReason.UnreadableJournalRow, letter.Reason);
+        Assert.Equal(typeof(UnreadableJournalException).FullName, letter.Run.Error!.Type);
+        Assert.Contains("cannot be read at sequence 0 (operation 'Check')", letter.Run.Error.Message, StringComparison.Ordinal);
+        Assert.Contains($"its kind is {kind}, which is no operation kind", letter.Run.Error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("non-determinism", letter.Run.Error.Message, StringComparison.OrdinalIgnoreCase);
+
+        // A retry does not repair a damaged row: the run is parked again, for the same reason, and nothing ran.
+        await host.Client.RetryDeadLetterAsync("order-2");
+        Assert.Equal(WorkflowStatus.DeadLettered, (await host.Engine.ExecuteAsync("order-2").WaitAsync(Wait.Timeout)).Status);
+        Assert.Equal(DeadLetterReason.UnreadableJournalRow, (await host.Client.GetDeadLetterAsync("order-2"))!.Reason);
+        Assert.Empty(_log.Calls);
+    }
+
     [Fact]
     public async Task Dead_letter_operations_refuse_runs_that_are_not_parked_and_bad_input_naming_the_problem()
     {

@@ -175,6 +175,45 @@ public abstract class SignalTests : StoreTestBase
         Assert.Contains("Run 'bad-1' has ended; it cannot take signal 'approve'", ended.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task An_untyped_signal_the_run_could_not_read_is_refused_at_send_naming_both_types_and_nothing_is_stored()
+    {
+        var host = Host();
+        await host.Get<TypedApprovalClient>().StartAsync("order-9", "typed-9");
+        var client = host.Client;
+        object[] unreadable = [42, "yes", new[] { 1, 2 }, new { By = "ada", Approved = "maybe" }];
+
+        foreach (var payload in unreadable)
+        {
+            var error = await Assert.ThrowsAsync<ArgumentException>(() => client.SignalAsync("typed-9", "approve", payload));
+            Assert.Equal("payload", error.ParamName);
+            Assert.Contains("signal 'approve' for run 'typed-9'", error.Message, StringComparison.Ordinal);
+            Assert.Contains($"is a {payload.GetType().FullName?.Split('`')[0]}", error.Message, StringComparison.Ordinal);
+            Assert.Contains("cannot be read as the declared Durably.Runtime.Tests.Support.Decision", error.Message, StringComparison.Ordinal);
+        }
+
+        // Nothing was stored: the run takes the one readable signal (of another type with the same shape) and finishes.
+        Assert.True(await client.SignalAsync("typed-9", "approve", new { By = "bea", Approved = true }));
+        await host.Engine.ExecuteAsync("typed-9").WaitAsync(Wait.Timeout);
+        Assert.Equal("order-9 bea:True", await client.WaitForResultAsync<string>("typed-9"));
+    }
+
+    [Fact]
+    public async Task A_signal_to_a_dead_lettered_run_is_kept_and_taken_when_the_dead_letter_is_retried()
+    {
+        var host = Host();
+        await host.Get<TypedApprovalClient>().StartAsync("order-10", "parked-10");
+        // Parked, as an operator finds it (the reason does not matter to signals).
+        var lease = (await host.Store.TryClaimAsync("parked-10", "someone", TimeSpan.FromMinutes(1), default))!;
+        await host.Store.CompleteRunAsync(lease, new RunOutcome(WorkflowStatus.DeadLettered, null, new WorkflowError("Durably.PayloadException", "unreadable")), default);
+
+        Assert.True(await host.Client.SignalAsync("parked-10", "approve", new Decision("cy", true)));
+
+        await host.Client.RetryDeadLetterAsync("parked-10");
+        await host.Engine.ExecuteAsync("parked-10").WaitAsync(Wait.Timeout);
+        Assert.Equal("order-10 cy:True", await host.Client.WaitForResultAsync<string>("parked-10"));
+    }
+
     private static Task PendingWaitAsync(IWorkflowStore store, string workflowId, long sequence)
         => Wait.UntilAsync(
             async () => (await store.LoadAsync(workflowId, default))?.Journal.FirstOrDefault(e => e.Sequence == sequence && e.Kind == OperationKind.Signal),

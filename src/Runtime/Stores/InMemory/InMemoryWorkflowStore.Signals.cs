@@ -22,7 +22,7 @@ public sealed partial class InMemoryWorkflowStore
                 return Task.FromResult(SignalSendOutcome.Duplicate);
             }
 
-            if (run.Status != WorkflowStatus.Running)
+            if (run.Status is not (WorkflowStatus.Running or WorkflowStatus.DeadLettered))
             {
                 return Task.FromResult(SignalSendOutcome.RunFinished);
             }

@@ -10,7 +10,7 @@ namespace Durably.Runtime.Stores;
 internal static class PostgresSchema
 {
     /// <summary>The schema version this code creates and reads.</summary>
-    public const int Version = 11;
+    public const int Version = 12;
 
     /// <summary>The notification payload that says runs may be claimable.</summary>
     public const string RunsAvailablePayload = "available";
@@ -117,6 +117,9 @@ internal static class PostgresSchema
         """,
         """
         CREATE INDEX runs_by_owner ON {schema}.runs (owner_incarnation) WHERE status = 0 AND owner_incarnation IS NOT NULL;
+        """,
+        """
+        ALTER TABLE {schema}.runs ADD COLUMN seed text;
         """,
     ];
 

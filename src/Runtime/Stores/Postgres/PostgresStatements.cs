@@ -6,7 +6,7 @@ internal sealed class PostgresStatements
 {
     private const string JournalColumns = "workflow_id, sequence, operation_id, kind, state, input_json, output_json, error_type, error_message, attempts, completion_index, started_at, completed_at, retry_at";
 
-    private const string RunColumns = "r.workflow_id, r.workflow_name, r.version, r.input_json, r.status, r.output_json, r.error_type, r.error_message, r.owner, r.epoch, w.lease_expires_at, r.created_at, r.updated_at, r.wake_at, r.generation, r.cancel_reason, r.failed_sequence, r.instance_key, r.fingerprint";
+    private const string RunColumns = "r.workflow_id, r.workflow_name, r.version, r.input_json, r.status, r.output_json, r.error_type, r.error_message, r.owner, r.epoch, w.lease_expires_at, r.created_at, r.updated_at, r.wake_at, r.generation, r.cancel_reason, r.failed_sequence, r.instance_key, r.fingerprint, r.seed";
 
     /// <summary>The run is active and this lease is its current one.</summary>
     private const string HeldBy = "workflow_id = @id AND status = 0 AND owner = @owner AND epoch = @epoch";
@@ -32,15 +32,15 @@ internal sealed class PostgresStatements
         // this statement's snapshot is not visible to its reads: no row comes back and the store runs it again.
         CreateRun = $"""
             WITH inserted AS (
-                INSERT INTO {s}.runs (workflow_id, workflow_name, version, input_json, status, output_json, error_type, error_message, owner, epoch, created_at, updated_at, generation, instance_key, fingerprint)
-                VALUES (@id, @name, @version, @input, @status, @output::text, @error_type::text, @error_message::text, @owner::text, @epoch, @created, @updated, @generation, @instance_key::text, @fingerprint::text)
+                INSERT INTO {s}.runs (workflow_id, workflow_name, version, input_json, status, output_json, error_type, error_message, owner, epoch, created_at, updated_at, generation, instance_key, fingerprint, seed)
+                VALUES (@id, @name, @version, @input, @status, @output::text, @error_type::text, @error_message::text, @owner::text, @epoch, @created, @updated, @generation, @instance_key::text, @fingerprint::text, @seed::text)
                 ON CONFLICT DO NOTHING
                 RETURNING workflow_id, workflow_name, version, input_json, status, output_json, error_type, error_message, owner, epoch,
-                    NULL::timestamptz AS lease_expires_at, created_at, updated_at, wake_at, generation, cancel_reason, failed_sequence, instance_key, fingerprint,
+                    NULL::timestamptz AS lease_expires_at, created_at, updated_at, wake_at, generation, cancel_reason, failed_sequence, instance_key, fingerprint, seed,
                     pg_notify(@channel, '{PostgresSchema.RunsAvailablePayload}') AS notified
             )
             SELECT workflow_id, workflow_name, version, input_json, status, output_json, error_type, error_message, owner, epoch,
-                lease_expires_at, created_at, updated_at, wake_at, generation, cancel_reason, failed_sequence, instance_key, fingerprint, true AS created
+                lease_expires_at, created_at, updated_at, wake_at, generation, cancel_reason, failed_sequence, instance_key, fingerprint, seed, true AS created
             FROM inserted
             UNION ALL
             SELECT {RunColumns}, false FROM {runs} WHERE r.workflow_id = @id AND NOT EXISTS (SELECT 1 FROM inserted)
@@ -208,8 +208,8 @@ internal sealed class PostgresStatements
                 WHERE {HeldBy}
                 RETURNING pg_notify(@channel, '{PostgresSchema.RunFinishedPrefix}' || CASE WHEN octet_length(workflow_id) <= 7000 THEN workflow_id ELSE '' END)
             ), created AS (
-                INSERT INTO {s}.runs (workflow_id, workflow_name, version, input_json, status, epoch, created_at, updated_at, generation, instance_key, fingerprint)
-                SELECT @next_id, @next_name, @next_version, @next_input, 0, 0, @now, @now, @next_generation, @next_instance_key::text, @next_fingerprint::text FROM ended
+                INSERT INTO {s}.runs (workflow_id, workflow_name, version, input_json, status, epoch, created_at, updated_at, generation, instance_key, fingerprint, seed)
+                SELECT @next_id, @next_name, @next_version, @next_input, 0, 0, @now, @now, @next_generation, @next_instance_key::text, @next_fingerprint::text, @next_seed::text FROM ended
                 RETURNING workflow_id, pg_notify(@channel, '{PostgresSchema.RunsAvailablePayload}')
             ), moved AS (
                 UPDATE {s}.signals SET workflow_id = created.workflow_id FROM created
@@ -236,7 +236,7 @@ internal sealed class PostgresStatements
                 SELECT status FROM {s}.runs WHERE workflow_id = @id FOR SHARE
             ), inserted AS (
                 INSERT INTO {s}.signals (workflow_id, signal_id, name, payload_json, sent_at)
-                SELECT @id, @signal_id, @name, @payload, @sent FROM run WHERE run.status = 0
+                SELECT @id, @signal_id, @name, @payload, @sent FROM run WHERE run.status IN (0, 3)
                 ON CONFLICT (workflow_id, signal_id) DO NOTHING
                 RETURNING position, pg_notify(@channel, '{PostgresSchema.RunSignalledPrefix}' || CASE WHEN octet_length(workflow_id) <= 7000 THEN workflow_id ELSE '' END)
             ), woken AS (

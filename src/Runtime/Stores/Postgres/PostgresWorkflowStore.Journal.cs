@@ -101,7 +101,7 @@ public sealed partial class PostgresWorkflowStore
             await using var command = Command(_sql.ContinueRun,
                 [.. LeaseParameters(lease), ("status", (short)outcome.Status), ("now", Utc(_time.GetUtcNow())), ("channel", _channel),
                     ("next_id", next.WorkflowId), ("next_name", next.WorkflowName), ("next_version", next.Version), ("next_input", next.InputJson),
-                    ("next_generation", next.Generation), ("next_instance_key", next.InstanceKey), ("next_fingerprint", next.Fingerprint)]);
+                    ("next_generation", next.Generation), ("next_instance_key", next.InstanceKey), ("next_fingerprint", next.Fingerprint), ("next_seed", next.Seed)]);
             try
             {
                 return await command.ExecuteScalarAsync(token).ConfigureAwait(false) is 1L;

@@ -22,7 +22,7 @@ public sealed partial class PostgresWorkflowStore
                 { Exists: false } => SignalSendOutcome.RunNotFound,
                 { Inserted: true } => SignalSendOutcome.Accepted,
                 { Duplicate: true } => SignalSendOutcome.Duplicate,
-                _ when reader.GetInt16(3) == (short)WorkflowStatus.Running => SignalSendOutcome.Duplicate,
+                _ when reader.GetInt16(3) is (short)WorkflowStatus.Running or (short)WorkflowStatus.DeadLettered => SignalSendOutcome.Duplicate,
                 _ => SignalSendOutcome.RunFinished,
             };
         }, cancellationToken);

@@ -245,7 +245,7 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, ITransaction
 
     private static DateTimeOffset Utc(DateTimeOffset time) => time.ToUniversalTime();
 
-    private const int RunColumnCount = 19;
+    private const int RunColumnCount = 20;
 
     private const int JournalColumnCount = 14;
 

@@ -7,12 +7,12 @@ namespace Durably.Runtime.Stores;
 internal static class SqliteSchema
 {
     /// <summary>The schema version this code creates and reads.</summary>
-    public const int Version = 11;
+    public const int Version = 12;
 
     /// <summary>What <c>durably_meta</c> says owns the file.</summary>
     private const string ApplicationId = "durably";
 
-    public const string RunColumns = "workflow_id, workflow_name, version, input_json, status, output_json, error_type, error_message, owner, epoch, lease_expires_at, created_at, updated_at, wake_at, generation, cancel_reason, failed_sequence, instance_key, fingerprint";
+    public const string RunColumns = "workflow_id, workflow_name, version, input_json, status, output_json, error_type, error_message, owner, epoch, lease_expires_at, created_at, updated_at, wake_at, generation, cancel_reason, failed_sequence, instance_key, fingerprint, seed";
 
     public const string JournalColumns = "workflow_id, sequence, operation_id, kind, state, input_json, output_json, error_type, error_message, attempts, completion_index, started_at, completed_at, retry_at";
 
@@ -160,6 +160,9 @@ internal static class SqliteSchema
         """,
         """
         CREATE INDEX runs_by_owner ON runs (owner) WHERE status = 0 AND owner IS NOT NULL;
+        """,
+        """
+        ALTER TABLE runs ADD COLUMN seed TEXT;
         """,
     ];
 }

@@ -107,7 +107,7 @@ public sealed partial class SqliteWorkflowStore
                     throw new DurableStoreException($"Run '{lease.WorkflowId}' cannot continue as new: id '{next.WorkflowId}' is already taken.");
                 }
 
-                Execute(connection, $"INSERT INTO runs ({RunColumns}) VALUES ($id, $name, $version, $input, $status, $output, $error_type, $error_message, $owner, $epoch, $lease, $created, $updated, $wake, $generation, $cancel_reason, $failed_sequence, $instance_key, $fingerprint);",
+                Execute(connection, $"INSERT INTO runs ({RunColumns}) VALUES ($id, $name, $version, $input, $status, $output, $error_type, $error_message, $owner, $epoch, $lease, $created, $updated, $wake, $generation, $cancel_reason, $failed_sequence, $instance_key, $fingerprint, $seed);",
                     RunParameters(next));
                 Execute(connection, "UPDATE signals SET workflow_id = $next WHERE workflow_id = $id AND taken_by_sequence IS NULL;",
                     ("$next", next.WorkflowId), ("$id", lease.WorkflowId));

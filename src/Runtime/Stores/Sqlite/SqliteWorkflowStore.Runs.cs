@@ -20,7 +20,7 @@ public sealed partial class SqliteWorkflowStore
             }
 
             var inserted = Execute(connection,
-                $"INSERT INTO runs ({RunColumns}) VALUES ($id, $name, $version, $input, $status, $output, $error_type, $error_message, $owner, $epoch, $lease, $created, $updated, $wake, $generation, $cancel_reason, $failed_sequence, $instance_key, $fingerprint) ON CONFLICT (workflow_id) DO NOTHING;",
+                $"INSERT INTO runs ({RunColumns}) VALUES ($id, $name, $version, $input, $status, $output, $error_type, $error_message, $owner, $epoch, $lease, $created, $updated, $wake, $generation, $cancel_reason, $failed_sequence, $instance_key, $fingerprint, $seed) ON CONFLICT (workflow_id) DO NOTHING;",
                 RunParameters(run));
             var stored = ReadRun(connection, run.WorkflowId)!;
             return (stored, inserted == 1);

@@ -25,7 +25,7 @@ public sealed partial class SqliteWorkflowStore
                 return SignalSendOutcome.Duplicate;
             }
 
-            if (run.Status != WorkflowStatus.Running)
+            if (run.Status is not (WorkflowStatus.Running or WorkflowStatus.DeadLettered))
             {
                 return SignalSendOutcome.RunFinished;
             }

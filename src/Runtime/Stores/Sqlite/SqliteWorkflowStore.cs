@@ -195,7 +195,7 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore, IDisposable
         ("$epoch", run.Epoch), ("$lease", run.LeaseExpiresAt is { } lease ? ToUnixMs(lease) : null), ("$created", ToUnixMs(run.CreatedAt)),
         ("$updated", ToUnixMs(run.UpdatedAt)), ("$wake", run.WakeAt is { } wake ? ToUnixMs(wake) : null), ("$generation", run.Generation),
         ("$cancel_reason", run.CancelReason), ("$failed_sequence", run.FailedSequence), ("$instance_key", run.InstanceKey),
-        ("$fingerprint", run.Fingerprint),
+        ("$fingerprint", run.Fingerprint), ("$seed", run.Seed),
     ];
 
     private static (string, object?)[] EntryParameters(JournalEntry entry) =>

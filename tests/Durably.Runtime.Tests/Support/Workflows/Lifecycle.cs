@@ -94,6 +94,14 @@ internal partial class Thrower
     private Task Throw(string message) => throw new InvalidOperationException(message);
 }
 
+/// <summary>A run method that throws its own exception, outside any step.</summary>
+[DurableWorkflow]
+internal partial class Exploder
+{
+    [WorkflowRun]
+    public Task<int> RunAsync(string message) => throw new InvalidOperationException(message);
+}
+
 /// <summary>What <see cref="Chatty"/> saw of <see cref="Workflow.IsReplaying"/>, in order.</summary>
 internal sealed class ReplayFlags
 {
