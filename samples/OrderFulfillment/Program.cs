@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Durably;
 using Durably.Runtime;
 using Microsoft.Extensions.Configuration;
@@ -7,11 +8,13 @@ using Microsoft.Extensions.Logging;
 using OrderFulfillment;
 
 // dotnet run --project samples/OrderFulfillment [-- <order id>]
-// Kill it while it runs (Ctrl+C, or kill -9) and run it again: it resumes where it stopped, and no step that
-// finished runs again. Runs are kept in durably.db next to the program (set --Durably:Database=<path> to move it).
-// One setting switches to PostgreSQL: --Durably:Postgres="<connection string>". Every DurableOptions setting can be
-// given the same way (--Durably:WorkerName=worker-b, --Durably:LeaseDuration=00:00:05), and
-// --Sample:KeepRunning=true keeps the worker running after its order is done, to serve other workers' runs.
+// Without an order id, the sample resumes the order a previous run left unfinished, or else starts the next one
+// (order-1001, order-1002, …): so running the same command again after a crash always resumes it. Kill it while it
+// runs (kill -9 <the process id it prints>, or Ctrl+C to stop gracefully) and run it again: no step that finished runs
+// again. Runs are kept in durably.db next to the program (--Durably:Database=<path>, or the environment variable
+// Durably__Database, moves it). One setting switches to PostgreSQL: --Durably:Postgres="<connection string>". Every
+// DurableOptions setting can be given the same way (--Durably:WorkerName=worker-b, --Durably:LeaseDuration=00:00:05),
+// and --Sample:KeepRunning=true keeps the worker running after its order is done, to serve other workers' runs.
 var builder = Host.CreateApplicationBuilder(args);
 builder.Logging.SetMinimumLevel(LogLevel.Warning);
 builder.Services.AddSingleton(new Pace(TimeSpan.FromMilliseconds(builder.Configuration.GetValue("Sample:StepDelayMs", 800))));
@@ -22,6 +25,8 @@ builder.Services.AddDurably(options =>
 {
     // A stable name: a restarted sample takes its unfinished runs back at once. Two workers need two names.
     options.WorkerName = "order-sample";
+    // Ctrl+C stops at once: steps in flight are released for the next run rather than left to finish (default 10 s).
+    options.ShutdownDrainTimeout = TimeSpan.FromSeconds(1);
     var durably = builder.Configuration.GetSection("Durably");
     durably.Bind(options);
     if (durably["Postgres"] is { Length: > 0 } postgres)
@@ -36,36 +41,87 @@ builder.Services.AddDurably(options =>
 
 using var host = builder.Build();
 await host.StartAsync();
+var stopping = host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+Console.WriteLine($"Sample process {Environment.ProcessId}. To crash it mid-run, from another terminal: kill -9 {Environment.ProcessId}   (Ctrl+C stops it gracefully)");
+
+var client = host.Services.GetRequiredService<OrderWorkflowClient>();
+var orderId = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal))
+    ?? await DefaultOrderAsync(host.Services.GetRequiredService<IDurableClient>(), stopping);
 
 // Two orders, one after the other. The first ships after a retried shipment (the carrier is busy once); the second
 // contains a piano, which the warehouse cannot ship, so it is rolled back: label voided, card refunded, reservation
 // released.
-var orderId = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "order-1001";
 Order[] orders =
 [
     new(orderId, "ada@example.com", 129.90m, ["books", "lamp", "kettle"]),
     new(orderId + "-piano", "bob@example.com", 4_800m, ["books", "piano"]),
 ];
-var client = host.Services.GetRequiredService<OrderWorkflowClient>();
-foreach (var order in orders)
+try
 {
-    var handle = await client.StartAsync(order, workflowId: order.Id);
-    Console.WriteLine($"Order {order.Id}: started (or resumed) run '{handle.WorkflowId}'. Kill me at any point and run me again.");
-    try
+    foreach (var order in orders)
     {
-        var receipt = await handle.WaitForResultAsync();
-        Console.WriteLine($"Order {order.Id}: done. {receipt}");
+        var handle = await client.StartAsync(order, workflowId: order.Id, stopping);
+        Console.WriteLine($"Order {order.Id}: started (or resumed) run '{handle.WorkflowId}'. Kill me at any point and run me again.");
+        try
+        {
+            var receipt = await handle.WaitForResultAsync(stopping);
+            Console.WriteLine($"Order {order.Id}: done. {receipt}");
+        }
+        catch (WorkflowFailedException failed)
+        {
+            Console.WriteLine($"Order {order.Id}: {failed.Status.ToString().ToLowerInvariant()} and rolled back. {failed.Error?.Message}");
+        }
     }
-    catch (WorkflowFailedException failed)
+
+    if (builder.Configuration.GetValue("Sample:KeepRunning", false))
     {
-        Console.WriteLine($"Order {order.Id}: {failed.Status.ToString().ToLowerInvariant()} and rolled back. {failed.Error?.Message}");
+        Console.WriteLine("Working on other runs until stopped (Ctrl+C).");
+        await host.WaitForShutdownAsync();
     }
 }
-
-if (builder.Configuration.GetValue("Sample:KeepRunning", false))
+catch (OperationCanceledException) when (stopping.IsCancellationRequested)
 {
-    Console.WriteLine("Working on other runs until stopped (Ctrl+C).");
-    await host.WaitForShutdownAsync();
+    Console.WriteLine($"Stopping: runs in progress are released. Run the same command again to resume order {orderId}.");
 }
 
 await host.StopAsync();
+
+// The order a previous run left unfinished, or the next new one: order-1001, order-1002, …
+static async Task<string> DefaultOrderAsync(IDurableClient durable, CancellationToken cancellationToken)
+{
+    var pattern = new Regex(@"^order-(\d+)(-piano)?$");
+    var highest = 1000;
+    string? unfinished = null;
+    var query = new WorkflowRunQuery { WorkflowName = nameof(OrderWorkflow), PageSize = WorkflowRunQuery.MaxPageSize };
+    while (true)
+    {
+        var page = await durable.ListRunsAsync(query, cancellationToken);
+        foreach (var run in page.Runs)
+        {
+            if (pattern.Match(run.WorkflowId) is { Success: true } match)
+            {
+                var number = int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+                highest = Math.Max(highest, number);
+                if (run.Status == WorkflowStatus.Running)
+                {
+                    unfinished = $"order-{number}";
+                }
+            }
+        }
+
+        if (page.NextPageToken is null)
+        {
+            break;
+        }
+
+        query = query with { PageToken = page.NextPageToken };
+    }
+
+    if (unfinished is not null)
+    {
+        Console.WriteLine($"Resuming order {unfinished}, which a previous run left unfinished.");
+        return unfinished;
+    }
+
+    return $"order-{highest + 1}";
+}
