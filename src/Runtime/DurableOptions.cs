@@ -30,6 +30,9 @@ public sealed class DurableOptions
     /// <summary>The first pause of a worker after a store failure; each further failure doubles it up to <see cref="StoreRetryMaxDelay"/>.</summary>
     public static readonly TimeSpan StoreRetryFirstDelay = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>The default <see cref="VersionCheckInterval"/>: 30 seconds.</summary>
+    public static readonly TimeSpan DefaultVersionCheckInterval = TimeSpan.FromSeconds(30);
+
     /// <summary>The default <see cref="StoreRetryMaxDelay"/>: 30 seconds.</summary>
     public static readonly TimeSpan DefaultStoreRetryMaxDelay = TimeSpan.FromSeconds(30);
 
@@ -62,6 +65,12 @@ public sealed class DurableOptions
     /// interval with the count of failures, and one line when the store works again.
     /// </summary>
     public TimeSpan StoreOutageReportInterval { get; set; } = DefaultStoreOutageReportInterval;
+
+    /// <summary>
+    /// How often a worker advertises the workflow versions its build registers (each advertisement holds two and a half
+    /// intervals) and looks for runs of versions no live worker can run, which it reports once.
+    /// </summary>
+    public TimeSpan VersionCheckInterval { get; set; } = DefaultVersionCheckInterval;
 
     /// <summary>This worker's stable name: a restarted worker with the same name takes its runs back at once.</summary>
     public string WorkerName { get; set; } = Environment.MachineName + ":" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -190,6 +199,11 @@ public sealed class DurableOptions
         if (StoreRetryMaxDelay < StoreRetryFirstDelay)
         {
             throw new ArgumentOutOfRangeException(nameof(StoreRetryMaxDelay), StoreRetryMaxDelay, $"DurableOptions.StoreRetryMaxDelay must be at least {StoreRetryFirstDelay.TotalMilliseconds} ms.");
+        }
+
+        if (VersionCheckInterval <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(VersionCheckInterval), VersionCheckInterval, "DurableOptions.VersionCheckInterval must be positive.");
         }
 
         if (StoreOutageReportInterval <= TimeSpan.Zero)

@@ -17,7 +17,8 @@ using Microsoft.Extensions.DependencyInjection;
 //   patched        runs patch-0 …: a step, then behind Workflow.Patched("insure") a slow step, then a step.
 //   parcel-old     runs parcel-old-0 … of workflow "Parcel" on a build that registers only its version 1;
 //   parcel-new     runs parcel-new-0 … on a build that registers versions 1 and 2 (so they start as version 2);
-//   parcel-idle:<seconds>  a version-1-only build that starts nothing and works for that many seconds, then exits;
+//   parcel-idle:<seconds>[:<check-seconds>]  a version-1-only build that starts nothing and works for that many seconds
+//                  (checking for runs no live worker can run every check-seconds, 30 by default), then exits;
 //                  these three log the worker's Information and higher lines to standard error.
 //   single         crash runs with instance keys key-0 …, each started as single-<worker-name>-<i> joining whichever
 //                  run already holds the key: helpers racing on one store share one run per key. Once its starts are
@@ -28,7 +29,7 @@ if (args.Length is < 4 or > 6 || !int.TryParse(args[2], CultureInfo.InvariantCul
     || (args.Length >= 5 && !double.TryParse(args[4], CultureInfo.InvariantCulture, out _))
     || !(workflow is "crash" or "signal" or "backoff" or "rollback" or "single" or "transactional" or "patched" or "parcel-old" or "parcel-new"
         || (workflow.StartsWith("nap:", StringComparison.Ordinal) && double.TryParse(workflow[4..], CultureInfo.InvariantCulture, out _))
-        || (workflow.StartsWith("parcel-idle:", StringComparison.Ordinal) && double.TryParse(workflow[12..], CultureInfo.InvariantCulture, out _))))
+        || (workflow.StartsWith("parcel-idle:", StringComparison.Ordinal) && workflow[12..].Split(':').All(n => double.TryParse(n, CultureInfo.InvariantCulture, out _)))))
 {
     Console.Error.WriteLine(Usage);
     return 2;
@@ -53,6 +54,11 @@ var durably = services.AddDurably(o =>
     if (args.Length >= 5)
     {
         o.LeaseDuration = TimeSpan.FromSeconds(double.Parse(args[4], CultureInfo.InvariantCulture));
+    }
+
+    if (workflow.StartsWith("parcel-idle:", StringComparison.Ordinal) && workflow[12..].Split(':') is [_, var check])
+    {
+        o.VersionCheckInterval = TimeSpan.FromSeconds(double.Parse(check, CultureInfo.InvariantCulture));
     }
 }).AddWorkflow<CrashWorkflow>().AddWorkflow<PatchedWorkflow>().AddWorkflow<NapWorkflow>().AddWorkflow<SignalWorkflow>().AddWorkflow<BackoffWorkflow>().AddWorkflow<RollbackWorkflow>();
 var parcels = workflow.StartsWith("parcel-", StringComparison.Ordinal);
@@ -86,7 +92,7 @@ if (workflow.StartsWith("parcel-idle:", StringComparison.Ordinal))
     // Starts nothing: works for a while beside whatever is in the store, then stops.
     var idle = provider.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<DurableWorker>().Single();
     await idle.StartAsync(default);
-    await Task.Delay(TimeSpan.FromSeconds(double.Parse(workflow[12..], CultureInfo.InvariantCulture)));
+    await Task.Delay(TimeSpan.FromSeconds(double.Parse(workflow[12..].Split(':')[0], CultureInfo.InvariantCulture)));
     await idle.StopAsync(default);
     return 0;
 }

@@ -123,7 +123,7 @@ public sealed partial class DurableWorker : BackgroundService
     }
 
     /// <summary>
-    /// Every <see cref="UnrunnableCheckInterval"/>, advertises the versions this build registers, then looks for runs
+    /// Every <see cref="DurableOptions.VersionCheckInterval"/>, advertises the versions this build registers, then looks for runs
     /// waiting for a worker whose version no live worker advertises, and says so once per version (a warning and an
     /// alert) when the oldest active run of that version is older than a lease. Then silence: never a retry loop.
     /// </summary>
@@ -131,7 +131,8 @@ public sealed partial class DurableWorker : BackgroundService
     {
         var context = _engine.Context;
         var now = context.Time.GetUtcNow();
-        if (_lastVersionCheck is { } last && now - last < UnrunnableCheckInterval)
+        var interval = _engine.Options.VersionCheckInterval;
+        if (_lastVersionCheck is { } last && now - last < interval)
         {
             return;
         }
@@ -141,7 +142,8 @@ public sealed partial class DurableWorker : BackgroundService
         try
         {
             // Say what this build can run (for other workers' reports, and for people), then look at what waits.
-            await context.Store.AdvertiseAsync(_engine.WorkerName, _engine.Registry.Runnable, AdvertisementLifetime, stoppingToken).ConfigureAwait(false);
+            // An advertisement holds two checks and a half, so one late check does not make a live worker look gone.
+            await context.Store.AdvertiseAsync(_engine.WorkerName, _engine.Registry.Runnable, interval * 2.5, stoppingToken).ConfigureAwait(false);
             _outage.Succeeded(write: true);
             versions = await context.Store.ListActiveVersionsAsync(stoppingToken).ConfigureAwait(false);
         }
@@ -162,12 +164,6 @@ public sealed partial class DurableWorker : BackgroundService
             }
         }
     }
-
-    /// <summary>How often a worker advertises what it can run and looks for runs of versions no live worker can run.</summary>
-    internal static readonly TimeSpan UnrunnableCheckInterval = TimeSpan.FromSeconds(30);
-
-    /// <summary>How long an advertisement holds: two checks and a half, so one late check does not make a live worker look gone.</summary>
-    internal static readonly TimeSpan AdvertisementLifetime = UnrunnableCheckInterval * 2.5;
 
     /// <summary>The runs this worker is executing now.</summary>
     private string[] InFlight()
