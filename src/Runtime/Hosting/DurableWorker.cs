@@ -45,6 +45,12 @@ public sealed partial class DurableWorker : BackgroundService
         }
     }
 
+    /// <summary>How many store failures the current outage has seen (zero when the store works); for tests.</summary>
+    internal int StoreFailures => _outage.Failures;
+
+    /// <summary>How many store failures the last outage counted, over or not; for tests.</summary>
+    internal int StoreFailuresInLastOutage => _outage.FailuresInLastOutage;
+
     /// <inheritdoc/>
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

@@ -20,6 +20,7 @@ internal sealed partial class StoreOutage(ILogger logger, TimeProvider time, Tim
     private DateTimeOffset _lastReport;
     private TimeSpan _delay;
     private int _failures;
+    private int _lastOutageFailures;
     private int _unreported;
     private bool _writeFailed;
 
@@ -31,6 +32,18 @@ internal sealed partial class StoreOutage(ILogger logger, TimeProvider time, Tim
             lock (_gate)
             {
                 return _failures;
+            }
+        }
+    }
+
+    /// <summary>How many failures the last outage (current or over) counted.</summary>
+    public int FailuresInLastOutage
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _lastOutageFailures;
             }
         }
     }
@@ -59,13 +72,14 @@ internal sealed partial class StoreOutage(ILogger logger, TimeProvider time, Tim
             _writeFailed |= write;
             if (_since is null)
             {
-                (_since, _lastReport, _failures, _unreported, _delay) = (now, now, 1, 0, firstDelay);
+                (_since, _lastReport, _failures, _unreported, _delay, _lastOutageFailures) = (now, now, 1, 0, firstDelay, 1);
                 _retryAt = now + Jitter(_delay);
                 LogOutageBegan(logger, exception.Fault, Say(_retryAt - now), Say(reportInterval), exception);
                 return;
             }
 
             _failures++;
+            _lastOutageFailures = _failures;
             _unreported++;
             // Runs in flight may fail together: only a failure after the pause lengthens the next one.
             if (now >= _retryAt)

@@ -15,6 +15,18 @@ internal sealed class RootFactAttribute : FactAttribute
     }
 }
 
+/// <summary>A theory that needs root; skipped, saying so, for anyone else.</summary>
+internal sealed class RootTheoryAttribute : TheoryAttribute
+{
+    public RootTheoryAttribute()
+    {
+        if (!FileSystems.IsRoot)
+        {
+            Skip = "Needs root: the test mounts a small tmpfs to fill it (CI runs as root).";
+        }
+    }
+}
+
 /// <summary>Real file systems for fault tests: a small tmpfs a test can fill, and read-only folders.</summary>
 internal sealed class FileSystems : IDisposable
 {
