@@ -7,8 +7,9 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
 // The Durably load tool. Not part of `dotnet test`; run it in Release:
-//   dotnet run -c Release --project bench/Durably.Load -- [--workload all|throughput|waiting|recovery] [--store all|sqlite|postgres]
-//       [--repetitions 3] [--w1 200] [--w2 2000] [--clients 32] [--waiting 10000] [--recovery 500] [--postgres <connection string>]
+//   dotnet run -c Release --project bench/Durably.Load -- [--workload all|peer|throughput|waiting|recovery] [--store all|sqlite|postgres]
+//       [--repetitions 3] [--w1 200] [--w2 2000] [--clients 32] [--w3 1000] [--w4 500] [--waiting 10000] [--recovery 500] [--postgres <connection string>]
+// peer: W1–W5 as defined for the side-by-side comparison (W3–W5 in PeerWorkloads.cs), the floors, and PostgreSQL's counters.
 // W1: workflows one at a time, 0 and 10 no-op steps: per-step overhead = (10-step - 0-step latency) / 10, p50 and p99.
 // W2: 32 client loops, each starting a 10-step workflow and awaiting its result, until W2 workflows have run.
 // Floor: an autocommit single-row INSERT through the same driver, in the same run.
@@ -18,15 +19,22 @@ using Microsoft.Extensions.Hosting;
 // W4 (recovery): a worker process holding N runs in flight (lease 3 s) is SIGKILLed; a worker with another name takes
 // them over: from the last lease's expiry to all claimed, and to all finished (see Recovery.cs).
 // PostgreSQL: the connection string given, else DURABLY_TEST_POSTGRES, else a throwaway cluster (as the tests start).
-if (args is ["--victim", var locator, var victimRuns, var victimPrefix])
+switch (args)
 {
-    return await Recovery.VictimAsync(locator, int.Parse(victimRuns, CultureInfo.InvariantCulture), victimPrefix);
+    case ["--victim", var locator, var count, var name]:
+        return await Recovery.VictimAsync(locator, int.Parse(count, CultureInfo.InvariantCulture), name);
+    case ["--w4-victim", var locator, var count, var name]:
+        return await PeerWorkloads.W4VictimAsync(locator, int.Parse(count, CultureInfo.InvariantCulture), name);
+    case ["--w4-recover", var locator, var count, var name]:
+        return await PeerWorkloads.W4RecoverAsync(locator, int.Parse(count, CultureInfo.InvariantCulture), name);
+    case ["--w5-victim", var locator, var count, var name]:
+        return await PeerWorkloads.W5VictimAsync(locator, int.Parse(count, CultureInfo.InvariantCulture), name);
 }
 
 var settings = Settings.Parse(args);
 if (settings is null)
 {
-    Console.Error.WriteLine("usage: Durably.Load [--workload all|throughput|waiting|recovery] [--store all|sqlite|postgres] [--repetitions N] [--w1 N] [--w2 N] [--clients N] [--waiting N] [--recovery N] [--postgres <connection string>]");
+    Console.Error.WriteLine("usage: Durably.Load [--workload all|peer|throughput|waiting|recovery] [--store all|sqlite|postgres] [--repetitions N] [--w1 N] [--w2 N] [--clients N] [--w3 N] [--w4 N] [--waiting N] [--recovery N] [--postgres <connection string>]");
     return 2;
 }
 
@@ -37,7 +45,7 @@ for (var repetition = 1; repetition <= settings.Repetitions; repetition++)
     {
         await using var target = await BenchTarget.CreateAsync(kind, settings.PostgresConnectionString);
         Console.Error.WriteLine($"repetition {repetition}/{settings.Repetitions}: {kind}");
-        if (settings.Workload is "all" or "throughput")
+        if (settings.Workload is "all" or "throughput" or "peer")
         {
             foreach (var (figure, value) in await Workloads.RunAsync(target, settings))
             {
@@ -56,7 +64,17 @@ for (var repetition = 1; repetition <= settings.Repetitions; repetition++)
             }
         }
 
-        if (settings.Workload is "all" or "recovery")
+        if (settings.Workload is "all" or "peer" && !target.InProcess)
+        {
+            List<(string Figure, double Value)> peer =
+                [.. await PeerWorkloads.RunW3Async(target, settings.W3), .. await PeerWorkloads.RunW4Async(target, settings.W4), .. await PeerWorkloads.RunW5Async(target, settings.W3)];
+            foreach (var (figure, value) in peer)
+            {
+                figures.Add((kind, figure, value));
+            }
+        }
+
+        if (settings.Workload is "all" or "recovery" && !target.InProcess)
         {
             // The new worker with as many slots as the dead one had runs, and with the default number.
             foreach (var concurrency in new[] { settings.Recovery, DurableOptions.DefaultMaxConcurrentRuns })
@@ -70,7 +88,8 @@ for (var repetition = 1; repetition <= settings.Repetitions; repetition++)
     }
 }
 
-Console.WriteLine($"Durably load, {settings.Repetitions} repetitions, W1 {settings.W1} workflows, W2 {settings.W2} workflows x 10 steps with {settings.Clients} clients, W3 {settings.Waiting} waiting runs, W4 {settings.Recovery} recovered runs, {Environment.ProcessorCount} cores");
+Console.WriteLine($"Durably load ({settings.Workload}), {settings.Repetitions} repetitions, W1 {settings.W1} workflows, W2 {settings.W2} workflows x 10 steps with {settings.Clients} clients, "
+    + $"W3 {settings.W3} steps, W4 {settings.W4} runs, waiting {settings.Waiting} runs, takeover {settings.Recovery} runs, {Environment.ProcessorCount} cores");
 Console.WriteLine($"{"store",-9} {"figure",-46} {"median",10}   spread (min-max)");
 foreach (var group in figures.GroupBy(f => (f.Store, f.Figure)))
 {
@@ -81,21 +100,23 @@ foreach (var group in figures.GroupBy(f => (f.Store, f.Figure)))
 
 return 0;
 
-internal sealed record Settings(string Workload, string[] Stores, int Repetitions, int W1, int W2, int Clients, int Waiting, int Recovery, string? PostgresConnectionString)
+internal sealed record Settings(string Workload, string[] Stores, int Repetitions, int W1, int W2, int Clients, int Waiting, int Recovery, int W3, int W4, string? PostgresConnectionString)
 {
     public static Settings? Parse(string[] args)
     {
-        var settings = new Settings("all", ["sqlite", "postgres"], 3, 200, 2000, 32, 10_000, 500, null);
+        var settings = new Settings("all", ["memory", "sqlite", "postgres"], 3, 200, 2000, 32, 10_000, 500, 1000, 500, null);
         for (var i = 0; i + 1 < args.Length; i += 2)
         {
             var value = args[i + 1];
             int Number() => int.TryParse(value, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : throw new ArgumentException($"{args[i]} needs a positive number, not '{value}'.");
             settings = args[i] switch
             {
-                "--workload" => settings with { Workload = value is "all" or "throughput" or "waiting" or "recovery" ? value : throw new ArgumentException($"--workload is all, throughput, waiting or recovery, not '{value}'.") },
+                "--workload" => settings with { Workload = value is "all" or "peer" or "throughput" or "waiting" or "recovery" ? value : throw new ArgumentException($"--workload is all, peer, throughput, waiting or recovery, not '{value}'.") },
+                "--w3" => settings with { W3 = Number() },
+                "--w4" => settings with { W4 = Number() },
                 "--waiting" => settings with { Waiting = Number() },
                 "--recovery" => settings with { Recovery = Number() },
-                "--store" => settings with { Stores = value == "all" ? settings.Stores : value is "sqlite" or "postgres" ? [value] : throw new ArgumentException($"--store is all, sqlite or postgres, not '{value}'.") },
+                "--store" => settings with { Stores = value == "all" ? settings.Stores : value is "sqlite" or "postgres" or "memory" ? [value] : throw new ArgumentException($"--store is all, sqlite, postgres or memory, not '{value}'.") },
                 "--repetitions" => settings with { Repetitions = Number() },
                 "--w1" => settings with { W1 = Number() },
                 "--w2" => settings with { W2 = Number() },
@@ -152,14 +173,32 @@ internal static partial class Workloads
 
             var zero = new double[settings.W1];
             var tenSteps = new double[settings.W1];
+            var atStart = await target.CountersAsync();
             for (var i = 0; i < settings.W1; i++)
             {
                 zero[i] = await TimeAsync(NoStepsAsync);
             }
 
+            var afterZero = await target.CountersAsync();
             for (var i = 0; i < settings.W1; i++)
             {
                 tenSteps[i] = await TimeAsync(TenStepsAsync);
+            }
+
+            var afterTen = await target.CountersAsync();
+            var counters = new List<(string, double)>();
+            if (atStart is not null && afterZero is not null && afterTen is not null)
+            {
+                // Per step: what ten-step runs cost beyond zero-step runs, over all their steps (the counters' own reads cancel out).
+                var zeroCost = afterZero - atStart;
+                var tenCost = afterTen - afterZero;
+                var steps = settings.W1 * 10.0;
+                counters.Add(("W1 PostgreSQL statements per step", (tenCost.Statements - zeroCost.Statements) / steps));
+                counters.Add(("W1 PostgreSQL commits per step", (tenCost.Commits - zeroCost.Commits) / steps));
+                counters.Add(("W1 PostgreSQL WAL syncs per step", (tenCost.WalSyncs - zeroCost.WalSyncs) / steps));
+                counters.Add(("W1 PostgreSQL WAL bytes per step", (tenCost.WalBytes - zeroCost.WalBytes) / steps));
+                counters.Add(("W1 PostgreSQL statements per 0-step run", zeroCost.Statements / (double)settings.W1));
+                counters.Add(("W1 PostgreSQL commits per 0-step run", zeroCost.Commits / (double)settings.W1));
             }
 
             var remaining = settings.W2;
@@ -173,7 +212,14 @@ internal static partial class Workloads
                 }
             })));
             var seconds = wall.Elapsed.TotalSeconds;
-            var floor = await target.MeasureFloorAsync(200);
+            var floors = await target.MeasureFloorsAsync(200);
+            var (attempting, completed) = await JournalWritesAsync(provider.GetRequiredService<Durably.Runtime.Journal.IWorkflowStore>(), 200);
+            List<(string, double)> ratios = floors.Count == 0 ? [] :
+            [
+                ("W1 per-step overhead / fenced INSERT floor (ratio)",
+                    (Statistics.Percentile(tenSteps, 50) - Statistics.Percentile(zero, 50)) / 10 / Statistics.Percentile(floors[2].Latencies, 50)),
+                ("W1 0-step run / fenced INSERT floor (ratio)", Statistics.Percentile(zero, 50) / Statistics.Percentile(floors[2].Latencies, 50)),
+            ];
 
             return
             [
@@ -185,7 +231,11 @@ internal static partial class Workloads
                 ("W2 throughput (steps/s)", settings.W2 * 10 / seconds),
                 ("W2 workflow latency p50 (ms)", Statistics.Percentile([.. w2], 50)),
                 ("W2 workflow latency p99 (ms)", Statistics.Percentile([.. w2], 99)),
-                ("floor: autocommit 1-row INSERT p50 (ms)", Statistics.Percentile(floor, 50)),
+                .. counters,
+                .. floors.Select(f => (f.Figure.Replace("(ms)", "p50 (ms)", StringComparison.Ordinal), Statistics.Percentile(f.Latencies, 50))),
+                ("store alone: attempting-row write p50 (ms)", Statistics.Percentile(attempting, 50)),
+                ("store alone: completed-row write p50 (ms)", Statistics.Percentile(completed, 50)),
+                .. ratios,
             ];
         }
         finally
@@ -197,6 +247,35 @@ internal static partial class Workloads
 
 internal static partial class Workloads
 {
+    /// <summary>
+    /// The two journal writes of a step, timed through the store's own API with nothing of the engine around them: a
+    /// run is created and claimed, then <paramref name="count"/> steps each write their attempting and completed rows.
+    /// </summary>
+    private static async Task<(double[] Attempting, double[] Completed)> JournalWritesAsync(Durably.Runtime.Journal.IWorkflowStore store, int count)
+    {
+        // A workflow no worker registers, so the running worker leaves the run to this loop.
+        var id = "journal-writes-" + Guid.NewGuid().ToString("N");
+        var now = DateTimeOffset.UtcNow;
+        await store.CreateRunAsync(Durably.Runtime.Journal.RunRecord.Started(id, "JournalWritesOnly", 1, "1", now), default);
+        var lease = await store.TryClaimAsync(id, "journal-writes", TimeSpan.FromMinutes(5), default) ?? throw new InvalidOperationException("not claimed");
+        var (attempting, completed) = (new double[count], new double[count]);
+        for (var i = -20; i < count; i++)
+        {
+            var entry = Durably.Runtime.Journal.JournalEntry.Attempting(id, i + 20, "Next", Durably.Runtime.Journal.OperationKind.Step, "{\"value\":1}", now) with { Attempts = 1 };
+            var started = Stopwatch.GetTimestamp();
+            await store.RecordAttemptAsync(lease, entry, default);
+            var middle = Stopwatch.GetTimestamp();
+            await store.CompleteEntryAsync(lease, entry with { State = Durably.Runtime.Journal.JournalEntryState.Completed, OutputJson = "2", CompletionIndex = i + 20, CompletedAt = now }, default);
+            if (i >= 0)
+            {
+                (attempting[i], completed[i]) = (Stopwatch.GetElapsedTime(started, middle).TotalMilliseconds, Stopwatch.GetElapsedTime(middle).TotalMilliseconds);
+            }
+        }
+
+        await store.ReleaseAsync(lease, default);
+        return (attempting, completed);
+    }
+
     /// <summary>W3: what <paramref name="settings"/>.Waiting runs cost while they wait for a signal, unloaded or kept in memory.</summary>
     public static async Task<List<(string Figure, double Value)>> RunWaitingAsync(BenchTarget target, Settings settings, bool unload)
     {
