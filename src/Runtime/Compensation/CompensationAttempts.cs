@@ -68,7 +68,7 @@ internal sealed class CompensationAttempts<TStepWorkflow, TStepInput, TStepOutpu
     {
         var engine = host.Engine;
         // A compensation is how a cancelled run is rolled back: the store records its attempt despite the cancel.
-        var attempt = await engine.Store.RecordAttemptAsync(host.Lease, _draft!, token).ConfigureAwait(false);
+        var attempt = await engine.Store.RecordAttemptAsync(host.Lease, _draft!, JournalDurability.Durable, token).ConfigureAwait(false);
         if (attempt.Fenced)
         {
             _outcome = new RollbackResult(Fenced: true, null);

@@ -59,7 +59,7 @@ public static class WorkflowReplayer
             ?? throw new InvalidOperationException($"The replayer could not take run '{run.WorkflowId}' in its own store.");
         foreach (var entry in snapshot.Journal)
         {
-            await store.RecordAttemptAsync(lease, entry, cancellationToken).ConfigureAwait(false);
+            await store.RecordAttemptAsync(lease, entry, JournalDurability.Durable, cancellationToken).ConfigureAwait(false);
             if (entry.IsTerminal)
             {
                 await store.CompleteEntryAsync(lease, entry, cancellationToken).ConfigureAwait(false);

@@ -154,9 +154,13 @@ public interface IWorkflowStore
     /// </summary>
     /// <param name="lease">The writer's lease.</param>
     /// <param name="entry">The row in state <see cref="JournalEntryState.Attempting"/>.</param>
+    /// <param name="durability">
+    /// Whether the write must be durable when the call returns, or may become durable with the writer's next durable
+    /// write (<see cref="JournalDurability.Deferred"/>: one flush to disk per step instead of two; see docs/guarantees.md).
+    /// </param>
     /// <param name="cancellationToken">Cancels the write.</param>
     /// <returns>The stored row; fenced; or <see cref="JournalWriteResult.Cancelled"/>.</returns>
-    Task<JournalWriteResult> RecordAttemptAsync(RunLease lease, JournalEntry entry, CancellationToken cancellationToken);
+    Task<JournalWriteResult> RecordAttemptAsync(RunLease lease, JournalEntry entry, JournalDurability durability, CancellationToken cancellationToken);
 
     /// <summary>
     /// Records that an attempt failed and another is due at <see cref="JournalEntry.RetryAt"/>: the row stays

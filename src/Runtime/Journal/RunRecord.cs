@@ -219,3 +219,17 @@ public sealed record ClaimBatch(IReadOnlyList<RunLease> Claimed, TimeSpan? NextC
     /// <summary>Nothing claimed, nothing expected.</summary>
     public static readonly ClaimBatch Empty = new([], null);
 }
+
+/// <summary>How soon a journal write must reach the disk.</summary>
+public enum JournalDurability
+{
+    /// <summary>Durable when the call returns: a crash of the process or of the machine keeps it.</summary>
+    Durable = 0,
+
+    /// <summary>
+    /// Visible and fenced like any write when the call returns, and kept if the process crashes; durable against a crash
+    /// of the machine (power loss) once the writer's next durable write returns, which flushes it with its own — until
+    /// then such a crash may lose it. Used for the attempting row of a step that has no compensation.
+    /// </summary>
+    Deferred = 1,
+}

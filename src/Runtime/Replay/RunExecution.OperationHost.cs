@@ -34,7 +34,7 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput>
 
     async Task<JournalEntry?> IOperationHost.RecordAttemptAsync(Operation operation, JournalEntry draft, CancellationToken token)
     {
-        var attempt = await _engine.Store.RecordAttemptAsync(_lease, draft, token).ConfigureAwait(false);
+        var attempt = await _engine.Store.RecordAttemptAsync(_lease, draft, operation.AttemptDurability, token).ConfigureAwait(false);
         if (attempt.Fenced)
         {
             Post(ExecutionEvent.LeaseLost);

@@ -186,7 +186,7 @@ public abstract class DeadLetterTests : StoreTestBase
         // The row of step Check, damaged: a kind no version of Durably writes.
         var lease = (await host.Store.TryClaimAsync("order-2", "editor", TimeSpan.FromMinutes(1), default))!;
         var row = JournalEntry.Attempting("order-2", 0, "Check", (OperationKind)kind, "{\"order\":\"fine\"}", Clock.GetUtcNow()) with { Attempts = 1 };
-        await host.Store.RecordAttemptAsync(lease, row, default);
+        await host.Store.RecordAttemptAsync(lease, row, JournalDurability.Durable, default);
         await host.Store.CompleteEntryAsync(lease, row with { State = JournalEntryState.Completed, OutputJson = "\"fine\"", CompletionIndex = 0, CompletedAt = Clock.GetUtcNow() }, default);
         await host.Store.ReleaseAsync(lease, default);
 

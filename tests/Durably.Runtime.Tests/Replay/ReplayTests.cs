@@ -122,7 +122,7 @@ public class ReplayTests
         // Rewrite the journal as if an older version had called a step that this code never calls.
         var lease = (await store.TryClaimAsync("shrunk-1", "editor", TimeSpan.FromMinutes(1), default))!;
         var journal = (await store.LoadAsync("shrunk-1", default))!.Journal;
-        await store.RecordAttemptAsync(lease, journal[^1] with { Sequence = 7, OperationId = "Removed" }, default);
+        await store.RecordAttemptAsync(lease, journal[^1] with { Sequence = 7, OperationId = "Removed" }, JournalDurability.Durable, default);
         await store.ReleaseAsync(lease, default);
 
         var log = new BodyLog();

@@ -49,7 +49,7 @@ public abstract partial class StoreConformanceTests
         var recovered = Assert.Single((await store.ClaimRunsAsync("w", runnable, running, 10, s_lease, default)).Claimed);
         Assert.Equal(("run-1", "busy-worker"), (recovered.WorkflowId, recovered.TakenFrom));
         Assert.True(recovered.Epoch > held.Epoch);
-        Assert.Equal(JournalWriteResult.FencedOut, await other.RecordAttemptAsync(held, Attempting("run-1", 0), default));
+        Assert.Equal(JournalWriteResult.FencedOut, await other.RecordAttemptAsync(held, Attempting("run-1", 0), JournalDurability.Durable, default));
     }
 
     [Fact]
@@ -95,5 +95,36 @@ public abstract partial class StoreConformanceTests
         Assert.Empty(await other.RenewLeasesAsync("other-worker", s_lease, default));
         Assert.NotEqual(Heartbeats.Current(foreign), await Heartbeats.HeldAsync(other, foreign));
         Assert.Empty(await store.RenewLeasesAsync("nobody", s_lease, default));
+    }
+
+    [Fact]
+    public async Task A_deferred_attempting_write_is_stored_counted_fenced_and_refused_after_a_cancel_like_a_durable_one()
+    {
+        var store = CreateStore();
+        var other = CreateStore();
+        await store.CreateRunAsync(NewRun("run-1"), default);
+        var lease = (await store.TryClaimAsync("run-1", "w", s_lease, default))!;
+
+        var first = (await store.RecordAttemptAsync(lease, Attempting("run-1", 0), JournalDurability.Deferred, default)).Entry!;
+        var second = (await store.RecordAttemptAsync(lease, Attempting("run-1", 0), JournalDurability.Deferred, default)).Entry!;
+
+        Assert.Equal((1, 2), (first.Attempts, second.Attempts));
+        Assert.Equal(second, (await other.LoadAsync("run-1", default))!.Journal.Single());
+        var completed = await store.CompleteEntryAsync(lease, Completed(second, "\"ok\"", 0), default);
+        Assert.Equal(JournalEntryState.Completed, completed.Entry!.State);
+
+        Assert.Equal(CancelRequestOutcome.Requested, await other.RequestCancelAsync("run-1", "stop", default));
+        Assert.Equal(JournalWriteResult.Cancelled, await store.RecordAttemptAsync(lease, Attempting("run-1", 1), JournalDurability.Deferred, default));
+        // Another worker takes the run over once the lease has run out: the old writer is fenced.
+        var takeover = await TakeOverAfterLeaseAsync(other, "run-1");
+        Assert.NotEqual(lease.Epoch, takeover.Epoch);
+        Assert.Equal(JournalWriteResult.FencedOut, await store.RecordAttemptAsync(lease, Attempting("run-1", 2), JournalDurability.Deferred, default));
+        Assert.Single((await other.LoadAsync("run-1", default))!.Journal);
+    }
+
+    private async Task<RunLease> TakeOverAfterLeaseAsync(IWorkflowStore store, string workflowId)
+    {
+        Clock.Advance(s_lease + TimeSpan.FromSeconds(1));
+        return (await store.TryClaimAsync(workflowId, "w2", s_lease, default))!;
     }
 }

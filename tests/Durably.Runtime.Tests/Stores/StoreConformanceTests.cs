@@ -59,11 +59,11 @@ public abstract partial class StoreConformanceTests : IDisposable
         var lease = (await store.TryClaimAsync("run-1", "w", s_lease, default))!;
         var attempt = Attempting("run-1", 0);
 
-        var first = await store.RecordAttemptAsync(lease, attempt, default);
-        var second = await store.RecordAttemptAsync(lease, attempt, default);
+        var first = await store.RecordAttemptAsync(lease, attempt, JournalDurability.Durable, default);
+        var second = await store.RecordAttemptAsync(lease, attempt, JournalDurability.Durable, default);
         var completed = await store.CompleteEntryAsync(lease, Completed(attempt, "\"one\"", 0), default);
         var late = await store.CompleteEntryAsync(lease, Completed(attempt, "\"two\"", 1), default);
-        var afterTerminal = await store.RecordAttemptAsync(lease, attempt, default);
+        var afterTerminal = await store.RecordAttemptAsync(lease, attempt, JournalDurability.Durable, default);
 
         Assert.Equal(1, first.Entry!.Attempts);
         Assert.Equal(2, second.Entry!.Attempts);
@@ -85,7 +85,7 @@ public abstract partial class StoreConformanceTests : IDisposable
         var lease = (await store.TryClaimAsync("run-1", "w", s_lease, default))!;
         foreach (var sequence in new long[] { 2, 0, 1 })
         {
-            await store.RecordAttemptAsync(lease, Attempting("run-1", sequence), default);
+            await store.RecordAttemptAsync(lease, Attempting("run-1", sequence), JournalDurability.Durable, default);
         }
 
         await store.CompleteEntryAsync(lease, Completed(Attempting("run-1", 1), "10", 0), default);
@@ -106,14 +106,14 @@ public abstract partial class StoreConformanceTests : IDisposable
         var store = CreateStore();
         await store.CreateRunAsync(NewRun("run-1"), default);
         var old = (await store.TryClaimAsync("run-1", "old", s_lease, default))!;
-        await store.RecordAttemptAsync(old, Attempting("run-1", 0), default);
+        await store.RecordAttemptAsync(old, Attempting("run-1", 0), JournalDurability.Durable, default);
 
         Assert.Null(await store.TryClaimAsync("run-1", "new", s_lease, default));
         Clock.Advance(s_lease + TimeSpan.FromSeconds(1));
         var taken = (await store.TryClaimAsync("run-1", "new", s_lease, default))!;
 
         Assert.True(taken.Epoch > old.Epoch);
-        Assert.True((await store.RecordAttemptAsync(old, Attempting("run-1", 1), default)).Fenced);
+        Assert.True((await store.RecordAttemptAsync(old, Attempting("run-1", 1), JournalDurability.Durable, default)).Fenced);
         Assert.True((await store.CompleteEntryAsync(old, Completed(Attempting("run-1", 0), "\"stale\"", 0), default)).Fenced);
         Assert.False(await store.CompleteRunAsync(old, new RunOutcome(WorkflowStatus.Completed, "\"stale\"", null), default));
         await store.ReleaseAsync(old, default);
@@ -134,7 +134,7 @@ public abstract partial class StoreConformanceTests : IDisposable
 
         var reclaimed = (await store.TryClaimAsync("run-1", "worker-a", s_lease, default))!;
         Assert.True(reclaimed.Epoch > first.Epoch);
-        Assert.True((await store.RecordAttemptAsync(first, Attempting("run-1", 0), default)).Fenced);
+        Assert.True((await store.RecordAttemptAsync(first, Attempting("run-1", 0), JournalDurability.Durable, default)).Fenced);
 
         await store.ReleaseAsync(reclaimed, default);
         Assert.Null((await store.GetRunAsync("run-1", default))!.Owner);
@@ -155,7 +155,7 @@ public abstract partial class StoreConformanceTests : IDisposable
         Assert.Equal(new WorkflowError("E", "bad"), run.Error);
         Assert.Null(run.Owner);
         Assert.Null(await store.TryClaimAsync("run-1", "w", s_lease, default));
-        Assert.True((await store.RecordAttemptAsync(lease, Attempting("run-1", 0), default)).Fenced);
+        Assert.True((await store.RecordAttemptAsync(lease, Attempting("run-1", 0), JournalDurability.Durable, default)).Fenced);
         Assert.False(await store.CompleteRunAsync(lease, new RunOutcome(WorkflowStatus.Completed, "1", null), default));
     }
 
@@ -187,7 +187,7 @@ public abstract partial class StoreConformanceTests : IDisposable
         var big = "\"" + new string('x', 200_000) + "\"";
         await store.CreateRunAsync(NewRun(hostile, big), default);
         var lease = (await store.TryClaimAsync(hostile, hostile, s_lease, default))!;
-        await store.RecordAttemptAsync(lease, Attempting(hostile, 0) with { OperationId = hostile, InputJson = big }, default);
+        await store.RecordAttemptAsync(lease, Attempting(hostile, 0) with { OperationId = hostile, InputJson = big }, JournalDurability.Durable, default);
         await store.CompleteEntryAsync(lease, Completed(Attempting(hostile, 0) with { OperationId = hostile, InputJson = big }, big, 0) with { Error = null }, default);
 
         var snapshot = (await store.LoadAsync(hostile, default))!;
@@ -282,7 +282,7 @@ public abstract partial class StoreConformanceTests : IDisposable
         var store = CreateStore();
         await store.CreateRunAsync(NewRun("run-1"), default);
         var old = (await store.TryClaimAsync("run-1", "old", s_lease, default))!;
-        await store.RecordAttemptAsync(old, Wait("run-1", 0), default);
+        await store.RecordAttemptAsync(old, Wait("run-1", 0), JournalDurability.Durable, default);
         await store.AddSignalAsync(Signal("run-1", "s-1", "approve", "\"yes\""), default);
         Clock.Advance(s_lease + TimeSpan.FromSeconds(1));
         var taken = (await store.TryClaimAsync("run-1", "new", s_lease, default))!;
@@ -394,16 +394,16 @@ public abstract partial class StoreConformanceTests : IDisposable
         await store.CreateRunAsync(NewRun("run-1"), default);
         var lease = (await store.TryClaimAsync("run-1", "w", s_lease, default))!;
         var running = Attempting("run-1", 0);
-        Assert.False((await store.RecordAttemptAsync(lease, running, default)).CancelRequested);
-        await store.RecordAttemptAsync(lease, Wait("run-1", 1), default);
+        Assert.False((await store.RecordAttemptAsync(lease, running, JournalDurability.Durable, default)).CancelRequested);
+        await store.RecordAttemptAsync(lease, Wait("run-1", 1), JournalDurability.Durable, default);
         await store.AddSignalAsync(Signal("run-1", "s-1", "approve", "\"yes\""), default);
         Assert.Equal(Heartbeats.Current(lease), await Heartbeats.HeldAsync(store, lease, s_lease));
 
         Assert.Equal(CancelRequestOutcome.Requested, await other.RequestCancelAsync("run-1", "stop", default));
 
         // New work is refused and nothing is written: no new attempt, no signal taken, no unloading.
-        Assert.Equal(JournalWriteResult.Cancelled, await store.RecordAttemptAsync(lease, Attempting("run-1", 2), default));
-        Assert.Equal(JournalWriteResult.Cancelled, await store.RecordAttemptAsync(lease, running, default));
+        Assert.Equal(JournalWriteResult.Cancelled, await store.RecordAttemptAsync(lease, Attempting("run-1", 2), JournalDurability.Durable, default));
+        Assert.Equal(JournalWriteResult.Cancelled, await store.RecordAttemptAsync(lease, running, JournalDurability.Durable, default));
         Assert.Equal(JournalWriteResult.Cancelled, await store.TakeSignalAsync(lease, Completed(Wait("run-1", 1), "ignored", 0), "approve", default));
         Assert.Equal(SuspendOutcome.CancelRequested, await store.SuspendAsync(lease, RunRecord.WakeOnSignalOnly, ["other"], default));
         Assert.Equal(Heartbeats.Current(lease, cancelRequested: true), await Heartbeats.HeldAsync(store, lease, s_lease));
@@ -417,7 +417,7 @@ public abstract partial class StoreConformanceTests : IDisposable
 
         // A fenced writer is told it is fenced, not that the run is cancelled.
         var taken = (await other.TryClaimAsync("run-1", "w", s_lease, default))!; // the same worker restarted: a new epoch
-        Assert.Equal(JournalWriteResult.FencedOut, await store.RecordAttemptAsync(lease, Attempting("run-1", 2), default));
+        Assert.Equal(JournalWriteResult.FencedOut, await store.RecordAttemptAsync(lease, Attempting("run-1", 2), JournalDurability.Durable, default));
         Assert.NotEqual(Heartbeats.Current(lease), await Heartbeats.HeldAsync(store, lease, s_lease));
         Assert.True(await other.CompleteRunAsync(taken, new RunOutcome(WorkflowStatus.Cancelled, null, new WorkflowError("System.OperationCanceledException", "stop")), default));
         var ended = (await store.GetRunAsync("run-1", default))!;
@@ -430,7 +430,7 @@ public abstract partial class StoreConformanceTests : IDisposable
         var store = CreateStore();
         await store.CreateRunAsync(NewRun("run-1"), default);
         var lease = (await store.TryClaimAsync("run-1", "w", s_lease, default))!;
-        var attempt = (await store.RecordAttemptAsync(lease, Attempting("run-1", 0), default)).Entry!;
+        var attempt = (await store.RecordAttemptAsync(lease, Attempting("run-1", 0), JournalDurability.Durable, default)).Entry!;
         var retryAt = Clock.GetUtcNow().AddMinutes(5);
         var error = new WorkflowError("System.TimeoutException", "'); DROP TABLE journal; -- \u2603");
 
@@ -440,7 +440,7 @@ public abstract partial class StoreConformanceTests : IDisposable
         Assert.Equal(scheduled.Entry, (await store.LoadAsync("run-1", default))!.Journal.Single());
 
         // The next attempt clears the retry time and counts; the last error stays until the outcome replaces it.
-        var second = (await store.RecordAttemptAsync(lease, Attempting("run-1", 0), default)).Entry!;
+        var second = (await store.RecordAttemptAsync(lease, Attempting("run-1", 0), JournalDurability.Durable, default)).Entry!;
         Assert.Equal((2, error, null), (second.Attempts, second.Error, second.RetryAt));
         var completed = (await store.CompleteEntryAsync(lease, Completed(second with { Error = null }, "\"ok\"", 0), default)).Entry!;
         Assert.Equal((JournalEntryState.Completed, null, null, 2), (completed.State, completed.Error, completed.RetryAt, completed.Attempts));
@@ -454,7 +454,7 @@ public abstract partial class StoreConformanceTests : IDisposable
 
     private async Task<JournalWriteResult> TakeAsync(IWorkflowStore store, RunLease lease, long sequence, string name)
     {
-        await store.RecordAttemptAsync(lease, Wait(lease.WorkflowId, sequence), default);
+        await store.RecordAttemptAsync(lease, Wait(lease.WorkflowId, sequence), JournalDurability.Durable, default);
         var index = (await store.LoadAsync(lease.WorkflowId, default))!.Journal.Count(e => e.IsTerminal);
         return await store.TakeSignalAsync(lease, Completed(Wait(lease.WorkflowId, sequence), "ignored", index), name, default);
     }

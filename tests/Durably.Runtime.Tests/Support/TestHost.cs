@@ -67,7 +67,7 @@ internal sealed class TestHost : IAsyncDisposable
         foreach (var original in snapshot.Journal)
         {
             var entry = edit?.Invoke(original) ?? original;
-            await copy.RecordAttemptAsync(lease, entry, default);
+            await copy.RecordAttemptAsync(lease, entry, JournalDurability.Durable, default);
             if (entry.IsTerminal)
             {
                 await copy.CompleteEntryAsync(lease, entry, default);

@@ -18,6 +18,12 @@ internal abstract class Operation(IOperationHost host, long sequence)
     /// <summary>The operation's sequence number in the run.</summary>
     public long Sequence => sequence;
 
+    /// <summary>
+    /// How durable its attempting row must be before the live part goes on: durable unless the operation says it can
+    /// afford to lose the row to a crash of the machine (see docs/guarantees.md).
+    /// </summary>
+    public virtual Journal.JournalDurability AttemptDurability => Journal.JournalDurability.Durable;
+
     /// <summary>The live part, once started; it ends soon after the execution's operations are cancelled.</summary>
     public Task Running { get; protected set; } = Task.CompletedTask;
 

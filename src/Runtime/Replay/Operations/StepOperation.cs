@@ -30,6 +30,15 @@ internal sealed class StepOperation<TStepWorkflow, TStepInput, TStepOutput>(
 
     private string What => $"step '{step.Id}' (sequence {Sequence}) of {Host.RunName}";
 
+    /// <summary>
+    /// A step without a compensation (and not transactional) does not need its attempting row on disk before its body
+    /// runs: lost to a power cut, the step simply runs again as a first attempt under the same idempotency key, which
+    /// at-least-once already allows. A compensable step keeps it durable, so a body that may have run is never forgotten
+    /// by a rollback.
+    /// </summary>
+    public override JournalDurability AttemptDurability
+        => step.Compensation is null && !step.Transactional ? JournalDurability.Deferred : JournalDurability.Durable;
+
     public override void Prepare(JournalEntry? recorded)
     {
         var inputJson = recorded?.InputJson ?? Host.Engine.Serializer.Serialize(input, $"The arguments of {What}");

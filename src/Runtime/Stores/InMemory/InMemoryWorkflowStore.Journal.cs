@@ -6,7 +6,7 @@ namespace Durably.Runtime.Stores;
 public sealed partial class InMemoryWorkflowStore
 {
     /// <inheritdoc/>
-    public Task<JournalWriteResult> RecordAttemptAsync(RunLease lease, JournalEntry entry, CancellationToken cancellationToken)
+    public Task<JournalWriteResult> RecordAttemptAsync(RunLease lease, JournalEntry entry, JournalDurability durability, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entry);
         // A compensation is how a cancelled run is rolled back: it is not new work, so a cancel does not stop it.

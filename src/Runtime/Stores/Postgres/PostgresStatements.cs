@@ -272,6 +272,10 @@ internal sealed class PostgresStatements
         const string anotherAttempt = "attempts = j.attempts + 1, retry_at = NULL";
         RecordAttempt = WriteEntry(s, startsWork: true, values: attemptValues, onConflict: anotherAttempt);
 
+        // The same, committed without waiting for the WAL flush (synchronous_commit off for this transaction only, set
+        // as the run row is locked): the writer's next synchronous commit flushes the WAL past it.
+        RecordAttemptDeferred = WriteEntry(s, startsWork: true, values: attemptValues, onConflict: anotherAttempt, deferred: true);
+
         // A compensation is how a cancelled run is rolled back: it is not new work, so a cancel does not stop it.
         RecordCompensationAttempt = WriteEntry(s, startsWork: false, values: attemptValues, onConflict: anotherAttempt);
 
@@ -343,6 +347,8 @@ internal sealed class PostgresStatements
 
     public string RecordAttempt { get; }
 
+    public string RecordAttemptDeferred { get; }
+
     /// <summary><see cref="RecordAttempt"/> for a compensation row: written whether or not a cancel was requested.</summary>
     public string RecordCompensationAttempt { get; }
 
@@ -356,8 +362,8 @@ internal sealed class PostgresStatements
     /// <paramref name="startsWork"/>, nothing once a cancel was requested — and returns the stored row (if any) with
     /// whether the writer holds the run and whether a cancel was requested.
     /// </summary>
-    private static string WriteEntry(string s, bool startsWork, string values, string onConflict) => $"""
-        WITH {Held(s)}, written AS (
+    private static string WriteEntry(string s, bool startsWork, string values, string onConflict, bool deferred = false) => $"""
+        WITH {Held(s, deferred)}, written AS (
             INSERT INTO {s}.journal AS j ({JournalColumns})
             SELECT held.workflow_id, {values} FROM held{(startsWork ? " WHERE NOT held.cancel" : "")}
             ON CONFLICT (workflow_id, sequence) DO UPDATE SET {onConflict} WHERE j.state = 0
@@ -367,7 +373,8 @@ internal sealed class PostgresStatements
         """;
 
     /// <summary>The <c>held</c> CTE of a fenced write: the run row, share-locked, when this lease is current; and its cancel flag.</summary>
-    private static string Held(string s) => $"held AS (SELECT workflow_id, cancel_reason IS NOT NULL AS cancel FROM {s}.runs WHERE {HeldBy} FOR SHARE)";
+    private static string Held(string s, bool deferred = false)
+        => $"held AS (SELECT workflow_id, cancel_reason IS NOT NULL AS cancel{(deferred ? ", set_config('synchronous_commit', 'off', true)" : "")} FROM {s}.runs WHERE {HeldBy} FOR SHARE)";
 
     /// <summary>A <c>written</c> CTE's RETURNING clause over journal alias <c>j</c>, in <see cref="JournalColumns"/> order.</summary>
     private static readonly string s_returningJournal = "RETURNING " + string.Join(", ", JournalColumns.Split(", ").Select(c => "j." + c));

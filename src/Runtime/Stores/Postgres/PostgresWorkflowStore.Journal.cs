@@ -8,13 +8,14 @@ namespace Durably.Runtime.Stores;
 public sealed partial class PostgresWorkflowStore
 {
     /// <inheritdoc/>
-    public Task<JournalWriteResult> RecordAttemptAsync(RunLease lease, JournalEntry entry, CancellationToken cancellationToken)
+    public Task<JournalWriteResult> RecordAttemptAsync(RunLease lease, JournalEntry entry, JournalDurability durability, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(lease);
         ArgumentNullException.ThrowIfNull(entry);
         return entry.Kind == OperationKind.Compensation
             ? WriteEntryAsync(_sql.RecordCompensationAttempt, startsWork: false, lease, entry with { WorkflowId = lease.WorkflowId }, "record a compensation attempt", cancellationToken)
-            : WriteEntryAsync(_sql.RecordAttempt, startsWork: true, lease, entry with { WorkflowId = lease.WorkflowId }, "record a step attempt", cancellationToken);
+            : WriteEntryAsync(durability == JournalDurability.Deferred ? _sql.RecordAttemptDeferred : _sql.RecordAttempt, startsWork: true, lease,
+                entry with { WorkflowId = lease.WorkflowId }, "record a step attempt", cancellationToken);
     }
 
     /// <inheritdoc/>

@@ -8,10 +8,14 @@ namespace Durably.Runtime.Stores;
 public sealed partial class SqliteWorkflowStore
 {
     /// <inheritdoc/>
-    public Task<JournalWriteResult> RecordAttemptAsync(RunLease lease, JournalEntry entry, CancellationToken cancellationToken)
+    /// <remarks>
+    /// <see cref="JournalDurability.Deferred"/> commits with <c>synchronous = NORMAL</c>: the WAL frames are written but
+    /// not synced; the next <c>synchronous = FULL</c> commit syncs the WAL file, these frames with it.
+    /// </remarks>
+    public Task<JournalWriteResult> RecordAttemptAsync(RunLease lease, JournalEntry entry, JournalDurability durability, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        return WriteAsync(connection =>
+        return WriteAsync(durability, connection =>
         {
             // A compensation is how a cancelled run is rolled back: it is not new work, so a cancel does not stop it.
             var cancelRequested = Held(connection, lease);

@@ -147,12 +147,22 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore, IDisposable
     /// Runs <paramref name="write"/> in a <c>BEGIN IMMEDIATE</c> transaction, one writer of this process at a time; a
     /// SQLite error comes out as a <see cref="DurableStoreException"/> naming it.
     /// </summary>
-    private async Task<T> WriteAsync<T>(Func<SqliteConnection, T> write, CancellationToken cancellationToken, [CallerMemberName] string operation = "")
+    private Task<T> WriteAsync<T>(Func<SqliteConnection, T> write, CancellationToken cancellationToken, [CallerMemberName] string operation = "")
+        => WriteAsync(JournalDurability.Durable, write, cancellationToken, operation);
+
+    /// <summary>As <see cref="WriteAsync{T}(Func{SqliteConnection, T}, CancellationToken, string)"/>, committed as durably as <paramref name="durability"/> asks.</summary>
+    private async Task<T> WriteAsync<T>(JournalDurability durability, Func<SqliteConnection, T> write, CancellationToken cancellationToken, [CallerMemberName] string operation = "")
     {
         await _writer.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             using var connection = OpenConnection();
+            if (durability == JournalDurability.Deferred)
+            {
+                // Only this commit: OpenConnection sets synchronous = FULL again on every use of a pooled connection.
+                Execute(connection, "PRAGMA synchronous = NORMAL;");
+            }
+
             return InTransaction(connection, TransactionKind.Write, () => write(connection));
         }
         catch (SqliteException ex)

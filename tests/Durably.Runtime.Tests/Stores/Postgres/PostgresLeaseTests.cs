@@ -72,7 +72,7 @@ public sealed class PostgresLeaseTests(PostgresDatabase database) : IClassFixtur
         Assert.Contains("reclaim-1", await restarted.ListClaimableAsync("worker-7", null, 10, default));
         var reclaimed = (await restarted.TryClaimAsync("reclaim-1", "worker-7", hour, default))!;
         Assert.True(reclaimed.Epoch > old.Epoch);
-        Assert.True((await before.RecordAttemptAsync(old, Attempting("reclaim-1"), default)).Fenced);
+        Assert.True((await before.RecordAttemptAsync(old, Attempting("reclaim-1"), JournalDurability.Durable, default)).Fenced);
         Assert.NotEqual(Heartbeats.Current(old), await Heartbeats.HeldAsync(before, old, hour));
         Assert.Equal(Heartbeats.Current(reclaimed), await Heartbeats.HeldAsync(restarted, reclaimed, hour));
 
