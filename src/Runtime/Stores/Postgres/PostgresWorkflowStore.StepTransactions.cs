@@ -9,7 +9,7 @@ public sealed partial class PostgresWorkflowStore
     /// <inheritdoc/>
     async Task<StepTransaction> ITransactionalStepStore.BeginStepTransactionAsync(CancellationToken cancellationToken)
     {
-        var connection = await ExecuteAsync("open a step's transaction", token => _dataSource.OpenConnectionAsync(token).AsTask(), cancellationToken).ConfigureAwait(false);
+        var connection = await ExecuteAsync("open a step's transaction", token => _stepDataSource.OpenConnectionAsync(token).AsTask(), cancellationToken).ConfigureAwait(false);
         try
         {
             var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);

@@ -115,4 +115,36 @@ public sealed class TransactionalStepTests(PostgresDatabase database) : StoreTes
 
         Assert.Equal("Step 'Plain' of run 'run-1' has no database transaction: only a [Step(Transactional = true)] body, on the PostgreSQL store, gets one.", error.Message);
     }
+
+    [Fact]
+    public async Task A_step_connection_is_reset_before_it_is_lent_again_while_the_store_skips_the_reset_on_its_own()
+    {
+        var host = await HostAsync();
+        var seen = new List<(int Pid, string Name)>();
+        _script.AfterInsert = async (_, token) =>
+        {
+            // Session state left behind by application code: a plain SET outlives the transaction.
+            var db = StepContext.Current!.GetPostgresTransaction();
+            await using var look = new Npgsql.NpgsqlCommand("SELECT pg_backend_pid(), current_setting('application_name')", db.Connection, db.Transaction);
+            await using (var reader = await look.ExecuteReaderAsync(token))
+            {
+                await reader.ReadAsync(token);
+                seen.Add((reader.GetInt32(0), reader.GetString(1)));
+            }
+
+            await using var leak = new Npgsql.NpgsqlCommand("SET application_name = 'left-by-a-step'", db.Connection, db.Transaction);
+            await leak.ExecuteNonQueryAsync(token);
+        };
+
+        foreach (var entry in new[] { "reset-1", "reset-2" })
+        {
+            await host.Get<LedgerClient>().StartAsync(entry, entry);
+            Assert.Equal(WorkflowStatus.Completed, (await host.Engine.ExecuteAsync(entry).WaitAsync(Wait.Timeout)).Status);
+        }
+
+        // The second step got the same pooled connection, reset: the first step's setting did not reach it.
+        Assert.Equal(2, seen.Count);
+        Assert.Equal(seen[0].Pid, seen[1].Pid);
+        Assert.NotEqual("left-by-a-step", seen[1].Name);
+    }
 }
