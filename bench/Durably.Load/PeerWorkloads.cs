@@ -41,14 +41,15 @@ internal static class PeerWorkloads
     }
 
     /// <summary>W4: see the class summary. Spawn of the new process → first recovered step and → all done; steps re-run.</summary>
-    public static async Task<List<(string Figure, double Value)>> RunW4Async(BenchTarget target, int runs)
+    public static async Task<List<(string Figure, double Value)>> RunW4Async(BenchTarget target, int runs, TimeSpan killAfter)
     {
+        var label = killAfter == TimeSpan.FromSeconds(1) ? "W4" : $"W4 killed at {killAfter.TotalMilliseconds:0} ms,";
         var prefix = $"w4-{Guid.NewGuid():N}-";
         int journaled;
         using (var victim = Spawn("--w4-victim", target.Locator, runs.ToString(CultureInfo.InvariantCulture), prefix))
         {
             await ExpectAsync(victim, "started");
-            await Task.Delay(TimeSpan.FromSeconds(1));
+            await Task.Delay(killAfter);
             victim.Kill();
             await victim.WaitForExitAsync();
         }
@@ -67,7 +68,7 @@ internal static class PeerWorkloads
 
             await File.WriteAllLinesAsync(KeysFile(prefix), keys);
             journaled = keys.Count;
-            Console.Error.WriteLine($"  W4: {keys.Count} of {runs * 10} steps journaled when the worker was killed");
+            Console.Error.WriteLine($"  {label} {keys.Count} of {runs * 10} steps journaled when the worker was killed");
         }
 
         var spawned = DateTime.UtcNow;
@@ -79,12 +80,12 @@ internal static class PeerWorkloads
         var (engineStarted, firstBody, done, reRuns) = (new DateTime(fields[0], DateTimeKind.Utc), new DateTime(fields[1], DateTimeKind.Utc), new DateTime(fields[2], DateTimeKind.Utc), fields[3]);
         return
         [
-            ($"W4 {runs} runs: spawn to all done (s)", (done - spawned).TotalSeconds),
-            ($"W4 {runs} runs: engine start to all done (s)", (done - engineStarted).TotalSeconds),
+            ($"{label} {runs} runs: spawn to all done (s)", (done - spawned).TotalSeconds),
+            ($"{label} {runs} runs: engine start to all done (s)", (done - engineStarted).TotalSeconds),
             // NaN when the killed worker had finished every step: nothing was left to recover.
-            ($"W4 {runs} runs: engine start to first recovered step (s)", fields[1] == 0 ? double.NaN : (firstBody - engineStarted).TotalSeconds),
-            ($"W4 {runs} runs: steps left to recover at the kill", runs * 10 - journaled),
-            ($"W4 {runs} runs: journaled steps re-run", reRuns),
+            ($"{label} {runs} runs: engine start to first recovered step (s)", fields[1] == 0 ? double.NaN : (firstBody - engineStarted).TotalSeconds),
+            ($"{label} {runs} runs: steps left to recover at the kill", runs * 10 - journaled),
+            ($"{label} {runs} runs: journaled steps re-run", reRuns),
         ];
     }
 
