@@ -162,4 +162,52 @@ public sealed class SqliteStoreTests : IDisposable
             File.SetAttributes(path, readOnly ? FileAttributes.ReadOnly : FileAttributes.Normal);
         }
     }
+
+    [Fact]
+    public async Task Concurrent_writes_of_many_runs_share_commits_and_a_failing_write_is_undone_alone()
+    {
+        const int runs = 64;
+        using var store = SqliteWorkflowStore.Open(DatabasePath());
+        var now = DateTimeOffset.UtcNow;
+        var leases = new List<Durably.Runtime.Journal.RunLease>();
+        for (var i = 0; i < runs; i++)
+        {
+            await store.CreateRunAsync(Durably.Runtime.Journal.RunRecord.Started($"run-{i}", "Orders", 1, "{}", now), default);
+            leases.Add((await store.TryClaimAsync($"run-{i}", "w", TimeSpan.FromMinutes(1), default))!);
+        }
+
+        // The continuation of run-0 would take an id that is taken: that write throws inside its transaction.
+        await store.CreateRunAsync(Durably.Runtime.Journal.RunRecord.Started("run-0~1", "Orders", 1, "{}", now), default);
+        var before = store.WriteTransactions;
+
+        // 64 threads released at once, as 64 runs in flight would write.
+        using var start = new Barrier(runs);
+        var writes = new Task<bool>[runs];
+        var threads = leases.Select((lease, i) => new Thread(() =>
+        {
+            start.SignalAndWait();
+            var entry = Durably.Runtime.Journal.JournalEntry.Attempting(lease.WorkflowId, 0, "Charge", Durably.Runtime.Journal.OperationKind.Step, "{}", now) with { Attempts = 1 };
+            writes[i] = store.RecordAttemptAsync(lease, entry, Durably.Runtime.Journal.JournalDurability.Durable, default).ContinueWith(_ => lease.WorkflowId == "run-0"
+                ? store.CompleteRunAsync(lease, new Durably.Runtime.Journal.RunOutcome(WorkflowStatus.ContinuedAsNew, null, null,
+                    Durably.Runtime.Journal.RunRecord.Started("run-0~1", "Orders", 1, "{}", now, generation: 1)), default)
+                : store.CompleteRunAsync(lease, new Durably.Runtime.Journal.RunOutcome(WorkflowStatus.Completed, "1", null), default), TaskScheduler.Default).Unwrap();
+        })).ToList();
+        threads.ForEach(t => t.Start());
+        threads.ForEach(t => t.Join());
+
+        var failed = await Assert.ThrowsAsync<DurableStoreException>(() => writes[0]);
+        Assert.Contains("id 'run-0~1' is already taken", failed.Message, StringComparison.Ordinal);
+        Assert.All(writes.Skip(1), w => Assert.True(w.GetAwaiter().GetResult()));
+
+        // Every other run ended and journaled its row; run-0 kept its row and is still running.
+        for (var i = 0; i < runs; i++)
+        {
+            var snapshot = (await store.LoadAsync($"run-{i}", default))!;
+            Assert.Single(snapshot.Journal);
+            Assert.Equal(i == 0 ? WorkflowStatus.Running : WorkflowStatus.Completed, snapshot.Run.Status);
+        }
+
+        // 64 attempting rows written at once: those that arrived while another was being written went with it.
+        Assert.InRange(store.WriteTransactions - before, 2, 2 * runs - 2);
+    }
 }

@@ -3,7 +3,6 @@ using System.Runtime.CompilerServices;
 using Durably.Runtime.Journal;
 using Microsoft.Data.Sqlite;
 using static Durably.Runtime.Stores.SqliteCommands;
-using TransactionKind = Durably.Runtime.Stores.SqliteCommands.TransactionKind;
 using static Durably.Runtime.Stores.SqliteSchema;
 
 namespace Durably.Runtime.Stores;
@@ -20,7 +19,6 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore, IDisposable
 
     private readonly string _connectionString;
     private readonly TimeProvider _time;
-    private readonly SemaphoreSlim _writer = new(1, 1);
 
     private SqliteWorkflowStore(string path, TimeProvider time)
     {
@@ -95,7 +93,6 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore, IDisposable
     /// <inheritdoc/>
     public void Dispose()
     {
-        _writer.Dispose();
         SqliteConnection.ClearPool(new SqliteConnection(_connectionString));
     }
 
@@ -150,30 +147,12 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore, IDisposable
     private Task<T> WriteAsync<T>(Func<SqliteConnection, T> write, CancellationToken cancellationToken, [CallerMemberName] string operation = "")
         => WriteAsync(JournalDurability.Durable, write, cancellationToken, operation);
 
-    /// <summary>As <see cref="WriteAsync{T}(Func{SqliteConnection, T}, CancellationToken, string)"/>, committed as durably as <paramref name="durability"/> asks.</summary>
-    private async Task<T> WriteAsync<T>(JournalDurability durability, Func<SqliteConnection, T> write, CancellationToken cancellationToken, [CallerMemberName] string operation = "")
-    {
-        await _writer.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            using var connection = OpenConnection();
-            if (durability == JournalDurability.Deferred)
-            {
-                // Only this commit: OpenConnection sets synchronous = FULL again on every use of a pooled connection.
-                Execute(connection, "PRAGMA synchronous = NORMAL;");
-            }
-
-            return InTransaction(connection, TransactionKind.Write, () => write(connection));
-        }
-        catch (SqliteException ex)
-        {
-            throw SqliteErrors.Wrap(Path, Describe(operation), ex, BusyTimeout);
-        }
-        finally
-        {
-            _writer.Release();
-        }
-    }
+    /// <summary>
+    /// As <see cref="WriteAsync{T}(Func{SqliteConnection, T}, CancellationToken, string)"/>, committed as durably as
+    /// <paramref name="durability"/> asks — alone, or with the writes that arrived meanwhile (group commit).
+    /// </summary>
+    private Task<T> WriteAsync<T>(JournalDurability durability, Func<SqliteConnection, T> write, CancellationToken cancellationToken, [CallerMemberName] string operation = "")
+        => EnqueueWrite(durability, write, operation, cancellationToken);
 
     /// <summary>"TryClaimAsync" → "in TryClaim": which store call failed, for the message.</summary>
     private static string Describe(string operation) => "in " + (operation.EndsWith("Async", StringComparison.Ordinal) ? operation[..^5] : operation);
