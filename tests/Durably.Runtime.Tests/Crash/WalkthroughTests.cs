@@ -54,8 +54,9 @@ public sealed partial class WalkthroughTests : IDisposable
             Assert.Contains("Order order-1001-piano: failed and rolled back.", output, StringComparison.Ordinal);
         }
 
-        // 3. Nothing left unfinished: the next order. Ctrl+C (SIGINT to the sample) stops it gracefully and releases it.
-        using (var third = Shell.Start(commands[2], _directory))
+        // 3. Nothing left unfinished: the next order. Ctrl+C (SIGINT to the sample) stops it gracefully and releases it —
+        // at the sample's own pace (800 ms a step), so that work is still in flight when the one-second drain ends.
+        using (var third = Shell.Start(commands[2], _directory, stepDelayMs: 800))
         {
             await third.WaitForLineAsync("step Ship(");
             using (var interrupt = Shell.Start("kill -INT " + third.SamplePid(), _directory))
@@ -99,7 +100,7 @@ public sealed partial class WalkthroughTests : IDisposable
         private readonly StringBuilder _output = new();
         private readonly Thread _reader;
 
-        private Shell(string command, string directory)
+        private Shell(string command, string directory, int stepDelayMs)
         {
             var start = new ProcessStartInfo("bash", ["-c", command])
             {
@@ -109,7 +110,7 @@ public sealed partial class WalkthroughTests : IDisposable
                 UseShellExecute = false,
             };
             start.Environment["Durably__Database"] = Path.Combine(directory, "sample.db");
-            start.Environment["Sample__StepDelayMs"] = "200";
+            start.Environment["Sample__StepDelayMs"] = stepDelayMs.ToString(System.Globalization.CultureInfo.InvariantCulture);
             _process = Process.Start(start)!;
             _process.ErrorDataReceived += (_, e) => Append(e.Data);
             _process.BeginErrorReadLine();
@@ -135,7 +136,7 @@ public sealed partial class WalkthroughTests : IDisposable
             }
         }
 
-        public static Shell Start(string command, string directory) => new(command, directory);
+        public static Shell Start(string command, string directory, int stepDelayMs = 200) => new(command, directory, stepDelayMs);
 
         /// <summary>The sample's own process id, as it printed it.</summary>
         public string SamplePid() => Regex.Match(Output, @"Sample process (\d+)\.").Groups[1].Value;
