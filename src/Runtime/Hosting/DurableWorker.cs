@@ -48,6 +48,9 @@ public sealed partial class DurableWorker : BackgroundService
     /// <summary>How many store failures the current outage has seen (zero when the store works); for tests.</summary>
     internal int StoreFailures => _outage.Failures;
 
+    /// <summary>How many store failures the worker has met in all; for tests.</summary>
+    internal int TotalStoreFailures => _outage.TotalFailures;
+
     /// <summary>How many store failures the last outage counted, over or not; for tests.</summary>
     internal int StoreFailuresInLastOutage => _outage.FailuresInLastOutage;
 

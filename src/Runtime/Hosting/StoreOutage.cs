@@ -21,6 +21,9 @@ internal sealed partial class StoreOutage(ILogger logger, TimeProvider time, Tim
     private TimeSpan _delay;
     private int _failures;
     private int _lastOutageFailures;
+    private int _totalFailures;
+    private DateTimeOffset? _recoveredAt;
+    private TimeSpan _lastDelay;
     private int _unreported;
     private bool _writeFailed;
 
@@ -35,6 +38,12 @@ internal sealed partial class StoreOutage(ILogger logger, TimeProvider time, Tim
             }
         }
     }
+
+    /// <summary>A failure this soon after a recovery continues the same outage: a minute, or the report interval if longer.</summary>
+    private TimeSpan FlapWindow => reportInterval > TimeSpan.FromMinutes(1) ? reportInterval : TimeSpan.FromMinutes(1);
+
+    /// <summary>How many store failures the worker has met in all.</summary>
+    public int TotalFailures => Volatile.Read(ref _totalFailures);
 
     /// <summary>How many failures the last outage (current or over) counted.</summary>
     public int FailuresInLastOutage
@@ -69,7 +78,18 @@ internal sealed partial class StoreOutage(ILogger logger, TimeProvider time, Tim
         lock (_gate)
         {
             var now = time.GetUtcNow();
+            _totalFailures++;
             _writeFailed |= write;
+            if (_since is null && _recoveredAt is { } recovered && now - recovered < FlapWindow)
+            {
+                // A store that works now and then (a full disk still takes a small write) is one outage, not many:
+                // back to the pause it had reached, counted in the next summary, no second first-failure line.
+                (_since, _lastReport, _failures, _unreported, _delay) = (recovered, now, 1, 1, _lastDelay);
+                _lastOutageFailures = 1;
+                _retryAt = now + Jitter(_delay);
+                return;
+            }
+
             if (_since is null)
             {
                 (_since, _lastReport, _failures, _unreported, _delay, _lastOutageFailures) = (now, now, 1, 0, firstDelay, 1);
@@ -107,8 +127,13 @@ internal sealed partial class StoreOutage(ILogger logger, TimeProvider time, Tim
                 return;
             }
 
-            LogRecovered(logger, Say(time.GetUtcNow() - since), _failures);
-            (_since, _failures, _unreported, _writeFailed) = (null, 0, 0, false);
+            var now = time.GetUtcNow();
+            if (_recoveredAt is not { } earlier || now - earlier >= FlapWindow)
+            {
+                LogRecovered(logger, Say(now - since), _failures);
+            }
+
+            (_since, _failures, _unreported, _writeFailed, _recoveredAt, _lastDelay) = (null, 0, 0, false, now, _delay);
         }
     }
 

@@ -73,7 +73,8 @@ public sealed class SqliteFaultTests
             var before = logs.Log.Records.Count;
             var outage = System.Diagnostics.Stopwatch.StartNew();
             gate.Release();
-            await Wait.UntilAsync(() => host.Worker.StoreFailures >= 12, "the worker meets the full disk a dozen times");
+            // (A full disk still takes some small writes: the worker may see the store work now and then.)
+            await Wait.UntilAsync(() => host.Worker.TotalStoreFailures >= 12, "the worker meets the full disk a dozen times");
             disk.Free();
             foreach (var i in Enumerable.Range(0, runs))
             {
@@ -98,11 +99,11 @@ public sealed class SqliteFaultTests
             Assert.All(during.Where(r => r.Level == LogLevel.Warning), r => Assert.Null(r.Exception));
 
             // Backoff, not a tight loop: the summaries count the failures, a few per second at most with a 400 ms cap.
-            Assert.InRange(host.Worker.StoreFailuresInLastOutage, 12, (int)(seconds * runs * 4) + runs);
+            Assert.InRange(host.Worker.TotalStoreFailures, 12, (int)(seconds * runs * 4) + runs);
             if (reportSeconds == 1)
             {
                 var reported = 1 + during.Where(r => r.Level == LogLevel.Warning).Sum(r => int.Parse(r.Message.Split(": ")[1].Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture));
-                Assert.InRange(reported, 3, host.Worker.StoreFailuresInLastOutage);
+                Assert.InRange(reported, 3, host.Worker.TotalStoreFailures);
             }
 
             // Recovery is said once.
