@@ -127,4 +127,43 @@ public abstract partial class StoreConformanceTests
         Clock.Advance(s_lease + TimeSpan.FromSeconds(1));
         return (await store.TryClaimAsync(workflowId, "w2", s_lease, default))!;
     }
+
+    [Fact]
+    public async Task Journal_writes_of_many_runs_at_once_each_get_their_own_result_a_fenced_one_included()
+    {
+        const int runs = 48;
+        var store = CreateStore();
+        var leases = new List<RunLease>();
+        for (var i = 0; i < runs; i++)
+        {
+            await store.CreateRunAsync(NewRun($"run-{i}"), default);
+            leases.Add((await store.TryClaimAsync($"run-{i}", "w", s_lease, default))!);
+        }
+
+        // run-0's lease is stale: another worker took it over. Its writes are fenced, whatever they travel with.
+        var stale = leases[0];
+        leases[0] = await TakeOverAfterLeaseAsync(CreateStore(), "run-0");
+        using var start = new Barrier(runs);
+        var results = new Task<JournalWriteResult>[runs];
+        var threads = Enumerable.Range(0, runs).Select(i => new Thread(() =>
+        {
+            start.SignalAndWait();
+            var lease = i == 0 ? stale : leases[i];
+            var durability = i % 2 == 0 ? JournalDurability.Deferred : JournalDurability.Durable;
+            results[i] = store.RecordAttemptAsync(lease, Attempting($"run-{i}", 0), durability, default)
+                .ContinueWith(t => t.Result.Fenced ? Task.FromResult(t.Result) : store.CompleteEntryAsync(lease, Completed(t.Result.Entry!, $"\"{i}\"", 0), default),
+                    TaskScheduler.Default).Unwrap();
+        })).ToList();
+        threads.ForEach(t => t.Start());
+        threads.ForEach(t => t.Join());
+
+        Assert.Equal(JournalWriteResult.FencedOut, await results[0]);
+        Assert.Empty((await store.LoadAsync("run-0", default))!.Journal);
+        for (var i = 1; i < runs; i++)
+        {
+            var written = (await results[i]).Entry!;
+            Assert.Equal(($"run-{i}", JournalEntryState.Completed, $"\"{i}\""), (written.WorkflowId, written.State, written.OutputJson));
+            Assert.Equal(written, (await store.LoadAsync($"run-{i}", default))!.Journal.Single());
+        }
+    }
 }
