@@ -35,7 +35,30 @@ internal static partial class SqliteErrors
 
     /// <summary>The exception the store throws for <paramref name="exception"/>, met while doing <paramref name="operation"/>.</summary>
     public static DurableStoreException Wrap(string path, string operation, SqliteException exception, TimeSpan busyTimeout)
-        => Wrap(path, operation, exception, Classify(exception), busyTimeout);
+        => Wrap(path, operation, exception, ClassifyAt(path, exception), busyTimeout);
+
+    /// <summary>
+    /// As <see cref="Classify"/>, and an I/O error on a file system with no room left is a full disk: SQLite reports
+    /// some writes that fail for want of space (its shared-memory file, say) as I/O errors, not as SQLITE_FULL.
+    /// </summary>
+    public static StoreFault ClassifyAt(string path, SqliteException exception)
+        => exception.SqliteErrorCode == IoErr && FreeBytes(path) is < 64 * 1024 ? StoreFault.Full : Classify(exception);
+
+    /// <summary>The room left on the file system that holds <paramref name="path"/>; null when it cannot be told.</summary>
+    private static long? FreeBytes(string path)
+    {
+        try
+        {
+            var drive = DriveInfo.GetDrives()
+                .Where(d => d.IsReady && path.StartsWith(d.RootDirectory.FullName, StringComparison.Ordinal))
+                .MaxBy(d => d.RootDirectory.FullName.Length);
+            return drive?.AvailableFreeSpace;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
 
     /// <summary>As <see cref="Wrap(string, string, SqliteException, TimeSpan)"/>, with the fault already decided.</summary>
     public static DurableStoreException Wrap(string path, string operation, SqliteException exception, StoreFault fault, TimeSpan busyTimeout)
