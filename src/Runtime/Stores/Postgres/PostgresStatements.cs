@@ -57,12 +57,17 @@ internal sealed class PostgresStatements
             WHERE run.workflow_id = @id AND holder.status = 0 AND holder.workflow_id <> run.workflow_id
             """;
 
-        Claim = $"""
-            WITH heartbeat AS (
+        // A claim is also the claiming worker's heartbeat: its row holds the lease of every run it owns.
+        var heartbeat = $"""
+            heartbeat AS (
                 INSERT INTO {s}.workers (incarnation, name, started_at, heartbeat_at, lease_expires_at)
                 VALUES (@incarnation, @owner, now() + @skew, now() + @skew, now() + @skew + @lease)
                 ON CONFLICT (incarnation) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, lease_expires_at = excluded.lease_expires_at
-            ), seen AS (
+            )
+            """;
+
+        Claim = $"""
+            WITH {heartbeat}, seen AS (
                 SELECT xmin AS version FROM {s}.runs WHERE workflow_id = @id
             ), candidate AS (
                 -- Only the row version this statement's snapshot saw. A claim that commits between the snapshot and the
@@ -82,11 +87,7 @@ internal sealed class PostgresStatements
         // another worker is claiming at this moment are skipped (SKIP LOCKED), not waited for.
         var runnable = "(@names::text[] IS NULL OR (r.workflow_name, r.version) IN (SELECT n, v FROM unnest(@names::text[], @versions::integer[]) AS runnable(n, v)))";
         ClaimBatch = $"""
-            WITH heartbeat AS (
-                INSERT INTO {s}.workers (incarnation, name, started_at, heartbeat_at, lease_expires_at)
-                VALUES (@incarnation, @owner, now() + @skew, now() + @skew, now() + @skew + @lease)
-                ON CONFLICT (incarnation) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, lease_expires_at = excluded.lease_expires_at
-            ), seen AS (
+            WITH {heartbeat}, seen AS (
                 SELECT r.workflow_id, r.xmin AS version FROM {s}.runs r
                 WHERE r.status = 0 AND {claimable} AND (r.owner_incarnation IS NOT NULL OR r.wake_at IS NULL OR r.wake_at <= now() + @skew)
                     AND {runnable} AND r.workflow_id <> ALL(@exclude)
