@@ -69,6 +69,15 @@ public sealed class SqliteFaultTests
         {
             // Every run has journaled three steps and waits in the fourth's body.
             await Wait.UntilAsync(() => log.Runs.Count == runs * 4, "every run reaches its fourth step");
+            // An empty WAL, then a full disk: no WAL space is left to reuse, so every write needs room that is not there.
+            using (var checkpoint = new SqliteConnection($"Data Source={store.Path};Pooling=False"))
+            {
+                checkpoint.Open();
+                using var truncate = checkpoint.CreateCommand();
+                truncate.CommandText = "PRAGMA wal_checkpoint(TRUNCATE);";
+                truncate.ExecuteNonQuery();
+            }
+
             disk.Fill();
             var before = logs.Log.Records.Count;
             var outage = System.Diagnostics.Stopwatch.StartNew();
