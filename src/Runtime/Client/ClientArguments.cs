@@ -1,3 +1,5 @@
+using Durably.Runtime.Journal;
+
 namespace Durably.Runtime.Client;
 
 /// <summary>The client's checks of what callers pass: ids and reasons that every store can keep, refused with the problem named.</summary>
@@ -17,10 +19,10 @@ internal static class ClientArguments
                 $"The {what} reason for run '{workflowId}' is {reason.Length} characters long; the limit is {DurableOptions.MaxCancelReasonLength}.", nameof(reason));
         }
 
-        if (reason.IndexOf('\0', StringComparison.Ordinal) is var nul and >= 0)
+        if (StorableText.FindUnstorable(reason) is var bad and >= 0)
         {
-            // PostgreSQL text cannot hold U+0000 and SQLite cuts a string there: refuse it rather than lose the rest.
-            throw new ArgumentException($"The {what} reason for run '{workflowId}' contains U+0000 at position {nul}, which no store can keep.", nameof(reason));
+            // PostgreSQL text cannot hold U+0000 or a lone surrogate, and SQLite cuts a string at U+0000: refuse it rather than lose the rest.
+            throw new ArgumentException($"The {what} reason for run '{workflowId}' contains {StorableText.Describe(reason[bad])} at position {bad}, which no store can keep.", nameof(reason));
         }
     }
 
@@ -46,18 +48,11 @@ internal static class ClientArguments
                 $"{char.ToUpperInvariant(what[0])}{what[1..]} '{Printable(id)}' contains control character U+{(int)id[bad]:X4} at position {bad}; ids are kept as text by every store, so control characters are refused.", parameter);
         }
 
-        for (var i = 0; i < id.Length; i++)
+        // A lone UTF-16 surrogate has no UTF-8 form: PostgreSQL refuses it, SQLite would store a replacement character.
+        if (StorableText.FindUnstorable(id) is var lone and >= 0)
         {
-            // A lone UTF-16 surrogate has no UTF-8 form: PostgreSQL refuses it, SQLite would store a replacement character.
-            if (char.IsHighSurrogate(id[i]) && i + 1 < id.Length && char.IsLowSurrogate(id[i + 1]))
-            {
-                i++;
-            }
-            else if (char.IsSurrogate(id[i]))
-            {
-                throw new ArgumentException(
-                    $"{char.ToUpperInvariant(what[0])}{what[1..]} '{Printable(id)}' contains a lone UTF-16 surrogate U+{(int)id[i]:X4} at position {i}, which is not text any store can keep.", parameter);
-            }
+            throw new ArgumentException(
+                $"{char.ToUpperInvariant(what[0])}{what[1..]} '{Printable(id)}' contains {StorableText.Describe(id[lone])} at position {lone}, which is not text any store can keep.", parameter);
         }
     }
 

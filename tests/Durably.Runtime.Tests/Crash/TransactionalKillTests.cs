@@ -48,6 +48,8 @@ public sealed class TransactionalKillTests(PostgresDatabase database) : IClassFi
         }
 
         Assert.NotEmpty(cut);
+        // The killed worker's sessions may still be committing what it sent last; read once they are gone.
+        await database.WaitForOtherSessionsToEndAsync();
         await using var journal = PostgresWorkflowStore.Open(database.ConnectionString);
         var afterKill = await ConsistentAsync(journal);
         // Every body cut after its write: no row of its own, no completed journal row.

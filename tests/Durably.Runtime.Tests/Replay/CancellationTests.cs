@@ -183,6 +183,8 @@ public abstract class CancellationTests : StoreTestBase
 
         var nul = await Assert.ThrowsAsync<ArgumentException>(() => host.Client.CancelAsync("patient-7", "stop\0here"));
         Assert.Contains("contains U+0000 at position 4", nul.Message, StringComparison.Ordinal);
+        var lone = await Assert.ThrowsAsync<ArgumentException>(() => host.Client.CancelAsync("patient-7", "stop\uDC00here"));
+        Assert.Contains("contains a lone UTF-16 surrogate U+DC00 at position 4", lone.Message, StringComparison.Ordinal);
 
         // A hostile reason is kept verbatim, at the limit.
         const string hostile = "'); DELETE FROM runs; -- \u0007\r\n\u2603";
@@ -226,14 +228,17 @@ public abstract class CancellationTests : StoreTestBase
         await host.Get<ThrowerClient>().StartAsync("a\0b'); --", "nul");
         await host.Get<ThrowerClient>().StartAsync(huge, "huge");
         await host.Get<ThrowerClient>().StartAsync("", "empty");
+        await host.Get<ThrowerClient>().StartAsync("half <lone> a pair, <lone><lone> twice", "lone");
 
         Assert.Equal(WorkflowStatus.Completed, (await host.Engine.ExecuteAsync("nul").WaitAsync(Wait.Timeout)).Status);
         Assert.Equal(WorkflowStatus.Completed, (await host.Engine.ExecuteAsync("huge").WaitAsync(Wait.Timeout)).Status);
         Assert.Equal(WorkflowStatus.Completed, (await host.Engine.ExecuteAsync("empty").WaitAsync(Wait.Timeout)).Status);
+        Assert.Equal(WorkflowStatus.Completed, (await host.Engine.ExecuteAsync("lone").WaitAsync(Wait.Timeout)).Status);
 
         Assert.Equal("a\uFFFDb'); --", await host.Client.WaitForResultAsync<string>("nul"));
         Assert.Equal(huge[..8192] + "… (cut; 100000 characters in all)", await host.Client.WaitForResultAsync<string>("huge"));
         Assert.Equal("", await host.Client.WaitForResultAsync<string>("empty"));
+        Assert.Equal("half \uFFFD a pair, \uFFFD\uFFFD twice", await host.Client.WaitForResultAsync<string>("lone"));
     }
 }
 

@@ -33,6 +33,27 @@ public sealed class PostgresDatabase : IAsyncLifetime
         return await command.ExecuteScalarAsync();
     }
 
+    /// <summary>
+    /// Waits until no other session is connected to this database. A killed client's server session finishes the
+    /// statement it was running (a COMMIT included) before it notices its client is gone: read the state a kill left
+    /// only after this returns.
+    /// </summary>
+    public async Task WaitForOtherSessionsToEndAsync()
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        long others;
+        while ((others = Convert.ToInt64(await ScalarAsync(
+                   "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'"))) > 0)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"{others} session(s) of database {Name} were still connected 30 s after their client was killed.");
+            }
+
+            await Task.Delay(20);
+        }
+    }
+
     /// <inheritdoc/>
     public async Task InitializeAsync()
     {

@@ -45,6 +45,13 @@ internal sealed partial class PostgresRetry(ILogger logger, string server, TimeS
             {
                 throw new DurableStoreException($"PostgreSQL could not {operation} at {server}: {Explain((NpgsqlException)ex)}", Classify(ex), ex);
             }
+            catch (System.Text.EncoderFallbackException ex)
+            {
+                // Npgsql encodes every value before it sends anything: nothing was written.
+                throw new DurableStoreException(
+                    $"PostgreSQL could not {operation} at {server}: a value holds text with no UTF-8 form, such as a lone UTF-16 surrogate ({ex.Message}). Nothing was written.",
+                    StoreFault.Fatal, ex);
+            }
         }
     }
 

@@ -48,16 +48,10 @@ public sealed partial class PostgresWorkflowStore
     }
 
     /// <summary>One statement, one round trip: lock the run row, check status and epoch, write the row, return what is stored.</summary>
+    /// <remarks>Sent with the journal writes of other runs that are waiting at the same moment (group commit).</remarks>
     private Task<JournalWriteResult> WriteEntryAsync(string sql, bool startsWork, RunLease lease, JournalEntry entry, string operation, CancellationToken cancellationToken)
-        => ExecuteAsync(operation, async token =>
-        {
-            await using var command = EntryCommand(sql, lease, entry);
-            await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
-            await reader.ReadAsync(token).ConfigureAwait(false);
-            return ReadWriteResult(reader, startsWork);
-        }, cancellationToken);
-
-    private NpgsqlCommand EntryCommand(string sql, RunLease lease, JournalEntry entry) => Command(sql, EntryParameters(lease, entry));
+        => ExecuteAsync(operation, token => GroupWriteAsync(sql, EntryParameters(lease, entry), startsWork, ReferenceEquals(sql, _sql.RecordAttemptDeferred), token),
+            cancellationToken);
 
     private static (string Name, object? Value)[] EntryParameters(RunLease lease, JournalEntry entry) =>
     [

@@ -202,6 +202,70 @@ public sealed class PostgresStoreTests(PostgresDatabase database) : IClassFixtur
         Assert.Equal(1, await command.ExecuteScalarAsync());
     }
 
+    [Fact]
+    public async Task A_journal_write_the_server_refuses_fails_alone_and_the_writes_sent_with_it_are_stored()
+    {
+        const int runs = 24;
+        var schema = NewSchema();
+        await using var store = PostgresWorkflowStore.Open(database.ConnectionString, new PostgresStoreOptions { Schema = schema });
+        // A rule of the database's own (as a DBA's trigger might be) refuses one run's rows.
+        await database.ScalarAsync($"""
+            CREATE FUNCTION "{schema}".refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN IF NEW.workflow_id = 'run-7' THEN RAISE EXCEPTION 'run-7 is refused here'; END IF; RETURN NEW; END $$;
+            CREATE TRIGGER refuse BEFORE INSERT OR UPDATE ON "{schema}".journal FOR EACH ROW EXECUTE FUNCTION "{schema}".refuse();
+            """);
+        var leases = new List<RunLease>();
+        for (var i = 0; i < runs; i++)
+        {
+            await store.CreateRunAsync(RunRecord.Started($"run-{i}", "Orders", 1, "{}", DateTimeOffset.UtcNow), default);
+            leases.Add((await store.TryClaimAsync($"run-{i}", "w", TimeSpan.FromMinutes(1), default))!);
+        }
+
+        // All at once, so that the group commit sends them in as few batches as it can.
+        using var start = new Barrier(runs);
+        var results = new Task<JournalWriteResult>[runs];
+        var threads = Enumerable.Range(0, runs).Select(i => new Thread(() =>
+        {
+            start.SignalAndWait();
+            results[i] = store.RecordAttemptAsync(leases[i],
+                JournalEntry.Attempting($"run-{i}", 0, "Charge", OperationKind.Step, "{}", DateTimeOffset.UtcNow) with { Attempts = 1 }, JournalDurability.Durable, default);
+        })).ToList();
+        threads.ForEach(t => t.Start());
+        threads.ForEach(t => t.Join());
+
+        var refused = await Assert.ThrowsAsync<DurableStoreException>(() => results[7]);
+        Assert.Contains("run-7 is refused here", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("record a step attempt", refused.Message, StringComparison.Ordinal);
+        Assert.Empty((await store.LoadAsync("run-7", default))!.Journal);
+        for (var i = 0; i < runs; i++)
+        {
+            if (i != 7)
+            {
+                Assert.Equal(JournalEntryState.Attempting, (await results[i]).Entry!.State);
+                Assert.Single((await store.LoadAsync($"run-{i}", default))!.Journal);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Text_with_no_utf8_form_is_refused_with_a_store_error_naming_it_and_nothing_is_written()
+    {
+        await using var store = PostgresWorkflowStore.Open(database.ConnectionString, new PostgresStoreOptions { Schema = NewSchema() });
+        await store.CreateRunAsync(RunRecord.Started("run-1", "Orders", 1, "{}", DateTimeOffset.UtcNow), default);
+        var lease = (await store.TryClaimAsync("run-1", "w", TimeSpan.FromMinutes(1), default))!;
+        var entry = JournalEntry.Attempting("run-1", 0, "Charge", OperationKind.Step, "{}", DateTimeOffset.UtcNow) with { Attempts = 1 };
+
+        var error = await Assert.ThrowsAsync<DurableStoreException>(() => store.CompleteEntryAsync(lease,
+            entry with { State = JournalEntryState.Failed, Error = new WorkflowError("E", "half \uD800 a pair"), CompletionIndex = 0, CompletedAt = DateTimeOffset.UtcNow }, default));
+
+        Assert.Equal(StoreFault.Fatal, error.Fault);
+        Assert.Contains("could not record a step outcome", error.Message, StringComparison.Ordinal);
+        Assert.Contains("no UTF-8 form", error.Message, StringComparison.Ordinal);
+        Assert.Empty((await store.LoadAsync("run-1", default))!.Journal);
+        // The store is still usable.
+        Assert.Equal(JournalEntryState.Attempting, (await store.RecordAttemptAsync(lease, entry, JournalDurability.Durable, default)).Entry!.State);
+    }
+
     private static void AssertNamesServer(DurableStoreException error, NpgsqlConnectionStringBuilder builder)
     {
         Assert.Contains($"host '{builder.Host}'", error.Message, StringComparison.Ordinal);

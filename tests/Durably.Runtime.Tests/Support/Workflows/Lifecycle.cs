@@ -72,7 +72,10 @@ internal partial class Stoppable(BodyLog log, Gate gate)
     }
 }
 
-/// <summary>A step that throws an exception with the given message; the run method returns what it caught.</summary>
+/// <summary>
+/// A step that throws an exception with the given message, <c>&lt;lone&gt;</c> in it standing for a lone UTF-16
+/// surrogate (which no JSON input carries through); the run method returns what it caught.
+/// </summary>
 [DurableWorkflow]
 internal partial class Thrower
 {
@@ -91,7 +94,7 @@ internal partial class Thrower
     }
 
     [Step]
-    private Task Throw(string message) => throw new InvalidOperationException(message);
+    private Task Throw(string message) => throw new InvalidOperationException(message.Replace("<lone>", "\uD800", StringComparison.Ordinal));
 }
 
 /// <summary>A run method that throws its own exception, outside any step.</summary>
