@@ -7,11 +7,6 @@ namespace Durably.Runtime;
 /// <summary>The <see cref="IDurableClient"/> over an engine's store.</summary>
 public sealed partial class DurableClient : IDurableClient
 {
-    private static readonly TimeSpan s_firstPoll = TimeSpan.FromMilliseconds(20);
-
-    // Where the store announces results, a read now and then only guards against a notification lost in a reconnect
-    // (the listener also wakes every waiter when it reconnects).
-    private static readonly TimeSpan s_announcedBackstop = TimeSpan.FromSeconds(10);
     private readonly DurableEngine _engine;
 
     /// <summary>Creates a client for the runs of <paramref name="engine"/>.</summary>
@@ -65,44 +60,78 @@ public sealed partial class DurableClient : IDurableClient
                 + $"Pass an input, or declare the run method's parameter as {Engine.TypeNames.Display(typeof(TInput))}? if null is meaningful.");
         }
 
-        var inputJson = _engine.Context.Serializer.Serialize(input, $"The input of workflow '{workflow.Name}'");
-        var now = _engine.Context.UtcNow();
+        var context = _engine.Context;
+        var inputJson = context.Serializer.Serialize(input, $"The input of workflow '{workflow.Name}'");
+        var now = context.UtcNow();
         var record = RunRecord.Started(workflowId, workflow.Name, version, inputJson, now, instanceKey: options.InstanceKey, fingerprint: fingerprint);
 
-        var (stored, created) = await _engine.Context.Store.CreateRunAsync(record, cancellationToken).ConfigureAwait(false);
-        if (created)
+        // When this process's worker has a free slot, the run is created already held by it and runs here at once.
+        var local = context.LocalRunner;
+        var reserved = local is not null && local.TryReserve(workflowId);
+        try
         {
-            _engine.Context.RunsAvailable.Set();
+            if (reserved)
+            {
+                record = record with { Owner = local!.WorkerName, Epoch = 1, LeaseExpiresAt = now + context.LeaseDuration };
+            }
+
+            var (stored, created) = await context.Store.CreateRunAsync(record, cancellationToken).ConfigureAwait(false);
+            if (created)
+            {
+                if (reserved)
+                {
+                    reserved = false;
+                    local!.Run(new RunLease(workflowId, local.WorkerName, stored.Epoch), new RunSnapshot(stored, []));
+                }
+                else
+                {
+                    context.RunsAvailable.Set();
+                }
+
+                return new WorkflowHandle<TOutput>(this, workflowId);
+            }
+
+            return Existing(stored);
+        }
+        finally
+        {
+            if (reserved)
+            {
+                local!.Unreserve(workflowId);
+            }
+        }
+
+        // Not created: the run with this id, or the active run that holds the instance key.
+        WorkflowHandle<TOutput> Existing(RunRecord stored)
+        {
+            if (stored.WorkflowId != workflowId)
+            {
+                // An active run holds the instance key.
+                return options.IfActive == ActiveInstanceBehavior.Join
+                    ? new WorkflowHandle<TOutput>(this, stored.WorkflowId)
+                    : throw new WorkflowInstanceActiveException(workflow.Name, options.InstanceKey!, stored.WorkflowId);
+            }
+
+            if (stored.WorkflowName != workflow.Name)
+            {
+                throw new WorkflowConflictException(workflowId,
+                    $"Workflow id '{workflowId}' is already used by a run of workflow '{stored.WorkflowName}'; it cannot start '{workflow.Name}'. Workflow ids are never reused.");
+            }
+
+            if (stored.InputJson != inputJson)
+            {
+                throw new WorkflowConflictException(workflowId,
+                    $"Workflow id '{workflowId}' is already used by a run of '{workflow.Name}' with another input; a start with the same id must have the same input.");
+            }
+
+            if (stored.InstanceKey != options.InstanceKey)
+            {
+                throw new WorkflowConflictException(workflowId,
+                    $"Workflow id '{workflowId}' is already used by a run of '{workflow.Name}' with instance key {Show(stored.InstanceKey)}; a start with the same id must have the same key (it has {Show(options.InstanceKey)}).");
+            }
+
             return new WorkflowHandle<TOutput>(this, workflowId);
         }
-
-        if (stored.WorkflowId != workflowId)
-        {
-            // An active run holds the instance key.
-            return options.IfActive == ActiveInstanceBehavior.Join
-                ? new WorkflowHandle<TOutput>(this, stored.WorkflowId)
-                : throw new WorkflowInstanceActiveException(workflow.Name, options.InstanceKey!, stored.WorkflowId);
-        }
-
-        if (stored.WorkflowName != workflow.Name)
-        {
-            throw new WorkflowConflictException(workflowId,
-                $"Workflow id '{workflowId}' is already used by a run of workflow '{stored.WorkflowName}'; it cannot start '{workflow.Name}'. Workflow ids are never reused.");
-        }
-
-        if (stored.InputJson != inputJson)
-        {
-            throw new WorkflowConflictException(workflowId,
-                $"Workflow id '{workflowId}' is already used by a run of '{workflow.Name}' with another input; a start with the same id must have the same input.");
-        }
-
-        if (stored.InstanceKey != options.InstanceKey)
-        {
-            throw new WorkflowConflictException(workflowId,
-                $"Workflow id '{workflowId}' is already used by a run of '{workflow.Name}' with instance key {Show(stored.InstanceKey)}; a start with the same id must have the same key (it has {Show(options.InstanceKey)}).");
-        }
-
-        return new WorkflowHandle<TOutput>(this, workflowId);
 
         static string Show(string? key) => key is null ? "none" : $"'{key}'";
     }
@@ -132,47 +161,6 @@ public sealed partial class DurableClient : IDurableClient
         ValidateWorkflowId(workflowId);
         var run = await _engine.Context.Store.GetRunAsync(workflowId, cancellationToken).ConfigureAwait(false);
         return run?.ToInfo();
-    }
-
-    /// <inheritdoc/>
-    public async Task<TOutput> WaitForResultAsync<TOutput>(string workflowId, CancellationToken cancellationToken = default)
-    {
-        ValidateWorkflowId(workflowId);
-        var context = _engine.Context;
-        var announced = context.Store is IWorkflowStoreEvents;
-        var delay = announced ? s_announcedBackstop : s_firstPoll;
-        while (true)
-        {
-            // Subscribe before reading, so that a finish between the read and the wait is not missed.
-            var finished = context.WhenFinished(workflowId);
-            var run = await context.Store.GetRunAsync(workflowId, cancellationToken).ConfigureAwait(false)
-                ?? throw new WorkflowNotFoundException(workflowId);
-            if (run.ContinuedAs is { } next)
-            {
-                // The run continued as new: its result is the newest run's.
-                workflowId = next;
-                continue;
-            }
-
-            switch (run.Status)
-            {
-                case WorkflowStatus.Completed:
-                    return context.Serializer.Deserialize<TOutput>(run.OutputJson ?? "null", $"The result of run '{workflowId}'");
-                case WorkflowStatus.Failed:
-                case WorkflowStatus.DeadLettered:
-                case WorkflowStatus.Cancelled:
-                    throw new WorkflowFailedException(workflowId, run.Status, run.Error);
-            }
-
-            // Woken by this process finishing the run, or by the store's announcement; otherwise read again with a
-            // backoff up to the poll interval (another process may finish it on a store that cannot announce).
-            await Task.WhenAny(finished, Task.Delay(delay, context.Time, cancellationToken)).ConfigureAwait(false);
-            cancellationToken.ThrowIfCancellationRequested();
-            if (!announced)
-            {
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, context.PollInterval.Ticks));
-            }
-        }
     }
 
     /// <inheritdoc/>

@@ -90,13 +90,19 @@ public sealed class DurableEngine
     /// Executes a run this engine's worker has just claimed (<see cref="IWorkflowStore.ClaimRunsAsync"/>) until it
     /// ends, as <see cref="ExecuteAsync"/> does after its own claim.
     /// </summary>
-    internal async Task<ExecutionResult> ExecuteClaimedAsync(RunLease lease, CancellationToken cancellationToken)
+    /// <param name="lease">The claim.</param>
+    /// <param name="cancellationToken">Stops the execution (shutdown).</param>
+    /// <param name="created">
+    /// The run as this process has just created it, already held by <paramref name="lease"/> (its journal is empty):
+    /// nothing to read. Null for a claimed run, whose row and journal are read after the claim.
+    /// </param>
+    internal async Task<ExecutionResult> ExecuteClaimedAsync(RunLease lease, CancellationToken cancellationToken, RunSnapshot? created = null)
     {
         var workflowId = lease.WorkflowId;
         try
         {
             // Claim first, then read: the journal read after the claim is the one no other writer can change.
-            var snapshot = await Context.Store.LoadAsync(workflowId, cancellationToken).ConfigureAwait(false)
+            var snapshot = created ?? await Context.Store.LoadAsync(workflowId, cancellationToken).ConfigureAwait(false)
                 ?? throw new WorkflowNotFoundException(workflowId);
             if (lease.TakenFrom is { } previous && !(previous == _options.WorkerName && _keptAfterFailure.TryRemove(workflowId, out _)))
             {

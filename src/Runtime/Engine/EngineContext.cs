@@ -16,7 +16,7 @@ internal sealed class EngineContext(IWorkflowStore store, DurableOptions options
     private readonly Dictionary<string, CircuitBreakerPolicy> _breakerPolicies = new(options.CircuitBreakers, StringComparer.Ordinal);
     private readonly CircuitBreakerPolicy _defaultBreakerPolicy = options.DefaultCircuitBreakerPolicy;
 
-    private readonly ConcurrentDictionary<string, TaskCompletionSource> _finished = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, TaskCompletionSource<RunOutcome?>> _finished = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Action> _signalled = new(StringComparer.Ordinal);
 
     public IWorkflowStore Store { get; } = store;
@@ -80,6 +80,15 @@ internal sealed class EngineContext(IWorkflowStore store, DurableOptions options
     /// </summary>
     public bool ReplayOnly { get; set; }
 
+    /// <summary>This process's running worker, which runs the starts made here while it has a free slot; null when none runs.</summary>
+    public ILocalRunner? LocalRunner
+    {
+        get => Volatile.Read(ref _localRunner);
+        set => Volatile.Write(ref _localRunner, value);
+    }
+
+    private ILocalRunner? _localRunner;
+
     /// <summary>Set when this process started a run, so that an idle worker looks for work at once.</summary>
     public WakeSignal RunsAvailable { get; } = new();
 
@@ -98,9 +107,12 @@ internal sealed class EngineContext(IWorkflowStore store, DurableOptions options
 
     private static DateTimeOffset WholeMilliseconds(DateTimeOffset time) => time.AddTicks(-(time.Ticks % TimeSpan.TicksPerMillisecond));
 
-    /// <summary>Completes when this process next sees <paramref name="workflowId"/> finish; callers re-read the store either way.</summary>
-    public Task WhenFinished(string workflowId)
-        => _finished.GetOrAdd(workflowId, static _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+    /// <summary>
+    /// Completes when this process next sees <paramref name="workflowId"/> finish: with the run's outcome when this
+    /// process finished it, with null when only told so (by the store); callers re-read the store in that case.
+    /// </summary>
+    public Task<RunOutcome?> WhenFinished(string workflowId)
+        => _finished.GetOrAdd(workflowId, static _ => new TaskCompletionSource<RunOutcome?>(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
 
     /// <summary>Calls <paramref name="wake"/> whenever run <paramref name="workflowId"/> may have received a signal, until disposed.</summary>
     public IDisposable OnSignalled(string workflowId, Action wake)
@@ -152,7 +164,16 @@ internal sealed class EngineContext(IWorkflowStore store, DurableOptions options
         }
         else if (_finished.TryRemove(workflowId, out var waiters))
         {
-            waiters.TrySetResult();
+            waiters.TrySetResult(null);
+        }
+    }
+
+    /// <summary>Hands the outcome of <paramref name="workflowId"/>, just stored by this process, to the callers waiting for it.</summary>
+    public void NotifyFinished(string workflowId, RunOutcome outcome)
+    {
+        if (_finished.TryRemove(workflowId, out var waiters))
+        {
+            waiters.TrySetResult(outcome);
         }
     }
 }

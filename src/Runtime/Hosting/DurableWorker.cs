@@ -1,3 +1,4 @@
+using Durably.Runtime.Engine;
 using Durably.Runtime.Journal;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -8,13 +9,19 @@ namespace Durably.Runtime.Hosting;
 /// The hosted worker: claims runnable runs from the store and executes them, at most
 /// <see cref="DurableOptions.MaxConcurrentRuns"/> at a time. At start it takes back at once the unfinished runs of
 /// its previous incarnation (same <see cref="DurableOptions.WorkerName"/>); at shutdown it stops claiming, lets runs
-/// in progress finish for <see cref="DurableOptions.ShutdownDrainTimeout"/>, and releases the rest.
+/// in progress finish for <see cref="DurableOptions.ShutdownDrainTimeout"/>, and releases the rest. A run started in
+/// this process while the worker has a free slot is created already held by it and runs at once, without a claim.
 /// </summary>
-public sealed partial class DurableWorker : BackgroundService
+public sealed partial class DurableWorker : BackgroundService, ILocalRunner
 {
     private readonly DurableEngine _engine;
     private readonly ILogger<DurableWorker> _logger;
     private readonly Dictionary<string, Task> _inFlight = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, TaskCompletionSource> _reserved = new(StringComparer.Ordinal);
+    private bool _takesLocalStarts;
+
+    // Whether runs may be waiting for a slot: the last claim filled every free slot, or none was free.
+    private volatile bool _mayHaveMore = true;
     private static readonly TimeSpan s_shortestIdle = TimeSpan.FromMilliseconds(5);
     private readonly CancellationTokenSource _abandon = new();
     private readonly HashSet<WorkflowVersion> _reportedVersions = [];
@@ -76,6 +83,7 @@ public sealed partial class DurableWorker : BackgroundService
                 if (free <= 0)
                 {
                     // Every slot taken: a finishing run wakes the loop.
+                    _mayHaveMore = true;
                     await context.RunsAvailable.WaitAsync(options.PollInterval, context.Time, stoppingToken).ConfigureAwait(false);
                     continue;
                 }
@@ -87,6 +95,8 @@ public sealed partial class DurableWorker : BackgroundService
                     // version it lacks is left for a worker that has it), never one it is executing now.
                     batch = await context.Store.ClaimRunsAsync(options.WorkerName, _engine.Registry.Runnable, InFlight(), free, options.LeaseDuration, stoppingToken)
                         .ConfigureAwait(false);
+                    // Every free slot filled: more may be waiting, so a finishing run looks again at once.
+                    _mayHaveMore = batch.Claimed.Count >= free;
                     // A claim that took nothing wrote nothing: on a full disk it still works, so it proves only that reads do.
                     _outage.Succeeded(write: batch.Claimed.Count > 0);
                 }
@@ -98,7 +108,19 @@ public sealed partial class DurableWorker : BackgroundService
 
                 foreach (var lease in batch.Claimed)
                 {
-                    Start(lease);
+                    StartClaimed(lease);
+                }
+
+                if (!_takesLocalStarts)
+                {
+                    // The claim wrote this worker's row (its lease, where the store keeps one per worker): starts made
+                    // in this process may now be created already held by it.
+                    lock (_inFlight)
+                    {
+                        _takesLocalStarts = true;
+                    }
+
+                    context.LocalRunner ??= this;
                 }
 
                 if (batch.Claimed.Count < free)
@@ -114,6 +136,16 @@ public sealed partial class DurableWorker : BackgroundService
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
+        }
+
+        lock (_inFlight)
+        {
+            _takesLocalStarts = false;
+        }
+
+        if (context.LocalRunner == this)
+        {
+            context.LocalRunner = null;
         }
 
         await DrainAsync(options.ShutdownDrainTimeout).ConfigureAwait(false);
@@ -183,21 +215,98 @@ public sealed partial class DurableWorker : BackgroundService
         }
     }
 
-    /// <summary>Executes a run the worker has just claimed.</summary>
-    private void Start(RunLease lease)
+    /// <summary>Executes a run the worker has just claimed, or that this process has just created held by it.</summary>
+    private void Start(RunLease lease, RunSnapshot? created)
     {
         lock (_inFlight)
         {
-            _inFlight[lease.WorkflowId] = Task.Run(() => ExecuteOneAsync(lease));
+            _inFlight[lease.WorkflowId] = Task.Run(() => ExecuteOneAsync(lease, created));
         }
     }
 
-    private async Task ExecuteOneAsync(RunLease lease)
+    /// <summary>
+    /// Executes a claimed run, unless a start made here created it held by this worker between the claim's list of runs
+    /// in flight and its statement: that execution is fenced by the claim's newer epoch, and the next claim takes the run up.
+    /// </summary>
+    private void StartClaimed(RunLease lease)
+    {
+        lock (_inFlight)
+        {
+            if (!_inFlight.ContainsKey(lease.WorkflowId))
+            {
+                Start(lease, created: null);
+                return;
+            }
+        }
+
+        _engine.Context.RunsAvailable.Set();
+    }
+
+    /// <inheritdoc/>
+    string ILocalRunner.WorkerName => _engine.WorkerName;
+
+    /// <inheritdoc/>
+    bool ILocalRunner.TryReserve(string workflowId)
+    {
+        lock (_inFlight)
+        {
+            if (!_takesLocalStarts || _inFlight.Count >= _engine.Options.MaxConcurrentRuns || _inFlight.ContainsKey(workflowId))
+            {
+                return false;
+            }
+
+            var slot = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _reserved[workflowId] = slot;
+            _inFlight[workflowId] = slot.Task;
+            return true;
+        }
+    }
+
+    /// <inheritdoc/>
+    void ILocalRunner.Run(RunLease lease, RunSnapshot snapshot)
+    {
+        TaskCompletionSource? slot;
+        lock (_inFlight)
+        {
+            _reserved.Remove(lease.WorkflowId, out slot);
+            Start(lease, snapshot);
+        }
+
+        slot?.TrySetResult();
+    }
+
+    /// <inheritdoc/>
+    bool ILocalRunner.IsRunning(string workflowId)
+    {
+        lock (_inFlight)
+        {
+            return _inFlight.ContainsKey(workflowId);
+        }
+    }
+
+    /// <inheritdoc/>
+    void ILocalRunner.Unreserve(string workflowId)
+    {
+        TaskCompletionSource? slot;
+        lock (_inFlight)
+        {
+            if (_reserved.Remove(workflowId, out slot))
+            {
+                _inFlight.Remove(workflowId);
+            }
+        }
+
+        slot?.TrySetResult();
+        _engine.Context.NotifyFinished(workflowId);
+        _engine.Context.RunsAvailable.Set();
+    }
+
+    private async Task ExecuteOneAsync(RunLease lease, RunSnapshot? created)
     {
         var workflowId = lease.WorkflowId;
         try
         {
-            var result = await _engine.ExecuteClaimedAsync(lease, _abandon.Token).ConfigureAwait(false);
+            var result = await _engine.ExecuteClaimedAsync(lease, _abandon.Token, created).ConfigureAwait(false);
             _outage.Succeeded(write: true);
             LogExecuted(_logger, workflowId, result.Outcome, result.Status);
         }
@@ -218,31 +327,52 @@ public sealed partial class DurableWorker : BackgroundService
                 _inFlight.Remove(workflowId);
             }
 
-            // A slot is free: look for more work now rather than at the next poll.
-            _engine.Context.RunsAvailable.Set();
+            // Waiters here that skipped reading the store while the run ran here read it now (when the run finished,
+            // they have its outcome already and this does nothing).
+            _engine.Context.NotifyFinished(workflowId);
+            if (_mayHaveMore)
+            {
+                // A slot is free and runs may be waiting for one: look for them now rather than at the next poll.
+                _engine.Context.RunsAvailable.Set();
+            }
         }
     }
 
     private async Task DrainAsync(TimeSpan timeout)
     {
-        Task[] running;
-        lock (_inFlight)
+        var deadline = Task.Delay(timeout, _engine.Context.Time);
+        var said = false;
+        while (true)
         {
-            running = [.. _inFlight.Values];
-        }
+            // Again until none is left: a start made here just before the worker stopped may have begun since.
+            Task[] running;
+            lock (_inFlight)
+            {
+                running = [.. _inFlight.Values];
+            }
 
-        if (running.Length == 0)
-        {
-            return;
-        }
+            if (running.Length == 0)
+            {
+                return;
+            }
 
-        LogDraining(_logger, running.Length, timeout);
-        var all = Task.WhenAll(running);
-        if (await Task.WhenAny(all, Task.Delay(timeout, _engine.Context.Time)).ConfigureAwait(false) != all)
-        {
-            // Stop what is left: its steps in flight record nothing, and its runs are released for another worker.
-            await _abandon.CancelAsync().ConfigureAwait(false);
-            await all.ConfigureAwait(false);
+            if (!said)
+            {
+                said = true;
+                LogDraining(_logger, running.Length, timeout);
+            }
+
+            var all = Task.WhenAll(running);
+            if (await Task.WhenAny(all, deadline).ConfigureAwait(false) != all)
+            {
+                // Stop what is left: its steps in flight record nothing, and its runs are released for another worker.
+                await _abandon.CancelAsync().ConfigureAwait(false);
+                await all.ConfigureAwait(false);
+            }
+            else
+            {
+                await all.ConfigureAwait(false);
+            }
         }
     }
 

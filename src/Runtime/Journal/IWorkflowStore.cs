@@ -15,6 +15,12 @@ public interface IWorkflowStore
     /// <see cref="RunRecord.InstanceKey"/>, an active run of the same workflow holds that key — atomically, so that of
     /// concurrent inserts with one key (from any number of processes) exactly one succeeds.
     /// </summary>
+    /// <remarks>
+    /// A run with an <see cref="RunRecord.Owner"/> is created already claimed: held by that worker with
+    /// <see cref="RunRecord.Epoch"/> as its lease's epoch (and, where leases are per run, until
+    /// <see cref="RunRecord.LeaseExpiresAt"/>), exactly as if that worker had claimed it — the starter's own worker
+    /// runs it without a claim. No idle worker needs waking for such a run.
+    /// </remarks>
     /// <param name="run">The new run's row.</param>
     /// <param name="cancellationToken">Cancels the write.</param>
     /// <returns>

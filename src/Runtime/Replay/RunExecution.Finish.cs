@@ -66,7 +66,7 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput>
         }
 
         _engine.Telemetry.RunFinished(_definition.Name, _definition.Version, WorkflowId, outcome.Status, outcome.Error, FailedStepOf(outcome.FailedSequence), outcome.FailedSequence);
-        _engine.NotifyFinished(WorkflowId);
+        _engine.NotifyFinished(WorkflowId, outcome);
         if (outcome.Continuation is not null)
         {
             _engine.RunsAvailable.Set();

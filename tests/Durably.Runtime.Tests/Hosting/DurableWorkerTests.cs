@@ -44,6 +44,50 @@ public class DurableWorkerTests
     }
 
     [Fact]
+    public async Task Runs_started_beside_a_running_worker_are_created_held_by_it_while_it_has_free_slots_and_the_rest_wait_for_a_slot()
+    {
+        var gate = new Gate();
+        await using var host = new TestHost(new InMemoryWorkflowStore(), d => d.AddWorkflow<FiveSteps>(), s => s.AddSingleton(new BodyLog()).AddSingleton(gate),
+            options: o => (o.MaxConcurrentRuns, o.PollInterval) = (2, TimeSpan.FromMinutes(10)));
+        await host.Worker.StartAsync(default);
+        try
+        {
+            await Wait.UntilAsync(() => host.Engine.Context.LocalRunner is not null, "the worker never made its first claim");
+            var client = host.Get<FiveStepsClient>();
+            var handles = new List<WorkflowHandle<string>>();
+            for (var i = 0; i < 3; i++)
+            {
+                handles.Add(await client.StartAsync($"order-{i}", $"beside-{i}"));
+            }
+
+            // Two slots: the first two runs were created held by the worker (epoch 1, no claim); the third waits, unowned.
+            await gate.Arrived.WaitAsync(Wait.Timeout);
+            Assert.Equal(("test-worker", 1L), ((await host.Store.GetRunAsync("beside-0", default))!.Owner, (await host.Store.GetRunAsync("beside-0", default))!.Epoch));
+            Assert.Equal(("test-worker", 1L), ((await host.Store.GetRunAsync("beside-1", default))!.Owner, (await host.Store.GetRunAsync("beside-1", default))!.Epoch));
+            Assert.Equal((null, 0L), ((await host.Store.GetRunAsync("beside-2", default))!.Owner, (await host.Store.GetRunAsync("beside-2", default))!.Epoch));
+            Assert.Equal(2, host.Worker.RunsInProgress);
+
+            // A freed slot takes it at once (the poll is ten minutes away).
+            gate.Release();
+            var results = await Task.WhenAll(handles.Select(h => h.WaitForResultAsync())).WaitAsync(Wait.Timeout);
+            Assert.All(results, r => Assert.StartsWith("order-", r, StringComparison.Ordinal));
+
+            // A start with an id already used creates nothing and gives its slot back.
+            await client.StartAsync("order-0", "beside-0");
+            Assert.Equal(0, host.Worker.RunsInProgress);
+        }
+        finally
+        {
+            await host.Worker.StopAsync(default);
+        }
+
+        // A stopped worker takes no starts: the run is created unowned, for whichever worker comes.
+        Assert.Null(host.Engine.Context.LocalRunner);
+        await host.Get<FiveStepsClient>().StartAsync("order-9", "after-stop");
+        Assert.Null((await host.Store.GetRunAsync("after-stop", default))!.Owner);
+    }
+
+    [Fact]
     public async Task A_restarted_worker_with_the_same_name_takes_its_runs_back_at_once_and_others_wait_for_the_lease()
     {
         var store = new InMemoryWorkflowStore();

@@ -129,6 +129,27 @@ public abstract partial class StoreConformanceTests
     }
 
     [Fact]
+    public async Task A_run_created_with_an_owner_is_held_by_that_worker_as_if_it_had_claimed_it()
+    {
+        var store = CreateStore();
+        // The worker has claimed before (where leases are per worker, its lease row is live), as a worker taking starts has.
+        Assert.Empty((await store.ClaimRunsAsync("w", null, [], 1, s_lease, default)).Claimed);
+        var (stored, created) = await store.CreateRunAsync(NewRun("run-1") with { Owner = "w", Epoch = 1, LeaseExpiresAt = Clock.GetUtcNow() + s_lease }, default);
+
+        Assert.True(created);
+        Assert.Equal(("w", 1L, WorkflowStatus.Running), (stored.Owner, stored.Epoch, stored.Status));
+        Assert.Null(await store.TryClaimAsync("run-1", "w2", s_lease, default));
+        Assert.Empty((await store.ClaimRunsAsync("w2", null, [], 10, s_lease, default)).Claimed);
+        var held = new RunLease("run-1", "w", 1);
+        Assert.False((await store.RecordAttemptAsync(held, Attempting("run-1", 0), JournalDurability.Durable, default)).Fenced);
+
+        // Its lease lapses like a claimed run's: another worker takes it over, and the creator's writes are fenced.
+        var taken = await TakeOverAfterLeaseAsync(store, "run-1");
+        Assert.Equal(("w2", 2L, "w"), (taken.Owner, taken.Epoch, taken.TakenFrom));
+        Assert.True((await store.CompleteEntryAsync(held, Completed(Attempting("run-1", 0), "\"late\"", 0), default)).Fenced);
+    }
+
+    [Fact]
     public async Task Journal_writes_of_many_runs_at_once_each_get_their_own_result_a_fenced_one_included()
     {
         const int runs = 48;

@@ -27,17 +27,18 @@ internal sealed class PostgresStatements
         _listRuns = $"SELECT {RunColumns} FROM {runs}{{0}} ORDER BY r.created_at DESC, r.workflow_id DESC LIMIT @limit";
         GetJournal = $"SELECT {JournalColumns} FROM {s}.journal WHERE workflow_id = @id ORDER BY sequence";
 
-        // Inserted unless the id is taken or an active run of the workflow holds the instance key (ON CONFLICT covers
+        // Inserted (held by @owner's incarnation when the starter's own worker runs it) unless the id is taken or an active run of the workflow holds the instance key (ON CONFLICT covers
         // both unique indexes); otherwise the run with the id, or the key's holder. A conflicting row committed after
         // this statement's snapshot is not visible to its reads: no row comes back and the store runs it again.
         CreateRun = $"""
             WITH inserted AS (
-                INSERT INTO {s}.runs (workflow_id, workflow_name, version, input_json, status, output_json, error_type, error_message, owner, epoch, created_at, updated_at, generation, instance_key, fingerprint, seed)
-                VALUES (@id, @name, @version, @input, @status, @output::text, @error_type::text, @error_message::text, @owner::text, @epoch, @created, @updated, @generation, @instance_key::text, @fingerprint::text, @seed::text)
+                INSERT INTO {s}.runs (workflow_id, workflow_name, version, input_json, status, output_json, error_type, error_message, owner, owner_incarnation, epoch, created_at, updated_at, generation, instance_key, fingerprint, seed)
+                VALUES (@id, @name, @version, @input, @status, @output::text, @error_type::text, @error_message::text, @owner::text, @incarnation::uuid, @epoch, @created, @updated, @generation, @instance_key::text, @fingerprint::text, @seed::text)
                 ON CONFLICT DO NOTHING
                 RETURNING workflow_id, workflow_name, version, input_json, status, output_json, error_type, error_message, owner, epoch,
                     NULL::timestamptz AS lease_expires_at, created_at, updated_at, wake_at, generation, cancel_reason, failed_sequence, instance_key, fingerprint, seed,
-                    pg_notify(@channel, '{PostgresSchema.RunsAvailablePayload}') AS notified
+                    -- A run started already held by its starter's worker needs no other worker woken.
+                    CASE WHEN owner IS NULL THEN pg_notify(@channel, '{PostgresSchema.RunsAvailablePayload}') END AS notified
             )
             SELECT workflow_id, workflow_name, version, input_json, status, output_json, error_type, error_message, owner, epoch,
                 lease_expires_at, created_at, updated_at, wake_at, generation, cancel_reason, failed_sequence, instance_key, fingerprint, seed, true AS created

@@ -17,7 +17,7 @@ public sealed partial class PostgresWorkflowStore
                 await using var command = Command(_sql.CreateRun,
                     ("id", run.WorkflowId), ("name", run.WorkflowName), ("version", run.Version), ("input", run.InputJson),
                     ("status", (short)run.Status), ("output", run.OutputJson), ("error_type", run.Error?.Type), ("error_message", run.Error?.Message),
-                    ("owner", run.Owner), ("epoch", run.Epoch), ("created", Utc(run.CreatedAt)), ("updated", Utc(run.UpdatedAt)), ("generation", run.Generation),
+                    ("owner", run.Owner), ("incarnation", run.Owner is { } owner ? Incarnation(owner) : null), ("epoch", run.Epoch), ("created", Utc(run.CreatedAt)), ("updated", Utc(run.UpdatedAt)), ("generation", run.Generation),
                     ("instance_key", run.InstanceKey), ("fingerprint", run.Fingerprint), ("seed", run.Seed), ("channel", _channel));
                 await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
                 if (await reader.ReadAsync(token).ConfigureAwait(false))

@@ -78,6 +78,54 @@ public sealed class PostgresRoundTripTests(PostgresDatabase database) : IClassFi
     }
 
     [Fact]
+    public async Task A_run_started_beside_its_running_worker_runs_there_without_a_claim_a_read_or_a_notification_of_work()
+    {
+        await using var listening = new NpgsqlConnection(database.ConnectionString);
+        await listening.OpenAsync();
+        var payloads = new ConcurrentQueue<string>();
+        listening.Notification += (_, e) => payloads.Enqueue(e.Payload);
+        await using (var listen = new NpgsqlCommand($"LISTEN \"{_schema}_events\"", listening))
+        {
+            await listen.ExecuteNonQueryAsync();
+        }
+
+        // The worker polls once an hour: whatever runs the run, it is not a poll.
+        await using var host = new TestHost(OpenStore(), d => d.AddWorkflow<FiveSteps>(), s => s.AddSingleton(new BodyLog()).AddSingleton(Gate.Open()),
+            workerName: "beside", options: o => o.PollInterval = TimeSpan.FromHours(1));
+        await host.Worker.StartAsync(default);
+        try
+        {
+            await Wait.UntilAsync(() => host.Engine.Context.LocalRunner is not null, "the worker never made its first claim");
+            StartCounting();
+            TakeStatements();
+
+            var handle = await host.Get<FiveStepsClient>().StartAsync("order-1", "beside-1");
+            Assert.StartsWith("order-1-1-", await handle.WaitForResultAsync().WaitAsync(s_timeout), StringComparison.Ordinal);
+            var statements = TakeStatements();
+
+            // Created held by the worker, two writes per step, ended: no claim, no read of the run or its journal.
+            Assert.Equal(1 + (2 * 5) + 1, statements.Length);
+            Assert.Single(statements, s => s.Contains("INSERT INTO", StringComparison.Ordinal) && s.Contains(".runs (", StringComparison.Ordinal));
+            Assert.DoesNotContain(statements, s => s.Contains("epoch = r.epoch + 1", StringComparison.Ordinal));
+            Assert.DoesNotContain(statements, s => s.StartsWith("SELECT", StringComparison.Ordinal));
+            var run = (await host.Store.GetRunAsync("beside-1", default))!;
+            Assert.Equal((WorkflowStatus.Completed, 1L), (run.Status, run.Epoch));
+
+            // Only the result is announced: no idle worker needed waking for a run that was already taken.
+            await using (var ping = new NpgsqlCommand("SELECT 1", listening))
+            {
+                await ping.ExecuteScalarAsync();
+            }
+
+            Assert.Equal(["finished:beside-1"], payloads);
+        }
+        finally
+        {
+            await host.Worker.StopAsync(default);
+        }
+    }
+
+    [Fact]
     public async Task Start_and_result_notify_listeners_and_steps_never_do()
     {
         await using var listening = new NpgsqlConnection(database.ConnectionString);
