@@ -87,8 +87,8 @@ internal sealed class PostgresStatements
         // The batch claim: the same conditions and the same row-version guard as Claim, for up to @limit runs. Rows
         // another worker is claiming at this moment are skipped (SKIP LOCKED), not waited for.
         var runnable = "(@names::text[] IS NULL OR (r.workflow_name, r.version) IN (SELECT n, v FROM unnest(@names::text[], @versions::integer[]) AS runnable(n, v)))";
-        ClaimBatch = $"""
-            WITH {heartbeat}, seen AS (
+        var claimBatch = $"""
+            seen AS (
                 SELECT r.workflow_id, r.xmin AS version FROM {s}.runs r
                 WHERE r.status = 0 AND {claimable} AND (r.owner_incarnation IS NOT NULL OR r.wake_at IS NULL OR r.wake_at <= now() + @skew)
                     AND {runnable} AND r.workflow_id <> ALL(@exclude)
@@ -102,6 +102,8 @@ internal sealed class PostgresStatements
             FROM candidate WHERE r.workflow_id = candidate.workflow_id
             RETURNING r.workflow_id, r.epoch, candidate.previous_owner, r.created_at
             """;
+        // Without the heartbeat when the worker's row was renewed lately: claims in a row do not all write that one row.
+        (ClaimBatch, ClaimBatchWithoutHeartbeat) = ($"WITH {heartbeat}, {claimBatch}", $"WITH {claimBatch}");
 
         // How long until something this worker cannot claim now may become claimable: an unloaded run falls due, or
         // another live worker holding runs lets its lease lapse. By the database clock.
@@ -316,6 +318,7 @@ internal sealed class PostgresStatements
     public string ListClaimable { get; }
 
     public string ClaimBatch { get; }
+    public string ClaimBatchWithoutHeartbeat { get; }
 
     public string NextClaimable { get; }
 

@@ -30,8 +30,11 @@ public sealed partial class PostgresWorkflowStore
         return ExecuteAsync("claim runs", async token =>
         {
             (string, object?)[] versions = [("names", runnable?.Select(v => v.Name).ToArray()), ("versions", runnable?.Select(v => v.Version).ToArray()), ("skew", Skew())];
+            // The claim renews the worker's row only when less than three quarters of its lease is left.
+            var now = _time.GetUtcNow();
+            var renew = !_heartbeatLeases.TryGetValue(owner, out var until) || until - now < leaseDuration * 0.75;
             await using var batch = _dataSource.CreateBatch();
-            batch.BatchCommands.Add(BatchCommand(_sql.ClaimBatch, [.. versions, ("owner", owner), ("incarnation", Incarnation(owner)), ("lease", leaseDuration),
+            batch.BatchCommands.Add(BatchCommand(renew ? _sql.ClaimBatch : _sql.ClaimBatchWithoutHeartbeat, [.. versions, ("owner", owner), ("incarnation", Incarnation(owner)), ("lease", leaseDuration),
                 ("exclude", exclude.ToArray()), ("limit", limit), ("now", Utc(_time.GetUtcNow()))]));
             batch.BatchCommands.Add(BatchCommand(_sql.NextClaimable, [.. versions, ("incarnation", Incarnation(owner)), ("never", Utc(RunRecord.WakeOnSignalOnly))]));
             await using var reader = await batch.ExecuteReaderAsync(token).ConfigureAwait(false);
@@ -44,6 +47,11 @@ public sealed partial class PostgresWorkflowStore
             await reader.NextResultAsync(token).ConfigureAwait(false);
             await reader.ReadAsync(token).ConfigureAwait(false);
             var next = reader.IsDBNull(0) ? (TimeSpan?)null : reader.GetFieldValue<TimeSpan>(0);
+            if (renew)
+            {
+                _heartbeatLeases[owner] = now + leaseDuration;
+            }
+
             return new ClaimBatch([.. claimed.OrderBy(c => c.CreatedAt).ThenBy(c => c.Lease.WorkflowId, StringComparer.Ordinal).Select(c => c.Lease)], next);
         }, cancellationToken);
     }
@@ -135,6 +143,7 @@ public sealed partial class PostgresWorkflowStore
         ArgumentException.ThrowIfNullOrEmpty(owner);
         return ExecuteAsync<IReadOnlyList<HeldRun>>("renew a worker's leases", async token =>
         {
+            var now = _time.GetUtcNow();
             await using var command = Command(_sql.Heartbeat, ("incarnation", Incarnation(owner)), ("lease", leaseDuration), ("skew", Skew()));
             await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
             var held = new List<HeldRun>();
@@ -142,6 +151,8 @@ public sealed partial class PostgresWorkflowStore
             {
                 held.Add(new HeldRun(reader.GetString(0), reader.GetInt64(1), reader.GetBoolean(2)));
             }
+
+            _heartbeatLeases[owner] = now + leaseDuration;
 
             return held;
         }, cancellationToken);
@@ -157,6 +168,9 @@ public sealed partial class PostgresWorkflowStore
             return await command.ExecuteNonQueryAsync(token).ConfigureAwait(false);
         }, cancellationToken);
     }
+
+    /// <summary>Until when (by this store's clock, measured before the write) each worker's row last renewed its lease.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _heartbeatLeases = new(StringComparer.Ordinal);
 
     /// <summary>This process's incarnation of worker <paramref name="owner"/>: a fresh id the first time the name is used.</summary>
     private Guid Incarnation(string owner) => _incarnations.GetOrAdd(owner, static _ => Guid.NewGuid());

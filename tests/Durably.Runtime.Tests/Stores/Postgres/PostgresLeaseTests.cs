@@ -116,6 +116,31 @@ public sealed class PostgresLeaseTests(PostgresDatabase database) : IClassFixtur
         Assert.NotEqual(Heartbeats.Current(held), await Heartbeats.HeldAsync(store, held, lease));
     }
 
+    [Fact]
+    public async Task Claims_in_a_row_write_the_worker_row_only_once_a_quarter_of_its_lease_has_gone()
+    {
+        var clock = new ManualTimeProvider(DateTimeOffset.UtcNow);
+        await using var store = OpenStore(clock);
+        var lease = TimeSpan.FromSeconds(40);
+        async Task<DateTime> HeartbeatAsync() => (DateTime)(await database.ScalarAsync($"SELECT heartbeat_at FROM \"{_schema}\".workers WHERE name = 'busy'"))!;
+
+        await store.ClaimRunsAsync("busy", null, [], 1, lease, default);
+        var first = await HeartbeatAsync();
+        for (var i = 0; i < 5; i++)
+        {
+            clock.Advance(TimeSpan.FromSeconds(1));
+            await store.ClaimRunsAsync("busy", null, [], 1, lease, default);
+        }
+
+        // Five claims within a quarter of the lease: the row was written once, not six times.
+        Assert.Equal(first, await HeartbeatAsync());
+
+        // Less than three quarters left: the next claim renews it.
+        clock.Advance(TimeSpan.FromSeconds(6));
+        await store.ClaimRunsAsync("busy", null, [], 1, lease, default);
+        Assert.InRange((await HeartbeatAsync() - first).TotalSeconds, 10, 13);
+    }
+
     private static RunRecord NewRun(string id)
         => new(id, "Orders", 1, "{}", WorkflowStatus.Running, null, null, null, 0, null, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch);
 
