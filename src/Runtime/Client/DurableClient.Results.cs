@@ -22,7 +22,7 @@ public sealed partial class DurableClient
         while (true)
         {
             // Subscribe before reading, so that a finish between the read and the wait is not missed.
-            var finished = context.WhenFinished(workflowId);
+            using var finished = context.WhenFinished(workflowId);
             var (status, outputJson, error, continuedAs) = handed is { } outcome
                 ? (outcome.Status, outcome.OutputJson, outcome.Error, outcome.Continuation?.WorkflowId)
                 : context.LocalRunner?.IsRunning(workflowId) == true
@@ -50,11 +50,11 @@ public sealed partial class DurableClient
             // Woken by this process finishing the run (with its outcome: nothing to read), or by the store's
             // announcement; otherwise read again with a backoff up to the poll interval (another process may finish it
             // on a store that cannot announce).
-            await Task.WhenAny(finished, Task.Delay(delay, context.Time, cancellationToken)).ConfigureAwait(false);
+            await Task.WhenAny(finished.Task, Task.Delay(delay, context.Time, cancellationToken)).ConfigureAwait(false);
             cancellationToken.ThrowIfCancellationRequested();
-            if (finished.IsCompletedSuccessfully)
+            if (finished.Task.IsCompletedSuccessfully)
             {
-                handed = finished.Result;
+                handed = finished.Task.Result;
             }
 
             if (!announced)

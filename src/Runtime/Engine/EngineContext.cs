@@ -16,7 +16,7 @@ internal sealed class EngineContext(IWorkflowStore store, DurableOptions options
     private readonly Dictionary<string, CircuitBreakerPolicy> _breakerPolicies = new(options.CircuitBreakers, StringComparer.Ordinal);
     private readonly CircuitBreakerPolicy _defaultBreakerPolicy = options.DefaultCircuitBreakerPolicy;
 
-    private readonly ConcurrentDictionary<string, TaskCompletionSource<RunOutcome?>> _finished = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, FinishWait> _finished = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Action> _signalled = new(StringComparer.Ordinal);
 
     public IWorkflowStore Store { get; } = store;
@@ -108,11 +108,71 @@ internal sealed class EngineContext(IWorkflowStore store, DurableOptions options
     private static DateTimeOffset WholeMilliseconds(DateTimeOffset time) => time.AddTicks(-(time.Ticks % TimeSpan.TicksPerMillisecond));
 
     /// <summary>
-    /// Completes when this process next sees <paramref name="workflowId"/> finish: with the run's outcome when this
-    /// process finished it, with null when only told so (by the store); callers re-read the store in that case.
+    /// Waits for this process to next see <paramref name="workflowId"/> finish: <see cref="FinishWait.Task"/> completes
+    /// with the run's outcome when this process finished it, with null when only told so (by the store); callers
+    /// re-read the store in that case. Dispose it when no longer waiting, so that runs nobody waits for leave nothing behind.
     /// </summary>
-    public Task<RunOutcome?> WhenFinished(string workflowId)
-        => _finished.GetOrAdd(workflowId, static _ => new TaskCompletionSource<RunOutcome?>(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+    public FinishWait WhenFinished(string workflowId)
+    {
+        lock (_finished)
+        {
+            if (!_finished.TryGetValue(workflowId, out var wait))
+            {
+                _finished[workflowId] = wait = new FinishWait(this, workflowId);
+            }
+
+            wait.Waiters++;
+            return wait;
+        }
+    }
+
+    /// <summary>How many runs callers here wait for now; for tests.</summary>
+    public int RunsWaitedFor
+    {
+        get
+        {
+            lock (_finished)
+            {
+                return _finished.Count;
+            }
+        }
+    }
+
+    private void StopWaiting(FinishWait wait)
+    {
+        lock (_finished)
+        {
+            if (--wait.Waiters == 0 && _finished.TryGetValue(wait.WorkflowId, out var current) && current == wait)
+            {
+                _finished.Remove(wait.WorkflowId);
+            }
+        }
+    }
+
+    private FinishWait? TakeWait(string workflowId)
+    {
+        lock (_finished)
+        {
+            return _finished.Remove(workflowId, out var wait) ? wait : null;
+        }
+    }
+
+    /// <summary>The callers in this process waiting for one run to finish; each disposes it once when it stops waiting.</summary>
+    public sealed class FinishWait(EngineContext context, string workflowId) : IDisposable
+    {
+        private readonly TaskCompletionSource<RunOutcome?> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public string WorkflowId { get; } = workflowId;
+
+        /// <summary>How many callers wait; guarded by the context's lock.</summary>
+        public int Waiters { get; set; }
+
+        public Task<RunOutcome?> Task => _done.Task;
+
+        public void Finish(RunOutcome? outcome) => _done.TrySetResult(outcome);
+
+        public void Dispose() => context.StopWaiting(this);
+    }
 
     /// <summary>Calls <paramref name="wake"/> whenever run <paramref name="workflowId"/> may have received a signal, until disposed.</summary>
     public IDisposable OnSignalled(string workflowId, Action wake)
@@ -157,25 +217,25 @@ internal sealed class EngineContext(IWorkflowStore store, DurableOptions options
     {
         if (workflowId is null)
         {
-            foreach (var id in _finished.Keys)
+            string[] all;
+            lock (_finished)
+            {
+                all = [.. _finished.Keys];
+            }
+
+            foreach (var id in all)
             {
                 NotifyFinished(id);
             }
         }
-        else if (_finished.TryRemove(workflowId, out var waiters))
+        else
         {
-            waiters.TrySetResult(null);
+            TakeWait(workflowId)?.Finish(null);
         }
     }
 
     /// <summary>Hands the outcome of <paramref name="workflowId"/>, just stored by this process, to the callers waiting for it.</summary>
-    public void NotifyFinished(string workflowId, RunOutcome outcome)
-    {
-        if (_finished.TryRemove(workflowId, out var waiters))
-        {
-            waiters.TrySetResult(outcome);
-        }
-    }
+    public void NotifyFinished(string workflowId, RunOutcome outcome) => TakeWait(workflowId)?.Finish(outcome);
 }
 
 /// <summary>An auto-reset wake-up: <see cref="Set"/> completes the current <see cref="WaitAsync"/>, or the next one.</summary>

@@ -71,6 +71,9 @@ public class DurableWorkerTests
             gate.Release();
             var results = await Task.WhenAll(handles.Select(h => h.WaitForResultAsync())).WaitAsync(Wait.Timeout);
             Assert.All(results, r => Assert.StartsWith("order-", r, StringComparison.Ordinal));
+            // Waiting for a run that has ended reads it and leaves nothing behind, as does every wait above.
+            Assert.Equal(results[0], await handles[0].WaitForResultAsync());
+            Assert.Equal(0, host.Engine.Context.RunsWaitedFor);
 
             // A start with an id already used creates nothing and gives its slot back.
             await client.StartAsync("order-0", "beside-0");
