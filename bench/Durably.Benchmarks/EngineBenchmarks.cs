@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using Durably.Bench;
 using Durably.Runtime;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -50,32 +51,4 @@ public class EngineBenchmarks
         await _engine.ExecuteAsync(id);
         return await handle.WaitForResultAsync();
     }
-}
-
-/// <summary>No step at all.</summary>
-[DurableWorkflow]
-public partial class NoSteps
-{
-    [WorkflowRun]
-    public Task<int> RunAsync(int input) => Task.FromResult(input);
-}
-
-/// <summary>Ten no-op steps in a row.</summary>
-[DurableWorkflow]
-public partial class TenSteps
-{
-    [WorkflowRun]
-    public async Task<int> RunAsync(int input)
-    {
-        var value = input;
-        for (var i = 0; i < 10; i++)
-        {
-            value = await Next(value);
-        }
-
-        return value;
-    }
-
-    [Step]
-    private Task<int> Next(int value) => Task.FromResult(value + 1);
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Durably.Bench;
 using Durably.Load;
 using Durably.Runtime;
 using Durably.Runtime.Hosting;

@@ -1,33 +1,5 @@
 namespace Durably.Load;
 
-/// <summary>No step at all: what a run costs by itself (start, claim, load, end, result).</summary>
-[DurableWorkflow]
-public partial class NoSteps
-{
-    [WorkflowRun]
-    public Task<int> RunAsync(int input) => Task.FromResult(input);
-}
-
-/// <summary>Ten no-op steps one after another: the run's cost plus ten journaled steps.</summary>
-[DurableWorkflow]
-public partial class TenSteps
-{
-    [WorkflowRun]
-    public async Task<int> RunAsync(int input)
-    {
-        var value = input;
-        for (var i = 0; i < 10; i++)
-        {
-            value = await Next(value);
-        }
-
-        return value;
-    }
-
-    [Step]
-    private Task<int> Next(int value) => Task.FromResult(value + 1);
-}
-
 /// <summary>One step, then a wait for signal "go" with no timeout, then one more step: a run that waits for a person.</summary>
 [DurableWorkflow]
 public partial class Waiter

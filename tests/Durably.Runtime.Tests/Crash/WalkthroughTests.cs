@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text;
 using System.Text.RegularExpressions;
 using Durably.Runtime.Stores;
 using Durably.Runtime.Tests.Support;
@@ -97,8 +96,7 @@ public sealed partial class WalkthroughTests : IDisposable
     private sealed class Shell : IDisposable
     {
         private readonly Process _process;
-        private readonly StringBuilder _output = new();
-        private readonly Thread _reader;
+        private readonly ProcessOutput _output;
 
         private Shell(string command, string directory, int stepDelayMs)
         {
@@ -112,29 +110,10 @@ public sealed partial class WalkthroughTests : IDisposable
             start.Environment["Durably__Database"] = Path.Combine(directory, "sample.db");
             start.Environment["Sample__StepDelayMs"] = stepDelayMs.ToString(System.Globalization.CultureInfo.InvariantCulture);
             _process = Process.Start(start)!;
-            _process.ErrorDataReceived += (_, e) => Append(e.Data);
-            _process.BeginErrorReadLine();
-            _reader = new Thread(() =>
-            {
-                while (_process.StandardOutput.ReadLine() is { } line)
-                {
-                    Append(line);
-                }
-            })
-            { IsBackground = true };
-            _reader.Start();
+            _output = new ProcessOutput(_process, errorsApart: false);
         }
 
-        public string Output
-        {
-            get
-            {
-                lock (_output)
-                {
-                    return _output.ToString();
-                }
-            }
-        }
+        public string Output => _output.Text;
 
         public static Shell Start(string command, string directory, int stepDelayMs = 200) => new(command, directory, stepDelayMs);
 
@@ -148,7 +127,7 @@ public sealed partial class WalkthroughTests : IDisposable
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
             await _process.WaitForExitAsync(timeout.Token);
-            _reader.Join(TimeSpan.FromSeconds(10));
+            _output.WaitForEnd(TimeSpan.FromSeconds(10));
             return _process.ExitCode;
         }
 
@@ -160,17 +139,6 @@ public sealed partial class WalkthroughTests : IDisposable
             }
 
             _process.Dispose();
-        }
-
-        private void Append(string? line)
-        {
-            if (line is not null)
-            {
-                lock (_output)
-                {
-                    _output.Append(line).Append('\n');
-                }
-            }
         }
     }
 }

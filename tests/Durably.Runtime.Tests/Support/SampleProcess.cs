@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text;
 
 namespace Durably.Runtime.Tests.Support;
 
@@ -10,9 +9,7 @@ namespace Durably.Runtime.Tests.Support;
 internal sealed class SampleProcess : IDisposable
 {
     private readonly Process _process;
-    private readonly StringBuilder _output = new();
-    private readonly StringBuilder _errors = new();
-    private readonly Thread _reader;
+    private readonly ProcessOutput _output;
 
     private SampleProcess(string workingDirectory, IEnumerable<string> arguments, string? killAfter)
     {
@@ -30,44 +27,19 @@ internal sealed class SampleProcess : IDisposable
         }
 
         _process = Process.Start(start)!;
-        _process.ErrorDataReceived += (_, e) =>
+        _output = new ProcessOutput(_process, errorsApart: true, line =>
         {
-            lock (_errors)
+            if (killAfter is not null && line.Contains(killAfter, StringComparison.Ordinal))
             {
-                _errors.Append(e.Data);
+                _process.Kill();
+                return true;
             }
-        };
-        _process.BeginErrorReadLine();
-        _reader = new Thread(() =>
-        {
-            while (_process.StandardOutput.ReadLine() is { } line)
-            {
-                lock (_output)
-                {
-                    _output.Append(line).Append('\n');
-                }
 
-                if (killAfter is not null && line.Contains(killAfter, StringComparison.Ordinal))
-                {
-                    _process.Kill();
-                    return;
-                }
-            }
-        })
-        { IsBackground = true };
-        _reader.Start();
+            return false;
+        });
     }
 
-    public string Output
-    {
-        get
-        {
-            lock (_output)
-            {
-                return _output.ToString();
-            }
-        }
-    }
+    public string Output => _output.Text;
 
     /// <summary>Starts the sample; kills it as soon as a line contains <paramref name="killAfter"/>.</summary>
     public static SampleProcess Start(string workingDirectory, IEnumerable<string> arguments, string? killAfter = null)
@@ -83,14 +55,11 @@ internal sealed class SampleProcess : IDisposable
     /// <summary>Waits for the process to end (60 s at most) and returns its output.</summary>
     public string WaitForExit(bool expectSuccess)
     {
-        Assert.True(_reader.Join(TimeSpan.FromSeconds(60)), $"the sample did not finish in 60 s: {Output}");
+        Assert.True(_output.WaitForEnd(TimeSpan.FromSeconds(60)), $"the sample did not finish in 60 s: {Output}");
         Assert.True(_process.WaitForExit(TimeSpan.FromSeconds(30)), "the sample did not exit");
         if (expectSuccess)
         {
-            lock (_errors)
-            {
-                Assert.True(_process.ExitCode == 0, $"the sample exited with {_process.ExitCode}: {Output}{_errors}");
-            }
+            Assert.True(_process.ExitCode == 0, $"the sample exited with {_process.ExitCode}: {Output}{_output.Errors}");
         }
 
         return Output;

@@ -80,17 +80,11 @@ public sealed class PostgresRoundTripTests(PostgresDatabase database) : IClassFi
     [Fact]
     public async Task A_run_started_beside_its_running_worker_runs_there_without_a_claim_a_read_or_a_notification_of_work()
     {
-        await using var listening = new NpgsqlConnection(database.ConnectionString);
-        await listening.OpenAsync();
-        var payloads = new ConcurrentQueue<string>();
-        listening.Notification += (_, e) => payloads.Enqueue(e.Payload);
-        await using (var listen = new NpgsqlCommand($"LISTEN \"{_schema}_events\"", listening))
-        {
-            await listen.ExecuteNonQueryAsync();
-        }
+        await using var listening = await Listener.StartAsync(database.ConnectionString, $"{_schema}_events");
 
         // The worker polls once an hour: whatever runs the run, it is not a poll.
-        await using var host = new TestHost(OpenStore(), d => d.AddWorkflow<FiveSteps>(), s => s.AddSingleton(new BodyLog()).AddSingleton(Gate.Open()),
+        var gate = new Gate();
+        await using var host = new TestHost(OpenStore(), d => d.AddWorkflow<FiveSteps>(), s => s.AddSingleton(new BodyLog()).AddSingleton(gate),
             workerName: "beside", options: o => o.PollInterval = TimeSpan.FromHours(1));
         await host.Worker.StartAsync(default);
         try
@@ -100,24 +94,24 @@ public sealed class PostgresRoundTripTests(PostgresDatabase database) : IClassFi
             TakeStatements();
 
             var handle = await host.Get<FiveStepsClient>().StartAsync("order-1", "beside-1");
-            Assert.StartsWith("order-1-1-", await handle.WaitForResultAsync().WaitAsync(s_timeout), StringComparison.Ordinal);
+            // The caller waits while the run runs here (a caller that comes after the end reads the store once).
+            await gate.Arrived.WaitAsync(s_timeout);
+            var result = handle.WaitForResultAsync();
+            gate.Release();
+            Assert.StartsWith("order-1-1-", await result.WaitAsync(s_timeout), StringComparison.Ordinal);
             var statements = TakeStatements();
 
             // Created held by the worker, two writes per step, ended: no claim, no read of the run or its journal.
-            Assert.Equal(1 + (2 * 5) + 1, statements.Length);
+            Assert.True(statements.Length == 1 + (2 * 5) + 1, string.Join("\n", statements));
             Assert.Single(statements, s => s.Contains("INSERT INTO", StringComparison.Ordinal) && s.Contains(".runs (", StringComparison.Ordinal));
             Assert.DoesNotContain(statements, s => s.Contains("epoch = r.epoch + 1", StringComparison.Ordinal));
             Assert.DoesNotContain(statements, s => s.StartsWith("SELECT", StringComparison.Ordinal));
             var run = (await host.Store.GetRunAsync("beside-1", default))!;
             Assert.Equal((WorkflowStatus.Completed, 1L), (run.Status, run.Epoch));
+            Assert.Equal(0, host.Engine.Context.RunsWaitedFor);
 
             // Only the result is announced: no idle worker needed waking for a run that was already taken.
-            await using (var ping = new NpgsqlCommand("SELECT 1", listening))
-            {
-                await ping.ExecuteScalarAsync();
-            }
-
-            Assert.Equal(["finished:beside-1"], payloads);
+            Assert.Equal(["finished:beside-1"], await listening.ReceivedAsync());
         }
         finally
         {
@@ -128,26 +122,13 @@ public sealed class PostgresRoundTripTests(PostgresDatabase database) : IClassFi
     [Fact]
     public async Task Start_and_result_notify_listeners_and_steps_never_do()
     {
-        await using var listening = new NpgsqlConnection(database.ConnectionString);
-        await listening.OpenAsync();
-        var payloads = new ConcurrentQueue<string>();
-        listening.Notification += (_, e) => payloads.Enqueue(e.Payload);
-        await using (var listen = new NpgsqlCommand($"LISTEN \"{_schema}_events\"", listening))
-        {
-            await listen.ExecuteNonQueryAsync();
-        }
+        await using var listening = await Listener.StartAsync(database.ConnectionString, $"{_schema}_events");
 
         await using var host = new TestHost(OpenStore(), d => d.AddWorkflow<FiveSteps>(), s => s.AddSingleton(new BodyLog()).AddSingleton(Gate.Open()));
         await host.Get<FiveStepsClient>().StartAsync("order-1", "notify-1");
         await host.Engine.ExecuteAsync("notify-1").WaitAsync(s_timeout);
 
-        // Notifications arrive when the connection next talks to the server: ask it something.
-        await using (var ping = new NpgsqlCommand("SELECT 1", listening))
-        {
-            await ping.ExecuteScalarAsync();
-        }
-
-        Assert.Equal(["available", "finished:notify-1"], payloads);
+        Assert.Equal(["available", "finished:notify-1"], await listening.ReceivedAsync());
     }
 
     [Fact]
@@ -202,4 +183,39 @@ public sealed class PostgresRoundTripTests(PostgresDatabase database) : IClassFi
     }
 
     public void Dispose() => _listener.Dispose();
+
+    /// <summary>A connection listening on one channel, as another process would.</summary>
+    private sealed class Listener : IAsyncDisposable
+    {
+        private readonly NpgsqlConnection _connection;
+        private readonly ConcurrentQueue<string> _payloads = new();
+
+        private Listener(NpgsqlConnection connection)
+        {
+            _connection = connection;
+            connection.Notification += (_, e) => _payloads.Enqueue(e.Payload);
+        }
+
+        public static async Task<Listener> StartAsync(string connectionString, string channel)
+        {
+            var listener = new Listener(new NpgsqlConnection(connectionString));
+            await listener._connection.OpenAsync();
+            await using var listen = new NpgsqlCommand($"LISTEN \"{channel}\"", listener._connection);
+            await listen.ExecuteNonQueryAsync();
+            return listener;
+        }
+
+        /// <summary>The payloads received so far (notifications arrive when the connection next talks to the server: it asks it something first).</summary>
+        public async Task<string[]> ReceivedAsync()
+        {
+            await using (var ping = new NpgsqlCommand("SELECT 1", _connection))
+            {
+                await ping.ExecuteScalarAsync();
+            }
+
+            return [.. _payloads];
+        }
+
+        public ValueTask DisposeAsync() => _connection.DisposeAsync();
+    }
 }
