@@ -41,7 +41,7 @@ public sealed class DurableEngine
         {
             // Other processes' starts and results, where the store can tell: idle workers and waiting callers wake at once.
             events.RunsAvailable += Context.RunsAvailable.Set;
-            events.RunFinished += Context.NotifyFinished;
+            events.RunFinished += Context.NotifyFinishedByStore;
             events.RunSignalled += Context.NotifySignalled;
         }
     }
@@ -92,17 +92,17 @@ public sealed class DurableEngine
     /// </summary>
     /// <param name="lease">The claim.</param>
     /// <param name="cancellationToken">Stops the execution (shutdown).</param>
-    /// <param name="created">
-    /// The run as this process has just created it, already held by <paramref name="lease"/> (its journal is empty):
-    /// nothing to read. Null for a claimed run, whose row and journal are read after the claim.
+    /// <param name="loaded">
+    /// The run and its journal as read after the claim took it (with the claim, or as this process created it held by
+    /// <paramref name="lease"/>): nothing more to read. Null: they are read here, after the claim.
     /// </param>
-    internal async Task<ExecutionResult> ExecuteClaimedAsync(RunLease lease, CancellationToken cancellationToken, RunSnapshot? created = null)
+    internal async Task<ExecutionResult> ExecuteClaimedAsync(RunLease lease, CancellationToken cancellationToken, RunSnapshot? loaded = null)
     {
         var workflowId = lease.WorkflowId;
         try
         {
             // Claim first, then read: the journal read after the claim is the one no other writer can change.
-            var snapshot = created ?? await Context.Store.LoadAsync(workflowId, cancellationToken).ConfigureAwait(false)
+            var snapshot = loaded ?? await Context.Store.LoadAsync(workflowId, cancellationToken).ConfigureAwait(false)
                 ?? throw new WorkflowNotFoundException(workflowId);
             if (lease.TakenFrom is { } previous && !(previous == _options.WorkerName && _keptAfterFailure.TryRemove(workflowId, out _)))
             {

@@ -234,6 +234,19 @@ internal sealed class EngineContext(IWorkflowStore store, DurableOptions options
         }
     }
 
+    /// <summary>
+    /// The store announced that <paramref name="workflowId"/> finished (or, null, that announcements may have been
+    /// lost). A run executing here is left to its execution, which hands its waiters the outcome when it ends — the
+    /// announcement can arrive first, and would make them read the store for nothing.
+    /// </summary>
+    public void NotifyFinishedByStore(string? workflowId)
+    {
+        if (workflowId is null || LocalRunner?.IsRunning(workflowId) != true)
+        {
+            NotifyFinished(workflowId);
+        }
+    }
+
     /// <summary>Hands the outcome of <paramref name="workflowId"/>, just stored by this process, to the callers waiting for it.</summary>
     public void NotifyFinished(string workflowId, RunOutcome outcome) => TakeWait(workflowId)?.Finish(outcome);
 }

@@ -108,7 +108,7 @@ public sealed partial class DurableWorker : BackgroundService, ILocalRunner
 
                 foreach (var lease in batch.Claimed)
                 {
-                    StartClaimed(lease);
+                    StartClaimed(lease, batch.Loaded?.GetValueOrDefault(lease.WorkflowId));
                 }
 
                 if (!_takesLocalStarts)
@@ -215,12 +215,15 @@ public sealed partial class DurableWorker : BackgroundService, ILocalRunner
         }
     }
 
-    /// <summary>Executes a run the worker has just claimed, or that this process has just created held by it.</summary>
-    private void Start(RunLease lease, RunSnapshot? created)
+    /// <summary>
+    /// Executes a run the worker has just claimed, or that this process has just created held by it, from the run and
+    /// journal read with the claim or the creation (<paramref name="loaded"/>), or read first when that is null.
+    /// </summary>
+    private void Start(RunLease lease, RunSnapshot? loaded)
     {
         lock (_inFlight)
         {
-            _inFlight[lease.WorkflowId] = Task.Run(() => ExecuteOneAsync(lease, created));
+            _inFlight[lease.WorkflowId] = Task.Run(() => ExecuteOneAsync(lease, loaded));
         }
     }
 
@@ -228,13 +231,13 @@ public sealed partial class DurableWorker : BackgroundService, ILocalRunner
     /// Executes a claimed run, unless a start made here created it held by this worker between the claim's list of runs
     /// in flight and its statement: that execution is fenced by the claim's newer epoch, and the next claim takes the run up.
     /// </summary>
-    private void StartClaimed(RunLease lease)
+    private void StartClaimed(RunLease lease, RunSnapshot? loaded)
     {
         lock (_inFlight)
         {
             if (!_inFlight.ContainsKey(lease.WorkflowId))
             {
-                Start(lease, created: null);
+                Start(lease, loaded);
                 return;
             }
         }
@@ -301,12 +304,12 @@ public sealed partial class DurableWorker : BackgroundService, ILocalRunner
         _engine.Context.RunsAvailable.Set();
     }
 
-    private async Task ExecuteOneAsync(RunLease lease, RunSnapshot? created)
+    private async Task ExecuteOneAsync(RunLease lease, RunSnapshot? loaded)
     {
         var workflowId = lease.WorkflowId;
         try
         {
-            var result = await _engine.ExecuteClaimedAsync(lease, _abandon.Token, created).ConfigureAwait(false);
+            var result = await _engine.ExecuteClaimedAsync(lease, _abandon.Token, loaded).ConfigureAwait(false);
             _outage.Succeeded(write: true);
             LogExecuted(_logger, workflowId, result.Outcome, result.Status);
         }

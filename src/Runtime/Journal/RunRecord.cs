@@ -214,7 +214,12 @@ public sealed record HeldRun(string WorkflowId, long Epoch, bool CancelRequested
 /// How long until a run the worker could not claim now may become claimable — an unloaded run falls due, or another
 /// worker's lease expires — by the store's clock; <see langword="null"/> when nothing is expected.
 /// </param>
-public sealed record ClaimBatch(IReadOnlyList<RunLease> Claimed, TimeSpan? NextClaimableIn)
+/// <param name="Loaded">
+/// The claimed runs with their journals, by workflow id, read after the claim took them (so that no other writer can
+/// change them any more) in the same round trip; <see langword="null"/> when the store does not read them with the
+/// claim, and the engine reads each run itself.
+/// </param>
+public sealed record ClaimBatch(IReadOnlyList<RunLease> Claimed, TimeSpan? NextClaimableIn, IReadOnlyDictionary<string, RunSnapshot>? Loaded = null)
 {
     /// <summary>Nothing claimed, nothing expected.</summary>
     public static readonly ClaimBatch Empty = new([], null);

@@ -53,6 +53,36 @@ public abstract partial class StoreConformanceTests
     }
 
     [Fact]
+    public async Task A_batch_claim_reads_the_runs_it_took_with_their_journals_as_they_are_after_the_claim()
+    {
+        var store = CreateStore();
+        await store.CreateRunAsync(NewRun("run-1"), default);
+        await store.CreateRunAsync(NewRun("run-2"), default);
+        var dead = (await store.TryClaimAsync("run-1", "w1", s_lease, default))!;
+        var attempt = (await store.RecordAttemptAsync(dead, Attempting("run-1", 0), JournalDurability.Durable, default)).Entry!;
+        await store.CompleteEntryAsync(dead, Completed(attempt, "\"one\"", 0), default);
+        await store.RecordAttemptAsync(dead, Attempting("run-1", 1), JournalDurability.Durable, default);
+
+        // w1's lease lapses; w2 takes both runs in one claim.
+        Clock.Advance(s_lease + TimeSpan.FromSeconds(1));
+        var batch = await store.ClaimRunsAsync("w2", null, [], 10, s_lease, default);
+
+        Assert.Equal(["run-1", "run-2"], batch.Claimed.Select(c => c.WorkflowId));
+        Assert.NotNull(batch.Loaded);
+        foreach (var lease in batch.Claimed)
+        {
+            var loaded = batch.Loaded[lease.WorkflowId];
+            var read = (await store.LoadAsync(lease.WorkflowId, default))!;
+            Assert.Equal(("w2", lease.Epoch), (loaded.Run.Owner, loaded.Run.Epoch));
+            Assert.Equal(read.Run with { LeaseExpiresAt = null }, loaded.Run with { LeaseExpiresAt = null });
+            Assert.Equal(read.Journal, loaded.Journal);
+        }
+
+        Assert.Equal([JournalEntryState.Completed, JournalEntryState.Attempting], batch.Loaded["run-1"].Journal.Select(e => e.State));
+        Assert.Empty(batch.Loaded["run-2"].Journal);
+    }
+
+    [Fact]
     public async Task A_batch_claim_says_when_an_unloaded_run_falls_due_and_claims_it_then()
     {
         var store = CreateStore();

@@ -60,7 +60,8 @@ public sealed partial class InMemoryWorkflowStore
                 .Select(r => r.Owner is null ? (r.WakeAt is { } wake && wake > now && wake != RunRecord.WakeOnSignalOnly ? wake : (DateTimeOffset?)null)
                     : r.Owner != owner && r.LeaseExpiresAt > now ? r.LeaseExpiresAt : null)
                 .Min();
-            return Task.FromResult(new ClaimBatch(claimed, next - now));
+            var loaded = claimed.ToDictionary(c => c.WorkflowId, c => new RunSnapshot(_runs[c.WorkflowId], [.. _journals[c.WorkflowId].Values]), StringComparer.Ordinal);
+            return Task.FromResult(new ClaimBatch(claimed, next - now, loaded));
         }
     }
 

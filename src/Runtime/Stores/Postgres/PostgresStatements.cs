@@ -2,7 +2,7 @@
 namespace Durably.Runtime.Stores;
 
 /// <summary>The store's statements for one schema, built once. Each is one round trip.</summary>
-internal sealed class PostgresStatements
+internal sealed partial class PostgresStatements
 {
     private const string JournalColumns = "workflow_id, sequence, operation_id, kind, state, input_json, output_json, error_type, error_message, attempts, completion_index, started_at, completed_at, retry_at";
 
@@ -24,6 +24,7 @@ internal sealed class PostgresStatements
             """;
 
         GetRun = $"SELECT {RunColumns} FROM {runs} WHERE r.workflow_id = @id";
+        (LoadClaimedRuns, LoadClaimedJournals) = LoadClaimed(s, runs);
         _listRuns = $"SELECT {RunColumns} FROM {runs}{{0}} ORDER BY r.created_at DESC, r.workflow_id DESC LIMIT @limit";
         GetJournal = $"SELECT {JournalColumns} FROM {s}.journal WHERE workflow_id = @id ORDER BY sequence";
 

@@ -35,8 +35,10 @@ public sealed partial class PostgresWorkflowStore
             var renew = !_heartbeatLeases.TryGetValue(owner, out var until) || until - now < leaseDuration * 0.75;
             await using var batch = _dataSource.CreateBatch();
             batch.BatchCommands.Add(BatchCommand(renew ? _sql.ClaimBatch : _sql.ClaimBatchWithoutHeartbeat, [.. versions, ("owner", owner), ("incarnation", Incarnation(owner)), ("lease", leaseDuration),
-                ("exclude", exclude.ToArray()), ("limit", limit), ("now", Utc(_time.GetUtcNow()))]));
+                ("exclude", exclude.ToArray()), ("limit", limit), ("now", Utc(now))]));
             batch.BatchCommands.Add(BatchCommand(_sql.NextClaimable, [.. versions, ("incarnation", Incarnation(owner)), ("never", Utc(RunRecord.WakeOnSignalOnly))]));
+            batch.BatchCommands.Add(BatchCommand(_sql.LoadClaimedRuns, ("incarnation", Incarnation(owner)), ("now", Utc(now))));
+            batch.BatchCommands.Add(BatchCommand(_sql.LoadClaimedJournals, ("incarnation", Incarnation(owner)), ("now", Utc(now))));
             await using var reader = await batch.ExecuteReaderAsync(token).ConfigureAwait(false);
             var claimed = new List<(RunLease Lease, DateTimeOffset CreatedAt)>();
             while (await reader.ReadAsync(token).ConfigureAwait(false))
@@ -52,7 +54,30 @@ public sealed partial class PostgresWorkflowStore
                 _heartbeatLeases[owner] = now + leaseDuration;
             }
 
-            return new ClaimBatch([.. claimed.OrderBy(c => c.CreatedAt).ThenBy(c => c.Lease.WorkflowId, StringComparer.Ordinal).Select(c => c.Lease)], next);
+            var runs = new Dictionary<string, RunRecord>(StringComparer.Ordinal);
+            await reader.NextResultAsync(token).ConfigureAwait(false);
+            while (await reader.ReadAsync(token).ConfigureAwait(false))
+            {
+                var run = ReadRun(reader);
+                runs[run.WorkflowId] = run;
+            }
+
+            var journals = runs.Keys.ToDictionary(id => id, _ => new List<JournalEntry>(), StringComparer.Ordinal);
+            await reader.NextResultAsync(token).ConfigureAwait(false);
+            while (await reader.ReadAsync(token).ConfigureAwait(false))
+            {
+                var entry = ReadEntry(reader);
+                if (journals.TryGetValue(entry.WorkflowId, out var journal))
+                {
+                    journal.Add(entry);
+                }
+            }
+
+            // Only the runs this claim took, at the epoch it took them (another held run updated at the same instant is left out).
+            var loaded = claimed.Where(c => runs.TryGetValue(c.Lease.WorkflowId, out var run) && run.Epoch == c.Lease.Epoch)
+                .ToDictionary(c => c.Lease.WorkflowId, c => new RunSnapshot(runs[c.Lease.WorkflowId], journals[c.Lease.WorkflowId]), StringComparer.Ordinal);
+
+            return new ClaimBatch([.. claimed.OrderBy(c => c.CreatedAt).ThenBy(c => c.Lease.WorkflowId, StringComparer.Ordinal).Select(c => c.Lease)], next, loaded);
         }, cancellationToken);
     }
 

@@ -69,7 +69,9 @@ public sealed partial class SqliteWorkflowStore
                     UNION ALL
                     SELECT min(lease_expires_at) FROM runs WHERE status = 0 AND owner <> $owner AND lease_expires_at > $now AND {OfRunnable});
                 """, r => r.IsDBNull(0) ? (long?)null : r.GetInt64(0), [.. parameters, ("$never", ToUnixMs(RunRecord.WakeOnSignalOnly))])[0];
-            return new ClaimBatch(claimed, next is { } at ? TimeSpan.FromMilliseconds(at - now) : null);
+            // Read in the claim's transaction, after it: what the executions start from.
+            var loaded = claimed.ToDictionary(c => c.WorkflowId, c => new RunSnapshot(ReadRun(connection, c.WorkflowId)!, ReadJournal(connection, c.WorkflowId)), StringComparer.Ordinal);
+            return new ClaimBatch(claimed, next is { } at ? TimeSpan.FromMilliseconds(at - now) : null, loaded);
         }, cancellationToken);
     }
 

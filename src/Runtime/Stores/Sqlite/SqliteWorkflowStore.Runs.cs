@@ -1,4 +1,5 @@
 using Durably.Runtime.Journal;
+using Microsoft.Data.Sqlite;
 using static Durably.Runtime.Stores.SqliteCommands;
 using static Durably.Runtime.Stores.SqliteSchema;
 
@@ -53,7 +54,11 @@ public sealed partial class SqliteWorkflowStore
         {
             var run = ReadRun(connection, workflowId);
             return run is null ? null
-                : new RunSnapshot(run, Query(connection, $"SELECT {JournalColumns} FROM journal WHERE workflow_id = $id ORDER BY sequence;", ReadEntry, ("$id", workflowId)));
+                : new RunSnapshot(run, ReadJournal(connection, workflowId));
         }), cancellationToken);
     }
+
+    /// <summary>The journal of <paramref name="workflowId"/>, in sequence order.</summary>
+    private static List<JournalEntry> ReadJournal(SqliteConnection connection, string workflowId)
+        => Query(connection, $"SELECT {JournalColumns} FROM journal WHERE workflow_id = $id ORDER BY sequence;", ReadEntry, ("$id", workflowId));
 }
