@@ -24,8 +24,7 @@ public sealed partial class SqliteWorkflowStore
                 return JournalWriteResult.FencedOut;
             }
 
-            // Nor does it refuse a row sent as the body started: that work is under way.
-            if (cancelRequested.Value && entry.Kind != OperationKind.Compensation && durability != JournalDurability.Pipelined)
+            if (cancelRequested.Value && entry.Kind != OperationKind.Compensation)
             {
                 return JournalWriteResult.Cancelled;
             }
