@@ -237,4 +237,12 @@ public enum JournalDurability
     /// then such a crash may lose it. Used for the attempting row of a step that has no compensation.
     /// </summary>
     Deferred = 1,
+
+    /// <summary>
+    /// <see cref="Deferred"/>, for an attempting row sent as its step's body starts rather than before it: the body is
+    /// running already, so the row is written even when a cancel was requested since (it is still fenced) — a body that
+    /// ran is never missing from the journal. Used for the attempting rows of a step without a compensation after the
+    /// first live attempt of an execution; the step's outcome is written without waiting for it and supersedes it.
+    /// </summary>
+    Pipelined = 2,
 }

@@ -10,7 +10,8 @@ namespace Durably.Runtime.Policies;
 /// <param name="Terminal">The attempt's terminal row.</param>
 /// <param name="Failure">What the attempt threw, when it failed.</param>
 /// <param name="Transaction">A transactional step's open transaction, to commit with its journal row.</param>
-internal readonly record struct AttemptOutcome(JournalEntry? Terminal, Exception? Failure, StepTransaction? Transaction = null)
+/// <param name="PendingAttempt">The attempting row's write when it was sent without being waited for; the outcome's write supersedes it.</param>
+internal readonly record struct AttemptOutcome(JournalEntry? Terminal, Exception? Failure, StepTransaction? Transaction = null, Task<JournalWriteResult>? PendingAttempt = null)
 {
     /// <summary>The attempt was not made or its outcome is not to be recorded (fenced, cancelled, or already terminal).</summary>
     public static AttemptOutcome None => default;

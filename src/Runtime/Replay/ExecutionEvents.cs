@@ -38,7 +38,7 @@ internal sealed record WaitReady(WaitOperation Operation) : ExecutionEvent;
 internal sealed record BackoffChanged(Operation Step, long Sequence, DateTimeOffset? Until) : ExecutionEvent;
 
 /// <summary>An operation's outcome, to journal and deliver; a transactional step's comes with its open transaction.</summary>
-internal sealed record OperationFinished(Operation Operation, JournalEntry Entry, StepTransaction? Transaction = null) : ExecutionEvent;
+internal sealed record OperationFinished(Operation Operation, JournalEntry Entry, StepTransaction? Transaction = null, Task<JournalWriteResult>? PendingAttempt = null) : ExecutionEvent;
 
 /// <summary>An operation's live part threw: the execution stops with the exception.</summary>
 internal sealed record BackgroundFailed(Exception Exception) : ExecutionEvent;

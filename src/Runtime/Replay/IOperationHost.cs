@@ -56,4 +56,16 @@ internal interface IOperationHost
     /// (the loop gets it to deliver).
     /// </summary>
     Task<JournalEntry?> RecordAttemptAsync(Operation operation, JournalEntry draft, CancellationToken token);
+
+    /// <summary>
+    /// What <see cref="RecordAttemptAsync"/> does with a written attempting row: the stored row to go on with, or null
+    /// (the loop told) when the writer was fenced, the run is being cancelled, or the row is terminal already.
+    /// </summary>
+    JournalEntry? AcceptAttempt(Operation operation, JournalWriteResult attempt);
+
+    /// <summary>
+    /// Whether an attempting row with deferred durability may be sent without waiting for it: once this execution has
+    /// waited for one live attempting row (so a body that kills the process is counted at least once per execution).
+    /// </summary>
+    bool MayPipelineAttempts { get; }
 }

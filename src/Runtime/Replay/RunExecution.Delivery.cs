@@ -70,6 +70,13 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput>
         var written = finished.Transaction is { } transaction
             ? await _engine.TransactionalStore!.CommitStepAsync(_lease, entry, transaction, cancellationToken).ConfigureAwait(false)
             : await _engine.Store.CompleteEntryAsync(_lease, entry, cancellationToken).ConfigureAwait(false);
+        if (finished.PendingAttempt is { } attempt)
+        {
+            // The attempting row sent with the body is superseded by the outcome just written (whatever became of it:
+            // written before, refused after, or failed); waited for so that no write of this execution outlives it.
+            await ((Task)attempt).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
         if (written.Fenced)
         {
             return false;

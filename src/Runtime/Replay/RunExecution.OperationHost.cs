@@ -32,9 +32,16 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput>
 
     void IOperationHost.SetFatal(Exception exception, WorkflowStatus status) => SetFatal(exception, status);
 
+    // Set once this execution waited for a live attempting row (see IOperationHost.MayPipelineAttempts).
+    private bool _liveAttemptWritten;
+
+    bool IOperationHost.MayPipelineAttempts => Volatile.Read(ref _liveAttemptWritten);
+
     async Task<JournalEntry?> IOperationHost.RecordAttemptAsync(Operation operation, JournalEntry draft, CancellationToken token)
+        => ((IOperationHost)this).AcceptAttempt(operation, await _engine.Store.RecordAttemptAsync(_lease, draft, operation.AttemptDurability, token).ConfigureAwait(false));
+
+    JournalEntry? IOperationHost.AcceptAttempt(Operation operation, JournalWriteResult attempt)
     {
-        var attempt = await _engine.Store.RecordAttemptAsync(_lease, draft, operation.AttemptDurability, token).ConfigureAwait(false);
         if (attempt.Fenced)
         {
             Post(ExecutionEvent.LeaseLost);
@@ -53,6 +60,7 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput>
             return null;
         }
 
+        Volatile.Write(ref _liveAttemptWritten, true);
         return attempt.Entry;
     }
 }

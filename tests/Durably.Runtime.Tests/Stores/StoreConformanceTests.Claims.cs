@@ -152,6 +152,31 @@ public abstract partial class StoreConformanceTests
         Assert.Single((await other.LoadAsync("run-1", default))!.Journal);
     }
 
+    [Fact]
+    public async Task A_pipelined_attempting_write_is_written_after_a_cancel_fenced_and_never_overwrites_an_outcome_it_arrives_after()
+    {
+        var store = CreateStore();
+        var other = CreateStore();
+        await store.CreateRunAsync(NewRun("run-1"), default);
+        var lease = (await store.TryClaimAsync("run-1", "w", s_lease, default))!;
+
+        // Its outcome arrives first (the two writes travel apart): the late attempting row changes nothing.
+        var outcome = await store.CompleteEntryAsync(lease, Completed(Attempting("run-1", 0) with { Attempts = 1 }, "\"ok\"", 0), default);
+        var late = await store.RecordAttemptAsync(lease, Attempting("run-1", 0), JournalDurability.Pipelined, default);
+        Assert.Equal(outcome.Entry, late.Entry);
+        Assert.Equal(outcome.Entry, (await other.LoadAsync("run-1", default))!.Journal.Single());
+
+        // A body already running when a cancel was requested still has its row written.
+        Assert.Equal(CancelRequestOutcome.Requested, await other.RequestCancelAsync("run-1", "stop", default));
+        var running = await store.RecordAttemptAsync(lease, Attempting("run-1", 1), JournalDurability.Pipelined, default);
+        Assert.Equal((JournalEntryState.Attempting, 1, true), (running.Entry!.State, running.Entry.Attempts, running.CancelRequested));
+
+        // And it is fenced like any write.
+        await TakeOverAfterLeaseAsync(other, "run-1");
+        Assert.Equal(JournalWriteResult.FencedOut, await store.RecordAttemptAsync(lease, Attempting("run-1", 2), JournalDurability.Pipelined, default));
+        Assert.Equal(2, (await other.LoadAsync("run-1", default))!.Journal.Count);
+    }
+
     private async Task<RunLease> TakeOverAfterLeaseAsync(IWorkflowStore store, string workflowId)
     {
         Clock.Advance(s_lease + TimeSpan.FromSeconds(1));

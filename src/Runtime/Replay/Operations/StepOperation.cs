@@ -26,6 +26,9 @@ internal sealed class StepOperation<TStepWorkflow, TStepInput, TStepOutput>(
     private DateTimeOffset? _retryAt;
     private JournalEntry? _failed;
 
+    // The attempts the stored row counts, as far as this execution knows (what a pipelined attempt numbers itself from).
+    private int _attempts;
+
     public Task<TStepOutput> Task => _completion.Task;
 
     private string What => $"step '{step.Id}' (sequence {Sequence}) of {Host.RunName}";
@@ -45,6 +48,7 @@ internal sealed class StepOperation<TStepWorkflow, TStepInput, TStepOutput>(
         _draft = JournalEntry.Attempting(Host.WorkflowId, Sequence, step.Id, OperationKind.Step, inputJson, recorded?.StartedAt ?? Host.Engine.UtcNow());
         _retryAt = recorded is { State: JournalEntryState.Attempting } ? recorded.RetryAt : null;
         _failed = _retryAt is null ? null : _draft with { State = JournalEntryState.Failed, Error = recorded!.Error };
+        _attempts = recorded?.Attempts ?? 0;
     }
 
     /// <summary>Runs the attempts in the background; the loop is told when they end, so a rollback knows when they settled.</summary>
@@ -123,7 +127,7 @@ internal sealed class StepOperation<TStepWorkflow, TStepInput, TStepOutput>(
             return;
         }
 
-        Host.Post(new OperationFinished(this, outcome.Terminal!, outcome.Transaction));
+        Host.Post(new OperationFinished(this, outcome.Terminal!, outcome.Transaction, outcome.PendingAttempt));
     }
 
     public async Task<bool> JournalRetryAsync(JournalEntry row, Exception failure, CancellationToken token)
@@ -148,14 +152,33 @@ internal sealed class StepOperation<TStepWorkflow, TStepInput, TStepOutput>(
 
     /// <summary>
     /// One attempt: its attempting row journaled, then the body in its own DI scope under the step's timeout. Returns
-    /// the terminal row it produced and the exception when it failed, or <see cref="AttemptOutcome.None"/>.
+    /// the terminal row it produced and the exception when it failed, or <see cref="AttemptOutcome.None"/>. A deferred
+    /// attempting row (a plain step, after this execution's first live attempt) is sent as the body starts and not
+    /// waited for: a body that succeeds has its outcome written at once, which supersedes it (the store never lets an
+    /// attempting row overwrite an outcome); a body that fails waits for it, so that the retry finds its row.
     /// </summary>
     private async Task<AttemptOutcome> AttemptOnceAsync(StepPolicies policies, CancellationToken token)
     {
-        if (await Host.RecordAttemptAsync(this, _draft!, token).ConfigureAwait(false) is not { } entry)
+        Task<JournalWriteResult>? pending = null;
+        JournalEntry entry;
+        if (AttemptDurability == JournalDurability.Deferred && Host.MayPipelineAttempts)
+        {
+            pending = Host.Engine.Store.RecordAttemptAsync(Host.Lease, _draft!, JournalDurability.Pipelined, token);
+            // Observed here as well, so that an attempt whose outcome is never written leaves no unobserved fault.
+            _ = pending.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
+            entry = _draft! with { Attempts = _attempts + 1 };
+        }
+        else if (await Host.RecordAttemptAsync(this, _draft!, token).ConfigureAwait(false) is { } recorded)
+        {
+            entry = recorded;
+        }
+        else
         {
             return AttemptOutcome.None;
         }
+
+        _attempts = entry.Attempts;
 
         var engine = Host.Engine;
         var scope = engine.Services.CreateAsyncScope();
@@ -181,13 +204,19 @@ internal sealed class StepOperation<TStepWorkflow, TStepInput, TStepOutput>(
                 // A body that ignores its token is not waited for past the timeout or a stop: its late outcome is discarded.
                 return await body.WaitAsync(attemptToken).ConfigureAwait(false);
             }, bodyCancellation.Token).ConfigureAwait(false);
-            var completed = new AttemptOutcome(JournaledAttempts.Completed(entry, engine.Serializer.Serialize(result, $"The result of {What}")), null, transaction);
+            var completed = new AttemptOutcome(JournaledAttempts.Completed(entry, engine.Serializer.Serialize(result, $"The result of {What}")), null, transaction, pending);
             // The event loop commits the transaction with the journal row, in delivery order.
             transaction = null;
             return completed;
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
+            if (pending is not null)
+            {
+                // The execution stops with this body's outcome unknown: its attempting row is in the journal before it ends.
+                await ((Task)pending).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+
             throw;
         }
         catch (Exception ex)
@@ -198,6 +227,12 @@ internal sealed class StepOperation<TStepWorkflow, TStepInput, TStepOutput>(
                 : ex;
             outcome = failure is StepTimeoutException ? "timed_out" : "failed";
             EngineTelemetry.Failed(activity, failure);
+            if (pending is not null && Host.AcceptAttempt(this, await pending.ConfigureAwait(false)) is null)
+            {
+                // Fenced, cancelled, or already ended: the loop was told, and this attempt's failure is not recorded.
+                return AttemptOutcome.None;
+            }
+
             return new(JournaledAttempts.Failed(entry, failure), failure);
         }
         finally

@@ -9,8 +9,9 @@ public sealed partial class InMemoryWorkflowStore
     public Task<JournalWriteResult> RecordAttemptAsync(RunLease lease, JournalEntry entry, JournalDurability durability, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        // A compensation is how a cancelled run is rolled back: it is not new work, so a cancel does not stop it.
-        return WriteEntry(lease, entry.Sequence, startsWork: entry.Kind != OperationKind.Compensation, stored => stored is null
+        // A compensation is how a cancelled run is rolled back: it is not new work, so a cancel does not stop it; nor
+        // does it refuse a row sent as the body started (pipelined): that work is under way.
+        return WriteEntry(lease, entry.Sequence, startsWork: entry.Kind != OperationKind.Compensation && durability != JournalDurability.Pipelined, stored => stored is null
             ? entry with { State = JournalEntryState.Attempting, Attempts = 1 }
             : stored with { Attempts = stored.Attempts + 1, RetryAt = null });
     }

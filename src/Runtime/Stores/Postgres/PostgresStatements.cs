@@ -280,6 +280,8 @@ internal sealed partial class PostgresStatements
         // The same, committed without waiting for the WAL flush (synchronous_commit off for this transaction only, set
         // as the run row is locked): the writer's next synchronous commit flushes the WAL past it.
         RecordAttemptDeferred = WriteEntry(s, startsWork: true, values: attemptValues, onConflict: anotherAttempt, deferred: true);
+        // Sent as the body starts (the work is under way): a cancel does not refuse it.
+        RecordAttemptPipelined = WriteEntry(s, startsWork: false, values: attemptValues, onConflict: anotherAttempt, deferred: true);
 
         // A compensation is how a cancelled run is rolled back: it is not new work, so a cancel does not stop it.
         RecordCompensationAttempt = WriteEntry(s, startsWork: false, values: attemptValues, onConflict: anotherAttempt);
@@ -330,7 +332,6 @@ internal sealed partial class PostgresStatements
     public string NextWake { get; }
 
     public string SuspendLock { get; }
-
     public string Suspend { get; }
 
     public string Heartbeat { get; }
@@ -338,7 +339,6 @@ internal sealed partial class PostgresStatements
     public string Release { get; }
 
     public string CompleteRun { get; }
-
     public string ContinueRun { get; }
 
     public string ReviveDeadLetter { get; }
@@ -348,12 +348,11 @@ internal sealed partial class PostgresStatements
     public string RequestCancel { get; }
 
     public string AddSignal { get; }
-
     public string TakeSignal { get; }
 
     public string RecordAttempt { get; }
-
     public string RecordAttemptDeferred { get; }
+    public string RecordAttemptPipelined { get; }
 
     /// <summary><see cref="RecordAttempt"/> for a compensation row: written whether or not a cancel was requested.</summary>
     public string RecordCompensationAttempt { get; }

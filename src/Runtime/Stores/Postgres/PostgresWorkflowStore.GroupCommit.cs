@@ -21,6 +21,14 @@ public sealed partial class PostgresWorkflowStore
     {
         var queue = deferred ? _deferredWrites : _durableWrites;
         var write = new QueuedWrite(sql, parameters, startsWork);
+        if (ReferenceEquals(sql, _sql.CompleteEntry) && TakeUnsentAttempt(parameters) is { } folded)
+        {
+            // The step's attempting row, sent as its body started, is still waiting for its turn: its outcome is
+            // written instead (it carries everything the attempting row has), and answers for both. Sent apart, the two
+            // would also wait for each other's transaction on the journal row.
+            _ = write.Done.Task.ContinueWith(t => Complete(folded.Done, t), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+
         bool send;
         lock (queue.Gate)
         {
@@ -35,6 +43,38 @@ public sealed partial class PostgresWorkflowStore
         }
 
         return write.Done.Task.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>The pipelined attempting write of the same run, epoch and sequence, taken from the deferred queue if not sent yet.</summary>
+    private QueuedWrite? TakeUnsentAttempt((string Name, object? Value)[] completion)
+    {
+        lock (_deferredWrites.Gate)
+        {
+            var index = _deferredWrites.Waiting.FindIndex(w => ReferenceEquals(w.Sql, _sql.RecordAttemptPipelined)
+                && new[] { "id", "epoch", "sequence" }.All(name => Equals(Value(w.Parameters, name), Value(completion, name))));
+            if (index < 0)
+            {
+                return null;
+            }
+
+            var attempt = _deferredWrites.Waiting[index];
+            _deferredWrites.Waiting.RemoveAt(index);
+            return attempt;
+        }
+
+        static object? Value((string Name, object? Value)[] parameters, string name) => Array.Find(parameters, p => p.Name == name).Value;
+    }
+
+    private static void Complete(TaskCompletionSource<JournalWriteResult> done, Task<JournalWriteResult> from)
+    {
+        if (from.IsCompletedSuccessfully)
+        {
+            done.TrySetResult(from.Result);
+        }
+        else
+        {
+            done.TrySetException(from.Exception?.InnerExceptions ?? [new OperationCanceledException()]);
+        }
     }
 
     private async Task SendAsync(WriteQueue queue)

@@ -14,7 +14,8 @@ public sealed partial class PostgresWorkflowStore
         ArgumentNullException.ThrowIfNull(entry);
         return entry.Kind == OperationKind.Compensation
             ? WriteEntryAsync(_sql.RecordCompensationAttempt, startsWork: false, lease, entry with { WorkflowId = lease.WorkflowId }, "record a compensation attempt", cancellationToken)
-            : WriteEntryAsync(durability == JournalDurability.Deferred ? _sql.RecordAttemptDeferred : _sql.RecordAttempt, startsWork: true, lease,
+            : WriteEntryAsync(durability switch { JournalDurability.Deferred => _sql.RecordAttemptDeferred, JournalDurability.Pipelined => _sql.RecordAttemptPipelined, _ => _sql.RecordAttempt },
+                startsWork: durability != JournalDurability.Pipelined, lease,
                 entry with { WorkflowId = lease.WorkflowId }, "record a step attempt", cancellationToken);
     }
 
@@ -50,7 +51,7 @@ public sealed partial class PostgresWorkflowStore
     /// <summary>One statement, one round trip: lock the run row, check status and epoch, write the row, return what is stored.</summary>
     /// <remarks>Sent with the journal writes of other runs that are waiting at the same moment (group commit).</remarks>
     private Task<JournalWriteResult> WriteEntryAsync(string sql, bool startsWork, RunLease lease, JournalEntry entry, string operation, CancellationToken cancellationToken)
-        => ExecuteAsync(operation, token => GroupWriteAsync(sql, EntryParameters(lease, entry), startsWork, ReferenceEquals(sql, _sql.RecordAttemptDeferred), token),
+        => ExecuteAsync(operation, token => GroupWriteAsync(sql, EntryParameters(lease, entry), startsWork, ReferenceEquals(sql, _sql.RecordAttemptDeferred) || ReferenceEquals(sql, _sql.RecordAttemptPipelined), token),
             cancellationToken);
 
     private static (string Name, object? Value)[] EntryParameters(RunLease lease, JournalEntry entry) =>

@@ -72,7 +72,7 @@ public sealed partial class SqliteWorkflowStore
         try
         {
             using var connection = OpenConnection();
-            if (batch.All(p => p.Durability == JournalDurability.Deferred))
+            if (batch.All(p => p.Durability != JournalDurability.Durable))
             {
                 // Only this commit: OpenConnection sets synchronous = FULL again on every use of a pooled connection.
                 Execute(connection, "PRAGMA synchronous = NORMAL;");

@@ -24,7 +24,8 @@ public sealed partial class SqliteWorkflowStore
                 return JournalWriteResult.FencedOut;
             }
 
-            if (cancelRequested.Value && entry.Kind != OperationKind.Compensation)
+            // Nor does it refuse a row sent as the body started: that work is under way.
+            if (cancelRequested.Value && entry.Kind != OperationKind.Compensation && durability != JournalDurability.Pipelined)
             {
                 return JournalWriteResult.Cancelled;
             }

@@ -71,10 +71,12 @@ public sealed class PostgresRoundTripTests(PostgresDatabase database) : IClassFi
         var attempts = execution.Count(s => s.Contains("attempts = j.attempts + 1", StringComparison.Ordinal));
         Assert.Equal(1, journalReads);
         Assert.Equal(5, completions);
-        Assert.Equal(5, attempts);
+        // The first live attempt's row is waited for; later ones are sent as their bodies start, and one still queued
+        // when its outcome is written is not sent at all.
+        Assert.InRange(attempts, 1, 5);
 
-        // Read the run, claim it, load it in one batch, two writes per step, end it: nothing else.
-        Assert.Equal(3 + (2 * 5) + 1, execution.Length);
+        // Read the run, claim it, load it in one batch, at most two writes per step, end it: nothing else.
+        Assert.Equal(3 + completions + attempts + 1, execution.Length);
     }
 
     [Fact]
@@ -101,8 +103,11 @@ public sealed class PostgresRoundTripTests(PostgresDatabase database) : IClassFi
             Assert.StartsWith("order-1-1-", await result.WaitAsync(s_timeout), StringComparison.Ordinal);
             var statements = TakeStatements();
 
-            // Created held by the worker, two writes per step, ended: no claim, no read of the run or its journal.
-            Assert.True(statements.Length == 1 + (2 * 5) + 1, string.Join("\n", statements));
+            // Created held by the worker, at most two writes per step (an attempting row still queued when its outcome is
+            // written is not sent), ended: no claim, no read of the run or its journal.
+            var stepWrites = statements.Count(s => s.Contains("completed_at = excluded.completed_at", StringComparison.Ordinal) || s.Contains("attempts = j.attempts + 1", StringComparison.Ordinal));
+            Assert.InRange(stepWrites, 1 + 5, 2 * 5);
+            Assert.True(statements.Length == 1 + stepWrites + 1, string.Join("\n", statements));
             Assert.Single(statements, s => s.Contains("INSERT INTO", StringComparison.Ordinal) && s.Contains(".runs (", StringComparison.Ordinal));
             Assert.DoesNotContain(statements, s => s.Contains("epoch = r.epoch + 1", StringComparison.Ordinal));
             Assert.DoesNotContain(statements, s => s.StartsWith("SELECT", StringComparison.Ordinal));
