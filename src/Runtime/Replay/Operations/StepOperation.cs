@@ -163,7 +163,8 @@ internal sealed class StepOperation<TStepWorkflow, TStepInput, TStepOutput>(
         JournalEntry entry;
         if (AttemptDurability == JournalDurability.Deferred && Host.MayPipelineAttempts)
         {
-            pending = Host.Engine.Store.RecordAttemptAsync(Host.Lease, _draft!, JournalDurability.Pipelined, token);
+            // Not cancelled with the execution: a stopping execution waits for this row (below), so it must not give up on it.
+            pending = Host.Engine.Store.RecordAttemptAsync(Host.Lease, _draft!, JournalDurability.Pipelined, CancellationToken.None);
             // Observed here as well, so that an attempt whose outcome is never written leaves no unobserved fault.
             _ = pending.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
                 TaskScheduler.Default);
