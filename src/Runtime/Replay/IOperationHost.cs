@@ -68,4 +68,10 @@ internal interface IOperationHost
     /// waited for one live attempting row (so a body that kills the process is counted at least once per execution).
     /// </summary>
     bool MayPipelineAttempts { get; }
+
+    /// <summary>
+    /// Registers an attempting row sent without being waited for: the execution waits for every such write before it
+    /// lets the run go (release, unload, end), so that no row of this execution arrives after it, fenced out.
+    /// </summary>
+    void TrackAttempt(Task<JournalWriteResult> attempt);
 }

@@ -59,6 +59,7 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput>
                 $"The run method of {RunName} continued as new, but the id of the next run, '{next.WorkflowId}', is already used by a run of '{taken.WorkflowName}'.")));
         }
 
+        await AttemptsSentAsync().ConfigureAwait(false);
         var written = await _engine.Store.CompleteRunAsync(_lease, outcome, cancellationToken).ConfigureAwait(false);
         if (!written)
         {

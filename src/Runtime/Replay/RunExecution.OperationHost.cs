@@ -37,6 +37,30 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput>
 
     bool IOperationHost.MayPipelineAttempts => Volatile.Read(ref _liveAttemptWritten);
 
+    private readonly List<Task> _attemptsInFlight = [];
+
+    void IOperationHost.TrackAttempt(Task<JournalWriteResult> attempt)
+    {
+        lock (_attemptsInFlight)
+        {
+            _attemptsInFlight.RemoveAll(t => t.IsCompleted);
+            _attemptsInFlight.Add(attempt);
+        }
+    }
+
+    /// <summary>Waits for the attempting rows sent without being waited for (their outcome does not matter here).</summary>
+    private async Task AttemptsSentAsync()
+    {
+        Task[] inFlight;
+        lock (_attemptsInFlight)
+        {
+            inFlight = [.. _attemptsInFlight];
+            _attemptsInFlight.Clear();
+        }
+
+        await Task.WhenAll(inFlight).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
     async Task<JournalEntry?> IOperationHost.RecordAttemptAsync(Operation operation, JournalEntry draft, CancellationToken token)
         => ((IOperationHost)this).AcceptAttempt(operation, await _engine.Store.RecordAttemptAsync(_lease, draft, operation.AttemptDurability, token).ConfigureAwait(false));
 

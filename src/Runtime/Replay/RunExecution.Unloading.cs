@@ -56,6 +56,7 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput>
     /// <summary>Suspends the run in the store; returns the execution's result when it stops here (unloaded or fenced).</summary>
     private async Task<ExecutionResult?> TryUnloadAsync(DateTimeOffset wakeAt, CancellationToken cancellationToken)
     {
+        await AttemptsSentAsync().ConfigureAwait(false);
         switch (await _engine.Store.SuspendAsync(_lease, wakeAt, PendingSignalNames(), cancellationToken).ConfigureAwait(false))
         {
             case SuspendOutcome.Suspended:

@@ -166,6 +166,12 @@ public abstract partial class StoreConformanceTests
         Assert.Equal(outcome.Entry, late.Entry);
         Assert.Equal(outcome.Entry, (await other.LoadAsync("run-1", default))!.Journal.Single());
 
+        // An outcome whose attempt's row has not arrived yet counts that attempt (the row holds one, the outcome two).
+        await store.CreateRunAsync(NewRun("run-2"), default);
+        var lease2 = (await store.TryClaimAsync("run-2", "w", s_lease, default))!;
+        var first = (await store.RecordAttemptAsync(lease2, Attempting("run-2", 0), JournalDurability.Durable, default)).Entry!;
+        Assert.Equal(2, (await store.CompleteEntryAsync(lease2, Completed(first with { Attempts = 2 }, "\"ok\"", 0), default)).Entry!.Attempts);
+
         // A body already running when a cancel was requested still has its row written.
         Assert.Equal(CancelRequestOutcome.Requested, await other.RequestCancelAsync("run-1", "stop", default));
         var running = await store.RecordAttemptAsync(lease, Attempting("run-1", 1), JournalDurability.Pipelined, default);

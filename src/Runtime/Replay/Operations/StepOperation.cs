@@ -168,6 +168,7 @@ internal sealed class StepOperation<TStepWorkflow, TStepInput, TStepOutput>(
             // Observed here as well, so that an attempt whose outcome is never written leaves no unobserved fault.
             _ = pending.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
                 TaskScheduler.Default);
+            Host.TrackAttempt(pending);
             entry = _draft! with { Attempts = _attempts + 1 };
         }
         else if (await Host.RecordAttemptAsync(this, _draft!, token).ConfigureAwait(false) is { } recorded)

@@ -34,6 +34,8 @@ public sealed partial class InMemoryWorkflowStore
             CompletionIndex = entry.CompletionIndex,
             CompletedAt = entry.CompletedAt,
             RetryAt = null,
+            // An attempt whose row is still on its way (pipelined) counts already.
+            Attempts = Math.Max(stored.Attempts, entry.Attempts),
         });
     }
 

@@ -301,7 +301,7 @@ internal sealed partial class PostgresStatements
             onConflict: """
                 state = excluded.state, output_json = excluded.output_json, error_type = excluded.error_type,
                     error_message = excluded.error_message, completion_index = excluded.completion_index, completed_at = excluded.completed_at,
-                    retry_at = NULL
+                    retry_at = NULL, attempts = GREATEST(j.attempts, excluded.attempts)
                 """);
     }
 

@@ -65,7 +65,7 @@ public sealed partial class SqliteWorkflowStore
                 ON CONFLICT (workflow_id, sequence) DO UPDATE SET
                     state = excluded.state, output_json = excluded.output_json, error_type = excluded.error_type,
                     error_message = excluded.error_message, completion_index = excluded.completion_index, completed_at = excluded.completed_at,
-                    retry_at = NULL
+                    retry_at = NULL, attempts = max(attempts, excluded.attempts)
                 WHERE state = 0;
                 """, EntryParameters(entry with { WorkflowId = lease.WorkflowId }));
             return new JournalWriteResult(ReadEntry(connection, lease.WorkflowId, entry.Sequence), false, cancelRequested);
