@@ -79,7 +79,9 @@ public abstract class CancellationTests : StoreTestBase
         await _gate.Arrived.WaitAsync(Wait.Timeout);
 
         Assert.Equal(CancelResult.Requested, await other.Client.CancelAsync("stop-3", "from elsewhere"));
-        // The renewal runs every third of the lease (a store with notifications may have stopped the run already).
+        // The renewal runs every third of the lease (a store with notifications may have stopped the run already); its
+        // timer is armed once the execution has registered with the heartbeat, which may follow the body's start.
+        await Clock.ArmedForAsync(Clock.GetUtcNow() + (DurableOptions.DefaultLeaseDuration / 3));
         Clock.Advance(DurableOptions.DefaultLeaseDuration / 3);
 
         var result = await execution.WaitAsync(Wait.Timeout);

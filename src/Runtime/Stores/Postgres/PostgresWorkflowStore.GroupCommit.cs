@@ -16,17 +16,32 @@ public sealed partial class PostgresWorkflowStore
     private readonly WriteQueue _durableWrites = new();
     private readonly WriteQueue _deferredWrites = new();
 
+    // Pipelined attempting writes sent in a batch that has not answered yet (guarded by the deferred queue's gate).
+    private readonly List<QueuedWrite> _attemptsSent = [];
+
     /// <summary>Sends one fenced journal statement, alone or with the statements queued beside it.</summary>
     private Task<JournalWriteResult> GroupWriteAsync(string sql, (string Name, object? Value)[] parameters, bool startsWork, bool deferred, CancellationToken cancellationToken)
     {
         var queue = deferred ? _deferredWrites : _durableWrites;
         var write = new QueuedWrite(sql, parameters, startsWork);
-        if (ReferenceEquals(sql, _sql.CompleteEntry) && TakeUnsentAttempt(parameters) is { } folded)
+        if (ReferenceEquals(sql, _sql.CompleteEntry) && FindPipelinedAttempt(parameters) is var (attempt, sent) && attempt is not null)
         {
-            // The step's attempting row, sent as its body started, is still waiting for its turn: its outcome is
-            // written instead (it carries everything the attempting row has), and answers for both. Sent apart, the two
-            // would also wait for each other's transaction on the journal row.
-            _ = write.Done.Task.ContinueWith(t => Complete(folded.Done, t), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            if (sent)
+            {
+                // Its attempting row is on its way in another batch: the outcome waits for that batch's transaction on
+                // the journal row. Alone, it may as well wait at the server (one round trip saved); beside other writes,
+                // it would hold them all up, so then it is sent once the attempting row has answered.
+                if (IsBusy(_durableWrites))
+                {
+                    return AfterAsync(attempt.Done.Task, () => GroupWriteAsync(sql, parameters, startsWork, deferred, cancellationToken));
+                }
+            }
+            else
+            {
+                // The step's attempting row, sent as its body started, is still waiting for its turn: its outcome is
+                // written instead (it carries everything the attempting row has), and answers for both.
+                _ = write.Done.Task.ContinueWith(t => Complete(attempt.Done, t), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            }
         }
 
         bool send;
@@ -45,24 +60,45 @@ public sealed partial class PostgresWorkflowStore
         return write.Done.Task.WaitAsync(cancellationToken);
     }
 
-    /// <summary>The pipelined attempting write of the same run, epoch and sequence, taken from the deferred queue if not sent yet.</summary>
-    private QueuedWrite? TakeUnsentAttempt((string Name, object? Value)[] completion)
+    /// <summary>
+    /// The pipelined attempting write of the same run, epoch and sequence as <paramref name="completion"/>: taken out of
+    /// the deferred queue when not sent yet, or found among the sent ones still waiting for their answer.
+    /// </summary>
+    private (QueuedWrite? Attempt, bool Sent) FindPipelinedAttempt((string Name, object? Value)[] completion)
     {
         lock (_deferredWrites.Gate)
         {
-            var index = _deferredWrites.Waiting.FindIndex(w => ReferenceEquals(w.Sql, _sql.RecordAttemptPipelined)
-                && new[] { "id", "epoch", "sequence" }.All(name => Equals(Value(w.Parameters, name), Value(completion, name))));
-            if (index < 0)
+            var index = _deferredWrites.Waiting.FindIndex(Same);
+            if (index >= 0)
             {
-                return null;
+                var attempt = _deferredWrites.Waiting[index];
+                _deferredWrites.Waiting.RemoveAt(index);
+                return (attempt, false);
             }
 
-            var attempt = _deferredWrites.Waiting[index];
-            _deferredWrites.Waiting.RemoveAt(index);
-            return attempt;
+            // One that has answered is done with, even if its batch has not been cleared from the list yet.
+            return (_attemptsSent.Find(w => Same(w) && !w.Done.Task.IsCompleted), true);
         }
 
+        bool Same(QueuedWrite w) => ReferenceEquals(w.Sql, _sql.RecordAttemptPipelined)
+            && Equals(Value(w.Parameters, "id"), Value(completion, "id")) && Equals(Value(w.Parameters, "epoch"), Value(completion, "epoch"))
+            && Equals(Value(w.Parameters, "sequence"), Value(completion, "sequence"));
+
         static object? Value((string Name, object? Value)[] parameters, string name) => Array.Find(parameters, p => p.Name == name).Value;
+    }
+
+    private static bool IsBusy(WriteQueue queue)
+    {
+        lock (queue.Gate)
+        {
+            return queue.Sending || queue.Waiting.Count > 0;
+        }
+    }
+
+    private static async Task<JournalWriteResult> AfterAsync(Task before, Func<Task<JournalWriteResult>> then)
+    {
+        await before.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        return await then().ConfigureAwait(false);
     }
 
     private static void Complete(TaskCompletionSource<JournalWriteResult> done, Task<JournalWriteResult> from)
@@ -92,6 +128,10 @@ public sealed partial class PostgresWorkflowStore
 
                 batch = [.. queue.Waiting.Take(MaxWritesPerBatch)];
                 queue.Waiting.RemoveRange(0, batch.Length);
+                if (ReferenceEquals(queue, _deferredWrites))
+                {
+                    _attemptsSent.AddRange(batch.Where(w => ReferenceEquals(w.Sql, _sql.RecordAttemptPipelined)));
+                }
             }
 
             try
@@ -124,6 +164,14 @@ public sealed partial class PostgresWorkflowStore
                 foreach (var write in batch)
                 {
                     write.Done.TrySetException(ex);
+                }
+            }
+
+            if (ReferenceEquals(queue, _deferredWrites))
+            {
+                lock (queue.Gate)
+                {
+                    _attemptsSent.RemoveAll(batch.Contains);
                 }
             }
         }
