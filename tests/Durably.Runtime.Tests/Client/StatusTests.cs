@@ -29,7 +29,9 @@ public abstract class StatusTests : StoreTestBase
         var execution = host.Engine.ExecuteAsync("status-1");
         await _gate.Arrived.WaitAsync(Wait.Timeout);
 
-        var running = (await host.Client.GetRunDetailsAsync("status-1"))!;
+        // A plain step's attempting row travels while its body starts (docs/guarantees.md): it shows within a round trip.
+        var running = await Wait.UntilAsync(async () => await host.Client.GetRunDetailsAsync("status-1") is { CurrentOperations.Count: 1 } details ? details : null,
+            "the step in progress never showed in the run's details");
         Assert.Equal((WorkflowStatus.Running, "status-worker", false, null), (running.Run.Status, running.Worker, running.IsUnloaded, running.OutputJson));
         var current = Assert.Single(running.CurrentOperations);
         Assert.Equal((1L, "Hold", WorkflowOperationKind.Step, WorkflowOperationState.InProgress, 1, null), (current.Sequence, current.Name, current.Kind, current.State, current.Attempts, current.DueAt));
