@@ -109,8 +109,8 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor WorkflowShape = Create(
         "DURABLE0020",
-        "Workflow class must be top-level and non-generic",
-        "Workflow class '{0}' {1}; declare the workflow as a top-level, non-generic class, since its generated client, step table and registration are declared beside it in its namespace");
+        "Workflow class must be top-level, non-generic and not file-local",
+        "Workflow class '{0}' {1}; declare the workflow as a top-level, non-generic class that is not 'file'-local, since its generated client, step table and registration are declared beside it in its namespace, in another file");
 
     public static readonly DiagnosticDescriptor UnserializableStepValue = Create(
         "DURABLE0021",
@@ -235,6 +235,16 @@ internal static class DiagnosticDescriptors
         "DURABLE0043",
         "The accepted-contract file cannot be read",
         "Durably cannot read {0}: {1}. Restore it from version control, or write it anew with 'dotnet build -t:DurablyAcceptContracts'");
+
+    public static readonly DiagnosticDescriptor HiddenFromGeneratedCode = Create(
+        "DURABLE0044",
+        "A workflow's type is hidden from generated code",
+        "{0}; Durably's generated client, step table and interceptors are declared outside the workflow class, or in another file, and must name the type: make it internal or public, and not file-local");
+
+    public static readonly DiagnosticDescriptor ClientNameTaken = Create(
+        "DURABLE0045",
+        "The workflow's client name is taken",
+        "The client of workflow class '{0}' is named '{1}', but its namespace already declares a type of that name ({2}); rename that type or the workflow class, or declare '{1}' as a 'partial class' to add members to the generated client");
 
     private static DiagnosticDescriptor Create(string id, string title, string message, DiagnosticSeverity severity = DiagnosticSeverity.Error)
         => new(id, title, message, Category, severity, isEnabledByDefault: true, helpLinkUri: "docs/diagnostics/" + id + ".md");

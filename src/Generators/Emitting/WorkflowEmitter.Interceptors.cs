@@ -1,4 +1,3 @@
-using System.Collections.Generic;
 using System.Linq;
 using Durably.Generators.Model;
 
@@ -7,12 +6,12 @@ namespace Durably.Generators.Emitting;
 /// <summary>The interceptors that route each step call of a workflow through the journal.</summary>
 internal static partial class WorkflowEmitter
 {
-    private static void EmitInterceptors(SourceWriter writer, WorkflowModel workflow, IReadOnlyList<string> names)
+    private static void EmitInterceptors(SourceWriter writer, WorkflowModel workflow)
     {
         using var ns = writer.Block("namespace " + KnownNames.GeneratedNamespace);
         writer.Line("/// <summary>Routes every [Step] call in <see cref=\"" + workflow.FullyQualifiedName + "\"/> through the journal.</summary>");
         writer.Line(GeneratedCodeAttribute);
-        using var type = writer.Block("file static class " + workflow.ClassName + "Interceptors");
+        using var type = writer.Block("file static class " + workflow.ClassName.TrimStart('@') + "Interceptors");
         var first = true;
         for (var i = 0; i < workflow.Steps.Count; i++)
         {
@@ -28,13 +27,21 @@ internal static partial class WorkflowEmitter
             }
 
             first = false;
-            var name = names[i];
+            var name = Identifier(step.MemberName);
             var arguments = step.Parameters.Where(p => !p.IsCancellationToken).ToList();
-            var table = workflow.FullyQualifiedName + ".DurableSteps.";
+            var table = workflow.FullyQualifiedName + "." + workflow.GeneratedNames.Steps + ".";
             var input = arguments.Count == 0
                 ? KnownNames.Unit + ".Value"
-                : "new " + table + name + "Input(" + string.Join(", ", arguments.Select(p => p.Name)) + ")";
-            var call = KnownNames.DurableOperations + ".CallStepAsync(@this, " + table + name + ", " + input + ")";
+                : "new " + table + InputRecord(step) + "(" + string.Join(", ", arguments.Select(p => p.Name)) + ")";
+
+            // The extended instance is '@this' unless a step parameter has that name.
+            var receiver = "@this";
+            for (var k = 2; step.Parameters.Any(p => p.Name == receiver); k++)
+            {
+                receiver = "@this" + k;
+            }
+
+            var call = KnownNames.DurableOperations + ".CallStepAsync(" + receiver + ", " + table + name + ", " + input + ")";
             var parameters = string.Join(string.Empty, step.Parameters.Select(p => ", " + p.Type + " " + p.Name));
 
             foreach (var site in step.CallSites)
@@ -42,7 +49,7 @@ internal static partial class WorkflowEmitter
                 writer.Line("[global::System.Runtime.CompilerServices.InterceptsLocation(" + site.Version + ", " + Literal(site.Data) + ")] // " + site.DisplayLocation);
             }
 
-            writer.Line("internal static " + ReturnType(step) + " " + name + "(this " + workflow.FullyQualifiedName + " @this" + parameters + ")");
+            writer.Line("internal static " + ReturnType(step) + " " + name + "(this " + workflow.FullyQualifiedName + " " + receiver + parameters + ")");
             writer.Line("    => " + WrapResult(step, call) + ";");
         }
     }

@@ -13,6 +13,7 @@ namespace Durably.Generators.Model;
 /// <param name="OnFailure">The <c>FailureRule</c> value set on the attribute (0: Automatic).</param>
 /// <param name="Contract">What in-flight runs depend on, one fact per line (see <c>WorkflowParser.Contract</c>).</param>
 /// <param name="Fingerprint">The contract's hash, recorded with every run.</param>
+/// <param name="Names">The identifiers the generated members take (free of the user's names).</param>
 internal sealed record WorkflowModel(
     string Namespace,
     string ClassName,
@@ -25,9 +26,31 @@ internal sealed record WorkflowModel(
     EquatableArray<SignalModel> Signals,
     int OnFailure = 0,
     string Contract = "",
-    string Fingerprint = "")
+    string Fingerprint = "",
+    GeneratedNames? Names = null)
 {
-    public string HintName => (Namespace.Length == 0 ? ClassName : Namespace + "." + ClassName) + ".Durably.g.cs";
+    /// <summary>The file name of the generated source: namespace and class, without the <c>@</c> of escaped keywords.</summary>
+    public string HintName => ((Namespace.Length == 0 ? ClassName : Namespace + "." + ClassName) + ".Durably.g.cs").Replace("@", string.Empty);
+
+    /// <summary>The class name as an identifier: escaped when it is a keyword.</summary>
+    public string ClassIdentifier => Parsing.WorkflowParser.EscapeIdentifier(ClassName);
+
+    /// <summary>The generated members' identifiers.</summary>
+    public GeneratedNames GeneratedNames => Names ?? GeneratedNames.Default;
+}
+
+/// <summary>
+/// The identifiers of what Durably declares in and beside a workflow class, chosen so that none collides with a name the
+/// user's class declares or inherits: the preferred name, or the preferred name numbered.
+/// </summary>
+/// <param name="Definition">The static field holding the workflow's definition (preferred: <c>DurableDefinition</c>).</param>
+/// <param name="Steps">The nested class holding the step table (preferred: <c>DurableSteps</c>).</param>
+/// <param name="DefinitionHides">Whether a base workflow's generated definition has the same name (declared <c>new</c>).</param>
+/// <param name="StepsHides">Whether a base workflow's generated step table has the same name (declared <c>new</c>).</param>
+/// <param name="ClientAccessibilityDeclaredByUser">Whether a partial part of the client the user declares states its accessibility (the generated part then states none).</param>
+internal sealed record GeneratedNames(string Definition, string Steps, bool DefinitionHides = false, bool StepsHides = false, bool ClientAccessibilityDeclaredByUser = false)
+{
+    public static GeneratedNames Default { get; } = new("DurableDefinition", "DurableSteps");
 }
 
 /// <summary>How a method hands back its result.</summary>
@@ -60,6 +83,7 @@ internal sealed record RunMethodModel(string MethodName, ParameterModel? Input, 
 /// <param name="ResultType">The result type for the generic shapes, else null.</param>
 /// <param name="CallSites">The call sites to intercept.</param>
 /// <param name="Policy">The failure-handling settings the attribute sets, or null when it sets none.</param>
+/// <param name="MemberName">Its row's identifier in the step table (its arguments' record adds <c>Input</c>): the method name, numbered for overloads and where names would collide.</param>
 internal sealed record StepModel(
     string Id,
     string MethodName,
@@ -67,7 +91,8 @@ internal sealed record StepModel(
     ReturnShape Shape,
     string? ResultType,
     EquatableArray<CallSiteModel> CallSites,
-    StepPolicyModel? Policy = null)
+    StepPolicyModel? Policy = null,
+    string MemberName = "")
 {
     public bool HasResult => Shape is ReturnShape.TaskOfT or ReturnShape.ValueTaskOfT;
 }

@@ -28,7 +28,7 @@ internal static partial class WorkflowParser
             valid = false;
         }
 
-        var shapeProblem = type.ContainingType is { } outer ? $"is nested in '{outer.Name}'" : type.IsGenericType ? "is generic" : null;
+        var shapeProblem = type.ContainingType is { } outer ? $"is nested in '{outer.Name}'" : type.IsGenericType ? "is generic" : type.IsFileLocal ? "is file-local" : null;
         if (shapeProblem is not null)
         {
             diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.WorkflowShape, declaration.Identifier.GetLocation(), type.Name, shapeProblem));
@@ -40,6 +40,7 @@ internal static partial class WorkflowParser
         var steps = new List<IMethodSymbol>();
         var signals = new List<SignalModel>();
         var signalDeclarations = new Dictionary<string, (string PayloadType, string MethodName)>();
+        var signalMethods = new List<IMethodSymbol>();
         foreach (var member in type.GetMembers())
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -63,6 +64,11 @@ internal static partial class WorkflowParser
                 steps.Add(method);
             }
 
+            if (HasAttribute(method, KnownNames.SignalAttribute))
+            {
+                signalMethods.Add(method);
+            }
+
             if (HasAttribute(method, KnownNames.SignalAttribute) && ParseSignal(method, diagnostics, cancellationToken) is { } signal)
             {
                 if (signalDeclarations.TryGetValue(signal.Name, out var first) && first.PayloadType != signal.PayloadType)
@@ -77,9 +83,18 @@ internal static partial class WorkflowParser
             }
         }
 
+        // While the user's code names a type that does not exist, their own error says so: generating code that names
+        // it too would only add errors inside generated files.
+        if (runMethods.Concat(steps).Concat(signalMethods).Any(m => IsUnresolved(m.ReturnType) || m.Parameters.Any(p => IsUnresolved(p.Type))))
+        {
+            return new WorkflowParseResult(null, new EquatableArray<EquatableDiagnostic>([.. diagnostics.Select(d => new EquatableDiagnostic(d))]), type.Name, declaration.Identifier.GetLocation());
+        }
+
         var run = ParseRunMethod(type, declaration, runMethods, diagnostics);
         valid &= run is not null;
         valid &= CheckStepIds(type, steps, diagnostics);
+        valid &= CheckClientName(type, declaration, diagnostics, out var clientAccessibilityDeclared);
+        valid &= CheckNameable(runMethods, steps, signalMethods, diagnostics);
 
         var references = FindStepReferences(type, steps, context.SemanticModel, diagnostics, cancellationToken);
         if (!valid)
@@ -87,14 +102,17 @@ internal static partial class WorkflowParser
             return new WorkflowParseResult(null, new EquatableArray<EquatableDiagnostic>([.. diagnostics.Select(d => new EquatableDiagnostic(d))]), type.Name, declaration.Identifier.GetLocation());
         }
 
-        var stepModels = steps.Select(step => new StepModel(
+        var names = ChooseNames(type, clientAccessibilityDeclared);
+        var memberNames = StepMemberNames(steps, names.Steps);
+        var stepModels = steps.Select((step, i) => new StepModel(
             Id: GetStepId(step),
             MethodName: step.Name,
             Parameters: ParseParameters(step.Parameters),
             Shape: GetShape(step.ReturnType)!.Value,
             ResultType: GetResultType(step.ReturnType),
             CallSites: references.TryGetValue(step, out var sites) ? new EquatableArray<CallSiteModel>(sites) : EquatableArray<CallSiteModel>.Empty,
-            Policy: StepPolicyParser.Parse(step, step.GetAttributes().First(a => a.AttributeClass?.ToDisplayString() == KnownNames.StepAttribute), diagnostics)))
+            Policy: StepPolicyParser.Parse(step, step.GetAttributes().First(a => a.AttributeClass?.ToDisplayString() == KnownNames.StepAttribute), diagnostics),
+            MemberName: memberNames[i]))
             .ToList();
 
         var runMethod = runMethods[0];
@@ -117,7 +135,8 @@ internal static partial class WorkflowParser
             Signals: new EquatableArray<SignalModel>(signals),
             OnFailure: onFailure,
             Contract: contract,
-            Fingerprint: Fingerprint(contract));
+            Fingerprint: Fingerprint(contract),
+            Names: names);
         return new WorkflowParseResult(model, new EquatableArray<EquatableDiagnostic>([.. diagnostics.Select(d => new EquatableDiagnostic(d))]), type.Name, declaration.Identifier.GetLocation());
     }
 
@@ -226,6 +245,28 @@ internal static partial class WorkflowParser
             diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.UnserializableStepValue, returnTypeLocation, step.Name,
                 $"returns '{task.TypeArguments[0].ToDisplayString()}' ({resultProblem.Replace("it is ", string.Empty)})"));
             valid = false;
+        }
+
+        return valid;
+    }
+
+    /// <summary>Reports each type of the run method, steps and signals that generated code cannot name; false when one is reported.</summary>
+    private static bool CheckNameable(List<IMethodSymbol> runMethods, List<IMethodSymbol> steps, List<IMethodSymbol> signals, List<Diagnostic> diagnostics)
+    {
+        var valid = true;
+        foreach (var (kind, methods) in new[] { ("Run method", runMethods), ("Step", steps), ("Signal method", signals) })
+        {
+            foreach (var method in methods)
+            {
+                foreach (var parameter in method.Parameters.Where(p => !IsCancellationToken(p.Type)))
+                {
+                    valid &= CheckNameable(parameter.Type, $"{kind} '{method.Name}'", $"takes parameter '{parameter.Name}' of type", parameter.Locations.FirstOrDefault() ?? LocationOf(method), diagnostics);
+                }
+
+                var returnLocation = method.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax() is MethodDeclarationSyntax syntax ? syntax.ReturnType.GetLocation() : LocationOf(method);
+                var result = GetShape(method.ReturnType) is not null && method.ReturnType is INamedTypeSymbol { TypeArguments.Length: 1 } task ? task.TypeArguments[0] : method.ReturnType;
+                valid &= CheckNameable(result, $"{kind} '{method.Name}'", "returns", returnLocation, diagnostics);
+            }
         }
 
         return valid;
