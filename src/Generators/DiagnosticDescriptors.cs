@@ -109,8 +109,8 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor WorkflowShape = Create(
         "DURABLE0020",
-        "Workflow class must be top-level, non-generic and not file-local",
-        "Workflow class '{0}' {1}; declare the workflow as a top-level, non-generic class that is not 'file'-local, since its generated client, step table and registration are declared beside it in its namespace, in another file");
+        "Workflow must be a top-level, concrete, non-generic class",
+        "Workflow class '{0}' {1}; declare the workflow as a top-level, non-generic, non-abstract class (not a record, not static, not 'file'-local), since the engine creates it for each run and its generated client, step table and registration are declared beside it in its namespace, in another file");
 
     public static readonly DiagnosticDescriptor UnserializableStepValue = Create(
         "DURABLE0021",
@@ -245,6 +245,16 @@ internal static class DiagnosticDescriptors
         "DURABLE0045",
         "The workflow's client name is taken",
         "The client of workflow class '{0}' is named '{1}', but its namespace already declares a type of that name ({2}); rename that type or the workflow class, or declare '{1}' as a 'partial class' to add members to the generated client");
+
+    public static readonly DiagnosticDescriptor DuplicateWorkflowVersion = Create(
+        "DURABLE0046",
+        "Two workflow classes have the same name and version",
+        "Workflow class '{0}' and '{1}' are both workflow '{2}' version {3}; a run names its workflow by name and version, so each class needs its own: change [DurableWorkflow(Name = …)] or Version on one of them");
+
+    public static readonly DiagnosticDescriptor AttributeNotRead = Create(
+        "DURABLE0047",
+        "Durably attribute where nothing reads it",
+        "[{0}] {1}, where Durably never reads it: {2}");
 
     private static DiagnosticDescriptor Create(string id, string title, string message, DiagnosticSeverity severity = DiagnosticSeverity.Error)
         => new(id, title, message, Category, severity, isEnabledByDefault: true, helpLinkUri: "docs/diagnostics/" + id + ".md");

@@ -8,4 +8,5 @@ internal static class TrackingNames
     public const string Diagnostics = nameof(Diagnostics);
     public const string InterceptorsEnabled = nameof(InterceptorsEnabled);
     public const string ContractChecks = nameof(ContractChecks);
+    public const string WorkflowIdentities = nameof(WorkflowIdentities);
 }

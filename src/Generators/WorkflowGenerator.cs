@@ -17,7 +17,7 @@ public sealed class WorkflowGenerator : IIncrementalGenerator
         var parsed = context.SyntaxProvider
             .ForAttributeWithMetadataName(
                 KnownNames.DurableWorkflowAttribute,
-                predicate: static (node, _) => node is ClassDeclarationSyntax,
+                predicate: static (node, _) => node is ClassDeclarationSyntax or RecordDeclarationSyntax,
                 transform: static (ctx, ct) => WorkflowParser.Parse(ctx, ct))
             .WithTrackingName(TrackingNames.Workflows);
 
@@ -86,6 +86,24 @@ public sealed class WorkflowGenerator : IIncrementalGenerator
                 spc.AddSource(ContractFileEmitter.HintName, ContractFileEmitter.Emit(pair.Left));
             }
         });
+        // Two classes claiming one workflow name and version would meet only at host start: an error at build instead.
+        var identities = parsed
+            .Select(static (result, _) => result.Model is { } model ? new WorkflowIdentity(model.WorkflowName, model.Version, model.FullyQualifiedName.Replace("global::", string.Empty), result.ClassLocation) : null)
+            .Where(static identity => identity is not null)
+            .Collect()
+            .WithTrackingName(TrackingNames.WorkflowIdentities);
+        context.RegisterSourceOutput(identities, static (spc, all) =>
+        {
+            foreach (var clash in all.GroupBy(i => (i!.Name, i.Version)).Where(g => g.Count() > 1))
+            {
+                foreach (var identity in clash)
+                {
+                    var others = string.Join("', '", clash.Where(o => !ReferenceEquals(o, identity)).Select(o => o!.ClassName));
+                    spc.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.DuplicateWorkflowVersion, identity!.Location, identity.ClassName, others, identity.Name, identity.Version));
+                }
+            }
+        });
+
         context.RegisterSourceOutput(diagnostics, static (spc, list) =>
         {
             foreach (var diagnostic in list)
@@ -94,6 +112,9 @@ public sealed class WorkflowGenerator : IIncrementalGenerator
             }
         });
     }
+
+    /// <summary>The name and version a workflow class runs under, and where the class is declared.</summary>
+    private sealed record WorkflowIdentity(string Name, int Version, string ClassName, Location Location);
 
     /// <summary>Whether the project lets <c>Durably.Generated</c> declare interceptors (what Durably's build props set up).</summary>
     internal static bool InterceptorsEnabled(ParseOptions options)

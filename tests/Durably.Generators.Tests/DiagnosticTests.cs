@@ -289,7 +289,7 @@ public class DiagnosticTests
     public void DURABLE0020_workflow_nested_or_generic(string declaration, string problem)
     {
         var diagnostic = Single(ShapeHeader + declaration, "DURABLE0020", "Shipping");
-        Assert.Equal($"Workflow class 'Shipping' {problem}; declare the workflow as a top-level, non-generic class that is not 'file'-local, since its generated client, step table and registration are declared beside it in its namespace, in another file",
+        Assert.Equal($"Workflow class 'Shipping' {problem}; declare the workflow as a top-level, non-generic, non-abstract class (not a record, not static, not 'file'-local), since the engine creates it for each run and its generated client, step table and registration are declared beside it in its namespace, in another file",
             diagnostic.GetMessage());
         AssertClean(ShapeHeader + "[DurableWorkflow] public partial class Shipping { [WorkflowRun] public Task RunAsync() => Task.CompletedTask; }\n");
     }

@@ -41,7 +41,13 @@ public sealed class StepCallAnalyzer : DiagnosticAnalyzer
             return;
         }
 
+        // A [Step] outside a workflow class is reported once, where it is declared (DURABLE0047), not at every call.
         var workflow = target.ContainingType;
+        if (!workflow.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == KnownNames.DurableWorkflowAttribute))
+        {
+            return;
+        }
+
         for (var caller = context.ContainingSymbol.ContainingType; caller is not null; caller = caller.ContainingType)
         {
             if (SymbolEqualityComparer.Default.Equals(caller.OriginalDefinition, workflow.OriginalDefinition))

@@ -90,7 +90,7 @@ internal static partial class WorkflowParser
     /// Checks the client's name: free, or a partial class of the user's that adds to the generated one. Reports the
     /// type in the way; returns false when there is one, and whether the user's part states the accessibility.
     /// </summary>
-    private static bool CheckClientName(INamedTypeSymbol type, ClassDeclarationSyntax declaration, List<Diagnostic> diagnostics, out bool accessibilityDeclared)
+    private static bool CheckClientName(INamedTypeSymbol type, TypeDeclarationSyntax declaration, List<Diagnostic> diagnostics, out bool accessibilityDeclared)
     {
         accessibilityDeclared = false;
         var client = type.Name + "Client";

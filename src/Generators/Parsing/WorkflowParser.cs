@@ -18,9 +18,17 @@ internal static partial class WorkflowParser
     public static WorkflowParseResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
     {
         var type = (INamedTypeSymbol)context.TargetSymbol;
-        var declaration = (ClassDeclarationSyntax)context.TargetNode;
+        var declaration = (TypeDeclarationSyntax)context.TargetNode;
         var diagnostics = new List<Diagnostic>();
         var valid = true;
+
+        // A record, an abstract or a static class cannot be a workflow: nothing else is checked or generated.
+        var kindProblem = type.IsRecord ? "is a record" : type.IsStatic ? "is static" : type.IsAbstract ? "is abstract" : null;
+        if (kindProblem is not null)
+        {
+            diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.WorkflowShape, declaration.Identifier.GetLocation(), type.Name, kindProblem));
+            return new WorkflowParseResult(null, new EquatableArray<EquatableDiagnostic>([.. diagnostics.Select(d => new EquatableDiagnostic(d))]), type.Name, declaration.Identifier.GetLocation());
+        }
 
         if (!type.DeclaringSyntaxReferences.Any(r => r.GetSyntax(cancellationToken) is ClassDeclarationSyntax c && c.Modifiers.Any(SyntaxKind.PartialKeyword)))
         {
@@ -164,7 +172,7 @@ internal static partial class WorkflowParser
         return (name, version, onFailure);
     }
 
-    private static RunMethodModel? ParseRunMethod(INamedTypeSymbol type, ClassDeclarationSyntax declaration, List<IMethodSymbol> runMethods, List<Diagnostic> diagnostics)
+    private static RunMethodModel? ParseRunMethod(INamedTypeSymbol type, TypeDeclarationSyntax declaration, List<IMethodSymbol> runMethods, List<Diagnostic> diagnostics)
     {
         if (runMethods.Count == 0)
         {
@@ -185,6 +193,8 @@ internal static partial class WorkflowParser
             : shape is not (ReturnShape.Task or ReturnShape.TaskOfT) ? $"returns '{run.ReturnType.ToDisplayString()}'"
             : run.Parameters.Length > 1 ? $"takes {run.Parameters.Length} parameters"
             : run.Parameters.Any(p => p.RefKind != RefKind.None) ? "takes a ref, out or in parameter"
+            : run.Parameters.Length == 1 && IsCancellationToken(run.Parameters[0].Type)
+                ? "takes a CancellationToken, which is not an input (a run is cancelled through its client, and each step body gets a token of its own)"
             : null;
         if (problem is not null)
         {
