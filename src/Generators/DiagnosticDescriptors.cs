@@ -256,6 +256,11 @@ internal static class DiagnosticDescriptors
         "Durably attribute where nothing reads it",
         "[{0}] {1}, where Durably never reads it: {2}");
 
+    public static readonly DiagnosticDescriptor ValueLostInJournal = Create(
+        "DURABLE0048",
+        "A value does not survive the journal",
+        "{0} '{1}', which does not survive the journal: {2}");
+
     private static DiagnosticDescriptor Create(string id, string title, string message, DiagnosticSeverity severity = DiagnosticSeverity.Error)
         => new(id, title, message, Category, severity, isEnabledByDefault: true, helpLinkUri: "docs/diagnostics/" + id + ".md");
 }

@@ -46,7 +46,7 @@ public sealed class ScenarioTests
             .ToImmutableArray();
         var analyzerDiagnostics = await output.WithAnalyzers(analyzers).GetAnalyzerDiagnosticsAsync();
         var diagnostics = generatorDiagnostics.Concat(analyzerDiagnostics).Concat(output.GetDiagnostics())
-            .Where(d => d.Severity >= DiagnosticSeverity.Warning)
+            .Where(d => d.Severity >= DiagnosticSeverity.Warning && !d.IsSuppressed)
             .Distinct()
             .OrderBy(d => d.Location.SourceTree?.FilePath, StringComparer.Ordinal).ThenBy(d => d.Location.SourceSpan.Start).ThenBy(d => d.Id, StringComparer.Ordinal)
             .ToList();
