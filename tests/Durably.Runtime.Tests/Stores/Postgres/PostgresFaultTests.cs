@@ -3,6 +3,7 @@ using Durably.Runtime.Journal;
 using Durably.Runtime.Stores;
 using Durably.Runtime.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 
 namespace Durably.Runtime.Tests.Stores.Postgres;
@@ -21,7 +22,8 @@ public sealed class PostgresFaultTests(PostgresDatabase database) : IClassFixtur
         var store = PostgresWorkflowStore.Open(database.ConnectionString, new PostgresStoreOptions { Schema = "faults" }, logger: logger);
         var log = new BodyLog();
         var gate = new Gate();
-        await using var host = new TestHost(store, d => d.AddWorkflow<FiveSteps>(), s => s.AddSingleton(log).AddSingleton(gate),
+        var engineLog = new ListLoggerFactory();
+        await using var host = new TestHost(store, d => d.AddWorkflow<FiveSteps>(), s => s.AddSingleton(log).AddSingleton(gate).AddSingleton<ILoggerFactory>(engineLog).AddSingleton(typeof(ILogger<>), typeof(Logger<>)),
             options: o => o.PollInterval = TimeSpan.FromMilliseconds(200));
         var client = host.Get<FiveStepsClient>();
         for (var i = 0; i < runs; i++)
@@ -59,7 +61,13 @@ public sealed class PostgresFaultTests(PostgresDatabase database) : IClassFixtur
                 RunRecord? run;
                 while ((run = await store.GetRunAsync($"fault-{i}", default))!.Status == WorkflowStatus.Running)
                 {
-                    Assert.True(deadline.Elapsed < s_timeout, $"run fault-{i} did not complete");
+                    if (deadline.Elapsed >= s_timeout)
+                    {
+                        var stuck = await store.LoadAsync($"fault-{i}", default);
+                        Assert.Fail($"run fault-{i} did not complete: {stuck!.Run}\njournal:\n{string.Join("\n", stuck.Journal)}\n"
+                            + $"worker log (last 40 lines):\n{string.Join("\n", engineLog.Log.Lines.TakeLast(40))}\nstore log:\n{string.Join("\n", logger.Lines.TakeLast(20))}");
+                    }
+
                     await Task.Delay(100);
                 }
 
