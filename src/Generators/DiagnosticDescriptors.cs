@@ -261,6 +261,49 @@ internal static class DiagnosticDescriptors
         "A value does not survive the journal",
         "{0} '{1}', which does not survive the journal: {2}");
 
+    public static readonly DiagnosticDescriptor NonDurableAwait = Create(
+        "DURABLE0049",
+        "Workflow code awaits a call that is not durable",
+        "{0} is awaited in workflow code but is not durable: it runs again on every replay and its result is not journaled, so a replay can see another value; call it from a [Step] and await the step");
+
+    public static readonly DiagnosticDescriptor UnawaitedAsyncLambda = Create(
+        "DURABLE0050",
+        "Async lambda that nothing awaits",
+        "{0}: the lambda is async but the delegate returns void, so nothing awaits it — the run goes on before its durable calls are made, or ends without them; use a foreach loop with await, or await Task.WhenAll(items.Select(async …))");
+
+    public static readonly DiagnosticDescriptor WorkflowApiInStep = Create(
+        "DURABLE0051",
+        "Workflow API used inside a step",
+        "{0} is used inside step '{1}', where no run's scheduler is active and it throws at run time; call it from the run method and pass the value in, or use StepContext.Current inside the step");
+
+    public static readonly DiagnosticDescriptor StaticRead = Create(
+        "DURABLE0052",
+        "Workflow code reads mutable static state",
+        "{0} reads mutable static state, which other code in the process can change between the first execution and a replay; pass the value in the run's input, or read it in a [Step]",
+        DiagnosticSeverity.Warning);
+
+    public static readonly DiagnosticDescriptor InjectedLogger = Create(
+        "DURABLE0053",
+        "Workflow code logs through an injected logger",
+        "{0} logs through an injected ILogger, so every replay logs the line again; use Workflow.Logger, which is silent while the run replays",
+        DiagnosticSeverity.Warning);
+
+    public static readonly DiagnosticDescriptor UnboundedWaitLoop = Create(
+        "DURABLE0054",
+        "Endless loop of durable waits without continue-as-new",
+        "{0} repeats durable calls forever and never continues as new: the journal grows with every pass, and loading and replaying the run slows down without end; end the loop, or throw Workflow.ContinueAsNew(state) every so many passes",
+        DiagnosticSeverity.Warning);
+
+    public static readonly DiagnosticDescriptor UnorderedIteration = Create(
+        "DURABLE0055",
+        "Durable calls ordered by a hash set or dictionary",
+        "{0} makes durable calls in the order of a hash-based collection, whose order can differ in another process (string hashes are randomized), so a replay can make the calls in another order; iterate it sorted (OrderBy)");
+
+    public static readonly DiagnosticDescriptor ContinueWithInWorkflow = Create(
+        "DURABLE0056",
+        "Workflow code uses ContinueWith",
+        "{0} runs its continuation on the thread pool, outside the run's deterministic scheduler, so a durable call in it fails at run time; await the task and continue after the await");
+
     private static DiagnosticDescriptor Create(string id, string title, string message, DiagnosticSeverity severity = DiagnosticSeverity.Error)
         => new(id, title, message, Category, severity, isEnabledByDefault: true, helpLinkUri: "docs/diagnostics/" + id + ".md");
 }

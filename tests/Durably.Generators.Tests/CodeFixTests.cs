@@ -16,7 +16,7 @@ public sealed class CodeFixTests
 {
     private const string Usings = "using System;\nusing System.Linq;\nusing System.Threading.Tasks;\nusing Durably;\n\n";
 
-    private static readonly CodeFixProvider[] s_fixes = [new AddPartialFix(), new UseWorkflowApiFix(), new MethodGroupToLambdaFix()];
+    private static readonly CodeFixProvider[] s_fixes = [new AddPartialFix(), new UseWorkflowApiFix(), new MethodGroupToLambdaFix(), new UseWorkflowLoggerFix(), new SortIterationFix()];
 
     [Fact]
     public async Task Add_partial_to_the_workflow_class()
@@ -58,6 +58,30 @@ public sealed class CodeFixTests
             + "    [Step] private Task<string> Label(int parcel) => Task.FromResult(\"label\");\n}\n";
 
         await AssertFixAsync("DURABLE0006", Before, Before.Replace("parcels.Select(Label)", "parcels.Select(parcel => Label(parcel))", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Log_through_the_workflow_logger()
+    {
+        static string Source(string receiver) => "using Microsoft.Extensions.Logging;\n" + Usings + "[DurableWorkflow]\npublic partial class Report(ILogger<Report> logger)\n{\n"
+            + "    [WorkflowRun]\n    public async Task RunAsync(string id)\n    {\n        " + receiver + ".LogInformation(\"Reporting {Id}\", id);\n        await Task.Yield();\n    }\n}\n";
+
+        await AssertFixAsync("DURABLE0053", Source("logger"), Source("Workflow.Logger"));
+    }
+
+    [Theory]
+    [InlineData("new HashSet<string>(tags)", "new HashSet<string>(tags).Order(StringComparer.Ordinal)")]
+    [InlineData("new HashSet<int>(sizes)", "new HashSet<int>(sizes).Order()")]
+    [InlineData("byTag", "byTag.OrderBy(p => p.Key, StringComparer.Ordinal)")]
+    [InlineData("byTag.Keys", "byTag.Keys.Order(StringComparer.Ordinal)")]
+    public async Task Iterate_a_hash_set_or_dictionary_sorted(string before, string after)
+    {
+        static string Source(string collection) => "using System.Collections.Generic;\n" + Usings + "[DurableWorkflow]\npublic partial class Indexer\n{\n"
+            + "    [WorkflowRun]\n    public async Task RunAsync(List<string> tags, List<int> sizes, Dictionary<string, int> byTag)\n    {\n"
+            + "        foreach (var item in " + collection + ")\n        {\n            await Index(item.ToString()!);\n        }\n    }\n\n"
+            + "    [Step] private Task Index(string item) => Task.CompletedTask;\n}\n";
+
+        await AssertFixAsync("DURABLE0055", Source(before), Source(after));
     }
 
     /// <summary>Applies the fix for the first <paramref name="id"/> diagnostic of <paramref name="before"/> and compares the text.</summary>

@@ -21,7 +21,7 @@ namespace Durably.Generators.Analyzers;
 /// <c>.editorconfig</c> (a type bans all its members; separated by commas or semicolons).
 /// </remarks>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
-public sealed class DeterminismAnalyzer : DiagnosticAnalyzer
+public sealed partial class DeterminismAnalyzer : DiagnosticAnalyzer
 {
     /// <summary>The <c>.editorconfig</c> key listing more banned APIs.</summary>
     public const string BannedApisKey = "durably_banned_apis";
@@ -31,7 +31,9 @@ public sealed class DeterminismAnalyzer : DiagnosticAnalyzer
     [
         DiagnosticDescriptors.ClockRead, DiagnosticDescriptors.NewGuid, DiagnosticDescriptors.RandomNumbers, DiagnosticDescriptors.UnjournaledDelay,
         DiagnosticDescriptors.OtherThread, DiagnosticDescriptors.ConfigureAwaitFalse, DiagnosticDescriptors.WorkflowIo, DiagnosticDescriptors.EnvironmentRead,
-        DiagnosticDescriptors.StaticWrite, DiagnosticDescriptors.BannedApi,
+        DiagnosticDescriptors.StaticWrite, DiagnosticDescriptors.BannedApi, DiagnosticDescriptors.NonDurableAwait, DiagnosticDescriptors.UnawaitedAsyncLambda,
+        DiagnosticDescriptors.WorkflowApiInStep, DiagnosticDescriptors.StaticRead, DiagnosticDescriptors.InjectedLogger, DiagnosticDescriptors.UnboundedWaitLoop,
+        DiagnosticDescriptors.UnorderedIteration, DiagnosticDescriptors.ContinueWithInWorkflow,
     ];
 
     /// <inheritdoc/>
@@ -58,41 +60,28 @@ public sealed class DeterminismAnalyzer : DiagnosticAnalyzer
             return;
         }
 
+        var known = new Known(context.Compilation, type);
         var methods = new ConcurrentDictionary<IMethodSymbol, MethodFacts>(SymbolEqualityComparer.Default);
         context.RegisterOperationBlockAction(block =>
         {
-            if (block.OwningSymbol is not IMethodSymbol method || WorkflowParserFacade.IsStep(method))
+            if (block.OwningSymbol is not IMethodSymbol method)
             {
                 return;
             }
 
+            if (WorkflowParserFacade.IsStep(method))
+            {
+                // A step body runs off the run's scheduler: the Workflow API throws there.
+                foreach (var finding in block.OperationBlocks.SelectMany(b => b.DescendantsAndSelf()).Select(o => ClassifyInStep(o, known)).OfType<Finding>())
+                {
+                    block.ReportDiagnostic(Diagnostic.Create(finding.Rule, finding.Location, finding.Api, method.Name));
+                }
+
+                return;
+            }
+
             var banned = BannedApis.Read(block.Options, block.OperationBlocks.FirstOrDefault()?.Syntax.SyntaxTree);
-            var facts = methods.GetOrAdd(method, _ => new MethodFacts());
-            var findings = new List<Finding>();
-            foreach (var operation in block.OperationBlocks.SelectMany(b => b.DescendantsAndSelf()))
-            {
-                if (operation is IInvocationOperation { TargetMethod: var callee }
-                    && SymbolEqualityComparer.Default.Equals(callee.ContainingType?.OriginalDefinition, type.OriginalDefinition)
-                    && !WorkflowParserFacade.IsStep(callee.OriginalDefinition))
-                {
-                    facts.Calls.Add(callee.OriginalDefinition);
-                }
-
-                if (Classify(operation, banned) is { } finding)
-                {
-                    findings.Add(finding);
-                }
-            }
-
-            // One diagnostic per expression: Random.Shared.Next() is one use of randomness, not two.
-            foreach (var finding in findings)
-            {
-                if (!findings.Any(outer => !ReferenceEquals(outer, finding) && outer.Rule == finding.Rule
-                    && outer.Location.SourceSpan.Contains(finding.Location.SourceSpan) && outer.Location.SourceSpan != finding.Location.SourceSpan))
-                {
-                    facts.Findings.Add(finding);
-                }
-            }
+            Collect(methods.GetOrAdd(method, _ => new MethodFacts()), block.OperationBlocks, banned, known);
         });
 
         context.RegisterSymbolEndAction(end =>
@@ -109,7 +98,7 @@ public sealed class DeterminismAnalyzer : DiagnosticAnalyzer
             while (queue.Count > 0)
             {
                 var method = queue.Dequeue();
-                if (!methods.TryGetValue(method, out var facts))
+                if (!methods.TryGetValue(method, out var facts) && (facts = HelperFacts(method, end, known)) is null)
                 {
                     continue;
                 }
@@ -129,6 +118,68 @@ public sealed class DeterminismAnalyzer : DiagnosticAnalyzer
                 }
             }
         });
+    }
+
+    /// <summary>
+    /// Records what the operations of one method of workflow code do: the rules they break, and the methods they call
+    /// that are followed — the workflow's own, and any other method declared in the project (a helper in another class).
+    /// </summary>
+    private static void Collect(MethodFacts facts, IEnumerable<IOperation> blocks, BannedApis banned, Known known)
+    {
+        var findings = new List<Finding>();
+        foreach (var operation in blocks.SelectMany(b => b.DescendantsAndSelf()))
+        {
+            if (operation is IInvocationOperation { TargetMethod: var callee } && !WorkflowParserFacade.IsStep(callee.OriginalDefinition)
+                && (SymbolEqualityComparer.Default.Equals(callee.ContainingType?.OriginalDefinition, known.WorkflowType.OriginalDefinition)
+                    || (callee.OriginalDefinition.Locations.Any(l => l.IsInSource) && !callee.OriginalDefinition.IsAbstract)))
+            {
+                facts.Calls.Add(callee.OriginalDefinition);
+            }
+
+            if ((Classify(operation, banned) ?? ClassifyUse(operation, known)) is { } finding)
+            {
+                findings.Add(finding);
+            }
+        }
+
+        // One diagnostic per expression: Random.Shared.Next() is one use of randomness, not two.
+        foreach (var finding in findings)
+        {
+            if (!findings.Any(outer => !ReferenceEquals(outer, finding) && outer.Rule == finding.Rule
+                && outer.Location.SourceSpan.Contains(finding.Location.SourceSpan) && outer.Location.SourceSpan != finding.Location.SourceSpan))
+            {
+                facts.Findings.Add(finding);
+            }
+        }
+    }
+
+    /// <summary>
+    /// What a method outside the workflow class does, read on demand when workflow code calls it (a static helper in
+    /// another class, a service's method): its operations are not visited from the workflow's own symbol scope.
+    /// </summary>
+    private static MethodFacts? HelperFacts(IMethodSymbol method, SymbolAnalysisContext end, Known known)
+    {
+        var blocks = new List<IOperation>();
+        foreach (var reference in method.DeclaringSyntaxReferences)
+        {
+            var syntax = reference.GetSyntax(end.CancellationToken);
+#pragma warning disable RS1030 // The helper's body is in another type's scope: its operations are read here, once per workflow that calls it.
+            var model = end.Compilation.GetSemanticModel(syntax.SyntaxTree);
+#pragma warning restore RS1030
+            if (model.GetOperation(syntax, end.CancellationToken) is { } operation)
+            {
+                blocks.Add(operation);
+            }
+        }
+
+        if (blocks.Count == 0)
+        {
+            return null;
+        }
+
+        var facts = new MethodFacts();
+        Collect(facts, blocks, BannedApis.Read(end.Options, blocks[0].Syntax.SyntaxTree), known);
+        return facts;
     }
 
     /// <summary>The rule <paramref name="operation"/> breaks, if any, with the API named as the message shows it.</summary>

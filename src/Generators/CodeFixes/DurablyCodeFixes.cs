@@ -175,3 +175,83 @@ public sealed class MethodGroupToLambdaFix : CodeFixProvider
             context.Diagnostics);
     }
 }
+
+/// <summary>DURABLE0053: logs through <c>Workflow.Logger</c> instead of the injected logger.</summary>
+[ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(UseWorkflowLoggerFix)), Shared]
+public sealed class UseWorkflowLoggerFix : CodeFixProvider
+{
+    /// <inheritdoc/>
+    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ["DURABLE0053"];
+
+    /// <inheritdoc/>
+    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+
+    /// <inheritdoc/>
+    public override async Task RegisterCodeFixesAsync(CodeFixContext context)
+    {
+        var root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
+        if (root?.FindNode(context.Span, getInnermostNodeForTie: true).FirstAncestorOrSelf<InvocationExpressionSyntax>() is not { Expression: MemberAccessExpressionSyntax access })
+        {
+            return;
+        }
+
+        var logger = SyntaxFactory.ParseExpression(KnownNames.Workflow + ".Logger");
+        logger = logger.ReplaceNodes(logger.DescendantNodesAndSelf().OfType<MemberAccessExpressionSyntax>(), (_, rewritten) => rewritten.WithAdditionalAnnotations(Simplifier.Annotation))
+            .WithTriviaFrom(access.Expression)
+            .WithAdditionalAnnotations(Simplifier.Annotation);
+        context.RegisterCodeFix(
+            CodeAction.Create("Log through Workflow.Logger", _ => Task.FromResult(context.Document.WithSyntaxRoot(root.ReplaceNode(access.Expression, logger))), nameof(UseWorkflowLoggerFix)),
+            context.Diagnostics);
+    }
+}
+
+/// <summary>
+/// DURABLE0055: iterates a hash set or dictionary in a fixed order — <c>.Order()</c>, or <c>.OrderBy(p =&gt; p.Key)</c>
+/// for a dictionary; strings by ordinal comparison, which no culture setting changes.
+/// </summary>
+[ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(SortIterationFix)), Shared]
+public sealed class SortIterationFix : CodeFixProvider
+{
+    /// <inheritdoc/>
+    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ["DURABLE0055"];
+
+    /// <inheritdoc/>
+    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+
+    /// <inheritdoc/>
+    public override async Task RegisterCodeFixesAsync(CodeFixContext context)
+    {
+        var root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
+        var model = await context.Document.GetSemanticModelAsync(context.CancellationToken).ConfigureAwait(false);
+        if (root is not CompilationUnitSyntax unit || model is null
+            || root.FindNode(context.Span, getInnermostNodeForTie: true) is not ExpressionSyntax collection
+            || model.GetTypeInfo(collection, context.CancellationToken).Type is not INamedTypeSymbol type
+            || type.AllInterfaces.Concat([type]).FirstOrDefault(i => i.OriginalDefinition.SpecialType == SpecialType.System_Collections_Generic_IEnumerable_T) is not { } enumerable)
+        {
+            return;
+        }
+
+        var element = enumerable.TypeArguments[0];
+        var pair = element is INamedTypeSymbol { Name: "KeyValuePair", TypeArguments.Length: 2 } kv ? kv : null;
+        var ordinal = (pair?.TypeArguments[0] ?? element).SpecialType == SpecialType.System_String ? "global::System.StringComparer.Ordinal" : null;
+        var call = pair is not null
+            ? ".OrderBy(p => p.Key" + (ordinal is null ? ")" : ", " + ordinal + ")")
+            : ".Order(" + ordinal + ")";
+        var sorted = SyntaxFactory.ParseExpression("(" + collection.WithoutTrivia().ToFullString() + ")" + call);
+        sorted = sorted.ReplaceNodes(sorted.DescendantNodesAndSelf().Where(n => n is MemberAccessExpressionSyntax or ParenthesizedExpressionSyntax), (_, rewritten) => rewritten.WithAdditionalAnnotations(Simplifier.Annotation))
+            .WithTriviaFrom(collection)
+            .WithAdditionalAnnotations(Simplifier.Annotation);
+        context.RegisterCodeFix(
+            CodeAction.Create("Iterate it sorted", _ =>
+            {
+                var fixedRoot = (CompilationUnitSyntax)unit.ReplaceNode(collection, sorted);
+                if (!fixedRoot.Usings.Any(u => u.Name?.ToString() == "System.Linq"))
+                {
+                    fixedRoot = fixedRoot.AddUsings(SyntaxFactory.UsingDirective(SyntaxFactory.ParseName("System.Linq")).NormalizeWhitespace().WithTrailingTrivia(SyntaxFactory.ElasticCarriageReturnLineFeed));
+                }
+
+                return Task.FromResult(context.Document.WithSyntaxRoot(fixedRoot));
+            }, nameof(SortIterationFix)),
+            context.Diagnostics);
+    }
+}

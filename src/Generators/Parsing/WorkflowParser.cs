@@ -67,7 +67,8 @@ internal static partial class WorkflowParser
                 runMethods.Add(method);
             }
 
-            if (HasAttribute(method, KnownNames.StepAttribute) && IsValidStep(method, diagnostics))
+            // A run method marked [Step] too is reported as a run method; it is not a step.
+            if (HasAttribute(method, KnownNames.StepAttribute) && !HasAttribute(method, KnownNames.WorkflowRunAttribute) && IsValidStep(method, diagnostics))
             {
                 steps.Add(method);
             }
@@ -192,7 +193,8 @@ internal static partial class WorkflowParser
         var run = runMethods[0];
         var shape = GetShape(run.ReturnType);
         var problem =
-            run.IsStatic ? "is static"
+            HasAttribute(run, KnownNames.StepAttribute) ? "is also marked [Step] (the run method calls steps and is journaled through them; it is not one): remove [Step]"
+            : run.IsStatic ? "is static"
             : run.IsGenericMethod ? "is generic"
             : shape is not (ReturnShape.Task or ReturnShape.TaskOfT) ? $"returns '{run.ReturnType.ToDisplayString()}'"
             : run.Parameters.Length > 1 ? $"takes {run.Parameters.Length} parameters"
