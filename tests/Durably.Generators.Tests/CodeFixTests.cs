@@ -21,7 +21,7 @@ public sealed class CodeFixTests
     [Fact]
     public async Task Add_partial_to_the_workflow_class()
     {
-        await AssertFixAsync("DURABLE0001",
+        await AssertFixAsync("DURABLY0001",
             Usings + "[DurableWorkflow]\npublic class Report\n{\n    [WorkflowRun] public Task RunAsync() => Task.CompletedTask;\n}\n",
             Usings + "[DurableWorkflow]\npublic partial class Report\n{\n    [WorkflowRun] public Task RunAsync() => Task.CompletedTask;\n}\n");
     }
@@ -29,7 +29,7 @@ public sealed class CodeFixTests
     [Fact]
     public async Task Add_partial_to_a_workflow_class_without_modifiers()
     {
-        await AssertFixAsync("DURABLE0001",
+        await AssertFixAsync("DURABLY0001",
             Usings + "[DurableWorkflow]\nclass Report\n{\n    [WorkflowRun] public Task RunAsync() => Task.CompletedTask;\n}\n",
             Usings + "[DurableWorkflow]\npartial class Report\n{\n    [WorkflowRun] public Task RunAsync() => Task.CompletedTask;\n}\n");
     }
@@ -46,7 +46,7 @@ public sealed class CodeFixTests
         static string Source(string line) => Usings
             + "[DurableWorkflow]\npublic partial class Report\n{\n    [WorkflowRun]\n    public async Task RunAsync()\n    {\n        " + line + "\n        await Task.Yield();\n    }\n}\n";
 
-        var id = before.Contains("Guid", StringComparison.Ordinal) ? "DURABLE0030" : before.Contains("Delay", StringComparison.Ordinal) ? "DURABLE0032" : "DURABLE0029";
+        var id = before.Contains("Guid", StringComparison.Ordinal) ? "DURABLY0030" : before.Contains("Delay", StringComparison.Ordinal) ? "DURABLY0032" : "DURABLY0029";
         await AssertFixAsync(id, Source(before), Source(after));
     }
 
@@ -57,7 +57,7 @@ public sealed class CodeFixTests
             + "    [WorkflowRun] public async Task<string[]> RunAsync(int[] parcels) => await Task.WhenAll(parcels.Select(Label));\n\n"
             + "    [Step] private Task<string> Label(int parcel) => Task.FromResult(\"label\");\n}\n";
 
-        await AssertFixAsync("DURABLE0006", Before, Before.Replace("parcels.Select(Label)", "parcels.Select(parcel => Label(parcel))", StringComparison.Ordinal));
+        await AssertFixAsync("DURABLY0006", Before, Before.Replace("parcels.Select(Label)", "parcels.Select(parcel => Label(parcel))", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -66,7 +66,7 @@ public sealed class CodeFixTests
         static string Source(string receiver) => "using Microsoft.Extensions.Logging;\n" + Usings + "[DurableWorkflow]\npublic partial class Report(ILogger<Report> logger)\n{\n"
             + "    [WorkflowRun]\n    public async Task RunAsync(string id)\n    {\n        " + receiver + ".LogInformation(\"Reporting {Id}\", id);\n        await Task.Yield();\n    }\n}\n";
 
-        await AssertFixAsync("DURABLE0053", Source("logger"), Source("Workflow.Logger"));
+        await AssertFixAsync("DURABLY0053", Source("logger"), Source("Workflow.Logger"));
     }
 
     [Theory]
@@ -81,7 +81,7 @@ public sealed class CodeFixTests
             + "        foreach (var item in " + collection + ")\n        {\n            await Index(item.ToString()!);\n        }\n    }\n\n"
             + "    [Step] private Task Index(string item) => Task.CompletedTask;\n}\n";
 
-        await AssertFixAsync("DURABLE0055", Source(before), Source(after));
+        await AssertFixAsync("DURABLY0055", Source(before), Source(after));
     }
 
     /// <summary>Applies the fix for the first <paramref name="id"/> diagnostic of <paramref name="before"/> and compares the text.</summary>

@@ -54,7 +54,7 @@ public sealed class ContractFileTests
 
     [Fact]
     public void The_code_as_accepted_builds()
-        => Assert.DoesNotContain(GeneratorHarness.ReportedWithContracts(s_accepted.Value, Baseline), d => d.Id.StartsWith("DURABLE", StringComparison.Ordinal));
+        => Assert.DoesNotContain(GeneratorHarness.ReportedWithContracts(s_accepted.Value, Baseline), d => d.Id.StartsWith("DURABLY", StringComparison.Ordinal));
 
     [Theory]
     [InlineData("Task.FromResult(\"hold-\" + order.Id)", "Task.FromResult(\"reserved \" + order.Id.ToUpperInvariant())")]   // a step body
@@ -70,23 +70,23 @@ public sealed class ContractFileTests
             changed = Edit(changed, "[Step]\n    private Task Ship", "[Step]\n    private Task Insure(string id) => Task.CompletedTask;\n\n    [Step]\n    private Task Ship");
         }
 
-        Assert.DoesNotContain(GeneratorHarness.ReportedWithContracts(s_accepted.Value, changed), d => d.Id.StartsWith("DURABLE", StringComparison.Ordinal));
+        Assert.DoesNotContain(GeneratorHarness.ReportedWithContracts(s_accepted.Value, changed), d => d.Id.StartsWith("DURABLY", StringComparison.Ordinal));
     }
 
     [Theory]
-    [InlineData("DURABLE0039", "private Task Ship(string id)", "private Task Dispatch(string id)", "await Ship(order.Id);", "await Dispatch(order.Id);",
+    [InlineData("DURABLY0039", "private Task Ship(string id)", "private Task Dispatch(string id)", "await Ship(order.Id);", "await Dispatch(order.Id);",
         "Workflow 'Orders' v1 no longer has step 'Ship', which its accepted contract (durably.contracts.json) has")]
-    [InlineData("DURABLE0040", "private Task Charge(string id, decimal amount)", "private Task Charge(string id, double amount)", "await Charge(order.Id, order.Total);", "await Charge(order.Id, (double)order.Total);",
+    [InlineData("DURABLY0040", "private Task Charge(string id, decimal amount)", "private Task Charge(string id, double amount)", "await Charge(order.Id, order.Total);", "await Charge(order.Id, (double)order.Total);",
         "Workflow 'Orders' v1 changed step 'Charge' from '(string, decimal) -> void' to '(string, double) -> void' since its accepted contract (durably.contracts.json)")]
-    [InlineData("DURABLE0040", "public async Task<string> RunAsync(Order order)", "public async Task<object> RunAsync(Order order)", null, null,
+    [InlineData("DURABLY0040", "public async Task<string> RunAsync(Order order)", "public async Task<object> RunAsync(Order order)", null, null,
         "Workflow 'Orders' v1 changed its run method from '(Shop.Order) -> string' to '(Shop.Order) -> object'")]
-    [InlineData("DURABLE0041", "SignalResult<bool>> WaitForApprovalAsync", "SignalResult<string>> WaitForApprovalAsync", "return hold + approved.IsReceived;", "return hold + approved.Payload;",
+    [InlineData("DURABLY0041", "SignalResult<bool>> WaitForApprovalAsync", "SignalResult<string>> WaitForApprovalAsync", "return hold + approved.IsReceived;", "return hold + approved.Payload;",
         "Workflow 'Orders' v1 changed the payload of signal 'approve' from 'bool' to 'string'")]
-    [InlineData("DURABLE0042", "await Charge(order.Id, order.Total);", "await Charge(order.Id, order.Total);\n        await Workflow.SleepAsync(TimeSpan.FromHours(1));", null, null,
+    [InlineData("DURABLY0042", "await Charge(order.Id, order.Total);", "await Charge(order.Id, order.Total);\n        await Workflow.SleepAsync(TimeSpan.FromHours(1));", null, null,
         "Workflow 'Orders' v1 calls a durable timer where it did not (durable call 3) since its accepted contract (durably.contracts.json), outside any Workflow.Patched guard")]
-    [InlineData("DURABLE0042", "var hold = await Reserve(order);\n        await Charge(order.Id, order.Total);", "await Charge(order.Id, order.Total);\n        var hold = await Reserve(order);", null, null,
+    [InlineData("DURABLY0042", "var hold = await Reserve(order);\n        await Charge(order.Id, order.Total);", "await Charge(order.Id, order.Total);\n        var hold = await Reserve(order);", null, null,
         "Workflow 'Orders' v1 calls step 'Charge' where it called step 'Reserve' (durable call 1)")]
-    [InlineData("DURABLE0042", "        await Ship(order.Id);\n", "", null, null,
+    [InlineData("DURABLY0042", "        await Ship(order.Id);\n", "", null, null,
         "Workflow 'Orders' v1 no longer calls step 'Ship' (durable call 4)")]
     public void A_change_that_breaks_runs_in_flight_fails_with_its_id_and_says_what_changed(string id, string from, string to, string? alsoFrom, string? alsoTo, string message)
     {
@@ -96,7 +96,7 @@ public sealed class ContractFileTests
             changed = Edit(changed, alsoFrom, alsoTo!);
         }
 
-        var diagnostics = GeneratorHarness.ReportedWithContracts(s_accepted.Value, changed).Where(d => d.Id.StartsWith("DURABLE", StringComparison.Ordinal)).ToList();
+        var diagnostics = GeneratorHarness.ReportedWithContracts(s_accepted.Value, changed).Where(d => d.Id.StartsWith("DURABLY", StringComparison.Ordinal)).ToList();
 
         var diagnostic = Assert.Single(diagnostics, d => d.Id == id);
         Assert.Equal(DiagnosticSeverity.Error, diagnostic.Severity);
@@ -114,7 +114,7 @@ public sealed class ContractFileTests
     [InlineData("<<<<<<< HEAD\n{ }", "'<' cannot start a value")]
     public void An_unreadable_contract_file_is_reported_with_what_is_wrong(string json, string problem)
     {
-        var diagnostic = Assert.Single(GeneratorHarness.ReportedWithContracts(json, Baseline), d => d.Id == "DURABLE0043");
+        var diagnostic = Assert.Single(GeneratorHarness.ReportedWithContracts(json, Baseline), d => d.Id == "DURABLY0043");
         Assert.Contains("Durably cannot read /project/durably.contracts.json: " + problem, diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
     }
 

@@ -48,34 +48,34 @@ public sealed class DeterminismTests
         """;
 
     [Theory]
-    [InlineData("DURABLE0029", "var now = DateTime.UtcNow;", "DateTime.UtcNow", "var now = Workflow.Now;")]
-    [InlineData("DURABLE0029", "var now = DateTimeOffset.Now;", "DateTimeOffset.Now", "var now = Workflow.Now;")]
-    [InlineData("DURABLE0029", "var ticks = Environment.TickCount64;", "Environment.TickCount64", "var ticks = Workflow.Now.Ticks;")]
-    [InlineData("DURABLE0029", "var watch = Stopwatch.StartNew();", "Stopwatch.StartNew", "var started = Workflow.Now;")]
-    [InlineData("DURABLE0029", "var now = TimeProvider.System.GetUtcNow();", "TimeProvider.GetUtcNow", "var now = Workflow.Now;")]
-    [InlineData("DURABLE0030", "var id = Guid.NewGuid();", "Guid.NewGuid", "var id = Workflow.NewGuid();")]
-    [InlineData("DURABLE0031", "var pick = Random.Shared.Next(3);", "Random.Shared", "var pick = Workflow.Random.Next(3);")]
-    [InlineData("DURABLE0031", "var pick = new Random().Next(3);", "new Random", "var pick = Workflow.Random.Next(3);")]
-    [InlineData("DURABLE0032", "await Task.Delay(1000);", "Task.Delay", "await Workflow.SleepAsync(TimeSpan.FromSeconds(1));")]
-    [InlineData("DURABLE0032", "Thread.Sleep(1000);", "Thread.Sleep", "await Workflow.SleepAsync(TimeSpan.FromSeconds(1));")]
-    [InlineData("DURABLE0033", "var n = await Task.Run(() => 42);", "Task.Run", "var n = 42;")]
-    [InlineData("DURABLE0033", "Parallel.For(0, 3, i => { });", "Parallel.For", "for (var i = 0; i < 3; i++) { }")]
-    [InlineData("DURABLE0034", "await Label(order).ConfigureAwait(false);", "ConfigureAwait(false)", "await Label(order);")]
-    [InlineData("DURABLE0035", "var text = File.ReadAllText(order);", "File.ReadAllText", "var text = order;")]
-    [InlineData("DURABLE0035", "using var http = new HttpClient();", "new HttpClient", "var http = order;")]
-    [InlineData("DURABLE0036", "var region = Environment.GetEnvironmentVariable(\"REGION\");", "Environment.GetEnvironmentVariable", "var region = order;")]
-    [InlineData("DURABLE0037", "s_count++;", "Shipping.s_count++", "var count = 1;")]
-    [InlineData("DURABLE0037", "s_count = 5;", "Shipping.s_count = …", "var count = 5;")]
+    [InlineData("DURABLY0029", "var now = DateTime.UtcNow;", "DateTime.UtcNow", "var now = Workflow.Now;")]
+    [InlineData("DURABLY0029", "var now = DateTimeOffset.Now;", "DateTimeOffset.Now", "var now = Workflow.Now;")]
+    [InlineData("DURABLY0029", "var ticks = Environment.TickCount64;", "Environment.TickCount64", "var ticks = Workflow.Now.Ticks;")]
+    [InlineData("DURABLY0029", "var watch = Stopwatch.StartNew();", "Stopwatch.StartNew", "var started = Workflow.Now;")]
+    [InlineData("DURABLY0029", "var now = TimeProvider.System.GetUtcNow();", "TimeProvider.GetUtcNow", "var now = Workflow.Now;")]
+    [InlineData("DURABLY0030", "var id = Guid.NewGuid();", "Guid.NewGuid", "var id = Workflow.NewGuid();")]
+    [InlineData("DURABLY0031", "var pick = Random.Shared.Next(3);", "Random.Shared", "var pick = Workflow.Random.Next(3);")]
+    [InlineData("DURABLY0031", "var pick = new Random().Next(3);", "new Random", "var pick = Workflow.Random.Next(3);")]
+    [InlineData("DURABLY0032", "await Task.Delay(1000);", "Task.Delay", "await Workflow.SleepAsync(TimeSpan.FromSeconds(1));")]
+    [InlineData("DURABLY0032", "Thread.Sleep(1000);", "Thread.Sleep", "await Workflow.SleepAsync(TimeSpan.FromSeconds(1));")]
+    [InlineData("DURABLY0033", "var n = await Task.Run(() => 42);", "Task.Run", "var n = 42;")]
+    [InlineData("DURABLY0033", "Parallel.For(0, 3, i => { });", "Parallel.For", "for (var i = 0; i < 3; i++) { }")]
+    [InlineData("DURABLY0034", "await Label(order).ConfigureAwait(false);", "ConfigureAwait(false)", "await Label(order);")]
+    [InlineData("DURABLY0035", "var text = File.ReadAllText(order);", "File.ReadAllText", "var text = order;")]
+    [InlineData("DURABLY0035", "using var http = new HttpClient();", "new HttpClient", "var http = order;")]
+    [InlineData("DURABLY0036", "var region = Environment.GetEnvironmentVariable(\"REGION\");", "Environment.GetEnvironmentVariable", "var region = order;")]
+    [InlineData("DURABLY0037", "s_count++;", "Shipping.s_count++", "var count = 1;")]
+    [InlineData("DURABLY0037", "s_count = 5;", "Shipping.s_count = …", "var count = 5;")]
     public async Task Each_rule_fires_where_the_api_is_used_with_the_call_chain_and_not_on_its_replacement(string id, string code, string api, string fixedCode)
     {
         var reported = await GeneratorHarness.AnalyzeAsync(Workflow(code));
 
-        var diagnostic = Assert.Single(reported, d => d.Id.StartsWith("DURABLE", StringComparison.Ordinal));
+        var diagnostic = Assert.Single(reported, d => d.Id.StartsWith("DURABLY", StringComparison.Ordinal));
         Assert.Equal(id, diagnostic.Id);
         Assert.StartsWith("RunAsync → Helper → " + api + " ", diagnostic.GetMessage(), StringComparison.Ordinal);
         var member = api.Split('.', ' ')[^1] is "…" ? api.Split('.')[^1].Split(' ')[0] : api.Split('.', ' ')[^1].TrimEnd('+', '-');
         Assert.Contains(member, diagnostic.Location.SourceTree!.GetText().ToString(diagnostic.Location.SourceSpan), StringComparison.Ordinal);
-        Assert.DoesNotContain(await GeneratorHarness.AnalyzeAsync(Workflow(fixedCode)), d => d.Id.StartsWith("DURABLE", StringComparison.Ordinal));
+        Assert.DoesNotContain(await GeneratorHarness.AnalyzeAsync(Workflow(fixedCode)), d => d.Id.StartsWith("DURABLY", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -88,7 +88,7 @@ public sealed class DeterminismTests
 
         var diagnostic = Assert.Single(await GeneratorHarness.AnalyzeAsync(source));
 
-        Assert.Equal("DURABLE0031", diagnostic.Id);
+        Assert.Equal("DURABLY0031", diagnostic.Id);
         Assert.Equal("RunAsync → Helper → PickCarrier → Choose → Random.Shared draws random numbers that differ on every replay; use Workflow.Random", diagnostic.GetMessage());
         Assert.Equal("Random.Shared", diagnostic.Location.SourceTree!.GetText().ToString(diagnostic.Location.SourceSpan));
     }
@@ -113,14 +113,14 @@ public sealed class DeterminismTests
         var reported = await GeneratorHarness.AnalyzeAsync(editorConfig, source);
 
         Assert.Equal(["RunAsync → Helper → Environment.MachineName", "RunAsync → Helper → Path.GetTempPath"],
-            reported.Select(d => (d.Id, d.GetMessage())).Where(d => d.Id == "DURABLE0038").Select(d => d.Item2.Split(" is banned")[0]).Order());
+            reported.Select(d => (d.Id, d.GetMessage())).Where(d => d.Id == "DURABLY0038").Select(d => d.Item2.Split(" is banned")[0]).Order());
         Assert.Empty(await GeneratorHarness.AnalyzeAsync(source));
     }
 
     [Fact]
     public async Task A_pragma_where_the_api_is_used_suppresses_it()
     {
-        var source = Workflow("#pragma warning disable DURABLE0029 // the time only goes into a log line\n        var now = DateTime.UtcNow;\n#pragma warning restore DURABLE0029");
+        var source = Workflow("#pragma warning disable DURABLY0029 // the time only goes into a log line\n        var now = DateTime.UtcNow;\n#pragma warning restore DURABLY0029");
 
         Assert.Empty(await GeneratorHarness.AnalyzeAsync(source));
     }

@@ -14,7 +14,7 @@ public class DiagnosticTests
         """;
 
     [Fact]
-    public void DURABLE0001_class_not_partial()
+    public void DURABLY0001_class_not_partial()
     {
         const string source = Header + """
             [DurableWorkflow]
@@ -24,13 +24,13 @@ public class DiagnosticTests
             }
             """;
 
-        var diagnostic = Single(source, "DURABLE0001", "Shipping");
+        var diagnostic = Single(source, "DURABLY0001", "Shipping");
         Assert.Equal("Workflow class 'Shipping' must be declared partial so that Durably can generate its step table and client; add the 'partial' modifier", diagnostic.GetMessage());
         AssertClean(source.Replace("public class", "public partial class", StringComparison.Ordinal));
     }
 
     [Fact]
-    public void DURABLE0002_no_run_method()
+    public void DURABLY0002_no_run_method()
     {
         const string source = Header + """
             [DurableWorkflow]
@@ -40,13 +40,13 @@ public class DiagnosticTests
             }
             """;
 
-        var diagnostic = Single(source, "DURABLE0002", "Shipping");
+        var diagnostic = Single(source, "DURABLY0002", "Shipping");
         Assert.Contains("Workflow 'Shipping' has no [WorkflowRun] method", diagnostic.GetMessage(), StringComparison.Ordinal);
         AssertClean(source.Replace("    public Task RunAsync", "    [WorkflowRun] public Task RunAsync", StringComparison.Ordinal));
     }
 
     [Fact]
-    public void DURABLE0003_several_run_methods()
+    public void DURABLY0003_several_run_methods()
     {
         const string source = Header + """
             [DurableWorkflow]
@@ -57,7 +57,7 @@ public class DiagnosticTests
             }
             """;
 
-        var diagnostic = Single(source, "DURABLE0003", "RetryAsync");
+        var diagnostic = Single(source, "DURABLY0003", "RetryAsync");
         Assert.Contains("('RunAsync' and 'RetryAsync')", diagnostic.GetMessage(), StringComparison.Ordinal);
         AssertClean(source.Replace("[WorkflowRun] public Task RetryAsync", "public Task RetryAsync", StringComparison.Ordinal));
     }
@@ -68,17 +68,17 @@ public class DiagnosticTests
     [InlineData("public static Task RunAsync() => Task.CompletedTask;", "is static")]
     [InlineData("public Task RunAsync<T>() => Task.CompletedTask;", "is generic")]
     [InlineData("public Task RunAsync(ref int a) => Task.CompletedTask;", "takes a ref, out or in parameter")]
-    public void DURABLE0004_run_method_signature(string method, string problem)
+    public void DURABLY0004_run_method_signature(string method, string problem)
     {
         var source = Header + "[DurableWorkflow]\npublic partial class Shipping\n{\n    [WorkflowRun] " + method + "\n}\n";
 
-        var diagnostic = Single(source, "DURABLE0004", "RunAsync");
+        var diagnostic = Single(source, "DURABLY0004", "RunAsync");
         Assert.Contains("'RunAsync' " + problem, diagnostic.GetMessage(), StringComparison.Ordinal);
         AssertClean(source.Replace(method, "public Task RunAsync(int a) => Task.CompletedTask;", StringComparison.Ordinal));
     }
 
     [Fact]
-    public void DURABLE0005_step_return_type()
+    public void DURABLY0005_step_return_type()
     {
         const string source = Header + """
             [DurableWorkflow]
@@ -89,13 +89,13 @@ public class DiagnosticTests
             }
             """;
 
-        var diagnostic = Single(source, "DURABLE0005", "string");
+        var diagnostic = Single(source, "DURABLY0005", "string");
         Assert.Equal("Step 'Label' returns 'string'; a [Step] must return Task, Task<T>, ValueTask or ValueTask<T>", diagnostic.GetMessage());
         AssertClean(source.Replace("private string Label(int parcel) => \"label\";", "private Task<string> Label(int parcel) => Task.FromResult(\"label\");", StringComparison.Ordinal));
     }
 
     [Fact]
-    public void DURABLE0006_step_used_as_method_group()
+    public void DURABLY0006_step_used_as_method_group()
     {
         const string source = Header + """
             [DurableWorkflow]
@@ -108,7 +108,7 @@ public class DiagnosticTests
             }
             """;
 
-        var diagnostic = Single(source, "DURABLE0006", "Label");
+        var diagnostic = Single(source, "DURABLY0006", "Label");
         Assert.Contains("Step 'Label' is used as a method group", diagnostic.GetMessage(), StringComparison.Ordinal);
         AssertClean(source.Replace("parcels.Select(Label)", "parcels.Select(p => Label(p))", StringComparison.Ordinal));
     }
@@ -116,11 +116,11 @@ public class DiagnosticTests
     [Theory]
     [InlineData("private static Task<string> Label(int parcel) => Task.FromResult(\"x\");", "static")]
     [InlineData("private Task<T> Label<T>(T parcel) => Task.FromResult(parcel);", "generic")]
-    public void DURABLE0007_step_not_a_plain_instance_method(string step, string problem)
+    public void DURABLY0007_step_not_a_plain_instance_method(string step, string problem)
     {
         var source = Header + "[DurableWorkflow]\npublic partial class Shipping\n{\n    [WorkflowRun] public Task RunAsync() => Task.CompletedTask;\n    [Step] " + step + "\n}\n";
 
-        var diagnostic = Single(source, "DURABLE0007", "Label");
+        var diagnostic = Single(source, "DURABLY0007", "Label");
         Assert.Equal($"Step 'Label' is {problem}; a [Step] must be a non-generic instance method of its workflow", diagnostic.GetMessage());
         AssertClean(source.Replace(step, "private Task<string> Label(int parcel) => Task.FromResult(\"x\");", StringComparison.Ordinal));
     }
@@ -133,11 +133,11 @@ public class DiagnosticTests
     [InlineData("[Signal] private partial Task<Approval> WaitForApprovalAsync(TimeSpan timeout);", "returns 'System.Threading.Tasks.Task<Approval>'")]
     [InlineData("[Signal] private partial Task<SignalResult<Approval>> WaitForApprovalAsync(int days);", "does not take exactly one TimeSpan timeout parameter")]
     [InlineData("[Signal] private partial Task<SignalResult<T>> WaitForApprovalAsync<T>(TimeSpan timeout);", "is generic")]
-    public void DURABLE0008_signal_method_not_a_bodiless_partial_wait(string declaration, string problem)
+    public void DURABLY0008_signal_method_not_a_bodiless_partial_wait(string declaration, string problem)
     {
         var source = SignalHeader + "    " + declaration + "\n}\n";
 
-        var diagnostic = Single(source, "DURABLE0008", "WaitForApprovalAsync");
+        var diagnostic = Single(source, "DURABLY0008", "WaitForApprovalAsync");
         Assert.Equal($"[Signal] method 'WaitForApprovalAsync' {problem}; declare it without a body as 'partial Task<SignalResult<T>> WaitForApprovalAsync(TimeSpan timeout)' and the generator implements it", diagnostic.GetMessage());
         AssertClean(source.Replace(declaration, "[Signal] private partial Task<SignalResult<Approval>> WaitForApprovalAsync(TimeSpan timeout);", StringComparison.Ordinal));
     }
@@ -146,24 +146,24 @@ public class DiagnosticTests
     [InlineData("Func<int>", "System.Func<int>", "it is a delegate")]
     [InlineData("System.IO.MemoryStream", "System.IO.MemoryStream", "it is a stream")]
     [InlineData("Task<int>", "System.Threading.Tasks.Task<int>", "it is a task")]
-    public void DURABLE0009_signal_payload_cannot_be_journaled(string payload, string display, string problem)
+    public void DURABLY0009_signal_payload_cannot_be_journaled(string payload, string display, string problem)
     {
         var declaration = "[Signal] private partial Task<SignalResult<" + payload + ">> WaitForApprovalAsync(TimeSpan timeout);";
         var source = SignalHeader + "    " + declaration + "\n}\n";
 
-        var diagnostic = Single(source, "DURABLE0009", "Task<SignalResult<" + payload + ">>");
+        var diagnostic = Single(source, "DURABLY0009", "Task<SignalResult<" + payload + ">>");
         Assert.Equal($"The payload type '{display}' of signal 'Approval' cannot be journaled as JSON ({problem}); use a data type such as a record with properties", diagnostic.GetMessage());
         AssertClean(source.Replace(payload, "Approval", StringComparison.Ordinal));
     }
 
     [Fact]
-    public void DURABLE0010_one_signal_name_with_two_payload_types()
+    public void DURABLY0010_one_signal_name_with_two_payload_types()
     {
         const string first = "[Signal(Name = \"approve\")] private partial Task<SignalResult<Approval>> WaitForApprovalAsync(TimeSpan timeout);";
         const string second = "[Signal(Name = \"approve\")] private partial Task<SignalResult<string>> WaitForReasonAsync(TimeSpan timeout);";
         var source = SignalHeader + "    " + first + "\n    " + second + "\n}\n";
 
-        var diagnostic = Assert.Single(GeneratorHarness.Run(source).Result.Diagnostics, d => d.Id == "DURABLE0010");
+        var diagnostic = Assert.Single(GeneratorHarness.Run(source).Result.Diagnostics, d => d.Id == "DURABLY0010");
         Assert.Equal("WaitForReasonAsync", diagnostic.Location.SourceTree!.GetText().ToString(diagnostic.Location.SourceSpan));
         Assert.Equal("Signal 'approve' is waited for with payload type 'Approval' by 'WaitForApprovalAsync' and 'string' by 'WaitForReasonAsync'; one signal name has one payload type: rename one signal or use one type", diagnostic.GetMessage());
         AssertClean(source.Replace("[Signal(Name = \"approve\")] private partial Task<SignalResult<string>>", "[Signal(Name = \"reason\")] private partial Task<SignalResult<string>>", StringComparison.Ordinal));
@@ -172,12 +172,12 @@ public class DiagnosticTests
     [Theory]
     [InlineData("\"\"", "", "is empty")]
     [InlineData("\"ap\\nprove\"", "ap\nprove", "contains control character U+000A")]
-    public void DURABLE0011_signal_name_not_allowed(string literal, string shown, string problem)
+    public void DURABLY0011_signal_name_not_allowed(string literal, string shown, string problem)
     {
         var declaration = "[Signal(Name = " + literal + ")] private partial Task<SignalResult<Approval>> WaitForApprovalAsync(TimeSpan timeout);";
         var source = SignalHeader + "    " + declaration + "\n}\n";
 
-        var diagnostic = Single(source, "DURABLE0011", "Signal(Name = " + literal + ")");
+        var diagnostic = Single(source, "DURABLY0011", "Signal(Name = " + literal + ")");
         Assert.Equal($"Signal name '{shown}' of 'WaitForApprovalAsync' {problem}; a signal name is 1 to 256 characters with no control characters", diagnostic.GetMessage());
         AssertClean(source.Replace(literal, "\"approve\"", StringComparison.Ordinal));
     }
@@ -196,21 +196,21 @@ public class DiagnosticTests
     [InlineData("Timeout = \"1.00:00:01\"", "Timeout = \"1.00:00:01\"", "between 10ms and 1d", "Timeout = \"1d\"")]
     [InlineData("Timeout = \"-00:00:05\"", "Timeout = \"-00:00:05\"", "between 10ms and 1d", "Timeout = \"00:00:05\"")]
     [InlineData("CircuitBreaker = \" \"", "CircuitBreaker = \" \"", "a breaker's name, not empty", "CircuitBreaker = \"payments\"")]
-    public void DURABLE0012_step_policy_setting_out_of_range(string setting, string shown, string expected, string fix)
+    public void DURABLY0012_step_policy_setting_out_of_range(string setting, string shown, string expected, string fix)
     {
         var source = RetryHeader + "    [Step(" + setting + ")] private Task Charge(System.Threading.CancellationToken ct) => Task.CompletedTask;\n}\n";
 
-        var diagnostic = Single(source, "DURABLE0012", setting);
+        var diagnostic = Single(source, "DURABLY0012", setting);
         Assert.Equal($"Step 'Charge' has {shown}; it must be {expected}", diagnostic.GetMessage());
         AssertClean(source.Replace(setting, fix, StringComparison.Ordinal));
     }
 
     [Fact]
-    public void DURABLE0012_max_delay_shorter_than_the_initial_delay()
+    public void DURABLY0012_max_delay_shorter_than_the_initial_delay()
     {
         var source = RetryHeader + "    [Step(InitialDelay = \"1m\", MaxDelay = \"30s\")] private Task Charge() => Task.CompletedTask;\n}\n";
 
-        var diagnostic = Single(source, "DURABLE0012", "MaxDelay = \"30s\"");
+        var diagnostic = Single(source, "DURABLY0012", "MaxDelay = \"30s\"");
         Assert.Equal("Step 'Charge' has MaxDelay = \"30s\"; it must be at least InitialDelay (\"1m\")", diagnostic.GetMessage());
         AssertClean(source.Replace("\"30s\"", "\"5m\"", StringComparison.Ordinal));
     }
@@ -220,46 +220,46 @@ public class DiagnosticTests
     [InlineData("")]
     [InlineData("5x")]
     [InlineData("99999999999999d")]
-    public void DURABLE0013_duration_cannot_be_read(string text)
+    public void DURABLY0013_duration_cannot_be_read(string text)
     {
         var setting = "InitialDelay = \"" + text + "\"";
         var source = RetryHeader + "    [Step(" + setting + ")] private Task Charge() => Task.CompletedTask;\n}\n";
 
-        var diagnostic = Single(source, "DURABLE0013", setting);
+        var diagnostic = Single(source, "DURABLY0013", setting);
         Assert.Equal($"Step 'Charge' has InitialDelay = \"{text}\", which is not a duration; write a number with a unit (\"500ms\", \"30s\", \"5m\", \"2h\", \"1d\") or \"hh:mm:ss\"", diagnostic.GetMessage());
         AssertClean(source.Replace(setting, "InitialDelay = \"2s\"", StringComparison.Ordinal));
     }
 
     [Fact]
-    public void DURABLE0013_timeout_cannot_be_read()
+    public void DURABLY0013_timeout_cannot_be_read()
     {
         var setting = "Timeout = \"soon\"";
         var source = RetryHeader + "    [Step(" + setting + ")] private Task Charge(System.Threading.CancellationToken ct) => Task.CompletedTask;\n}\n";
 
-        var diagnostic = Single(source, "DURABLE0013", setting);
+        var diagnostic = Single(source, "DURABLY0013", setting);
         Assert.Equal("Step 'Charge' has Timeout = \"soon\", which is not a duration; write a number with a unit (\"500ms\", \"30s\", \"5m\", \"2h\", \"1d\") or \"hh:mm:ss\"", diagnostic.GetMessage());
         AssertClean(source.Replace(setting, "Timeout = \"30s\"", StringComparison.Ordinal));
     }
 
     [Fact]
-    public void DURABLE0014_timeout_on_a_step_without_a_cancellation_token()
+    public void DURABLY0014_timeout_on_a_step_without_a_cancellation_token()
     {
         var source = RetryHeader + "    [Step(Timeout = \"30s\")] private Task Charge(int amount) => Task.CompletedTask;\n}\n";
 
-        var diagnostic = Single(source, "DURABLE0014", "Timeout = \"30s\"");
+        var diagnostic = Single(source, "DURABLY0014", "Timeout = \"30s\"");
         Assert.Equal(DiagnosticSeverity.Warning, diagnostic.Severity);
         Assert.Equal("Step 'Charge' has a Timeout but takes no CancellationToken, so the timeout cannot stop its body: it keeps running and its result is discarded; add a CancellationToken parameter and pass it on", diagnostic.GetMessage());
         AssertClean(source.Replace("int amount", "int amount, System.Threading.CancellationToken cancellationToken", StringComparison.Ordinal));
     }
 
     [Fact]
-    public void DURABLE0019_compensation_taking_the_result_of_a_step_with_a_timeout()
+    public void DURABLY0019_compensation_taking_the_result_of_a_step_with_a_timeout()
     {
         var source = RetryHeader
             + "    [Step(Timeout = \"10s\", Compensate = nameof(Refund))] private Task<string> Charge(int amount, System.Threading.CancellationToken ct) => Task.FromResult(\"r\");\n"
             + "    private Task Refund(string receipt) => Task.CompletedTask;\n}\n";
 
-        var diagnostic = Single(source, "DURABLE0019", "Compensate = nameof(Refund)");
+        var diagnostic = Single(source, "DURABLY0019", "Compensate = nameof(Refund)");
         Assert.Equal(DiagnosticSeverity.Warning, diagnostic.Severity);
         Assert.Equal("Compensation 'Refund' of step 'Charge' takes the step's result, but the step has a Timeout: a timed-out attempt may have done its work yet left no result, so the run would be parked instead of compensated; make 'Refund' take the step's parameters instead", diagnostic.GetMessage());
         AssertClean(source.Replace("Refund(string receipt)", "Refund(int amount)", StringComparison.Ordinal));
@@ -270,12 +270,12 @@ public class DiagnosticTests
     public void A_pragma_around_the_reported_code_suppresses_a_warning_there_and_nowhere_else()
     {
         var source = RetryHeader
-            + "#pragma warning disable DURABLE0014 // the payment API cannot be cancelled\n"
+            + "#pragma warning disable DURABLY0014 // the payment API cannot be cancelled\n"
             + "    [Step(Timeout = \"30s\")] private Task Charge(int amount) => Task.CompletedTask;\n"
-            + "#pragma warning restore DURABLE0014\n"
+            + "#pragma warning restore DURABLY0014\n"
             + "    [Step(Timeout = \"30s\")] private Task Refund(int amount) => Task.CompletedTask;\n}\n";
 
-        var reported = GeneratorHarness.ReportedDiagnostics(source).Where(d => d.Id == "DURABLE0014").ToList();
+        var reported = GeneratorHarness.ReportedDiagnostics(source).Where(d => d.Id == "DURABLY0014").ToList();
 
         Assert.Equal(2, reported.Count);
         Assert.Equal([(true, "Charge"), (false, "Refund")], reported.Select(d => (d.IsSuppressed, d.GetMessage().Split('\'')[1])).OrderBy(r => r.Item2));
@@ -286,9 +286,9 @@ public class DiagnosticTests
     [Theory]
     [InlineData("public static class Orders\n{\n    [DurableWorkflow] public partial class Shipping { [WorkflowRun] public Task RunAsync() => Task.CompletedTask; }\n}\n", "is nested in 'Orders'")]
     [InlineData("[DurableWorkflow] public partial class Shipping<T> { [WorkflowRun] public Task RunAsync() => Task.CompletedTask; }\n", "is generic")]
-    public void DURABLE0020_workflow_nested_or_generic(string declaration, string problem)
+    public void DURABLY0020_workflow_nested_or_generic(string declaration, string problem)
     {
-        var diagnostic = Single(ShapeHeader + declaration, "DURABLE0020", "Shipping");
+        var diagnostic = Single(ShapeHeader + declaration, "DURABLY0020", "Shipping");
         Assert.Equal($"Workflow class 'Shipping' {problem}; declare the workflow as a top-level, non-generic, non-abstract class (not a record, not static, not 'file'-local), since the engine creates it for each run and its generated client, step table and registration are declared beside it in its namespace, in another file",
             diagnostic.GetMessage());
         AssertClean(ShapeHeader + "[DurableWorkflow] public partial class Shipping { [WorkflowRun] public Task RunAsync() => Task.CompletedTask; }\n");
@@ -300,23 +300,23 @@ public class DiagnosticTests
     [InlineData("ref int count", "count", "takes parameter 'count' by ref")]
     [InlineData("out int count", "count", "takes parameter 'count' by out")]
     [InlineData("in int count", "count", "takes parameter 'count' by in")]
-    public void DURABLE0021_step_parameter_cannot_be_journaled(string parameter, string located, string problem)
+    public void DURABLY0021_step_parameter_cannot_be_journaled(string parameter, string located, string problem)
     {
         var source = ShapeHeader + "[DurableWorkflow]\npublic partial class Upload\n{\n    [WorkflowRun] public Task RunAsync() => Task.CompletedTask;\n"
             + "    [Step] private Task Put(" + parameter + ") => Task.CompletedTask;\n}\n";
 
-        var diagnostic = Single(source.Replace("out int count) => Task.CompletedTask", "out int count) { count = 0; return Task.CompletedTask; }", StringComparison.Ordinal), "DURABLE0021", located);
+        var diagnostic = Single(source.Replace("out int count) => Task.CompletedTask", "out int count) { count = 0; return Task.CompletedTask; }", StringComparison.Ordinal), "DURABLY0021", located);
         Assert.Equal($"Step 'Put' {problem}, which cannot be journaled as JSON; pass plain data (records, primitives, collections) and open streams, callbacks or buffers inside the step", diagnostic.GetMessage());
         AssertClean(source.Replace(parameter, "string path", StringComparison.Ordinal));
     }
 
     [Fact]
-    public void DURABLE0021_step_result_cannot_be_journaled()
+    public void DURABLY0021_step_result_cannot_be_journaled()
     {
         var source = ShapeHeader + "[DurableWorkflow]\npublic partial class Upload\n{\n    [WorkflowRun] public Task RunAsync() => Task.CompletedTask;\n"
             + "    [Step] private Task<Stream> Open(string path) => Task.FromResult<Stream>(Stream.Null);\n}\n";
 
-        var diagnostic = Single(source, "DURABLE0021", "Task<Stream>");
+        var diagnostic = Single(source, "DURABLY0021", "Task<Stream>");
         Assert.StartsWith("Step 'Open' returns 'System.IO.Stream' (a stream), which cannot be journaled as JSON", diagnostic.GetMessage(), StringComparison.Ordinal);
         AssertClean(source.Replace("Task<Stream> Open(string path) => Task.FromResult<Stream>(Stream.Null)", "Task<string> Open(string path) => Task.FromResult(path)", StringComparison.Ordinal));
     }
@@ -326,36 +326,36 @@ public class DiagnosticTests
     [InlineData("", "is empty")]
     [InlineData("   ", "is empty")]
     [InlineData("tab\there", "contains control character U+0009")]
-    public void DURABLE0022_step_id_not_allowed(string id, string problem)
+    public void DURABLY0022_step_id_not_allowed(string id, string problem)
     {
         var source = ShapeHeader + "[DurableWorkflow]\npublic partial class Payments\n{\n    [WorkflowRun] public Task RunAsync() => Task.CompletedTask;\n"
             + "    [Step(Id = \"" + id.Replace("\t", "\\t", StringComparison.Ordinal) + "\")] private Task Charge(int amount) => Task.CompletedTask;\n}\n";
 
-        var diagnostic = Single(source, "DURABLE0022", "Id = \"" + id.Replace("\t", "\\t", StringComparison.Ordinal) + "\"");
+        var diagnostic = Single(source, "DURABLY0022", "Id = \"" + id.Replace("\t", "\\t", StringComparison.Ordinal) + "\"");
         Assert.Equal($"Step 'Charge' has Id \"{id}\", which {problem}; a step id is 1 to 100 characters, without '/' or control characters, and never changes once runs use it", diagnostic.GetMessage());
         AssertClean(source.Replace("Id = \"" + id.Replace("\t", "\\t", StringComparison.Ordinal) + "\"", "Id = \"payments.charge\"", StringComparison.Ordinal));
     }
 
     [Fact]
-    public void DURABLE0022_step_id_too_long()
+    public void DURABLY0022_step_id_too_long()
     {
         var id = new string('x', 101);
         var source = ShapeHeader + "[DurableWorkflow]\npublic partial class Payments\n{\n    [WorkflowRun] public Task RunAsync() => Task.CompletedTask;\n"
             + "    [Step(Id = \"" + id + "\")] private Task Charge(int amount) => Task.CompletedTask;\n}\n";
 
-        Assert.Contains("which is 101 characters long", Single(source, "DURABLE0022", "Id = \"" + id + "\"").GetMessage(), StringComparison.Ordinal);
+        Assert.Contains("which is 101 characters long", Single(source, "DURABLY0022", "Id = \"" + id + "\"").GetMessage(), StringComparison.Ordinal);
         AssertClean(source.Replace(id, new string('x', 100), StringComparison.Ordinal));
     }
 
     [Fact]
-    public void DURABLE0023_two_steps_with_one_id()
+    public void DURABLY0023_two_steps_with_one_id()
     {
         var source = ShapeHeader + "[DurableWorkflow]\npublic partial class Notices\n{\n    [WorkflowRun] public Task RunAsync() => Task.CompletedTask;\n"
             + "    [Step] private Task Notify(string email) => Task.CompletedTask;\n"
             + "    [Step] private Task Notify(long phone) => Task.CompletedTask;\n}\n";
 
         var diagnostic = Assert.Single(GeneratorHarness.Run(source).Result.Diagnostics);
-        Assert.Equal("DURABLE0023", diagnostic.Id);
+        Assert.Equal("DURABLY0023", diagnostic.Id);
         var line = diagnostic.Location.SourceTree!.GetText().Lines[diagnostic.Location.GetLineSpan().StartLinePosition.Line].ToString();
         Assert.Contains("Notify(long phone)", line, StringComparison.Ordinal);
         Assert.Equal("Steps 'Notify' and 'Notify' of workflow 'Notices' both have id \"Notify\"; give one of them its own [Step(Id = \"…\")] (overloads need one each)", diagnostic.GetMessage());
@@ -363,25 +363,25 @@ public class DiagnosticTests
     }
 
     [Fact]
-    public void DURABLE0024_step_called_from_a_static_member()
+    public void DURABLY0024_step_called_from_a_static_member()
     {
         var source = ShapeHeader + "[DurableWorkflow]\npublic partial class Reminders\n{\n    [WorkflowRun] public Task RunAsync() => Task.CompletedTask;\n"
             + "    private static Task Remind(Reminders workflow) => workflow.Send(\"ada\");\n"
             + "    [Step] public Task Send(string user) => Task.CompletedTask;\n}\n";
 
-        var diagnostic = Single(source, "DURABLE0024", "Send");
+        var diagnostic = Single(source, "DURABLY0024", "Send");
         Assert.Equal("Step 'Send' is called from static member 'Remind', where no run is executing and the call cannot be journaled; call it from the run method or an instance method it calls", diagnostic.GetMessage());
         AssertClean(source.Replace("private static Task Remind(Reminders workflow) => workflow.Send(\"ada\");", "private Task Remind() => Send(\"ada\");", StringComparison.Ordinal));
     }
 
     [Fact]
-    public void DURABLE0025_step_called_inside_another_step_is_a_warning_and_still_compiles()
+    public void DURABLY0025_step_called_inside_another_step_is_a_warning_and_still_compiles()
     {
         var source = ShapeHeader + "[DurableWorkflow]\npublic partial class Checkout\n{\n    [WorkflowRun] public Task RunAsync() => Pay(1);\n"
             + "    [Step] private async Task Pay(int amount) { await Charge(amount); }\n"
             + "    [Step] private Task Charge(int amount) => Task.CompletedTask;\n}\n";
 
-        var diagnostic = Single(source, "DURABLE0025", "Charge");
+        var diagnostic = Single(source, "DURABLY0025", "Charge");
         Assert.Equal(DiagnosticSeverity.Warning, diagnostic.Severity);
         Assert.Equal("Step 'Charge' is called inside step 'Pay', where it runs as a plain method call: no journal row, no retries, no compensation of its own; call it from the run method if it should be durable, or make it a plain method", diagnostic.GetMessage());
         Assert.Empty(GeneratorHarness.Errors(GeneratorHarness.Run(source).Output));
@@ -389,18 +389,18 @@ public class DiagnosticTests
     }
 
     [Fact]
-    public void DURABLE0026_async_void_method_in_a_workflow()
+    public void DURABLY0026_async_void_method_in_a_workflow()
     {
         var source = ShapeHeader + "[DurableWorkflow]\npublic partial class Audit\n{\n    [WorkflowRun] public Task RunAsync() => Task.CompletedTask;\n"
             + "    private async void Record(string what) => await Task.Yield();\n}\n";
 
-        var diagnostic = Single(source, "DURABLE0026", "Record");
+        var diagnostic = Single(source, "DURABLY0026", "Record");
         Assert.Equal("Method 'Record' of workflow 'Audit' is async void: nothing can await it, so the run does not wait for it and an exception it throws ends the process; return Task instead", diagnostic.GetMessage());
         AssertClean(source.Replace("async void Record", "async Task Record", StringComparison.Ordinal));
     }
 
     [Fact]
-    public void DURABLE0027_interceptors_not_enabled_for_Durably_and_nothing_is_generated()
+    public void DURABLY0027_interceptors_not_enabled_for_Durably_and_nothing_is_generated()
     {
         var source = ShapeHeader + "[DurableWorkflow]\npublic partial class Audit\n{\n    [WorkflowRun] public async Task RunAsync() => await Record(\"x\");\n"
             + "    [Step] private Task Record(string what) => Task.CompletedTask;\n}\n";
@@ -409,7 +409,7 @@ public class DiagnosticTests
         var (result, output) = GeneratorHarness.RunWith(withoutDurably, source);
 
         var diagnostic = Assert.Single(result.Diagnostics);
-        Assert.Equal("DURABLE0027", diagnostic.Id);
+        Assert.Equal("DURABLY0027", diagnostic.Id);
         Assert.Equal("Audit", diagnostic.Location.SourceTree!.GetText().ToString(diagnostic.Location.SourceSpan));
         Assert.StartsWith("Workflow 'Audit' needs C# interceptors in namespace Durably.Generated", diagnostic.GetMessage(), StringComparison.Ordinal);
         Assert.Empty(result.GeneratedTrees);
@@ -437,12 +437,12 @@ public class DiagnosticTests
         """;
 
     [Fact]
-    public async Task DURABLE0028_step_called_from_outside_its_workflow()
+    public async Task DURABLY0028_step_called_from_outside_its_workflow()
     {
         var reported = await GeneratorHarness.AnalyzeAsync(OutsideSource);
 
         var diagnostic = Assert.Single(reported);
-        Assert.Equal("DURABLE0028", diagnostic.Id);
+        Assert.Equal("DURABLY0028", diagnostic.Id);
         Assert.Equal("Charge", diagnostic.Location.SourceTree!.GetText().ToString(diagnostic.Location.SourceSpan));
         Assert.Contains("billing.Charge(5)", diagnostic.Location.SourceTree.GetText().Lines[diagnostic.Location.GetLineSpan().StartLinePosition.Line].ToString(), StringComparison.Ordinal);
         Assert.Equal("Step 'Charge' of workflow 'Billing' is called from 'Controller', outside the workflow, where it runs as a plain method call without journal, retries or idempotency key; start the workflow through its client, or move the call into the workflow",
@@ -454,7 +454,7 @@ public class DiagnosticTests
     public async Task An_analyzer_diagnostic_is_suppressed_by_a_pragma_around_it()
     {
         var source = OutsideSource.Replace("    public Task Pay(Billing billing) => billing.Charge(5);",
-            "#pragma warning disable DURABLE0028 // a test calls the body directly on purpose\n    public Task Pay(Billing billing) => billing.Charge(5);\n#pragma warning restore DURABLE0028", StringComparison.Ordinal);
+            "#pragma warning disable DURABLY0028 // a test calls the body directly on purpose\n    public Task Pay(Billing billing) => billing.Charge(5);\n#pragma warning restore DURABLY0028", StringComparison.Ordinal);
 
         Assert.Empty(await GeneratorHarness.AnalyzeAsync(source));
     }
@@ -508,21 +508,21 @@ public class DiagnosticTests
     }
 
     [Fact]
-    public void DURABLE0015_compensation_not_found()
+    public void DURABLY0015_compensation_not_found()
     {
         var source = CompensationHeader.Replace("nameof(Refund)", "\"Refnd\"", StringComparison.Ordinal) + "    private Task Refund() => Task.CompletedTask;\n}\n";
 
-        var diagnostic = Single(source, "DURABLE0015", "Compensate = \"Refnd\"");
+        var diagnostic = Single(source, "DURABLY0015", "Compensate = \"Refnd\"");
         Assert.Equal("Step 'Charge' names 'Refnd' as its compensation, but 'Payments' has no method of that name; write Compensate = nameof(<a method of this workflow>)", diagnostic.GetMessage());
         AssertClean(source.Replace("\"Refnd\"", "nameof(Refund)", StringComparison.Ordinal));
     }
 
     [Fact]
-    public void DURABLE0016_compensation_does_not_return_a_task()
+    public void DURABLY0016_compensation_does_not_return_a_task()
     {
         var source = CompensationHeader + "    private void Refund(string receipt) { }\n}\n";
 
-        var diagnostic = Single(source, "DURABLE0016", "Compensate = nameof(Refund)");
+        var diagnostic = Single(source, "DURABLY0016", "Compensate = nameof(Refund)");
         Assert.Equal("Compensation 'Refund' of step 'Charge' returns 'void'; a compensation returns Task or ValueTask", diagnostic.GetMessage());
         AssertClean(source.Replace("private void Refund(string receipt) { }", "private Task Refund(string receipt) => Task.CompletedTask;", StringComparison.Ordinal));
     }
@@ -533,21 +533,21 @@ public class DiagnosticTests
     [InlineData("private Task Refund(CancellationToken ct, string receipt) => Task.CompletedTask;", "System.Threading.CancellationToken, string")]
     [InlineData("private Task Refund(ref string receipt) => Task.CompletedTask;", "string")]
     [InlineData("private Task Refund<T>(T receipt) => Task.CompletedTask;", "T")]
-    public void DURABLE0017_compensation_parameters_do_not_match_the_step(string method, string shown)
+    public void DURABLY0017_compensation_parameters_do_not_match_the_step(string method, string shown)
     {
         var source = CompensationHeader + "    " + method + "\n}\n";
 
-        var diagnostic = Single(source, "DURABLE0017", "Compensate = nameof(Refund)");
+        var diagnostic = Single(source, "DURABLY0017", "Compensate = nameof(Refund)");
         Assert.Equal($"Compensation 'Refund' of step 'Charge' takes ({shown}); it must take the step's result (string), the step's parameters (decimal, string), the result followed by the parameters, or nothing, with an optional CancellationToken last", diagnostic.GetMessage());
         AssertClean(CompensationHeader + "    private Task Refund(string receipt) => Task.CompletedTask;\n}\n");
     }
 
     [Fact]
-    public void DURABLE0018_compensation_is_a_step()
+    public void DURABLY0018_compensation_is_a_step()
     {
         var source = CompensationHeader + "    [Step] private Task Refund(string receipt) => Task.CompletedTask;\n}\n";
 
-        var diagnostic = Single(source, "DURABLE0018", "Compensate = nameof(Refund)");
+        var diagnostic = Single(source, "DURABLY0018", "Compensate = nameof(Refund)");
         Assert.Equal("Compensation 'Refund' of step 'Charge' is itself a [Step]; the engine journals and retries compensations on their own, so remove [Step] from 'Refund'", diagnostic.GetMessage());
         AssertClean(source.Replace("[Step] private Task Refund", "private Task Refund", StringComparison.Ordinal));
     }
@@ -558,15 +558,16 @@ public class DiagnosticTests
         var descriptors = typeof(WorkflowGenerator).Assembly
             .GetType("Durably.Generators.DiagnosticDescriptors")!
             .GetFields(BindingFlags.Public | BindingFlags.Static)
+            .Where(f => f.FieldType == typeof(DiagnosticDescriptor))
             .Select(f => (DiagnosticDescriptor)f.GetValue(null)!)
             .ToList();
         var root = RepositoryRoot();
         var releases = File.ReadAllLines(Path.Combine(root, "src/Generators/AnalyzerReleases.Shipped.md"))
             .Concat(File.ReadAllLines(Path.Combine(root, "src/Generators/AnalyzerReleases.Unshipped.md")))
-            .Where(line => line.StartsWith("DURABLE", StringComparison.Ordinal))
+            .Where(line => line.StartsWith("DURABLY", StringComparison.Ordinal))
             .Select(line => line.Split('|').Select(part => part.Trim()).ToArray())
             .ToDictionary(parts => parts[0]);
-        var pages = Directory.GetFiles(Path.Combine(root, "docs/diagnostics"), "DURABLE*.md").Select(Path.GetFileNameWithoutExtension).ToHashSet();
+        var pages = Directory.GetFiles(Path.Combine(root, "docs/diagnostics"), "DURABLY*.md").Select(Path.GetFileNameWithoutExtension).ToHashSet();
 
         Assert.Equal(descriptors.Count, descriptors.Select(d => d.Id).Distinct().Count());
         foreach (var descriptor in descriptors)
@@ -575,7 +576,9 @@ public class DiagnosticTests
             Assert.Equal(descriptor.DefaultSeverity.ToString(), row[2]);
             Assert.Equal(descriptor.Title.ToString(), row[3]);
             Assert.Contains(descriptor.Id, pages);
-            Assert.Equal($"docs/diagnostics/{descriptor.Id}.md", descriptor.HelpLinkUri);
+            Assert.Equal($"https://github.com/durably/durably/blob/main/docs/diagnostics/{descriptor.Id}.md", descriptor.HelpLinkUri);
+            Assert.True(Uri.TryCreate(descriptor.HelpLinkUri, UriKind.Absolute, out var link) && link.Scheme == Uri.UriSchemeHttps, descriptor.HelpLinkUri);
+            Assert.Matches("^DURABLY[0-9]{4}$", descriptor.Id);
             var page = File.ReadAllText(Path.Combine(root, "docs/diagnostics", descriptor.Id + ".md"));
             Assert.StartsWith($"# {descriptor.Id}: {descriptor.Title}", page, StringComparison.Ordinal);
         }

@@ -56,7 +56,7 @@ internal static class GeneratorHarness
         var compilation = Compile(sources);
         driver = driver.RunGeneratorsAndUpdateCompilation(compilation, out var output, out var diagnostics);
         AssertCachedOnRerun(driver, compilation);
-        Assert.DoesNotContain(Errors(output), e => !e.Contains("DURABLE", StringComparison.Ordinal));
+        Assert.DoesNotContain(Errors(output), e => !e.Contains("DURABLY", StringComparison.Ordinal));
         return diagnostics;
     }
 

@@ -8,7 +8,7 @@ using Microsoft.CodeAnalysis.Diagnostics;
 namespace Durably.Generators.Analyzers;
 
 /// <summary>
-/// Reports <c>[Step]</c>, <c>[WorkflowRun]</c> and <c>[Signal]</c> where the generator never looks (DURABLE0047): on a
+/// Reports <c>[Step]</c>, <c>[WorkflowRun]</c> and <c>[Signal]</c> where the generator never looks (DURABLY0047): on a
 /// method of a class that is not a <c>[DurableWorkflow]</c>, on a local function or on a lambda. The code compiles, and
 /// the method runs as a plain call — a "step" whose body runs again on every replay.
 /// </summary>

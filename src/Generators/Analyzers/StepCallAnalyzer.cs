@@ -7,7 +7,7 @@ using Microsoft.CodeAnalysis.Operations;
 namespace Durably.Generators.Analyzers;
 
 /// <summary>
-/// Reports a step called from outside its workflow class (DURABLE0028): the generator intercepts only the calls in the
+/// Reports a step called from outside its workflow class (DURABLY0028): the generator intercepts only the calls in the
 /// workflow's own declarations, so such a call runs the step body directly, with no journal, retries or key.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
@@ -41,7 +41,7 @@ public sealed class StepCallAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        // A [Step] outside a workflow class is reported once, where it is declared (DURABLE0047), not at every call.
+        // A [Step] outside a workflow class is reported once, where it is declared (DURABLY0047), not at every call.
         var workflow = target.ContainingType;
         if (!workflow.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == KnownNames.DurableWorkflowAttribute))
         {

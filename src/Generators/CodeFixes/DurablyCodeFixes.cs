@@ -13,12 +13,12 @@ using Microsoft.CodeAnalysis.Simplification;
 
 namespace Durably.CodeFixes;
 
-/// <summary>DURABLE0001: adds <c>partial</c> to the workflow class.</summary>
+/// <summary>DURABLY0001: adds <c>partial</c> to the workflow class.</summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(AddPartialFix)), Shared]
 public sealed class AddPartialFix : CodeFixProvider
 {
     /// <inheritdoc/>
-    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ["DURABLE0001"];
+    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ["DURABLY0001"];
 
     /// <inheritdoc/>
     public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
@@ -48,7 +48,7 @@ public sealed class AddPartialFix : CodeFixProvider
 }
 
 /// <summary>
-/// DURABLE0029, 0030, 0032: replaces a clock read, a new GUID or a timer by its journaled counterpart —
+/// DURABLY0029, 0030, 0032: replaces a clock read, a new GUID or a timer by its journaled counterpart —
 /// <c>DateTime.UtcNow</c> → <c>Workflow.Now.UtcDateTime</c>, <c>DateTimeOffset.UtcNow</c> → <c>Workflow.Now</c>,
 /// <c>Guid.NewGuid()</c> → <c>Workflow.NewGuid()</c>, <c>Task.Delay(x)</c> → <c>Workflow.SleepAsync(x)</c>.
 /// </summary>
@@ -56,7 +56,7 @@ public sealed class AddPartialFix : CodeFixProvider
 public sealed class UseWorkflowApiFix : CodeFixProvider
 {
     /// <inheritdoc/>
-    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ["DURABLE0029", "DURABLE0030", "DURABLE0032"];
+    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ["DURABLY0029", "DURABLY0030", "DURABLY0032"];
 
     /// <inheritdoc/>
     public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
@@ -139,12 +139,12 @@ public sealed class UseWorkflowApiFix : CodeFixProvider
     }
 }
 
-/// <summary>DURABLE0006: turns a step used as a method group into a lambda that calls it, which is intercepted.</summary>
+/// <summary>DURABLY0006: turns a step used as a method group into a lambda that calls it, which is intercepted.</summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(MethodGroupToLambdaFix)), Shared]
 public sealed class MethodGroupToLambdaFix : CodeFixProvider
 {
     /// <inheritdoc/>
-    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ["DURABLE0006"];
+    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ["DURABLY0006"];
 
     /// <inheritdoc/>
     public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
@@ -176,12 +176,12 @@ public sealed class MethodGroupToLambdaFix : CodeFixProvider
     }
 }
 
-/// <summary>DURABLE0053: logs through <c>Workflow.Logger</c> instead of the injected logger.</summary>
+/// <summary>DURABLY0053: logs through <c>Workflow.Logger</c> instead of the injected logger.</summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(UseWorkflowLoggerFix)), Shared]
 public sealed class UseWorkflowLoggerFix : CodeFixProvider
 {
     /// <inheritdoc/>
-    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ["DURABLE0053"];
+    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ["DURABLY0053"];
 
     /// <inheritdoc/>
     public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
@@ -206,14 +206,14 @@ public sealed class UseWorkflowLoggerFix : CodeFixProvider
 }
 
 /// <summary>
-/// DURABLE0055: iterates a hash set or dictionary in a fixed order — <c>.Order()</c>, or <c>.OrderBy(p =&gt; p.Key)</c>
+/// DURABLY0055: iterates a hash set or dictionary in a fixed order — <c>.Order()</c>, or <c>.OrderBy(p =&gt; p.Key)</c>
 /// for a dictionary; strings by ordinal comparison, which no culture setting changes.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(SortIterationFix)), Shared]
 public sealed class SortIterationFix : CodeFixProvider
 {
     /// <inheritdoc/>
-    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ["DURABLE0055"];
+    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ["DURABLY0055"];
 
     /// <inheritdoc/>
     public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;

@@ -6,7 +6,7 @@ using Microsoft.CodeAnalysis;
 namespace Durably.Generators.Parsing;
 
 /// <summary>
-/// Resolves <c>[Step(Compensate = nameof(X))]</c> to a method of the workflow and checks its shape (DURABLE0015–0018):
+/// Resolves <c>[Step(Compensate = nameof(X))]</c> to a method of the workflow and checks its shape (DURABLY0015–0018):
 /// it returns a Task or ValueTask and takes the step's result, the step's parameters, the result followed by the
 /// parameters, or nothing — with an optional CancellationToken last.
 /// </summary>

@@ -11,7 +11,7 @@ namespace Durably.Generators.Parsing;
 
 /// <summary>
 /// Reads a <c>[Step]</c>'s failure-handling settings — retries, timeout, circuit breaker, compensation — checking each value as the
-/// runtime would (DURABLE0012, DURABLE0013, DURABLE0014, DURABLE0019), and its compensation (<see cref="CompensationParser"/>).
+/// runtime would (DURABLY0012, DURABLY0013, DURABLY0014, DURABLY0019), and its compensation (<see cref="CompensationParser"/>).
 /// </summary>
 internal static class StepPolicyParser
 {

@@ -10,10 +10,10 @@ public partial class Quote
     [WorkflowRun]
     public async Task<decimal> RunAsync(string sku) => (await Price(sku)).Price;
 
-#pragma warning disable DURABLE0048 // journaled with JsonSerializerOptions { IncludeFields = true }
+#pragma warning disable DURABLY0048 // journaled with JsonSerializerOptions { IncludeFields = true }
     [Step]
     public Task<(decimal Price, string Currency)> Price(string sku) => Task.FromResult((9.5m, "EUR"));
-#pragma warning restore DURABLE0048
+#pragma warning restore DURABLY0048
 }
 
 public static class Scenario

@@ -136,9 +136,9 @@ internal partial class LeavesScheduler(BodyLog log)
     [WorkflowRun]
     public async Task<int> RunAsync()
     {
-#pragma warning disable DURABLE0034 // on purpose: the test shows the run failing at run time when code does this anyway
+#pragma warning disable DURABLY0034 // on purpose: the test shows the run failing at run time when code does this anyway
         var first = await First().ConfigureAwait(false);
-#pragma warning restore DURABLE0034
+#pragma warning restore DURABLY0034
         return first + await Second();
     }
 
@@ -230,12 +230,12 @@ internal sealed record Shipment(string Name, Type Carrier);
 [DurableWorkflow]
 internal partial class Shipper
 {
-    // The build reports it (DURABLE0048); silenced here to test the runtime's own refusal, which a project that
+    // The build reports it (DURABLY0048); silenced here to test the runtime's own refusal, which a project that
     // silences the rule still gets.
-#pragma warning disable DURABLE0048
+#pragma warning disable DURABLY0048
     [WorkflowRun]
     public async Task<string> RunAsync(Shipment shipment) => await Label(shipment.Name);
-#pragma warning restore DURABLE0048
+#pragma warning restore DURABLY0048
 
     [Step]
     private Task<string> Label(string name) => Task.FromResult(name);

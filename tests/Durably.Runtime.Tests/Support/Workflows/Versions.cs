@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 
 // A workflow version as two or three classes on purpose: the tests replay one class's journal against another, the
 // way a code change meets runs in flight. Never registered in one host together.
-#pragma warning disable DURABLE0046
+#pragma warning disable DURABLY0046
 
 namespace Durably.Runtime.Tests.Support;
 
