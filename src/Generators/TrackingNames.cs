@@ -9,4 +9,5 @@ internal static class TrackingNames
     public const string InterceptorsEnabled = nameof(InterceptorsEnabled);
     public const string ContractChecks = nameof(ContractChecks);
     public const string WorkflowIdentities = nameof(WorkflowIdentities);
+    public const string WorkflowParts = nameof(WorkflowParts);
 }

@@ -43,7 +43,18 @@ public sealed class WorkflowGenerator : IIncrementalGenerator
                 : new EquatableArray<EquatableDiagnostic>([.. pair.Left.Diagnostics, new(Diagnostic.Create(DiagnosticDescriptors.InterceptorsNotEnabled, pair.Left.ClassLocation, pair.Left.ClassName))]))
             .WithTrackingName(TrackingNames.Diagnostics);
 
-        context.RegisterSourceOutput(models, static (spc, workflow) => spc.AddSource(workflow.HintName, WorkflowEmitter.Emit(workflow)));
+        // Two outputs per workflow: its own part and client, which an edit that only moves call sites (typing in a
+        // method body) leaves cached, and its interceptors, which every edit of its file changes (locations carry the
+        // file's checksum).
+        var parts = models.Select(static (model, _) => model.WithoutCallSites()).WithTrackingName(TrackingNames.WorkflowParts);
+        context.RegisterSourceOutput(parts, static (spc, workflow) => spc.AddSource(workflow.HintName, WorkflowEmitter.Emit(workflow)));
+        context.RegisterSourceOutput(models, static (spc, workflow) =>
+        {
+            if (workflow.HasCallSites)
+            {
+                spc.AddSource(workflow.InterceptorsHintName, WorkflowEmitter.EmitInterceptorsSource(workflow));
+            }
+        });
 
         // `dotnet build -t:DurablyAcceptContracts` asks for the contracts file; other builds write nothing.
         var accepting = context.AnalyzerConfigOptionsProvider

@@ -8,9 +8,8 @@ public class WorkflowGeneratorTests
         var (result, output) = GeneratorHarness.Run(Sources.OrderFulfillment);
 
         Assert.Empty(result.Diagnostics);
-        var source = Assert.Single(result.GeneratedTrees);
         Assert.Empty(GeneratorHarness.Errors(output));
-        Snapshot.Match(Path.GetFileName(source.FilePath), source.GetText().ToString());
+        MatchAll(result);
     }
 
     [Fact]
@@ -19,9 +18,8 @@ public class WorkflowGeneratorTests
         var (result, output) = GeneratorHarness.Run(Sources.NoInputWorkflow);
 
         Assert.Empty(result.Diagnostics);
-        var source = Assert.Single(result.GeneratedTrees);
         Assert.Empty(GeneratorHarness.Errors(output));
-        Snapshot.Match(Path.GetFileName(source.FilePath), source.GetText().ToString());
+        MatchAll(result);
     }
 
     [Fact]
@@ -30,12 +28,11 @@ public class WorkflowGeneratorTests
         var (result, output) = GeneratorHarness.Run(Sources.Approvals);
 
         Assert.Empty(result.Diagnostics);
-        var source = Assert.Single(result.GeneratedTrees);
         Assert.Empty(GeneratorHarness.Errors(output));
-        var text = source.GetText().ToString();
+        var text = Part(result).GetText().ToString();
         Assert.Contains("public global::System.Threading.Tasks.Task<bool> SignalApprovalAsync(string workflowId, global::Shop.Approvals.Approval payload,", text, StringComparison.Ordinal);
         Assert.Contains("Client.SignalAsync(workflowId, \"Note\", payload, signalId, cancellationToken)", text, StringComparison.Ordinal);
-        Snapshot.Match(Path.GetFileName(source.FilePath), text);
+        MatchAll(result);
     }
 
     [Fact]
@@ -44,9 +41,8 @@ public class WorkflowGeneratorTests
         var (result, output) = GeneratorHarness.Run(Sources.Payments);
 
         Assert.Empty(result.Diagnostics);
-        var source = Assert.Single(result.GeneratedTrees);
         Assert.Empty(GeneratorHarness.Errors(output));
-        var text = source.GetText().ToString();
+        var text = Part(result).GetText().ToString();
         Assert.Contains("InitialDelay = global::System.TimeSpan.FromTicks(20000000), // \"2s\"", text, StringComparison.Ordinal);
         Assert.Contains("MaxDelay = global::System.TimeSpan.FromTicks(54000000000), // \"1.5h\"", text, StringComparison.Ordinal);
         Assert.Contains("Timeout = global::System.TimeSpan.FromTicks(300000000), // \"30s\"", text, StringComparison.Ordinal);
@@ -55,14 +51,14 @@ public class WorkflowGeneratorTests
         Assert.Contains("invoke: static (workflow, input, result, cancellationToken) => global::Shop.Payments.Checkout.Unarchive(input.receipt).AsTask()),", text, StringComparison.Ordinal);
         Assert.Contains("OnFailure = global::Durably.FailureRule.Compensate,", text, StringComparison.Ordinal);
         Assert.Single(text.Split('\n'), line => line.Trim() == "Transactional = true,");
-        Snapshot.Match(Path.GetFileName(source.FilePath), text);
+        MatchAll(result);
     }
 
     [Fact]
     public void Intercepts_every_step_call_including_calls_in_lambdas()
     {
         var (result, _) = GeneratorHarness.Run(Sources.OrderFulfillment);
-        var text = result.GeneratedTrees[0].GetText().ToString();
+        var text = Interceptors(result).GetText().ToString();
 
         // Reserve, Notify, Ship (inside the Select lambda), Count (through this.), Audit: five call sites.
         Assert.Equal(5, text.Split("InterceptsLocation(1, ").Length - 1);
@@ -97,7 +93,7 @@ public class WorkflowGeneratorTests
         var (result, output) = GeneratorHarness.Run(first, second);
 
         Assert.Empty(GeneratorHarness.Errors(output));
-        var text = result.GeneratedTrees[0].GetText().ToString();
+        var text = Interceptors(result).GetText().ToString();
         Assert.Equal(2, text.Split("InterceptsLocation(1, ").Length - 1);
     }
 
@@ -108,5 +104,23 @@ public class WorkflowGeneratorTests
 
         Assert.Empty(result.GeneratedTrees);
         Assert.Empty(result.Diagnostics);
+    }
+
+    /// <summary>The workflow's own part and client (one file per workflow).</summary>
+    private static Microsoft.CodeAnalysis.SyntaxTree Part(Microsoft.CodeAnalysis.GeneratorDriverRunResult result)
+        => Assert.Single(result.GeneratedTrees, t => !t.FilePath.EndsWith(".Interceptors.g.cs", StringComparison.Ordinal));
+
+    /// <summary>The workflow's interceptors, in a file of their own.</summary>
+    private static Microsoft.CodeAnalysis.SyntaxTree Interceptors(Microsoft.CodeAnalysis.GeneratorDriverRunResult result)
+        => Assert.Single(result.GeneratedTrees, t => t.FilePath.EndsWith(".Interceptors.g.cs", StringComparison.Ordinal));
+
+    /// <summary>Every generated file against its snapshot: the part, and the interceptors when a step is called.</summary>
+    private static void MatchAll(Microsoft.CodeAnalysis.GeneratorDriverRunResult result, [System.Runtime.CompilerServices.CallerMemberName] string method = "")
+    {
+        Assert.NotNull(Part(result));
+        foreach (var tree in result.GeneratedTrees)
+        {
+            Snapshot.Match(Path.GetFileName(tree.FilePath), tree.GetText().ToString(), method: method);
+        }
     }
 }

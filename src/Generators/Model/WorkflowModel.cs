@@ -1,3 +1,5 @@
+using System.Linq;
+
 namespace Durably.Generators.Model;
 
 /// <summary>Everything the emitter needs to know about one <c>[DurableWorkflow]</c> class. Strings and values only.</summary>
@@ -31,6 +33,15 @@ internal sealed record WorkflowModel(
 {
     /// <summary>The file name of the generated source: namespace and class, without the <c>@</c> of escaped keywords.</summary>
     public string HintName => ((Namespace.Length == 0 ? ClassName : Namespace + "." + ClassName) + ".Durably.g.cs").Replace("@", string.Empty);
+
+    /// <summary>The file name of the generated interceptors.</summary>
+    public string InterceptorsHintName => HintName.Replace(".Durably.g.cs", ".Durably.Interceptors.g.cs");
+
+    /// <summary>Whether any step is called where an interceptor can take the call.</summary>
+    public bool HasCallSites => Steps.Any(s => s.CallSites.Count > 0);
+
+    /// <summary>The model without call sites: what the workflow's own source depends on, so that edits that move only call sites leave it cached.</summary>
+    public WorkflowModel WithoutCallSites() => this with { Steps = new EquatableArray<StepModel>([.. Steps.Select(s => s with { CallSites = EquatableArray<CallSiteModel>.Empty })]) };
 
     /// <summary>The class name as an identifier: escaped when it is a keyword.</summary>
     public string ClassIdentifier => Parsing.WorkflowParser.EscapeIdentifier(ClassName);

@@ -109,7 +109,8 @@ internal static partial class WorkflowParser
         // silences the rule and the workflow is generated as usual.
         CheckRoundTrips(runMethods, steps, signalMethods, diagnostics);
 
-        var references = FindStepReferences(type, steps, context.SemanticModel, diagnostics, cancellationToken);
+        var bodies = ReadBodies(context, type, runMethods, steps, signals, cancellationToken);
+        diagnostics.AddRange(bodies.Diagnostics);
         if (!valid)
         {
             return new WorkflowParseResult(null, new EquatableArray<EquatableDiagnostic>([.. diagnostics.Select(d => new EquatableDiagnostic(d))]), type.Name, declaration.Identifier.GetLocation());
@@ -123,7 +124,7 @@ internal static partial class WorkflowParser
             Parameters: ParseParameters(step.Parameters),
             Shape: GetShape(step.ReturnType)!.Value,
             ResultType: GetResultType(step.ReturnType),
-            CallSites: references.TryGetValue(step, out var sites) ? new EquatableArray<CallSiteModel>(sites) : EquatableArray<CallSiteModel>.Empty,
+            CallSites: bodies.CallSites.TryGetValue(step.ToDisplayString(), out var sites) ? new EquatableArray<CallSiteModel>(sites) : EquatableArray<CallSiteModel>.Empty,
             Policy: StepPolicyParser.Parse(step, step.GetAttributes().First(a => a.AttributeClass?.ToDisplayString() == KnownNames.StepAttribute), diagnostics),
             MemberName: memberNames[i]))
             .ToList();
@@ -134,8 +135,7 @@ internal static partial class WorkflowParser
             && IsEffectivelyPublic(runMethod.ReturnType)
             && type.GetMembers().OfType<IMethodSymbol>().Where(m => HasAttribute(m, KnownNames.SignalAttribute)).All(m => IsEffectivelyPublic(m.ReturnType));
 
-        var contract = Contract(workflowName, version, runMethod, steps, signals,
-            DurableCallSketch(runMethod, type, steps, signals, context.SemanticModel.Compilation, cancellationToken));
+        var contract = Contract(workflowName, version, runMethod, steps, signals, bodies.Sketch);
         var model = new WorkflowModel(
             Namespace: type.ContainingNamespace.IsGlobalNamespace ? string.Empty : type.ContainingNamespace.ToDisplayString(),
             ClassName: type.Name,

@@ -76,28 +76,3 @@ internal sealed partial class NightlyReportClient : global::Durably.WorkflowClie
     public global::System.Threading.Tasks.Task<global::Durably.WorkflowHandle<global::Durably.Infrastructure.Unit>> StartAsync(global::Durably.WorkflowStartOptions options, global::System.Threading.CancellationToken cancellationToken = default)
         => Client.StartAsync(global::NightlyReport.DurableDefinition, global::Durably.Infrastructure.Unit.Value, options, cancellationToken);
 }
-
-namespace Durably.Generated
-{
-    /// <summary>Routes every [Step] call in <see cref="global::NightlyReport"/> through the journal.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("Durably.Generators", "1.0.0")]
-    file static class NightlyReportInterceptors
-    {
-        [global::System.Runtime.CompilerServices.InterceptsLocation(1, "3vguThr2fDhVm0ZKPkKz2rwAAABTb3VyY2UwLmNz")] // Source0.cs(8,43)
-        internal static global::System.Threading.Tasks.Task Collect(this global::NightlyReport @this)
-            => global::Durably.Infrastructure.DurableOperations.CallStepAsync(@this, global::NightlyReport.DurableSteps.Collect, global::Durably.Infrastructure.Unit.Value);
-    }
-}
-
-namespace System.Runtime.CompilerServices
-{
-    [global::System.AttributeUsage(global::System.AttributeTargets.Method, AllowMultiple = true)]
-    file sealed class InterceptsLocationAttribute : global::System.Attribute
-    {
-        public InterceptsLocationAttribute(int version, string data)
-        {
-            _ = version;
-            _ = data;
-        }
-    }
-}

@@ -99,25 +99,3 @@ namespace Shop.Approvals
             => Client.SignalAsync(workflowId, "Note", payload, signalId, cancellationToken);
     }
 }
-
-namespace Durably.Generated
-{
-    /// <summary>Routes every [Step] call in <see cref="global::Shop.Approvals.ExpenseApproval"/> through the journal.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("Durably.Generators", "1.0.0")]
-    file static class ExpenseApprovalInterceptors
-    {
-    }
-}
-
-namespace System.Runtime.CompilerServices
-{
-    [global::System.AttributeUsage(global::System.AttributeTargets.Method, AllowMultiple = true)]
-    file sealed class InterceptsLocationAttribute : global::System.Attribute
-    {
-        public InterceptsLocationAttribute(int version, string data)
-        {
-            _ = version;
-            _ = data;
-        }
-    }
-}

@@ -163,36 +163,3 @@ namespace Shop.Payments
             => Client.StartAsync(global::Shop.Payments.Checkout.DurableDefinition, amount, options, cancellationToken);
     }
 }
-
-namespace Durably.Generated
-{
-    /// <summary>Routes every [Step] call in <see cref="global::Shop.Payments.Checkout"/> through the journal.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("Durably.Generators", "1.0.0")]
-    file static class CheckoutInterceptors
-    {
-        [global::System.Runtime.CompilerServices.InterceptsLocation(1, "YJJMb44o6+cxb3FA+tS5fFcBAABTb3VyY2UwLmNz")] // Source0.cs(16,29)
-        internal static global::System.Threading.Tasks.Task<string> Charge(this global::Shop.Payments.Checkout @this, decimal amount, global::System.Threading.CancellationToken cancellationToken)
-            => global::Durably.Infrastructure.DurableOperations.CallStepAsync(@this, global::Shop.Payments.Checkout.DurableSteps.Charge, new global::Shop.Payments.Checkout.DurableSteps.ChargeInput(amount));
-
-        [global::System.Runtime.CompilerServices.InterceptsLocation(1, "YJJMb44o6+cxb3FA+tS5fHUBAABTb3VyY2UwLmNz")] // Source0.cs(17,15)
-        internal static global::System.Threading.Tasks.Task Notify(this global::Shop.Payments.Checkout @this, string receipt, global::System.Threading.CancellationToken cancellationToken)
-            => global::Durably.Infrastructure.DurableOperations.CallStepAsync(@this, global::Shop.Payments.Checkout.DurableSteps.Notify, new global::Shop.Payments.Checkout.DurableSteps.NotifyInput(receipt));
-
-        [global::System.Runtime.CompilerServices.InterceptsLocation(1, "YJJMb44o6+cxb3FA+tS5fJQBAABTb3VyY2UwLmNz")] // Source0.cs(18,15)
-        internal static global::System.Threading.Tasks.Task Archive(this global::Shop.Payments.Checkout @this, string receipt)
-            => global::Durably.Infrastructure.DurableOperations.CallStepAsync(@this, global::Shop.Payments.Checkout.DurableSteps.Archive, new global::Shop.Payments.Checkout.DurableSteps.ArchiveInput(receipt));
-    }
-}
-
-namespace System.Runtime.CompilerServices
-{
-    [global::System.AttributeUsage(global::System.AttributeTargets.Method, AllowMultiple = true)]
-    file sealed class InterceptsLocationAttribute : global::System.Attribute
-    {
-        public InterceptsLocationAttribute(int version, string data)
-        {
-            _ = version;
-            _ = data;
-        }
-    }
-}

@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(Durably.GeneratorBenchmarks.EditBenchmarks).Assembly).Run(args);
