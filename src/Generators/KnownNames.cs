@@ -10,6 +10,9 @@ internal static class KnownNames
     public const string WorkflowRunAttribute = "Durably.WorkflowRunAttribute";
     public const string StepAttribute = "Durably.StepAttribute";
     public const string SignalAttribute = "Durably.SignalAttribute";
+
+    /// <summary>System.Text.Json's options of a source-generated serializer context.</summary>
+    public const string JsonSourceGenerationOptionsAttribute = "System.Text.Json.Serialization.JsonSourceGenerationOptionsAttribute";
     public const string Workflow = "global::Durably.Workflow";
     public const string WorkflowMetadataName = "Durably.Workflow";
 

@@ -10,4 +10,5 @@ internal static class TrackingNames
     public const string ContractChecks = nameof(ContractChecks);
     public const string WorkflowIdentities = nameof(WorkflowIdentities);
     public const string WorkflowParts = nameof(WorkflowParts);
+    public const string IncludeFields = nameof(IncludeFields);
 }

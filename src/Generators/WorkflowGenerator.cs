@@ -36,11 +36,28 @@ public sealed class WorkflowGenerator : IIncrementalGenerator
             .Where(static pair => pair.Right)
             .Select(static (pair, _) => pair.Left);
 
+        // Whether the project serializes with fields: a source-generated JsonSerializerContext whose options say
+        // IncludeFields = true. Then tuples and public fields survive the journal, and DURABLY0048 says so.
+        var includeFields = context.SyntaxProvider
+            .ForAttributeWithMetadataName(
+                KnownNames.JsonSourceGenerationOptionsAttribute,
+                predicate: static (node, _) => node is ClassDeclarationSyntax,
+                transform: static (ctx, _) => ctx.Attributes.Any(a => a.NamedArguments.Any(n => n.Key == "IncludeFields" && n.Value.Value is true)))
+            .Collect()
+            .Select(static (flags, _) => flags.Any(flag => flag))
+            .WithTrackingName(TrackingNames.IncludeFields);
+
         var diagnostics = parsed
             .Combine(interceptorsEnabled)
-            .Select(static (pair, _) => pair.Right
-                ? pair.Left.Diagnostics
-                : new EquatableArray<EquatableDiagnostic>([.. pair.Left.Diagnostics, new(Diagnostic.Create(DiagnosticDescriptors.InterceptorsNotEnabled, pair.Left.ClassLocation, pair.Left.ClassName))]))
+            .Combine(includeFields)
+            .Select(static (pair, _) =>
+            {
+                var ((result, enabled), fields) = pair;
+                var reported = result.Reported(fields);
+                return enabled
+                    ? reported
+                    : new EquatableArray<EquatableDiagnostic>([.. reported, new(Diagnostic.Create(DiagnosticDescriptors.InterceptorsNotEnabled, result.ClassLocation, result.ClassName))]);
+            })
             .WithTrackingName(TrackingNames.Diagnostics);
 
         // Two outputs per workflow: its own part and client, which an edit that only moves call sites (typing in a

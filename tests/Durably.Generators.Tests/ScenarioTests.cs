@@ -18,6 +18,18 @@ public sealed class ScenarioTests
 {
     private static readonly string s_directory = Path.Combine(SourceDirectory(), "Scenarios");
 
+    /// <summary>System.Text.Json's source generator, from the targeting pack the tests run against.</summary>
+    private static readonly Lazy<ISourceGenerator[]> s_jsonGenerators = new(() =>
+    {
+        var runtime = Path.GetDirectoryName(typeof(object).Assembly.Location)!;   // …/shared/Microsoft.NETCore.App/<version>
+        var packs = Path.GetFullPath(Path.Combine(runtime, "..", "..", "..", "packs", "Microsoft.NETCore.App.Ref"));
+        var path = Directory.Exists(packs)
+            ? Directory.GetFiles(packs, "System.Text.Json.SourceGeneration.dll", SearchOption.AllDirectories).Where(f => f.Contains($"{Path.DirectorySeparatorChar}cs{Path.DirectorySeparatorChar}", StringComparison.Ordinal)).Order(StringComparer.Ordinal).LastOrDefault()
+            : null;
+        Assert.True(path is not null, $"System.Text.Json's source generator was not found under {packs}");
+        return [.. new Microsoft.CodeAnalysis.Diagnostics.AnalyzerFileReference(path, new AssemblyLoader()).GetGenerators(LanguageNames.CSharp)];
+    });
+
     public static TheoryData<string> Scenarios()
     {
         var names = new TheoryData<string>();
@@ -39,7 +51,12 @@ public sealed class ScenarioTests
         var source = await File.ReadAllTextAsync(Path.Combine(s_directory, name + ".cs"));
         // Doc comments are checked, as in a project that writes its documentation file: a bad cref in generated code shows.
         var compilation = GeneratorHarness.Compile(GeneratorHarness.ParseOptions.WithDocumentationMode(Microsoft.CodeAnalysis.DocumentationMode.Diagnose), source);
-        GeneratorHarness.CreateDriver(GeneratorHarness.ParseOptions.WithDocumentationMode(Microsoft.CodeAnalysis.DocumentationMode.Diagnose)).RunGeneratorsAndUpdateCompilation(compilation, out var output, out var generatorDiagnostics);
+        // With System.Text.Json's own source generator beside Durably's, as in an application: a serializer context in a
+        // scenario is generated, and Durably reads its options.
+        GeneratorDriver driver = Microsoft.CodeAnalysis.CSharp.CSharpGeneratorDriver.Create(
+            [new WorkflowGenerator().AsSourceGenerator(), .. s_jsonGenerators.Value],
+            parseOptions: GeneratorHarness.ParseOptions.WithDocumentationMode(Microsoft.CodeAnalysis.DocumentationMode.Diagnose));
+        driver.RunGeneratorsAndUpdateCompilation(compilation, out var output, out var generatorDiagnostics);
         var analyzers = typeof(WorkflowGenerator).Assembly.GetTypes()
             .Where(t => t.IsSubclassOf(typeof(DiagnosticAnalyzer)) && !t.IsAbstract)
             .Select(t => (DiagnosticAnalyzer)Activator.CreateInstance(t)!)
@@ -125,6 +142,15 @@ public sealed class ScenarioTests
 
         File.WriteAllText(receivedPath, actual);
         Assert.Fail($"Scenario {name}: expected (Scenarios/{name}.txt)\n{expected ?? "<no file>"}\nactual\n{actual}");
+    }
+
+    private sealed class AssemblyLoader : IAnalyzerAssemblyLoader
+    {
+        public void AddDependencyLocation(string fullPath)
+        {
+        }
+
+        public Assembly LoadFromPath(string fullPath) => Assembly.LoadFrom(fullPath);
     }
 
     private static string SourceDirectory([CallerFilePath] string path = "") => Path.GetDirectoryName(path)!;

@@ -19,114 +19,121 @@ namespace Durably.Generators.Parsing;
 internal static class JournalValueCheck
 {
     /// <summary>What is lost when <paramref name="type"/> goes through the journal, or null when it round-trips.</summary>
-    public static string? Loss(ITypeSymbol type) => Loss(type, Display(type), new HashSet<ITypeSymbol>(SymbolEqualityComparer.Default));
+    /// <param name="type">The declared type of the value.</param>
+    /// <param name="includeFields">Whether the serializer writes public fields (<c>IncludeFields = true</c>), which tuples need too.</param>
+    public static string? Loss(ITypeSymbol type, bool includeFields = false) => new Walk(includeFields).Loss(type, Display(type), new HashSet<ITypeSymbol>(SymbolEqualityComparer.Default));
 
-    private static string? Loss(ITypeSymbol type, string path, HashSet<ITypeSymbol> seen)
+    /// <summary>One check's walk through a type, under one serializer setting.</summary>
+    private sealed class Walk(bool includeFields)
     {
-        if (type is ITypeParameterSymbol || type.TypeKind == TypeKind.Error || HasAttribute(type, "JsonConverterAttribute"))
+        public string? Loss(ITypeSymbol type, string path, HashSet<ITypeSymbol> seen)
         {
+            if (type is ITypeParameterSymbol || type.TypeKind == TypeKind.Error || HasAttribute(type, "JsonConverterAttribute"))
+            {
+                return null;
+            }
+
+            if (type.SpecialType == SpecialType.System_Object || type.TypeKind == TypeKind.Dynamic)
+            {
+                return $"{Where(path)}'object', which reads back as a JsonElement, not as the value written; use a concrete type";
+            }
+
+            if (type is IArrayTypeSymbol array)
+            {
+                return Loss(array.ElementType, path + "[]", seen);
+            }
+
+            if (type is not INamedTypeSymbol named || !seen.Add(named))
+            {
+                return null;
+            }
+
+            if (named.IsTupleType && !includeFields)
+            {
+                return $"{Where(path)}a value tuple '{named.ToDisplayString()}', whose items are fields: System.Text.Json writes properties only, so it is journaled as {{}} and reads back as default values; use a record";
+            }
+
+            if (named.OriginalDefinition.SpecialType == SpecialType.System_Nullable_T)
+            {
+                return Loss(named.TypeArguments[0], path, seen);
+            }
+
+            if (IsCollection(named, out var key, out var element))
+            {
+                if (key is not null && !IsKeyType(key))
+                {
+                    return $"{Where(path)}a dictionary keyed by '{key.ToDisplayString()}': System.Text.Json writes dictionary keys as property names and reads back only string, number, enum, Guid and date keys; key it by one of those";
+                }
+
+                return element is null ? null : Loss(element, path + (key is null ? "[]" : "[key]"), seen);
+            }
+
+            if (named.TypeKind == TypeKind.Interface || named.IsAbstract)
+            {
+                return HasAttribute(named, "JsonPolymorphicAttribute") || HasAttribute(named, "JsonDerivedTypeAttribute")
+                    ? null
+                    : $"{Where(path)}{(named.TypeKind == TypeKind.Interface ? "an interface" : "an abstract class")} '{named.ToDisplayString()}': System.Text.Json cannot create one when it reads the value back; use a concrete type, or list the concrete types with [JsonDerivedType]";
+            }
+
+            // Types from other assemblies are System.Text.Json's to judge; the user's own types are checked member by member.
+            if (!named.Locations.Any(l => l.IsInSource) || named.TypeKind == TypeKind.Enum)
+            {
+                return null;
+            }
+
+            return MembersLoss(named, path, seen);
+        }
+
+        private string? MembersLoss(INamedTypeSymbol type, string path, HashSet<ITypeSymbol> seen)
+        {
+            var constructor = ReadingConstructor(type, out var constructorProblem);
+            if (constructorProblem is not null)
+            {
+                return $"{Where(path)}'{type.ToDisplayString()}', which {constructorProblem}, so System.Text.Json cannot create it when it reads it back; add a public constructor, or mark one [JsonConstructor]";
+            }
+
+            var parameters = new HashSet<string>(constructor?.Parameters.Select(p => p.Name) ?? [], System.StringComparer.OrdinalIgnoreCase);
+            foreach (var member in AllInstanceMembers(type))
+            {
+                if (HasAttribute(member, "JsonIgnoreAttribute") || HasAttribute(member, "JsonConverterAttribute"))
+                {
+                    continue;
+                }
+
+                var included = HasAttribute(member, "JsonIncludeAttribute");
+                switch (member)
+                {
+                    case IFieldSymbol field when field.DeclaredAccessibility == Accessibility.Public || included:
+                        if (!included && !includeFields)
+                        {
+                            return $"{Where(path + "." + field.Name)}a field: System.Text.Json writes properties only, so its value is lost; make it a property, or mark it [JsonInclude]";
+                        }
+
+                        if (Loss(field.Type, path + "." + field.Name, seen) is { } fieldLoss)
+                        {
+                            return fieldLoss;
+                        }
+
+                        break;
+                    case IPropertySymbol property when (property.DeclaredAccessibility == Accessibility.Public || included) && property.GetMethod is not null && !property.IsIndexer:
+                        var settable = property.SetMethod is { } setter && (setter.DeclaredAccessibility == Accessibility.Public || included);
+                        if (!settable && !parameters.Contains(property.Name) && IsAutoProperty(property))
+                        {
+                            return $"{Where(path + "." + property.Name)}a property without a setter and without a constructor parameter of its name: it is written, then left at its default when read back; add 'init', or a constructor parameter named '{property.Name}'";
+                        }
+
+                        if (Loss(property.Type, path + "." + property.Name, seen) is { } propertyLoss)
+                        {
+                            return propertyLoss;
+                        }
+
+                        break;
+                }
+            }
+
             return null;
         }
 
-        if (type.SpecialType == SpecialType.System_Object || type.TypeKind == TypeKind.Dynamic)
-        {
-            return $"{Where(path)}'object', which reads back as a JsonElement, not as the value written; use a concrete type";
-        }
-
-        if (type is IArrayTypeSymbol array)
-        {
-            return Loss(array.ElementType, path + "[]", seen);
-        }
-
-        if (type is not INamedTypeSymbol named || !seen.Add(named))
-        {
-            return null;
-        }
-
-        if (named.IsTupleType)
-        {
-            return $"{Where(path)}a value tuple '{named.ToDisplayString()}', whose items are fields: System.Text.Json writes properties only, so it is journaled as {{}} and reads back as default values; use a record";
-        }
-
-        if (named.OriginalDefinition.SpecialType == SpecialType.System_Nullable_T)
-        {
-            return Loss(named.TypeArguments[0], path, seen);
-        }
-
-        if (IsCollection(named, out var key, out var element))
-        {
-            if (key is not null && !IsKeyType(key))
-            {
-                return $"{Where(path)}a dictionary keyed by '{key.ToDisplayString()}': System.Text.Json writes dictionary keys as property names and reads back only string, number, enum, Guid and date keys; key it by one of those";
-            }
-
-            return element is null ? null : Loss(element, path + (key is null ? "[]" : "[key]"), seen);
-        }
-
-        if (named.TypeKind == TypeKind.Interface || named.IsAbstract)
-        {
-            return HasAttribute(named, "JsonPolymorphicAttribute") || HasAttribute(named, "JsonDerivedTypeAttribute")
-                ? null
-                : $"{Where(path)}{(named.TypeKind == TypeKind.Interface ? "an interface" : "an abstract class")} '{named.ToDisplayString()}': System.Text.Json cannot create one when it reads the value back; use a concrete type, or list the concrete types with [JsonDerivedType]";
-        }
-
-        // Types from other assemblies are System.Text.Json's to judge; the user's own types are checked member by member.
-        if (!named.Locations.Any(l => l.IsInSource) || named.TypeKind == TypeKind.Enum)
-        {
-            return null;
-        }
-
-        return MembersLoss(named, path, seen);
-    }
-
-    private static string? MembersLoss(INamedTypeSymbol type, string path, HashSet<ITypeSymbol> seen)
-    {
-        var constructor = ReadingConstructor(type, out var constructorProblem);
-        if (constructorProblem is not null)
-        {
-            return $"{Where(path)}'{type.ToDisplayString()}', which {constructorProblem}, so System.Text.Json cannot create it when it reads it back; add a public constructor, or mark one [JsonConstructor]";
-        }
-
-        var parameters = new HashSet<string>(constructor?.Parameters.Select(p => p.Name) ?? [], System.StringComparer.OrdinalIgnoreCase);
-        foreach (var member in AllInstanceMembers(type))
-        {
-            if (HasAttribute(member, "JsonIgnoreAttribute") || HasAttribute(member, "JsonConverterAttribute"))
-            {
-                continue;
-            }
-
-            var included = HasAttribute(member, "JsonIncludeAttribute");
-            switch (member)
-            {
-                case IFieldSymbol field when field.DeclaredAccessibility == Accessibility.Public || included:
-                    if (!included)
-                    {
-                        return $"{Where(path + "." + field.Name)}a field: System.Text.Json writes properties only, so its value is lost; make it a property, or mark it [JsonInclude]";
-                    }
-
-                    if (Loss(field.Type, path + "." + field.Name, seen) is { } fieldLoss)
-                    {
-                        return fieldLoss;
-                    }
-
-                    break;
-                case IPropertySymbol property when (property.DeclaredAccessibility == Accessibility.Public || included) && property.GetMethod is not null && !property.IsIndexer:
-                    var settable = property.SetMethod is { } setter && (setter.DeclaredAccessibility == Accessibility.Public || included);
-                    if (!settable && !parameters.Contains(property.Name) && IsAutoProperty(property))
-                    {
-                        return $"{Where(path + "." + property.Name)}a property without a setter and without a constructor parameter of its name: it is written, then left at its default when read back; add 'init', or a constructor parameter named '{property.Name}'";
-                    }
-
-                    if (Loss(property.Type, path + "." + property.Name, seen) is { } propertyLoss)
-                    {
-                        return propertyLoss;
-                    }
-
-                    break;
-            }
-        }
-
-        return null;
     }
 
     /// <summary>The constructor System.Text.Json reads the type with, or why it has none.</summary>

@@ -1,3 +1,4 @@
+using System.Linq;
 using Durably.Generators.Model;
 using Microsoft.CodeAnalysis;
 
@@ -11,4 +12,16 @@ namespace Durably.Generators.Parsing;
 /// <param name="Diagnostics">The problems found, compared by what they say.</param>
 /// <param name="ClassName">The workflow class's name.</param>
 /// <param name="ClassLocation">Its name in its declaration, where project-wide problems are reported.</param>
-internal sealed record WorkflowParseResult(WorkflowModel? Model, EquatableArray<EquatableDiagnostic> Diagnostics, string ClassName, Location ClassLocation);
+/// <param name="LossesWithFields">
+/// DURABLY0048 as it reads when the project's serializer includes fields (a <c>JsonSerializerContext</c> with
+/// <c>IncludeFields = true</c>): reported instead of the ones in <paramref name="Diagnostics"/> in such a project.
+/// </param>
+internal sealed record WorkflowParseResult(WorkflowModel? Model, EquatableArray<EquatableDiagnostic> Diagnostics, string ClassName, Location ClassLocation,
+    EquatableArray<EquatableDiagnostic>? LossesWithFields = null)
+{
+    /// <summary>What to report: with <paramref name="includeFields"/>, the journal-loss findings that still hold when fields are written.</summary>
+    public EquatableArray<EquatableDiagnostic> Reported(bool includeFields)
+        => includeFields && LossesWithFields is { } withFields
+            ? new EquatableArray<EquatableDiagnostic>([.. Diagnostics.Where(d => d.Diagnostic.Id != "DURABLY0048"), .. withFields])
+            : Diagnostics;
+}

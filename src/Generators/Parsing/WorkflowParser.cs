@@ -107,13 +107,22 @@ internal static partial class WorkflowParser
 
         // Reported, not blocking: a project whose serializer options keep such a value (IncludeFields, a converter)
         // silences the rule and the workflow is generated as usual.
-        CheckRoundTrips(runMethods, steps, signalMethods, diagnostics);
+        // Under options that write fields, fewer values are lost: checked again only when the defaults lose one.
+        var before = diagnostics.Count;
+        CheckRoundTrips(runMethods, steps, signalMethods, diagnostics, includeFields: false);
+        var lossesWithFields = new List<Diagnostic>();
+        if (diagnostics.Count > before)
+        {
+            CheckRoundTrips(runMethods, steps, signalMethods, lossesWithFields, includeFields: true);
+        }
+
+        var withFields = new EquatableArray<EquatableDiagnostic>([.. lossesWithFields.Select(d => new EquatableDiagnostic(d))]);
 
         var bodies = ReadBodies(context, type, runMethods, steps, signals, cancellationToken);
         diagnostics.AddRange(bodies.Diagnostics);
         if (!valid)
         {
-            return new WorkflowParseResult(null, new EquatableArray<EquatableDiagnostic>([.. diagnostics.Select(d => new EquatableDiagnostic(d))]), type.Name, declaration.Identifier.GetLocation());
+            return new WorkflowParseResult(null, new EquatableArray<EquatableDiagnostic>([.. diagnostics.Select(d => new EquatableDiagnostic(d))]), type.Name, declaration.Identifier.GetLocation(), withFields);
         }
 
         var names = ChooseNames(type, clientAccessibilityDeclared);
@@ -150,7 +159,7 @@ internal static partial class WorkflowParser
             Contract: contract,
             Fingerprint: Fingerprint(contract),
             Names: names);
-        return new WorkflowParseResult(model, new EquatableArray<EquatableDiagnostic>([.. diagnostics.Select(d => new EquatableDiagnostic(d))]), type.Name, declaration.Identifier.GetLocation());
+        return new WorkflowParseResult(model, new EquatableArray<EquatableDiagnostic>([.. diagnostics.Select(d => new EquatableDiagnostic(d))]), type.Name, declaration.Identifier.GetLocation(), withFields);
     }
 
     private static (string Name, int Version, int OnFailure) ReadWorkflowAttribute(AttributeData attribute, INamedTypeSymbol type)
@@ -289,7 +298,7 @@ internal static partial class WorkflowParser
     }
 
     /// <summary>Reports each run input and result, step argument and result, and signal payload that the journal would not give back as written.</summary>
-    private static void CheckRoundTrips(List<IMethodSymbol> runMethods, List<IMethodSymbol> steps, List<IMethodSymbol> signals, List<Diagnostic> diagnostics)
+    private static void CheckRoundTrips(List<IMethodSymbol> runMethods, List<IMethodSymbol> steps, List<IMethodSymbol> signals, List<Diagnostic> diagnostics, bool includeFields)
     {
         foreach (var (kind, methods) in new[] { ("Run method", runMethods), ("Step", steps) })
         {
@@ -318,7 +327,7 @@ internal static partial class WorkflowParser
 
         void Report(ITypeSymbol type, string what, Location location)
         {
-            if (JournalValueCheck.Loss(type) is { } loss)
+            if (JournalValueCheck.Loss(type, includeFields) is { } loss)
             {
                 diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.ValueLostInJournal, location, what, type.ToDisplayString(), loss));
             }
