@@ -48,6 +48,11 @@ public sealed class PostgresRoundTripTests(PostgresDatabase database) : IClassFi
         return [.. taken];
     }
 
+    /// <summary>The worker's heartbeat or advertisement: statements a timer sends, not an execution.</summary>
+    private static bool IsWorkerTimer(string statement)
+        => statement.Contains("SELECT workflow_id, epoch, cancel_reason IS NOT NULL FROM", StringComparison.Ordinal)
+            || (statement.Contains("advertised_until", StringComparison.Ordinal) && statement.TrimStart().StartsWith("INSERT INTO", StringComparison.Ordinal));
+
     [Fact]
     public async Task Start_is_one_round_trip_the_journal_is_read_once_and_a_completed_step_is_one_statement()
     {
@@ -62,7 +67,10 @@ public sealed class PostgresRoundTripTests(PostgresDatabase database) : IClassFi
         await client.StartAsync("order-1", "trips-1");
         var start = TakeStatements();
         var result = await host.Engine.ExecuteAsync("trips-1").WaitAsync(s_timeout);
-        var execution = TakeStatements();
+
+        // The worker row's heartbeat and advertisement run on a timer, not per execution: a slow machine sees more of them.
+        var execution = TakeStatements().Where(s => !IsWorkerTimer(s)).ToArray();
+        var listing = string.Join("\n", execution.Select(s => s.ReplaceLineEndings(" ")[..Math.Min(120, s.ReplaceLineEndings(" ").Length)]));
 
         Assert.Equal(ExecutionOutcome.Finished, result.Outcome);
         Assert.Single(start);
@@ -76,7 +84,7 @@ public sealed class PostgresRoundTripTests(PostgresDatabase database) : IClassFi
         Assert.InRange(attempts, 1, 5);
 
         // Read the run, claim it, load it in one batch, at most two writes per step, end it: nothing else.
-        Assert.Equal(3 + completions + attempts + 1, execution.Length);
+        Assert.True(3 + completions + attempts + 1 == execution.Length, $"{execution.Length} statements, expected {3 + completions + attempts + 1}:\n{listing}");
     }
 
     [Fact]
