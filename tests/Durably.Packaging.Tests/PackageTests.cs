@@ -3,7 +3,7 @@ using System.IO.Compression;
 namespace Durably.Packaging.Tests;
 
 /// <summary>
-/// Packs both packages, restores them from a local folder source into a throwaway app that has a private [Step] and
+/// Packs the packages (Durably, Durably.Runtime, Durably.Testing), restores them from a local folder source into a throwaway app that has a private [Step] and
 /// no Durably-specific MSBuild settings, builds it and runs it: the way users get Durably.
 /// </summary>
 public sealed class PackageTests : IDisposable
@@ -20,10 +20,12 @@ public sealed class PackageTests : IDisposable
         string[] isolation = ["-c", "Release", "-nodeReuse:false", $"-p:Version={_version}", "-p:UseArtifactsOutput=true", $"-p:ArtifactsPath={Path.Combine(_root, "artifacts")}"];
         DotnetCli.Run(repository, null, ["pack", "src/Sdk/Durably.csproj", "-o", feed, .. isolation]);
         DotnetCli.Run(repository, null, ["pack", "src/Runtime/Durably.Runtime.csproj", "-o", feed, .. isolation]);
+        DotnetCli.Run(repository, null, ["pack", "src/Testing/Durably.Testing.csproj", "-o", feed, .. isolation]);
 
         AssertPackageContains(Path.Combine(feed, $"Durably.{_version}.nupkg"),
             "analyzers/dotnet/cs/Durably.Generators.dll", "analyzers/dotnet/cs/Durably.CodeFixes.dll", "buildTransitive/Durably.props", "buildTransitive/Durably.targets", "lib/net10.0/Durably.dll");
         AssertPackageContains(Path.Combine(feed, $"Durably.Runtime.{_version}.nupkg"), "lib/net10.0/Durably.Runtime.dll");
+        AssertPackageContains(Path.Combine(feed, $"Durably.Testing.{_version}.nupkg"), "lib/net10.0/Durably.Testing.dll");
 
         var app = Path.Combine(_root, "app");
         Directory.CreateDirectory(app);
@@ -46,6 +48,8 @@ public sealed class PackageTests : IDisposable
         var output = DotnetCli.Run(app, environment, "bin/Release/net10.0/PackagedApp.dll");
 
         Assert.Contains("hello world from step Greet with key packaged-1/Greet/0", output, StringComparison.Ordinal);
+        // The test kit from its package: the same workflow run to completion in a DurableTestHost.
+        Assert.Contains("test host: hello kit from step Greet with key packaged-2/Greet/0", output, StringComparison.Ordinal);
 
         // The one command that accepts the workflows' contracts works from the package alone.
         var accepted = DotnetCli.Run(app, environment, "build", "-c", "Release", "-nodeReuse:false", "-t:DurablyAcceptContracts");

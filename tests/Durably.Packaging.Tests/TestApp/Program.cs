@@ -10,6 +10,11 @@ var handle = await provider.GetRequiredService<GreeterClient>().StartAsync("worl
 await provider.GetRequiredService<DurableEngine>().ExecuteAsync(handle.WorkflowId);
 Console.WriteLine(await handle.WaitForResultAsync());
 
+await using (var host = await Durably.Testing.DurableTestHost.StartAsync(workflows => workflows.AddWorkflow<Greeter>()))
+{
+    Console.WriteLine("test host: " + await host.RunToCompletionAsync<GreeterClient, string>(client => client.StartAsync("kit", "packaged-2")));
+}
+
 [DurableWorkflow]
 public partial class Greeter
 {
