@@ -178,16 +178,18 @@ internal static class GeneratorHarness
     public static Task<IReadOnlyList<Diagnostic>> AnalyzeAsync(Dictionary<string, string> editorConfig, params string[] sources)
         => AnalyzeAsync(Compile(sources), editorConfig);
 
+    /// <summary>Every analyzer of Durably's generator assembly, fresh instances.</summary>
+    public static ImmutableArray<Microsoft.CodeAnalysis.Diagnostics.DiagnosticAnalyzer> Analyzers()
+        => [.. typeof(WorkflowGenerator).Assembly.GetTypes()
+            .Where(t => t.IsSubclassOf(typeof(Microsoft.CodeAnalysis.Diagnostics.DiagnosticAnalyzer)) && !t.IsAbstract)
+            .Select(t => (Microsoft.CodeAnalysis.Diagnostics.DiagnosticAnalyzer)Activator.CreateInstance(t)!)];
+
     /// <summary>The generator's and the analyzers' diagnostics for <paramref name="compilation"/>, located in its own trees.</summary>
     public static async Task<IReadOnlyList<Diagnostic>> AnalyzeAsync(Compilation compilation, Dictionary<string, string>? editorConfig = null)
     {
         editorConfig ??= [];
         CreateDriver().RunGeneratorsAndUpdateCompilation(compilation, out var output, out var generatorDiagnostics);
-        var analyzers = typeof(WorkflowGenerator).Assembly.GetTypes()
-            .Where(t => t.IsSubclassOf(typeof(Microsoft.CodeAnalysis.Diagnostics.DiagnosticAnalyzer)) && !t.IsAbstract)
-            .Select(t => (Microsoft.CodeAnalysis.Diagnostics.DiagnosticAnalyzer)Activator.CreateInstance(t)!)
-            .ToImmutableArray();
-        var analyzed = await new Microsoft.CodeAnalysis.Diagnostics.CompilationWithAnalyzers(output, analyzers, new Microsoft.CodeAnalysis.Diagnostics.CompilationWithAnalyzersOptions(
+        var analyzed = await new Microsoft.CodeAnalysis.Diagnostics.CompilationWithAnalyzers(output, Analyzers(), new Microsoft.CodeAnalysis.Diagnostics.CompilationWithAnalyzersOptions(
             new Microsoft.CodeAnalysis.Diagnostics.AnalyzerOptions([], new EditorConfig(editorConfig)), onAnalyzerException: null, concurrentAnalysis: true, logAnalyzerExecutionTime: false))
             .GetAnalyzerDiagnosticsAsync();
         return [.. generatorDiagnostics, .. analyzed];

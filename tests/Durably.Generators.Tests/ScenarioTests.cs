@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using System.Reflection;
 using System.Runtime.CompilerServices;
 using System.Runtime.Loader;
@@ -57,11 +56,7 @@ public sealed class ScenarioTests
             [new WorkflowGenerator().AsSourceGenerator(), .. s_jsonGenerators.Value],
             parseOptions: GeneratorHarness.ParseOptions.WithDocumentationMode(Microsoft.CodeAnalysis.DocumentationMode.Diagnose));
         driver.RunGeneratorsAndUpdateCompilation(compilation, out var output, out var generatorDiagnostics);
-        var analyzers = typeof(WorkflowGenerator).Assembly.GetTypes()
-            .Where(t => t.IsSubclassOf(typeof(DiagnosticAnalyzer)) && !t.IsAbstract)
-            .Select(t => (DiagnosticAnalyzer)Activator.CreateInstance(t)!)
-            .ToImmutableArray();
-        var analyzerDiagnostics = await output.WithAnalyzers(analyzers).GetAnalyzerDiagnosticsAsync();
+        var analyzerDiagnostics = await output.WithAnalyzers(GeneratorHarness.Analyzers()).GetAnalyzerDiagnosticsAsync();
         var diagnostics = generatorDiagnostics.Concat(analyzerDiagnostics).Concat(output.GetDiagnostics())
             .Where(d => d.Severity >= DiagnosticSeverity.Warning && !d.IsSuppressed)
             .Distinct()

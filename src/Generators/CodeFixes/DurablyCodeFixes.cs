@@ -129,7 +129,7 @@ public sealed class UseWorkflowApiFix : CodeFixProvider
     }
 
     /// <summary><c>Workflow.{member}</c>, written fully qualified and marked so the IDE shortens every name it can.</summary>
-    private static ExpressionSyntax Workflow(string member, ExpressionSyntax replaced)
+    internal static ExpressionSyntax Workflow(string member, ExpressionSyntax replaced)
     {
         var expression = SyntaxFactory.ParseExpression(KnownNames.Workflow + "." + member);
         return expression
@@ -195,10 +195,7 @@ public sealed class UseWorkflowLoggerFix : CodeFixProvider
             return;
         }
 
-        var logger = SyntaxFactory.ParseExpression(KnownNames.Workflow + ".Logger");
-        logger = logger.ReplaceNodes(logger.DescendantNodesAndSelf().OfType<MemberAccessExpressionSyntax>(), (_, rewritten) => rewritten.WithAdditionalAnnotations(Simplifier.Annotation))
-            .WithTriviaFrom(access.Expression)
-            .WithAdditionalAnnotations(Simplifier.Annotation);
+        var logger = UseWorkflowApiFix.Workflow("Logger", access.Expression);
         context.RegisterCodeFix(
             CodeAction.Create("Log through Workflow.Logger", _ => Task.FromResult(context.Document.WithSyntaxRoot(root.ReplaceNode(access.Expression, logger))), nameof(UseWorkflowLoggerFix)),
             context.Diagnostics);

@@ -21,9 +21,8 @@ internal static partial class WorkflowParser
                     valid &= CheckNameable(parameter.Type, $"{kind} '{method.Name}'", $"takes parameter '{parameter.Name}' of type", parameter.Locations.FirstOrDefault() ?? LocationOf(method), diagnostics);
                 }
 
-                var returnLocation = method.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax() is MethodDeclarationSyntax syntax ? syntax.ReturnType.GetLocation() : LocationOf(method);
                 var result = GetShape(method.ReturnType) is not null && method.ReturnType is INamedTypeSymbol { TypeArguments.Length: 1 } task ? task.TypeArguments[0] : method.ReturnType;
-                valid &= CheckNameable(result, $"{kind} '{method.Name}'", "returns", returnLocation, diagnostics);
+                valid &= CheckNameable(result, $"{kind} '{method.Name}'", "returns", ReturnLocation(method), diagnostics);
             }
         }
 
@@ -67,6 +66,7 @@ internal static partial class WorkflowParser
         }
     }
 
+    /// <summary>Where the method's return type is written, or the method's name when there is no declaration to point at.</summary>
     private static Location ReturnLocation(IMethodSymbol method)
         => method.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax() is MethodDeclarationSyntax syntax ? syntax.ReturnType.GetLocation() : LocationOf(method);
 }

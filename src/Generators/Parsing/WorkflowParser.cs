@@ -236,9 +236,7 @@ internal static partial class WorkflowParser
             return false;
         }
 
-        var returnTypeLocation = step.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax() is MethodDeclarationSyntax method
-            ? method.ReturnType.GetLocation()
-            : LocationOf(step);
+        var returnTypeLocation = ReturnLocation(step);
         if (GetShape(step.ReturnType) is null)
         {
             diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.InvalidStepReturnType, returnTypeLocation, step.Name, step.ReturnType.ToDisplayString()));
