@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 
 namespace Durably.Testing;
@@ -24,14 +25,33 @@ public sealed class DurableTestHost : IAsyncDisposable
     private readonly ServiceProvider _services;
     private readonly IHostedService[] _started;
     private readonly DurableTestHostOptions _options;
+    private readonly Durably.Runtime.Engine.EngineContext _engine;
+    private readonly TimeSkipper _skipper;
     private bool _disposed;
 
-    private DurableTestHost(ServiceProvider services, IHostedService[] started, DurableTestHostOptions options)
+    private DurableTestHost(ServiceProvider services, IHostedService[] started, DurableTestHostOptions options, VirtualTime time)
     {
         _services = services;
         _started = started;
         _options = options;
+        Time = time;
+        _engine = services.GetRequiredService<Durably.Runtime.DurableEngine>().Context;
+        _skipper = new TimeSkipper(time, _engine);
+        AutoSkipTime = options.AutoSkipTime;
     }
+
+    /// <summary>
+    /// The host's clock. It stands still unless moved: by <see cref="VirtualTime.Advance"/>, or by the host itself while
+    /// the test waits for a result (see <see cref="AutoSkipTime"/>).
+    /// </summary>
+    public VirtualTime Time { get; }
+
+    /// <summary>
+    /// Whether the host moves <see cref="Time"/> while the test waits in <see cref="WaitForResultAsync{TOutput}"/> or
+    /// <see cref="RunToCompletionAsync{TClient, TOutput}"/>: when no step body runs and every run waits for a time or an
+    /// event, the clock jumps to the earliest due time. Starts as <see cref="DurableTestHostOptions.AutoSkipTime"/>.
+    /// </summary>
+    public bool AutoSkipTime { get; set; }
 
     /// <summary>The host's services: the test's registrations, Durably's, and the workflows' typed clients.</summary>
     public IServiceProvider Services => _services;
@@ -60,10 +80,23 @@ public sealed class DurableTestHost : IAsyncDisposable
 
         var collection = new ServiceCollection();
         services?.Invoke(collection);
+
+        // The host's own clock: time is virtual, one clock per host.
+        var time = new VirtualTime(options.StartTime);
+        collection.RemoveAll<TimeProvider>();
+        collection.AddSingleton<TimeProvider>(time);
         workflows(collection.AddDurably(durable =>
         {
             durable.WorkerName = options.WorkerName;
             options.ApplyStore(durable);
+
+            // Nothing polls on a short timer of its own: one process holds every run, and the worker sleeps until the
+            // next run falls due (or is started or signalled), so skipped time goes straight to the next due time.
+            // (30 days: the longest a TimeProvider timer takes is about 49.)
+            durable.PollInterval = TimeSpan.FromDays(30);
+            durable.VersionCheckInterval = TimeSpan.FromDays(30);
+            durable.LeaseDuration = TimeSpan.FromDays(90);
+            options.ApplyEngine(durable);
         }));
 
         var provider = collection.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
@@ -83,7 +116,7 @@ public sealed class DurableTestHost : IAsyncDisposable
             throw;
         }
 
-        return new DurableTestHost(provider, [.. started], options);
+        return new DurableTestHost(provider, [.. started], options, time);
     }
 
     /// <summary>A service of the host: a workflow's typed client, a fake the test registered, Durably's own.</summary>
@@ -113,15 +146,48 @@ public sealed class DurableTestHost : IAsyncDisposable
         DurableTestHostOptions.CheckTimeout(limit, nameof(timeout));
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(limit);
+        using var skipping = AutoSkipTime ? _skipper.Skip() : null;
         try
         {
-            return await handle.WaitForResultAsync(deadline.Token).ConfigureAwait(false);
+            var workflowId = await WaitForEndAsync(handle.WorkflowId, deadline.Token).ConfigureAwait(false);
+            // Ended: the client reads its result (or its failure) at once.
+            return await Client.WaitForResultAsync<TOutput>(workflowId, deadline.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             throw new DurableTestTimeoutException(handle.WorkflowId, limit, await DescribeRunAsync(handle.WorkflowId, CancellationToken.None).ConfigureAwait(false));
         }
     }
+
+    /// <summary>
+    /// Waits until run <paramref name="workflowId"/> — or the run it continued as — has ended, and returns that run's id.
+    /// Woken by this host's worker as the run ends; looks at the store again every few real milliseconds besides, never on
+    /// the virtual clock (a poll timer there would be one more time to skip to).
+    /// </summary>
+    private async Task<string> WaitForEndAsync(string workflowId, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            using var finished = _engine.WhenFinished(workflowId);
+            var run = await _engine.Store.GetRunAsync(workflowId, cancellationToken).ConfigureAwait(false)
+                ?? throw new WorkflowNotFoundException(workflowId);
+            if (run.ContinuedAs is { } next)
+            {
+                workflowId = next;
+                continue;
+            }
+
+            if (run.Status is WorkflowStatus.Completed or WorkflowStatus.Failed or WorkflowStatus.DeadLettered or WorkflowStatus.Cancelled)
+            {
+                return workflowId;
+            }
+
+            await Task.WhenAny(finished.Task, Task.Delay(s_storeLook, cancellationToken)).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+    }
+
+    private static readonly TimeSpan s_storeLook = TimeSpan.FromMilliseconds(20);
 
     /// <summary>Starts a run through a typed client and waits for its result (see <see cref="WaitForResultAsync{TOutput}"/>).</summary>
     /// <typeparam name="TClient">The workflow's generated client.</typeparam>
@@ -194,7 +260,13 @@ public sealed class DurableTestHost : IAsyncDisposable
         }
 
         _disposed = true;
-        await StopAsync(_started).ConfigureAwait(false);
+        using (_skipper.Skip())
+        {
+            // Time moves while the worker stops, whatever AutoSkipTime says: its wait for runs to let go is on this clock.
+            await StopAsync(_started).ConfigureAwait(false);
+        }
+
+        await _skipper.DisposeAsync().ConfigureAwait(false);
         await _services.DisposeAsync().ConfigureAwait(false);
     }
 

@@ -6,9 +6,21 @@ namespace Durably.Testing;
 public sealed class DurableTestHostOptions
 {
     private Action<DurableOptions> _store = static options => options.UseInMemoryStore();
+    private Action<DurableOptions>? _engine;
 
     /// <summary>How long <see cref="DurableTestHost.WaitForResultAsync{TOutput}"/> waits when the call does not say: 10 s by default.</summary>
     public TimeSpan DefaultTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Whether the host moves its <see cref="VirtualTime"/> by itself while the test waits for a result: when no step body
+    /// runs and every run waits for a time or an event, the clock jumps to the earliest due time — a 30-day sleep, a
+    /// retry's backoff, a signal's timeout pass at once. On by default; off, time moves only with
+    /// <see cref="VirtualTime.Advance"/> (see also <see cref="DurableTestHost.AutoSkipTime"/>).
+    /// </summary>
+    public bool AutoSkipTime { get; set; } = true;
+
+    /// <summary>What the host's clock shows when it starts: 2030-01-01 00:00 UTC by default, the same in every run of a test.</summary>
+    public DateTimeOffset StartTime { get; set; } = new(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
     /// <summary>The worker's name, as runs and logs show it: <c>durably-test-host</c> by default.</summary>
     public string WorkerName { get; set; } = "durably-test-host";
@@ -35,7 +47,23 @@ public sealed class DurableTestHostOptions
         return this;
     }
 
+    /// <summary>
+    /// Sets engine options for the test — circuit breakers, an unload threshold, a default retry policy — applied after
+    /// the host's own (the store, and poll intervals long enough not to stop time from skipping).
+    /// </summary>
+    /// <param name="configure">Changes the engine's <see cref="DurableOptions"/>.</param>
+    /// <returns>These options.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="configure"/> is null.</exception>
+    public DurableTestHostOptions ConfigureEngine(Action<DurableOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        _engine += configure;
+        return this;
+    }
+
     internal void ApplyStore(DurableOptions options) => _store(options);
+
+    internal void ApplyEngine(DurableOptions options) => _engine?.Invoke(options);
 
     internal void Validate()
     {

@@ -17,8 +17,16 @@ public sealed class DurableTestHostTests
     [Fact]
     public async Task A_run_that_does_not_end_in_time_fails_with_where_it_stands_instead_of_hanging()
     {
-        await using var host = await DurableTestHost.StartAsync(w => w.AddWorkflow<Expense>());
+        // Time stands still here: with time skipped, the hour's signal timeout would end the run at once.
+        await using var host = await DurableTestHost.StartAsync(w => w.AddWorkflow<Expense>(), configure: o => o.AutoSkipTime = false);
         var handle = await host.GetRequiredService<ExpenseClient>().StartAsync("laptop", "expense-1");
+
+        // Wait until the run waits for its signal, however slow the machine, then wait too short for its result.
+        for (var waited = 0; !(await host.DescribeRunAsync("expense-1")).Contains("Signal 'Approval' InProgress", StringComparison.Ordinal); waited++)
+        {
+            Assert.True(waited < 500, await host.DescribeRunAsync("expense-1"));
+            await Task.Delay(20);
+        }
 
         var error = await Assert.ThrowsAsync<DurableTestTimeoutException>(() => host.WaitForResultAsync(handle, TimeSpan.FromMilliseconds(300)));
 

@@ -52,3 +52,74 @@ public partial class Broken
     [Step(MaxAttempts = 1)]
     private Task<int> Divide(int value) => value == 0 ? throw new DivideByZeroException("no zero, please") : Task.FromResult(100 / value);
 }
+
+/// <summary>Sleeps thirty days, then stamps the time.</summary>
+[DurableWorkflow]
+public partial class LongSleep
+{
+    [WorkflowRun]
+    public async Task<DateTimeOffset> RunAsync(int days)
+    {
+        await Workflow.SleepAsync(TimeSpan.FromDays(days));
+        return await Stamp(Workflow.Now);
+    }
+
+    [Step]
+    private Task<DateTimeOffset> Stamp(DateTimeOffset at) => Task.FromResult(at);
+}
+
+/// <summary>Fails five times, an hour apart, then succeeds on the sixth attempt.</summary>
+[DurableWorkflow]
+public partial class Flaky
+{
+    public static readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> Attempts = new();
+
+    [WorkflowRun]
+    public async Task<int> RunAsync(string key) => await Call(key);
+
+    [Step(MaxAttempts = 6, InitialDelay = "1h", BackoffCoefficient = 1, Jitter = 0)]
+    private Task<int> Call(string key)
+    {
+        var attempt = Attempts.AddOrUpdate(key, 1, (_, n) => n + 1);
+        return attempt < 6 ? throw new TimeoutException($"attempt {attempt} timed out") : Task.FromResult(attempt);
+    }
+}
+
+/// <summary>Waits some days for a signature, then records what happened and when.</summary>
+[DurableWorkflow]
+public partial class Contract
+{
+    [WorkflowRun]
+    public async Task<string> RunAsync(int days)
+    {
+        var signature = await WaitForSignature(TimeSpan.FromDays(days));
+        return await Record(signature.IsReceived ? "signed by " + signature.Payload : "expired", Workflow.Now);
+    }
+
+    [Step]
+    private Task<string> Record(string outcome, DateTimeOffset at) => Task.FromResult(outcome + " at " + at.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+
+    [Signal]
+    private partial Task<SignalResult<string>> WaitForSignature(TimeSpan timeout);
+}
+
+/// <summary>Calls a remote behind the "remote" circuit breaker; the first two calls fail, which opens it.</summary>
+[DurableWorkflow]
+public partial class Guarded(TimeProvider time)
+{
+    public static readonly System.Collections.Concurrent.ConcurrentDictionary<string, List<DateTimeOffset>> Calls = new();
+
+    [WorkflowRun]
+    public async Task<int> RunAsync(string key) => await Call(key);
+
+    [Step(MaxAttempts = 4, InitialDelay = "1s", BackoffCoefficient = 1, Jitter = 0, CircuitBreaker = "remote")]
+    private Task<int> Call(string key)
+    {
+        var calls = Calls.GetOrAdd(key, _ => []);
+        lock (calls)
+        {
+            calls.Add(time.GetUtcNow());
+            return calls.Count < 3 ? throw new TimeoutException($"call {calls.Count} timed out") : Task.FromResult(calls.Count);
+        }
+    }
+}

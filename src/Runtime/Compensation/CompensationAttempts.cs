@@ -58,7 +58,7 @@ internal sealed class CompensationAttempts<TStepWorkflow, TStepInput, TStepOutpu
     {
         if (retryAt is { } due)
         {
-            await Replay.Operations.Operation.DelayUntilAsync(due, host.Engine.Time, token).ConfigureAwait(false);
+            await Replay.Operations.Operation.DelayUntilAsync(due, host.Engine, token).ConfigureAwait(false);
         }
 
         return true;

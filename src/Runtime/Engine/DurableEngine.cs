@@ -99,6 +99,8 @@ public sealed class DurableEngine
     internal async Task<ExecutionResult> ExecuteClaimedAsync(RunLease lease, CancellationToken cancellationToken, RunSnapshot? loaded = null)
     {
         var workflowId = lease.WorkflowId;
+        // The execution is engine work from here (synchronously, before any wait) until it ends, its waits aside.
+        Context.Enter();
         try
         {
             // Claim first, then read: the journal read after the claim is the one no other writer can change.
@@ -118,6 +120,10 @@ public sealed class DurableEngine
             // going on, not a recovery from a crashed worker, and is not reported as one.
             _keptAfterFailure.TryAdd(workflowId, 0);
             throw;
+        }
+        finally
+        {
+            Context.Leave();
         }
     }
 

@@ -69,7 +69,7 @@ internal sealed class EngineContext(IWorkflowStore store, DurableOptions options
             }
 
             var breaker = s.CircuitBreaker is { } breakerName
-                ? engine._breakers.GetOrAdd(breakerName, static (n, e) => new CircuitBreaker(n, e._breakerPolicies.GetValueOrDefault(n, e._defaultBreakerPolicy), e.Time), engine)
+                ? engine._breakers.GetOrAdd(breakerName, static (n, e) => new CircuitBreaker(n, e._breakerPolicies.GetValueOrDefault(n, e._defaultBreakerPolicy), e), engine)
                 : null;
             return new StepPolicies(retry, s.Timeout, breaker, engine.Time);
         }, this);
@@ -97,6 +97,36 @@ internal sealed class EngineContext(IWorkflowStore store, DurableOptions options
     /// replay (<see cref="Workflow.Now"/>) equals the one the live execution saw.
     /// </summary>
     public DateTimeOffset UtcNow() => WholeMilliseconds(Time.GetUtcNow());
+
+    private int _busy;
+
+    /// <summary>
+    /// How many parts of the engine are working now: executions handling an event (each event waiting in an execution's
+    /// queue counts too), operations between their waits, the worker between its sleeps. Zero when every part waits for
+    /// a time or an event. The test kit reads it to tell when its virtual clock may skip to the next due time.
+    /// </summary>
+    public int Busy => Volatile.Read(ref _busy);
+
+    /// <summary>A part of the engine starts working (see <see cref="Busy"/>); each call is matched by one <see cref="Leave"/>.</summary>
+    public void Enter() => Interlocked.Increment(ref _busy);
+
+    /// <summary>A part of the engine stops working.</summary>
+    public void Leave() => Interlocked.Decrement(ref _busy);
+
+    /// <summary>
+    /// Waits for <paramref name="wait"/> — a timer or an event, already armed — counted as not working meanwhile. The
+    /// count comes back on the thread that completes the wait (the one firing the timer), before anything else runs, so a
+    /// clock that fires a timer sees the engine busy again at once.
+    /// </summary>
+    public Task ParkedAsync(Task wait)
+    {
+        Leave();
+        return wait.ContinueWith(static (done, state) =>
+        {
+            ((EngineContext)state!).Enter();
+            return done;
+        }, this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).Unwrap();
+    }
 
     /// <summary>
     /// When the attempt after <paramref name="failedAttempts"/> failed ones is due under <paramref name="policy"/>, with

@@ -67,6 +67,7 @@ public sealed partial class DurableWorker : BackgroundService, ILocalRunner
         var options = _engine.Options;
         var context = _engine.Context;
         LogStarted(_logger, options.WorkerName, options.MaxConcurrentRuns);
+        context.Enter();
         try
         {
             while (!stoppingToken.IsCancellationRequested)
@@ -74,7 +75,7 @@ public sealed partial class DurableWorker : BackgroundService, ILocalRunner
                 if (_outage.RetryDelay is { } pause && pause > TimeSpan.Zero)
                 {
                     // The store keeps failing: leave it alone for a while rather than fail again at once.
-                    await Task.Delay(pause, context.Time, stoppingToken).ConfigureAwait(false);
+                    await context.ParkedAsync(Task.Delay(pause, context.Time, stoppingToken)).ConfigureAwait(false);
                     continue;
                 }
 
@@ -84,7 +85,7 @@ public sealed partial class DurableWorker : BackgroundService, ILocalRunner
                 {
                     // Every slot taken: a finishing run wakes the loop.
                     _mayHaveMore = true;
-                    await context.RunsAvailable.WaitAsync(options.PollInterval, context.Time, stoppingToken).ConfigureAwait(false);
+                    await context.ParkedAsync(context.RunsAvailable.WaitAsync(options.PollInterval, context.Time, stoppingToken)).ConfigureAwait(false);
                     continue;
                 }
 
@@ -130,12 +131,16 @@ public sealed partial class DurableWorker : BackgroundService, ILocalRunner
                     var idle = batch.NextClaimableIn is { } next && next < options.PollInterval
                         ? TimeSpan.FromTicks(Math.Max(next.Ticks, s_shortestIdle.Ticks))
                         : options.PollInterval;
-                    await context.RunsAvailable.WaitAsync(idle, context.Time, stoppingToken).ConfigureAwait(false);
+                    await context.ParkedAsync(context.RunsAvailable.WaitAsync(idle, context.Time, stoppingToken)).ConfigureAwait(false);
                 }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
+        }
+        finally
+        {
+            context.Leave();
         }
 
         lock (_inFlight)
@@ -221,9 +226,22 @@ public sealed partial class DurableWorker : BackgroundService, ILocalRunner
     /// </summary>
     private void Start(RunLease lease, RunSnapshot? loaded)
     {
+        // Counted as engine work from now until the execution counts itself (synchronously, as it begins).
+        var context = _engine.Context;
+        context.Enter();
         lock (_inFlight)
         {
-            _inFlight[lease.WorkflowId] = Task.Run(() => ExecuteOneAsync(lease, loaded));
+            _inFlight[lease.WorkflowId] = Task.Run(() =>
+            {
+                try
+                {
+                    return ExecuteOneAsync(lease, loaded);
+                }
+                finally
+                {
+                    context.Leave();
+                }
+            });
         }
     }
 
@@ -245,72 +263,15 @@ public sealed partial class DurableWorker : BackgroundService, ILocalRunner
         _engine.Context.RunsAvailable.Set();
     }
 
-    /// <inheritdoc/>
-    string ILocalRunner.WorkerName => _engine.WorkerName;
-
-    /// <inheritdoc/>
-    bool ILocalRunner.TryReserve(string workflowId)
-    {
-        lock (_inFlight)
-        {
-            if (!_takesLocalStarts || _inFlight.Count >= _engine.Options.MaxConcurrentRuns || _inFlight.ContainsKey(workflowId))
-            {
-                return false;
-            }
-
-            var slot = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            _reserved[workflowId] = slot;
-            _inFlight[workflowId] = slot.Task;
-            return true;
-        }
-    }
-
-    /// <inheritdoc/>
-    void ILocalRunner.Run(RunLease lease, RunSnapshot snapshot)
-    {
-        TaskCompletionSource? slot;
-        lock (_inFlight)
-        {
-            _reserved.Remove(lease.WorkflowId, out slot);
-            Start(lease, snapshot);
-        }
-
-        slot?.TrySetResult();
-    }
-
-    /// <inheritdoc/>
-    bool ILocalRunner.IsRunning(string workflowId)
-    {
-        lock (_inFlight)
-        {
-            return _inFlight.ContainsKey(workflowId);
-        }
-    }
-
-    /// <inheritdoc/>
-    void ILocalRunner.Unreserve(string workflowId)
-    {
-        TaskCompletionSource? slot;
-        lock (_inFlight)
-        {
-            if (_reserved.Remove(workflowId, out slot))
-            {
-                _inFlight.Remove(workflowId);
-            }
-        }
-
-        slot?.TrySetResult();
-        _engine.Context.NotifyFinished(workflowId);
-        _engine.Context.RunsAvailable.Set();
-    }
-
     private async Task ExecuteOneAsync(RunLease lease, RunSnapshot? loaded)
     {
         var workflowId = lease.WorkflowId;
+        var unloaded = false;
         try
         {
             var result = await _engine.ExecuteClaimedAsync(lease, _abandon.Token, loaded).ConfigureAwait(false);
             _outage.Succeeded(write: true);
+            unloaded = result.Outcome == ExecutionOutcome.Unloaded;
             LogExecuted(_logger, workflowId, result.Outcome, result.Status);
         }
         catch (DurableStoreException ex)
@@ -333,9 +294,10 @@ public sealed partial class DurableWorker : BackgroundService, ILocalRunner
             // Waiters here that skipped reading the store while the run ran here read it now (when the run finished,
             // they have its outcome already and this does nothing).
             _engine.Context.NotifyFinished(workflowId);
-            if (_mayHaveMore)
+            if (_mayHaveMore || unloaded)
             {
-                // A slot is free and runs may be waiting for one: look for them now rather than at the next poll.
+                // A slot is free and runs may be waiting for one: look for them now rather than at the next poll. An
+                // unloaded run falls due at a time the loop's sleep does not know: it looks, then sleeps until then.
                 _engine.Context.RunsAvailable.Set();
             }
         }

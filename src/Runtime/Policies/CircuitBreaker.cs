@@ -11,15 +11,15 @@ namespace Durably.Runtime.Policies;
 internal sealed class CircuitBreaker
 {
     private readonly ResiliencePipeline<AttemptOutcome> _pipeline;
-    private readonly TimeProvider _time;
+    private readonly Engine.EngineContext _engine;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public CircuitBreaker(string name, CircuitBreakerPolicy policy, TimeProvider time)
+    public CircuitBreaker(string name, CircuitBreakerPolicy policy, Engine.EngineContext engine)
     {
         Name = name;
         Policy = policy;
-        _time = time;
-        _pipeline = new ResiliencePipelineBuilder<AttemptOutcome> { Name = "Durably circuit breaker " + name, TimeProvider = time }
+        _engine = engine;
+        _pipeline = new ResiliencePipelineBuilder<AttemptOutcome> { Name = "Durably circuit breaker " + name, TimeProvider = engine.Time }
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions<AttemptOutcome>
             {
                 FailureRatio = policy.FailureRatio,
@@ -57,8 +57,8 @@ internal sealed class CircuitBreaker
                 var retryAfter = open.RetryAfter is { } after && after > TimeSpan.Zero ? after : Policy.BreakDuration;
                 using var waiting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 // Whole milliseconds, rounded up: a shorter timer may fire at once and spin here.
-                var delay = Task.Delay(TimeSpan.FromMilliseconds(Math.Ceiling(retryAfter.TotalMilliseconds)), _time, waiting.Token);
-                await Task.WhenAny(delay, changed.WaitAsync(waiting.Token)).ConfigureAwait(false);
+                var delay = Task.Delay(TimeSpan.FromMilliseconds(Math.Ceiling(retryAfter.TotalMilliseconds)), _engine.Time, waiting.Token);
+                await _engine.ParkedAsync(Task.WhenAny(delay, changed.WaitAsync(waiting.Token))).ConfigureAwait(false);
                 await waiting.CancelAsync().ConfigureAwait(false);
                 cancellationToken.ThrowIfCancellationRequested();
             }

@@ -34,6 +34,8 @@ internal sealed partial class LeaseHeartbeat(EngineContext engine, string owner)
             if (!_beating)
             {
                 _beating = true;
+                // Engine work until it stops, its sleeps aside (see EngineContext.Busy).
+                engine.Enter();
                 _ = Task.Run(BeatAsync);
             }
         }
@@ -43,10 +45,22 @@ internal sealed partial class LeaseHeartbeat(EngineContext engine, string owner)
 
     private async Task BeatAsync()
     {
+        try
+        {
+            await BeatUntilIdleAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            engine.Leave();
+        }
+    }
+
+    private async Task BeatUntilIdleAsync()
+    {
         var interval = engine.LeaseDuration / 3;
         while (true)
         {
-            await Task.Delay(interval, engine.Time).ConfigureAwait(false);
+            await engine.ParkedAsync(Task.Delay(interval, engine.Time)).ConfigureAwait(false);
             Registration[] judged;
             lock (_gate)
             {

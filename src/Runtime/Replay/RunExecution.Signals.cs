@@ -58,6 +58,13 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput>
                 continue;
             }
 
+            if (wait.DueAt <= _engine.Time.GetUtcNow())
+            {
+                // Its deadline has passed on the engine's clock: the wait has timed out (the wait posts that itself), and a
+                // signal stored meanwhile is left for a later wait — whichever comes first, deadline or taken signal, stands.
+                continue;
+            }
+
             var completed = wait.Entry! with { State = Journal.JournalEntryState.Completed, CompletionIndex = _cursor.NextCompletionIndex, CompletedAt = _engine.UtcNow() };
             var taken = await _engine.Store.TakeSignalAsync(_lease, completed, wait.SignalName!, cancellationToken).ConfigureAwait(false);
             if (taken.Fenced)

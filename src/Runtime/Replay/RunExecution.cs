@@ -63,7 +63,7 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput> : Workflo
         _snapshot = snapshot;
         _lease = lease;
         _engine = engine;
-        _scheduler = new RunScheduler(() => _events.Writer.TryWrite(ExecutionEvent.WorkPosted));
+        _scheduler = new RunScheduler(() => Post(ExecutionEvent.WorkPosted));
         _cursor = new ReplayCursor(snapshot.Journal, RunName);
         _compensator = new Compensator(this, definition.Steps);
         _now = snapshot.Run.CreatedAt;
@@ -210,7 +210,7 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput> : Workflo
                     return unloaded;
                 }
 
-                var next = await _events.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                var next = await NextEventAsync(cancellationToken).ConfigureAwait(false);
                 if (await HandleAsync(next, cancellationToken).ConfigureAwait(false) is { } stopped)
                 {
                     return stopped;
@@ -322,8 +322,10 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput> : Workflo
         _signalWaits.Clear();
         _awaitingStart.Clear();
         _cursor.Clear();
+        _events.Writer.TryComplete();
         while (_events.Reader.TryRead(out var left))
         {
+            _engine.Leave();
             if (left is OperationFinished { Transaction: { } transaction })
             {
                 // Never committed: the step's writes roll back, and its attempt has an unknown outcome for the next execution.
@@ -332,7 +334,37 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput> : Workflo
         }
     }
 
-    private void Post(ExecutionEvent executionEvent) => _events.Writer.TryWrite(executionEvent);
+    /// <summary>
+    /// Queues an event for the loop (from any thread). A queued event counts as engine work (<see cref="EngineContext.Busy"/>)
+    /// until the loop takes it, so the engine never looks idle between an event's post and its handling.
+    /// </summary>
+    private void Post(ExecutionEvent executionEvent)
+    {
+        _engine.Enter();
+        if (!_events.Writer.TryWrite(executionEvent))
+        {
+            // The execution has ended: nothing will take it.
+            _engine.Leave();
+        }
+    }
+
+    /// <summary>
+    /// The loop's next event, waited for counted as not working. The loop stops counting itself as it waits; the event it
+    /// takes brings its own count, which becomes the loop's.
+    /// </summary>
+    private async ValueTask<ExecutionEvent> NextEventAsync(CancellationToken cancellationToken)
+    {
+        _engine.Leave();
+        try
+        {
+            return await _events.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            _engine.Enter();
+            throw;
+        }
+    }
 
     /// <summary>The run is to be cancelled: the loop stops it before anything else (called from any thread).</summary>
     private void RequestStop()

@@ -1,3 +1,4 @@
+using Durably.Runtime.Engine;
 using Durably.Runtime.Journal;
 
 namespace Durably.Runtime.Replay.Operations;
@@ -54,6 +55,9 @@ internal abstract class Operation(IOperationHost host, long sequence)
     /// </summary>
     protected Task RunInBackground(Func<Task> work)
     {
+        // Counted as engine work from now (not from when the thread pool gets to it) until it ends, waits aside.
+        var engine = host.Engine;
+        engine.Enter();
         using (ExecutionContext.SuppressFlow())
         {
             return Task.Run(async () =>
@@ -66,18 +70,23 @@ internal abstract class Operation(IOperationHost host, long sequence)
                 {
                     host.Post(new BackgroundFailed(ex));
                 }
+                finally
+                {
+                    engine.Leave();
+                }
             });
         }
     }
 
-    /// <summary>Waits until <paramref name="due"/> by <paramref name="time"/>, holding no thread.</summary>
-    public static async Task DelayUntilAsync(DateTimeOffset due, TimeProvider time, CancellationToken token)
+    /// <summary>Waits until <paramref name="due"/> by the engine's clock, holding no thread, counted as not working meanwhile.</summary>
+    public static async Task DelayUntilAsync(DateTimeOffset due, EngineContext engine, CancellationToken token)
     {
+        var time = engine.Time;
         for (var remaining = due - time.GetUtcNow(); remaining > TimeSpan.Zero; remaining = due - time.GetUtcNow())
         {
             // Whole milliseconds, rounded up: a timer shorter than that may fire at once, which would spin here.
             var wait = TimeSpan.FromMilliseconds(Math.Ceiling(remaining.TotalMilliseconds));
-            await Task.Delay(wait < s_longestWait ? wait : s_longestWait, time, token).ConfigureAwait(false);
+            await engine.ParkedAsync(Task.Delay(wait < s_longestWait ? wait : s_longestWait, time, token)).ConfigureAwait(false);
         }
     }
 }

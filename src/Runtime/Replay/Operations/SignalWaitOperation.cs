@@ -42,8 +42,13 @@ internal sealed class SignalWaitOperation<T>(IOperationHost host, long sequence,
             }
 
             var pause = _deadline is { } until && until - now < engine.PollInterval ? until - now : engine.PollInterval;
-            await System.Threading.Tasks.Task.Delay(pause, engine.Time, token).ConfigureAwait(false);
-            Host.Post(ExecutionEvent.SignalsMayHaveArrived);
+            await engine.ParkedAsync(System.Threading.Tasks.Task.Delay(pause, engine.Time, token)).ConfigureAwait(false);
+            if (_deadline is not { } deadline || engine.Time.GetUtcNow() < deadline)
+            {
+                // A poll for a signal another process stored. At the deadline, the timeout is posted first (above): a
+                // signal stored after it is not taken by this wait.
+                Host.Post(ExecutionEvent.SignalsMayHaveArrived);
+            }
         }
     }
 

@@ -90,7 +90,7 @@ internal sealed class StepOperation<TStepWorkflow, TStepInput, TStepOutput>(
             using var backoff = CancellationTokenSource.CreateLinkedTokenSource(token, Host.Settling);
             try
             {
-                await DelayUntilAsync(due, Host.Engine.Time, backoff.Token).ConfigureAwait(false);
+                await DelayUntilAsync(due, Host.Engine, backoff.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (!token.IsCancellationRequested)
             {

@@ -29,7 +29,7 @@ internal sealed class TimerOperation(IOperationHost host, long sequence, DateTim
 
     protected override async Task WaitAsync(JournalEntry entry, CancellationToken token)
     {
-        await DelayUntilAsync(_wakeAt, Host.Engine.Time, token).ConfigureAwait(false);
+        await DelayUntilAsync(_wakeAt, Host.Engine, token).ConfigureAwait(false);
         Host.Post(new OperationFinished(this, entry with { State = JournalEntryState.Completed }));
     }
 
