@@ -20,7 +20,7 @@ namespace Durably.Testing;
 /// var receipt = await host.RunToCompletionAsync&lt;OrderFulfillmentClient, Receipt&gt;(client => client.StartAsync(order));
 /// </code>
 /// </example>
-public sealed class DurableTestHost : IAsyncDisposable
+public sealed partial class DurableTestHost : IAsyncDisposable
 {
     private readonly ServiceProvider _services;
     private readonly IHostedService[] _started;

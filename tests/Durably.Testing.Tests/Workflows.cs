@@ -123,3 +123,46 @@ public partial class Guarded(TimeProvider time)
         }
     }
 }
+
+/// <summary>What the trip's real steps and compensations did, in order.</summary>
+public sealed class TripLog
+{
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _entries = new();
+
+    public IReadOnlyList<string> Entries => [.. _entries];
+
+    public void Add(string entry) => _entries.Enqueue(entry);
+}
+
+/// <summary>Books a flight, then a hotel (three tries, ten minutes apart); a failure cancels the flight.</summary>
+[DurableWorkflow(OnFailure = FailureRule.Compensate)]
+public partial class Trip(TripLog log)
+{
+    [WorkflowRun]
+    public async Task<string> RunAsync(string who)
+    {
+        var flight = await BookFlight(who);
+        var hotel = await BookHotel(who);
+        return flight + " + " + hotel;
+    }
+
+    [Step(Compensate = nameof(CancelFlight))]
+    private Task<string> BookFlight(string who)
+    {
+        log.Add("flight for " + who);
+        return Task.FromResult("FL-" + who);
+    }
+
+    [Step(MaxAttempts = 3, InitialDelay = "10m", BackoffCoefficient = 1, Jitter = 0)]
+    private Task<string> BookHotel(string who)
+    {
+        log.Add("hotel for " + who);
+        return Task.FromResult("HO-" + who);
+    }
+
+    private Task CancelFlight(string flight)
+    {
+        log.Add("cancel " + flight);
+        return Task.CompletedTask;
+    }
+}

@@ -16,6 +16,7 @@ internal sealed class EngineContext(IWorkflowStore store, DurableOptions options
     private readonly Dictionary<string, CircuitBreakerPolicy> _breakerPolicies = new(options.CircuitBreakers, StringComparer.Ordinal);
     private readonly CircuitBreakerPolicy _defaultBreakerPolicy = options.DefaultCircuitBreakerPolicy;
 
+    private readonly ConcurrentDictionary<Durably.Infrastructure.StepDefinition, Delegate> _bodies = new();
     private readonly Dictionary<string, FinishWait> _finished = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Action> _signalled = new(StringComparer.Ordinal);
 
@@ -51,6 +52,19 @@ internal sealed class EngineContext(IWorkflowStore store, DurableOptions options
 
     /// <summary>The retry policy of steps that set none themselves.</summary>
     public RetryPolicy DefaultRetryPolicy { get; } = options.DefaultRetryPolicy;
+
+    /// <summary>
+    /// What runs for an attempt of <paramref name="step"/>: its body, unless a test put another in its place
+    /// (<see cref="ReplaceBody"/>) — journaled, retried and compensated all the same.
+    /// </summary>
+    public Func<TWorkflow, TInput, CancellationToken, Task<TOutput>> BodyOf<TWorkflow, TInput, TOutput>(Durably.Infrastructure.StepDefinition<TWorkflow, TInput, TOutput> step)
+        where TWorkflow : class
+        => !_bodies.IsEmpty && _bodies.TryGetValue(step, out var body) ? (Func<TWorkflow, TInput, CancellationToken, Task<TOutput>>)body : step.Invoke;
+
+    /// <summary>Runs <paramref name="body"/> for <paramref name="step"/>'s attempts in this engine from now on (the test kit's substitutes).</summary>
+    public void ReplaceBody<TWorkflow, TInput, TOutput>(Durably.Infrastructure.StepDefinition<TWorkflow, TInput, TOutput> step, Func<TWorkflow, TInput, CancellationToken, Task<TOutput>> body)
+        where TWorkflow : class
+        => _bodies[step] = body;
 
     /// <summary>
     /// The policies of <paramref name="step"/>: its attribute's retry settings over the default, its timeout, and the

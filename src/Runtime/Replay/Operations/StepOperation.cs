@@ -202,7 +202,7 @@ internal sealed class StepOperation<TStepWorkflow, TStepInput, TStepOutput>(
             var result = await policies.TimeoutPipeline.ExecuteAsync(async attemptToken =>
             {
                 StepContext.SetCurrent(new StepContext(Host.WorkflowId, step.Id, Sequence, entry.Attempts, scope.ServiceProvider, attemptToken) { StoreTransaction = transaction });
-                body = step.Invoke(workflow, input, attemptToken);
+                body = engine.BodyOf(step)(workflow, input, attemptToken);
                 // A body that ignores its token is not waited for past the timeout or a stop: its late outcome is discarded.
                 return await body.WaitAsync(attemptToken).ConfigureAwait(false);
             }, bodyCancellation.Token).ConfigureAwait(false);
