@@ -29,9 +29,10 @@ public sealed partial class DurableTestHost : IAsyncDisposable
     private readonly TimeSkipper _skipper;
     private bool _disposed;
 
-    private DurableTestHost(ServiceProvider services, IHostedService[] started, DurableTestHostOptions options, VirtualTime time)
+    private DurableTestHost(ServiceProvider services, IHostedService[] started, DurableTestHostOptions options, VirtualTime time, HistoryRecorder recorder)
     {
         _services = services;
+        _recorder = recorder;
         _started = started;
         _options = options;
         Time = time;
@@ -85,7 +86,9 @@ public sealed partial class DurableTestHost : IAsyncDisposable
         var time = new VirtualTime(options.StartTime);
         collection.RemoveAll<TimeProvider>();
         collection.AddSingleton<TimeProvider>(time);
-        workflows(collection.AddDurably(durable =>
+        // What the engine tells as it happens — retries, alerts — kept for the runs' histories.
+        var recorder = new HistoryRecorder();
+        var durably = collection.AddDurably(durable =>
         {
             durable.WorkerName = options.WorkerName;
             options.ApplyStore(durable);
@@ -97,9 +100,11 @@ public sealed partial class DurableTestHost : IAsyncDisposable
             durable.VersionCheckInterval = TimeSpan.FromDays(30);
             durable.LeaseDuration = TimeSpan.FromDays(90);
             options.ApplyEngine(durable);
-        }));
+        });
+        workflows(durably.AddAlertSink(recorder));
 
         var provider = collection.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
+        provider.GetRequiredService<Durably.Runtime.DurableEngine>().Context.Telemetry.RetryObserver = recorder.Retried;
         var started = new List<IHostedService>();
         try
         {
@@ -116,7 +121,7 @@ public sealed partial class DurableTestHost : IAsyncDisposable
             throw;
         }
 
-        return new DurableTestHost(provider, [.. started], options, time);
+        return new DurableTestHost(provider, [.. started], options, time, recorder);
     }
 
     /// <summary>A service of the host: a workflow's typed client, a fake the test registered, Durably's own.</summary>

@@ -166,3 +166,14 @@ public partial class Trip(TripLog log)
         return Task.CompletedTask;
     }
 }
+
+/// <summary>Parks itself for an operator when its one step fails.</summary>
+[DurableWorkflow(OnFailure = FailureRule.Park)]
+public partial class Parked
+{
+    [WorkflowRun]
+    public async Task<int> RunAsync(int value) => await Check(value);
+
+    [Step(MaxAttempts = 1)]
+    private Task<int> Check(int value) => value < 0 ? throw new ArgumentOutOfRangeException(nameof(value), value, "negative values need a person") : Task.FromResult(value);
+}

@@ -96,7 +96,11 @@ internal sealed partial class EngineTelemetry
     {
         _stepsRetried.Add(1, Tags(workflowName, stepId));
         LogRetryScheduled(Logger, workflowId, stepId, sequence, attempts, retryAt, failure.GetType().FullName, failure.Message);
+        RetryObserver?.Invoke(new ScheduledRetry(workflowId, sequence, stepId, attempts, _time.GetUtcNow(), retryAt, failure));
     }
+
+    /// <summary>Told of every retry this engine schedules, as it is journaled (the test kit keeps a run's retries with their times).</summary>
+    public Action<ScheduledRetry>? RetryObserver { get; set; }
 
     /// <summary>Counts the end of a run, and alerts when it failed or was parked.</summary>
     public void RunFinished(string workflowName, int version, string workflowId, WorkflowStatus status, WorkflowError? error, string? failedStep, long? failedSequence)
@@ -153,3 +157,13 @@ internal sealed partial class EngineTelemetry
     [LoggerMessage(10, LogLevel.Information, "Run {WorkflowId}: attempt {Attempts} of step {StepId} (sequence {Sequence}) failed with {ErrorType}: {ErrorMessage}; retrying at {RetryAt:O}")]
     private static partial void LogRetryScheduled(ILogger logger, string workflowId, string stepId, long sequence, int attempts, DateTimeOffset retryAt, string? errorType, string errorMessage);
 }
+
+/// <summary>A step attempt failed and the next is scheduled (see <see cref="EngineTelemetry.RetryObserver"/>).</summary>
+/// <param name="WorkflowId">The run.</param>
+/// <param name="Sequence">The step call's sequence.</param>
+/// <param name="StepId">The step.</param>
+/// <param name="FailedAttempt">The attempt that failed, from 1.</param>
+/// <param name="FailedAt">When its failure was journaled.</param>
+/// <param name="RetryAt">When the next attempt is due.</param>
+/// <param name="Failure">What the attempt threw.</param>
+internal sealed record ScheduledRetry(string WorkflowId, long Sequence, string StepId, int FailedAttempt, DateTimeOffset FailedAt, DateTimeOffset RetryAt, Exception Failure);
