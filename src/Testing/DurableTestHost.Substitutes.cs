@@ -7,6 +7,7 @@ namespace Durably.Testing;
 public sealed partial class DurableTestHost
 {
     private readonly Dictionary<StepDefinition, object> _substitutes = [];
+    private readonly List<Action<Durably.Runtime.Engine.EngineContext>> _installs = [];
 
     /// <summary>
     /// Stands in for a step's body in this host, from now on: pass the step's row of the generated step table, such as
@@ -52,8 +53,11 @@ public sealed partial class DurableTestHost
 
             var substitute = new StepSubstitute<TInput, TOutput>(step.ToString(), Time);
             var real = step.Invoke;
-            _engine.ReplaceBody(step, (workflow, input, cancellationToken)
+            // Installed in this engine, and again in each engine a restart starts.
+            void Install(Durably.Runtime.Engine.EngineContext engine) => engine.ReplaceBody(step, (workflow, input, cancellationToken)
                 => substitute.InvokeAsync((i, token) => real(workflow, i, token), input, cancellationToken));
+            Install(_engine);
+            _installs.Add(Install);
             _substitutes[step] = substitute;
             return substitute;
         }

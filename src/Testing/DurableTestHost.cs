@@ -1,8 +1,6 @@
 using System.Globalization;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Hosting;
 
 namespace Durably.Testing;
 
@@ -22,24 +20,27 @@ namespace Durably.Testing;
 /// </example>
 public sealed partial class DurableTestHost : IAsyncDisposable
 {
-    private readonly ServiceProvider _services;
-    private readonly IHostedService[] _started;
     private readonly DurableTestHostOptions _options;
-    private readonly Durably.Runtime.Engine.EngineContext _engine;
-    private readonly TimeSkipper _skipper;
+    private readonly HostedEngine.Setup _setup;
+    private readonly List<HostedEngine> _stopped = [];
+    private HostedEngine _current;
     private bool _disposed;
 
-    private DurableTestHost(ServiceProvider services, IHostedService[] started, DurableTestHostOptions options, VirtualTime time, HistoryRecorder recorder)
+    private DurableTestHost(HostedEngine first, HostedEngine.Setup setup, HistoryRecorder recorder)
     {
-        _services = services;
+        _current = first;
+        _setup = setup;
+        _options = setup.Options;
         _recorder = recorder;
-        _started = started;
-        _options = options;
-        Time = time;
-        _engine = services.GetRequiredService<Durably.Runtime.DurableEngine>().Context;
-        _skipper = new TimeSkipper(time, _engine);
-        AutoSkipTime = options.AutoSkipTime;
+        Time = setup.Time;
+        AutoSkipTime = _options.AutoSkipTime;
     }
+
+    private ServiceProvider _services => _current.Services;
+
+    private Durably.Runtime.Engine.EngineContext _engine => _current.Context;
+
+    private TimeSkipper _skipper => _current.Skipper;
 
     /// <summary>
     /// The host's clock. It stands still unless moved: by <see cref="VirtualTime.Advance"/>, or by the host itself while
@@ -79,49 +80,11 @@ public sealed partial class DurableTestHost : IAsyncDisposable
         configure?.Invoke(options);
         options.Validate();
 
-        var collection = new ServiceCollection();
-        services?.Invoke(collection);
-
-        // The host's own clock: time is virtual, one clock per host.
-        var time = new VirtualTime(options.StartTime);
-        collection.RemoveAll<TimeProvider>();
-        collection.AddSingleton<TimeProvider>(time);
-        // What the engine tells as it happens — retries, alerts — kept for the runs' histories.
+        // What the engine tells as it happens — retries, alerts — kept for the runs' histories, across restarts.
         var recorder = new HistoryRecorder();
-        var durably = collection.AddDurably(durable =>
-        {
-            durable.WorkerName = options.WorkerName;
-            options.ApplyStore(durable);
-
-            // Nothing polls on a short timer of its own: one process holds every run, and the worker sleeps until the
-            // next run falls due (or is started or signalled), so skipped time goes straight to the next due time.
-            // (30 days: the longest a TimeProvider timer takes is about 49.)
-            durable.PollInterval = TimeSpan.FromDays(30);
-            durable.VersionCheckInterval = TimeSpan.FromDays(30);
-            durable.LeaseDuration = TimeSpan.FromDays(90);
-            options.ApplyEngine(durable);
-        });
-        workflows(durably.AddAlertSink(recorder));
-
-        var provider = collection.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
-        provider.GetRequiredService<Durably.Runtime.DurableEngine>().Context.Telemetry.RetryObserver = recorder.Retried;
-        var started = new List<IHostedService>();
-        try
-        {
-            foreach (var hosted in provider.GetServices<IHostedService>())
-            {
-                await hosted.StartAsync(cancellationToken).ConfigureAwait(false);
-                started.Add(hosted);
-            }
-        }
-        catch
-        {
-            await StopAsync(started).ConfigureAwait(false);
-            await provider.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-
-        return new DurableTestHost(provider, [.. started], options, time, recorder);
+        var time = new VirtualTime(options.StartTime);
+        var setup = new HostedEngine.Setup(workflows, services, options, time, new Durably.Runtime.Stores.InMemoryWorkflowStore(time), recorder, recorder.Retried);
+        return new DurableTestHost(await HostedEngine.StartAsync(setup, null, cancellationToken).ConfigureAwait(false), setup, recorder);
     }
 
     /// <summary>A service of the host: a workflow's typed client, a fake the test registered, Durably's own.</summary>
@@ -151,7 +114,6 @@ public sealed partial class DurableTestHost : IAsyncDisposable
         DurableTestHostOptions.CheckTimeout(limit, nameof(timeout));
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(limit);
-        using var skipping = AutoSkipTime ? _skipper.Skip() : null;
         try
         {
             var workflowId = await WaitForEndAsync(handle.WorkflowId, deadline.Token).ConfigureAwait(false);
@@ -167,13 +129,15 @@ public sealed partial class DurableTestHost : IAsyncDisposable
     /// <summary>
     /// Waits until run <paramref name="workflowId"/> — or the run it continued as — has ended, and returns that run's id.
     /// Woken by this host's worker as the run ends; looks at the store again every few real milliseconds besides, never on
-    /// the virtual clock (a poll timer there would be one more time to skip to).
+    /// the virtual clock (a poll timer there would be one more time to skip to). Time skips meanwhile (unless
+    /// <see cref="AutoSkipTime"/> is off), never past the run's end.
     /// </summary>
     private async Task<string> WaitForEndAsync(string workflowId, CancellationToken cancellationToken)
     {
         while (true)
         {
             using var finished = _engine.WhenFinished(workflowId);
+            using var skipping = AutoSkipTime ? _skipper.Skip(() => finished.Task.IsCompleted) : null;
             var run = await _engine.Store.GetRunAsync(workflowId, cancellationToken).ConfigureAwait(false)
                 ?? throw new WorkflowNotFoundException(workflowId);
             if (run.ContinuedAs is { } next)
@@ -265,21 +229,10 @@ public sealed partial class DurableTestHost : IAsyncDisposable
         }
 
         _disposed = true;
-        using (_skipper.Skip())
+        await _current.StopAsync().ConfigureAwait(false);
+        foreach (var engine in _stopped.Append(_current))
         {
-            // Time moves while the worker stops, whatever AutoSkipTime says: its wait for runs to let go is on this clock.
-            await StopAsync(_started).ConfigureAwait(false);
-        }
-
-        await _skipper.DisposeAsync().ConfigureAwait(false);
-        await _services.DisposeAsync().ConfigureAwait(false);
-    }
-
-    private static async Task StopAsync(IReadOnlyList<IHostedService> started)
-    {
-        for (var i = started.Count - 1; i >= 0; i--)
-        {
-            await started[i].StopAsync(CancellationToken.None).ConfigureAwait(false);
+            await engine.DisposeAsync().ConfigureAwait(false);
         }
     }
 }

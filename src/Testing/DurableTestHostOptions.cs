@@ -5,7 +5,7 @@ namespace Durably.Testing;
 /// <summary>How a <see cref="DurableTestHost"/> is set up: its store, its default timeout and its worker's name.</summary>
 public sealed class DurableTestHostOptions
 {
-    private Action<DurableOptions> _store = static options => options.UseInMemoryStore();
+    private Action<DurableOptions>? _store;
     private Action<DurableOptions>? _engine;
 
     /// <summary>How long <see cref="DurableTestHost.WaitForResultAsync{TOutput}"/> waits when the call does not say: 10 s by default.</summary>
@@ -61,7 +61,18 @@ public sealed class DurableTestHostOptions
         return this;
     }
 
-    internal void ApplyStore(DurableOptions options) => _store(options);
+    /// <summary>Sets the store: the one chosen, or <paramref name="inMemory"/> — the host's own, kept across restarts.</summary>
+    internal void ApplyStore(DurableOptions options, Durably.Runtime.Journal.IWorkflowStore inMemory)
+    {
+        if (_store is { } store)
+        {
+            store(options);
+        }
+        else
+        {
+            options.StoreFactory = _ => inMemory;
+        }
+    }
 
     internal void ApplyEngine(DurableOptions options) => _engine?.Invoke(options);
 

@@ -18,7 +18,7 @@ internal sealed class TimeSkipper : IAsyncDisposable
     private readonly SemaphoreSlim _wanted = new(0);
     private readonly CancellationTokenSource _stop = new();
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private int _askers;
+    private readonly List<Asker> _askers = [];
 
     public TimeSkipper(VirtualTime time, EngineContext engine)
     {
@@ -27,12 +27,29 @@ internal sealed class TimeSkipper : IAsyncDisposable
         new Thread(Run) { IsBackground = true, Name = "Durably test clock" }.Start();
     }
 
-    /// <summary>Time moves until the returned object is disposed (several may ask at once).</summary>
-    public IDisposable Skip()
+    /// <summary>
+    /// Time moves until the returned object is disposed, or until <paramref name="done"/> says what it waits for has
+    /// happened — checked before each move, so that time never passes the end of what the test waits for.
+    /// </summary>
+    public IDisposable Skip(Func<bool>? done = null)
     {
-        Interlocked.Increment(ref _askers);
+        var asker = new Asker(this, done ?? (static () => false));
+        lock (_askers)
+        {
+            _askers.Add(asker);
+        }
+
         _wanted.Release();
-        return new Asker(this);
+        return asker;
+    }
+
+    /// <summary>Whether someone waits, for something that has not happened yet.</summary>
+    private bool Wanted()
+    {
+        lock (_askers)
+        {
+            return _askers.Exists(a => !a.Done());
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -51,11 +68,11 @@ internal sealed class TimeSkipper : IAsyncDisposable
             var changes = _time.Changes;
             while (!_stop.IsCancellationRequested)
             {
-                if (Volatile.Read(ref _askers) == 0)
+                if (!Wanted())
                 {
-                    // Nobody waits: sleep until someone does.
+                    // Nobody waits (or what they wait for has happened): sleep until someone asks.
                     quiet = 0;
-                    _wanted.Wait(_stop.Token);
+                    _wanted.Wait(TimeSpan.FromMilliseconds(20), _stop.Token);
                     continue;
                 }
 
@@ -64,7 +81,7 @@ internal sealed class TimeSkipper : IAsyncDisposable
                 var settled = _engine.Busy == 0 && ThreadPool.PendingWorkItemCount == 0 && now == changes;
                 quiet = settled ? quiet + 1 : 0;
                 changes = now;
-                if (quiet >= SettledLooks && _time.TrySkip(changes))
+                if (quiet >= SettledLooks && Wanted() && _time.TrySkip(changes))
                 {
                     quiet = 0;
                     changes = _time.Changes;
@@ -80,15 +97,15 @@ internal sealed class TimeSkipper : IAsyncDisposable
         }
     }
 
-    private sealed class Asker(TimeSkipper skipper) : IDisposable
+    private sealed class Asker(TimeSkipper skipper, Func<bool> done) : IDisposable
     {
-        private int _disposed;
+        public Func<bool> Done { get; } = done;
 
         public void Dispose()
         {
-            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            lock (skipper._askers)
             {
-                Interlocked.Decrement(ref skipper._askers);
+                skipper._askers.Remove(this);
             }
         }
     }

@@ -53,6 +53,13 @@ internal sealed class EngineContext(IWorkflowStore store, DurableOptions options
     /// <summary>The retry policy of steps that set none themselves.</summary>
     public RetryPolicy DefaultRetryPolicy { get; } = options.DefaultRetryPolicy;
 
+    /// <summary>The test kit's crash hook: asked at each crash site; a task that does not end holds the engine there.</summary>
+    public Func<CrashSite, Task>? CrashHook { get; set; }
+
+    /// <summary>Passes a crash site (see <see cref="CrashHook"/>): at once, unless the test kit holds the engine here.</summary>
+    public Task AtCrashSiteAsync(CrashSiteKind kind, string workflowId, string stepId, long sequence, int attempt)
+        => CrashHook is { } hook ? hook(new CrashSite(kind, workflowId, stepId, sequence, attempt)) : Task.CompletedTask;
+
     /// <summary>
     /// What runs for an attempt of <paramref name="step"/>: its body, unless a test put another in its place
     /// (<see cref="ReplaceBody"/>) — journaled, retried and compensated all the same.
@@ -319,3 +326,19 @@ internal sealed class WakeSignal
         }
     }
 }
+
+/// <summary>Where the test kit can stop an engine as a crash would (see <see cref="EngineContext.CrashHook"/>).</summary>
+internal enum CrashSiteKind
+{
+    /// <summary>A step attempt is about to run its body.</summary>
+    BeforeStepBody,
+
+    /// <summary>A step's body has returned or thrown; its outcome is not journaled yet.</summary>
+    AfterStepBody,
+
+    /// <summary>A step's outcome is journaled; the run method has not received it yet.</summary>
+    AfterStepJournaled,
+}
+
+/// <summary>A crash site reached: which run, step call and attempt.</summary>
+internal sealed record CrashSite(CrashSiteKind Kind, string WorkflowId, string StepId, long Sequence, int Attempt);

@@ -24,6 +24,7 @@ public sealed partial class DurableWorker : BackgroundService, ILocalRunner
     private volatile bool _mayHaveMore = true;
     private static readonly TimeSpan s_shortestIdle = TimeSpan.FromMilliseconds(5);
     private readonly CancellationTokenSource _abandon = new();
+    private readonly TaskCompletionSource _loopEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly HashSet<WorkflowVersion> _reportedVersions = [];
     private DateTimeOffset? _lastVersionCheck;
     private readonly StoreOutage _outage;
@@ -141,6 +142,7 @@ public sealed partial class DurableWorker : BackgroundService, ILocalRunner
         finally
         {
             context.Leave();
+            _loopEnded.TrySetResult();
         }
 
         lock (_inFlight)
@@ -340,6 +342,15 @@ public sealed partial class DurableWorker : BackgroundService, ILocalRunner
             }
         }
     }
+
+    /// <summary>
+    /// Ends once the loop has stopped claiming runs (before the worker drains), or when it never began (a stop before the
+    /// loop was scheduled cancels it unrun); for the test kit's crashes.
+    /// </summary>
+    internal Task LoopEnded => Task.WhenAny(_loopEnded.Task, ExecuteTask ?? Task.CompletedTask);
+
+    /// <summary>Stops every execution in flight now, without the drain's grace; for the test kit's crashes.</summary>
+    internal Task AbandonAsync() => _abandon.CancelAsync();
 
     /// <inheritdoc/>
     public override void Dispose()

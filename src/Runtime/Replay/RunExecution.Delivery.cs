@@ -1,3 +1,4 @@
+using Durably.Runtime.Engine;
 using Durably.Runtime.Journal;
 using Durably.Runtime.Replay.Operations;
 
@@ -80,6 +81,12 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput>
         if (written.Fenced)
         {
             return false;
+        }
+
+        if (entry.Kind == OperationKind.Step)
+        {
+            // Journaled, not yet delivered to the run method.
+            await _engine.AtCrashSiteAsync(CrashSiteKind.AfterStepJournaled, WorkflowId, entry.OperationId, entry.Sequence, entry.Attempts).ConfigureAwait(false);
         }
 
         if (entry.Kind == OperationKind.Step && written.Entry?.CompletionIndex == entry.CompletionIndex)

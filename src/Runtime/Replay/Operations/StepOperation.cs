@@ -1,4 +1,5 @@
 using Durably.Infrastructure;
+using Durably.Runtime.Engine;
 using Durably.Runtime.Journal;
 using Durably.Runtime.Observability;
 using Durably.Runtime.Policies;
@@ -115,8 +116,17 @@ internal sealed class StepOperation<TStepWorkflow, TStepInput, TStepOutput>(
     }
 
     /// <summary>The attempt is journaled inside the breaker: an open breaker holds it back without using up an attempt.</summary>
-    public Task<AttemptOutcome> AttemptAsync(CancellationToken token)
-        => _policies!.ExecuteAsync(attemptToken => AttemptOnceAsync(_policies, attemptToken), token);
+    public async Task<AttemptOutcome> AttemptAsync(CancellationToken token)
+    {
+        var outcome = await _policies!.ExecuteAsync(attemptToken => AttemptOnceAsync(_policies, attemptToken), token).ConfigureAwait(false);
+        if (outcome.Terminal is not null)
+        {
+            // The body has returned or thrown; its outcome is not journaled yet (the at-least-once window).
+            await Host.Engine.AtCrashSiteAsync(CrashSiteKind.AfterStepBody, Host.WorkflowId, step.Id, Sequence, _attempts).ConfigureAwait(false);
+        }
+
+        return outcome;
+    }
 
     public async Task EndAsync(AttemptOutcome outcome, CancellationToken token)
     {
@@ -181,6 +191,7 @@ internal sealed class StepOperation<TStepWorkflow, TStepInput, TStepOutput>(
         }
 
         _attempts = entry.Attempts;
+        await Host.Engine.AtCrashSiteAsync(CrashSiteKind.BeforeStepBody, Host.WorkflowId, step.Id, Sequence, _attempts).ConfigureAwait(false);
 
         var engine = Host.Engine;
         var scope = engine.Services.CreateAsyncScope();
