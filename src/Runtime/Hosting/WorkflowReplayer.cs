@@ -34,16 +34,31 @@ public static class WorkflowReplayer
                 nameof(exportedRun));
         }
 
+        await ReplayAsync(snapshot, w => w.AddWorkflow<TWorkflow>(), services, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Replays <paramref name="exportedRun"/> against whichever of <paramref name="workflows"/> has its name and version
+    /// (the test kit's folder replay).
+    /// </summary>
+    /// <exception cref="ArgumentException">The text is not an export.</exception>
+    /// <exception cref="UnknownWorkflowException">No workflow registered has the export's name and version.</exception>
+    /// <exception cref="NonDeterminismException">The code calls other durable operations than the journal recorded.</exception>
+    internal static Task ReplayAsync(string exportedRun, Action<IDurablyBuilder> workflows, Action<IServiceCollection>? services, CancellationToken cancellationToken)
+        => ReplayAsync(RunExport.Read(exportedRun), workflows, services, cancellationToken);
+
+    private static async Task ReplayAsync(RunSnapshot snapshot, Action<IDurablyBuilder> workflows, Action<IServiceCollection>? services, CancellationToken cancellationToken)
+    {
         var store = new InMemoryWorkflowStore();
         await ImportAsync(store, snapshot, cancellationToken).ConfigureAwait(false);
         var collection = new ServiceCollection();
         services?.Invoke(collection);
-        collection.AddDurably(o =>
+        workflows(collection.AddDurably(o =>
         {
             o.StoreFactory = _ => store;
             o.WorkerName = "durably-replayer";
             o.UnloadThreshold = Timeout.InfiniteTimeSpan;
-        }).AddWorkflow<TWorkflow>();
+        }));
         await using var provider = collection.BuildServiceProvider();
         var engine = provider.GetRequiredService<DurableEngine>();
         engine.Context.ReplayOnly = true;
