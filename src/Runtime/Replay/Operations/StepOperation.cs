@@ -116,12 +116,18 @@ internal sealed class StepOperation<TStepWorkflow, TStepInput, TStepOutput>(
     }
 
     /// <summary>The attempt is journaled inside the breaker: an open breaker holds it back without using up an attempt.</summary>
-    public async Task<AttemptOutcome> AttemptAsync(CancellationToken token)
+    public Task<AttemptOutcome> AttemptAsync(CancellationToken token)
     {
-        var outcome = await _policies!.ExecuteAsync(attemptToken => AttemptOnceAsync(_policies, attemptToken), token).ConfigureAwait(false);
+        var attempt = _policies!.ExecuteAsync(attemptToken => AttemptOnceAsync(_policies, attemptToken), token);
+        return Host.Engine.CrashHook is null ? attempt : ThenCrashSiteAsync(attempt);
+    }
+
+    /// <summary>The test kit's crash site after the body: it has returned or thrown, its outcome not journaled yet (the at-least-once window).</summary>
+    private async Task<AttemptOutcome> ThenCrashSiteAsync(Task<AttemptOutcome> attempt)
+    {
+        var outcome = await attempt.ConfigureAwait(false);
         if (outcome.Terminal is not null)
         {
-            // The body has returned or thrown; its outcome is not journaled yet (the at-least-once window).
             await Host.Engine.AtCrashSiteAsync(CrashSiteKind.AfterStepBody, Host.WorkflowId, step.Id, Sequence, _attempts).ConfigureAwait(false);
         }
 
