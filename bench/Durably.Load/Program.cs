@@ -8,7 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
 // The Durably load tool. Not part of `dotnet test`; run it in Release:
-//   dotnet run -c Release --project bench/Durably.Load -- [--workload all|peer|throughput|waiting|recovery] [--store all|sqlite|postgres]
+//   dotnet run -c Release --project bench/Durably.Load -- [--workload all|peer|throughput|waiting|recovery|operators] [--store all|sqlite|postgres]
 //       [--repetitions 3] [--w1 200] [--w2 2000] [--clients 32] [--w3 1000] [--w4 500] [--waiting 10000] [--recovery 500] [--postgres <connection string>]
 // peer: W1–W5 as defined for the side-by-side comparison (W3–W5 in PeerWorkloads.cs), the floors, and PostgreSQL's counters.
 // W1: workflows one at a time, 0 and 10 no-op steps: per-step overhead = (10-step - 0-step latency) / 10, p50 and p99.
@@ -19,6 +19,7 @@ using Microsoft.Extensions.Hosting;
 // while they all wait, gives the bytes each waiting run costs. Then every run is signalled and finishes.
 // W4 (recovery): a worker process holding N runs in flight (lease 3 s) is SIGKILLed; a worker with another name takes
 // them over: from the last lease's expiry to all claimed, and to all finished (see Recovery.cs).
+// operators (not in all): the queries an operator's pages make, on --operators runs (100,000): see OperatorQueries.cs.
 // PostgreSQL: the connection string given, else DURABLY_TEST_POSTGRES, else a throwaway cluster (as the tests start).
 switch (args)
 {
@@ -77,6 +78,15 @@ for (var repetition = 1; repetition <= settings.Repetitions; repetition++)
             }
         }
 
+        if (settings.Workload is "operators" && !target.InProcess)
+        {
+            // Not part of "all": it fills the store with --operators runs (100,000 by default).
+            foreach (var (figure, value) in await OperatorQueries.RunAsync(target, settings.Operators))
+            {
+                figures.Add((kind, figure, value));
+            }
+        }
+
         if (settings.Workload is "all" or "recovery" && !target.InProcess)
         {
             // The new worker with as many slots as the dead one had runs, and with the default number.
@@ -103,7 +113,7 @@ foreach (var group in figures.GroupBy(f => (f.Store, f.Figure)))
 
 return 0;
 
-internal sealed record Settings(string Workload, string[] Stores, int Repetitions, int W1, int W2, int Clients, int Waiting, int Recovery, int W3, int W4, string? PostgresConnectionString)
+internal sealed record Settings(string Workload, string[] Stores, int Repetitions, int W1, int W2, int Clients, int Waiting, int Recovery, int W3, int W4, string? PostgresConnectionString, int Operators = 100_000)
 {
     public static Settings? Parse(string[] args)
     {
@@ -114,7 +124,8 @@ internal sealed record Settings(string Workload, string[] Stores, int Repetition
             int Number() => int.TryParse(value, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : throw new ArgumentException($"{args[i]} needs a positive number, not '{value}'.");
             settings = args[i] switch
             {
-                "--workload" => settings with { Workload = value is "all" or "peer" or "throughput" or "waiting" or "recovery" ? value : throw new ArgumentException($"--workload is all, peer, throughput, waiting or recovery, not '{value}'.") },
+                "--workload" => settings with { Workload = value is "all" or "peer" or "throughput" or "waiting" or "recovery" or "operators" ? value : throw new ArgumentException($"--workload is all, peer, throughput, waiting, recovery or operators, not '{value}'.") },
+                "--operators" => settings with { Operators = Number() },
                 "--w3" => settings with { W3 = Number() },
                 "--w4" => settings with { W4 = Number() },
                 "--waiting" => settings with { Waiting = Number() },

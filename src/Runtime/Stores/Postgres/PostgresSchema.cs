@@ -10,7 +10,7 @@ namespace Durably.Runtime.Stores;
 internal static class PostgresSchema
 {
     /// <summary>The schema version this code creates and reads.</summary>
-    public const int Version = 12;
+    public const int Version = 13;
 
     /// <summary>The notification payload that says runs may be claimable.</summary>
     public const string RunsAvailablePayload = "available";
@@ -120,6 +120,10 @@ internal static class PostgresSchema
         """,
         """
         ALTER TABLE {schema}.runs ADD COLUMN seed text;
+        """,
+        """
+        CREATE INDEX runs_by_status_workflow ON {schema}.runs (status, workflow_name);
+        CREATE INDEX runs_finished ON {schema}.runs (updated_at) WHERE status <> 0;
         """,
     ];
 

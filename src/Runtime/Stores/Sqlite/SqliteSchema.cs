@@ -7,7 +7,7 @@ namespace Durably.Runtime.Stores;
 internal static class SqliteSchema
 {
     /// <summary>The schema version this code creates and reads.</summary>
-    public const int Version = 12;
+    public const int Version = 13;
 
     /// <summary>What <c>durably_meta</c> says owns the file.</summary>
     private const string ApplicationId = "durably";
@@ -163,6 +163,10 @@ internal static class SqliteSchema
         """,
         """
         ALTER TABLE runs ADD COLUMN seed TEXT;
+        """,
+        """
+        CREATE INDEX runs_by_status_workflow ON runs (status, workflow_name);
+        CREATE INDEX runs_finished ON runs (updated_at) WHERE status <> 0;
         """,
     ];
 }
