@@ -24,6 +24,11 @@ internal static class OperatorQueries
         await FillAsync(target.Locator, runs);
 
         var statistics = (IWorkflowStoreStatistics)store;
+        foreach (var worker in new[] { "ops-worker-a", "ops-worker-b", "ops-worker-c" })
+        {
+            await store.AdvertiseAsync(worker, [new WorkflowVersion("Workflow1", 1)], TimeSpan.FromMinutes(5), CancellationToken.None);
+        }
+
         var client = provider.GetRequiredService<IDurableClient>();
         var hourAgo = DateTimeOffset.UtcNow.AddHours(-1);
         return
@@ -33,6 +38,7 @@ internal static class OperatorQueries
             ("operators: count ended in last day (ms)", await MedianAsync(() => statistics.CountRunsAsync(hourAgo.AddHours(-23), CancellationToken.None))),
             ("operators: runs page 1, 50 (ms)", await MedianAsync(() => client.ListRunsAsync(new WorkflowRunQuery { PageSize = 50 }, CancellationToken.None))),
             ("operators: runs of a workflow, failed (ms)", await MedianAsync(() => client.ListRunsAsync(new WorkflowRunQuery { WorkflowName = "Workflow3", Status = WorkflowStatus.Failed, PageSize = 50 }, CancellationToken.None))),
+            ("operators: workers (ms)", await MedianAsync(() => statistics.ListWorkersAsync(CancellationToken.None))),
             ("operators: dead letters page 1 (ms)", await MedianAsync(() => client.ListDeadLettersAsync(new WorkflowRunQuery { PageSize = 50 }, CancellationToken.None))),
         ];
     }

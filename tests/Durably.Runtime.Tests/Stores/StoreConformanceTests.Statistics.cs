@@ -32,6 +32,35 @@ public abstract partial class StoreConformanceTests
         Assert.Empty(await statistics.CountRunsAsync(Clock.GetUtcNow().AddSeconds(1), default));
     }
 
+    [Fact]
+    public async Task Lists_the_workers_with_what_they_run_and_the_runs_they_hold()
+    {
+        var store = CreateStore();
+        var statistics = Assert.IsAssignableFrom<IWorkflowStoreStatistics>(store);
+        Assert.Empty(await statistics.ListWorkersAsync(default));
+
+        await store.AdvertiseAsync("worker-b", [new WorkflowVersion("Orders", 1), new WorkflowVersion("Refunds", 2)], TimeSpan.FromMinutes(1), default);
+        await store.AdvertiseAsync("worker-a", [new WorkflowVersion("Orders", 1)], TimeSpan.FromMinutes(1), default);
+        foreach (var id in new[] { "held-1", "held-2", "free" })
+        {
+            await store.CreateRunAsync(NewRun(id), default);
+        }
+
+        Assert.NotNull(await store.TryClaimAsync("held-1", "worker-a", TimeSpan.FromSeconds(30), default));
+        Assert.NotNull(await store.TryClaimAsync("held-2", "worker-a", TimeSpan.FromSeconds(30), default));
+
+        var workers = await statistics.ListWorkersAsync(default);
+
+        Assert.Equal(["worker-a", "worker-b"], workers.Select(w => w.Name));
+        var (a, b) = (workers[0], workers[1]);
+        Assert.Equal([new WorkflowVersion("Orders", 1)], a.Workflows);
+        Assert.Equal([new WorkflowVersion("Orders", 1), new WorkflowVersion("Refunds", 2)], b.Workflows);
+        Assert.Equal((2L, 0L), (a.RunsHeld, b.RunsHeld));
+        Assert.NotNull(a.LeaseExpiresAt);
+        Assert.Null(b.LeaseExpiresAt);
+        Assert.NotNull(a.AdvertisedUntil);
+    }
+
     private async Task EndAsync(IWorkflowStore store, RunRecord run, WorkflowStatus status)
     {
         await store.CreateRunAsync(run, default);

@@ -18,4 +18,21 @@ public sealed partial class InMemoryWorkflowStore : IWorkflowStoreStatistics
             return Task.FromResult(counts);
         }
     }
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<WorkerRecord>> ListWorkersAsync(CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            IReadOnlyList<WorkerRecord> workers = [.. _advertised
+                .OrderBy(a => a.Key, StringComparer.Ordinal)
+                .Select(a =>
+                {
+                    var held = _runs.Values.Where(r => r.Status == WorkflowStatus.Running && r.Owner == a.Key).ToList();
+                    return new WorkerRecord(a.Key, [.. a.Value.Item1], a.Value.Item2 == DateTimeOffset.MinValue ? null : a.Value.Item2, null,
+                        held.Count == 0 ? null : held.Max(r => r.LeaseExpiresAt), held.Count);
+                })];
+            return Task.FromResult(workers);
+        }
+    }
 }
