@@ -102,7 +102,7 @@ public sealed class TransactionalKillTests(PostgresDatabase database) : IClassFi
                 var committed = rows.GetValueOrDefault((entry.WorkflowId, entry.Sequence)) ?? [];
                 var completed = entry.State == JournalEntryState.Completed;
                 Assert.True(committed.Count == (completed ? 1 : 0),
-                    $"{entry.WorkflowId}/{entry.Sequence}: journal row {entry.State}, {committed.Count} row(s) of its own");
+                    $"{entry.WorkflowId}/{entry.Sequence}: journal row {entry.State}, {committed.Count} row(s) of its own" + Describe(entry, snapshot!));
                 steps[(entry.WorkflowId, entry.Sequence)] = (committed.Count, completed, committed.Count == 1 ? committed[0].Attempt : 0, committed.Count == 1 ? committed[0].Key : null);
             }
         }
@@ -110,6 +110,16 @@ public sealed class TransactionalKillTests(PostgresDatabase database) : IClassFi
         // No row without a journal row to go with it.
         Assert.All(rows.Keys, key => Assert.True(steps.ContainsKey(key), $"{key}: a row of its own but no journal row"));
         return steps;
+    }
+
+    /// <summary>For a failure: the journal row in full, the run's other rows, and what the helpers' bodies logged for this step.</summary>
+    private string Describe(JournalEntry entry, RunSnapshot snapshot)
+    {
+        var bodies = CrashHelperProcess.ReadBodyLog(Path.Combine(_directory, "bodies.log"))
+            .Where(b => b.WorkflowId == entry.WorkflowId && b.Sequence == entry.Sequence)
+            .Select(b => $"{b.What} attempt {b.Attempt} at {b.At}");
+        return $"\n  row: {entry}\n  run: {snapshot.Run}\n  journal: {string.Join("; ", snapshot.Journal.Select(j => $"#{j.Sequence} {j.State} a{j.Attempts} c{j.CompletionIndex}"))}"
+            + $"\n  bodies: {string.Join("; ", bodies)}";
     }
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
