@@ -192,7 +192,18 @@ public sealed partial class DurableClient : IDurableClient
                 JournalEntryState.Failed => WorkflowOperationState.Failed,
                 _ => WorkflowOperationState.InProgress,
             },
-            entry.Attempts, entry.StartedAt, entry.CompletedAt, entry.CompletionIndex, DueAt(entry), entry.Error);
+            entry.Attempts, entry.StartedAt, entry.CompletedAt, entry.CompletionIndex, DueAt(entry), entry.Error)
+        {
+            InputJson = entry.InputJson,
+            OutputJson = entry.OutputJson,
+            RetryAt = entry.RetryAt,
+            IdempotencyKey = entry.Kind switch
+            {
+                OperationKind.Step => StepContext.CreateIdempotencyKey(entry.WorkflowId, entry.OperationId, entry.Sequence),
+                OperationKind.Compensation => StepContext.CreateIdempotencyKey(entry.WorkflowId, entry.OperationId, JournalEntry.StepSequenceOf(entry.Sequence)) + StepContext.CompensationKeySuffix,
+                _ => null,
+            },
+        };
 
     /// <summary>A timer's wake time or a signal wait's deadline, as journaled in the row's input.</summary>
     private DateTimeOffset? DueAt(JournalEntry entry)

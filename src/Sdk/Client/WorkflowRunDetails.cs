@@ -71,7 +71,20 @@ public sealed record WorkflowOperationInfo(
     DateTimeOffset? CompletedAt,
     long? CompletionIndex,
     DateTimeOffset? DueAt,
-    WorkflowError? Error);
+    WorkflowError? Error)
+{
+    /// <summary>Its input as journaled JSON: a step's arguments, a timer's wake time, a signal wait's deadline.</summary>
+    public string? InputJson { get; init; }
+
+    /// <summary>Its outcome as journaled JSON: a step's result, a signal's payload (null when the wait timed out).</summary>
+    public string? OutputJson { get; init; }
+
+    /// <summary>While a step waits out a backoff: when its next attempt is due (after the failed one in <see cref="Error"/>).</summary>
+    public DateTimeOffset? RetryAt { get; init; }
+
+    /// <summary>The key a step's or compensation's body gets (<see cref="StepContext.IdempotencyKey"/>), the same for every attempt; null for waits and markers.</summary>
+    public string? IdempotencyKey { get; init; }
+}
 
 /// <summary>The kind of a durable operation.</summary>
 public enum WorkflowOperationKind

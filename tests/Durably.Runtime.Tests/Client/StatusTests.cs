@@ -46,6 +46,9 @@ public abstract class StatusTests : StoreTestBase
         Assert.Equal(new JournalSummary(3, 3, 0, 0, 3, 0, 0, 3), done.Summary);
         Assert.Equal([0L, 1L, 2L], done.Operations.Select(o => o.Sequence));
         Assert.Equal((2L, "Step"), (done.LastCompleted!.Sequence, done.LastCompleted.Name));
+        // Each row as journaled, for an operator's timeline: its input, its result, the key its body got.
+        Assert.All(done.Operations, o => Assert.Equal((StepContext.CreateIdempotencyKey("status-1", o.Name, o.Sequence), true, true, (DateTimeOffset?)null),
+            (o.IdempotencyKey, o.InputJson is not null, o.OutputJson is not null, o.RetryAt)));
 
         Assert.Null(await host.Client.GetRunDetailsAsync("no-such-run"));
     }
@@ -67,6 +70,8 @@ public abstract class StatusTests : StoreTestBase
         Assert.Equal((true, started.AddHours(1), null), (approval.IsUnloaded, approval.WakeAt, approval.Worker));
         var wait = Assert.Single(approval.CurrentOperations);
         Assert.Equal(("approve", WorkflowOperationKind.Signal, started.AddHours(1)), (wait.Name, wait.Kind, wait.DueAt));
+        Assert.Equal((null, null), (wait.IdempotencyKey, wait.OutputJson));
+        Assert.NotNull(wait.InputJson);
 
         var patient = (await host.Client.GetRunDetailsAsync("status-3"))!;
         Assert.Equal((true, null), (patient.IsUnloaded, patient.WakeAt));
