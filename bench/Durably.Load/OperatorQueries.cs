@@ -38,6 +38,8 @@ internal static class OperatorQueries
             ("operators: count ended in last day (ms)", await MedianAsync(() => statistics.CountRunsAsync(hourAgo.AddHours(-23), CancellationToken.None))),
             ("operators: runs page 1, 50 (ms)", await MedianAsync(() => client.ListRunsAsync(new WorkflowRunQuery { PageSize = 50 }, CancellationToken.None))),
             ("operators: runs of a workflow, failed (ms)", await MedianAsync(() => client.ListRunsAsync(new WorkflowRunQuery { WorkflowName = "Workflow3", Status = WorkflowStatus.Failed, PageSize = 50 }, CancellationToken.None))),
+            ("operators: versions, drain view (ms)", await MedianAsync(() => client.ListWorkflowVersionsAsync(CancellationToken.None))),
+            ("operators: run details, 0 steps (ms)", await MedianAsync(() => client.GetRunDetailsAsync("ops-4242", CancellationToken.None))),
             ("operators: workers (ms)", await MedianAsync(() => statistics.ListWorkersAsync(CancellationToken.None))),
             ("operators: dead letters page 1 (ms)", await MedianAsync(() => client.ListDeadLettersAsync(new WorkflowRunQuery { PageSize = 50 }, CancellationToken.None))),
         ];
