@@ -63,7 +63,7 @@ public sealed partial class DurableTestHost
     /// <param name="timeout">How long to wait for the armed point; the host's default when null.</param>
     /// <param name="cancellationToken">Stops waiting.</param>
     /// <returns>A task that completes when the engine is down.</returns>
-    /// <exception cref="DurableTestTimeoutException">No run reached the armed point in time; the message names the point.</exception>
+    /// <exception cref="TimeoutException">No run reached the armed point in time; the message names the point and the step.</exception>
     /// <exception cref="InvalidOperationException">The engine is crashed already.</exception>
     public async Task CrashAsync(TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
@@ -89,7 +89,8 @@ public sealed partial class DurableTestHost
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
                 var (step, point) = _armed!.Value;
-                throw new DurableTestTimeoutException(string.Empty, limit, $"No run reached {point} of step {step} within {limit.TotalSeconds:0.###} s: is the run started, and does it call the step?");
+                throw new TimeoutException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"No run reached {point} of step {step} within {limit.TotalSeconds:0.###} s: is the run started, and does it call the step?"));
             }
         }
 

@@ -34,6 +34,14 @@ public sealed partial class DurableTestHost
         return new RunHistory(snapshot.Run, operations, _recorder.AlertsOf(workflowId));
     }
 
+    /// <summary>Where a run stands (<see cref="DescribeRunAsync"/>), then its whole journal and history, for a failure message.</summary>
+    private async Task<string> DescribeWithJournalAsync(string workflowId)
+    {
+        var state = await DescribeRunAsync(workflowId, CancellationToken.None).ConfigureAwait(false);
+        var snapshot = await _engine.Store.LoadAsync(workflowId, CancellationToken.None).ConfigureAwait(false);
+        return snapshot is null ? state : state + Environment.NewLine + "History:" + Environment.NewLine + (await GetHistoryAsync(workflowId).ConfigureAwait(false));
+    }
+
     /// <summary>What the engine tells the host as it happens: each scheduled retry, each alert.</summary>
     private sealed class HistoryRecorder : IDurableAlertSink
     {

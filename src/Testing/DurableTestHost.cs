@@ -122,7 +122,7 @@ public sealed partial class DurableTestHost : IAsyncDisposable
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new DurableTestTimeoutException(handle.WorkflowId, limit, await DescribeRunAsync(handle.WorkflowId, CancellationToken.None).ConfigureAwait(false));
+            throw new DurableTestTimeoutException(handle.WorkflowId, limit, await DescribeWithJournalAsync(handle.WorkflowId).ConfigureAwait(false));
         }
     }
 

@@ -113,8 +113,8 @@ public sealed class CrashTests
         Assert.Contains("A crash is armed already, at AfterStepBody of step BookHotel", Assert.Throws<InvalidOperationException>(() => host.CrashAt(Trip.DurableSteps.BookFlight)).Message, StringComparison.Ordinal);
 
         // Armed, but no run calls the step.
-        var timeout = await Assert.ThrowsAsync<DurableTestTimeoutException>(() => host.CrashAsync(TimeSpan.FromMilliseconds(200)));
-        Assert.Contains("No run reached AfterStepBody of step BookHotel within 0.2 s", timeout.Message, StringComparison.Ordinal);
+        var timeout = await Assert.ThrowsAsync<TimeoutException>(() => host.CrashAsync(TimeSpan.FromMilliseconds(200)));
+        Assert.StartsWith("No run reached AfterStepBody of step BookHotel within 0.2 s", timeout.Message, StringComparison.Ordinal);
 
         var handle = await host.GetRequiredService<TripClient>().StartAsync("eve");
         await host.CrashAsync();

@@ -35,6 +35,9 @@ public sealed class DurableTestHostTests
         Assert.Contains("Run 'expense-1' of workflow 'Expense' v1: Running", error.Message, StringComparison.Ordinal);
         Assert.Contains("In progress: #1 Signal 'Approval' InProgress.", error.Message, StringComparison.Ordinal);
         Assert.Contains("Last outcome: #0 Step 'Submit' Completed, attempt 1.", error.Message, StringComparison.Ordinal);
+        // Then the whole journal, as the history helpers print it.
+        Assert.Contains("History:", error.Message, StringComparison.Ordinal);
+        Assert.Contains("#1 Signal 'Approval' Attempting", error.Message, StringComparison.Ordinal);
 
         // The run is still there, and ends when the signal comes.
         await host.GetRequiredService<ExpenseClient>().SignalApprovalAsync("expense-1", new Approval(true));
