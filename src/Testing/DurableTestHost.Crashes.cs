@@ -50,7 +50,7 @@ public sealed partial class DurableTestHost
             _armed = (step, point);
             _reached = new TaskCompletionSource<CrashSite>(TaskCreationOptions.RunContinuationsAsynchronously);
             _held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            _engine.CrashHook = AtCrashSite;
+            Engine.CrashHook = AtCrashSite;
         }
     }
 
@@ -81,7 +81,7 @@ public sealed partial class DurableTestHost
         {
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             deadline.CancelAfter(limit);
-            using var skipping = AutoSkipTime ? _skipper.Skip(() => reached.IsCompleted) : null;
+            using var skipping = AutoSkipTime ? Skipper.Skip(() => reached.IsCompleted) : null;
             try
             {
                 await reached.WaitAsync(deadline.Token).ConfigureAwait(false);

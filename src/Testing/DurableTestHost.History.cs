@@ -22,8 +22,8 @@ public sealed partial class DurableTestHost
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(workflowId);
         ObjectDisposedException.ThrowIf(_disposed, this);
-        await _engine.Telemetry.Alerts.FlushAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
-        var snapshot = await _engine.Store.LoadAsync(workflowId, cancellationToken).ConfigureAwait(false)
+        await Engine.Telemetry.Alerts.FlushAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        var snapshot = await Engine.Store.LoadAsync(workflowId, cancellationToken).ConfigureAwait(false)
             ?? throw new WorkflowNotFoundException(workflowId);
         var operations = snapshot.Journal
             .OrderBy(e => e.CompletionIndex ?? long.MaxValue)
@@ -38,7 +38,7 @@ public sealed partial class DurableTestHost
     private async Task<string> DescribeWithJournalAsync(string workflowId)
     {
         var state = await DescribeRunAsync(workflowId, CancellationToken.None).ConfigureAwait(false);
-        var snapshot = await _engine.Store.LoadAsync(workflowId, CancellationToken.None).ConfigureAwait(false);
+        var snapshot = await Engine.Store.LoadAsync(workflowId, CancellationToken.None).ConfigureAwait(false);
         return snapshot is null ? state : state + Environment.NewLine + "History:" + Environment.NewLine + (await GetHistoryAsync(workflowId).ConfigureAwait(false));
     }
 

@@ -35,7 +35,7 @@ public sealed partial class DurableTestHost
     {
         ArgumentNullException.ThrowIfNull(step);
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var workflows = _services.GetRequiredService<Durably.Runtime.DurableEngine>().Workflows;
+        var workflows = Provider.GetRequiredService<Durably.Runtime.DurableEngine>().Workflows;
         if (!workflows.Any(w => w.WorkflowType == typeof(TWorkflow) && w.Steps.Contains(step)))
         {
             throw new ArgumentException(
@@ -56,7 +56,7 @@ public sealed partial class DurableTestHost
             // Installed in this engine, and again in each engine a restart starts.
             void Install(Durably.Runtime.Engine.EngineContext engine) => engine.ReplaceBody(step, (workflow, input, cancellationToken)
                 => substitute.InvokeAsync((i, token) => real(workflow, i, token), input, cancellationToken));
-            Install(_engine);
+            Install(Engine);
             _installs.Add(Install);
             _substitutes[step] = substitute;
             return substitute;

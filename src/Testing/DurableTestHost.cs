@@ -36,11 +36,11 @@ public sealed partial class DurableTestHost : IAsyncDisposable
         AutoSkipTime = _options.AutoSkipTime;
     }
 
-    private ServiceProvider _services => _current.Services;
+    private ServiceProvider Provider => _current.Services;
 
-    private Durably.Runtime.Engine.EngineContext _engine => _current.Context;
+    private Durably.Runtime.Engine.EngineContext Engine => _current.Context;
 
-    private TimeSkipper _skipper => _current.Skipper;
+    private TimeSkipper Skipper => _current.Skipper;
 
     /// <summary>
     /// The host's clock. It stands still unless moved: by <see cref="VirtualTime.Advance"/>, or by the host itself while
@@ -56,10 +56,10 @@ public sealed partial class DurableTestHost : IAsyncDisposable
     public bool AutoSkipTime { get; set; }
 
     /// <summary>The host's services: the test's registrations, Durably's, and the workflows' typed clients.</summary>
-    public IServiceProvider Services => _services;
+    public IServiceProvider Services => Provider;
 
     /// <summary>The untyped client of the host's engine.</summary>
-    public IDurableClient Client => _services.GetRequiredService<IDurableClient>();
+    public IDurableClient Client => Provider.GetRequiredService<IDurableClient>();
 
     /// <summary>How long a wait for a result lasts when the call does not say.</summary>
     public TimeSpan DefaultTimeout => _options.DefaultTimeout;
@@ -95,7 +95,7 @@ public sealed partial class DurableTestHost : IAsyncDisposable
         where T : notnull
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        return _services.GetRequiredService<T>();
+        return Provider.GetRequiredService<T>();
     }
 
     /// <summary>Waits for a started run's result, at most <paramref name="timeout"/> (the host's default when null).</summary>
@@ -136,9 +136,9 @@ public sealed partial class DurableTestHost : IAsyncDisposable
     {
         while (true)
         {
-            using var finished = _engine.WhenFinished(workflowId);
-            using var skipping = AutoSkipTime ? _skipper.Skip(() => finished.Task.IsCompleted) : null;
-            var run = await _engine.Store.GetRunAsync(workflowId, cancellationToken).ConfigureAwait(false)
+            using var finished = Engine.WhenFinished(workflowId);
+            using var skipping = AutoSkipTime ? Skipper.Skip(() => finished.Task.IsCompleted) : null;
+            var run = await Engine.Store.GetRunAsync(workflowId, cancellationToken).ConfigureAwait(false)
                 ?? throw new WorkflowNotFoundException(workflowId);
             if (run.ContinuedAs is { } next)
             {
