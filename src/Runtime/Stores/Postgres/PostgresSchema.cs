@@ -124,6 +124,7 @@ internal static class PostgresSchema
         """
         CREATE INDEX runs_by_status_workflow ON {schema}.runs (status, workflow_name);
         CREATE INDEX runs_finished ON {schema}.runs (updated_at) WHERE status <> 0;
+        CREATE INDEX runs_by_status_created ON {schema}.runs (status, created_at, workflow_id);
         """,
     ];
 

@@ -167,6 +167,7 @@ internal static class SqliteSchema
         """
         CREATE INDEX runs_by_status_workflow ON runs (status, workflow_name);
         CREATE INDEX runs_finished ON runs (updated_at) WHERE status <> 0;
+        CREATE INDEX runs_by_status_created ON runs (status, created_at, workflow_id);
         """,
     ];
 }
