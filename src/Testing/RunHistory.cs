@@ -173,12 +173,6 @@ public sealed class HistoryOperation
     {
         Entry = entry;
         Retries = retries;
-        IdempotencyKey = entry.Kind switch
-        {
-            OperationKind.Step => StepContext.CreateIdempotencyKey(entry.WorkflowId, entry.OperationId, entry.Sequence),
-            OperationKind.Compensation => StepContext.CreateIdempotencyKey(entry.WorkflowId, entry.OperationId, JournalEntry.StepSequenceOf(entry.Sequence)) + StepContext.CompensationKeySuffix,
-            _ => null,
-        };
     }
 
     /// <summary>The journal row as stored.</summary>
@@ -200,7 +194,7 @@ public sealed class HistoryOperation
     public int Attempts => Entry.Attempts;
 
     /// <summary>The key its body gets (<see cref="StepContext.IdempotencyKey"/>) — the same for every attempt; null for waits.</summary>
-    public string? IdempotencyKey { get; }
+    public string? IdempotencyKey => Entry.IdempotencyKey;
 
     /// <summary>Its input as JSON: a step's arguments, a timer's wake time, a signal wait's deadline.</summary>
     public string? InputJson => Entry.InputJson;

@@ -76,6 +76,8 @@ internal sealed class TimeSkipper : IAsyncDisposable
                     continue;
                 }
 
+                // The look interval of this background thread (not a test's sleep): three looks about a millisecond
+                // apart must agree before the clock moves, and it never advances time itself while it waits.
                 Thread.Sleep(1);
                 var now = _time.Changes;
                 var settled = _engine.Busy == 0 && ThreadPool.PendingWorkItemCount == 0 && now == changes;

@@ -22,11 +22,7 @@ public sealed class DurableTestHostTests
         var handle = await host.GetRequiredService<ExpenseClient>().StartAsync("laptop", "expense-1");
 
         // Wait until the run waits for its signal, however slow the machine, then wait too short for its result.
-        for (var waited = 0; !(await host.DescribeRunAsync("expense-1")).Contains("Signal 'Approval' InProgress", StringComparison.Ordinal); waited++)
-        {
-            Assert.True(waited < 500, await host.DescribeRunAsync("expense-1"));
-            await Task.Delay(20);
-        }
+        await Runs.WaitForSignalWaitAsync(host, "expense-1", "Approval");
 
         var error = await Assert.ThrowsAsync<DurableTestTimeoutException>(() => host.WaitForResultAsync(handle, TimeSpan.FromMilliseconds(300)));
 

@@ -95,14 +95,14 @@ public sealed class VirtualTimeTests
 
         // Signed a day in, a day before the deadline.
         var early = await client.StartAsync(2, "early");
-        await WaitForSignalWaitAsync(host, "early");
+        await Runs.WaitForSignalWaitAsync(host, "early", "Signature");
         host.Time.Advance(TimeSpan.FromDays(1));
         await client.SignalSignatureAsync("early", "Ann");
         Assert.Equal($"signed by Ann at {s_start + TimeSpan.FromDays(1):O}", await host.WaitForResultAsync(early));
 
         // The clock reaches the deadline first: the timeout fires as it passes, and the late signal changes nothing.
         var late = await client.StartAsync(2, "late");
-        await WaitForSignalWaitAsync(host, "late");
+        await Runs.WaitForSignalWaitAsync(host, "late", "Signature");
         host.Time.Advance(TimeSpan.FromDays(2));
         await client.SignalSignatureAsync("late", "Bob");
         Assert.Equal($"expired at {s_start + TimeSpan.FromDays(3):O}", await host.WaitForResultAsync(late));
@@ -167,14 +167,5 @@ public sealed class VirtualTimeTests
         Assert.Equal(s_start.AddHours(3), time.GetUtcNow());
         Assert.Throws<ArgumentOutOfRangeException>(() => time.CreateTimer(_ => { }, null, TimeSpan.FromSeconds(-2), Timeout.InfiniteTimeSpan));
         Assert.Throws<ArgumentNullException>(() => time.CreateTimer(null!, null, TimeSpan.Zero, Timeout.InfiniteTimeSpan));
-    }
-
-    private static async Task WaitForSignalWaitAsync(DurableTestHost host, string workflowId)
-    {
-        for (var looks = 0; !(await host.DescribeRunAsync(workflowId)).Contains("Signal 'Signature' InProgress", StringComparison.Ordinal); looks++)
-        {
-            Assert.True(looks < 500, await host.DescribeRunAsync(workflowId));
-            await Task.Delay(10);
-        }
     }
 }

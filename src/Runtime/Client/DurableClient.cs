@@ -197,12 +197,7 @@ public sealed partial class DurableClient : IDurableClient
             InputJson = entry.InputJson,
             OutputJson = entry.OutputJson,
             RetryAt = entry.RetryAt,
-            IdempotencyKey = entry.Kind switch
-            {
-                OperationKind.Step => StepContext.CreateIdempotencyKey(entry.WorkflowId, entry.OperationId, entry.Sequence),
-                OperationKind.Compensation => StepContext.CreateIdempotencyKey(entry.WorkflowId, entry.OperationId, JournalEntry.StepSequenceOf(entry.Sequence)) + StepContext.CompensationKeySuffix,
-                _ => null,
-            },
+            IdempotencyKey = entry.IdempotencyKey,
         };
 
     /// <summary>A timer's wake time or a signal wait's deadline, as journaled in the row's input.</summary>

@@ -16,7 +16,9 @@ internal sealed class EngineContext(IWorkflowStore store, DurableOptions options
     private readonly Dictionary<string, CircuitBreakerPolicy> _breakerPolicies = new(options.CircuitBreakers, StringComparer.Ordinal);
     private readonly CircuitBreakerPolicy _defaultBreakerPolicy = options.DefaultCircuitBreakerPolicy;
 
-    private readonly ConcurrentDictionary<Durably.Infrastructure.StepDefinition, Delegate> _bodies = new();
+    // Replaced whole when a test adds a body (rare); read without a lock on every attempt, null when there is none.
+    private volatile Dictionary<Durably.Infrastructure.StepDefinition, Delegate>? _bodies;
+    private readonly Lock _bodiesGate = new();
     private readonly Dictionary<string, FinishWait> _finished = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Action> _signalled = new(StringComparer.Ordinal);
 
@@ -66,12 +68,17 @@ internal sealed class EngineContext(IWorkflowStore store, DurableOptions options
     /// </summary>
     public Func<TWorkflow, TInput, CancellationToken, Task<TOutput>> BodyOf<TWorkflow, TInput, TOutput>(Durably.Infrastructure.StepDefinition<TWorkflow, TInput, TOutput> step)
         where TWorkflow : class
-        => !_bodies.IsEmpty && _bodies.TryGetValue(step, out var body) ? (Func<TWorkflow, TInput, CancellationToken, Task<TOutput>>)body : step.Invoke;
+        => _bodies is { } bodies && bodies.TryGetValue(step, out var body) ? (Func<TWorkflow, TInput, CancellationToken, Task<TOutput>>)body : step.Invoke;
 
     /// <summary>Runs <paramref name="body"/> for <paramref name="step"/>'s attempts in this engine from now on (the test kit's substitutes).</summary>
     public void ReplaceBody<TWorkflow, TInput, TOutput>(Durably.Infrastructure.StepDefinition<TWorkflow, TInput, TOutput> step, Func<TWorkflow, TInput, CancellationToken, Task<TOutput>> body)
         where TWorkflow : class
-        => _bodies[step] = body;
+    {
+        lock (_bodiesGate)
+        {
+            _bodies = new Dictionary<Durably.Infrastructure.StepDefinition, Delegate>(_bodies ?? []) { [step] = body };
+        }
+    }
 
     /// <summary>
     /// The policies of <paramref name="step"/>: its attribute's retry settings over the default, its timeout, and the

@@ -73,6 +73,17 @@ public sealed record JournalEntry(
     DateTimeOffset? CompletedAt,
     DateTimeOffset? RetryAt = null)
 {
+    /// <summary>
+    /// The key a step's or compensation's body gets for this row (<see cref="StepContext.IdempotencyKey"/>), the same for
+    /// every attempt; null for waits and markers.
+    /// </summary>
+    internal string? IdempotencyKey => Kind switch
+    {
+        OperationKind.Step => StepContext.CreateIdempotencyKey(WorkflowId, OperationId, Sequence),
+        OperationKind.Compensation => StepContext.CreateIdempotencyKey(WorkflowId, OperationId, StepSequenceOf(Sequence)) + StepContext.CompensationKeySuffix,
+        _ => null,
+    };
+
     /// <summary>Whether the row holds an outcome.</summary>
     public bool IsTerminal => State is JournalEntryState.Completed or JournalEntryState.Failed;
 
