@@ -32,7 +32,7 @@ internal static class ClientArguments
         ArgumentNullException.ThrowIfNull(id, parameter);
         if (id.Length == 0 || string.IsNullOrWhiteSpace(id))
         {
-            throw new ArgumentException($"A {what} must not be empty or blank.", parameter);
+            throw new ArgumentException($"The {what} must not be empty or blank.", parameter);
         }
 
         if (id.Length > DurableOptions.MaxWorkflowIdLength)

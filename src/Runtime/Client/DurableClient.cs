@@ -233,13 +233,31 @@ public sealed partial class DurableClient : IDurableClient
             throw new ArgumentOutOfRangeException(nameof(query), status, $"WorkflowRunQuery.Status {(int)status} is not a WorkflowStatus.");
         }
 
+        if (query.Version is { } version && (version < 1 || query.WorkflowName is null))
+        {
+            throw new ArgumentException(
+                query.WorkflowName is null
+                    ? $"WorkflowRunQuery.Version ({version}) filters one workflow's runs; set WorkflowName too."
+                    : $"WorkflowRunQuery.Version must be 1 or more; it is {version}.",
+                nameof(query));
+        }
+
+        if (query.InstanceKey is { } key)
+        {
+            ClientArguments.ValidateId(key, "instance key of WorkflowRunQuery", nameof(query));
+        }
+
         if (query is { CreatedFrom: { } from, CreatedBefore: { } before } && from >= before)
         {
             throw new ArgumentException($"WorkflowRunQuery.CreatedFrom ({from:O}) must be earlier than CreatedBefore ({before:O}).", nameof(query));
         }
 
         var rows = await _engine.Context.Store.ListRunsAsync(
-            new RunListQuery(query.WorkflowName, query.Status, query.CreatedFrom, query.CreatedBefore, PageToken.Decode(query.PageToken), query.PageSize + 1),
+            new RunListQuery(query.WorkflowName, query.Status, query.CreatedFrom, query.CreatedBefore, PageToken.Decode(query.PageToken), query.PageSize + 1)
+            {
+                Version = query.Version,
+                InstanceKey = query.InstanceKey,
+            },
             cancellationToken).ConfigureAwait(false);
         var page = rows.Take(query.PageSize).ToList();
         return new WorkflowRunPage(

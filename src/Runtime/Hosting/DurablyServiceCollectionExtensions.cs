@@ -37,6 +37,7 @@ public static class DurablyServiceCollectionExtensions
             sp,
             sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<IDurableClient>(sp => new DurableClient(sp.GetRequiredService<DurableEngine>()));
+        services.TryAddSingleton(sp => new DurableOperator(sp.GetRequiredService<DurableEngine>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Hosting.IHostedService, DurableWorker>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IDurableAlertSink, LogAlertSink>());
         return new DurablyBuilder(services);

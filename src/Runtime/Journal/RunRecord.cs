@@ -151,7 +151,14 @@ public sealed record RunListQuery(
     DateTimeOffset? CreatedFrom,
     DateTimeOffset? CreatedBefore,
     (DateTimeOffset CreatedAt, string WorkflowId)? After,
-    int Limit);
+    int Limit)
+{
+    /// <summary>Only runs started with this instance key, when set.</summary>
+    public string? InstanceKey { get; init; }
+
+    /// <summary>Only runs of this workflow version, when set (with <see cref="WorkflowName"/>).</summary>
+    public int? Version { get; init; }
+}
 
 /// <summary>What became of a request to cancel a run.</summary>
 public enum CancelRequestOutcome

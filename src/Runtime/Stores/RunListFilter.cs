@@ -33,6 +33,16 @@ internal sealed record RunListFilter(IReadOnlyList<string> Conditions, IReadOnly
             conditions.Add($"{dialect.Columns}status = {Bind("status", dialect.Status(status))}");
         }
 
+        if (query.Version is { } version)
+        {
+            conditions.Add($"{dialect.Columns}version = {Bind("version", version)}");
+        }
+
+        if (query.InstanceKey is { } key)
+        {
+            conditions.Add($"{dialect.Columns}instance_key = {Bind("instance_key", key)}");
+        }
+
         if (query.CreatedFrom is { } from)
         {
             conditions.Add($"{dialect.Columns}created_at >= {Bind("from", dialect.Time(from))}");

@@ -12,6 +12,12 @@ public sealed record WorkflowRunQuery
     /// <summary>Only runs with this status; all when <see langword="null"/>.</summary>
     public WorkflowStatus? Status { get; init; }
 
+    /// <summary>Only runs of this version of the workflow; needs <see cref="WorkflowName"/>. All versions when <see langword="null"/>.</summary>
+    public int? Version { get; init; }
+
+    /// <summary>Only runs started with this instance key (<see cref="WorkflowStartOptions.InstanceKey"/>), active or ended.</summary>
+    public string? InstanceKey { get; init; }
+
     /// <summary>Only runs started at or after this time.</summary>
     public DateTimeOffset? CreatedFrom { get; init; }
 

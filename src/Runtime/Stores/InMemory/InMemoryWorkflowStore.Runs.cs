@@ -51,6 +51,8 @@ public sealed partial class InMemoryWorkflowStore
             IReadOnlyList<RunRecord> page = [.. _runs.Values
                 .Where(r => (query.WorkflowName is null || r.WorkflowName == query.WorkflowName)
                     && (query.Status is null || r.Status == query.Status)
+                    && (query.Version is null || r.Version == query.Version)
+                    && (query.InstanceKey is null || r.InstanceKey == query.InstanceKey)
                     && (query.CreatedFrom is null || r.CreatedAt >= query.CreatedFrom)
                     && (query.CreatedBefore is null || r.CreatedAt < query.CreatedBefore)
                     && (query.After is not { } after

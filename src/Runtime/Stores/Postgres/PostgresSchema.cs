@@ -10,7 +10,7 @@ namespace Durably.Runtime.Stores;
 internal static class PostgresSchema
 {
     /// <summary>The schema version this code creates and reads.</summary>
-    public const int Version = 13;
+    public const int Version = 14;
 
     /// <summary>The notification payload that says runs may be claimable.</summary>
     public const string RunsAvailablePayload = "available";
@@ -125,6 +125,19 @@ internal static class PostgresSchema
         CREATE INDEX runs_by_status_workflow ON {schema}.runs (status, workflow_name);
         CREATE INDEX runs_finished ON {schema}.runs (updated_at) WHERE status <> 0;
         CREATE INDEX runs_by_status_created ON {schema}.runs (status, created_at, workflow_id);
+        """,
+        """
+        CREATE INDEX runs_by_instance_key ON {schema}.runs (instance_key, created_at, workflow_id) WHERE instance_key IS NOT NULL;
+        CREATE INDEX runs_by_workflow_version ON {schema}.runs (workflow_name, version, created_at, workflow_id);
+        CREATE TABLE {schema}.operator_actions (
+            id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            workflow_id text NOT NULL,
+            action      text NOT NULL,
+            actor       text NOT NULL,
+            reason      text NOT NULL,
+            at          timestamptz NOT NULL
+        );
+        CREATE INDEX operator_actions_by_run ON {schema}.operator_actions (workflow_id, id);
         """,
     ];
 

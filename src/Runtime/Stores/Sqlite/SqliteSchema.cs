@@ -7,7 +7,7 @@ namespace Durably.Runtime.Stores;
 internal static class SqliteSchema
 {
     /// <summary>The schema version this code creates and reads.</summary>
-    public const int Version = 13;
+    public const int Version = 14;
 
     /// <summary>What <c>durably_meta</c> says owns the file.</summary>
     private const string ApplicationId = "durably";
@@ -168,6 +168,19 @@ internal static class SqliteSchema
         CREATE INDEX runs_by_status_workflow ON runs (status, workflow_name);
         CREATE INDEX runs_finished ON runs (updated_at) WHERE status <> 0;
         CREATE INDEX runs_by_status_created ON runs (status, created_at, workflow_id);
+        """,
+        """
+        CREATE INDEX runs_by_instance_key ON runs (instance_key, created_at, workflow_id) WHERE instance_key IS NOT NULL;
+        CREATE INDEX runs_by_workflow_version ON runs (workflow_name, version, created_at, workflow_id);
+        CREATE TABLE operator_actions (
+            id          INTEGER PRIMARY KEY,
+            workflow_id TEXT NOT NULL,
+            action      TEXT NOT NULL,
+            actor       TEXT NOT NULL,
+            reason      TEXT NOT NULL,
+            at          INTEGER NOT NULL
+        );
+        CREATE INDEX operator_actions_by_run ON operator_actions (workflow_id, id);
         """,
     ];
 }
