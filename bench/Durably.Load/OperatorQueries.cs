@@ -42,10 +42,11 @@ internal static class OperatorQueries
             ("operators: run details, 0 steps (ms)", await MedianAsync(() => client.GetRunDetailsAsync("ops-4242", CancellationToken.None))),
             ("operators: workers (ms)", await MedianAsync(() => statistics.ListWorkersAsync(CancellationToken.None))),
             ("operators: dead letters page 1 (ms)", await MedianAsync(() => client.ListDeadLettersAsync(new WorkflowRunQuery { PageSize = 50 }, CancellationToken.None))),
+            .. await DashboardPages.RunAsync(target),
         ];
     }
 
-    private static async Task<double> MedianAsync<T>(Func<Task<T>> query)
+    internal static async Task<double> MedianAsync<T>(Func<Task<T>> query)
     {
         await query();
         var times = new double[21];

@@ -3,7 +3,7 @@ using System.IO.Compression;
 namespace Durably.Packaging.Tests;
 
 /// <summary>
-/// Packs the packages (Durably, Durably.Runtime, Durably.Testing), restores them from a local folder source into a throwaway app that has a private [Step] and
+/// Packs the packages (Durably, Durably.Runtime, Durably.Testing, Durably.Dashboard), restores them from a local folder source into a throwaway app that has a private [Step] and
 /// no Durably-specific MSBuild settings, builds it and runs it: the way users get Durably.
 /// </summary>
 public sealed class PackageTests : IDisposable
@@ -21,11 +21,13 @@ public sealed class PackageTests : IDisposable
         DotnetCli.Run(repository, null, ["pack", "src/Sdk/Durably.csproj", "-o", feed, .. isolation]);
         DotnetCli.Run(repository, null, ["pack", "src/Runtime/Durably.Runtime.csproj", "-o", feed, .. isolation]);
         DotnetCli.Run(repository, null, ["pack", "src/Testing/Durably.Testing.csproj", "-o", feed, .. isolation]);
+        DotnetCli.Run(repository, null, ["pack", "src/Dashboard/Durably.Dashboard.csproj", "-o", feed, .. isolation]);
 
         AssertPackageContains(Path.Combine(feed, $"Durably.{_version}.nupkg"),
             "analyzers/dotnet/cs/Durably.Generators.dll", "analyzers/dotnet/cs/Durably.CodeFixes.dll", "buildTransitive/Durably.props", "buildTransitive/Durably.targets", "lib/net10.0/Durably.dll");
         AssertPackageContains(Path.Combine(feed, $"Durably.Runtime.{_version}.nupkg"), "lib/net10.0/Durably.Runtime.dll");
         AssertPackageContains(Path.Combine(feed, $"Durably.Testing.{_version}.nupkg"), "lib/net10.0/Durably.Testing.dll");
+        AssertPackageContains(Path.Combine(feed, $"Durably.Dashboard.{_version}.nupkg"), "lib/net10.0/Durably.Dashboard.dll");
 
         var app = Path.Combine(_root, "app");
         Directory.CreateDirectory(app);
@@ -50,6 +52,8 @@ public sealed class PackageTests : IDisposable
         Assert.Contains("hello world from step Greet with key packaged-1/Greet/0", output, StringComparison.Ordinal);
         // The test kit from its package: the same workflow run to completion in a DurableTestHost.
         Assert.Contains("test host: hello kit from step Greet with key packaged-2/Greet/0", output, StringComparison.Ordinal);
+        // The dashboard from its package: mounted, and its overview served.
+        Assert.Contains("dashboard: Overview", output, StringComparison.Ordinal);
 
         // The one command that accepts the workflows' contracts works from the package alone.
         var accepted = DotnetCli.Run(app, environment, "build", "-c", "Release", "-nodeReuse:false", "-t:DurablyAcceptContracts");

@@ -181,7 +181,10 @@ public sealed partial class DurableClient : IDurableClient
             [.. snapshot.Journal.OrderBy(e => e.Sequence).Select(ToOperation)],
             active ? run.Owner : null,
             unloaded,
-            unloaded && run.WakeAt != RunRecord.WakeOnSignalOnly ? run.WakeAt : null);
+            unloaded && run.WakeAt != RunRecord.WakeOnSignalOnly ? run.WakeAt : null)
+        {
+            InputJson = run.InputJson,
+        };
     }
 
     private WorkflowOperationInfo ToOperation(JournalEntry entry)

@@ -15,6 +15,9 @@ public sealed record WorkflowRunDetails(
     bool IsUnloaded,
     DateTimeOffset? WakeAt)
 {
+    /// <summary>The run's input as JSON, as it was started.</summary>
+    public string? InputJson { get; init; }
+
     /// <summary>The operations in progress — steps running, timers and signal waits waiting — by sequence number.</summary>
     public IReadOnlyList<WorkflowOperationInfo> CurrentOperations => [.. Operations.Where(o => o.State == WorkflowOperationState.InProgress)];
 

@@ -1,5 +1,7 @@
 using Durably;
 using Durably.Runtime;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 
 var services = new ServiceCollection();
@@ -13,6 +15,21 @@ Console.WriteLine(await handle.WaitForResultAsync());
 await using (var host = await Durably.Testing.DurableTestHost.StartAsync(workflows => workflows.AddWorkflow<Greeter>()))
 {
     Console.WriteLine("test host: " + await host.RunToCompletionAsync<GreeterClient, string>(client => client.StartAsync("kit", "packaged-2")));
+}
+
+// The dashboard from its package, mounted in a web app and read over HTTP.
+var web = WebApplication.CreateSlimBuilder();
+web.WebHost.UseUrls("http://127.0.0.1:0");
+web.Services.AddDurably(o => o.UseInMemoryStore()).AddWorkflow<Greeter>();
+web.Services.AddDurablyDashboard();
+await using (var site = web.Build())
+{
+    site.MapDurablyDashboard("/durably");
+    await site.StartAsync();
+    using var http = new HttpClient();
+    var page = await http.GetStringAsync(site.Urls.First() + "/durably");
+    Console.WriteLine("dashboard: " + System.Text.RegularExpressions.Regex.Match(page, "<h1>(.*?)</h1>").Groups[1].Value);
+    await site.StopAsync();
 }
 
 [DurableWorkflow]

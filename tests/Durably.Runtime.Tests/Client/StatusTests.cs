@@ -42,6 +42,7 @@ public abstract class StatusTests : StoreTestBase
         Assert.Equal(WorkflowStatus.Completed, (await execution.WaitAsync(Wait.Timeout)).Status);
         var done = (await host.Client.GetRunDetailsAsync("status-1"))!;
         Assert.Equal((WorkflowStatus.Completed, null, "\"polite\""), (done.Run.Status, done.Worker, done.OutputJson));
+        Assert.Equal("\"polite\"", done.InputJson);
         Assert.Empty(done.CurrentOperations);
         Assert.Equal(new JournalSummary(3, 3, 0, 0, 3, 0, 0, 3), done.Summary);
         Assert.Equal([0L, 1L, 2L], done.Operations.Select(o => o.Sequence));
