@@ -15,6 +15,9 @@ public sealed class DurableOperator
     /// <summary>The longest reason an operator may give, in characters.</summary>
     public const int MaxReasonLength = DurableOptions.MaxCancelReasonLength;
 
+    /// <summary>How many runs <see cref="PurgeAsync"/> deletes per batch, each batch its own transaction.</summary>
+    public const int PurgeBatchSize = 500;
+
     /// <summary>How many of a run's recorded actions <see cref="ListActionsAsync"/> returns, newest first.</summary>
     public const int MaxActionsListed = 100;
 
@@ -148,6 +151,48 @@ public sealed class DurableOperator
         }
 
         return stored;
+    }
+
+    /// <summary>
+    /// Deletes for good the runs that ended more than <paramref name="olderThan"/> ago — completed, failed, cancelled or
+    /// continued as new, with their journals, signals and recorded actions; never a running run or a dead letter — in
+    /// batches of <see cref="PurgeBatchSize"/>, oldest first, reporting the running total after each batch.
+    /// </summary>
+    /// <param name="olderThan">How long ago a run must have ended; zero purges every ended run.</param>
+    /// <param name="workflowName">Only runs of this workflow, when set.</param>
+    /// <param name="progress">Told the number purged so far after each batch.</param>
+    /// <param name="cancellationToken">Stops between batches; the batches done stay done.</param>
+    /// <returns>How many runs were deleted.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="olderThan"/> is negative.</exception>
+    /// <exception cref="ArgumentException">The workflow name is malformed.</exception>
+    /// <exception cref="NotSupportedException">The store does not purge (<see cref="IWorkflowStoreRetention"/>).</exception>
+    public async Task<long> PurgeAsync(TimeSpan olderThan, string? workflowName = null, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
+    {
+        if (olderThan < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(olderThan), olderThan, $"A purge deletes runs that ended some time ago; olderThan must be zero or more, not {olderThan}.");
+        }
+
+        if (workflowName is not null)
+        {
+            ClientArguments.ValidateId(workflowName, "workflow name", nameof(workflowName));
+        }
+
+        var retention = _engine.Context.Store as IWorkflowStoreRetention
+            ?? throw new NotSupportedException($"The store {_engine.Context.Store.GetType().FullName} does not implement IWorkflowStoreRetention, so it cannot purge runs.");
+        var before = _engine.Context.UtcNow() - olderThan;
+        long purged = 0;
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var batch = await retention.PurgeRunsAsync(new RunPurgeQuery(before, workflowName, PurgeBatchSize), cancellationToken).ConfigureAwait(false);
+            purged += batch.Count;
+            progress?.Report(purged);
+            if (batch.Count < PurgeBatchSize)
+            {
+                return purged;
+            }
+        }
     }
 
     private IWorkflowStoreStatistics Statistics()

@@ -147,6 +147,44 @@ public abstract class OperatorTests : StoreTestBase
         Assert.Equal([new RunCount("Trip", WorkflowStatus.DeadLettered, 1)], await operations.CountRunsAsync(null));
         Assert.Equal(["operator-worker"], (await operations.ListWorkersAsync()).Select(w => w.Name));
     }
+
+    [Fact]
+    public async Task A_purge_deletes_ended_runs_in_batches_reports_progress_and_keeps_dead_letters()
+    {
+        var (host, operations) = await ParkedTripAsync("op-10");
+        _trips.BookFlight = (attempt, _) => Task.FromResult($"flight {attempt}");
+        for (var i = 0; i < DurableOperator.PurgeBatchSize + 20; i++)
+        {
+            await host.Get<TripClient>().StartAsync("ada", $"purge-{i}");
+        }
+
+        for (var i = 0; i < DurableOperator.PurgeBatchSize + 20; i++)
+        {
+            Assert.Equal(WorkflowStatus.Completed, (await host.Engine.ExecuteAsync($"purge-{i}").WaitAsync(Wait.Timeout)).Status);
+        }
+
+        Clock.Advance(TimeSpan.FromDays(8));
+        await host.Get<TripClient>().StartAsync("bob", "recent");
+        Assert.Equal(WorkflowStatus.Completed, (await host.Engine.ExecuteAsync("recent").WaitAsync(Wait.Timeout)).Status);
+        var reports = new List<long>();
+
+        var purged = await operations.PurgeAsync(TimeSpan.FromDays(7), progress: new SynchronousProgress(reports.Add));
+
+        Assert.Equal(DurableOperator.PurgeBatchSize + 20, purged);
+        Assert.Equal([DurableOperator.PurgeBatchSize, DurableOperator.PurgeBatchSize + 20], reports);
+        Assert.Null(await host.Client.GetRunAsync("purge-0"));
+        Assert.NotNull(await host.Client.GetRunAsync("recent"));
+        Assert.Equal(WorkflowStatus.DeadLettered, (await host.Client.GetRunAsync("op-10"))!.Status);
+        Assert.Equal(0, await operations.PurgeAsync(TimeSpan.FromDays(7), "Trip"));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => operations.PurgeAsync(TimeSpan.FromSeconds(-1)));
+        await Assert.ThrowsAsync<ArgumentException>(() => operations.PurgeAsync(TimeSpan.Zero, " "));
+    }
+
+    /// <summary>Reports on the caller's thread (Progress&lt;T&gt; posts to the thread pool, too late for an assertion).</summary>
+    private sealed class SynchronousProgress(Action<long> report) : IProgress<long>
+    {
+        public void Report(long value) => report(value);
+    }
 }
 
 public sealed class InMemoryOperatorTests : OperatorTests

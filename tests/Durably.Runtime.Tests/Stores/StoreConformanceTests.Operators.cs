@@ -51,4 +51,44 @@ public abstract partial class StoreConformanceTests
         Assert.Equal([second], await log.ListOperatorActionsAsync("run-1", 1, default));
         Assert.Equal([first with { WorkflowId = "run-2" }], await log.ListOperatorActionsAsync("run-2", 10, default));
     }
+
+    [Fact]
+    public async Task Purges_ended_runs_oldest_first_with_their_rows_and_keeps_running_runs_and_dead_letters()
+    {
+        var store = CreateStore();
+        var retention = Assert.IsAssignableFrom<IWorkflowStoreRetention>(store);
+        var log = Assert.IsAssignableFrom<IOperatorActionLog>(store);
+        foreach (var (id, status) in new[] { ("old-completed", WorkflowStatus.Completed), ("old-failed", WorkflowStatus.Failed), ("old-cancelled", WorkflowStatus.Cancelled), ("old-parked", WorkflowStatus.DeadLettered) })
+        {
+            await EndAsync(store, NewRun(id), status);
+            Clock.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        await EndAsync(store, NewRun("old-refund") with { WorkflowName = "Refunds" }, WorkflowStatus.Completed);
+        await store.CreateRunAsync(NewRun("old-running"), default);
+        await store.AddSignalAsync(new SignalRecord("old-completed", "s-1", "approve", "{}", Clock.GetUtcNow()), default);
+        await log.RecordOperatorActionAsync(new OperatorActionRecord("old-failed", "retry", "alice", "why", Clock.GetUtcNow()), default);
+        Clock.Advance(TimeSpan.FromDays(30));
+        var cutoff = Clock.GetUtcNow();
+        await EndAsync(store, NewRun("recent-completed"), WorkflowStatus.Completed);
+
+        Assert.Equal(["old-refund"], await retention.PurgeRunsAsync(new RunPurgeQuery(cutoff, "Refunds", 10), default));
+        Assert.Equal(["old-completed", "old-failed"], await retention.PurgeRunsAsync(new RunPurgeQuery(cutoff, null, 2), default));
+        Assert.Equal(["old-cancelled"], await retention.PurgeRunsAsync(new RunPurgeQuery(cutoff, null, 10), default));
+        Assert.Empty(await retention.PurgeRunsAsync(new RunPurgeQuery(cutoff, null, 10), default));
+
+        foreach (var gone in new[] { "old-completed", "old-failed", "old-cancelled", "old-refund" })
+        {
+            Assert.Null(await store.LoadAsync(gone, default));
+        }
+
+        Assert.Empty(await log.ListOperatorActionsAsync("old-failed", 10, default));
+        Assert.Equal(SignalSendOutcome.RunNotFound, await store.AddSignalAsync(new SignalRecord("old-completed", "s-2", "approve", "{}", Clock.GetUtcNow()), default));
+        Assert.Equal(WorkflowStatus.DeadLettered, (await store.GetRunAsync("old-parked", default))!.Status);
+        Assert.Equal(WorkflowStatus.Running, (await store.GetRunAsync("old-running", default))!.Status);
+        Assert.NotNull(await store.GetRunAsync("recent-completed", default));
+
+        // A purged id can start a new run: nothing of the old one is left to collide with.
+        Assert.True((await store.CreateRunAsync(NewRun("old-completed"), default)).Created);
+    }
 }
