@@ -3,7 +3,7 @@ using System.IO.Compression;
 namespace Durably.Packaging.Tests;
 
 /// <summary>
-/// Packs the packages (Durably, Durably.Runtime, Durably.Testing, Durably.Dashboard), restores them from a local folder source into a throwaway app that has a private [Step] and
+/// Packs the packages (Durably, Durably.Runtime, Durably.Testing, Durably.Dashboard, the durably tool), restores them from a local folder source into a throwaway app that has a private [Step] and
 /// no Durably-specific MSBuild settings, builds it and runs it: the way users get Durably.
 /// </summary>
 public sealed class PackageTests : IDisposable
@@ -22,12 +22,14 @@ public sealed class PackageTests : IDisposable
         DotnetCli.Run(repository, null, ["pack", "src/Runtime/Durably.Runtime.csproj", "-o", feed, .. isolation]);
         DotnetCli.Run(repository, null, ["pack", "src/Testing/Durably.Testing.csproj", "-o", feed, .. isolation]);
         DotnetCli.Run(repository, null, ["pack", "src/Dashboard/Durably.Dashboard.csproj", "-o", feed, .. isolation]);
+        DotnetCli.Run(repository, null, ["pack", "src/Cli/Durably.Cli.csproj", "-o", feed, .. isolation]);
 
         AssertPackageContains(Path.Combine(feed, $"Durably.{_version}.nupkg"),
             "analyzers/dotnet/cs/Durably.Generators.dll", "analyzers/dotnet/cs/Durably.CodeFixes.dll", "buildTransitive/Durably.props", "buildTransitive/Durably.targets", "lib/net10.0/Durably.dll");
         AssertPackageContains(Path.Combine(feed, $"Durably.Runtime.{_version}.nupkg"), "lib/net10.0/Durably.Runtime.dll");
         AssertPackageContains(Path.Combine(feed, $"Durably.Testing.{_version}.nupkg"), "lib/net10.0/Durably.Testing.dll");
         AssertPackageContains(Path.Combine(feed, $"Durably.Dashboard.{_version}.nupkg"), "lib/net10.0/Durably.Dashboard.dll");
+        AssertPackageContains(Path.Combine(feed, $"Durably.Cli.{_version}.nupkg"), "tools/net10.0/any/Durably.Cli.dll", "tools/net10.0/any/DotnetToolSettings.xml");
 
         var app = Path.Combine(_root, "app");
         Directory.CreateDirectory(app);
@@ -55,8 +57,10 @@ public sealed class PackageTests : IDisposable
         // The dashboard from its package: mounted, and its overview served.
         Assert.Contains("dashboard: Overview", output, StringComparison.Ordinal);
 
-        // The one command that accepts the workflows' contracts works from the package alone.
-        var accepted = DotnetCli.Run(app, environment, "build", "-c", "Release", "-nodeReuse:false", "-t:DurablyAcceptContracts");
+        // The one command that accepts the workflows' contracts works from the packages alone: the durably tool runs it.
+        var tools = Path.Combine(_root, "tools");
+        DotnetCli.Run(app, environment, "tool", "install", "Durably.Cli", "--tool-path", tools, "--add-source", feed, "--version", _version);
+        var accepted = ToolRun(app, environment, Path.Combine(tools, "durably"), "contracts", "accept");
         Assert.Contains("Durably: accepted the contracts of PackagedApp", accepted, StringComparison.Ordinal);
         var contracts = File.ReadAllText(Path.Combine(app, "durably.contracts.json"));
         Assert.Contains("\"name\": \"Greeter\"", contracts, StringComparison.Ordinal);
@@ -71,6 +75,32 @@ public sealed class PackageTests : IDisposable
         {
             Directory.Delete(_root, recursive: true);
         }
+    }
+
+    private static string ToolRun(string directory, Dictionary<string, string> environment, string tool, params string[] arguments)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo(tool) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        foreach (var name in start.Environment.Keys.Where(n => n.StartsWith("MSBUILD", StringComparison.OrdinalIgnoreCase) || n.StartsWith("VSTEST", StringComparison.OrdinalIgnoreCase)).ToList())
+        {
+            start.Environment.Remove(name);
+        }
+
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(5)), $"{tool} {string.Join(' ', arguments)} did not finish in 5 minutes");
+        Assert.True(process.ExitCode == 0, $"{tool} {string.Join(' ', arguments)} exited with {process.ExitCode}:\n{output.Result}\n{error.Result}");
+        return output.Result + error.Result;
     }
 
     private static void AssertPackageContains(string package, params string[] entries)

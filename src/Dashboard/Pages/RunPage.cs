@@ -116,7 +116,8 @@ internal static class RunPage
         }
 
         var run = details.Run;
-        return Html.Of($"<ol class=\"timeline\">{Html.Join(details.Operations.Select(o => Operation(request, run, o)))}</ol>");
+        // In the order things happened: a compensation (negative sequence) ran after the failure it undoes.
+        return Html.Of($"<ol class=\"timeline\">{Html.Join(details.Operations.OrderBy(o => o.StartedAt).ThenBy(o => o.Sequence).Select(o => Operation(request, run, o)))}</ol>");
     }
 
     private static Html Operation(DashboardRequest request, WorkflowRunInfo run, WorkflowOperationInfo o)
