@@ -136,10 +136,14 @@ public sealed class DurableOptions
     /// </summary>
     public Func<IServiceProvider, IWorkflowStore>? StoreFactory { get; set; }
 
+    /// <summary>How long finished runs are kept before workers purge them (dead letters are kept until acted on); forever unless set.</summary>
+    public RetentionOptions Retention { get; } = new();
+
     /// <summary>Throws, naming the setting and its value, when a setting is out of range.</summary>
     /// <exception cref="ArgumentException">A setting is invalid.</exception>
     public void Validate()
     {
+        Retention.Validate();
         ArgumentNullException.ThrowIfNull(DefaultRetryPolicy, nameof(DefaultRetryPolicy));
         DefaultRetryPolicy.Validate("DurableOptions.DefaultRetryPolicy");
         ArgumentNullException.ThrowIfNull(CompensationRetryPolicy, nameof(CompensationRetryPolicy));

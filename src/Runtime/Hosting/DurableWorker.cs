@@ -73,6 +73,7 @@ public sealed partial class DurableWorker : BackgroundService, ILocalRunner
         {
             while (!stoppingToken.IsCancellationRequested)
             {
+                LastLoopAt = context.Time.GetUtcNow();
                 if (_outage.RetryDelay is { } pause && pause > TimeSpan.Zero)
                 {
                     // The store keeps failing: leave it alone for a while rather than fail again at once.
@@ -347,6 +348,12 @@ public sealed partial class DurableWorker : BackgroundService, ILocalRunner
     /// Ends once the loop has stopped claiming runs (before the worker drains), or when it never began (a stop before the
     /// loop was scheduled cancels it unrun); for the test kit's crashes.
     /// </summary>
+    /// <summary>When the claim loop last went round (it does at least once a poll interval, or a store-retry pause); null before it starts.</summary>
+    internal DateTimeOffset? LastLoopAt { get; private set; }
+
+    /// <summary>Whether the claim loop has ended (the host stopped, or it failed).</summary>
+    internal bool HasLoopEnded => _loopEnded.Task.IsCompleted || ExecuteTask is { IsCompleted: true };
+
     internal Task LoopEnded => Task.WhenAny(_loopEnded.Task, ExecuteTask ?? Task.CompletedTask);
 
     /// <summary>Stops every execution in flight now, without the drain's grace; for the test kit's crashes.</summary>

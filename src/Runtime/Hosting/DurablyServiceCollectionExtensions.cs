@@ -5,6 +5,7 @@ using Durably.Runtime.Hosting;
 using Durably.Runtime.Journal;
 using Durably.Runtime.Stores;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 // In the namespace of IServiceCollection, as Microsoft.Extensions.* and Npgsql do: AddDurably needs no using.
 namespace Microsoft.Extensions.DependencyInjection;
@@ -39,6 +40,7 @@ public static class DurablyServiceCollectionExtensions
         services.TryAddSingleton<IDurableClient>(sp => new DurableClient(sp.GetRequiredService<DurableEngine>()));
         services.TryAddSingleton(sp => new DurableOperator(sp.GetRequiredService<DurableEngine>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Hosting.IHostedService, DurableWorker>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Hosting.IHostedService, RetentionService>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IDurableAlertSink, LogAlertSink>());
         return new DurablyBuilder(services);
     }
@@ -91,6 +93,29 @@ public static class DurablyServiceCollectionExtensions
         configure?.Invoke(options);
         options.Validate();
         builder.Services.AddSingleton<IDurableAlertSink>(_ => new WebhookAlertSink(options));
+        return builder;
+    }
+
+    /// <summary>
+    /// Adds Durably's health checks, tagged <c>durably</c>: <c>durably-store</c> (the store answers a read in time),
+    /// <c>durably-worker</c> (this process's worker loop goes round) and <c>durably-dead-letters</c> (<c>Degraded</c>
+    /// when more runs are dead-lettered than the threshold). Map them with <c>app.MapHealthChecks("/health")</c>.
+    /// </summary>
+    /// <param name="builder">The app's health checks: <c>services.AddHealthChecks()</c>.</param>
+    /// <param name="configure">Sets the store timeout, the worker's allowed silence and the dead-letter threshold.</param>
+    /// <returns>The same builder.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    public static IHealthChecksBuilder AddDurablyHealthChecks(this IHealthChecksBuilder builder, Action<DurablyHealthCheckOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var options = new DurablyHealthCheckOptions();
+        configure?.Invoke(options);
+        options.Validate();
+        var tags = options.Tags.ToArray();
+        builder.Add(new HealthCheckRegistration("durably-store", sp => new StoreHealthCheck(sp.GetRequiredService<DurableEngine>(), options), HealthStatus.Unhealthy, tags));
+        builder.Add(new HealthCheckRegistration("durably-worker",
+            sp => new WorkerHealthCheck(sp.GetRequiredService<DurableEngine>(), sp.GetServices<Microsoft.Extensions.Hosting.IHostedService>(), options), HealthStatus.Unhealthy, tags));
+        builder.Add(new HealthCheckRegistration("durably-dead-letters", sp => new DeadLetterHealthCheck(sp.GetRequiredService<DurableEngine>(), options), HealthStatus.Degraded, tags));
         return builder;
     }
 

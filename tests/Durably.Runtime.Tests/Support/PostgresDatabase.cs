@@ -33,6 +33,15 @@ public sealed class PostgresDatabase : IAsyncLifetime
         return await command.ExecuteScalarAsync();
     }
 
+    /// <summary>Runs one statement as the cluster's administrator on its maintenance database (to act on this one from outside).</summary>
+    public async Task<object?> AdminScalarAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(PostgresServer.Instance.AdminConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return await command.ExecuteScalarAsync();
+    }
+
     /// <summary>
     /// Waits until no other session is connected to this database. A killed client's server session finishes the
     /// statement it was running (a COMMIT included) before it notices its client is gone: read the state a kill left
