@@ -1,6 +1,8 @@
 using System.Text.RegularExpressions;
 using Durably;
 using Durably.Runtime;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -15,7 +17,11 @@ using OrderFulfillment;
 // Durably__Database, moves it). One setting switches to PostgreSQL: --Durably:Postgres="<connection string>". Every
 // DurableOptions setting can be given the same way (--Durably:WorkerName=worker-b, --Durably:LeaseDuration=00:00:05),
 // and --Sample:KeepRunning=true keeps the worker running after its order is done, to serve other workers' runs.
-var builder = Host.CreateApplicationBuilder(args);
+// --dashboard also serves the operators' dashboard at http://127.0.0.1:5080/durably (--Sample:DashboardUrl moves it)
+// and keeps running after the orders, so you can click through them; Ctrl+C stops it.
+var dashboard = args.Contains("--dashboard");
+args = [.. args.Where(a => a != "--dashboard")];
+IHostApplicationBuilder builder = dashboard ? WebApplication.CreateSlimBuilder(args) : Host.CreateApplicationBuilder(args);
 builder.Logging.SetMinimumLevel(LogLevel.Warning);
 builder.Services.AddSingleton(new Pace(TimeSpan.FromMilliseconds(builder.Configuration.GetValue("Sample:StepDelayMs", 800))));
 builder.Services.AddSingleton<IWarehouse, FakeWarehouse>();
@@ -39,10 +45,15 @@ builder.Services.AddDurably(options =>
     }
 }).AddWorkflow<OrderWorkflow>();
 
-using var host = builder.Build();
+var dashboardUrl = builder.Configuration.GetValue("Sample:DashboardUrl", "http://127.0.0.1:5080")!.TrimEnd('/');
+using var host = dashboard ? WithDashboard((WebApplicationBuilder)builder, dashboardUrl) : ((HostApplicationBuilder)builder).Build();
 await host.StartAsync();
 var stopping = host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
 Console.WriteLine($"Sample process {Environment.ProcessId}. To crash it mid-run, from another terminal: kill -9 {Environment.ProcessId}   (Ctrl+C stops it gracefully)");
+if (dashboard)
+{
+    Console.WriteLine($"Dashboard: {dashboardUrl}/durably — watch the orders' steps as they run.");
+}
 
 var client = host.Services.GetRequiredService<OrderWorkflowClient>();
 var orderId = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal))
@@ -73,7 +84,12 @@ try
         }
     }
 
-    if (builder.Configuration.GetValue("Sample:KeepRunning", false))
+    if (dashboard)
+    {
+        Console.WriteLine($"Both orders are done; the dashboard stays up at {dashboardUrl}/durably until Ctrl+C.");
+        await host.WaitForShutdownAsync();
+    }
+    else if (builder.Configuration.GetValue("Sample:KeepRunning", false))
     {
         Console.WriteLine("Working on other runs until stopped (Ctrl+C).");
         await host.WaitForShutdownAsync();
@@ -85,6 +101,17 @@ catch (OperationCanceledException) when (stopping.IsCancellationRequested)
 }
 
 await host.StopAsync();
+
+// The sample as a web app that also serves the dashboard. Only on this machine (127.0.0.1) and without sign-in, for a
+// demo: an app exposes it behind its own policy, app.MapDurablyDashboard("/durably").RequireAuthorization("ops").
+static WebApplication WithDashboard(WebApplicationBuilder builder, string url)
+{
+    builder.WebHost.UseUrls(url);
+    builder.Services.AddDurablyDashboard();
+    var app = builder.Build();
+    app.MapDurablyDashboard("/durably", options => options.Operator = _ => Environment.UserName);
+    return app;
+}
 
 // The order a previous run left unfinished, or the next new one: order-1001, order-1002, …
 static async Task<string> DefaultOrderAsync(IDurableClient durable, CancellationToken cancellationToken)

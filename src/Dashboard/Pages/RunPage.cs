@@ -44,7 +44,7 @@ internal static class RunPage
             {Timeline(request, details)}
             <h2>Input and output</h2>
             {Components.Payload(request, new DashboardPayload(run.WorkflowName, run.WorkflowId, DashboardPayloadKind.RunInput, null, details.InputJson ?? "null"), open: true)}
-            {(details.OutputJson is { } output ? Components.Payload(request, new DashboardPayload(run.WorkflowName, run.WorkflowId, DashboardPayloadKind.RunOutput, null, output), open: true) : Html.Trusted("<p class=\"muted\">No output yet.</p>"))}
+            {(details.OutputJson is { } output ? Components.Payload(request, new DashboardPayload(run.WorkflowName, run.WorkflowId, DashboardPayloadKind.RunOutput, null, output), open: true) : NoOutput(run))}
             <h2>Operators' actions</h2>
             {Trail(request, trail)}
             """);
@@ -79,7 +79,10 @@ internal static class RunPage
         var where = failed is null ? Html.Empty
             : Html.Of($"<p>At <b>{failed.Name}</b> ({Components.Words(failed.Kind.ToString()).ToLowerInvariant()} #{failed.Sequence}) after {failed.Attempts} attempt{(failed.Attempts == 1 ? "" : "s")}, {request.Time(failed.CompletedAt ?? run.UpdatedAt)}.</p>");
         var error = failed?.Error ?? run.Error;
-        var next = letter is null ? Html.Empty
+        var compensations = details.Operations.Count(o => o.Kind == WorkflowOperationKind.Compensation && o.State == WorkflowOperationState.Completed);
+        var rolledBack = compensations == 0 ? Html.Empty
+            : Html.Of($"<p>Rolled back: {compensations} compensation{(compensations == 1 ? "" : "s")} undid the completed steps (see the timeline).</p>");
+        var next = letter is null ? rolledBack
             : Html.Trusted("<p class=\"muted\">Fix the cause, then retry (the failed operation runs again with the same idempotency key) or discard (completed steps are compensated).</p>");
         return Html.Of($"""
             <div class="why">
@@ -90,6 +93,14 @@ internal static class RunPage
             </div>
             """);
     }
+
+    private static Html NoOutput(WorkflowRunInfo run) => run.Status switch
+    {
+        WorkflowStatus.Running => Html.Trusted("<p class=\"muted\">No output yet: the run is still going.</p>"),
+        WorkflowStatus.DeadLettered => Html.Trusted("<p class=\"muted\">No output: the run is parked as a dead letter.</p>"),
+        WorkflowStatus.ContinuedAsNew => Html.Trusted("<p class=\"muted\">No output: the run continued as a new run (see “Continued as”).</p>"),
+        _ => Html.Of($"<p class=\"muted\">No output: the run ended {Components.Words(run.Status.ToString()).ToLowerInvariant()}.</p>"),
+    };
 
     private static Html Facts(DashboardRequest request, WorkflowRunDetails details)
     {

@@ -71,6 +71,37 @@ public sealed class SampleTests : IDisposable
         Directory.Delete(_directory, recursive: true);
     }
 
+    [Fact]
+    public async Task With_the_dashboard_switch_the_sample_serves_its_orders_in_the_dashboard()
+    {
+        var url = $"http://127.0.0.1:{FreePort()}";
+        using var sample = SampleProcess.Start(_directory, ["order-9", "--dashboard", $"--Sample:DashboardUrl={url}", $"--Durably:Database={Database}", "--Sample:StepDelayMs=20"]);
+        using var http = new HttpClient();
+        var deadline = Stopwatch.StartNew();
+        while (!sample.Output.Contains("the dashboard stays up", StringComparison.Ordinal))
+        {
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(60), $"the sample did not finish its orders: {sample.Output}");
+            await Task.Delay(50);
+        }
+
+        var runs = await http.GetStringAsync($"{url}/durably/runs");
+        var piano = await http.GetStringAsync($"{url}/durably/run?id=order-9-piano");
+        var output = sample.Kill();
+
+        Assert.Contains($"Dashboard: {url}/durably", output, StringComparison.Ordinal);
+        Assert.Contains("order-9", runs, StringComparison.Ordinal);
+        Assert.Contains("order-9-piano", runs, StringComparison.Ordinal);
+        Assert.Contains("The run failed", piano, StringComparison.Ordinal);
+        Assert.Contains("The warehouse cannot ship", piano, StringComparison.Ordinal);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
     private string RunSample(string? killAfter)
         => SampleProcess.Run(_directory, ["order-7", $"--Durably:Database={Database}", "--Sample:StepDelayMs=200"], killAfter);
 }
