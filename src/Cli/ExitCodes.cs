@@ -9,7 +9,7 @@ internal static class ExitCodes
     /// <summary>Something unexpected failed; the message says what.</summary>
     public const int Failed = 1;
 
-    /// <summary>The command line is wrong: an unknown command or option, a missing or malformed value, no store named.</summary>
+    /// <summary>The command line is wrong: an unknown command or option, a missing or malformed value (a payload over the limit), no store named.</summary>
     public const int Usage = 2;
 
     /// <summary>No run has the id given.</summary>
@@ -26,7 +26,7 @@ internal static class ExitCodes
     {
         WorkflowNotFoundException => NotFound,
         WorkflowNotDeadLetteredException or WorkflowNotRunningException or WorkflowInstanceActiveException => Refused,
-        ArgumentException or FormatException => Usage,
+        ArgumentException or FormatException or PayloadException => Usage,
         DurableStoreException or NotSupportedException or FileNotFoundException => Store,
         _ => Failed,
     };

@@ -138,6 +138,12 @@ public abstract class CliTests : IAsyncLifetime
         var noReason = Durably("cancel", "cli-signal");
         var blankReason = Durably("cancel", "cli-signal", "--reason", " ");
         var missing = Durably("runs", "show", "no-such-run");
+        var bigFile = Path.GetTempFileName();
+        await File.WriteAllTextAsync(bigFile, $$"""{"By":"{{new string('b', 2 * 1024 * 1024)}}","Approved":true}""");
+        var tooBig = Durably("signal", "cli-cancel", "approve", "--payload-file", bigFile, "--reason", "big");
+        var twice = Durably("signal", "cli-cancel", "approve", "--payload", "null", "--payload-file", bigFile, "--reason", "twice");
+        var noFile = Durably("signal", "cli-cancel", "approve", "--payload-file", bigFile + ".missing", "--reason", "gone");
+        File.Delete(bigFile);
 
         Assert.Equal(WorkflowStatus.Completed, (await Engine.ExecuteAsync("cli-signal")).Status);
         Assert.Equal("order: approved=True by ops", await Client.WaitForResultAsync<string>("cli-signal"));
@@ -154,6 +160,10 @@ public abstract class CliTests : IAsyncLifetime
         Assert.Contains("Option '--reason' is required", noReason.Stderr, StringComparison.Ordinal);
         Assert.Equal(2, blankReason.ExitCode);
         Assert.Contains("needs a reason", blankReason.Stderr, StringComparison.Ordinal);
+        Assert.Equal((2, 2, 2), (tooBig.ExitCode, twice.ExitCode, noFile.ExitCode));
+        Assert.Contains("over the limit of 1048576 bytes", tooBig.Stderr, StringComparison.Ordinal);
+        Assert.Contains("--payload or --payload-file, not both", twice.Stderr, StringComparison.Ordinal);
+        Assert.Contains("which does not exist", noFile.Stderr, StringComparison.Ordinal);
         Assert.Equal(3, missing.ExitCode);
         Assert.Contains("No run has the id 'no-such-run'", missing.Stderr, StringComparison.Ordinal);
         Assert.Equal(["signal:approve"], (await _services.GetRequiredService<DurableOperator>().ListActionsAsync("cli-signal")).Select(a => a.Action));

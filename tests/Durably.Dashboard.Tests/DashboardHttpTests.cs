@@ -170,6 +170,27 @@ public sealed class DashboardHttpTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_payload_over_the_engines_limit_or_a_form_over_the_servers_is_refused_and_changes_nothing()
+    {
+        await _app.Approvals.StartAsync("order-big", "approval-big");
+        using var client = await _app.ClientAsync("bob");
+        var page = await client.GetStringAsync("/durably/run?id=approval-big");
+        var token = DashboardApp.AntiforgeryField(page, "signal");
+
+        var overLimit = await client.PostAsync("/durably/actions/signal", Form(token,
+            ("id", "approval-big"), ("signal", "approve"), ("payload", $$"""{"By":"{{new string('b', 2 * 1024 * 1024)}}","Approved":true}"""), ("reason", "big")));
+        var overForm = await client.PostAsync("/durably/actions/cancel", Form(token, ("id", "approval-big"), ("reason", new string('r', 5 * 1024 * 1024))));
+
+        Assert.Equal(HttpStatusCode.BadRequest, overLimit.StatusCode);
+        Assert.Contains("over the limit of 1048576 bytes", await overLimit.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, overForm.StatusCode);
+        Assert.Contains("The form could not be read", await overForm.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(WorkflowStatus.Running, (await _app.Client.GetRunAsync("approval-big"))!.Status);
+        Assert.Null((await _app.Client.GetRunAsync("approval-big"))!.CancelReason);
+        Assert.Empty(await _app.Operator.ListActionsAsync("approval-big"));
+    }
+
+    [Fact]
     public async Task The_runs_page_filters_pages_and_names_a_bad_filter()
     {
         for (var i = 0; i < 3; i++)

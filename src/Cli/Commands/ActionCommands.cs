@@ -52,15 +52,25 @@ internal static class ActionCommands
     public static Command Signal()
     {
         var name = new Argument<string>("name") { Description = "The signal's name, as the workflow waits for it." };
-        var payload = new Option<string>("--payload") { Description = "The payload as JSON (default: null).", DefaultValueFactory = _ => "null" };
+        var payload = new Option<string?>("--payload") { Description = "The payload as JSON (default: null)." };
+        var payloadFile = new Option<FileInfo?>("--payload-file") { Description = "Read the payload's JSON from this file instead (for a large payload)." };
         var signalId = new Option<string?>("--signal-id") { Description = "The signal's id: sending again with the same id does nothing." };
         var reason = CliCommand.Reason("send it");
-        return new Command("signal", "Send a signal to a run.").With(s_id, name, payload, signalId, reason)
+        return new Command("signal", "Send a signal to a run.").With(s_id, name, payload, payloadFile, signalId, reason)
             .OnStore(async (parse, store, cancellationToken) =>
             {
                 var id = parse.GetValue(s_id)!;
                 var signal = parse.GetValue(name)!;
-                var stored = await store.Operator.SignalAsync(id, signal, parse.GetValue(payload)!, Why(parse, reason), parse.GetValue(signalId), cancellationToken).ConfigureAwait(false);
+                var json = (parse.GetValue(payload), parse.GetValue(payloadFile)) switch
+                {
+                    ({ }, { }) => throw new ArgumentException("Give the payload once: --payload or --payload-file, not both."),
+                    (_, { } file) => file.Exists
+                        ? await File.ReadAllTextAsync(file.FullName, cancellationToken).ConfigureAwait(false)
+                        : throw new ArgumentException($"--payload-file names '{file.FullName}', which does not exist."),
+                    ({ } text, _) => text,
+                    _ => "null",
+                };
+                var stored = await store.Operator.SignalAsync(id, signal, json, Why(parse, reason), parse.GetValue(signalId), cancellationToken).ConfigureAwait(false);
                 return Done(parse, id, "signal", stored ? "Sent" : "Duplicate",
                     stored ? $"Signal '{signal}' sent to run '{id}'." : $"A signal with id '{parse.GetValue(signalId)}' was sent to run '{id}' before; nothing was sent again.");
             });

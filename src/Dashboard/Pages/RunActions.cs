@@ -55,18 +55,25 @@ internal static class RunActions
     /// <summary>Takes action <paramref name="action"/> on the run the form names; back to the run's page when done.</summary>
     public static async Task<IResult> HandleAsync(DashboardRequest request, string action)
     {
+        IFormCollection form;
         try
         {
             await request.Http.RequestServices.GetRequiredService<IAntiforgery>().ValidateRequestAsync(request.Http).ConfigureAwait(false);
+            form = await request.Http.Request.ReadFormAsync(request.Aborted).ConfigureAwait(false);
         }
-        catch (AntiforgeryValidationException)
+        catch (AntiforgeryValidationException ex) when (ex.InnerException is not (InvalidDataException or BadHttpRequestException))
         {
             return request.Page("Refused", "", Html.Trusted(
                 "<h1>Refused</h1><div class=\"notice error\">This form was not sent by this dashboard: its antiforgery token is missing or does not match. Reload the run's page and try again.</div>"),
                 StatusCodes.Status400BadRequest);
         }
+        catch (Exception ex) when (ex is InvalidDataException or BadHttpRequestException or AntiforgeryValidationException)
+        {
+            // Past the server's form limits (a field over 4 MB by default): nothing was read, nothing done.
+            return request.Page("Too large", "", Html.Of($"<h1>Nothing was done</h1><div class=\"notice error\">The form could not be read: {(ex.InnerException ?? ex).Message}</div>"),
+                StatusCodes.Status413PayloadTooLarge);
+        }
 
-        var form = await request.Http.Request.ReadFormAsync(request.Aborted).ConfigureAwait(false);
         var id = form["id"].ToString();
         var reason = new OperatorReason(request.OperatorName(), form["reason"].ToString());
         try
@@ -94,9 +101,9 @@ internal static class RunActions
 
             return Results.Redirect(request.Href("/run", ("id", id), ("done", done)));
         }
-        catch (Exception ex) when (ex is ArgumentException or WorkflowNotFoundException or WorkflowNotDeadLetteredException or WorkflowNotRunningException or WorkflowInstanceActiveException)
+        catch (Exception ex) when (ex is ArgumentException or PayloadException or WorkflowNotFoundException or WorkflowNotDeadLetteredException or WorkflowNotRunningException or WorkflowInstanceActiveException)
         {
-            var status = ex is ArgumentException ? StatusCodes.Status400BadRequest : ex is WorkflowNotFoundException ? StatusCodes.Status404NotFound : StatusCodes.Status409Conflict;
+            var status = ex is ArgumentException or PayloadException ? StatusCodes.Status400BadRequest : ex is WorkflowNotFoundException ? StatusCodes.Status404NotFound : StatusCodes.Status409Conflict;
             var back = id.Length == 0 ? Html.Empty : Html.Of($"<p><a href=\"{request.RunHref(id)}\">Back to the run</a></p>");
             return request.Page("Not done", "", Html.Of($"<h1>Nothing was done</h1><div class=\"notice error\">{ex.Message}</div>{back}"), status);
         }
