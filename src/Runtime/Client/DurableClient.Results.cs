@@ -63,9 +63,14 @@ public sealed partial class DurableClient
             }
         }
 
+        // A store that announces only watched ends is asked to watch this one as it is read: a run read running will
+        // have its end announced here.
         async Task<(WorkflowStatus, string?, WorkflowError?, string?)> ReadAsync(string id)
         {
-            var run = await context.Store.GetRunAsync(id, cancellationToken).ConfigureAwait(false) ?? throw new WorkflowNotFoundException(id);
+            var run = (context.Store is IWorkflowStoreWatches watches
+                    ? await watches.WatchRunAsync(id, cancellationToken).ConfigureAwait(false)
+                    : await context.Store.GetRunAsync(id, cancellationToken).ConfigureAwait(false))
+                ?? throw new WorkflowNotFoundException(id);
             return (run.Status, run.OutputJson, run.Error, run.ContinuedAs);
         }
     }

@@ -10,7 +10,10 @@ public interface IWorkflowStoreEvents
     /// <summary>Raised when runs may have become claimable: a run was started or released.</summary>
     event Action? RunsAvailable;
 
-    /// <summary>Raised when a run ended, with its id; with <see langword="null"/> when any run may have ended unseen.</summary>
+    /// <summary>
+    /// Raised when a run ended, with its id; with <see langword="null"/> when any run may have ended unseen. A store that
+    /// also implements <see cref="IWorkflowStoreWatches"/> raises it only for runs someone watches.
+    /// </summary>
     event Action<string?>? RunFinished;
 
     /// <summary>Raised when a run received a signal, with its id; with <see langword="null"/> when any run may have.</summary>

@@ -10,7 +10,7 @@ namespace Durably.Runtime.Stores;
 internal static class PostgresSchema
 {
     /// <summary>The schema version this code creates and reads.</summary>
-    public const int Version = 14;
+    public const int Version = 15;
 
     /// <summary>The notification payload that says runs may be claimable.</summary>
     public const string RunsAvailablePayload = "available";
@@ -138,6 +138,9 @@ internal static class PostgresSchema
             at          timestamptz NOT NULL
         );
         CREATE INDEX operator_actions_by_run ON {schema}.operator_actions (workflow_id, id);
+        """,
+        """
+        CREATE TABLE {schema}.run_watchers (workflow_id text PRIMARY KEY);
         """,
     ];
 

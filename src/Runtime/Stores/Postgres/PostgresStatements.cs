@@ -25,6 +25,7 @@ internal sealed partial class PostgresStatements
 
         GetRun = $"SELECT {RunColumns} FROM {runs} WHERE r.workflow_id = @id";
         (LoadClaimedRuns, LoadClaimedJournals) = LoadClaimed(s, runs);
+        (WatchRun, AnnounceEnd) = Watches(s, runs);
         _listRuns = $"SELECT {RunColumns} FROM {runs}{{0}} ORDER BY r.created_at DESC, r.workflow_id DESC LIMIT @limit";
         GetJournal = $"SELECT {JournalColumns} FROM {s}.journal WHERE workflow_id = @id ORDER BY sequence";
 
@@ -181,7 +182,6 @@ internal sealed partial class PostgresStatements
             UPDATE {s}.runs SET status = @status, output_json = @output::text, error_type = @error_type::text, error_message = @error_message::text,
                 failed_sequence = @failed_sequence::bigint, owner = NULL, owner_incarnation = NULL, updated_at = @now
             WHERE {HeldBy}
-            RETURNING pg_notify(@channel, '{PostgresSchema.RunFinishedPrefix}' || CASE WHEN octet_length(workflow_id) <= 7000 THEN workflow_id ELSE '' END)
             """;
 
         // Locks the run and returns it as found; when it is dead-lettered, resets its failed row (a retry: any; with a
@@ -211,7 +211,7 @@ internal sealed partial class PostgresStatements
                 UPDATE {s}.runs SET status = @status, output_json = NULL, error_type = NULL, error_message = NULL,
                     owner = NULL, owner_incarnation = NULL, updated_at = @now
                 WHERE {HeldBy}
-                RETURNING pg_notify(@channel, '{PostgresSchema.RunFinishedPrefix}' || CASE WHEN octet_length(workflow_id) <= 7000 THEN workflow_id ELSE '' END)
+                RETURNING workflow_id
             ), created AS (
                 INSERT INTO {s}.runs (workflow_id, workflow_name, version, input_json, status, epoch, created_at, updated_at, generation, instance_key, fingerprint, seed)
                 SELECT @next_id, @next_name, @next_version, @next_input, 0, 0, @now, @now, @next_generation, @next_instance_key::text, @next_fingerprint::text, @next_seed::text FROM ended

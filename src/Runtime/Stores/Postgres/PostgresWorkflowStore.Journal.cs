@@ -84,23 +84,35 @@ public sealed partial class PostgresWorkflowStore
 
         return ExecuteAsync("end a run", async token =>
         {
-            await using var command = Command(_sql.CompleteRun,
+            await using var batch = _dataSource.CreateBatch();
+            batch.BatchCommands.Add(BatchCommand(_sql.CompleteRun,
                 [.. LeaseParameters(lease), ("status", (short)outcome.Status), ("output", outcome.OutputJson), ("error_type", outcome.Error?.Type),
-                    ("error_message", outcome.Error?.Message), ("failed_sequence", outcome.FailedSequence), ("now", Utc(_time.GetUtcNow())), ("channel", _channel)]);
-            return await command.ExecuteNonQueryAsync(token).ConfigureAwait(false) == 1;
+                    ("error_message", outcome.Error?.Message), ("failed_sequence", outcome.FailedSequence), ("now", Utc(_time.GetUtcNow()))]));
+            AddAnnouncement(batch, lease.WorkflowId);
+            await batch.ExecuteNonQueryAsync(token).ConfigureAwait(false);
+            return batch.BatchCommands[0].RecordsAffected == 1;
         }, cancellationToken);
+    }
+
+    /// <summary>Ends a batch that ended a run: the end is announced to whoever watches it, and only then (see <see cref="PostgresStatements.WatchRun"/>).</summary>
+    private void AddAnnouncement(NpgsqlBatch batch, string workflowId)
+    {
+        batch.BatchCommands.Add(BatchCommand(PostgresStatements.RunEndLock, ("id", workflowId)));
+        batch.BatchCommands.Add(BatchCommand(_sql.AnnounceEnd, ("id", workflowId), ("channel", _channel)));
     }
 
     private Task<bool> ContinueRunAsync(RunLease lease, RunOutcome outcome, RunRecord next, CancellationToken cancellationToken)
         => ExecuteAsync("continue a run as new", async token =>
         {
-            await using var command = Command(_sql.ContinueRun,
+            await using var batch = _dataSource.CreateBatch();
+            batch.BatchCommands.Add(BatchCommand(_sql.ContinueRun,
                 [.. LeaseParameters(lease), ("status", (short)outcome.Status), ("now", Utc(_time.GetUtcNow())), ("channel", _channel),
                     ("next_id", next.WorkflowId), ("next_name", next.WorkflowName), ("next_version", next.Version), ("next_input", next.InputJson),
-                    ("next_generation", next.Generation), ("next_instance_key", next.InstanceKey), ("next_fingerprint", next.Fingerprint), ("next_seed", next.Seed)]);
+                    ("next_generation", next.Generation), ("next_instance_key", next.InstanceKey), ("next_fingerprint", next.Fingerprint), ("next_seed", next.Seed)]));
+            AddAnnouncement(batch, lease.WorkflowId);
             try
             {
-                return await command.ExecuteScalarAsync(token).ConfigureAwait(false) is 1L;
+                return await batch.ExecuteScalarAsync(token).ConfigureAwait(false) is 1L;
             }
             catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
             {

@@ -29,6 +29,18 @@ public sealed partial class PostgresWorkflowStore
     }
 
     /// <inheritdoc/>
+    public Task<RunRecord?> WatchRunAsync(string workflowId, CancellationToken cancellationToken)
+        => ExecuteAsync("watch a run", async token =>
+        {
+            await using var batch = _dataSource.CreateBatch();
+            batch.BatchCommands.Add(BatchCommand(PostgresStatements.RunEndLock, ("id", workflowId)));
+            batch.BatchCommands.Add(BatchCommand(_sql.WatchRun, ("id", workflowId)));
+            await using var reader = await batch.ExecuteReaderAsync(token).ConfigureAwait(false);
+            await reader.NextResultAsync(token).ConfigureAwait(false);
+            return await reader.ReadAsync(token).ConfigureAwait(false) ? ReadRun(reader) : null;
+        }, cancellationToken);
+
+    /// <inheritdoc/>
     public Task<RunRecord?> GetRunAsync(string workflowId, CancellationToken cancellationToken)
         => ExecuteAsync("read a run", async token =>
         {

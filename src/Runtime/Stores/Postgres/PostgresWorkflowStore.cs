@@ -19,12 +19,13 @@ namespace Durably.Runtime.Stores;
 /// the run row and checks its status and epoch in the same statement, so a fenced worker's write changes nothing.
 /// </para>
 /// <para>
-/// Start and result wake idle workers and waiting callers through <c>LISTEN/NOTIFY</c> (never a step); polling stays
+/// A start wakes idle workers through <c>LISTEN/NOTIFY</c> (never a step), and a run's end wakes the callers that watch
+/// it from other processes (<see cref="IWorkflowStoreWatches"/>) — an end nobody watches sends nothing; polling stays
 /// the fallback. Calls that fail because the connection broke or the server is restarting are retried with
 /// exponential backoff and jitter for <see cref="PostgresStoreOptions.RetryBudget"/>.
 /// </para>
 /// </remarks>
-public sealed partial class PostgresWorkflowStore : IWorkflowStore, ITransactionalStepStore, IWorkflowStoreEvents, IAsyncDisposable, IDisposable
+public sealed partial class PostgresWorkflowStore : IWorkflowStore, ITransactionalStepStore, IWorkflowStoreEvents, IWorkflowStoreWatches, IAsyncDisposable, IDisposable
 {
     /// <summary>The schema version this code creates and reads.</summary>
     public const int SchemaVersion = PostgresSchema.Version;

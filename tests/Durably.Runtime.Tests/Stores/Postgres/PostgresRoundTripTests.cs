@@ -1,3 +1,4 @@
+using Durably.Runtime.Journal;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Durably.Runtime.Stores;
@@ -115,16 +116,19 @@ public sealed class PostgresRoundTripTests(PostgresDatabase database) : IClassFi
             // written is not sent), ended: no claim, no read of the run or its journal.
             var stepWrites = statements.Count(s => s.Contains("completed_at = excluded.completed_at", StringComparison.Ordinal) || s.Contains("attempts = j.attempts + 1", StringComparison.Ordinal));
             Assert.InRange(stepWrites, 1 + 5, 2 * 5);
+            // The end is one round trip (one entry here): the fenced update, the end's lock, the look for watchers.
             Assert.True(statements.Length == 1 + stepWrites + 1, string.Join("\n", statements));
             Assert.Single(statements, s => s.Contains("INSERT INTO", StringComparison.Ordinal) && s.Contains(".runs (", StringComparison.Ordinal));
+            Assert.Single(statements, s => s.Contains("pg_advisory_xact_lock", StringComparison.Ordinal));
             Assert.DoesNotContain(statements, s => s.Contains("epoch = r.epoch + 1", StringComparison.Ordinal));
-            Assert.DoesNotContain(statements, s => s.StartsWith("SELECT", StringComparison.Ordinal));
+            Assert.DoesNotContain(statements, s => s.StartsWith("SELECT", StringComparison.Ordinal) && !s.Contains("pg_advisory_xact_lock", StringComparison.Ordinal));
             var run = (await host.Store.GetRunAsync("beside-1", default))!;
             Assert.Equal((WorkflowStatus.Completed, 1L), (run.Status, run.Epoch));
             Assert.Equal(0, host.Engine.Context.RunsWaitedFor);
 
-            // Only the result is announced: no idle worker needed waking for a run that was already taken.
-            Assert.Equal(["finished:beside-1"], await listening.ReceivedAsync());
+            // Nothing is announced: no idle worker needed waking for a run that was already taken, and its caller, waiting
+            // in the process that ran it, was handed the result rather than watching for it.
+            Assert.Empty(await listening.ReceivedAsync());
         }
         finally
         {
@@ -133,15 +137,56 @@ public sealed class PostgresRoundTripTests(PostgresDatabase database) : IClassFi
     }
 
     [Fact]
-    public async Task Start_and_result_notify_listeners_and_steps_never_do()
+    public async Task A_start_notifies_listeners_a_result_only_when_watched_and_steps_never_do()
     {
         await using var listening = await Listener.StartAsync(database.ConnectionString, $"{_schema}_events");
 
         await using var host = new TestHost(OpenStore(), d => d.AddWorkflow<FiveSteps>(), s => s.AddSingleton(new BodyLog()).AddSingleton(Gate.Open()));
         await host.Get<FiveStepsClient>().StartAsync("order-1", "notify-1");
         await host.Engine.ExecuteAsync("notify-1").WaitAsync(s_timeout);
+        Assert.Equal(["available"], await listening.ReceivedAsync());
 
-        Assert.Equal(["available", "finished:notify-1"], await listening.ReceivedAsync());
+        // Watched (as a caller in another process watches it when it reads it running), its end is announced once.
+        var watches = Assert.IsAssignableFrom<IWorkflowStoreWatches>(host.Store);
+        await host.Get<FiveStepsClient>().StartAsync("order-2", "notify-2");
+        Assert.Equal(WorkflowStatus.Running, (await watches.WatchRunAsync("notify-2", default))!.Status);
+        Assert.Equal(WorkflowStatus.Running, (await watches.WatchRunAsync("notify-2", default))!.Status);
+        await host.Engine.ExecuteAsync("notify-2").WaitAsync(s_timeout);
+        Assert.Equal(["available", "available", "finished:notify-2"], await listening.ReceivedAsync());
+
+        // Watching an ended run marks nothing: the read already says it ended.
+        Assert.Equal(WorkflowStatus.Completed, (await watches.WatchRunAsync("notify-1", default))!.Status);
+        Assert.Null(await watches.WatchRunAsync("no-such-run", default));
+        Assert.Equal(0L, await database.ScalarAsync($"SELECT count(*) FROM \"{_schema}\".run_watchers"));
+    }
+
+    [Fact]
+    public async Task Watches_and_ends_racing_on_many_runs_lose_no_wake_up()
+    {
+        // Callers in another process (no worker there) wait for 40 runs that a worker ends while they start watching.
+        // Their fallback poll is 10 s: a wait that took less than that was woken by the announcement it asked for.
+        await using var worker = new TestHost(OpenStore(), d => d.AddWorkflow<FiveSteps>(), s => s.AddSingleton(new BodyLog()).AddSingleton(Gate.Open()),
+            workerName: "racing-worker", options: o => o.PollInterval = TimeSpan.FromMilliseconds(100));
+        await using var caller = new TestHost(OpenStore(), d => d.AddWorkflow<FiveSteps>(), s => s.AddSingleton(new BodyLog()).AddSingleton(Gate.Open()),
+            workerName: "racing-caller");
+        await worker.Worker.StartAsync(default);
+        try
+        {
+            var ids = Enumerable.Range(0, 40).Select(i => $"race-{i}").ToList();
+            foreach (var id in ids)
+            {
+                await caller.Get<FiveStepsClient>().StartAsync("order", id);
+            }
+
+            var waits = ids.Select(id => caller.Client.WaitForResultAsync<string>(id)).ToList();
+            var all = Task.WhenAll(waits);
+            Assert.Same(all, await Task.WhenAny(all, Task.Delay(TimeSpan.FromSeconds(8))));
+            Assert.Equal(0L, await database.ScalarAsync($"SELECT count(*) FROM \"{_schema}\".run_watchers"));
+        }
+        finally
+        {
+            await worker.Worker.StopAsync(default);
+        }
     }
 
     [Fact]
