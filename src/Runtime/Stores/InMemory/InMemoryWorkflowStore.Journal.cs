@@ -113,6 +113,7 @@ public sealed partial class InMemoryWorkflowStore
                 LeaseExpiresAt = null,
                 UpdatedAt = _time.GetUtcNow(),
             };
+            TellParent(lease.WorkflowId, outcome.Status, outcome.Continuation?.WorkflowId);
             return Task.FromResult(true);
         }
     }

@@ -22,6 +22,7 @@ public sealed partial class InMemoryWorkflowStore : IWorkflowStoreRetention
                 _journals.Remove(id);
                 _signals.Remove(id);
                 _operatorActions.RemoveAll(a => a.WorkflowId == id);
+                ForgetLinks(id);
             }
 
             return Task.FromResult(ids);

@@ -10,7 +10,7 @@ namespace Durably.Runtime.Stores;
 internal static class PostgresSchema
 {
     /// <summary>The schema version this code creates and reads.</summary>
-    public const int Version = 15;
+    public const int Version = 16;
 
     /// <summary>The notification payload that says runs may be claimable.</summary>
     public const string RunsAvailablePayload = "available";
@@ -141,6 +141,14 @@ internal static class PostgresSchema
         """,
         """
         CREATE TABLE {schema}.run_watchers (workflow_id text PRIMARY KEY);
+        """,
+        """
+        CREATE TABLE {schema}.run_children (
+            child_id        text PRIMARY KEY,
+            parent_id       text NOT NULL,
+            parent_sequence bigint NOT NULL
+        );
+        CREATE INDEX run_children_by_parent ON {schema}.run_children (parent_id, parent_sequence);
         """,
     ];
 

@@ -26,6 +26,7 @@ internal sealed partial class PostgresStatements
         GetRun = $"SELECT {RunColumns} FROM {runs} WHERE r.workflow_id = @id";
         (LoadClaimedRuns, LoadClaimedJournals) = LoadClaimed(s, runs);
         (WatchRun, AnnounceEnd) = Watches(s, runs);
+        (CreateChildRun, GetParent, ListChildren, WakeParent, HandOnParent) = Children(s);
         _listRuns = $"SELECT {RunColumns} FROM {runs}{{0}} ORDER BY r.created_at DESC, r.workflow_id DESC LIMIT @limit";
         GetJournal = $"SELECT {JournalColumns} FROM {s}.journal WHERE workflow_id = @id ORDER BY sequence";
 
@@ -335,7 +336,6 @@ internal sealed partial class PostgresStatements
     public string Suspend { get; }
 
     public string Heartbeat { get; }
-
     public string Release { get; }
 
     public string CompleteRun { get; }

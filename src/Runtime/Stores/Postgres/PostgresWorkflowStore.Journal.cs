@@ -89,6 +89,11 @@ public sealed partial class PostgresWorkflowStore
                 [.. LeaseParameters(lease), ("status", (short)outcome.Status), ("output", outcome.OutputJson), ("error_type", outcome.Error?.Type),
                     ("error_message", outcome.Error?.Message), ("failed_sequence", outcome.FailedSequence), ("now", Utc(_time.GetUtcNow()))]));
             AddAnnouncement(batch, lease.WorkflowId);
+            if (ChildLink.WakingStatuses.Contains(outcome.Status))
+            {
+                batch.BatchCommands.Add(BatchCommand(_sql.WakeParent, ("id", lease.WorkflowId), ("channel", _channel)));
+            }
+
             await batch.ExecuteNonQueryAsync(token).ConfigureAwait(false);
             return batch.BatchCommands[0].RecordsAffected == 1;
         }, cancellationToken);
@@ -110,6 +115,7 @@ public sealed partial class PostgresWorkflowStore
                     ("next_id", next.WorkflowId), ("next_name", next.WorkflowName), ("next_version", next.Version), ("next_input", next.InputJson),
                     ("next_generation", next.Generation), ("next_instance_key", next.InstanceKey), ("next_fingerprint", next.Fingerprint), ("next_seed", next.Seed)]));
             AddAnnouncement(batch, lease.WorkflowId);
+            batch.BatchCommands.Add(BatchCommand(_sql.HandOnParent, ("id", lease.WorkflowId), ("next_id", next.WorkflowId)));
             try
             {
                 return await batch.ExecuteScalarAsync(token).ConfigureAwait(false) is 1L;

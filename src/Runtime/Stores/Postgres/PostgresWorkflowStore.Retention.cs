@@ -20,7 +20,8 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStoreRetention
                 ORDER BY updated_at LIMIT @limit FOR UPDATE SKIP LOCKED),
             journal AS (DELETE FROM {s}.journal WHERE workflow_id IN (SELECT workflow_id FROM doomed)),
             signals AS (DELETE FROM {s}.signals WHERE workflow_id IN (SELECT workflow_id FROM doomed)),
-            actions AS (DELETE FROM {s}.operator_actions WHERE workflow_id IN (SELECT workflow_id FROM doomed))
+            actions AS (DELETE FROM {s}.operator_actions WHERE workflow_id IN (SELECT workflow_id FROM doomed)),
+            links AS (DELETE FROM {s}.run_children WHERE child_id IN (SELECT workflow_id FROM doomed) OR parent_id IN (SELECT workflow_id FROM doomed))
             DELETE FROM {s}.runs WHERE workflow_id IN (SELECT workflow_id FROM doomed) RETURNING workflow_id, updated_at
             """;
         return ExecuteAsync("purge runs", async token =>

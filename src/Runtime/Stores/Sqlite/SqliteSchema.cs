@@ -7,7 +7,7 @@ namespace Durably.Runtime.Stores;
 internal static class SqliteSchema
 {
     /// <summary>The schema version this code creates and reads.</summary>
-    public const int Version = 14;
+    public const int Version = 15;
 
     /// <summary>What <c>durably_meta</c> says owns the file.</summary>
     private const string ApplicationId = "durably";
@@ -181,6 +181,14 @@ internal static class SqliteSchema
             at          INTEGER NOT NULL
         );
         CREATE INDEX operator_actions_by_run ON operator_actions (workflow_id, id);
+        """,
+        """
+        CREATE TABLE run_children (
+            child_id        TEXT PRIMARY KEY,
+            parent_id       TEXT NOT NULL,
+            parent_sequence INTEGER NOT NULL
+        );
+        CREATE INDEX run_children_by_parent ON run_children (parent_id, parent_sequence);
         """,
     ];
 }

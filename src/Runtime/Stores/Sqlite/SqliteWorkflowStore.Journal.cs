@@ -118,6 +118,11 @@ public sealed partial class SqliteWorkflowStore
                     ("$next", next.WorkflowId), ("$id", lease.WorkflowId));
             }
 
+            if (ended)
+            {
+                TellParent(connection, lease.WorkflowId, outcome.Status, outcome.Continuation?.WorkflowId);
+            }
+
             return ended;
         }, cancellationToken);
     }

@@ -18,6 +18,7 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStoreRetention
                 r => r.GetString(0), ("$before", ToUnixMs(query.EndedBefore)), ("$name", query.WorkflowName), ("$limit", query.Limit));
             foreach (var id in ids)
             {
+                Execute(connection, "DELETE FROM run_children WHERE child_id = $id OR parent_id = $id;", ("$id", id));
                 foreach (var table in new[] { "journal", "signals", "operator_actions", "runs" })
                 {
                     Execute(connection, $"DELETE FROM {table} WHERE workflow_id = $id;", ("$id", id));

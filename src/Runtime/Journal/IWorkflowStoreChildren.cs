@@ -1,0 +1,44 @@
+namespace Durably.Runtime.Journal;
+
+/// <summary>
+/// Runs started by other runs (child workflows): a child is created with its link to the parent in one write, and a
+/// child's end wakes its parent if the parent is unloaded waiting — in the same write that ends the child, so a parent
+/// never sleeps through its child's end. The built-in stores implement it.
+/// </summary>
+public interface IWorkflowStoreChildren
+{
+    /// <summary>
+    /// Creates <paramref name="child"/> linked to its parent, or finds the run that already has its id (a parent that
+    /// replays, or retries after a crash, creates its child once).
+    /// </summary>
+    /// <param name="child">The child's row.</param>
+    /// <param name="link">The parent and the parent's journal row that awaits the child.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns>The run with that id, and whether it was created now.</returns>
+    Task<(RunRecord Run, bool Created)> CreateChildRunAsync(RunRecord child, ChildLink link, CancellationToken cancellationToken);
+
+    /// <summary>The parent of run <paramref name="childId"/>, if it was started as a child.</summary>
+    /// <param name="childId">The run.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>Its link, or <see langword="null"/> when it has no parent.</returns>
+    Task<ChildLink?> GetParentAsync(string childId, CancellationToken cancellationToken);
+
+    /// <summary>The children run <paramref name="parentId"/> started, in the order of the parent's journal.</summary>
+    /// <param name="parentId">The parent.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The links, by parent sequence.</returns>
+    Task<IReadOnlyList<ChildLink>> ListChildrenAsync(string parentId, CancellationToken cancellationToken);
+}
+
+/// <summary>A child run and where its parent awaits it.</summary>
+/// <param name="ChildId">The child run.</param>
+/// <param name="ParentId">The run that started it.</param>
+/// <param name="ParentSequence">The parent's journal row that awaits the child.</param>
+public sealed record ChildLink(string ChildId, string ParentId, long ParentSequence)
+{
+    /// <summary>
+    /// The statuses of a child's end that wake its parent: completed, failed, cancelled. A dead letter waits for a person
+    /// (a retry may still complete it); a run that continues as new hands its link to the run that carries on.
+    /// </summary>
+    public static IReadOnlyList<WorkflowStatus> WakingStatuses { get; } = [WorkflowStatus.Completed, WorkflowStatus.Failed, WorkflowStatus.Cancelled];
+}

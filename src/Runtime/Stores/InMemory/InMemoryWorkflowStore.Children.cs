@@ -1,0 +1,79 @@
+using Durably.Runtime.Journal;
+
+namespace Durably.Runtime.Stores;
+
+/// <summary>Child runs: each linked to its parent; a child's end wakes an unloaded parent under the same lock.</summary>
+public sealed partial class InMemoryWorkflowStore : IWorkflowStoreChildren
+{
+    private readonly Dictionary<string, ChildLink> _parents = new(StringComparer.Ordinal);
+
+    /// <inheritdoc/>
+    public Task<(RunRecord Run, bool Created)> CreateChildRunAsync(RunRecord child, ChildLink link, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(child);
+        ArgumentNullException.ThrowIfNull(link);
+        lock (_gate)
+        {
+            if (_runs.TryGetValue(child.WorkflowId, out var existing))
+            {
+                return Task.FromResult((existing, false));
+            }
+
+            _runs.Add(child.WorkflowId, child);
+            _journals.Add(child.WorkflowId, []);
+            _signals.Add(child.WorkflowId, []);
+            _parents[child.WorkflowId] = link with { ChildId = child.WorkflowId };
+            return Task.FromResult((child, true));
+        }
+    }
+
+    /// <inheritdoc/>
+    public Task<ChildLink?> GetParentAsync(string childId, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult(_parents.GetValueOrDefault(childId));
+        }
+    }
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<ChildLink>> ListChildrenAsync(string parentId, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            IReadOnlyList<ChildLink> children = [.. _parents.Values.Where(l => l.ParentId == parentId).OrderBy(l => l.ParentSequence).ThenBy(l => l.ChildId, StringComparer.Ordinal)];
+            return Task.FromResult(children);
+        }
+    }
+
+    /// <summary>After a run ended (under the lock): wakes its unloaded parent, or hands its link to the run that continues it.</summary>
+    private void TellParent(string workflowId, WorkflowStatus status, string? continuation)
+    {
+        if (!_parents.TryGetValue(workflowId, out var link))
+        {
+            return;
+        }
+
+        if (ChildLink.WakingStatuses.Contains(status))
+        {
+            if (_runs.TryGetValue(link.ParentId, out var parent) && parent is { Status: WorkflowStatus.Running, WakeAt: not null })
+            {
+                _runs[link.ParentId] = parent with { WakeAt = null };
+            }
+        }
+        else if (continuation is not null)
+        {
+            _parents[continuation] = link with { ChildId = continuation };
+        }
+    }
+
+    /// <summary>Forgets the links of a purged run (call under the lock).</summary>
+    private void ForgetLinks(string workflowId)
+    {
+        _parents.Remove(workflowId);
+        foreach (var child in _parents.Values.Where(l => l.ParentId == workflowId).Select(l => l.ChildId).ToList())
+        {
+            _parents.Remove(child);
+        }
+    }
+}

@@ -1,0 +1,46 @@
+namespace Durably.Runtime.Stores;
+
+/// <summary>Child runs: table run_children links each to its parent; a child's end wakes an unloaded parent in the same transaction.</summary>
+internal sealed partial class PostgresStatements
+{
+    /// <summary>Creates the child (unowned, telling idle workers) and its link, unless its id is taken; returns how many it created.</summary>
+    public string CreateChildRun { get; }
+
+    public string GetParent { get; }
+
+    public string ListChildren { get; }
+
+    /// <summary>After a run's end in the same batch: wakes its parent if unloaded waiting, and only if the end was written (@id ended).</summary>
+    public string WakeParent { get; }
+
+    /// <summary>After a continue-as-new in the same batch: the run that carries on takes the ended run's link, if it was created.</summary>
+    public string HandOnParent { get; }
+
+    private static (string Create, string Parent, string Children, string Wake, string HandOn) Children(string s) =>
+    (
+        $"""
+        WITH inserted AS (
+            INSERT INTO {s}.runs (workflow_id, workflow_name, version, input_json, status, epoch, created_at, updated_at, generation, fingerprint, seed)
+            VALUES (@id, @name, @version, @input, 0, 0, @created, @created, 0, @fingerprint::text, @seed::text)
+            ON CONFLICT DO NOTHING
+            RETURNING workflow_id, pg_notify(@channel, '{PostgresSchema.RunsAvailablePayload}')
+        ), linked AS (
+            INSERT INTO {s}.run_children (child_id, parent_id, parent_sequence) SELECT workflow_id, @parent, @parent_sequence FROM inserted
+        )
+        SELECT count(*) FROM inserted
+        """,
+        $"SELECT child_id, parent_id, parent_sequence FROM {s}.run_children WHERE child_id = @id",
+        $"SELECT child_id, parent_id, parent_sequence FROM {s}.run_children WHERE parent_id = @id ORDER BY parent_sequence, child_id",
+        $"""
+        UPDATE {s}.runs p SET wake_at = NULL FROM {s}.run_children c
+        WHERE c.child_id = @id AND p.workflow_id = c.parent_id AND p.status = 0 AND p.wake_at IS NOT NULL
+            AND EXISTS (SELECT 1 FROM {s}.runs e WHERE e.workflow_id = @id AND e.status <> 0)
+        RETURNING pg_notify(@channel, '{PostgresSchema.RunsAvailablePayload}')
+        """,
+        $"""
+        INSERT INTO {s}.run_children (child_id, parent_id, parent_sequence)
+        SELECT @next_id, parent_id, parent_sequence FROM {s}.run_children
+        WHERE child_id = @id AND EXISTS (SELECT 1 FROM {s}.runs n WHERE n.workflow_id = @next_id)
+        ON CONFLICT DO NOTHING
+        """);
+}

@@ -1,0 +1,52 @@
+using Durably.Runtime.Journal;
+
+namespace Durably.Runtime.Stores;
+
+/// <summary>Child runs: created with their link in one statement; a child's end wakes an unloaded parent in its own batch.</summary>
+public sealed partial class PostgresWorkflowStore : IWorkflowStoreChildren
+{
+    /// <inheritdoc/>
+    public Task<(RunRecord Run, bool Created)> CreateChildRunAsync(RunRecord child, ChildLink link, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(child);
+        ArgumentNullException.ThrowIfNull(link);
+        return ExecuteAsync("create a child run", async token =>
+        {
+            await using var batch = _dataSource.CreateBatch();
+            batch.BatchCommands.Add(BatchCommand(_sql.CreateChildRun,
+                ("id", child.WorkflowId), ("name", child.WorkflowName), ("version", child.Version), ("input", child.InputJson), ("created", Utc(child.CreatedAt)),
+                ("fingerprint", child.Fingerprint), ("seed", child.Seed), ("channel", _channel), ("parent", link.ParentId), ("parent_sequence", link.ParentSequence)));
+            batch.BatchCommands.Add(BatchCommand(_sql.GetRun, ("id", child.WorkflowId)));
+            await using var reader = await batch.ExecuteReaderAsync(token).ConfigureAwait(false);
+            await reader.ReadAsync(token).ConfigureAwait(false);
+            var created = reader.GetInt64(0) == 1;
+            await reader.NextResultAsync(token).ConfigureAwait(false);
+            await reader.ReadAsync(token).ConfigureAwait(false);
+            return (ReadRun(reader), created);
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public Task<ChildLink?> GetParentAsync(string childId, CancellationToken cancellationToken)
+        => ExecuteAsync("read a run's parent", async token =>
+        {
+            await using var command = Command(_sql.GetParent, ("id", childId));
+            await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
+            return await reader.ReadAsync(token).ConfigureAwait(false) ? new ChildLink(reader.GetString(0), reader.GetString(1), reader.GetInt64(2)) : null;
+        }, cancellationToken);
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<ChildLink>> ListChildrenAsync(string parentId, CancellationToken cancellationToken)
+        => ExecuteAsync("list a run's children", async token =>
+        {
+            await using var command = Command(_sql.ListChildren, ("id", parentId));
+            await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
+            var children = new List<ChildLink>();
+            while (await reader.ReadAsync(token).ConfigureAwait(false))
+            {
+                children.Add(new ChildLink(reader.GetString(0), reader.GetString(1), reader.GetInt64(2)));
+            }
+
+            return (IReadOnlyList<ChildLink>)children;
+        }, cancellationToken);
+}

@@ -1,0 +1,60 @@
+using Durably.Runtime.Journal;
+using Microsoft.Data.Sqlite;
+using static Durably.Runtime.Stores.SqliteCommands;
+using static Durably.Runtime.Stores.SqliteSchema;
+
+namespace Durably.Runtime.Stores;
+
+/// <summary>Child runs: table run_children links each to its parent; a child's end wakes an unloaded parent in the same write.</summary>
+public sealed partial class SqliteWorkflowStore : IWorkflowStoreChildren
+{
+    /// <inheritdoc/>
+    public Task<(RunRecord Run, bool Created)> CreateChildRunAsync(RunRecord child, ChildLink link, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(child);
+        ArgumentNullException.ThrowIfNull(link);
+        return WriteAsync(connection =>
+        {
+            var inserted = Execute(connection,
+                $"INSERT INTO runs ({RunColumns}) VALUES ($id, $name, $version, $input, $status, $output, $error_type, $error_message, $owner, $epoch, $lease, $created, $updated, $wake, $generation, $cancel_reason, $failed_sequence, $instance_key, $fingerprint, $seed) ON CONFLICT (workflow_id) DO NOTHING;",
+                RunParameters(child)) == 1;
+            if (inserted)
+            {
+                Execute(connection, "INSERT INTO run_children (child_id, parent_id, parent_sequence) VALUES ($child, $parent, $sequence);",
+                    ("$child", child.WorkflowId), ("$parent", link.ParentId), ("$sequence", link.ParentSequence));
+            }
+
+            return (ReadRun(connection, child.WorkflowId)!, inserted);
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public Task<ChildLink?> GetParentAsync(string childId, CancellationToken cancellationToken)
+        => Read(connection => Query(connection, "SELECT child_id, parent_id, parent_sequence FROM run_children WHERE child_id = $id;", ReadLink, ("$id", childId)).SingleOrDefault(),
+            cancellationToken);
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<ChildLink>> ListChildrenAsync(string parentId, CancellationToken cancellationToken)
+        => Read<IReadOnlyList<ChildLink>>(connection => Query(connection,
+            "SELECT child_id, parent_id, parent_sequence FROM run_children WHERE parent_id = $id ORDER BY parent_sequence, child_id;", ReadLink, ("$id", parentId)), cancellationToken);
+
+    /// <summary>
+    /// After a run ended in this write: wakes its parent if it is unloaded waiting (a dead letter does not), and hands
+    /// the link of a run that continued as new to the run that carries on.
+    /// </summary>
+    private static void TellParent(SqliteConnection connection, string workflowId, WorkflowStatus status, string? continuation)
+    {
+        if (ChildLink.WakingStatuses.Contains(status))
+        {
+            Execute(connection, "UPDATE runs SET wake_at = NULL WHERE workflow_id = (SELECT parent_id FROM run_children WHERE child_id = $id) AND status = 0 AND wake_at IS NOT NULL;",
+                ("$id", workflowId));
+        }
+        else if (continuation is not null)
+        {
+            Execute(connection, "INSERT INTO run_children (child_id, parent_id, parent_sequence) SELECT $next, parent_id, parent_sequence FROM run_children WHERE child_id = $id;",
+                ("$next", continuation), ("$id", workflowId));
+        }
+    }
+
+    private static ChildLink ReadLink(System.Data.Common.DbDataReader r) => new(r.GetString(0), r.GetString(1), r.GetInt64(2));
+}

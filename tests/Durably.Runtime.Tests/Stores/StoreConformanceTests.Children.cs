@@ -1,0 +1,72 @@
+using Durably.Runtime.Journal;
+
+namespace Durably.Runtime.Tests.Stores;
+
+/// <summary>Child runs, the same on every store: created once with their link; a child's end wakes its unloaded parent.</summary>
+public abstract partial class StoreConformanceTests
+{
+    [Fact]
+    public async Task A_child_is_created_once_with_its_link_and_its_end_wakes_its_unloaded_parent()
+    {
+        var store = CreateStore();
+        var other = CreateStore();
+        var children = Assert.IsAssignableFrom<IWorkflowStoreChildren>(store);
+        await store.CreateRunAsync(NewRun("parent-1"), default);
+        var parent = (await store.TryClaimAsync("parent-1", "w", s_lease, default))!;
+
+        var (child, created) = await children.CreateChildRunAsync(NewRun("parent-1/child/1") with { WorkflowName = "Shipments" }, new ChildLink("parent-1/child/1", "parent-1", 1), default);
+        var (again, createdAgain) = await children.CreateChildRunAsync(NewRun("parent-1/child/1") with { WorkflowName = "Shipments", InputJson = "{\"other\":1}" }, new ChildLink("parent-1/child/1", "parent-1", 1), default);
+        await children.CreateChildRunAsync(NewRun("parent-1/child/2"), new ChildLink("parent-1/child/2", "parent-1", 2), default);
+
+        Assert.True(created);
+        Assert.False(createdAgain);
+        Assert.Equal(("Shipments", "{}", WorkflowStatus.Running), (again.WorkflowName, again.InputJson, again.Status));
+        Assert.Equal(child.WorkflowId, again.WorkflowId);
+        Assert.Equal(new ChildLink("parent-1/child/1", "parent-1", 1), await children.GetParentAsync("parent-1/child/1", default));
+        Assert.Null(await children.GetParentAsync("parent-1", default));
+        Assert.Equal(["parent-1/child/1", "parent-1/child/2"], (await children.ListChildrenAsync("parent-1", default)).Select(l => l.ChildId));
+
+        // The parent unloads to wait; the first child is parked (no wake: a person may retry it), the second completes.
+        Assert.Equal(SuspendOutcome.Suspended, await store.SuspendAsync(parent, RunRecord.WakeOnSignalOnly, [], default));
+        await EndChildAsync(other, "parent-1/child/1", WorkflowStatus.DeadLettered);
+        Assert.Equal(RunRecord.WakeOnSignalOnly, (await other.GetRunAsync("parent-1", default))!.WakeAt);
+        Assert.DoesNotContain("parent-1", await other.ListClaimableAsync("other", null, 10, default));
+        await EndChildAsync(other, "parent-1/child/2", WorkflowStatus.Completed);
+
+        Assert.Null((await store.GetRunAsync("parent-1", default))!.WakeAt);
+        Assert.Contains("parent-1", await other.ListClaimableAsync("other", null, 10, default));
+    }
+
+    [Fact]
+    public async Task A_child_that_continues_as_new_hands_its_link_on_and_a_fenced_end_wakes_nobody()
+    {
+        var store = CreateStore();
+        var children = Assert.IsAssignableFrom<IWorkflowStoreChildren>(store);
+        await store.CreateRunAsync(NewRun("parent-2"), default);
+        var parent = (await store.TryClaimAsync("parent-2", "w", s_lease, default))!;
+        await children.CreateChildRunAsync(NewRun("parent-2/child/3"), new ChildLink("parent-2/child/3", "parent-2", 3), default);
+        Assert.Equal(SuspendOutcome.Suspended, await store.SuspendAsync(parent, RunRecord.WakeOnSignalOnly, [], default));
+
+        // A lease that lost the child ends nothing, so it wakes nothing.
+        var stale = (await store.TryClaimAsync("parent-2/child/3", "w1", s_lease, default))!;
+        Clock.Advance(s_lease + TimeSpan.FromSeconds(1));
+        var current = (await store.TryClaimAsync("parent-2/child/3", "w2", s_lease, default))!;
+        Assert.False(await store.CompleteRunAsync(stale, new RunOutcome(WorkflowStatus.Completed, "1", null), default));
+        Assert.NotNull((await store.GetRunAsync("parent-2", default))!.WakeAt);
+
+        var next = RunRecord.Started("parent-2/child/3~1", "Orders", 1, "{}", Clock.GetUtcNow(), generation: 1);
+        Assert.True(await store.CompleteRunAsync(current, new RunOutcome(WorkflowStatus.ContinuedAsNew, null, null, next), default));
+        Assert.NotNull((await store.GetRunAsync("parent-2", default))!.WakeAt);
+        Assert.Equal(new ChildLink("parent-2/child/3~1", "parent-2", 3), await children.GetParentAsync("parent-2/child/3~1", default));
+
+        await EndChildAsync(store, "parent-2/child/3~1", WorkflowStatus.Failed);
+        Assert.Null((await store.GetRunAsync("parent-2", default))!.WakeAt);
+    }
+
+    private async Task EndChildAsync(IWorkflowStore store, string id, WorkflowStatus status)
+    {
+        var lease = (await store.TryClaimAsync(id, "child-worker", s_lease, default))!;
+        var error = status == WorkflowStatus.Completed ? null : new WorkflowError("E", "child failed");
+        Assert.True(await store.CompleteRunAsync(lease, new RunOutcome(status, status == WorkflowStatus.Completed ? "1" : null, error), default));
+    }
+}
