@@ -190,6 +190,9 @@ public enum SuspendOutcome
 
     /// <summary>A cancel was requested for the run: nothing changed, the engine is to stop it.</summary>
     CancelRequested = 3,
+
+    /// <summary>A child run that one of its waits awaits has ended (<see cref="IWorkflowStoreChildren"/>): nothing changed, the run should take its result.</summary>
+    ChildEnded = 4,
 }
 
 /// <summary>The result of a journal write.</summary>

@@ -63,6 +63,28 @@ public abstract partial class StoreConformanceTests
         Assert.Null((await store.GetRunAsync("parent-2", default))!.WakeAt);
     }
 
+    [Fact]
+    public async Task A_run_does_not_unload_while_a_child_it_awaits_has_ended_and_unloads_once_it_took_the_result()
+    {
+        var store = CreateStore();
+        var children = Assert.IsAssignableFrom<IWorkflowStoreChildren>(store);
+        await store.CreateRunAsync(NewRun("parent-3"), default);
+        var parent = (await store.TryClaimAsync("parent-3", "w", s_lease, default))!;
+        var awaiting = JournalEntry.Attempting("parent-3", 0, "Shipments", OperationKind.Step, "\"parent-3/child/0\"", Clock.GetUtcNow()) with { Attempts = 1 };
+        await store.RecordAttemptAsync(parent, awaiting, JournalDurability.Durable, default);
+        await children.CreateChildRunAsync(NewRun("parent-3/child/0"), new ChildLink("parent-3/child/0", "parent-3", 0), default);
+
+        // The child ends while the parent is loaded (nothing to wake): the parent's unload must see it, not sleep through it.
+        await EndChildAsync(store, "parent-3/child/0", WorkflowStatus.Completed);
+        Assert.Equal(SuspendOutcome.ChildEnded, await store.SuspendAsync(parent, RunRecord.WakeOnSignalOnly, [], default));
+        Assert.Equal("w", (await store.GetRunAsync("parent-3", default))!.Owner);
+
+        // Once its row holds the result, an unload goes ahead.
+        var taken = awaiting with { State = JournalEntryState.Completed, OutputJson = "1", CompletedAt = Clock.GetUtcNow(), CompletionIndex = 0 };
+        Assert.False((await store.CompleteEntryAsync(parent, taken, default)).Fenced);
+        Assert.Equal(SuspendOutcome.Suspended, await store.SuspendAsync(parent, RunRecord.WakeOnSignalOnly, [], default));
+    }
+
     private async Task EndChildAsync(IWorkflowStore store, string id, WorkflowStatus status)
     {
         var lease = (await store.TryClaimAsync(id, "child-worker", s_lease, default))!;

@@ -67,6 +67,12 @@ public sealed partial class InMemoryWorkflowStore : IWorkflowStoreChildren
         }
     }
 
+    /// <summary>Whether a child that one of the run's journal rows still awaits has ended (call under the lock).</summary>
+    private bool AwaitedChildEnded(string workflowId)
+        => _parents.Values.Any(l => l.ParentId == workflowId
+            && _runs.TryGetValue(l.ChildId, out var child) && ChildLink.WakingStatuses.Contains(child.Status)
+            && _journals[workflowId].TryGetValue(l.ParentSequence, out var row) && row.State == JournalEntryState.Attempting);
+
     /// <summary>Forgets the links of a purged run (call under the lock).</summary>
     private void ForgetLinks(string workflowId)
     {

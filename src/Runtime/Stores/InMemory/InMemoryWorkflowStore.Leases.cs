@@ -139,6 +139,11 @@ public sealed partial class InMemoryWorkflowStore
                 return Task.FromResult(SuspendOutcome.SignalWaiting);
             }
 
+            if (AwaitedChildEnded(lease.WorkflowId))
+            {
+                return Task.FromResult(SuspendOutcome.ChildEnded);
+            }
+
             _runs[lease.WorkflowId] = run with { Owner = null, LeaseExpiresAt = null, WakeAt = wakeAt, UpdatedAt = _time.GetUtcNow() };
             return Task.FromResult(SuspendOutcome.Suspended);
         }

@@ -10,13 +10,23 @@ internal sealed partial class PostgresStatements
 
     public string ListChildren { get; }
 
-    /// <summary>After a run's end in the same batch: wakes its parent if unloaded waiting, and only if the end was written (@id ended).</summary>
+    /// <summary>After a run's end in the same batch: locks its parent's row, ordering the end with the parent's unload (see <see cref="AwaitedChildEnded"/>).</summary>
+    public string LockParent { get; }
+
+    /// <summary>After <see cref="LockParent"/>: wakes the parent if unloaded waiting, and only if the end was written (@id ended).</summary>
     public string WakeParent { get; }
+
+    /// <summary>
+    /// In an unload's batch, after its lock on the run's row: whether a child that one of the run's rows awaits has ended.
+    /// A child's end takes the same row lock before it looks whether to wake the parent, so either the end committed
+    /// before this look (and is seen here: the run does not unload) or it waits for the unload to commit (and wakes it).
+    /// </summary>
+    public string AwaitedChildEnded { get; }
 
     /// <summary>After a continue-as-new in the same batch: the run that carries on takes the ended run's link, if it was created.</summary>
     public string HandOnParent { get; }
 
-    private static (string Create, string Parent, string Children, string Wake, string HandOn) Children(string s) =>
+    private static (string Create, string Parent, string Children, string Lock, string Wake, string Awaited, string HandOn) Children(string s) =>
     (
         $"""
         WITH inserted AS (
@@ -31,11 +41,19 @@ internal sealed partial class PostgresStatements
         """,
         $"SELECT child_id, parent_id, parent_sequence FROM {s}.run_children WHERE child_id = @id",
         $"SELECT child_id, parent_id, parent_sequence FROM {s}.run_children WHERE parent_id = @id ORDER BY parent_sequence, child_id",
+        $"SELECT 1 FROM {s}.runs p WHERE p.workflow_id = (SELECT parent_id FROM {s}.run_children WHERE child_id = @id) FOR UPDATE",
         $"""
         UPDATE {s}.runs p SET wake_at = NULL FROM {s}.run_children c
         WHERE c.child_id = @id AND p.workflow_id = c.parent_id AND p.status = 0 AND p.wake_at IS NOT NULL
             AND EXISTS (SELECT 1 FROM {s}.runs e WHERE e.workflow_id = @id AND e.status <> 0)
         RETURNING pg_notify(@channel, '{PostgresSchema.RunsAvailablePayload}')
+        """,
+        $"""
+        SELECT EXISTS (
+            SELECT 1 FROM {s}.run_children c
+            JOIN {s}.runs child ON child.workflow_id = c.child_id
+            JOIN {s}.journal j ON j.workflow_id = c.parent_id AND j.sequence = c.parent_sequence
+            WHERE c.parent_id = @id AND child.status IN ({string.Join(", ", Durably.Runtime.Journal.ChildLink.WakingStatuses.Select(w => (int)w))}) AND j.state = 0)
         """,
         $"""
         INSERT INTO {s}.run_children (child_id, parent_id, parent_sequence)

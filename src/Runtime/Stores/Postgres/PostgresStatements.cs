@@ -26,7 +26,7 @@ internal sealed partial class PostgresStatements
         GetRun = $"SELECT {RunColumns} FROM {runs} WHERE r.workflow_id = @id";
         (LoadClaimedRuns, LoadClaimedJournals) = LoadClaimed(s, runs);
         (WatchRun, AnnounceEnd) = Watches(s, runs);
-        (CreateChildRun, GetParent, ListChildren, WakeParent, HandOnParent) = Children(s);
+        (CreateChildRun, GetParent, ListChildren, LockParent, WakeParent, AwaitedChildEnded, HandOnParent) = Children(s);
         _listRuns = $"SELECT {RunColumns} FROM {runs}{{0}} ORDER BY r.created_at DESC, r.workflow_id DESC LIMIT @limit";
         GetJournal = $"SELECT {JournalColumns} FROM {s}.journal WHERE workflow_id = @id ORDER BY sequence";
 
@@ -161,7 +161,7 @@ internal sealed partial class PostgresStatements
         Suspend = $"""
             UPDATE {s}.runs SET owner = NULL, owner_incarnation = NULL, wake_at = @wake, updated_at = @now
             WHERE {HeldBy} AND cancel_reason IS NULL AND NOT EXISTS (
-                SELECT 1 FROM {s}.signals WHERE workflow_id = @id AND taken_by_sequence IS NULL AND name = ANY(@names))
+                SELECT 1 FROM {s}.signals WHERE workflow_id = @id AND taken_by_sequence IS NULL AND name = ANY(@names)) AND NOT ({AwaitedChildEnded})
             RETURNING true
             """;
 

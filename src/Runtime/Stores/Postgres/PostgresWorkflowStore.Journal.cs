@@ -91,6 +91,7 @@ public sealed partial class PostgresWorkflowStore
             AddAnnouncement(batch, lease.WorkflowId);
             if (ChildLink.WakingStatuses.Contains(outcome.Status))
             {
+                batch.BatchCommands.Add(BatchCommand(_sql.LockParent, ("id", lease.WorkflowId)));
                 batch.BatchCommands.Add(BatchCommand(_sql.WakeParent, ("id", lease.WorkflowId), ("channel", _channel)));
             }
 

@@ -149,14 +149,18 @@ public sealed partial class PostgresWorkflowStore
             batch.BatchCommands.Add(BatchCommand(_sql.SuspendLock, LeaseParameters(lease)));
             batch.BatchCommands.Add(BatchCommand(_sql.Suspend,
                 [.. LeaseParameters(lease), ("wake", Utc(wakeAt)), ("now", Utc(_time.GetUtcNow())), ("names", signalNames.ToArray())]));
+            batch.BatchCommands.Add(BatchCommand(_sql.AwaitedChildEnded, ("id", lease.WorkflowId)));
             await using var reader = await batch.ExecuteReaderAsync(token).ConfigureAwait(false);
             var held = await reader.ReadAsync(token).ConfigureAwait(false);
             var cancelRequested = held && reader.GetBoolean(0);
             await reader.NextResultAsync(token).ConfigureAwait(false);
             var suspended = await reader.ReadAsync(token).ConfigureAwait(false);
+            await reader.NextResultAsync(token).ConfigureAwait(false);
+            var childEnded = await reader.ReadAsync(token).ConfigureAwait(false) && reader.GetBoolean(0);
             return suspended ? SuspendOutcome.Suspended
                 : !held ? SuspendOutcome.Fenced
                 : cancelRequested ? SuspendOutcome.CancelRequested
+                : childEnded ? SuspendOutcome.ChildEnded
                 : SuspendOutcome.SignalWaiting;
         }, cancellationToken);
     }

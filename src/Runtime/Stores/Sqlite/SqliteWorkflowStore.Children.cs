@@ -56,5 +56,19 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStoreChildren
         }
     }
 
+    /// <summary>
+    /// Whether a child that one of the run's journal rows still awaits has ended: such a run must not unload (the end
+    /// came before the unload, so it will not wake it). One writer at a time makes the look and the unload atomic.
+    /// </summary>
+    private static bool AwaitedChildEnded(SqliteConnection connection, string workflowId)
+        => Query(connection, $"""
+            SELECT 1 FROM run_children c
+            JOIN runs child ON child.workflow_id = c.child_id
+            JOIN journal j ON j.workflow_id = c.parent_id AND j.sequence = c.parent_sequence
+            WHERE c.parent_id = $id AND child.status IN ({WakingStatusList}) AND j.state = {(int)JournalEntryState.Attempting} LIMIT 1;
+            """, r => r.GetInt64(0), ("$id", workflowId)).Count == 1;
+
+    private static readonly string WakingStatusList = string.Join(", ", ChildLink.WakingStatuses.Select(s => (int)s));
+
     private static ChildLink ReadLink(System.Data.Common.DbDataReader r) => new(r.GetString(0), r.GetString(1), r.GetInt64(2));
 }

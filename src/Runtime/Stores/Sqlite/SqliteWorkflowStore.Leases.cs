@@ -157,6 +157,11 @@ public sealed partial class SqliteWorkflowStore
                 return SuspendOutcome.SignalWaiting;
             }
 
+            if (AwaitedChildEnded(connection, lease.WorkflowId))
+            {
+                return SuspendOutcome.ChildEnded;
+            }
+
             Execute(connection, $"UPDATE runs SET owner = NULL, lease_expires_at = NULL, wake_at = $wake, updated_at = $now WHERE {HeldBy};",
                 [.. LeaseParameters(lease), ("$wake", ToUnixMs(wakeAt)), ("$now", ToUnixMs(_time.GetUtcNow()))]);
             return SuspendOutcome.Suspended;
