@@ -96,6 +96,28 @@ public static class Workflow
     }
 
     /// <summary>
+    /// Starts a child workflow and waits for its result, as one durable operation: the child's id is derived from this
+    /// run's id and the call's place in the run (<c>order-7/Shipment/3</c>), so a replay or a crash never starts a
+    /// second child; the start and the result are journaled; this run unloads while it waits and is woken by the
+    /// child's end. Pass the child's generated definition: <c>await Workflow.RunChildAsync(Shipment.Definition, parcel)</c>.
+    /// Several children started before awaiting run at once (<c>Task.WhenAll</c>).
+    /// </summary>
+    /// <typeparam name="TWorkflow">The child workflow class.</typeparam>
+    /// <typeparam name="TInput">Its run method's input.</typeparam>
+    /// <typeparam name="TOutput">Its result.</typeparam>
+    /// <param name="workflow">The child's generated definition (<c>TWorkflow.Definition</c>); it must be registered with the engine.</param>
+    /// <param name="input">The child's input.</param>
+    /// <returns>The child's result.</returns>
+    /// <exception cref="ChildWorkflowFailedException">The child ended failed or cancelled (thrown when awaited).</exception>
+    /// <exception cref="InvalidOperationException">Called outside a run method or off its scheduler.</exception>
+    public static Task<TOutput> RunChildAsync<TWorkflow, TInput, TOutput>(WorkflowDefinition<TWorkflow, TInput, TOutput> workflow, TInput input)
+        where TWorkflow : class
+    {
+        ArgumentNullException.ThrowIfNull(workflow);
+        return Require("Workflow.RunChildAsync").RunChildAsync(workflow, input, "Workflow.RunChildAsync");
+    }
+
+    /// <summary>
     /// Ends this run and starts a fresh run of the same workflow with <paramref name="input"/>, atomically: throw the
     /// returned exception from the run method (<c>throw Workflow.ContinueAsNew(next);</c>). The new run's journal starts
     /// empty, so a loop that continues as new every so often stays cheap to replay however long it lives. Signals sent to

@@ -51,7 +51,7 @@ public sealed partial class DurableClient : IDurableClient
         }
 
         // New runs start on the highest registered version of the workflow; older versions stay to finish their runs.
-        var (version, fingerprint) = StartVersion(workflow, typeof(TInput), typeof(TOutput));
+        var (version, fingerprint) = _engine.Registry.StartVersion(workflow, typeof(TInput), typeof(TOutput));
         if (input is null && !(_engine.Registry.Find(workflow.Name, version) ?? workflow).InputIsNullable)
         {
             // The run method would meet a null it declared it never takes, and fail at once: refuse it before anything is stored.
@@ -134,25 +134,6 @@ public sealed partial class DurableClient : IDurableClient
         }
 
         static string Show(string? key) => key is null ? "none" : $"'{key}'";
-    }
-
-    /// <summary>
-    /// The version a new run of <paramref name="workflow"/> starts on: the highest registered version of its name. Started
-    /// through an older version's client, it is the newest one when that takes and returns the same types; otherwise the
-    /// start is refused, naming the client to use, rather than run new work on a version kept only to drain.
-    /// </summary>
-    private (int Version, string Fingerprint) StartVersion(WorkflowDefinition workflow, Type inputType, Type outputType)
-    {
-        var latest = _engine.Registry.Latest(workflow.Name)!;
-        if (latest.Version == workflow.Version || (latest.InputType == inputType && latest.OutputType == outputType))
-        {
-            return (latest.Version, latest.Fingerprint);
-        }
-
-        throw new InvalidOperationException(
-            $"Workflow '{workflow.Name}' v{workflow.Version} ({workflow.WorkflowType.FullName}) is kept to finish its runs in flight; new runs start on the "
-            + $"highest registered version, v{latest.Version} ({latest.WorkflowType.FullName}), which takes {latest.InputType.FullName} and returns "
-            + $"{latest.OutputType.FullName}. Start runs with the client of {latest.WorkflowType.Name}.");
     }
 
     /// <inheritdoc/>

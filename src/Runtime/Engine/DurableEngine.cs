@@ -36,7 +36,7 @@ public sealed class DurableEngine
                 + $"(its writes commit with the journal); this engine's store is {store.GetType().Name}. Use options.UsePostgres(…), or remove Transactional.");
         }
 
-        Context = new EngineContext(store, options, services, timeProvider ?? TimeProvider.System);
+        Context = new EngineContext(store, options, services, timeProvider ?? TimeProvider.System) { Registry = Registry };
         if (store is IWorkflowStoreEvents events)
         {
             // Other processes' starts and results, where the store can tell: idle workers and waiting callers wake at once.

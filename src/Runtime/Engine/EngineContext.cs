@@ -34,6 +34,9 @@ internal sealed class EngineContext(IWorkflowStore store, DurableOptions options
 
     public TimeProvider Time { get; } = time;
 
+    /// <summary>The workflows this engine runs, for what a run starts (its children); set by the engine once.</summary>
+    public WorkflowRegistry Registry { get; set; } = new([]);
+
     public IServiceProvider Services { get; } = services;
 
     public TimeSpan LeaseDuration { get; } = options.LeaseDuration;

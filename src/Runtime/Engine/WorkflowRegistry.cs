@@ -45,4 +45,27 @@ internal sealed class WorkflowRegistry
         => _byKey.TryGetValue((definition.Name, definition.Version), out var registered) && registered == definition;
 
     public WorkflowDefinition? Find(string name, int version) => _byKey.GetValueOrDefault((name, version));
+
+    /// <summary>
+    /// The version and contract fingerprint a new run of <paramref name="workflow"/> starts on: the highest registered
+    /// version, when its run method takes and returns the same types; otherwise the caller holds an old version's
+    /// definition for a contract that changed, and is told which class to start from.
+    /// </summary>
+    /// <exception cref="UnknownWorkflowException">No version of the workflow is registered.</exception>
+    /// <exception cref="InvalidOperationException">The highest version takes or returns other types.</exception>
+    public (int Version, string Fingerprint) StartVersion(WorkflowDefinition workflow, Type inputType, Type outputType)
+    {
+        var latest = Latest(workflow.Name)
+            ?? throw new UnknownWorkflowException(
+                $"Workflow '{workflow.Name}' ({workflow.WorkflowType.FullName}) is not registered with this Durably engine. Register it with services.AddDurably().AddWorkflow<{workflow.WorkflowType.Name}>().");
+        if (latest.Version == workflow.Version || (latest.InputType == inputType && latest.OutputType == outputType))
+        {
+            return (latest.Version, latest.Fingerprint);
+        }
+
+        throw new InvalidOperationException(
+            $"Workflow '{workflow.Name}' v{workflow.Version} ({workflow.WorkflowType.FullName}) is kept to finish its runs in flight; new runs start on the "
+            + $"highest registered version, v{latest.Version} ({latest.WorkflowType.FullName}), which takes {latest.InputType.FullName} and returns "
+            + $"{latest.OutputType.FullName}. Start runs with the client of {latest.WorkflowType.Name}.");
+    }
 }

@@ -26,6 +26,12 @@ public enum OperationKind
     /// completed, before the branch's first operation; never delivered to the run method, only checked at its sequence.
     /// </summary>
     Patch = 4,
+
+    /// <summary>
+    /// A child workflow (<c>Workflow.RunChildAsync</c>): its id is the child's workflow name, its input the child run's id
+    /// (as JSON); completed with the child's result, or failed with the child's error.
+    /// </summary>
+    Child = 5,
 }
 
 /// <summary>Where a journal row stands. A row moves <c>Attempting → Completed | Failed</c>; a terminal state is written once.</summary>

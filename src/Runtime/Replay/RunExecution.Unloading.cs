@@ -69,6 +69,14 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput>
             case SuspendOutcome.CancelRequested:
                 RequestStop();
                 return null;
+            case SuspendOutcome.ChildEnded:
+                // A child ended before the unload (so its end woke nobody): its wait looks now rather than at its next poll.
+                foreach (var child in _pending.Values.OfType<IChildWait>())
+                {
+                    _engine.NotifyFinished(child.WaitingFor);
+                }
+
+                return null;
             default:
                 // Something arrived meanwhile (a signal the suspend saw): look for it.
                 Post(ExecutionEvent.SignalsMayHaveArrived);

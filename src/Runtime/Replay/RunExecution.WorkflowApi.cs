@@ -92,6 +92,16 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput>
             : operation.Task;
     }
 
+    public override Task<TChildOutput> RunChildAsync<TChild, TChildInput, TChildOutput>(WorkflowDefinition<TChild, TChildInput, TChildOutput> workflow, TChildInput input, string caller)
+    {
+        EnsureOnScheduler(caller);
+        ArgumentNullException.ThrowIfNull(workflow);
+        var operation = new ChildOperation<TChild, TChildInput, TChildOutput>(this, _cursor.TakeSequence(), workflow, input, caller);
+        return Schedule(operation, workflow.Name, OperationKind.Child, $"child workflow '{workflow.Name}' ({caller})") is { } error
+            ? Task.FromException<TChildOutput>(error)
+            : operation.Task;
+    }
+
     public override bool Patched(string patchId, string caller)
     {
         EnsureOnScheduler(caller);

@@ -109,6 +109,9 @@ public enum WorkflowOperationKind
 
     /// <summary>A patch marker (<see cref="Workflow.Patched"/>): the run took the new branch of the patch named by its id.</summary>
     Patch = 4,
+
+    /// <summary>A child workflow started and awaited (<see cref="Workflow.RunChildAsync{TWorkflow, TInput, TOutput}"/>); its input is the child run's id.</summary>
+    Child = 5,
 }
 
 /// <summary>Where a durable operation stands.</summary>

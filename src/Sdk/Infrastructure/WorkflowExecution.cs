@@ -76,6 +76,17 @@ public abstract class WorkflowExecution
     /// <returns>The payload or the timeout, delivered on the run's scheduler.</returns>
     public abstract Task<SignalResult<T>> WaitForSignalAsync<T>(string name, TimeSpan timeout, string caller);
 
+    /// <summary>Starts a child workflow and awaits its result as a durable operation (<see cref="Workflow.RunChildAsync{TWorkflow, TInput, TOutput}"/>).</summary>
+    /// <typeparam name="TWorkflow">The child workflow class.</typeparam>
+    /// <typeparam name="TInput">Its input.</typeparam>
+    /// <typeparam name="TOutput">Its result.</typeparam>
+    /// <param name="workflow">The child's definition.</param>
+    /// <param name="input">The child's input.</param>
+    /// <param name="caller">The API called, for messages.</param>
+    /// <returns>The child's result.</returns>
+    public abstract Task<TOutput> RunChildAsync<TWorkflow, TInput, TOutput>(WorkflowDefinition<TWorkflow, TInput, TOutput> workflow, TInput input, string caller)
+        where TWorkflow : class;
+
     /// <summary>A patch check: see <see cref="Workflow.Patched"/>.</summary>
     /// <param name="patchId">The patch's id.</param>
     /// <param name="caller">The API used, for messages.</param>

@@ -1,0 +1,123 @@
+using Durably.Runtime.Journal;
+using Durably.Runtime.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Durably.Runtime.Tests.Replay;
+
+/// <summary>
+/// Child workflows, the same on every store, on real time with a live worker: children run and their results reach
+/// the parent (fan-out with Task.WhenAll); a child's failure reaches the parent naming the child; a parent unloaded
+/// while it waits is woken by its child's end; replaying the parent starts no second child.
+/// </summary>
+public abstract class ChildWorkflowTests : StoreTestBase
+{
+    private readonly BodyLog _log = new();
+    private readonly Gate _gate = new();
+
+    private TestHost Host(TimeSpan? unloadAfter = null) => Track(new TestHost(
+        OpenStore(), d => d.AddWorkflow<ChildParcelOrder>().AddWorkflow<ParcelShipment>(),
+        s => s.AddSingleton(_log).AddSingleton(_gate),
+        "children-worker",
+        o =>
+        {
+            o.PollInterval = TimeSpan.FromMilliseconds(50);
+            o.MaxConcurrentRuns = 64;
+            o.UnloadThreshold = unloadAfter ?? Timeout.InfiniteTimeSpan;
+        }));
+
+    private static async Task<string> RunAsync(TestHost host, string id, params string[] parcels)
+    {
+        await host.Worker.StartAsync(default);
+        try
+        {
+            await host.Get<ChildParcelOrderClient>().StartAsync(parcels, id);
+            return await host.Client.WaitForResultAsync<string>(id).WaitAsync(TimeSpan.FromSeconds(60));
+        }
+        finally
+        {
+            await host.Worker.StopAsync(default);
+        }
+    }
+
+    [Fact]
+    public async Task Fifty_children_run_at_once_and_their_results_reach_the_parent_in_order()
+    {
+        var host = Host();
+        var parcels = Enumerable.Range(0, 50).Select(i => $"p{i}").ToArray();
+
+        var result = await RunAsync(host, "order-50", parcels);
+
+        Assert.Equal(string.Join(",", parcels.Select(p => $"shipped {p}")), result);
+        var children = await Assert.IsAssignableFrom<IWorkflowStoreChildren>(host.Store).ListChildrenAsync("order-50", default);
+        Assert.Equal(Enumerable.Range(0, 50).Select(i => ($"order-50/ParcelShipment/{i}", (long)i)), children.Select(c => (c.ChildId, c.ParentSequence)));
+        var details = (await host.Client.GetRunDetailsAsync("order-50"))!;
+        Assert.All(details.Operations, o => Assert.Equal((WorkflowOperationKind.Child, "ParcelShipment", WorkflowOperationState.Completed), (o.Kind, o.Name, o.State)));
+        Assert.Equal(50, _log.Count("Pack"));
+    }
+
+    [Fact]
+    public async Task A_childs_failure_reaches_the_parent_naming_the_child_and_its_error()
+    {
+        var host = Host();
+
+        var result = await RunAsync(host, "order-lost", "a", "lost-b");
+
+        Assert.StartsWith("failed: order-lost/ParcelShipment/1: Child workflow 'ParcelShipment' (run 'order-lost/ParcelShipment/1', awaited at sequence 1) ended Failed: ", result, StringComparison.Ordinal);
+        Assert.Contains("parcel lost-b was lost", result, StringComparison.Ordinal);
+        Assert.Equal(WorkflowStatus.Failed, (await host.Client.GetRunAsync("order-lost/ParcelShipment/1"))!.Status);
+    }
+
+    [Fact]
+    public async Task A_parent_unloaded_while_it_waits_is_woken_by_its_childs_end()
+    {
+        // Unloads as soon as it only waits: the parent is out of memory while its child is held, and comes back for the result.
+        var host = Host(unloadAfter: TimeSpan.Zero);
+        await host.Worker.StartAsync(default);
+        try
+        {
+            await host.Get<ChildParcelOrderClient>().StartAsync(["held-x"], "order-unload");
+            await _gate.Arrived.WaitAsync(TimeSpan.FromSeconds(30));
+            var parked = await Wait.UntilAsync(async () => await host.Client.GetRunDetailsAsync("order-unload") is { IsUnloaded: true } details ? details : null,
+                "the parent never unloaded while its child was held");
+            Assert.Equal((null, null), (parked.Worker, parked.WakeAt));
+
+            _gate.Release();
+
+            Assert.Equal("shipped held-x", await host.Client.WaitForResultAsync<string>("order-unload").WaitAsync(TimeSpan.FromSeconds(60)));
+        }
+        finally
+        {
+            await host.Worker.StopAsync(default);
+        }
+    }
+
+    [Fact]
+    public async Task Replaying_the_parent_starts_no_second_child()
+    {
+        var host = Host();
+        Assert.Equal("shipped y", await RunAsync(host, "order-replay", "y"));
+        var store = (IWorkflowStoreChildren)host.Store;
+
+        // The finished parent, replayed from its journal as a fresh execution would: the child is found, not started again.
+        await using var replay = new TestHost(await TestHost.CloneAsRunningAsync(host.Store, "order-replay"), d => d.AddWorkflow<ChildParcelOrder>().AddWorkflow<ParcelShipment>(),
+            s => s.AddSingleton(_log).AddSingleton(_gate), "replayer");
+        Assert.Equal(WorkflowStatus.Completed, (await replay.Engine.ExecuteAsync("order-replay").WaitAsync(TimeSpan.FromSeconds(30))).Status);
+        Assert.Single(await store.ListChildrenAsync("order-replay", default));
+        Assert.Equal(1, _log.Count("Pack"));
+    }
+}
+
+public sealed class InMemoryChildWorkflowTests : ChildWorkflowTests
+{
+    private protected override TestStorage CreateStorage() => TestStorage.InMemory(TimeProvider.System);
+}
+
+public sealed class SqliteChildWorkflowTests : ChildWorkflowTests
+{
+    private protected override TestStorage CreateStorage() => TestStorage.Sqlite(TimeProvider.System);
+}
+
+public sealed class PostgresChildWorkflowTests(PostgresDatabase database) : ChildWorkflowTests, IClassFixture<PostgresDatabase>
+{
+    private protected override TestStorage CreateStorage() => TestStorage.Postgres(database, TimeProvider.System, "children");
+}

@@ -1,0 +1,44 @@
+namespace Durably.Runtime.Tests.Support;
+
+/// <summary>One parcel's shipment: packs (a "held-…" parcel waits at the gate first), then fails for a parcel named "lost-…".</summary>
+[DurableWorkflow]
+internal partial class ParcelShipment(BodyLog log, Gate gate)
+{
+    [WorkflowRun]
+    public async Task<string> RunAsync(string parcel)
+    {
+        await Pack(parcel);
+        return parcel.StartsWith("lost", StringComparison.Ordinal) ? throw new InvalidOperationException($"parcel {parcel} was lost") : $"shipped {parcel}";
+    }
+
+    [Step]
+    private async Task<string> Pack(string parcel)
+    {
+        log.Record();
+        if (parcel.StartsWith("held", StringComparison.Ordinal))
+        {
+            await gate.PassAsync(CancellationToken.None);
+        }
+
+        return parcel;
+    }
+}
+
+/// <summary>An order that ships each parcel through a child workflow, all at once, and reports what came back.</summary>
+[DurableWorkflow]
+internal partial class ChildParcelOrder
+{
+    [WorkflowRun]
+    public async Task<string> RunAsync(string[] parcels)
+    {
+        try
+        {
+            var shipped = await Task.WhenAll(parcels.Select(p => Workflow.RunChildAsync(ParcelShipment.DurableDefinition, p)));
+            return string.Join(",", shipped);
+        }
+        catch (ChildWorkflowFailedException failed)
+        {
+            return $"failed: {failed.ChildWorkflowId}: {failed.Message}";
+        }
+    }
+}
