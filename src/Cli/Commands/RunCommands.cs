@@ -78,7 +78,7 @@ internal static class RunCommands
         var actions = await store.Operator.ListActionsAsync(id, cancellationToken).ConfigureAwait(false);
         if (parse.GetValue(CliOptions.Json))
         {
-            Output.Json(new { details.Run, details.InputJson, details.OutputJson, details.Worker, details.IsUnloaded, details.WakeAt, details.Summary, details.Operations, DeadLetter = letter, OperatorActions = actions });
+            Output.Json(new { details.Run, details.InputJson, details.OutputJson, details.Worker, details.IsUnloaded, details.WakeAt, details.ParentWorkflowId, details.ChildWorkflowIds, details.Summary, details.Operations, DeadLetter = letter, OperatorActions = actions });
             return ExitCodes.Ok;
         }
 
@@ -89,6 +89,7 @@ internal static class RunCommands
             ("Fingerprint", run.Fingerprint), ("Instance key", run.InstanceKey), ("Started", Output.Time(run.CreatedAt) + " UTC"),
             ("Last change", Output.Time(run.UpdatedAt) + " UTC"), ("Worker", details.Worker ?? (details.IsUnloaded ? "none (unloaded)" : "none")),
             ("Wakes", details.WakeAt is { } wake ? Output.Time(wake) + " UTC" : null), ("Continued as", run.ContinuedAs), ("Cancel reason", run.CancelReason),
+            ("Parent run", details.ParentWorkflowId), ("Child runs", details.ChildWorkflowIds.Count == 0 ? null : $"{details.ChildWorkflowIds.Count}: {string.Join(", ", details.ChildWorkflowIds.Take(10))}{(details.ChildWorkflowIds.Count > 10 ? ", …" : "")}"),
         }.Where(f => !string.IsNullOrEmpty(f.Item2)));
         if (letter is not null || run.Status == WorkflowStatus.Failed)
         {

@@ -115,6 +115,10 @@ internal static class RunPage
             ("Worker", Html.Of($"{details.Worker ?? (details.IsUnloaded ? "none — unloaded until woken" : "none")}")),
             ("Wakes", request.Time(details.WakeAt)),
             ("Continued as", run.ContinuedAs is { } next ? Html.Of($"<a href=\"{request.RunHref(next)}\">{next}</a>") : Html.Trusted("—")),
+            ("Parent run", details.ParentWorkflowId is { } parent ? Html.Of($"<a href=\"{request.RunHref(parent)}\">{parent}</a>") : Html.Trusted("—")),
+            ("Child runs", details.ChildWorkflowIds.Count == 0 ? Html.Trusted("—")
+                : Html.Join(details.ChildWorkflowIds.Take(20).Select(c => Html.Of($"<a href=\"{request.RunHref(c)}\">{c}</a> "))
+                    .Append(details.ChildWorkflowIds.Count > 20 ? Html.Of($"and {details.ChildWorkflowIds.Count - 20} more") : Html.Empty))),
         ];
         return Html.Of($"<div class=\"facts\">{Html.Join(facts.Select(f => Html.Of($"<div><span>{f.Label}</span><b>{f.Value}</b></div>")))}</div>");
     }

@@ -156,6 +156,10 @@ public sealed partial class DurableClient : IDurableClient
         var run = snapshot.Run;
         var active = run.Status == WorkflowStatus.Running;
         var unloaded = active && run.Owner is null && run.WakeAt is not null;
+        var (parent, children) = _engine.Context.Store is IWorkflowStoreChildren family
+            ? ((await family.GetParentAsync(workflowId, cancellationToken).ConfigureAwait(false))?.ParentId,
+                (await family.ListChildrenAsync(workflowId, cancellationToken).ConfigureAwait(false)).Select(c => c.ChildId).ToList())
+            : (null, []);
         return new WorkflowRunDetails(
             run.ToInfo(),
             run.Status == WorkflowStatus.Completed ? run.OutputJson : null,
@@ -165,6 +169,8 @@ public sealed partial class DurableClient : IDurableClient
             unloaded && run.WakeAt != RunRecord.WakeOnSignalOnly ? run.WakeAt : null)
         {
             InputJson = run.InputJson,
+            ParentWorkflowId = parent,
+            ChildWorkflowIds = children,
         };
     }
 

@@ -5,6 +5,11 @@ namespace Durably.Runtime.Journal;
 /// child's end wakes its parent if the parent is unloaded waiting — in the same write that ends the child, so a parent
 /// never sleeps through its child's end. The built-in stores implement it.
 /// </summary>
+/// <remarks>
+/// A cancel requested for a run (<see cref="IWorkflowStore.RequestCancelAsync"/>) reaches its running children and
+/// theirs in the same write, with the reason <see cref="ChildLink.CancelReasonOf"/>; a child created after its parent was
+/// asked to cancel starts asked to cancel.
+/// </remarks>
 public interface IWorkflowStoreChildren
 {
     /// <summary>
@@ -41,4 +46,10 @@ public sealed record ChildLink(string ChildId, string ParentId, long ParentSeque
     /// (a retry may still complete it); a run that continues as new hands its link to the run that carries on.
     /// </summary>
     public static IReadOnlyList<WorkflowStatus> WakingStatuses { get; } = [WorkflowStatus.Completed, WorkflowStatus.Failed, WorkflowStatus.Cancelled];
+
+    /// <summary>The cancel reason a child gets when its parent <paramref name="parentId"/> is cancelled for <paramref name="reason"/>.</summary>
+    /// <param name="parentId">The cancelled parent.</param>
+    /// <param name="reason">The parent's cancel reason.</param>
+    /// <returns>The child's reason.</returns>
+    public static string CancelReasonOf(string parentId, string reason) => $"parent run '{parentId}' was cancelled: {reason}";
 }

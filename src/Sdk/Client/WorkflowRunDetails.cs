@@ -18,6 +18,12 @@ public sealed record WorkflowRunDetails(
     /// <summary>The run's input as JSON, as it was started.</summary>
     public string? InputJson { get; init; }
 
+    /// <summary>The run that started this one as a child (<see cref="Workflow.RunChildAsync{TWorkflow, TInput, TOutput}"/>); null for a run started by a client.</summary>
+    public string? ParentWorkflowId { get; init; }
+
+    /// <summary>The child runs this run started, in the order of its journal.</summary>
+    public IReadOnlyList<string> ChildWorkflowIds { get; init; } = [];
+
     /// <summary>The operations in progress — steps running, timers and signal waits waiting — by sequence number.</summary>
     public IReadOnlyList<WorkflowOperationInfo> CurrentOperations => [.. Operations.Where(o => o.State == WorkflowOperationState.InProgress)];
 

@@ -52,6 +52,10 @@ public abstract class ChildWorkflowTests : StoreTestBase
         Assert.Equal(Enumerable.Range(0, 50).Select(i => ($"order-50/ParcelShipment/{i}", (long)i)), children.Select(c => (c.ChildId, c.ParentSequence)));
         var details = (await host.Client.GetRunDetailsAsync("order-50"))!;
         Assert.All(details.Operations, o => Assert.Equal((WorkflowOperationKind.Child, "ParcelShipment", WorkflowOperationState.Completed), (o.Kind, o.Name, o.State)));
+        Assert.Equal(children.Select(c => c.ChildId), details.ChildWorkflowIds);
+        Assert.Null(details.ParentWorkflowId);
+        var first = (await host.Client.GetRunDetailsAsync("order-50/ParcelShipment/0"))!;
+        Assert.Equal(("order-50", 0), (first.ParentWorkflowId, first.ChildWorkflowIds.Count));
         Assert.Equal(50, _log.Count("Pack"));
     }
 
@@ -87,6 +91,31 @@ public abstract class ChildWorkflowTests : StoreTestBase
         }
         finally
         {
+            await host.Worker.StopAsync(default);
+        }
+    }
+
+    [Fact]
+    public async Task Cancelling_the_parent_cancels_the_child_it_waits_for()
+    {
+        var host = Host();
+        await host.Worker.StartAsync(default);
+        try
+        {
+            await host.Get<ChildParcelOrderClient>().StartAsync(["held-z"], "order-cancel");
+            await _gate.Arrived.WaitAsync(TimeSpan.FromSeconds(30));
+
+            Assert.Equal(CancelResult.Requested, await host.Client.CancelAsync("order-cancel", "customer changed their mind"));
+
+            var failed = await Assert.ThrowsAsync<WorkflowFailedException>(() => host.Client.WaitForResultAsync<string>("order-cancel").WaitAsync(TimeSpan.FromSeconds(60)));
+            Assert.Equal(WorkflowStatus.Cancelled, failed.Status);
+            await Wait.UntilAsync(async () => (await host.Client.GetRunAsync("order-cancel/ParcelShipment/0"))!.Status == WorkflowStatus.Cancelled,
+                "the child was not cancelled with its parent");
+            Assert.Equal("parent run 'order-cancel' was cancelled: customer changed their mind", (await host.Client.GetRunAsync("order-cancel/ParcelShipment/0"))!.CancelReason);
+        }
+        finally
+        {
+            _gate.Release();
             await host.Worker.StopAsync(default);
         }
     }

@@ -85,6 +85,31 @@ public abstract partial class StoreConformanceTests
         Assert.Equal(SuspendOutcome.Suspended, await store.SuspendAsync(parent, RunRecord.WakeOnSignalOnly, [], default));
     }
 
+    [Fact]
+    public async Task A_cancel_reaches_children_and_grandchildren_and_a_child_created_afterwards_starts_cancelled()
+    {
+        var store = CreateStore();
+        var children = Assert.IsAssignableFrom<IWorkflowStoreChildren>(store);
+        await store.CreateRunAsync(NewRun("root"), default);
+        await children.CreateChildRunAsync(NewRun("root/a"), new ChildLink("root/a", "root", 0), default);
+        await children.CreateChildRunAsync(NewRun("root/a/b"), new ChildLink("root/a/b", "root/a", 0), default);
+        await EndChildAsync(store, "root/a/b", WorkflowStatus.Completed);
+        await children.CreateChildRunAsync(NewRun("root/a/c"), new ChildLink("root/a/c", "root/a", 1), default);
+        await store.CreateRunAsync(NewRun("unrelated"), default);
+
+        Assert.Equal(CancelRequestOutcome.Requested, await store.RequestCancelAsync("root", "customer cancelled", default));
+
+        Assert.Equal("customer cancelled", (await store.GetRunAsync("root", default))!.CancelReason);
+        Assert.Equal("parent run 'root' was cancelled: customer cancelled", (await store.GetRunAsync("root/a", default))!.CancelReason);
+        Assert.Equal("parent run 'root' was cancelled: customer cancelled", (await store.GetRunAsync("root/a/c", default))!.CancelReason);
+        Assert.Null((await store.GetRunAsync("root/a/b", default))!.CancelReason);
+        Assert.Null((await store.GetRunAsync("unrelated", default))!.CancelReason);
+
+        var (late, _) = await children.CreateChildRunAsync(NewRun("root/late"), new ChildLink("root/late", "root", 5), default);
+        Assert.Equal("parent run 'root' was cancelled: customer cancelled", (await store.GetRunAsync("root/late", default))!.CancelReason);
+        Assert.Equal("root/late", late.WorkflowId);
+    }
+
     private async Task EndChildAsync(IWorkflowStore store, string id, WorkflowStatus status)
     {
         var lease = (await store.TryClaimAsync(id, "child-worker", s_lease, default))!;

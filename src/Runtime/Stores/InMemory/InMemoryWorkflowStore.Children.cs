@@ -23,6 +23,13 @@ public sealed partial class InMemoryWorkflowStore : IWorkflowStoreChildren
             _journals.Add(child.WorkflowId, []);
             _signals.Add(child.WorkflowId, []);
             _parents[child.WorkflowId] = link with { ChildId = child.WorkflowId };
+            if (_runs.TryGetValue(link.ParentId, out var parent) && parent.CancelReason is { } reason)
+            {
+                // A parent cancelled meanwhile: the child starts cancelled, as if it had been there when the cancel came.
+                child = child with { CancelReason = ChildLink.CancelReasonOf(link.ParentId, reason) };
+                _runs[child.WorkflowId] = child;
+            }
+
             return Task.FromResult((child, true));
         }
     }
@@ -72,6 +79,24 @@ public sealed partial class InMemoryWorkflowStore : IWorkflowStoreChildren
         => _parents.Values.Any(l => l.ParentId == workflowId
             && _runs.TryGetValue(l.ChildId, out var child) && ChildLink.WakingStatuses.Contains(child.Status)
             && _journals[workflowId].TryGetValue(l.ParentSequence, out var row) && row.State == JournalEntryState.Attempting);
+
+    /// <summary>A parent's cancel reaches its running children and theirs (call under the lock).</summary>
+    private void CancelDescendants(string workflowId, string reason)
+    {
+        var childReason = ChildLink.CancelReasonOf(workflowId, reason);
+        var frontier = new Queue<string>([workflowId]);
+        while (frontier.TryDequeue(out var parentId))
+        {
+            foreach (var link in _parents.Values.Where(l => l.ParentId == parentId).ToList())
+            {
+                frontier.Enqueue(link.ChildId);
+                if (_runs.TryGetValue(link.ChildId, out var child) && child is { Status: WorkflowStatus.Running, CancelReason: null })
+                {
+                    _runs[link.ChildId] = child with { CancelReason = childReason, WakeAt = null, UpdatedAt = _time.GetUtcNow() };
+                }
+            }
+        }
+    }
 
     /// <summary>Forgets the links of a purged run (call under the lock).</summary>
     private void ForgetLinks(string workflowId)

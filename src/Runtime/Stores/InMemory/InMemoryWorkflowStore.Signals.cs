@@ -55,6 +55,7 @@ public sealed partial class InMemoryWorkflowStore
             }
 
             _runs[workflowId] = run with { CancelReason = reason, WakeAt = null, UpdatedAt = _time.GetUtcNow() };
+            CancelDescendants(workflowId, reason);
             return Task.FromResult(CancelRequestOutcome.Requested);
         }
     }

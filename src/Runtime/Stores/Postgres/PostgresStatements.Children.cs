@@ -13,6 +13,13 @@ internal sealed partial class PostgresStatements
     /// <summary>After a run's end in the same batch: locks its parent's row, ordering the end with the parent's unload (see <see cref="AwaitedChildEnded"/>).</summary>
     public string LockParent { get; }
 
+    /// <summary>
+    /// After a cancel request in the same batch (a new statement, so it sees every child created before the request's
+    /// lock): asks the run's running descendants to cancel, waking them; a child being created meanwhile locks the parent
+    /// first and then starts cancelled (<see cref="CreateChildRun"/>).
+    /// </summary>
+    public string CancelDescendants { get; }
+
     /// <summary>After <see cref="LockParent"/>: wakes the parent if unloaded waiting, and only if the end was written (@id ended).</summary>
     public string WakeParent { get; }
 
@@ -26,12 +33,15 @@ internal sealed partial class PostgresStatements
     /// <summary>After a continue-as-new in the same batch: the run that carries on takes the ended run's link, if it was created.</summary>
     public string HandOnParent { get; }
 
-    private static (string Create, string Parent, string Children, string Lock, string Wake, string Awaited, string HandOn) Children(string s) =>
+    private static (string Create, string Parent, string Children, string Lock, string Wake, string Awaited, string HandOn, string Cancel) Children(string s) =>
     (
         $"""
-        WITH inserted AS (
-            INSERT INTO {s}.runs (workflow_id, workflow_name, version, input_json, status, epoch, created_at, updated_at, generation, fingerprint, seed)
-            VALUES (@id, @name, @version, @input, 0, 0, @created, @created, 0, @fingerprint::text, @seed::text)
+        WITH parent AS (
+            SELECT cancel_reason FROM {s}.runs WHERE workflow_id = @parent FOR SHARE
+        ), inserted AS (
+            INSERT INTO {s}.runs (workflow_id, workflow_name, version, input_json, status, epoch, created_at, updated_at, generation, fingerprint, seed, cancel_reason)
+            VALUES (@id, @name, @version, @input, 0, 0, @created, @created, 0, @fingerprint::text, @seed::text,
+                (SELECT 'parent run ' || quote_literal(@parent) || ' was cancelled: ' || cancel_reason FROM parent))
             ON CONFLICT DO NOTHING
             RETURNING workflow_id, pg_notify(@channel, '{PostgresSchema.RunsAvailablePayload}')
         ), linked AS (
@@ -60,5 +70,14 @@ internal sealed partial class PostgresStatements
         SELECT @next_id, parent_id, parent_sequence FROM {s}.run_children
         WHERE child_id = @id AND EXISTS (SELECT 1 FROM {s}.runs n WHERE n.workflow_id = @next_id)
         ON CONFLICT DO NOTHING
+        """,
+        $"""
+        WITH RECURSIVE descendants(id) AS (
+            SELECT child_id FROM {s}.run_children WHERE parent_id = @id
+            UNION SELECT c.child_id FROM {s}.run_children c JOIN descendants d ON c.parent_id = d.id)
+        UPDATE {s}.runs SET cancel_reason = @child_reason, wake_at = NULL, updated_at = @now
+        WHERE workflow_id IN (SELECT id FROM descendants) AND status = 0 AND cancel_reason IS NULL
+            AND EXISTS (SELECT 1 FROM {s}.runs p WHERE p.workflow_id = @id AND p.cancel_reason IS NOT NULL)
+        RETURNING pg_notify(@channel, '{PostgresSchema.RunSignalledPrefix}' || CASE WHEN octet_length(workflow_id) <= 7000 THEN workflow_id ELSE '' END)
         """);
 }

@@ -26,7 +26,7 @@ internal sealed partial class PostgresStatements
         GetRun = $"SELECT {RunColumns} FROM {runs} WHERE r.workflow_id = @id";
         (LoadClaimedRuns, LoadClaimedJournals) = LoadClaimed(s, runs);
         (WatchRun, AnnounceEnd) = Watches(s, runs);
-        (CreateChildRun, GetParent, ListChildren, LockParent, WakeParent, AwaitedChildEnded, HandOnParent) = Children(s);
+        (CreateChildRun, GetParent, ListChildren, LockParent, WakeParent, AwaitedChildEnded, HandOnParent, CancelDescendants) = Children(s);
         _listRuns = $"SELECT {RunColumns} FROM {runs}{{0}} ORDER BY r.created_at DESC, r.workflow_id DESC LIMIT @limit";
         GetJournal = $"SELECT {JournalColumns} FROM {s}.journal WHERE workflow_id = @id ORDER BY sequence";
 

@@ -34,8 +34,12 @@ public sealed partial class PostgresWorkflowStore
         ArgumentNullException.ThrowIfNull(reason);
         return ExecuteAsync("request a cancel", async token =>
         {
-            await using var command = Command(_sql.RequestCancel, ("id", workflowId), ("reason", reason), ("now", Utc(_time.GetUtcNow())), ("channel", _channel));
-            await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
+            var now = Utc(_time.GetUtcNow());
+            await using var batch = _dataSource.CreateBatch();
+            batch.BatchCommands.Add(BatchCommand(_sql.RequestCancel, ("id", workflowId), ("reason", reason), ("now", now), ("channel", _channel)));
+            batch.BatchCommands.Add(BatchCommand(_sql.CancelDescendants,
+                ("id", workflowId), ("child_reason", ChildLink.CancelReasonOf(workflowId, reason)), ("now", now), ("channel", _channel)));
+            await using var reader = await batch.ExecuteReaderAsync(token).ConfigureAwait(false);
             await reader.ReadAsync(token).ConfigureAwait(false);
             return reader.IsDBNull(0) ? CancelRequestOutcome.RunNotFound
                 : reader.GetBoolean(1) ? CancelRequestOutcome.Requested

@@ -22,6 +22,12 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStoreChildren
             {
                 Execute(connection, "INSERT INTO run_children (child_id, parent_id, parent_sequence) VALUES ($child, $parent, $sequence);",
                     ("$child", child.WorkflowId), ("$parent", link.ParentId), ("$sequence", link.ParentSequence));
+                // A parent cancelled meanwhile: the child starts cancelled, as if it had been there when the cancel came.
+                if (ReadRun(connection, link.ParentId)?.CancelReason is { } reason)
+                {
+                    Execute(connection, "UPDATE runs SET cancel_reason = $reason WHERE workflow_id = $id AND status = 0 AND cancel_reason IS NULL;",
+                        ("$id", child.WorkflowId), ("$reason", ChildLink.CancelReasonOf(link.ParentId, reason)));
+                }
             }
 
             return (ReadRun(connection, child.WorkflowId)!, inserted);
@@ -69,6 +75,16 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStoreChildren
             """, r => r.GetInt64(0), ("$id", workflowId)).Count == 1;
 
     private static readonly string WakingStatusList = string.Join(", ", ChildLink.WakingStatuses.Select(s => (int)s));
+
+    /// <summary>A parent's cancel reaches its children and theirs (cascade): each running one is asked to cancel and woken.</summary>
+    private void CancelDescendants(SqliteConnection connection, string workflowId, string reason)
+        => Execute(connection, """
+            WITH RECURSIVE descendants(id) AS (
+                SELECT child_id FROM run_children WHERE parent_id = $id
+                UNION SELECT c.child_id FROM run_children c JOIN descendants d ON c.parent_id = d.id)
+            UPDATE runs SET cancel_reason = $reason, wake_at = NULL, updated_at = $now
+            WHERE workflow_id IN (SELECT id FROM descendants) AND status = 0 AND cancel_reason IS NULL;
+            """, ("$id", workflowId), ("$reason", ChildLink.CancelReasonOf(workflowId, reason)), ("$now", ToUnixMs(_time.GetUtcNow())));
 
     private static ChildLink ReadLink(System.Data.Common.DbDataReader r) => new(r.GetString(0), r.GetString(1), r.GetInt64(2));
 }

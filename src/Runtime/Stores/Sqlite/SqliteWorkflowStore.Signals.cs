@@ -61,6 +61,7 @@ public sealed partial class SqliteWorkflowStore
 
             Execute(connection, "UPDATE runs SET cancel_reason = $reason, wake_at = NULL, updated_at = $now WHERE workflow_id = $id;",
                 ("$id", workflowId), ("$reason", reason), ("$now", ToUnixMs(_time.GetUtcNow())));
+            CancelDescendants(connection, workflowId, reason);
             return CancelRequestOutcome.Requested;
         }, cancellationToken);
     }
