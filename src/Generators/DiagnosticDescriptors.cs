@@ -305,6 +305,12 @@ internal static class DiagnosticDescriptors
         "Workflow code uses ContinueWith",
         "{0} runs its continuation on the thread pool, outside the run's deterministic scheduler, so a durable call in it fails at run time; await the task and continue after the await");
 
+    public static readonly DiagnosticDescriptor ClientStartInWorkflow = Create(
+        "DURABLY0057",
+        "Workflow code starts a run through a client",
+        "{0} starts another run from workflow code: nothing of it is journaled, so a replay or a crash starts it again, the link between the runs is lost, and this run holds its slot while it waits; start it as a child, journaled and awaited durably: await Workflow.RunChildAsync(Child.DurableDefinition, input)",
+        DiagnosticSeverity.Warning);
+
     private static DiagnosticDescriptor Create(string id, string title, string message, DiagnosticSeverity severity = DiagnosticSeverity.Error)
         => new(id, title, message, Category, severity, isEnabledByDefault: true, helpLinkUri: HelpLink(id));
 

@@ -21,7 +21,35 @@ public sealed partial class DeterminismAnalyzer
 
         public INamedTypeSymbol? Logger { get; } = compilation.GetTypeByMetadataName("Microsoft.Extensions.Logging.ILogger");
 
+        public INamedTypeSymbol? DurableClient { get; } = compilation.GetTypeByMetadataName("Durably.IDurableClient");
+
+        public INamedTypeSymbol? TypedClient { get; } = compilation.GetTypeByMetadataName("Durably.WorkflowClient`1");
+
         public bool IsWorkflowApi(ISymbol? member) => member?.ContainingType is { } type && SymbolEqualityComparer.Default.Equals(type, WorkflowApi);
+
+        /// <summary>A start of a run through <c>IDurableClient</c> or a generated typed client.</summary>
+        public bool IsClientStart(IMethodSymbol method)
+        {
+            if (method.Name != "StartAsync" || method.ContainingType is not { } type)
+            {
+                return false;
+            }
+
+            if (SymbolEqualityComparer.Default.Equals(type, DurableClient) || type.AllInterfaces.Any(i => SymbolEqualityComparer.Default.Equals(i, DurableClient)))
+            {
+                return true;
+            }
+
+            for (var current = type; current is not null; current = current.BaseType)
+            {
+                if (SymbolEqualityComparer.Default.Equals(current.OriginalDefinition, TypedClient))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
 
         /// <summary>A call whose outcome the journal keeps, or that only combines or wraps such calls.</summary>
         public bool IsDurable(IMethodSymbol method)
@@ -49,9 +77,12 @@ public sealed partial class DeterminismAnalyzer
     {
         switch (operation)
         {
+            case IInvocationOperation { TargetMethod: var started } start when known.IsClientStart(started):
+                return new Finding(DiagnosticDescriptors.ClientStartInWorkflow, start.Syntax.GetLocation(), started.ContainingType.Name + "." + started.Name);
+
             case IAwaitOperation { Operation: IInvocationOperation { TargetMethod: var awaited } invocation }
                 when !known.IsDurable(awaited) && RuleFor(awaited.ContainingType.OriginalDefinition.ToDisplayString(), awaited.Name, awaited.ContainingType) is null
-                    && !IsLogging(awaited, known):
+                    && !IsLogging(awaited, known) && !known.IsClientStart(awaited):
                 return new Finding(DiagnosticDescriptors.NonDurableAwait, invocation.Syntax.GetLocation(), awaited.ContainingType.Name + "." + awaited.Name);
 
             case IAnonymousFunctionOperation { Symbol.IsAsync: true } lambda

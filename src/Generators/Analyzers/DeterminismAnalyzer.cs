@@ -33,7 +33,7 @@ public sealed partial class DeterminismAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.OtherThread, DiagnosticDescriptors.ConfigureAwaitFalse, DiagnosticDescriptors.WorkflowIo, DiagnosticDescriptors.EnvironmentRead,
         DiagnosticDescriptors.StaticWrite, DiagnosticDescriptors.BannedApi, DiagnosticDescriptors.NonDurableAwait, DiagnosticDescriptors.UnawaitedAsyncLambda,
         DiagnosticDescriptors.WorkflowApiInStep, DiagnosticDescriptors.StaticRead, DiagnosticDescriptors.InjectedLogger, DiagnosticDescriptors.UnboundedWaitLoop,
-        DiagnosticDescriptors.UnorderedIteration, DiagnosticDescriptors.ContinueWithInWorkflow,
+        DiagnosticDescriptors.UnorderedIteration, DiagnosticDescriptors.ContinueWithInWorkflow, DiagnosticDescriptors.ClientStartInWorkflow,
     ];
 
     /// <inheritdoc/>

@@ -1,0 +1,104 @@
+using Durably.Runtime.Journal;
+using Durably.Runtime.Stores;
+using Durably.Runtime.Tests.Support;
+using Microsoft.Data.Sqlite;
+
+namespace Durably.Runtime.Tests.Crash;
+
+/// <summary>
+/// A worker process whose parents have started their children is killed with SIGKILL while children's steps are in
+/// flight; restarted under the same name, it finishes every family: each parent has exactly one child — the id derived
+/// from the parent and the call, so the parent's replay found it rather than start another — and returns its result.
+/// </summary>
+public abstract class ChildKillTests : IDisposable
+{
+    private const int Families = 12;
+
+    protected string Directory { get; } = System.IO.Directory.CreateTempSubdirectory("durably-child-kill-").FullName;
+
+    /// <summary>The helper's store argument: a SQLite file or "postgres:" and a connection string.</summary>
+    protected abstract string StoreArgument { get; }
+
+    protected abstract IWorkflowStore OpenStore();
+
+    [Fact]
+    public async Task A_worker_killed_while_children_run_finishes_every_family_with_one_child_each()
+    {
+        var bodyLog = Path.Combine(Directory, "bodies.log");
+        using (var first = CrashHelperProcess.Start(StoreArgument, bodyLog, Families, "family-worker", TimeSpan.FromSeconds(30), "family"))
+        {
+            bool ReadyToKill()
+            {
+                var events = CrashHelperProcess.ReadBodyLog(bodyLog);
+                return events.Count(e => e.What == "start") >= Families / 3 && CrashHelperProcess.InFlight(events).Any();
+            }
+
+            Assert.True(SpinWait.SpinUntil(() => first.HasExited || ReadyToKill(), TimeSpan.FromSeconds(60)), "the helper made no progress");
+            Assert.False(first.HasExited, "the helper finished before it could be killed");
+            first.Kill();
+            await first.WaitForExitAsync();
+        }
+
+        SqliteConnection.ClearAllPools();
+        using (var second = CrashHelperProcess.Start(StoreArgument, bodyLog, Families, "family-worker", TimeSpan.FromSeconds(30), "family"))
+        {
+            var output = await second.StandardOutput.ReadToEndAsync();
+            await second.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(120));
+            Assert.True(second.ExitCode == 0, $"the second helper failed ({second.ExitCode}): {output} {await second.StandardError.ReadToEndAsync()}");
+        }
+
+        var bodies = CrashHelperProcess.ReadBodyLog(bodyLog);
+        var store = OpenStore();
+        try
+        {
+            var children = (IWorkflowStoreChildren)store;
+            var all = await store.ListRunsAsync(new RunListQuery("FamilyChild", null, null, null, null, 1000), default);
+            Assert.Equal(Families, all.Count);
+            for (var family = 0; family < Families; family++)
+            {
+                var parent = (await store.GetRunAsync($"family-{family}", default))!;
+                Assert.Equal((WorkflowStatus.Completed, $"\"parent got toy {family}\""), (parent.Status, parent.OutputJson));
+                var child = Assert.Single(await children.ListChildrenAsync($"family-{family}", default));
+                Assert.Equal(($"family-{family}/FamilyChild/0", 0L), (child.ChildId, child.ParentSequence));
+                // The child's step ran once, or — cut by the kill before its journal write — twice with one key.
+                var runs = bodies.Where(b => b.WorkflowId == child.ChildId && b.What == "start").ToList();
+                Assert.InRange(runs.Count, 1, 2);
+                Assert.Single(runs.Select(b => b.IdempotencyKey).Distinct());
+            }
+        }
+        finally
+        {
+            if (store is IAsyncDisposable disposable)
+            {
+                await disposable.DisposeAsync();
+            }
+            else
+            {
+                (store as IDisposable)?.Dispose();
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        System.IO.Directory.Delete(Directory, recursive: true);
+        GC.SuppressFinalize(this);
+    }
+}
+
+public sealed class SqliteChildKillTests : ChildKillTests
+{
+    private string Database => Path.Combine(Directory, "journal.db");
+
+    protected override string StoreArgument => Database;
+
+    protected override IWorkflowStore OpenStore() => SqliteWorkflowStore.Open(Database);
+}
+
+public sealed class PostgresChildKillTests(PostgresDatabase database) : ChildKillTests, IClassFixture<PostgresDatabase>
+{
+    protected override string StoreArgument => "postgres:" + database.ConnectionString;
+
+    protected override IWorkflowStore OpenStore() => PostgresWorkflowStore.Open(database.ConnectionString);
+}
