@@ -112,10 +112,36 @@ public static class Workflow
     /// <exception cref="InvalidOperationException">Called outside a run method or off its scheduler.</exception>
     public static Task<TOutput> RunChildAsync<TWorkflow, TInput, TOutput>(WorkflowDefinition<TWorkflow, TInput, TOutput> workflow, TInput input)
         where TWorkflow : class
+        => RunChildAsync(workflow, input, s_defaultChildOptions);
+
+    /// <summary>
+    /// As <see cref="RunChildAsync{TWorkflow, TInput, TOutput}(Infrastructure.WorkflowDefinition{TWorkflow, TInput, TOutput}, TInput)"/>,
+    /// with <paramref name="options"/>: whether a cancel of this run cascades to the child or abandons it.
+    /// </summary>
+    /// <typeparam name="TWorkflow">The child workflow class.</typeparam>
+    /// <typeparam name="TInput">Its run method's input.</typeparam>
+    /// <typeparam name="TOutput">Its result.</typeparam>
+    /// <param name="workflow">The child's generated definition.</param>
+    /// <param name="input">The child's input.</param>
+    /// <param name="options">How the child relates to this run.</param>
+    /// <returns>The child's result.</returns>
+    /// <exception cref="ChildWorkflowFailedException">The child ended failed or cancelled (thrown when awaited).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The options name a policy that does not exist.</exception>
+    /// <exception cref="InvalidOperationException">Called outside a run method or off its scheduler.</exception>
+    public static Task<TOutput> RunChildAsync<TWorkflow, TInput, TOutput>(WorkflowDefinition<TWorkflow, TInput, TOutput> workflow, TInput input, ChildWorkflowOptions options)
+        where TWorkflow : class
     {
         ArgumentNullException.ThrowIfNull(workflow);
-        return Require("Workflow.RunChildAsync").RunChildAsync(workflow, input, "Workflow.RunChildAsync");
+        ArgumentNullException.ThrowIfNull(options);
+        if (!Enum.IsDefined(options.OnParentCancel))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.OnParentCancel, $"ChildWorkflowOptions.OnParentCancel {(int)options.OnParentCancel} is not a ParentCancelPolicy.");
+        }
+
+        return Require("Workflow.RunChildAsync").RunChildAsync(workflow, input, options, "Workflow.RunChildAsync");
     }
+
+    private static readonly ChildWorkflowOptions s_defaultChildOptions = new();
 
     /// <summary>
     /// Ends this run and starts a fresh run of the same workflow with <paramref name="input"/>, atomically: throw the

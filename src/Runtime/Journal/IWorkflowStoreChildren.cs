@@ -8,7 +8,8 @@ namespace Durably.Runtime.Journal;
 /// <remarks>
 /// A cancel requested for a run (<see cref="IWorkflowStore.RequestCancelAsync"/>) reaches its running children and
 /// theirs in the same write, with the reason <see cref="ChildLink.CancelReasonOf"/>; a child created after its parent was
-/// asked to cancel starts asked to cancel.
+/// asked to cancel starts asked to cancel. A child linked with <see cref="ChildLink.AbandonOnParentCancel"/> is left
+/// alone, and so are its own children.
 /// </remarks>
 public interface IWorkflowStoreChildren
 {
@@ -41,6 +42,9 @@ public interface IWorkflowStoreChildren
 /// <param name="ParentSequence">The parent's journal row that awaits the child.</param>
 public sealed record ChildLink(string ChildId, string ParentId, long ParentSequence)
 {
+    /// <summary>Whether a cancel of the parent leaves this child running (<c>ParentCancelPolicy.Abandon</c>) rather than cancelling it too.</summary>
+    public bool AbandonOnParentCancel { get; init; }
+
     /// <summary>
     /// The statuses of a child's end that wake its parent: completed, failed, cancelled. A dead letter waits for a person
     /// (a retry may still complete it); a run that continues as new hands its link to the run that carries on.

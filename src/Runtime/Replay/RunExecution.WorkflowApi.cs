@@ -92,11 +92,12 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput>
             : operation.Task;
     }
 
-    public override Task<TChildOutput> RunChildAsync<TChild, TChildInput, TChildOutput>(WorkflowDefinition<TChild, TChildInput, TChildOutput> workflow, TChildInput input, string caller)
+    public override Task<TChildOutput> RunChildAsync<TChild, TChildInput, TChildOutput>(WorkflowDefinition<TChild, TChildInput, TChildOutput> workflow, TChildInput input, ChildWorkflowOptions options, string caller)
     {
         EnsureOnScheduler(caller);
         ArgumentNullException.ThrowIfNull(workflow);
-        var operation = new ChildOperation<TChild, TChildInput, TChildOutput>(this, _cursor.TakeSequence(), workflow, input, caller);
+        ArgumentNullException.ThrowIfNull(options);
+        var operation = new ChildOperation<TChild, TChildInput, TChildOutput>(this, _cursor.TakeSequence(), workflow, input, options, caller);
         return Schedule(operation, workflow.Name, OperationKind.Child, $"child workflow '{workflow.Name}' ({caller})") is { } error
             ? Task.FromException<TChildOutput>(error)
             : operation.Task;

@@ -18,7 +18,7 @@ public sealed record WorkflowRunDetails(
     /// <summary>The run's input as JSON, as it was started.</summary>
     public string? InputJson { get; init; }
 
-    /// <summary>The run that started this one as a child (<see cref="Workflow.RunChildAsync{TWorkflow, TInput, TOutput}"/>); null for a run started by a client.</summary>
+    /// <summary>The run that started this one as a child (<see cref="Workflow.RunChildAsync{TWorkflow, TInput, TOutput}(Infrastructure.WorkflowDefinition{TWorkflow, TInput, TOutput}, TInput)"/>); null for a run started by a client.</summary>
     public string? ParentWorkflowId { get; init; }
 
     /// <summary>The child runs this run started, in the order of its journal.</summary>
@@ -116,7 +116,7 @@ public enum WorkflowOperationKind
     /// <summary>A patch marker (<see cref="Workflow.Patched"/>): the run took the new branch of the patch named by its id.</summary>
     Patch = 4,
 
-    /// <summary>A child workflow started and awaited (<see cref="Workflow.RunChildAsync{TWorkflow, TInput, TOutput}"/>); its input is the child run's id.</summary>
+    /// <summary>A child workflow started and awaited (<see cref="Workflow.RunChildAsync{TWorkflow, TInput, TOutput}(Infrastructure.WorkflowDefinition{TWorkflow, TInput, TOutput}, TInput)"/>); its input is the child run's id.</summary>
     Child = 5,
 }
 

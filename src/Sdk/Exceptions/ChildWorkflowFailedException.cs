@@ -1,7 +1,7 @@
 namespace Durably;
 
 /// <summary>
-/// A child workflow awaited with <see cref="Workflow.RunChildAsync{TWorkflow, TInput, TOutput}"/> ended failed or
+/// A child workflow awaited with <see cref="Workflow.RunChildAsync{TWorkflow, TInput, TOutput}(Infrastructure.WorkflowDefinition{TWorkflow, TInput, TOutput}, TInput)"/> ended failed or
 /// cancelled: thrown in the parent's run method, naming the child and its error. Catch it to go on without the child's
 /// result; left uncaught, it fails the parent (or rolls it back, as the parent's rule says).
 /// </summary>

@@ -76,15 +76,16 @@ public abstract class WorkflowExecution
     /// <returns>The payload or the timeout, delivered on the run's scheduler.</returns>
     public abstract Task<SignalResult<T>> WaitForSignalAsync<T>(string name, TimeSpan timeout, string caller);
 
-    /// <summary>Starts a child workflow and awaits its result as a durable operation (<see cref="Workflow.RunChildAsync{TWorkflow, TInput, TOutput}"/>).</summary>
+    /// <summary>Starts a child workflow and awaits its result as a durable operation (<see cref="Workflow.RunChildAsync{TWorkflow, TInput, TOutput}(Infrastructure.WorkflowDefinition{TWorkflow, TInput, TOutput}, TInput)"/>).</summary>
     /// <typeparam name="TWorkflow">The child workflow class.</typeparam>
     /// <typeparam name="TInput">Its input.</typeparam>
     /// <typeparam name="TOutput">Its result.</typeparam>
     /// <param name="workflow">The child's definition.</param>
     /// <param name="input">The child's input.</param>
+    /// <param name="options">How the child relates to the parent.</param>
     /// <param name="caller">The API called, for messages.</param>
     /// <returns>The child's result.</returns>
-    public abstract Task<TOutput> RunChildAsync<TWorkflow, TInput, TOutput>(WorkflowDefinition<TWorkflow, TInput, TOutput> workflow, TInput input, string caller)
+    public abstract Task<TOutput> RunChildAsync<TWorkflow, TInput, TOutput>(WorkflowDefinition<TWorkflow, TInput, TOutput> workflow, TInput input, ChildWorkflowOptions options, string caller)
         where TWorkflow : class;
 
     /// <summary>A patch check: see <see cref="Workflow.Patched"/>.</summary>

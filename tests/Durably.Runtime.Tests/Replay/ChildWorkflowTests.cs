@@ -15,7 +15,7 @@ public abstract class ChildWorkflowTests : StoreTestBase
     private readonly Gate _gate = new();
 
     private TestHost Host(TimeSpan? unloadAfter = null) => Track(new TestHost(
-        OpenStore(), d => d.AddWorkflow<ChildParcelOrder>().AddWorkflow<ParcelShipment>(),
+        OpenStore(), d => d.AddWorkflow<ChildParcelOrder>().AddWorkflow<ParcelShipment>().AddWorkflow<LetGoParcelOrder>(),
         s => s.AddSingleton(_log).AddSingleton(_gate),
         "children-worker",
         o =>
@@ -112,6 +112,31 @@ public abstract class ChildWorkflowTests : StoreTestBase
             await Wait.UntilAsync(async () => (await host.Client.GetRunAsync("order-cancel/ParcelShipment/0"))!.Status == WorkflowStatus.Cancelled,
                 "the child was not cancelled with its parent");
             Assert.Equal("parent run 'order-cancel' was cancelled: customer changed their mind", (await host.Client.GetRunAsync("order-cancel/ParcelShipment/0"))!.CancelReason);
+        }
+        finally
+        {
+            _gate.Release();
+            await host.Worker.StopAsync(default);
+        }
+    }
+
+    [Fact]
+    public async Task Cancelling_a_parent_leaves_a_child_it_abandons_running_to_its_end()
+    {
+        var host = Host();
+        await host.Worker.StartAsync(default);
+        try
+        {
+            await host.Get<LetGoParcelOrderClient>().StartAsync("held-w", "order-let-go");
+            await _gate.Arrived.WaitAsync(TimeSpan.FromSeconds(30));
+
+            await host.Client.CancelAsync("order-let-go", "order withdrawn");
+            var failed = await Assert.ThrowsAsync<WorkflowFailedException>(() => host.Client.WaitForResultAsync<string>("order-let-go").WaitAsync(TimeSpan.FromSeconds(60)));
+            Assert.Equal(WorkflowStatus.Cancelled, failed.Status);
+            Assert.Null((await host.Client.GetRunAsync("order-let-go/ParcelShipment/0"))!.CancelReason);
+
+            _gate.Release();
+            Assert.Equal("shipped held-w", await host.Client.WaitForResultAsync<string>("order-let-go/ParcelShipment/0").WaitAsync(TimeSpan.FromSeconds(60)));
         }
         finally
         {

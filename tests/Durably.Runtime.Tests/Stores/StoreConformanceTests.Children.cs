@@ -110,6 +110,27 @@ public abstract partial class StoreConformanceTests
         Assert.Equal("root/late", late.WorkflowId);
     }
 
+    [Fact]
+    public async Task A_child_linked_to_be_abandoned_is_left_running_by_its_parents_cancel()
+    {
+        var store = CreateStore();
+        var children = Assert.IsAssignableFrom<IWorkflowStoreChildren>(store);
+        await store.CreateRunAsync(NewRun("boss"), default);
+        await children.CreateChildRunAsync(NewRun("boss/kept"), new ChildLink("boss/kept", "boss", 0) { AbandonOnParentCancel = true }, default);
+        await children.CreateChildRunAsync(NewRun("boss/kept/grandchild"), new ChildLink("boss/kept/grandchild", "boss/kept", 0), default);
+        await children.CreateChildRunAsync(NewRun("boss/cancelled"), new ChildLink("boss/cancelled", "boss", 1), default);
+
+        Assert.Equal(CancelRequestOutcome.Requested, await store.RequestCancelAsync("boss", "stop", default));
+        await children.CreateChildRunAsync(NewRun("boss/late-kept"), new ChildLink("boss/late-kept", "boss", 2) { AbandonOnParentCancel = true }, default);
+
+        Assert.Null((await store.GetRunAsync("boss/kept", default))!.CancelReason);
+        Assert.Null((await store.GetRunAsync("boss/kept/grandchild", default))!.CancelReason);
+        Assert.Null((await store.GetRunAsync("boss/late-kept", default))!.CancelReason);
+        Assert.NotNull((await store.GetRunAsync("boss/cancelled", default))!.CancelReason);
+        Assert.True((await children.GetParentAsync("boss/kept", default))!.AbandonOnParentCancel);
+        Assert.Equal([true, false, true], (await children.ListChildrenAsync("boss", default)).Select(l => l.AbandonOnParentCancel));
+    }
+
     private async Task EndChildAsync(IWorkflowStore store, string id, WorkflowStatus status)
     {
         var lease = (await store.TryClaimAsync(id, "child-worker", s_lease, default))!;

@@ -11,7 +11,7 @@ namespace Durably.Runtime.Replay.Operations;
 /// wait looks at the child whenever this process finishes it, the store announces its end, or a poll interval passes;
 /// while waiting the run may unload, and the child's end wakes it (<see cref="IWorkflowStoreChildren"/>).
 /// </summary>
-internal sealed class ChildOperation<TWorkflow, TInput, TOutput>(IOperationHost host, long sequence, WorkflowDefinition<TWorkflow, TInput, TOutput> child, TInput input, string caller)
+internal sealed class ChildOperation<TWorkflow, TInput, TOutput>(IOperationHost host, long sequence, WorkflowDefinition<TWorkflow, TInput, TOutput> child, TInput input, ChildWorkflowOptions options, string caller)
     : WaitOperation(host, sequence), IChildWait
     where TWorkflow : class
 {
@@ -59,7 +59,7 @@ internal sealed class ChildOperation<TWorkflow, TInput, TOutput>(IOperationHost 
         var (version, fingerprint) = engine.Registry.StartVersion(child, typeof(TInput), typeof(TOutput));
         var inputJson = engine.Serializer.Serialize(input, $"The input of {What}");
         var record = RunRecord.Started(_childId, child.Name, version, inputJson, engine.UtcNow(), fingerprint: fingerprint);
-        var (run, _) = await children.CreateChildRunAsync(record, new ChildLink(_childId, Host.WorkflowId, Sequence), token).ConfigureAwait(false);
+        var (run, _) = await children.CreateChildRunAsync(record, new ChildLink(_childId, Host.WorkflowId, Sequence) { AbandonOnParentCancel = options.OnParentCancel == ParentCancelPolicy.Abandon }, token).ConfigureAwait(false);
         if (run.WorkflowName != child.Name)
         {
             Fail(entry, "Durably.WorkflowConflictException", $"could not start: id '{_childId}' belongs to a run of workflow '{run.WorkflowName}'.");

@@ -23,7 +23,7 @@ public sealed partial class InMemoryWorkflowStore : IWorkflowStoreChildren
             _journals.Add(child.WorkflowId, []);
             _signals.Add(child.WorkflowId, []);
             _parents[child.WorkflowId] = link with { ChildId = child.WorkflowId };
-            if (_runs.TryGetValue(link.ParentId, out var parent) && parent.CancelReason is { } reason)
+            if (!link.AbandonOnParentCancel && _runs.TryGetValue(link.ParentId, out var parent) && parent.CancelReason is { } reason)
             {
                 // A parent cancelled meanwhile: the child starts cancelled, as if it had been there when the cancel came.
                 child = child with { CancelReason = ChildLink.CancelReasonOf(link.ParentId, reason) };
@@ -87,7 +87,7 @@ public sealed partial class InMemoryWorkflowStore : IWorkflowStoreChildren
         var frontier = new Queue<string>([workflowId]);
         while (frontier.TryDequeue(out var parentId))
         {
-            foreach (var link in _parents.Values.Where(l => l.ParentId == parentId).ToList())
+            foreach (var link in _parents.Values.Where(l => l.ParentId == parentId && !l.AbandonOnParentCancel).ToList())
             {
                 frontier.Enqueue(link.ChildId);
                 if (_runs.TryGetValue(link.ChildId, out var child) && child is { Status: WorkflowStatus.Running, CancelReason: null })

@@ -10,7 +10,7 @@ namespace Durably.Runtime.Stores;
 internal static class PostgresSchema
 {
     /// <summary>The schema version this code creates and reads.</summary>
-    public const int Version = 16;
+    public const int Version = 17;
 
     /// <summary>The notification payload that says runs may be claimable.</summary>
     public const string RunsAvailablePayload = "available";
@@ -149,6 +149,9 @@ internal static class PostgresSchema
             parent_sequence bigint NOT NULL
         );
         CREATE INDEX run_children_by_parent ON {schema}.run_children (parent_id, parent_sequence);
+        """,
+        """
+        ALTER TABLE {schema}.run_children ADD COLUMN abandon boolean NOT NULL DEFAULT false;
         """,
     ];
 

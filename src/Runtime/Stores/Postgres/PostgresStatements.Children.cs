@@ -41,16 +41,16 @@ internal sealed partial class PostgresStatements
         ), inserted AS (
             INSERT INTO {s}.runs (workflow_id, workflow_name, version, input_json, status, epoch, created_at, updated_at, generation, fingerprint, seed, cancel_reason)
             VALUES (@id, @name, @version, @input, 0, 0, @created, @created, 0, @fingerprint::text, @seed::text,
-                (SELECT 'parent run ' || quote_literal(@parent) || ' was cancelled: ' || cancel_reason FROM parent))
+                (SELECT 'parent run ' || quote_literal(@parent) || ' was cancelled: ' || cancel_reason FROM parent WHERE NOT @abandon))
             ON CONFLICT DO NOTHING
             RETURNING workflow_id, pg_notify(@channel, '{PostgresSchema.RunsAvailablePayload}')
         ), linked AS (
-            INSERT INTO {s}.run_children (child_id, parent_id, parent_sequence) SELECT workflow_id, @parent, @parent_sequence FROM inserted
+            INSERT INTO {s}.run_children (child_id, parent_id, parent_sequence, abandon) SELECT workflow_id, @parent, @parent_sequence, @abandon FROM inserted
         )
         SELECT count(*) FROM inserted
         """,
-        $"SELECT child_id, parent_id, parent_sequence FROM {s}.run_children WHERE child_id = @id",
-        $"SELECT child_id, parent_id, parent_sequence FROM {s}.run_children WHERE parent_id = @id ORDER BY parent_sequence, child_id",
+        $"SELECT child_id, parent_id, parent_sequence, abandon FROM {s}.run_children WHERE child_id = @id",
+        $"SELECT child_id, parent_id, parent_sequence, abandon FROM {s}.run_children WHERE parent_id = @id ORDER BY parent_sequence, child_id",
         $"SELECT 1 FROM {s}.runs p WHERE p.workflow_id = (SELECT parent_id FROM {s}.run_children WHERE child_id = @id) FOR UPDATE",
         $"""
         UPDATE {s}.runs p SET wake_at = NULL FROM {s}.run_children c
@@ -66,15 +66,15 @@ internal sealed partial class PostgresStatements
             WHERE c.parent_id = @id AND child.status IN ({string.Join(", ", Durably.Runtime.Journal.ChildLink.WakingStatuses.Select(w => (int)w))}) AND j.state = 0)
         """,
         $"""
-        INSERT INTO {s}.run_children (child_id, parent_id, parent_sequence)
-        SELECT @next_id, parent_id, parent_sequence FROM {s}.run_children
+        INSERT INTO {s}.run_children (child_id, parent_id, parent_sequence, abandon)
+        SELECT @next_id, parent_id, parent_sequence, abandon FROM {s}.run_children
         WHERE child_id = @id AND EXISTS (SELECT 1 FROM {s}.runs n WHERE n.workflow_id = @next_id)
         ON CONFLICT DO NOTHING
         """,
         $"""
         WITH RECURSIVE descendants(id) AS (
-            SELECT child_id FROM {s}.run_children WHERE parent_id = @id
-            UNION SELECT c.child_id FROM {s}.run_children c JOIN descendants d ON c.parent_id = d.id)
+            SELECT child_id FROM {s}.run_children WHERE parent_id = @id AND NOT abandon
+            UNION SELECT c.child_id FROM {s}.run_children c JOIN descendants d ON c.parent_id = d.id WHERE NOT c.abandon)
         UPDATE {s}.runs SET cancel_reason = @child_reason, wake_at = NULL, updated_at = @now
         WHERE workflow_id IN (SELECT id FROM descendants) AND status = 0 AND cancel_reason IS NULL
             AND EXISTS (SELECT 1 FROM {s}.runs p WHERE p.workflow_id = @id AND p.cancel_reason IS NOT NULL)

@@ -15,7 +15,7 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStoreChildren
             await using var batch = _dataSource.CreateBatch();
             batch.BatchCommands.Add(BatchCommand(_sql.CreateChildRun,
                 ("id", child.WorkflowId), ("name", child.WorkflowName), ("version", child.Version), ("input", child.InputJson), ("created", Utc(child.CreatedAt)),
-                ("fingerprint", child.Fingerprint), ("seed", child.Seed), ("channel", _channel), ("parent", link.ParentId), ("parent_sequence", link.ParentSequence)));
+                ("fingerprint", child.Fingerprint), ("seed", child.Seed), ("channel", _channel), ("parent", link.ParentId), ("parent_sequence", link.ParentSequence), ("abandon", link.AbandonOnParentCancel)));
             batch.BatchCommands.Add(BatchCommand(_sql.GetRun, ("id", child.WorkflowId)));
             await using var reader = await batch.ExecuteReaderAsync(token).ConfigureAwait(false);
             await reader.ReadAsync(token).ConfigureAwait(false);
@@ -32,7 +32,7 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStoreChildren
         {
             await using var command = Command(_sql.GetParent, ("id", childId));
             await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
-            return await reader.ReadAsync(token).ConfigureAwait(false) ? new ChildLink(reader.GetString(0), reader.GetString(1), reader.GetInt64(2)) : null;
+            return await reader.ReadAsync(token).ConfigureAwait(false) ? ReadLink(reader) : null;
         }, cancellationToken);
 
     /// <inheritdoc/>
@@ -44,9 +44,12 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStoreChildren
             var children = new List<ChildLink>();
             while (await reader.ReadAsync(token).ConfigureAwait(false))
             {
-                children.Add(new ChildLink(reader.GetString(0), reader.GetString(1), reader.GetInt64(2)));
+                children.Add(ReadLink(reader));
             }
 
             return (IReadOnlyList<ChildLink>)children;
         }, cancellationToken);
+
+    private static ChildLink ReadLink(System.Data.Common.DbDataReader reader)
+        => new(reader.GetString(0), reader.GetString(1), reader.GetInt64(2)) { AbandonOnParentCancel = reader.GetBoolean(3) };
 }

@@ -7,7 +7,7 @@ namespace Durably.Runtime.Stores;
 internal static class SqliteSchema
 {
     /// <summary>The schema version this code creates and reads.</summary>
-    public const int Version = 15;
+    public const int Version = 16;
 
     /// <summary>What <c>durably_meta</c> says owns the file.</summary>
     private const string ApplicationId = "durably";
@@ -189,6 +189,9 @@ internal static class SqliteSchema
             parent_sequence INTEGER NOT NULL
         );
         CREATE INDEX run_children_by_parent ON run_children (parent_id, parent_sequence);
+        """,
+        """
+        ALTER TABLE run_children ADD COLUMN abandon INTEGER NOT NULL DEFAULT 0;
         """,
     ];
 }

@@ -20,10 +20,10 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStoreChildren
                 RunParameters(child)) == 1;
             if (inserted)
             {
-                Execute(connection, "INSERT INTO run_children (child_id, parent_id, parent_sequence) VALUES ($child, $parent, $sequence);",
-                    ("$child", child.WorkflowId), ("$parent", link.ParentId), ("$sequence", link.ParentSequence));
+                Execute(connection, "INSERT INTO run_children (child_id, parent_id, parent_sequence, abandon) VALUES ($child, $parent, $sequence, $abandon);",
+                    ("$child", child.WorkflowId), ("$parent", link.ParentId), ("$sequence", link.ParentSequence), ("$abandon", link.AbandonOnParentCancel));
                 // A parent cancelled meanwhile: the child starts cancelled, as if it had been there when the cancel came.
-                if (ReadRun(connection, link.ParentId)?.CancelReason is { } reason)
+                if (!link.AbandonOnParentCancel && ReadRun(connection, link.ParentId)?.CancelReason is { } reason)
                 {
                     Execute(connection, "UPDATE runs SET cancel_reason = $reason WHERE workflow_id = $id AND status = 0 AND cancel_reason IS NULL;",
                         ("$id", child.WorkflowId), ("$reason", ChildLink.CancelReasonOf(link.ParentId, reason)));
@@ -36,13 +36,13 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStoreChildren
 
     /// <inheritdoc/>
     public Task<ChildLink?> GetParentAsync(string childId, CancellationToken cancellationToken)
-        => Read(connection => Query(connection, "SELECT child_id, parent_id, parent_sequence FROM run_children WHERE child_id = $id;", ReadLink, ("$id", childId)).SingleOrDefault(),
+        => Read(connection => Query(connection, "SELECT child_id, parent_id, parent_sequence, abandon FROM run_children WHERE child_id = $id;", ReadLink, ("$id", childId)).SingleOrDefault(),
             cancellationToken);
 
     /// <inheritdoc/>
     public Task<IReadOnlyList<ChildLink>> ListChildrenAsync(string parentId, CancellationToken cancellationToken)
         => Read<IReadOnlyList<ChildLink>>(connection => Query(connection,
-            "SELECT child_id, parent_id, parent_sequence FROM run_children WHERE parent_id = $id ORDER BY parent_sequence, child_id;", ReadLink, ("$id", parentId)), cancellationToken);
+            "SELECT child_id, parent_id, parent_sequence, abandon FROM run_children WHERE parent_id = $id ORDER BY parent_sequence, child_id;", ReadLink, ("$id", parentId)), cancellationToken);
 
     /// <summary>
     /// After a run ended in this write: wakes its parent if it is unloaded waiting (a dead letter does not), and hands
@@ -57,7 +57,7 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStoreChildren
         }
         else if (continuation is not null)
         {
-            Execute(connection, "INSERT INTO run_children (child_id, parent_id, parent_sequence) SELECT $next, parent_id, parent_sequence FROM run_children WHERE child_id = $id;",
+            Execute(connection, "INSERT INTO run_children (child_id, parent_id, parent_sequence, abandon) SELECT $next, parent_id, parent_sequence, abandon FROM run_children WHERE child_id = $id;",
                 ("$next", continuation), ("$id", workflowId));
         }
     }
@@ -80,11 +80,11 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStoreChildren
     private void CancelDescendants(SqliteConnection connection, string workflowId, string reason)
         => Execute(connection, """
             WITH RECURSIVE descendants(id) AS (
-                SELECT child_id FROM run_children WHERE parent_id = $id
-                UNION SELECT c.child_id FROM run_children c JOIN descendants d ON c.parent_id = d.id)
+                SELECT child_id FROM run_children WHERE parent_id = $id AND abandon = 0
+                UNION SELECT c.child_id FROM run_children c JOIN descendants d ON c.parent_id = d.id WHERE c.abandon = 0)
             UPDATE runs SET cancel_reason = $reason, wake_at = NULL, updated_at = $now
             WHERE workflow_id IN (SELECT id FROM descendants) AND status = 0 AND cancel_reason IS NULL;
             """, ("$id", workflowId), ("$reason", ChildLink.CancelReasonOf(workflowId, reason)), ("$now", ToUnixMs(_time.GetUtcNow())));
 
-    private static ChildLink ReadLink(System.Data.Common.DbDataReader r) => new(r.GetString(0), r.GetString(1), r.GetInt64(2));
+    private static ChildLink ReadLink(System.Data.Common.DbDataReader r) => new(r.GetString(0), r.GetString(1), r.GetInt64(2)) { AbandonOnParentCancel = r.GetBoolean(3) };
 }

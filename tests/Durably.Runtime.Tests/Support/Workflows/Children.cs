@@ -42,3 +42,12 @@ internal partial class ChildParcelOrder
         }
     }
 }
+
+/// <summary>An order whose shipment goes on even if the order is cancelled (the child is abandoned, not cancelled).</summary>
+[DurableWorkflow]
+internal partial class LetGoParcelOrder
+{
+    [WorkflowRun]
+    public async Task<string> RunAsync(string parcel)
+        => await Workflow.RunChildAsync(ParcelShipment.DurableDefinition, parcel, new ChildWorkflowOptions { OnParentCancel = ParentCancelPolicy.Abandon });
+}
