@@ -29,7 +29,7 @@ internal static class RunsPage
             : [];
 
         var rows = Html.Join(page.Runs.Select(r => Html.Of(
-            $"<tr><td><a href=\"{request.RunHref(r.WorkflowId)}\">{r.WorkflowId}</a></td><td>{r.WorkflowName} <span class=\"muted\">v{r.Version}</span></td><td>{Components.Status(r.Status)}</td><td>{r.InstanceKey}</td><td>{request.Time(r.CreatedAt)}</td><td>{request.Time(r.UpdatedAt)}</td><td class=\"mono\">{Components.Line(r.Error?.Message ?? r.CancelReason, 90)}</td></tr>")));
+            $"<tr><td><a href=\"{request.RunHref(r.WorkflowId)}\">{r.WorkflowId}</a>{(r.ParentWorkflowId is { } parent ? Html.Of($"<div class=\"muted\">child of <a href=\"{request.RunHref(parent)}\">{parent}</a></div>") : Html.Empty)}</td><td>{r.WorkflowName} <span class=\"muted\">v{r.Version}</span></td><td>{Components.Status(r.Status)}</td><td>{r.InstanceKey}</td><td>{request.Time(r.CreatedAt)}</td><td>{request.Time(r.UpdatedAt)}</td><td class=\"mono\">{Components.Line(r.Error?.Message ?? r.CancelReason, 90)}</td></tr>")));
         var table = page.Runs.Count == 0
             ? Components.Empty("No run matches these filters.")
             : Html.Of($"<table><tr><th>Run</th><th>Workflow</th><th>Status</th><th>Instance key</th><th>Started</th><th>Updated</th><th>Error or reason</th></tr>{rows}</table>");

@@ -161,7 +161,7 @@ public sealed partial class DurableClient : IDurableClient
                 (await family.ListChildrenAsync(workflowId, cancellationToken).ConfigureAwait(false)).Select(c => c.ChildId).ToList())
             : (null, []);
         return new WorkflowRunDetails(
-            run.ToInfo(),
+            run.ToInfo() with { ParentWorkflowId = parent },
             run.Status == WorkflowStatus.Completed ? run.OutputJson : null,
             [.. snapshot.Journal.OrderBy(e => e.Sequence).Select(ToOperation)],
             active ? run.Owner : null,
@@ -250,8 +250,12 @@ public sealed partial class DurableClient : IDurableClient
             },
             cancellationToken).ConfigureAwait(false);
         var page = rows.Take(query.PageSize).ToList();
+        // Each child names its parent: one read for the page, on a store that keeps child runs.
+        var parents = _engine.Context.Store is IWorkflowStoreChildren family && page.Count > 0
+            ? (await family.GetParentsAsync([.. page.Select(r => r.WorkflowId)], cancellationToken).ConfigureAwait(false)).ToDictionary(l => l.ChildId, l => l.ParentId, StringComparer.Ordinal)
+            : [];
         return new WorkflowRunPage(
-            [.. page.Select(r => r.ToInfo())],
+            [.. page.Select(r => r.ToInfo() with { ParentWorkflowId = parents.GetValueOrDefault(r.WorkflowId) })],
             rows.Count > query.PageSize ? PageToken.Encode(page[^1]) : null);
     }
 

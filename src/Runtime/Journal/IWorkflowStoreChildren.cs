@@ -29,6 +29,12 @@ public interface IWorkflowStoreChildren
     /// <returns>Its link, or <see langword="null"/> when it has no parent.</returns>
     Task<ChildLink?> GetParentAsync(string childId, CancellationToken cancellationToken);
 
+    /// <summary>The parents of the runs among <paramref name="childIds"/> that were started as children, in one read (for a page of runs).</summary>
+    /// <param name="childIds">The runs; at most <see cref="WorkflowRunQuery.MaxPageSize"/>.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The links of those that have a parent, in no particular order.</returns>
+    Task<IReadOnlyList<ChildLink>> GetParentsAsync(IReadOnlyCollection<string> childIds, CancellationToken cancellationToken);
+
     /// <summary>The children run <paramref name="parentId"/> started, in the order of the parent's journal.</summary>
     /// <param name="parentId">The parent.</param>
     /// <param name="cancellationToken">Cancels the read.</param>

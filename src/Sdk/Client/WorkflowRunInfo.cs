@@ -29,7 +29,14 @@ public sealed record WorkflowRunInfo(
     string? ContinuedAs = null,
     string? CancelReason = null,
     string? InstanceKey = null,
-    string? Fingerprint = null);
+    string? Fingerprint = null)
+{
+    /// <summary>
+    /// The run that started this one as a child (<see cref="Workflow.RunChildAsync{TWorkflow, TInput, TOutput}(Infrastructure.WorkflowDefinition{TWorkflow, TInput, TOutput}, TInput)"/>),
+    /// where the reader looked it up (listings and run details do); otherwise <see langword="null"/>.
+    /// </summary>
+    public string? ParentWorkflowId { get; init; }
+}
 
 /// <summary>A journaled failure: the exception's type name and message, never the exception object.</summary>
 /// <param name="Type">The exception's full type name.</param>

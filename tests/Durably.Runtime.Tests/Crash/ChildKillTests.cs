@@ -42,9 +42,15 @@ public abstract class ChildKillTests : IDisposable
         SqliteConnection.ClearAllPools();
         using (var second = CrashHelperProcess.Start(StoreArgument, bodyLog, Families, "family-worker", TimeSpan.FromSeconds(30), "family"))
         {
-            var output = await second.StandardOutput.ReadToEndAsync();
-            await second.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(120));
-            Assert.True(second.ExitCode == 0, $"the second helper failed ({second.ExitCode}): {output} {await second.StandardError.ReadToEndAsync()}");
+            var output = second.StandardOutput.ReadToEndAsync();
+            var errors = second.StandardError.ReadToEndAsync();
+            if (!second.WaitForExit(TimeSpan.FromSeconds(120)))
+            {
+                second.Kill();
+                Assert.Fail($"the second helper did not finish in 120 s; the runs: {await DescribeAsync()}");
+            }
+
+            Assert.True(second.ExitCode == 0, $"the second helper failed ({second.ExitCode}): {await output} {await errors}");
         }
 
         var bodies = CrashHelperProcess.ReadBodyLog(bodyLog);
@@ -65,6 +71,29 @@ public abstract class ChildKillTests : IDisposable
                 Assert.InRange(runs.Count, 1, 2);
                 Assert.Single(runs.Select(b => b.IdempotencyKey).Distinct());
             }
+        }
+        finally
+        {
+            if (store is IAsyncDisposable disposable)
+            {
+                await disposable.DisposeAsync();
+            }
+            else
+            {
+                (store as IDisposable)?.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Every run's id, status and wake time, and every child link: what a stuck family looks like.</summary>
+    private async Task<string> DescribeAsync()
+    {
+        var store = OpenStore();
+        try
+        {
+            var runs = await store.ListRunsAsync(new RunListQuery(null, null, null, null, null, 1000), default);
+            var links = await ((IWorkflowStoreChildren)store).GetParentsAsync([.. runs.Select(r => r.WorkflowId)], default);
+            return string.Join("; ", runs.Select(r => $"{r.WorkflowId} {r.Status} wake={r.WakeAt:O}")) + " | links: " + string.Join("; ", links.Select(l => $"{l.ChildId}<-{l.ParentId}"));
         }
         finally
         {

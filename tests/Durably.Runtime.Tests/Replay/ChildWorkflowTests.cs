@@ -55,8 +55,27 @@ public abstract class ChildWorkflowTests : StoreTestBase
         Assert.Equal(children.Select(c => c.ChildId), details.ChildWorkflowIds);
         Assert.Null(details.ParentWorkflowId);
         var first = (await host.Client.GetRunDetailsAsync("order-50/ParcelShipment/0"))!;
-        Assert.Equal(("order-50", 0), (first.ParentWorkflowId, first.ChildWorkflowIds.Count));
+        Assert.Equal(("order-50", 0, "order-50"), (first.ParentWorkflowId, first.ChildWorkflowIds.Count, first.Run.ParentWorkflowId));
+
+        // Listings name each child's parent (one read per page).
+        var listed = await host.Client.ListRunsAsync(new WorkflowRunQuery { PageSize = 100 });
+        Assert.Equal(51, listed.Runs.Count);
+        Assert.All(listed.Runs.Where(r => r.WorkflowName == "ParcelShipment"), r => Assert.Equal("order-50", r.ParentWorkflowId));
+        Assert.Null(listed.Runs.Single(r => r.WorkflowId == "order-50").ParentWorkflowId);
         Assert.Equal(50, _log.Count("Pack"));
+    }
+
+    [Fact]
+    public async Task Fifty_children_of_a_parent_that_unloads_as_soon_as_it_waits_all_run_and_wake_it()
+    {
+        // The parent unloads the moment every child wait is ready: each child must exist by then, or nothing wakes it.
+        var host = Host(unloadAfter: TimeSpan.Zero);
+        var parcels = Enumerable.Range(0, 50).Select(i => $"u{i}").ToArray();
+
+        var result = await RunAsync(host, "order-50-unloading", parcels);
+
+        Assert.Equal(string.Join(",", parcels.Select(p => $"shipped {p}")), result);
+        Assert.Equal(50, (await ((IWorkflowStoreChildren)host.Store).ListChildrenAsync("order-50-unloading", default)).Count);
     }
 
     [Fact]

@@ -25,6 +25,9 @@ public abstract partial class StoreConformanceTests
         Assert.Equal(new ChildLink("parent-1/child/1", "parent-1", 1), await children.GetParentAsync("parent-1/child/1", default));
         Assert.Null(await children.GetParentAsync("parent-1", default));
         Assert.Equal(["parent-1/child/1", "parent-1/child/2"], (await children.ListChildrenAsync("parent-1", default)).Select(l => l.ChildId));
+        Assert.Equal(["parent-1/child/1", "parent-1/child/2"],
+            (await children.GetParentsAsync(["parent-1/child/2", "parent-1", "no-such-run", "parent-1/child/1"], default)).Select(l => l.ChildId).Order(StringComparer.Ordinal));
+        Assert.Empty(await children.GetParentsAsync([], default));
 
         // The parent unloads to wait; the first child is parked (no wake: a person may retry it), the second completes.
         Assert.Equal(SuspendOutcome.Suspended, await store.SuspendAsync(parent, RunRecord.WakeOnSignalOnly, [], default));

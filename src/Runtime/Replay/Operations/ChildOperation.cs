@@ -17,6 +17,7 @@ internal sealed class ChildOperation<TWorkflow, TInput, TOutput>(IOperationHost 
 {
     private readonly TaskCompletionSource<TOutput> _completion = new();
     private string _childId = ChildId(host.WorkflowId, child.Name, sequence);
+    private string? _conflict;
 
     public Task<TOutput> Task => _completion.Task;
 
@@ -51,7 +52,11 @@ internal sealed class ChildOperation<TWorkflow, TInput, TOutput>(IOperationHost 
 
     protected override string InputJson() => Host.Engine.Serializer.Serialize(_childId, $"The child run's id of {caller}");
 
-    protected override async Task WaitAsync(JournalEntry entry, CancellationToken token)
+    /// <summary>
+    /// Creates the child (once: a second creation finds it) before the wait counts as ready — a run unloaded before its
+    /// child existed would wait for an end that can never come.
+    /// </summary>
+    protected override async Task BeforeWaitingAsync(JournalEntry entry, CancellationToken token)
     {
         var engine = Host.Engine;
         var children = engine.Store as IWorkflowStoreChildren
@@ -59,10 +64,17 @@ internal sealed class ChildOperation<TWorkflow, TInput, TOutput>(IOperationHost 
         var (version, fingerprint) = engine.Registry.StartVersion(child, typeof(TInput), typeof(TOutput));
         var inputJson = engine.Serializer.Serialize(input, $"The input of {What}");
         var record = RunRecord.Started(_childId, child.Name, version, inputJson, engine.UtcNow(), fingerprint: fingerprint);
-        var (run, _) = await children.CreateChildRunAsync(record, new ChildLink(_childId, Host.WorkflowId, Sequence) { AbandonOnParentCancel = options.OnParentCancel == ParentCancelPolicy.Abandon }, token).ConfigureAwait(false);
-        if (run.WorkflowName != child.Name)
+        var link = new ChildLink(_childId, Host.WorkflowId, Sequence) { AbandonOnParentCancel = options.OnParentCancel == ParentCancelPolicy.Abandon };
+        var (run, _) = await children.CreateChildRunAsync(record, link, token).ConfigureAwait(false);
+        _conflict = run.WorkflowName == child.Name ? null : run.WorkflowName;
+    }
+
+    protected override async Task WaitAsync(JournalEntry entry, CancellationToken token)
+    {
+        var engine = Host.Engine;
+        if (_conflict is { } other)
         {
-            Fail(entry, "Durably.WorkflowConflictException", $"could not start: id '{_childId}' belongs to a run of workflow '{run.WorkflowName}'.");
+            Fail(entry, "Durably.WorkflowConflictException", $"could not start: id '{_childId}' belongs to a run of workflow '{other}'.");
             return;
         }
 

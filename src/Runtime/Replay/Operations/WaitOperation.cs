@@ -50,6 +50,8 @@ internal abstract class WaitOperation(IOperationHost host, long sequence) : Oper
             if (entry is not null)
             {
                 Entry = entry;
+                // Ready means quiescent: the run may unload from here on, so whatever the wait needs done first is done now.
+                await BeforeWaitingAsync(entry, token).ConfigureAwait(false);
                 Host.Post(new WaitReady(this));
                 await WaitAsync(entry, token).ConfigureAwait(false);
             }
@@ -58,6 +60,12 @@ internal abstract class WaitOperation(IOperationHost host, long sequence) : Oper
         {
         }
     });
+
+    /// <summary>
+    /// Work the wait needs done before the run may unload (a child wait creates its child): it runs after the attempting
+    /// row is journaled, on every execution, so it must be idempotent.
+    /// </summary>
+    protected virtual Task BeforeWaitingAsync(JournalEntry entry, CancellationToken token) => Task.CompletedTask;
 
     /// <summary>Takes the journaled input (wake time or deadline) over the one computed live.</summary>
     protected abstract void ReadInput(string json);

@@ -44,6 +44,17 @@ public sealed partial class InMemoryWorkflowStore : IWorkflowStoreChildren
     }
 
     /// <inheritdoc/>
+    public Task<IReadOnlyList<ChildLink>> GetParentsAsync(IReadOnlyCollection<string> childIds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(childIds);
+        lock (_gate)
+        {
+            IReadOnlyList<ChildLink> links = [.. childIds.Distinct(StringComparer.Ordinal).Select(id => _parents.GetValueOrDefault(id)).OfType<ChildLink>()];
+            return Task.FromResult(links);
+        }
+    }
+
+    /// <inheritdoc/>
     public Task<IReadOnlyList<ChildLink>> ListChildrenAsync(string parentId, CancellationToken cancellationToken)
     {
         lock (_gate)

@@ -8,6 +8,9 @@ internal sealed partial class PostgresStatements
 
     public string GetParent { get; }
 
+    /// <summary>The links of the runs in @ids (a text array) that have a parent.</summary>
+    public string GetParents => GetParent.Replace("child_id = @id", "child_id = ANY(@ids)", StringComparison.Ordinal);
+
     public string ListChildren { get; }
 
     /// <summary>After a run's end in the same batch: locks its parent's row, ordering the end with the parent's unload (see <see cref="AwaitedChildEnded"/>).</summary>

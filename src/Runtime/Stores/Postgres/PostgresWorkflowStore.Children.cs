@@ -36,6 +36,29 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStoreChildren
         }, cancellationToken);
 
     /// <inheritdoc/>
+    public Task<IReadOnlyList<ChildLink>> GetParentsAsync(IReadOnlyCollection<string> childIds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(childIds);
+        if (childIds.Count == 0)
+        {
+            return Task.FromResult<IReadOnlyList<ChildLink>>([]);
+        }
+
+        return ExecuteAsync("read runs' parents", async token =>
+        {
+            await using var command = Command(_sql.GetParents, ("ids", childIds.ToArray()));
+            await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
+            var links = new List<ChildLink>();
+            while (await reader.ReadAsync(token).ConfigureAwait(false))
+            {
+                links.Add(ReadLink(reader));
+            }
+
+            return (IReadOnlyList<ChildLink>)links;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc/>
     public Task<IReadOnlyList<ChildLink>> ListChildrenAsync(string parentId, CancellationToken cancellationToken)
         => ExecuteAsync("list a run's children", async token =>
         {

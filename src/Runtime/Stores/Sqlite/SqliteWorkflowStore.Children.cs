@@ -40,6 +40,15 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStoreChildren
             cancellationToken);
 
     /// <inheritdoc/>
+    public Task<IReadOnlyList<ChildLink>> GetParentsAsync(IReadOnlyCollection<string> childIds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(childIds);
+        return Read<IReadOnlyList<ChildLink>>(connection => childIds.Count == 0 ? [] : Query(connection,
+            "SELECT child_id, parent_id, parent_sequence, abandon FROM run_children WHERE child_id IN (SELECT value FROM json_each($ids));", ReadLink,
+            ("$ids", System.Text.Json.JsonSerializer.Serialize(childIds))), cancellationToken);
+    }
+
+    /// <inheritdoc/>
     public Task<IReadOnlyList<ChildLink>> ListChildrenAsync(string parentId, CancellationToken cancellationToken)
         => Read<IReadOnlyList<ChildLink>>(connection => Query(connection,
             "SELECT child_id, parent_id, parent_sequence, abandon FROM run_children WHERE parent_id = $id ORDER BY parent_sequence, child_id;", ReadLink, ("$id", parentId)), cancellationToken);
