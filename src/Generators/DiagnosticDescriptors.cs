@@ -308,7 +308,7 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor ClientStartInWorkflow = Create(
         "DURABLY0057",
         "Workflow code starts a run through a client",
-        "{0} starts another run from workflow code: nothing of it is journaled, so a replay or a crash starts it again, the link between the runs is lost, and this run holds its slot while it waits; start it as a child, journaled and awaited durably: await Workflow.RunChildAsync(Child.DurableDefinition, input)",
+        "{0} starts another run from workflow code: nothing of it is journaled, so a replay or a crash starts it again, the link between the runs is lost, and this run holds its slot while it waits; start it as a child, journaled and awaited durably: await childClient.RunAsChildAsync(input), or Workflow.RunChildAsync(Child.DurableDefinition, input)",
         DiagnosticSeverity.Warning);
 
     private static DiagnosticDescriptor Create(string id, string title, string message, DiagnosticSeverity severity = DiagnosticSeverity.Error)

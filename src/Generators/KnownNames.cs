@@ -38,6 +38,7 @@ internal static class KnownNames
     public const string WorkflowClient = "global::Durably.WorkflowClient";
     public const string WorkflowHandle = "global::Durably.WorkflowHandle";
     public const string WorkflowStartOptions = "global::Durably.WorkflowStartOptions";
+    public const string ChildWorkflowOptions = "global::Durably.ChildWorkflowOptions";
     public const string ServiceCollection = "global::Microsoft.Extensions.DependencyInjection.IServiceCollection";
     public const string ServiceCollectionTryAdd = "global::Microsoft.Extensions.DependencyInjection.Extensions.ServiceCollectionDescriptorExtensions";
     public const string CancellationToken = "global::System.Threading.CancellationToken";

@@ -27,19 +27,11 @@ public sealed partial class DeterminismAnalyzer
 
         public bool IsWorkflowApi(ISymbol? member) => member?.ContainingType is { } type && SymbolEqualityComparer.Default.Equals(type, WorkflowApi);
 
-        /// <summary>A start of a run through <c>IDurableClient</c> or a generated typed client.</summary>
-        public bool IsClientStart(IMethodSymbol method)
+        /// <summary>A generated typed client's <c>RunAsChildAsync</c>: a child workflow, journaled by the parent.</summary>
+        public bool IsChildRun(IMethodSymbol method) => method.Name == "RunAsChildAsync" && DerivesFromTypedClient(method.ContainingType);
+
+        private bool DerivesFromTypedClient(INamedTypeSymbol? type)
         {
-            if (method.Name != "StartAsync" || method.ContainingType is not { } type)
-            {
-                return false;
-            }
-
-            if (SymbolEqualityComparer.Default.Equals(type, DurableClient) || type.AllInterfaces.Any(i => SymbolEqualityComparer.Default.Equals(i, DurableClient)))
-            {
-                return true;
-            }
-
             for (var current = type; current is not null; current = current.BaseType)
             {
                 if (SymbolEqualityComparer.Default.Equals(current.OriginalDefinition, TypedClient))
@@ -51,11 +43,24 @@ public sealed partial class DeterminismAnalyzer
             return false;
         }
 
+        /// <summary>A start of a run through <c>IDurableClient</c> or a generated typed client.</summary>
+        public bool IsClientStart(IMethodSymbol method)
+        {
+            if (method.Name != "StartAsync" || method.ContainingType is not { } type)
+            {
+                return false;
+            }
+
+            return SymbolEqualityComparer.Default.Equals(type, DurableClient) || type.AllInterfaces.Any(i => SymbolEqualityComparer.Default.Equals(i, DurableClient))
+                || DerivesFromTypedClient(type);
+        }
+
         /// <summary>A call whose outcome the journal keeps, or that only combines or wraps such calls.</summary>
         public bool IsDurable(IMethodSymbol method)
         {
             var target = method.ReducedFrom ?? method;
-            if (WorkflowParserFacade.IsStep(target.OriginalDefinition) || WorkflowParser.HasAttribute(target.OriginalDefinition, KnownNames.SignalAttribute) || IsWorkflowApi(target))
+            if (WorkflowParserFacade.IsStep(target.OriginalDefinition) || WorkflowParser.HasAttribute(target.OriginalDefinition, KnownNames.SignalAttribute) || IsWorkflowApi(target)
+                || IsChildRun(target))
             {
                 return true;
             }

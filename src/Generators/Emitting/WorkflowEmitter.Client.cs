@@ -55,6 +55,26 @@ internal static partial class WorkflowEmitter
                 + (input is null ? KnownNames.Unit + ".Value" : input.Name) + ", " + parameter + ", cancellationToken);");
         }
 
+        // The durable form for a parent's run method: the start and the result are journaled by the parent (DURABLY0057
+        // points here from StartAsync).
+        writer.Line();
+        writer.Line("/// <summary>");
+        writer.Line("/// Runs this workflow as a child of the run whose run method calls it, and returns its result: the start and the");
+        writer.Line("/// result are journaled by the parent, which unloads while it waits (<c>Workflow.RunChildAsync</c>).");
+        writer.Line("/// Call it only from a run method.");
+        writer.Line("/// </summary>");
+        if (input is not null)
+        {
+            writer.Line("/// <param name=\"" + input.Name.TrimStart('@') + "\">The child's input.</param>");
+        }
+
+        writer.Line("/// <param name=\"options\">Whether a cancel of the parent cascades to the child (the default) or abandons it.</param>");
+        writer.Line("/// <returns>The child's result.</returns>");
+        writer.Line("public global::System.Threading.Tasks.Task<" + run.OutputType + "> RunAsChildAsync("
+            + (input is null ? string.Empty : input.Type + " " + input.Name + ", ") + KnownNames.ChildWorkflowOptions + "? options = null)");
+        writer.Line("    => " + KnownNames.Workflow + ".RunChildAsync(" + definition + ", "
+            + (input is null ? KnownNames.Unit + ".Value" : input.Name) + ", options ?? new " + KnownNames.ChildWorkflowOptions + "());");
+
         foreach (var signal in workflow.Signals)
         {
             writer.Line();

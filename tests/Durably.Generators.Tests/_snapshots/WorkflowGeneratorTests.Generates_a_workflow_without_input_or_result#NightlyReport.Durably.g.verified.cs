@@ -75,4 +75,14 @@ internal sealed partial class NightlyReportClient : global::Durably.WorkflowClie
     /// <returns>A handle to the run started, or to the active run joined.</returns>
     public global::System.Threading.Tasks.Task<global::Durably.WorkflowHandle<global::Durably.Infrastructure.Unit>> StartAsync(global::Durably.WorkflowStartOptions options, global::System.Threading.CancellationToken cancellationToken = default)
         => Client.StartAsync(global::NightlyReport.DurableDefinition, global::Durably.Infrastructure.Unit.Value, options, cancellationToken);
+
+    /// <summary>
+    /// Runs this workflow as a child of the run whose run method calls it, and returns its result: the start and the
+    /// result are journaled by the parent, which unloads while it waits (<c>Workflow.RunChildAsync</c>).
+    /// Call it only from a run method.
+    /// </summary>
+    /// <param name="options">Whether a cancel of the parent cascades to the child (the default) or abandons it.</param>
+    /// <returns>The child's result.</returns>
+    public global::System.Threading.Tasks.Task<global::Durably.Infrastructure.Unit> RunAsChildAsync(global::Durably.ChildWorkflowOptions? options = null)
+        => global::Durably.Workflow.RunChildAsync(global::NightlyReport.DurableDefinition, global::Durably.Infrastructure.Unit.Value, options ?? new global::Durably.ChildWorkflowOptions());
 }

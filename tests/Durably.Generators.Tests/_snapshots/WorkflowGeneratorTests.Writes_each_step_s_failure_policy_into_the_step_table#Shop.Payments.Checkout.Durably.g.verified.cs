@@ -161,5 +161,16 @@ namespace Shop.Payments
         /// <returns>A handle to the run started, or to the active run joined.</returns>
         public global::System.Threading.Tasks.Task<global::Durably.WorkflowHandle<string>> StartAsync(decimal amount, global::Durably.WorkflowStartOptions options, global::System.Threading.CancellationToken cancellationToken = default)
             => Client.StartAsync(global::Shop.Payments.Checkout.DurableDefinition, amount, options, cancellationToken);
+
+        /// <summary>
+        /// Runs this workflow as a child of the run whose run method calls it, and returns its result: the start and the
+        /// result are journaled by the parent, which unloads while it waits (<c>Workflow.RunChildAsync</c>).
+        /// Call it only from a run method.
+        /// </summary>
+        /// <param name="amount">The child's input.</param>
+        /// <param name="options">Whether a cancel of the parent cascades to the child (the default) or abandons it.</param>
+        /// <returns>The child's result.</returns>
+        public global::System.Threading.Tasks.Task<string> RunAsChildAsync(decimal amount, global::Durably.ChildWorkflowOptions? options = null)
+            => global::Durably.Workflow.RunChildAsync(global::Shop.Payments.Checkout.DurableDefinition, amount, options ?? new global::Durably.ChildWorkflowOptions());
     }
 }

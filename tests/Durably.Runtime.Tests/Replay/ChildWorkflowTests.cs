@@ -15,7 +15,7 @@ public abstract class ChildWorkflowTests : StoreTestBase
     private readonly Gate _gate = new();
 
     private TestHost Host(TimeSpan? unloadAfter = null) => Track(new TestHost(
-        OpenStore(), d => d.AddWorkflow<ChildParcelOrder>().AddWorkflow<ParcelShipment>().AddWorkflow<LetGoParcelOrder>(),
+        OpenStore(), d => d.AddWorkflow<ChildParcelOrder>().AddWorkflow<ParcelShipment>().AddWorkflow<LetGoParcelOrder>().AddWorkflow<ClientParcelOrder>(),
         s => s.AddSingleton(_log).AddSingleton(_gate),
         "children-worker",
         o =>
@@ -76,6 +76,23 @@ public abstract class ChildWorkflowTests : StoreTestBase
 
         Assert.Equal(string.Join(",", parcels.Select(p => $"shipped {p}")), result);
         Assert.Equal(50, (await ((IWorkflowStoreChildren)host.Store).ListChildrenAsync("order-50-unloading", default)).Count);
+    }
+
+    [Fact]
+    public async Task A_child_started_through_its_generated_client_is_journaled_as_a_child()
+    {
+        var host = Host();
+        await host.Worker.StartAsync(default);
+        try
+        {
+            await host.Get<ClientParcelOrderClient>().StartAsync("c", "order-client");
+            Assert.Equal("via client: shipped c", await host.Client.WaitForResultAsync<string>("order-client").WaitAsync(TimeSpan.FromSeconds(60)));
+            Assert.Equal(["order-client/ParcelShipment/0"], (await host.Client.GetRunDetailsAsync("order-client"))!.ChildWorkflowIds);
+        }
+        finally
+        {
+            await host.Worker.StopAsync(default);
+        }
     }
 
     [Fact]

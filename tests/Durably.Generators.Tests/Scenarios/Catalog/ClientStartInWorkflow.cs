@@ -27,8 +27,8 @@ public partial class Wrong(IDurableClient client, ShipmentClient shipments)
 }
 
 [DurableWorkflow]
-public partial class Right
+public partial class Right(ShipmentClient shipments)
 {
     [WorkflowRun]
-    public async Task<string> RunAsync(string parcel) => await Workflow.RunChildAsync(Shipment.DurableDefinition, parcel);
+    public async Task<string> RunAsync(string parcel) => await shipments.RunAsChildAsync(parcel) + await Workflow.RunChildAsync(Shipment.DurableDefinition, parcel);
 }

@@ -51,3 +51,11 @@ internal partial class LetGoParcelOrder
     public async Task<string> RunAsync(string parcel)
         => await Workflow.RunChildAsync(ParcelShipment.DurableDefinition, parcel, new ChildWorkflowOptions { OnParentCancel = ParentCancelPolicy.Abandon });
 }
+
+/// <summary>An order that ships through the shipment's generated client: its durable child form.</summary>
+[DurableWorkflow]
+internal partial class ClientParcelOrder(ParcelShipmentClient shipments)
+{
+    [WorkflowRun]
+    public async Task<string> RunAsync(string parcel) => "via client: " + await shipments.RunAsChildAsync(parcel);
+}
