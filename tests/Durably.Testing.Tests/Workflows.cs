@@ -177,3 +177,27 @@ public partial class Parked
     [Step(MaxAttempts = 1)]
     private Task<int> Check(int value) => value < 0 ? throw new ArgumentOutOfRangeException(nameof(value), value, "negative values need a person") : Task.FromResult(value);
 }
+
+/// <summary>A child that sleeps a day, then wraps its input: what a parent waits for.</summary>
+[DurableWorkflow]
+public partial class SlowChild
+{
+    [WorkflowRun]
+    public async Task<string> RunAsync(string input)
+    {
+        await Workflow.SleepAsync(TimeSpan.FromDays(1));
+        return await Wrap(input);
+    }
+
+    [Step]
+    private Task<string> Wrap(string input) => Task.FromResult($"[{input}]");
+}
+
+/// <summary>Runs three children at once through the child's generated client.</summary>
+[DurableWorkflow]
+public partial class ChildParent(SlowChildClient children)
+{
+    [WorkflowRun]
+    public async Task<string> RunAsync(string input)
+        => string.Join(",", await Task.WhenAll(new[] { "a", "b", "c" }.Select(suffix => children.RunAsChildAsync(input + suffix))));
+}
