@@ -36,16 +36,9 @@ internal static class RunCommands
             PageSize = parse.GetValue(s_limit),
             PageToken = parse.GetValue(s_page),
         }, cancellationToken).ConfigureAwait(false);
-        if (parse.GetValue(CliOptions.Json))
-        {
-            Output.Json(page);
-            return ExitCodes.Ok;
-        }
-
-        Output.Table(["ID", "WORKFLOW", "STATUS", "KEY", "STARTED (UTC)", "UPDATED (UTC)", "ERROR OR REASON"],
-            page.Runs.Select(r => (IReadOnlyList<string?>)[r.WorkflowId, $"{r.WorkflowName} v{r.Version}", r.Status.ToString(), r.InstanceKey, Output.Time(r.CreatedAt), Output.Time(r.UpdatedAt), r.Error?.Message ?? r.CancelReason]));
-        More(page.Runs.Count, page.NextPageToken);
-        return ExitCodes.Ok;
+        return PrintPage(parse, page, page.Runs.Count, page.NextPageToken, () => Output.Table(
+            ["ID", "WORKFLOW", "STATUS", "KEY", "STARTED (UTC)", "UPDATED (UTC)", "ERROR OR REASON"],
+            page.Runs.Select(r => (IReadOnlyList<string?>)[r.WorkflowId, $"{r.WorkflowName} v{r.Version}", r.Status.ToString(), r.InstanceKey, Output.Time(r.CreatedAt), Output.Time(r.UpdatedAt), r.Error?.Message ?? r.CancelReason])));
     }
 
     private static async Task<int> ListDeadLettersAsync(ParseResult parse, OpenStore store, CancellationToken cancellationToken)
@@ -56,16 +49,23 @@ internal static class RunCommands
             PageSize = parse.GetValue(s_limit),
             PageToken = parse.GetValue(s_page),
         }, cancellationToken).ConfigureAwait(false);
+        return PrintPage(parse, page, page.DeadLetters.Count, page.NextPageToken, () => Output.Table(
+            ["ID", "WORKFLOW", "WHY", "FAILED AT", "ATTEMPTS", "PARKED (UTC)", "ERROR"],
+            page.DeadLetters.Select(l => (IReadOnlyList<string?>)[l.WorkflowId, $"{l.Run.WorkflowName} v{l.Run.Version}", l.Reason.ToString(), l.FailedOperation?.Name,
+                l.FailedOperation?.Attempts.ToString(CultureInfo.InvariantCulture), Output.Time(l.DeadLetteredAt), (l.FailedOperation?.Error ?? l.Run.Error)?.ToString()])));
+    }
+
+    /// <summary>A page as JSON, or as a table followed (on standard error) by how to see the next page.</summary>
+    private static int PrintPage(ParseResult parse, object page, int shown, string? next, Action table)
+    {
         if (parse.GetValue(CliOptions.Json))
         {
             Output.Json(page);
             return ExitCodes.Ok;
         }
 
-        Output.Table(["ID", "WORKFLOW", "WHY", "FAILED AT", "ATTEMPTS", "PARKED (UTC)", "ERROR"],
-            page.DeadLetters.Select(l => (IReadOnlyList<string?>)[l.WorkflowId, $"{l.Run.WorkflowName} v{l.Run.Version}", l.Reason.ToString(), l.FailedOperation?.Name,
-                l.FailedOperation?.Attempts.ToString(CultureInfo.InvariantCulture), Output.Time(l.DeadLetteredAt), (l.FailedOperation?.Error ?? l.Run.Error)?.ToString()]));
-        More(page.DeadLetters.Count, page.NextPageToken);
+        table();
+        More(shown, next);
         return ExitCodes.Ok;
     }
 

@@ -180,19 +180,10 @@ public sealed class DurableOperator
 
         var retention = _engine.Context.Store as IWorkflowStoreRetention
             ?? throw new NotSupportedException($"The store {_engine.Context.Store.GetType().FullName} does not implement IWorkflowStoreRetention, so it cannot purge runs.");
-        var before = _engine.Context.UtcNow() - olderThan;
         long purged = 0;
-        while (true)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            var batch = await retention.PurgeRunsAsync(new RunPurgeQuery(before, workflowName, PurgeBatchSize), cancellationToken).ConfigureAwait(false);
-            purged += batch.Count;
-            progress?.Report(purged);
-            if (batch.Count < PurgeBatchSize)
-            {
-                return purged;
-            }
-        }
+        await retention.PurgeInBatchesAsync(new RunPurgeQuery(_engine.Context.UtcNow() - olderThan, workflowName, PurgeBatchSize), TimeSpan.Zero, _engine.Context.Time,
+            batch => progress?.Report(purged += batch), cancellationToken).ConfigureAwait(false);
+        return purged;
     }
 
     private IWorkflowStoreStatistics Statistics()
@@ -215,11 +206,7 @@ public sealed class DurableOperator
             throw new ArgumentException($"An operator action on run '{workflowId}' needs a reason; it is {(operatorReason.Reason is null ? "missing" : "blank")}.", nameof(operatorReason));
         }
 
-        if (operatorReason.Reason.Length > MaxReasonLength)
-        {
-            throw new ArgumentException($"The reason given for run '{workflowId}' is {operatorReason.Reason.Length} characters long; the limit is {MaxReasonLength}.", nameof(operatorReason));
-        }
-
+        // Its length (at most MaxReasonLength) and its characters, as for a cancel's reason.
         ClientArguments.ValidateReason(workflowId, operatorReason.Reason, "operator's");
         return ActionLog();
     }

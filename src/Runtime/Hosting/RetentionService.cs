@@ -69,23 +69,13 @@ internal sealed partial class RetentionService(DurableEngine engine, ILogger<Ret
 
     private async Task<long> LookAsync(IWorkflowStoreRetention store, TimeSpan period, RetentionOptions retention, CancellationToken cancellationToken)
     {
-        var before = engine.Context.UtcNow() - period;
         long purged = 0;
-        while (true)
+        await store.PurgeInBatchesAsync(new RunPurgeQuery(engine.Context.UtcNow() - period, null, retention.BatchSize), retention.BatchPause, engine.Context.Time, batch =>
         {
-            var batch = await store.PurgeRunsAsync(new RunPurgeQuery(before, null, retention.BatchSize), cancellationToken).ConfigureAwait(false);
-            purged += batch.Count;
-            Interlocked.Add(ref _purged, batch.Count);
-            if (batch.Count < retention.BatchSize)
-            {
-                return purged;
-            }
-
-            if (retention.BatchPause > TimeSpan.Zero)
-            {
-                await Task.Delay(retention.BatchPause, engine.Context.Time, cancellationToken).ConfigureAwait(false);
-            }
-        }
+            purged += batch;
+            Interlocked.Add(ref _purged, batch);
+        }, cancellationToken).ConfigureAwait(false);
+        return purged;
     }
 
     [LoggerMessage(40, LogLevel.Information, "Durably retention purged {Count} runs that ended more than {Period} ago")]

@@ -27,3 +27,30 @@ public sealed record RunPurgeQuery(DateTimeOffset EndedBefore, string? WorkflowN
     public static IReadOnlyList<WorkflowStatus> PurgedStatuses { get; } =
         [WorkflowStatus.Completed, WorkflowStatus.Failed, WorkflowStatus.ContinuedAsNew, WorkflowStatus.Cancelled];
 }
+
+/// <summary>One purge, batch after batch: what the retention service and an operator's purge share.</summary>
+internal static class RetentionBatches
+{
+    /// <summary>
+    /// Purges batches of <paramref name="query"/>'s limit until one comes back short, pausing <paramref name="pause"/>
+    /// between batches and telling <paramref name="purged"/> each batch's count.
+    /// </summary>
+    public static async Task PurgeInBatchesAsync(this IWorkflowStoreRetention store, RunPurgeQuery query, TimeSpan pause, TimeProvider time, Action<int> purged, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var batch = await store.PurgeRunsAsync(query, cancellationToken).ConfigureAwait(false);
+            purged(batch.Count);
+            if (batch.Count < query.Limit)
+            {
+                return;
+            }
+
+            if (pause > TimeSpan.Zero)
+            {
+                await Task.Delay(pause, time, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+}

@@ -74,14 +74,19 @@ public abstract class ChildKillTests : IDisposable
         }
         finally
         {
-            if (store is IAsyncDisposable disposable)
-            {
-                await disposable.DisposeAsync();
-            }
-            else
-            {
-                (store as IDisposable)?.Dispose();
-            }
+            await CloseAsync(store);
+        }
+    }
+
+    private static async Task CloseAsync(IWorkflowStore store)
+    {
+        if (store is IAsyncDisposable disposable)
+        {
+            await disposable.DisposeAsync();
+        }
+        else
+        {
+            (store as IDisposable)?.Dispose();
         }
     }
 
@@ -97,14 +102,7 @@ public abstract class ChildKillTests : IDisposable
         }
         finally
         {
-            if (store is IAsyncDisposable disposable)
-            {
-                await disposable.DisposeAsync();
-            }
-            else
-            {
-                (store as IDisposable)?.Dispose();
-            }
+            await CloseAsync(store);
         }
     }
 
