@@ -65,19 +65,33 @@ public abstract class HealthAndRetentionTests : StoreTestBase
         // The loop goes round, then waits its poll interval (an hour): after two silent minutes it is reported stalled.
         await host.Worker.StartAsync(CancellationToken.None);
         await Wait.UntilAsync(() => host.Worker.LastLoopAt is not null, "the worker's loop never went round");
-        await Wait.UntilAsync(async () => (await CheckAsync(host, "durably-worker")).Status == HealthStatus.Healthy, "the running worker was not reported healthy");
+        await UntilHealthyAsync(host, "the running worker was not reported healthy");
         Clock.Advance(TimeSpan.FromMinutes(2));
         var stalled = await CheckAsync(host, "durably-worker");
         Assert.Equal(HealthStatus.Unhealthy, stalled.Status);
         Assert.StartsWith("Worker 'health-worker' last went round 120 s ago", stalled.Description, StringComparison.Ordinal);
 
         Clock.Advance(TimeSpan.FromHours(1));
-        await Wait.UntilAsync(async () => (await CheckAsync(host, "durably-worker")).Status == HealthStatus.Healthy, "the worker was not healthy again after its loop went round");
+        await UntilHealthyAsync(host, "the worker was not healthy again after its loop went round");
         await host.Worker.StopAsync(CancellationToken.None);
         var stopped = await CheckAsync(host, "durably-worker");
         Assert.Equal((HealthStatus.Unhealthy, "Worker 'health-worker' has stopped claiming runs: its loop ended."), (stopped.Status, stopped.Description));
 
         async Task<(HealthStatus, string?)> StatusOf(string name) => (await CheckAsync(host, name)) is var e ? (e.Status, e.Description) : default;
+    }
+
+    /// <summary>Waits for the worker check to say Healthy; on a timeout, says what it said last and where the loop and the clock stand (seen to time out once, on PostgreSQL).</summary>
+    private async Task UntilHealthyAsync(TestHost host, string because)
+    {
+        HealthReportEntry? last = null;
+        try
+        {
+            await Wait.UntilAsync(async () => (last = await CheckAsync(host, "durably-worker")).Value.Status == HealthStatus.Healthy, because);
+        }
+        catch (Xunit.Sdk.XunitException ex)
+        {
+            Assert.Fail($"{ex.Message} The check said {last?.Status}: {last?.Description}; the loop last went round at {host.Worker.LastLoopAt:O}, the clock is {Clock.GetUtcNow():O}, the loop ended: {host.Worker.HasLoopEnded}.");
+        }
     }
 
     [Fact]
