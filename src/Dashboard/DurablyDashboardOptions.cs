@@ -91,4 +91,7 @@ public enum DashboardPayloadKind
 
     /// <summary>An error message, of the run or of an operation.</summary>
     Error = 4,
+
+    /// <summary>The status the run published (<c>Workflow.SetStatus</c>).</summary>
+    RunStatus = 5,
 }

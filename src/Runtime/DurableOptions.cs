@@ -94,6 +94,16 @@ public sealed class DurableOptions
     public TimeSpan UnloadThreshold { get; set; } = DefaultUnloadThreshold;
 
     /// <summary>
+    /// The shortest time between two progress writes of one run (<see cref="StepContext.ReportProgress"/>): the first
+    /// report is written at once, later ones are coalesced — the latest wins — and written at most this often. 250 ms
+    /// (four writes a second at most, however often steps report) unless set; from 10 ms to 1 hour.
+    /// </summary>
+    public TimeSpan ProgressInterval { get; set; } = DefaultProgressInterval;
+
+    /// <summary>The default <see cref="ProgressInterval"/>: 250 ms.</summary>
+    public static readonly TimeSpan DefaultProgressInterval = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
     /// How steps are retried unless their <c>[Step]</c> attribute says otherwise (each setting the attribute leaves out
     /// comes from here). <see cref="RetryPolicy.None"/> — one attempt — unless set.
     /// </summary>
@@ -193,6 +203,11 @@ public sealed class DurableOptions
         if (LeaseDuration <= TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(LeaseDuration), LeaseDuration, "DurableOptions.LeaseDuration must be positive.");
+        }
+
+        if (ProgressInterval < TimeSpan.FromMilliseconds(10) || ProgressInterval > TimeSpan.FromHours(1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(ProgressInterval), ProgressInterval, $"DurableOptions.ProgressInterval must be from 10 ms to 1 hour, not {ProgressInterval}.");
         }
 
         if (UnloadThreshold < TimeSpan.Zero && UnloadThreshold != Timeout.InfiniteTimeSpan)

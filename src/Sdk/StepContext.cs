@@ -86,6 +86,52 @@ public sealed class StepContext
         => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{workflowId}/{stepId}/{sequence}");
 
     /// <summary>
+    /// Reports how far this step has come, for clients, the dashboard and the CLI to show beside the step
+    /// (<see cref="WorkflowOperationInfo.Progress"/>). Cheap to call in a tight loop: reports are throttled — the first is
+    /// written at once, later ones at most every <c>DurableOptions.ProgressInterval</c> (250 ms by default), the latest
+    /// winning, and the last one always lands. Progress is not journaled: a retried step starts reporting afresh. In a
+    /// compensation, or where no engine runs the step, it records nothing.
+    /// </summary>
+    /// <param name="fraction">How much is done, from 0 to 1.</param>
+    /// <param name="message">What it is doing (<c>"row 3,400 of 10,000"</c>), at most <see cref="MaxProgressMessageLength"/> characters; optional.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="fraction"/> is not a number from 0 to 1.</exception>
+    /// <exception cref="ArgumentException"><paramref name="message"/> is too long or has control characters.</exception>
+    public void ReportProgress(double fraction, string? message = null)
+    {
+        if (!(fraction is >= 0 and <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(fraction), fraction, $"Progress of step '{StepId}' must be a fraction from 0 to 1, not {fraction.ToString(System.Globalization.CultureInfo.InvariantCulture)}.");
+        }
+
+        if (message is not null)
+        {
+            if (message.Length > MaxProgressMessageLength)
+            {
+                throw new ArgumentException($"The progress message of step '{StepId}' is {message.Length} characters long; the limit is {MaxProgressMessageLength}.", nameof(message));
+            }
+
+            for (var i = 0; i < message.Length; i++)
+            {
+                if (char.IsControl(message[i]))
+                {
+                    throw new ArgumentException($"The progress message of step '{StepId}' contains control character U+{(int)message[i]:X4} at position {i}.", nameof(message));
+                }
+            }
+        }
+
+        if (!IsCompensation)
+        {
+            ProgressSink?.Report(Sequence, StepId, fraction, message);
+        }
+    }
+
+    /// <summary>The longest message <see cref="ReportProgress"/> accepts.</summary>
+    public const int MaxProgressMessageLength = 256;
+
+    /// <summary>Where <see cref="ReportProgress"/> goes: the run's throttled progress writer. Set by the engine.</summary>
+    internal IStepProgressSink? ProgressSink { get; init; }
+
+    /// <summary>
     /// What the store gave this attempt to work in, opaque to the SDK: the open transaction of a
     /// <c>[Step(Transactional = true)]</c> attempt, which the store's own extension method hands to the body.
     /// </summary>
@@ -94,4 +140,11 @@ public sealed class StepContext
     /// <summary>Makes <paramref name="context"/> current for the rest of this asynchronous flow. Only the engine does.</summary>
     /// <param name="context">The context, or <see langword="null"/> to clear it.</param>
     internal static void SetCurrent(StepContext? context) => s_current.Value = context;
+}
+
+/// <summary>Takes the progress reports of a run's steps (<see cref="StepContext.ReportProgress"/>). The engine implements it.</summary>
+internal interface IStepProgressSink
+{
+    /// <summary>The step at <paramref name="sequence"/> reports <paramref name="fraction"/>; called from any thread, often.</summary>
+    void Report(long sequence, string stepId, double fraction, string? message);
 }

@@ -144,6 +144,23 @@ public static class Workflow
     private static readonly ChildWorkflowOptions s_defaultChildOptions = new();
 
     /// <summary>
+    /// Publishes a small status of this run — what it is doing, in the caller's own type (<c>new OrderStatus("awaiting
+    /// payment", 2, 5)</c>) — for clients, the dashboard and the CLI to read
+    /// (<see cref="WorkflowClient{TOutput}.GetProgressAsync{TStatus}"/>, <see cref="WorkflowRunDetails.StatusJson"/>).
+    /// Costs no round trip of its own: the status is written with the run's next write (its next step, timer, signal
+    /// wait, child, unload or end). Replay-safe: while the run method replays, calls only set the value in memory; a
+    /// status already stored is not written again. The latest call wins; a value equal to the stored one writes nothing.
+    /// </summary>
+    /// <typeparam name="TStatus">The status's type; serialised as JSON like step results.</typeparam>
+    /// <param name="status">The status; <see langword="null"/> clears it.</param>
+    /// <remarks>A status that cannot be serialised, or is over <see cref="MaxStatusBytes"/> as JSON, is refused at once with the runtime's <c>PayloadException</c>, naming its type and size.</remarks>
+    /// <exception cref="InvalidOperationException">Called outside a run method or off its scheduler.</exception>
+    public static void SetStatus<TStatus>(TStatus status) => Require("Workflow.SetStatus").SetStatus(status, "Workflow.SetStatus");
+
+    /// <summary>The largest status <see cref="SetStatus{TStatus}"/> accepts, in bytes of JSON: a status says what a run does; data belongs in its steps.</summary>
+    public const int MaxStatusBytes = 16 * 1024;
+
+    /// <summary>
     /// Ends this run and starts a fresh run of the same workflow with <paramref name="input"/>, atomically: throw the
     /// returned exception from the run method (<c>throw Workflow.ContinueAsNew(next);</c>). The new run's journal starts
     /// empty, so a loop that continues as new every so often stays cheap to replay however long it lives. Signals sent to

@@ -145,6 +145,21 @@ public sealed class DashboardHttpTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_run_page_shows_the_status_the_run_published_as_text()
+    {
+        await _app.Approvals.StartAsync("order-<9>", "approval-9");
+        await DashboardApp.UntilAsync(async () => (await _app.Client.GetRunDetailsAsync("approval-9"))!.StatusJson is not null, "approval-9 never published its status");
+        using var client = await _app.ClientAsync("carol");
+
+        var page = await client.GetStringAsync("/durably/run?id=approval-9");
+
+        Assert.Contains("<h2>Status <span class=\"muted\">— published", page, StringComparison.Ordinal);
+        Assert.Contains("Status (", page, StringComparison.Ordinal);
+        Assert.Contains("waiting for a decision on order-&lt;9&gt;", page, StringComparison.Ordinal);
+        Assert.DoesNotContain("order-<9>", page, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_signal_and_a_cancel_from_the_dashboard_reach_their_runs()
     {
         await _app.Approvals.StartAsync("order-7", "approval-7");

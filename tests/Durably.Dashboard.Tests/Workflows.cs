@@ -21,6 +21,7 @@ public sealed partial class Shipment(Carrier carrier)
     {
         var reservation = await Reserve(parcel.Customer);
         await Charge(parcel.Customer);
+        Workflow.SetStatus(new { Stage = "shipping", parcel.Customer });
         return await Ship(reservation, parcel.Address);
     }
 
@@ -44,6 +45,7 @@ public sealed partial class Approval
     [WorkflowRun]
     public async Task<string> RunAsync(string order)
     {
+        Workflow.SetStatus($"waiting for a decision on {order}");
         var decision = await WaitForDecisionAsync(TimeSpan.FromDays(7));
         return decision.IsReceived ? $"{order}: {(decision.Payload!.Approved ? "approved" : "rejected")} by {decision.Payload.By}" : $"{order}: no answer";
     }

@@ -78,7 +78,7 @@ internal static class RunCommands
         var actions = await store.Operator.ListActionsAsync(id, cancellationToken).ConfigureAwait(false);
         if (parse.GetValue(CliOptions.Json))
         {
-            Output.Json(new { details.Run, details.InputJson, details.OutputJson, details.Worker, details.IsUnloaded, details.WakeAt, details.ParentWorkflowId, details.ChildWorkflowIds, details.Summary, details.Operations, DeadLetter = letter, OperatorActions = actions });
+            Output.Json(new { details.Run, details.InputJson, details.OutputJson, details.Worker, details.IsUnloaded, details.WakeAt, details.ParentWorkflowId, details.ChildWorkflowIds, details.StatusJson, details.StatusUpdatedAt, details.Summary, details.Operations, DeadLetter = letter, OperatorActions = actions });
             return ExitCodes.Ok;
         }
 
@@ -90,6 +90,7 @@ internal static class RunCommands
             ("Last change", Output.Time(run.UpdatedAt) + " UTC"), ("Worker", details.Worker ?? (details.IsUnloaded ? "none (unloaded)" : "none")),
             ("Wakes", details.WakeAt is { } wake ? Output.Time(wake) + " UTC" : null), ("Continued as", run.ContinuedAs), ("Cancel reason", run.CancelReason),
             ("Parent run", details.ParentWorkflowId), ("Child runs", details.ChildWorkflowIds.Count == 0 ? null : $"{details.ChildWorkflowIds.Count}: {string.Join(", ", details.ChildWorkflowIds.Take(10))}{(details.ChildWorkflowIds.Count > 10 ? ", …" : "")}"),
+            ("Published status", details.StatusJson is { } status ? $"{Output.Clean(status.Length > 200 ? status[..200] + "…" : status)} (at {Output.Time(details.StatusUpdatedAt)} UTC)" : null),
         }.Where(f => !string.IsNullOrEmpty(f.Item2)));
         if (letter is not null || run.Status == WorkflowStatus.Failed)
         {
@@ -101,9 +102,9 @@ internal static class RunCommands
 
         Console.Out.WriteLine();
         Console.Out.WriteLine($"Timeline ({details.Summary.Operations} operations, {details.Summary.Attempts} attempts), in the order they started:");
-        Output.Table(["#", "KIND", "NAME", "STATE", "ATTEMPTS", "STARTED (UTC)", "RETRY/DUE (UTC)", "IDEMPOTENCY KEY", "ERROR"],
+        Output.Table(["#", "KIND", "NAME", "STATE", "ATTEMPTS", "STARTED (UTC)", "RETRY/DUE (UTC)", "PROGRESS", "IDEMPOTENCY KEY", "ERROR"],
             details.Operations.OrderBy(o => o.StartedAt).ThenBy(o => o.Sequence).Select(o => (IReadOnlyList<string?>)[o.Sequence.ToString(CultureInfo.InvariantCulture), o.Kind.ToString(), o.Name, o.State.ToString(),
-                o.Attempts.ToString(CultureInfo.InvariantCulture), Output.Time(o.StartedAt), Output.Time(o.RetryAt ?? o.DueAt), o.IdempotencyKey, o.Error?.ToString()]));
+                o.Attempts.ToString(CultureInfo.InvariantCulture), Output.Time(o.StartedAt), Output.Time(o.RetryAt ?? o.DueAt), Progress(o.Progress), o.IdempotencyKey, o.Error?.ToString()]));
         Console.Out.WriteLine();
         Console.Out.WriteLine("Input:");
         Console.Out.WriteLine(Output.Payload(details.InputJson, 4096));
@@ -122,6 +123,10 @@ internal static class RunCommands
 
         return ExitCodes.Ok;
     }
+
+    /// <summary>A step's reported progress: "42 % row 420 of 1000".</summary>
+    private static string? Progress(StepProgress? progress)
+        => progress is { } p ? $"{(p.Fraction * 100).ToString("0.#", CultureInfo.InvariantCulture)} %{(p.Message is { Length: > 0 } m ? " " + m : "")}" : null;
 
     /// <summary>Says how to see the next page, on standard error so the table stays clean for a pipe.</summary>
     private static void More(int shown, string? next)

@@ -70,6 +70,7 @@ internal static class Assets
         .timeline .head { display:flex; flex-wrap:wrap; gap:8px; align-items:baseline; }
         .timeline .name { font-weight:600; } .timeline .kind { color:var(--muted); font-size:12px; text-transform:uppercase; }
         .timeline .meta { color:var(--muted); font-size:12.5px; margin-top:2px; }
+        .timeline .progress progress { width:160px; vertical-align:middle; }
         .timeline .err { color:var(--bad); font-family:ui-monospace,Menlo,Consolas,monospace; font-size:12.5px; white-space:pre-wrap; word-break:break-word; margin-top:4px; }
         details.json summary { cursor:pointer; color:var(--accent); font-size:12.5px; }
         pre.json { background:#0f1422; color:#dfe6f7; padding:12px 14px; border-radius:8px; overflow:auto; max-height:420px; white-space:pre-wrap; word-break:break-word; margin:6px 0; }

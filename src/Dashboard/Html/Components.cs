@@ -77,6 +77,7 @@ internal static class Components
         {
             DashboardPayloadKind.RunInput or DashboardPayloadKind.OperationInput => "Input",
             DashboardPayloadKind.RunOutput or DashboardPayloadKind.OperationOutput => "Output",
+            DashboardPayloadKind.RunStatus => "Status",
             _ => "Error",
         };
         return Html.Of($"<details class=\"json\"{(open ? Html.Trusted(" open") : Html.Empty)}><summary>{label} ({shown.Length:N0} characters)</summary>{cut}<pre class=\"json\">{text}</pre></details>");

@@ -40,6 +40,7 @@ internal static class RunPage
             {Why(request, details, letter)}
             {Facts(request, details)}
             {RunActions.Render(request, run)}
+            {PublishedStatus(request, details)}
             <h2>Timeline <span class="muted">— {details.Summary.Operations} operations, {details.Summary.Attempts} attempts</span></h2>
             {Timeline(request, details)}
             <h2>Input and output</h2>
@@ -123,6 +124,21 @@ internal static class RunPage
         return Html.Of($"<div class=\"facts\">{Html.Join(facts.Select(f => Html.Of($"<div><span>{f.Label}</span><b>{f.Value}</b></div>")))}</div>");
     }
 
+    /// <summary>What the run says it is doing (<c>Workflow.SetStatus</c>), redacted like any payload; nothing when it published nothing.</summary>
+    private static Html PublishedStatus(DashboardRequest request, WorkflowRunDetails details)
+        => details.StatusJson is { } status
+            ? Html.Of($"""
+                <h2>Status <span class="muted">— published {request.Time(details.StatusUpdatedAt)}</span></h2>
+                {Components.Payload(request, new DashboardPayload(details.Run.WorkflowName, details.Run.WorkflowId, DashboardPayloadKind.RunStatus, null, status), open: true)}
+                """)
+            : Html.Empty;
+
+    /// <summary>A step's reported progress: a bar, the percentage, its message and when it was written.</summary>
+    private static Html Progress(DashboardRequest request, StepProgress? progress)
+        => progress is { } p
+            ? Html.Of($"""<div class="meta progress"><progress max="1" value="{p.Fraction.ToString("0.####", System.Globalization.CultureInfo.InvariantCulture)}"></progress> {(p.Fraction * 100).ToString("0.#", System.Globalization.CultureInfo.InvariantCulture)} %{(p.Message is { Length: > 0 } m ? Html.Of($" · {m}") : Html.Empty)} · reported {request.Time(p.ReportedAt)}</div>""")
+            : Html.Empty;
+
     private static Html Timeline(DashboardRequest request, WorkflowRunDetails details)
     {
         if (details.Operations.Count == 0)
@@ -151,7 +167,7 @@ internal static class RunPage
         var output = o.OutputJson is { } j ? Components.Payload(request, new DashboardPayload(run.WorkflowName, run.WorkflowId, DashboardPayloadKind.OperationOutput, o.Name, j)) : Html.Empty;
         return Html.Of($"""
             <li class="{o.State}"><div class="head"><span class="muted">#{o.Sequence}</span><span class="kind">{Components.Words(o.Kind.ToString())}</span><span class="name">{o.Name}</span>{Components.State(o.State)}</div>
-            <div class="meta">started {request.Time(o.StartedAt)}{took}{attempts}{retry}{due}</div>{key}{error}{input}{output}</li>
+            <div class="meta">started {request.Time(o.StartedAt)}{took}{attempts}{retry}{due}</div>{Progress(request, o.Progress)}{key}{error}{input}{output}</li>
             """);
     }
 

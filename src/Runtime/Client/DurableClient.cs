@@ -160,10 +160,11 @@ public sealed partial class DurableClient : IDurableClient
             ? ((await family.GetParentAsync(workflowId, cancellationToken).ConfigureAwait(false))?.ParentId,
                 (await family.ListChildrenAsync(workflowId, cancellationToken).ConfigureAwait(false)).Select(c => c.ChildId).ToList())
             : (null, []);
+        var published = _engine.Context.StatusStore is { } statuses ? await statuses.GetRunStatusAsync(workflowId, cancellationToken).ConfigureAwait(false) : null;
         return new WorkflowRunDetails(
             run.ToInfo() with { ParentWorkflowId = parent },
             run.Status == WorkflowStatus.Completed ? run.OutputJson : null,
-            [.. snapshot.Journal.OrderBy(e => e.Sequence).Select(ToOperation)],
+            WithProgress([.. snapshot.Journal.OrderBy(e => e.Sequence).Select(ToOperation)], published),
             active ? run.Owner : null,
             unloaded,
             unloaded && run.WakeAt != RunRecord.WakeOnSignalOnly ? run.WakeAt : null)
@@ -171,6 +172,8 @@ public sealed partial class DurableClient : IDurableClient
             InputJson = run.InputJson,
             ParentWorkflowId = parent,
             ChildWorkflowIds = children,
+            StatusJson = published?.StatusJson,
+            StatusUpdatedAt = published?.StatusJson is null ? null : published.StatusUpdatedAt,
         };
     }
 

@@ -32,6 +32,9 @@ internal sealed class EngineContext(IWorkflowStore store, DurableOptions options
 
     public PayloadSerializer Serializer { get; } = new(options.SerializerOptions, options.MaxPayloadBytes);
 
+    /// <summary>Serialises run statuses (<see cref="Workflow.SetStatus{TStatus}"/>), with their own size limit.</summary>
+    public PayloadSerializer StatusSerializer { get; } = new(options.SerializerOptions, Workflow.MaxStatusBytes, "Workflow.MaxStatusBytes");
+
     public TimeProvider Time { get; } = time;
 
     /// <summary>The workflows this engine runs, for what a run starts (its children); set by the engine once.</summary>
@@ -51,6 +54,17 @@ internal sealed class EngineContext(IWorkflowStore store, DurableOptions options
 
     /// <summary>A quiescent run whose earliest wait ends later than this from now is unloaded; infinite: never.</summary>
     public TimeSpan UnloadThreshold { get; } = options.UnloadThreshold;
+
+    /// <summary>The shortest time between two progress writes of one run.</summary>
+    public TimeSpan ProgressInterval { get; } = options.ProgressInterval;
+
+    /// <summary>Where a failed progress write is logged.</summary>
+    public Microsoft.Extensions.Logging.ILogger ProgressLogger { get; } =
+        (Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetService<Microsoft.Extensions.Logging.ILoggerFactory>(services)
+            ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance).CreateLogger("Durably.Progress");
+
+    /// <summary>Where runs' statuses and steps' progress go, when the store keeps them.</summary>
+    public IWorkflowStoreRunStatus? StatusStore { get; } = store as IWorkflowStoreRunStatus;
 
     /// <summary>How compensations are retried.</summary>
     public RetryPolicy CompensationRetryPolicy { get; } = options.CompensationRetryPolicy;

@@ -4,7 +4,7 @@ using System.Text.Json;
 namespace Durably.Runtime.Engine;
 
 /// <summary>Turns journaled values into JSON and back, enforcing the payload limit and naming the value on failure.</summary>
-internal sealed class PayloadSerializer(JsonSerializerOptions options, int maxBytes)
+internal sealed class PayloadSerializer(JsonSerializerOptions options, int maxBytes, string limit = "DurableOptions.MaxPayloadBytes")
 {
     /// <param name="value">The value.</param>
     /// <param name="what">What the value is, for the error: "the input of workflow 'Orders'".</param>
@@ -24,7 +24,7 @@ internal sealed class PayloadSerializer(JsonSerializerOptions options, int maxBy
         if (size > maxBytes)
         {
             throw new PayloadException(
-                $"{what} is {size} bytes as JSON, over the limit of {maxBytes} bytes (DurableOptions.MaxPayloadBytes); journal a reference to large data instead.",
+                $"{what} is {size} bytes as JSON, over the limit of {maxBytes} bytes ({limit}); {(limit == "DurableOptions.MaxPayloadBytes" ? "journal a reference to large data instead" : "keep it small")}.",
                 typeof(T));
         }
 

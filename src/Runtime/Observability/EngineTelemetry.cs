@@ -23,6 +23,7 @@ internal sealed partial class EngineTelemetry
     private readonly Counter<long> _runsFinished;
     private readonly Counter<long> _deadLetters;
     private readonly Counter<long> _runsRecovered;
+    private readonly Counter<long> _progressWrites;
     private readonly string _worker;
     private readonly TimeProvider _time;
 
@@ -41,6 +42,7 @@ internal sealed partial class EngineTelemetry
         _runsFinished = Meter.CreateCounter<long>("durably.runs.finished", "{run}", "Runs that ended, by final status.");
         _deadLetters = Meter.CreateCounter<long>("durably.dead_letters", "{run}", "Runs parked for an operator.");
         _runsRecovered = Meter.CreateCounter<long>("durably.runs.recovered", "{run}", "Runs taken over from a worker that still held them.");
+        _progressWrites = Meter.CreateCounter<long>("durably.progress.writes", "{write}", "Writes of steps' progress reports (throttled per run).");
         Alerts = new AlertDispatcher(services.GetServices<IDurableAlertSink>(), alertTimeout, loggers.CreateLogger(LogAlertSink.Category));
     }
 
@@ -88,6 +90,9 @@ internal sealed partial class EngineTelemetry
 
     public void StepAttemptEnded(string workflowName, string stepId, TimeSpan duration, string outcome)
         => _stepDuration.Record(duration.TotalSeconds, Tags(workflowName, stepId, "durably.outcome", outcome));
+
+    public void ProgressWritten(string workflowName)
+        => _progressWrites.Add(1, new KeyValuePair<string, object?>("durably.workflow", workflowName));
 
     public void StepJournaled(string workflowName, string stepId, bool completed)
         => (completed ? _stepsCompleted : _stepsFailed).Add(1, Tags(workflowName, stepId));

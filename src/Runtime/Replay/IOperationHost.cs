@@ -26,6 +26,9 @@ internal interface IOperationHost
     /// <summary>The execution's claim on the run: every journal write is fenced by it.</summary>
     RunLease Lease { get; }
 
+    /// <summary>Where the run's steps report progress (<see cref="StepContext.ReportProgress"/>).</summary>
+    ProgressWriter Progress { get; }
+
     /// <summary>The run's <c>durably.run</c> activity, the parent of step attempts' activities.</summary>
     ActivityContext Activity { get; }
 

@@ -32,6 +32,7 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput>
             return;
         }
 
+        StageReplayedStatus();
         if (_engine.ReplayOnly)
         {
             // The replayer's check is done: the journal ends here, and nothing live may start.

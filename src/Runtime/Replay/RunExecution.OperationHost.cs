@@ -18,6 +18,8 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput>
 
     ActivityContext IOperationHost.Activity => _activity;
 
+    ProgressWriter IOperationHost.Progress => _progress;
+
     CancellationToken IOperationHost.Stopping => _stopping.Token;
 
     CancellationToken IOperationHost.Settling => _settling.Token;

@@ -15,6 +15,7 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput>
     private long _guidCounter;
     private DateTimeOffset _now;
     private Random? _random;
+    private ReplayedStatus? _replayedStatus;
 
     public override DateTimeOffset GetNow(string caller)
     {
@@ -27,6 +28,45 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput>
         EnsureOnScheduler(caller);
         return _cursor.IsReplaying;
     }
+
+    /// <summary>
+    /// While replaying, a status only replaces <see cref="_replayedStatus"/> (the store has it, or gets it when replay
+    /// ends); live, it is staged, to be written with the run's next write.
+    /// </summary>
+    public override void SetStatus<TStatus>(TStatus status, string caller)
+    {
+        EnsureOnScheduler(caller);
+        var json = _engine.StatusSerializer.Serialize(status, $"The status of {RunName} ({caller})");
+        json = json == "null" ? null : json;
+        if (_cursor.IsReplaying)
+        {
+            _replayedStatus = new ReplayedStatus(json);
+            return;
+        }
+
+        _replayedStatus = null;
+        StageStatus(json);
+    }
+
+    /// <summary>Replay is over: the status the run method set while replaying is staged (the store skips it when it has it).</summary>
+    private void StageReplayedStatus()
+    {
+        if (_replayedStatus is { } replayed)
+        {
+            _replayedStatus = null;
+            StageStatus(replayed.Json);
+        }
+    }
+
+    private void StageStatus(string? json)
+    {
+        if (!_engine.ReplayOnly)
+        {
+            _engine.StatusStore?.StageStatus(_lease, json);
+        }
+    }
+
+    private sealed record ReplayedStatus(string? Json);
 
     public override ILogger GetLogger(string caller)
     {

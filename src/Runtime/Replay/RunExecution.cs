@@ -56,6 +56,7 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput> : Workflo
     private bool _replayVerified;
     private (TWorkflow Workflow, TInput Input)? _start;
     private ActivityContext _activity;
+    private readonly ProgressWriter _progress;
 
     public RunExecution(WorkflowDefinition<TWorkflow, TInput, TOutput> definition, RunSnapshot snapshot, RunLease lease, EngineContext engine)
     {
@@ -67,6 +68,8 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput> : Workflo
         _cursor = new ReplayCursor(snapshot.Journal, RunName);
         _compensator = new Compensator(this, definition.Steps);
         _now = snapshot.Run.CreatedAt;
+        _progress = new ProgressWriter(engine.ReplayOnly ? null : engine.StatusStore, lease, engine.Time, engine.ProgressInterval, engine.ProgressLogger,
+            () => engine.Telemetry.ProgressWritten(definition.Name));
     }
 
     public override string WorkflowId => _snapshot.Run.WorkflowId;
@@ -381,6 +384,7 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput> : Workflo
 
     public void Dispose()
     {
+        _progress.Dispose();
         _stopping.Dispose();
         _settling.Dispose();
         _cancelBodies.Dispose();

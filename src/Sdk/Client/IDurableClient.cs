@@ -113,6 +113,17 @@ public interface IDurableClient
     /// <returns>The details, or <see langword="null"/> when no run has that id.</returns>
     Task<WorkflowRunDetails?> GetRunDetailsAsync(string workflowId, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// How far the run has come: its published status (<see cref="Workflow.SetStatus{TStatus}"/>) read as
+    /// <typeparamref name="TStatus"/>, and the progress its steps in progress reported.
+    /// </summary>
+    /// <typeparam name="TStatus">The type the run method publishes its status as.</typeparam>
+    /// <param name="workflowId">The run's id.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The progress, or <see langword="null"/> when no run has the id.</returns>
+    /// <exception cref="ArgumentException">The stored status cannot be read as <typeparamref name="TStatus"/>; the message names both.</exception>
+    Task<WorkflowProgress<TStatus>?> GetProgressAsync<TStatus>(string workflowId, CancellationToken cancellationToken = default);
+
     /// <summary>Lists runs, newest first, filtered by workflow, status and start time, one page at a time.</summary>
     /// <param name="query">Filters, page size and the token of the page to read; the first 100 runs when <see langword="null"/>.</param>
     /// <param name="cancellationToken">Cancels the read.</param>

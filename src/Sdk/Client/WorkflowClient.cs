@@ -48,6 +48,19 @@ public abstract class WorkflowClient<TOutput>
         return details;
     }
 
+    /// <summary>How far the run has come: its published status as <typeparamref name="TStatus"/> and its steps' progress (see <see cref="IDurableClient.GetProgressAsync{TStatus}"/>).</summary>
+    /// <typeparam name="TStatus">The type the run method publishes with <see cref="Workflow.SetStatus{TStatus}"/>.</typeparam>
+    /// <param name="workflowId">The run's id.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The progress, or <see langword="null"/> when no run has the id.</returns>
+    /// <exception cref="WorkflowMismatchException">The run is of another workflow.</exception>
+    /// <exception cref="ArgumentException">The stored status cannot be read as <typeparamref name="TStatus"/>.</exception>
+    public async Task<WorkflowProgress<TStatus>?> GetProgressAsync<TStatus>(string workflowId, CancellationToken cancellationToken = default)
+    {
+        await RequireOwnAsync(workflowId, cancellationToken, mustExist: false).ConfigureAwait(false);
+        return await Client.GetProgressAsync<TStatus>(workflowId, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Waits for the run to finish (following continue-as-new to the newest run) and returns its result.</summary>
     /// <param name="workflowId">The run's id.</param>
     /// <param name="cancellationToken">Stops waiting; the run goes on.</param>

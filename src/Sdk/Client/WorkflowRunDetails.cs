@@ -24,6 +24,15 @@ public sealed record WorkflowRunDetails(
     /// <summary>The child runs this run started, in the order of its journal.</summary>
     public IReadOnlyList<string> ChildWorkflowIds { get; init; } = [];
 
+    /// <summary>
+    /// The status the run published last (<see cref="Workflow.SetStatus{TStatus}"/>), as JSON; null when it published
+    /// none. Read it typed with <see cref="WorkflowClient{TOutput}.GetProgressAsync{TStatus}"/>.
+    /// </summary>
+    public string? StatusJson { get; init; }
+
+    /// <summary>When <see cref="StatusJson"/> was written; null when the run published no status.</summary>
+    public DateTimeOffset? StatusUpdatedAt { get; init; }
+
     /// <summary>The operations in progress — steps running, timers and signal waits waiting — by sequence number.</summary>
     public IReadOnlyList<WorkflowOperationInfo> CurrentOperations => [.. Operations.Where(o => o.State == WorkflowOperationState.InProgress)];
 
@@ -91,6 +100,9 @@ public sealed record WorkflowOperationInfo(
     /// <summary>While a step waits out a backoff: when its next attempt is due (after the failed one in <see cref="Error"/>).</summary>
     public DateTimeOffset? RetryAt { get; init; }
 
+    /// <summary>The progress a step in progress reported last (<see cref="StepContext.ReportProgress"/>); null when it reported none or is no longer in progress.</summary>
+    public StepProgress? Progress { get; init; }
+
     /// <summary>The key a step's or compensation's body gets (<see cref="StepContext.IdempotencyKey"/>), the same for every attempt; null for waits and markers.</summary>
     public string? IdempotencyKey { get; init; }
 }
@@ -132,3 +144,28 @@ public enum WorkflowOperationState
     /// <summary>Finished with an error.</summary>
     Failed = 2,
 }
+
+/// <summary>How far a step in progress has come, as it reported (<see cref="StepContext.ReportProgress"/>).</summary>
+/// <param name="Fraction">How much is done, from 0 to 1.</param>
+/// <param name="Message">What it said it is doing, if anything.</param>
+/// <param name="ReportedAt">When the report was written (reports are throttled, so a later one may be on its way).</param>
+public sealed record StepProgress(double Fraction, string? Message, DateTimeOffset ReportedAt);
+
+/// <summary>
+/// How far a run has come: the status it published (<see cref="Workflow.SetStatus{TStatus}"/>), read as
+/// <typeparamref name="TStatus"/>, and the progress of its steps in progress.
+/// </summary>
+/// <typeparam name="TStatus">The status's type, as the run method publishes it.</typeparam>
+/// <param name="WorkflowId">The run's id.</param>
+/// <param name="RunStatus">Where the run stands: running, completed, …</param>
+/// <param name="HasStatus">Whether the run has published a status.</param>
+/// <param name="Status">The status; <see langword="default"/> when <paramref name="HasStatus"/> is false.</param>
+/// <param name="StatusUpdatedAt">When the status was written.</param>
+/// <param name="Steps">The steps in progress, with the progress each reported (<see cref="WorkflowOperationInfo.Progress"/>), by sequence.</param>
+public sealed record WorkflowProgress<TStatus>(
+    string WorkflowId,
+    WorkflowStatus RunStatus,
+    bool HasStatus,
+    TStatus? Status,
+    DateTimeOffset? StatusUpdatedAt,
+    IReadOnlyList<WorkflowOperationInfo> Steps);

@@ -88,6 +88,12 @@ public abstract class WorkflowExecution
     public abstract Task<TOutput> RunChildAsync<TWorkflow, TInput, TOutput>(WorkflowDefinition<TWorkflow, TInput, TOutput> workflow, TInput input, ChildWorkflowOptions options, string caller)
         where TWorkflow : class;
 
+    /// <summary>Publishes the run's status, written with its next write: see <see cref="Workflow.SetStatus{TStatus}"/>.</summary>
+    /// <typeparam name="TStatus">The status's type.</typeparam>
+    /// <param name="status">The status, or <see langword="null"/> to clear it.</param>
+    /// <param name="caller">The API used, for messages.</param>
+    public abstract void SetStatus<TStatus>(TStatus status, string caller);
+
     /// <summary>A patch check: see <see cref="Workflow.Patched"/>.</summary>
     /// <param name="patchId">The patch's id.</param>
     /// <param name="caller">The API used, for messages.</param>

@@ -218,7 +218,7 @@ internal sealed class StepOperation<TStepWorkflow, TStepInput, TStepOutput>(
 
             var result = await policies.TimeoutPipeline.ExecuteAsync(async attemptToken =>
             {
-                StepContext.SetCurrent(new StepContext(Host.WorkflowId, step.Id, Sequence, entry.Attempts, scope.ServiceProvider, attemptToken) { StoreTransaction = transaction });
+                StepContext.SetCurrent(new StepContext(Host.WorkflowId, step.Id, Sequence, entry.Attempts, scope.ServiceProvider, attemptToken) { StoreTransaction = transaction, ProgressSink = Host.Progress });
                 body = engine.BodyOf(step)(workflow, input, attemptToken);
                 // A body that ignores its token is not waited for past the timeout or a stop: its late outcome is discarded.
                 return await body.WaitAsync(attemptToken).ConfigureAwait(false);
@@ -256,6 +256,7 @@ internal sealed class StepOperation<TStepWorkflow, TStepInput, TStepOutput>(
         }
         finally
         {
+            Host.Progress.Finished(Sequence);
             if (!token.IsCancellationRequested)
             {
                 engine.Telemetry.StepAttemptEnded(Host.WorkflowName, step.Id, engine.Time.GetElapsedTime(started), outcome);

@@ -181,10 +181,21 @@ public sealed partial class InMemoryWorkflowStore
         }
     }
 
-    /// <summary>Whether <paramref name="lease"/> is current on an active run. Call under the lock.</summary>
+    /// <summary>
+    /// Whether <paramref name="lease"/> is current on an active run — and, when it is, writes the status the run staged
+    /// (every fenced write checks here first, so the status rides on the run's next write). Call under the lock.
+    /// </summary>
     private bool IsHeld(RunLease lease, out RunRecord run)
-        => _runs.TryGetValue(lease.WorkflowId, out run!)
+    {
+        var held = _runs.TryGetValue(lease.WorkflowId, out run!)
             && run.Status == WorkflowStatus.Running
             && run.Owner == lease.Owner
             && run.Epoch == lease.Epoch;
+        if (held)
+        {
+            WriteStagedStatus(lease);
+        }
+
+        return held;
+    }
 }

@@ -21,6 +21,7 @@ public sealed partial class InMemoryWorkflowStore : IWorkflowStoreRetention
                 _runs.Remove(id);
                 _journals.Remove(id);
                 _signals.Remove(id);
+                _runStatus.Remove(id);
                 _operatorActions.RemoveAll(a => a.WorkflowId == id);
                 ForgetLinks(id);
             }

@@ -10,7 +10,7 @@ namespace Durably.Runtime.Stores;
 internal static class PostgresSchema
 {
     /// <summary>The schema version this code creates and reads.</summary>
-    public const int Version = 17;
+    public const int Version = 18;
 
     /// <summary>The notification payload that says runs may be claimable.</summary>
     public const string RunsAvailablePayload = "available";
@@ -152,6 +152,15 @@ internal static class PostgresSchema
         """,
         """
         ALTER TABLE {schema}.run_children ADD COLUMN abandon boolean NOT NULL DEFAULT false;
+        """,
+        """
+        CREATE TABLE {schema}.run_status (
+            workflow_id   text PRIMARY KEY,
+            status_json   text,
+            status_at     timestamptz,
+            progress_json text,
+            progress_at   timestamptz
+        );
         """,
     ];
 

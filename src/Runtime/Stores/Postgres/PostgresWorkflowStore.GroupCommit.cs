@@ -20,10 +20,12 @@ public sealed partial class PostgresWorkflowStore
     private readonly List<QueuedWrite> _attemptsSent = [];
 
     /// <summary>Sends one fenced journal statement, alone or with the statements queued beside it.</summary>
-    private Task<JournalWriteResult> GroupWriteAsync(string sql, (string Name, object? Value)[] parameters, bool startsWork, bool deferred, CancellationToken cancellationToken)
+    /// <remarks>With <paramref name="status"/>, the run's staged status is written in the same transaction (after the batch's journal statements).</remarks>
+    private Task<JournalWriteResult> GroupWriteAsync(string sql, (string Name, object? Value)[] parameters, bool startsWork, bool deferred,
+        (string Name, object? Value)[]? status, CancellationToken cancellationToken)
     {
         var queue = deferred ? _deferredWrites : _durableWrites;
-        var write = new QueuedWrite(sql, parameters, startsWork);
+        var write = new QueuedWrite(sql, parameters, startsWork, status);
         if (ReferenceEquals(sql, _sql.CompleteEntry) && FindPipelinedAttempt(parameters) is var (attempt, sent) && attempt is not null)
         {
             if (sent)
@@ -33,7 +35,7 @@ public sealed partial class PostgresWorkflowStore
                 // it would hold them all up, so then it is sent once the attempting row has answered.
                 if (IsBusy(_durableWrites))
                 {
-                    return AfterAsync(attempt.Done.Task, () => GroupWriteAsync(sql, parameters, startsWork, deferred, cancellationToken));
+                    return AfterAsync(attempt.Done.Task, () => GroupWriteAsync(sql, parameters, startsWork, deferred, status, cancellationToken));
                 }
             }
             else
@@ -189,6 +191,15 @@ public sealed partial class PostgresWorkflowStore
             commands.BatchCommands.Add(BatchCommand(write.Sql, write.Parameters));
         }
 
+        // After every journal statement, so each write's result is at its own index.
+        foreach (var write in batch)
+        {
+            if (write.Status is { } status)
+            {
+                commands.BatchCommands.Add(BatchCommand(_statusSql.Write, status));
+            }
+        }
+
         var results = new JournalWriteResult[batch.Length];
         await using (var reader = await commands.ExecuteReaderAsync().ConfigureAwait(false))
         {
@@ -216,7 +227,7 @@ public sealed partial class PostgresWorkflowStore
         public bool Sending { get; set; }
     }
 
-    private sealed record QueuedWrite(string Sql, (string Name, object? Value)[] Parameters, bool StartsWork)
+    private sealed record QueuedWrite(string Sql, (string Name, object? Value)[] Parameters, bool StartsWork, (string Name, object? Value)[]? Status = null)
     {
         public TaskCompletionSource<JournalWriteResult> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }

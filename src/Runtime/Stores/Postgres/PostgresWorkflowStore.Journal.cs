@@ -37,22 +37,33 @@ public sealed partial class PostgresWorkflowStore
     {
         ArgumentNullException.ThrowIfNull(lease);
         ArgumentNullException.ThrowIfNull(entry);
-        return ExecuteAsync("schedule a step retry", async token =>
+        return _stagedStatuses.WithStatusAsync(lease, staged => ExecuteAsync("schedule a step retry", async token =>
         {
-            await using var command = Command(_sql.ScheduleRetry,
+            await using var command = Batch(staged, lease, BatchCommand(_sql.ScheduleRetry,
                 [.. LeaseParameters(lease), ("sequence", entry.Sequence), ("error_type", entry.Error?.Type), ("error_message", entry.Error?.Message),
-                    ("retry_at", entry.RetryAt is { } at ? Utc(at) : null)]);
+                    ("retry_at", entry.RetryAt is { } at ? Utc(at) : null)]));
             await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
             await reader.ReadAsync(token).ConfigureAwait(false);
             return ReadWriteResult(reader, startsWork: false);
-        }, cancellationToken);
+        }, cancellationToken));
     }
 
     /// <summary>One statement, one round trip: lock the run row, check status and epoch, write the row, return what is stored.</summary>
     /// <remarks>Sent with the journal writes of other runs that are waiting at the same moment (group commit).</remarks>
+    /// <remarks>
+    /// Carries the run's staged status, except on a pipelined attempting row: that row may be replaced by its step's
+    /// outcome before it is sent, and the outcome carries the status then.
+    /// </remarks>
     private Task<JournalWriteResult> WriteEntryAsync(string sql, bool startsWork, RunLease lease, JournalEntry entry, string operation, CancellationToken cancellationToken)
-        => ExecuteAsync(operation, token => GroupWriteAsync(sql, EntryParameters(lease, entry), startsWork, ReferenceEquals(sql, _sql.RecordAttemptDeferred) || ReferenceEquals(sql, _sql.RecordAttemptPipelined), token),
-            cancellationToken);
+    {
+        var deferred = ReferenceEquals(sql, _sql.RecordAttemptDeferred) || ReferenceEquals(sql, _sql.RecordAttemptPipelined);
+        return ReferenceEquals(sql, _sql.RecordAttemptPipelined)
+            ? Send(null)
+            : _stagedStatuses.WithStatusAsync(lease, Send);
+
+        Task<JournalWriteResult> Send(StagedStatuses.Staged? staged)
+            => ExecuteAsync(operation, token => GroupWriteAsync(sql, EntryParameters(lease, entry), startsWork, deferred, StatusParameters(lease, staged), token), cancellationToken);
+    }
 
     private static (string Name, object? Value)[] EntryParameters(RunLease lease, JournalEntry entry) =>
     [
@@ -82,7 +93,7 @@ public sealed partial class PostgresWorkflowStore
             return ContinueRunAsync(lease, outcome, next, cancellationToken);
         }
 
-        return ExecuteAsync("end a run", async token =>
+        return _stagedStatuses.WithStatusAsync(lease, staged => ExecuteAsync("end a run", async token =>
         {
             await using var batch = _dataSource.CreateBatch();
             batch.BatchCommands.Add(BatchCommand(_sql.CompleteRun,
@@ -95,9 +106,10 @@ public sealed partial class PostgresWorkflowStore
                 batch.BatchCommands.Add(BatchCommand(_sql.WakeParent, ("id", lease.WorkflowId), ("channel", _channel)));
             }
 
+            AddStatus(batch, lease, staged);
             await batch.ExecuteNonQueryAsync(token).ConfigureAwait(false);
             return batch.BatchCommands[0].RecordsAffected == 1;
-        }, cancellationToken);
+        }, cancellationToken));
     }
 
     /// <summary>Ends a batch that ended a run: the end is announced to whoever watches it, and only then (see <see cref="PostgresStatements.WatchRun"/>).</summary>
@@ -108,7 +120,7 @@ public sealed partial class PostgresWorkflowStore
     }
 
     private Task<bool> ContinueRunAsync(RunLease lease, RunOutcome outcome, RunRecord next, CancellationToken cancellationToken)
-        => ExecuteAsync("continue a run as new", async token =>
+        => _stagedStatuses.WithStatusAsync(lease, staged => ExecuteAsync("continue a run as new", async token =>
         {
             await using var batch = _dataSource.CreateBatch();
             batch.BatchCommands.Add(BatchCommand(_sql.ContinueRun,
@@ -117,6 +129,7 @@ public sealed partial class PostgresWorkflowStore
                     ("next_generation", next.Generation), ("next_instance_key", next.InstanceKey), ("next_fingerprint", next.Fingerprint), ("next_seed", next.Seed)]));
             AddAnnouncement(batch, lease.WorkflowId);
             batch.BatchCommands.Add(BatchCommand(_sql.HandOnParent, ("id", lease.WorkflowId), ("next_id", next.WorkflowId)));
+            AddStatus(batch, lease, staged);
             try
             {
                 return await batch.ExecuteScalarAsync(token).ConfigureAwait(false) is 1L;
@@ -126,5 +139,5 @@ public sealed partial class PostgresWorkflowStore
                 // The whole statement failed: the run is as it was.
                 throw new DurableStoreException($"Run '{lease.WorkflowId}' cannot continue as new: id '{next.WorkflowId}' is already taken.", ex);
             }
-        }, cancellationToken);
+        }, cancellationToken));
 }

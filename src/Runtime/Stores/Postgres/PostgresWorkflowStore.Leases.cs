@@ -143,13 +143,14 @@ public sealed partial class PostgresWorkflowStore
     {
         ArgumentNullException.ThrowIfNull(lease);
         ArgumentNullException.ThrowIfNull(signalNames);
-        return ExecuteAsync("unload a run", async token =>
+        return _stagedStatuses.WithStatusAsync(lease, staged => ExecuteAsync("unload a run", async token =>
         {
             await using var batch = _dataSource.CreateBatch();
             batch.BatchCommands.Add(BatchCommand(_sql.SuspendLock, LeaseParameters(lease)));
             batch.BatchCommands.Add(BatchCommand(_sql.Suspend,
                 [.. LeaseParameters(lease), ("wake", Utc(wakeAt)), ("now", Utc(_time.GetUtcNow())), ("names", signalNames.ToArray())]));
             batch.BatchCommands.Add(BatchCommand(_sql.AwaitedChildEnded, ("id", lease.WorkflowId)));
+            AddStatus(batch, lease, staged);
             await using var reader = await batch.ExecuteReaderAsync(token).ConfigureAwait(false);
             var held = await reader.ReadAsync(token).ConfigureAwait(false);
             var cancelRequested = held && reader.GetBoolean(0);
@@ -162,7 +163,7 @@ public sealed partial class PostgresWorkflowStore
                 : cancelRequested ? SuspendOutcome.CancelRequested
                 : childEnded ? SuspendOutcome.ChildEnded
                 : SuspendOutcome.SignalWaiting;
-        }, cancellationToken);
+        }, cancellationToken));
     }
 
     /// <inheritdoc/>
@@ -191,11 +192,11 @@ public sealed partial class PostgresWorkflowStore
     public Task ReleaseAsync(RunLease lease, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(lease);
-        return ExecuteAsync("release a run", async token =>
+        return _stagedStatuses.WithStatusAsync(lease, staged => ExecuteAsync("release a run", async token =>
         {
-            await using var command = Command(_sql.Release, [.. LeaseParameters(lease), ("now", Utc(_time.GetUtcNow())), ("channel", _channel)]);
-            return await command.ExecuteNonQueryAsync(token).ConfigureAwait(false);
-        }, cancellationToken);
+            await using var batch = Batch(staged, lease, BatchCommand(_sql.Release, [.. LeaseParameters(lease), ("now", Utc(_time.GetUtcNow())), ("channel", _channel)]));
+            return await batch.ExecuteNonQueryAsync(token).ConfigureAwait(false);
+        }, cancellationToken));
     }
 
     /// <summary>Until when (by this store's clock, measured before the write) each worker's row last renewed its lease.</summary>

@@ -12,7 +12,7 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStoreRetention
         var s = Quote(_schema);
         var statuses = string.Join(", ", RunPurgeQuery.PurgedStatuses.Select(status => (int)status));
         // One statement: the batch's rows are locked (SKIP LOCKED: two purges share the work), then deleted child tables
-        // first — foreign keys are checked at the statement's end, when all four deletes are done.
+        // first — foreign keys are checked at the statement's end, when all the deletes are done.
         var sql = $"""
             WITH doomed AS (
                 SELECT workflow_id FROM {s}.runs
@@ -21,6 +21,7 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStoreRetention
             journal AS (DELETE FROM {s}.journal WHERE workflow_id IN (SELECT workflow_id FROM doomed)),
             signals AS (DELETE FROM {s}.signals WHERE workflow_id IN (SELECT workflow_id FROM doomed)),
             actions AS (DELETE FROM {s}.operator_actions WHERE workflow_id IN (SELECT workflow_id FROM doomed)),
+            statuses AS (DELETE FROM {s}.run_status WHERE workflow_id IN (SELECT workflow_id FROM doomed)),
             links AS (DELETE FROM {s}.run_children WHERE child_id IN (SELECT workflow_id FROM doomed) OR parent_id IN (SELECT workflow_id FROM doomed))
             DELETE FROM {s}.runs WHERE workflow_id IN (SELECT workflow_id FROM doomed) RETURNING workflow_id, updated_at
             """;

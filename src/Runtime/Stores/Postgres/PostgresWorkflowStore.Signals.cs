@@ -80,14 +80,14 @@ public sealed partial class PostgresWorkflowStore
     {
         ArgumentNullException.ThrowIfNull(lease);
         ArgumentNullException.ThrowIfNull(completed);
-        return ExecuteAsync("deliver a signal", async token =>
+        return _stagedStatuses.WithStatusAsync(lease, staged => ExecuteAsync("deliver a signal", async token =>
         {
-            await using var command = Command(_sql.TakeSignal,
+            await using var command = Batch(staged, lease, BatchCommand(_sql.TakeSignal,
                 [.. LeaseParameters(lease), ("sequence", completed.Sequence), ("name", name), ("completion_index", completed.CompletionIndex),
-                    ("completed", completed.CompletedAt is { } at ? Utc(at) : null)]);
+                    ("completed", completed.CompletedAt is { } at ? Utc(at) : null)]));
             await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
             await reader.ReadAsync(token).ConfigureAwait(false);
             return ReadWriteResult(reader, startsWork: true);
-        }, cancellationToken);
+        }, cancellationToken));
     }
 }

@@ -7,7 +7,7 @@ namespace Durably.Runtime.Stores;
 internal static class SqliteSchema
 {
     /// <summary>The schema version this code creates and reads.</summary>
-    public const int Version = 16;
+    public const int Version = 17;
 
     /// <summary>What <c>durably_meta</c> says owns the file.</summary>
     private const string ApplicationId = "durably";
@@ -192,6 +192,15 @@ internal static class SqliteSchema
         """,
         """
         ALTER TABLE run_children ADD COLUMN abandon INTEGER NOT NULL DEFAULT 0;
+        """,
+        """
+        CREATE TABLE run_status (
+            workflow_id   TEXT PRIMARY KEY,
+            status_json   TEXT,
+            status_at     INTEGER,
+            progress_json TEXT,
+            progress_at   INTEGER
+        );
         """,
     ];
 }

@@ -15,7 +15,7 @@ public sealed partial class SqliteWorkflowStore
     public Task<JournalWriteResult> RecordAttemptAsync(RunLease lease, JournalEntry entry, JournalDurability durability, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        return WriteAsync(durability, connection =>
+        return WriteAsync(lease, durability, connection =>
         {
             // A compensation is how a cancelled run is rolled back: it is not new work, so a cancel does not stop it.
             var cancelRequested = Held(connection, lease);
@@ -51,7 +51,7 @@ public sealed partial class SqliteWorkflowStore
             throw new ArgumentException($"Journal row {entry.Sequence} of run '{entry.WorkflowId}' is {entry.State}, not terminal.", nameof(entry));
         }
 
-        return WriteAsync(connection =>
+        return WriteAsync(lease, JournalDurability.Durable, connection =>
         {
             if (Held(connection, lease) is not { } cancelRequested)
             {
@@ -76,7 +76,7 @@ public sealed partial class SqliteWorkflowStore
     public Task<JournalWriteResult> ScheduleRetryAsync(RunLease lease, JournalEntry entry, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        return WriteAsync(connection =>
+        return WriteAsync(lease, JournalDurability.Durable, connection =>
         {
             if (Held(connection, lease) is not { } cancelRequested)
             {
@@ -95,7 +95,7 @@ public sealed partial class SqliteWorkflowStore
     public Task<bool> CompleteRunAsync(RunLease lease, RunOutcome outcome, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(outcome);
-        return WriteAsync(connection =>
+        return WriteAsync(lease, JournalDurability.Durable, connection =>
         {
             var ended = Execute(connection, $"""
                 UPDATE runs SET status = $status, output_json = $output, error_type = $error_type, error_message = $error_message,

@@ -139,7 +139,7 @@ public sealed partial class SqliteWorkflowStore
     public Task<SuspendOutcome> SuspendAsync(RunLease lease, DateTimeOffset wakeAt, IReadOnlyCollection<string> signalNames, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(signalNames);
-        return WriteAsync(connection =>
+        return WriteAsync(lease, JournalDurability.Durable, connection =>
         {
             switch (Held(connection, lease))
             {
@@ -170,7 +170,7 @@ public sealed partial class SqliteWorkflowStore
 
     /// <inheritdoc/>
     public Task ReleaseAsync(RunLease lease, CancellationToken cancellationToken)
-        => WriteAsync(connection => Execute(connection,
+        => WriteAsync(lease, JournalDurability.Durable, connection => Execute(connection,
             $"UPDATE runs SET owner = NULL, lease_expires_at = NULL, updated_at = $now WHERE {HeldBy};",
             [.. LeaseParameters(lease), ("$now", ToUnixMs(_time.GetUtcNow()))]), cancellationToken);
 }

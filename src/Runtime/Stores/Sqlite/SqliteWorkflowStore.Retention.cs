@@ -19,7 +19,7 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStoreRetention
             foreach (var id in ids)
             {
                 Execute(connection, "DELETE FROM run_children WHERE child_id = $id OR parent_id = $id;", ("$id", id));
-                foreach (var table in new[] { "journal", "signals", "operator_actions", "runs" })
+                foreach (var table in new[] { "journal", "signals", "operator_actions", "run_status", "runs" })
                 {
                     Execute(connection, $"DELETE FROM {table} WHERE workflow_id = $id;", ("$id", id));
                 }

@@ -105,7 +105,7 @@ public sealed partial class SqliteWorkflowStore
     public Task<JournalWriteResult> TakeSignalAsync(RunLease lease, JournalEntry completed, string name, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(completed);
-        return WriteAsync(connection =>
+        return WriteAsync(lease, JournalDurability.Durable, connection =>
         {
             switch (Held(connection, lease))
             {
