@@ -44,7 +44,7 @@ public sealed class SqliteStoreTests : IDisposable
         {
             connection.Open();
             // Back to version 1: no signals table (v2), no wake time or generation columns (v3), no cancel reason (v4).
-            Scalar(connection, "DROP TABLE run_children; DROP TABLE operator_actions; DROP INDEX runs_by_instance_key; DROP INDEX runs_by_workflow_version; DROP TABLE signals; DROP INDEX runs_unloaded; DROP INDEX runs_by_owner; ALTER TABLE runs DROP COLUMN wake_at; ALTER TABLE runs DROP COLUMN generation; " +
+            Scalar(connection, "DROP TABLE run_status; DROP TABLE run_children; DROP TABLE operator_actions; DROP INDEX runs_by_instance_key; DROP INDEX runs_by_workflow_version; DROP TABLE signals; DROP INDEX runs_unloaded; DROP INDEX runs_by_owner; ALTER TABLE runs DROP COLUMN wake_at; ALTER TABLE runs DROP COLUMN generation; " +
                 "ALTER TABLE runs DROP COLUMN cancel_reason; DROP INDEX runs_by_created; DROP INDEX runs_by_workflow; DROP INDEX runs_by_status_workflow; DROP INDEX runs_finished; DROP INDEX runs_by_status_created; ALTER TABLE journal DROP COLUMN retry_at; " +
                 "ALTER TABLE runs DROP COLUMN failed_sequence; DROP INDEX runs_by_instance; ALTER TABLE runs DROP COLUMN instance_key; DROP TABLE workers; ALTER TABLE runs DROP COLUMN fingerprint; ALTER TABLE runs DROP COLUMN seed; " +
                 "UPDATE durably_meta SET value = '1' WHERE key = 'schema_version'; " +

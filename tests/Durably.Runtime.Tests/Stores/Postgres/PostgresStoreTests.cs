@@ -32,7 +32,7 @@ public sealed class PostgresStoreTests(PostgresDatabase database) : IClassFixtur
 
         Assert.Equal(PostgresSchema.Version.ToString(System.Globalization.CultureInfo.InvariantCulture), await database.ScalarAsync($"SELECT value FROM \"{schema}\".durably_meta WHERE key = 'schema_version'"));
         Assert.Equal(2L, await database.ScalarAsync($"SELECT count(*) FROM \"{schema}\".durably_meta"));
-        Assert.Equal("durably_meta, journal, operator_actions, run_children, run_watchers, runs, signals, workers",
+        Assert.Equal("durably_meta, journal, operator_actions, run_children, run_status, run_watchers, runs, signals, workers",
             await database.ScalarAsync("SELECT string_agg(table_name, ', ' ORDER BY table_name) FROM information_schema.tables WHERE table_schema = @schema", ("schema", schema)));
     }
 
@@ -46,7 +46,7 @@ public sealed class PostgresStoreTests(PostgresDatabase database) : IClassFixtur
         }
 
         await database.ScalarAsync($"""
-            DROP TABLE "{schema}".run_children; DROP TABLE "{schema}".run_watchers; DROP TABLE "{schema}".operator_actions; DROP INDEX "{schema}".runs_by_instance_key, "{schema}".runs_by_workflow_version; DROP TABLE "{schema}".signals; DROP INDEX "{schema}".runs_by_created, "{schema}".runs_by_workflow, "{schema}".runs_by_owner, "{schema}".runs_by_status_workflow, "{schema}".runs_finished, "{schema}".runs_by_status_created; ALTER TABLE "{schema}".journal DROP COLUMN retry_at; ALTER TABLE "{schema}".runs DROP COLUMN wake_at, DROP COLUMN generation, DROP COLUMN cancel_reason, DROP COLUMN failed_sequence, DROP COLUMN instance_key, DROP COLUMN fingerprint, DROP COLUMN seed; ALTER TABLE "{schema}".workers DROP COLUMN workflows, DROP COLUMN advertised_until;
+            DROP TABLE "{schema}".run_status; DROP TABLE "{schema}".run_children; DROP TABLE "{schema}".run_watchers; DROP TABLE "{schema}".operator_actions; DROP INDEX "{schema}".runs_by_instance_key, "{schema}".runs_by_workflow_version; DROP TABLE "{schema}".signals; DROP INDEX "{schema}".runs_by_created, "{schema}".runs_by_workflow, "{schema}".runs_by_owner, "{schema}".runs_by_status_workflow, "{schema}".runs_finished, "{schema}".runs_by_status_created; ALTER TABLE "{schema}".journal DROP COLUMN retry_at; ALTER TABLE "{schema}".runs DROP COLUMN wake_at, DROP COLUMN generation, DROP COLUMN cancel_reason, DROP COLUMN failed_sequence, DROP COLUMN instance_key, DROP COLUMN fingerprint, DROP COLUMN seed; ALTER TABLE "{schema}".workers DROP COLUMN workflows, DROP COLUMN advertised_until;
             UPDATE "{schema}".durably_meta SET value = '1' WHERE key = 'schema_version';
             INSERT INTO "{schema}".runs (workflow_id, workflow_name, version, input_json, status, epoch, created_at, updated_at) VALUES ('kept', 'Orders', 1, '{"{}"}', 0, 0, now(), now())
             """);
