@@ -10,7 +10,7 @@ namespace Durably.Runtime;
 /// <see cref="IDurableClient"/> and recorded in the store with who did it and why (<see cref="ListActionsAsync"/>).
 /// Registered by <c>services.AddDurably()</c>; a tool with no workflows of its own can build one over any store.
 /// </summary>
-public sealed class DurableOperator
+public sealed partial class DurableOperator
 {
     /// <summary>The longest reason an operator may give, in characters.</summary>
     public const int MaxReasonLength = DurableOptions.MaxCancelReasonLength;
