@@ -2,6 +2,7 @@ using Durably;
 using Durably.Runtime;
 using Durably.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using ShipmentSteps = OrderFulfillment.WarehouseShipment.DurableSteps;
 using Steps = OrderFulfillment.OrderWorkflow.DurableSteps;
 
 namespace OrderFulfillment.Tests;
@@ -17,42 +18,47 @@ public sealed class OrderWorkflowTests
 
     private Task<DurableTestHost> StartHostAsync(Action<DurableTestHostOptions>? configure = null)
         => DurableTestHost.StartAsync(
-            workflows => workflows.AddWorkflow<OrderWorkflow>(),
+            workflows => workflows.AddWorkflow<OrderWorkflow>().AddWorkflow<WarehouseShipment>(),
             services => services.AddSingleton<IWarehouse>(_warehouse).AddSingleton<IPayments>(_payments).AddSingleton<IMailer>(_mailer),
             configure);
 
     private static Order Order(string id, params string[] items) => new(id, "ann@example.com", 120m, items);
 
     [Fact]
-    public async Task An_order_is_reserved_charged_shipped_confirmed_and_tracked()
+    public async Task An_order_is_reserved_charged_shipped_by_a_child_run_per_warehouse_confirmed_and_tracked()
     {
         await using var host = await StartHostAsync();
 
-        var receipt = await host.RunToCompletionAsync<OrderWorkflowClient, Receipt>(client => client.StartAsync(Order("o-1", "books", "lamp"), "o-1"));
+        var receipt = await host.RunToCompletionAsync<OrderWorkflowClient, Receipt>(client => client.StartAsync(Order("o-1", "books", "lamp", "kettle"), "o-1"));
 
-        Assert.Equal(["books:L-o-1", "lamp:L-o-1"], receipt.Labels);
+        Assert.Equal(["books:L-o-1", "lamp:L-o-1", "kettle:L-o-1"], receipt.Labels);
         Assert.Single(_payments.Charges);
         Assert.Equal(2, _mailer.Sent.Count);
         (await host.GetHistoryAsync("o-1"))
             .AssertStatus(WorkflowStatus.Completed)
-            .AssertStepsCompleted(Steps.Reserve, Steps.Charge, Steps.Ship, Steps.Ship, Steps.Confirm, Steps.SendTracking)
+            .AssertStepsCompleted(Steps.Reserve, Steps.Charge, Steps.Confirm, Steps.SendTracking)
             .AssertCompensated();
+        // The west warehouse shipped the books, the east one the lamp and the kettle: two child runs, journaled by the order.
+        (await host.GetHistoryAsync("o-1/WarehouseShipment/2")).AssertStatus(WorkflowStatus.Completed).AssertStepsCompleted(ShipmentSteps.Ship);
+        (await host.GetHistoryAsync("o-1/WarehouseShipment/3")).AssertStatus(WorkflowStatus.Completed).AssertStepsCompleted(ShipmentSteps.Ship, ShipmentSteps.Ship);
+        var details = (await host.GetRequiredService<OrderWorkflowClient>().GetDetailsAsync("o-1"))!;
+        Assert.Equal(["o-1/WarehouseShipment/2", "o-1/WarehouseShipment/3"], details.ChildWorkflowIds);
     }
 
     [Fact]
     public async Task A_shipment_the_carrier_refuses_twice_is_retried_on_its_backoff_and_ships()
     {
         await using var host = await StartHostAsync();
-        var ship = host.Substitute(Steps.Ship).Throws(new HttpRequestException("The carrier is busy."), attempts: 2);
+        var ship = host.Substitute(ShipmentSteps.Ship).Throws(new HttpRequestException("The carrier is busy."), attempts: 2);
 
         await host.RunToCompletionAsync<OrderWorkflowClient, Receipt>(client => client.StartAsync(Order("o-2", "lamp"), "o-2"));
 
         // 200 ms, then 400 ms (InitialDelay 200ms, doubling, no jitter); the third attempt ran the real body.
-        var history = await host.GetHistoryAsync("o-2");
-        history.AssertAttempts(Steps.Ship, 3);
+        var history = await host.GetHistoryAsync("o-2/WarehouseShipment/2");
+        history.AssertAttempts(ShipmentSteps.Ship, 3);
         Assert.Equal(
             [(s_start, s_start.AddMilliseconds(200)), (s_start.AddMilliseconds(200), s_start.AddMilliseconds(600))],
-            history.StepOf(Steps.Ship).Retries.Select(r => (r.FailedAt, r.RetryAt)));
+            history.StepOf(ShipmentSteps.Ship).Retries.Select(r => (r.FailedAt, r.RetryAt)));
         Assert.Equal([1, 2, 3], ship.Calls.Select(c => c.Attempt));
         Assert.Equal(["reserve lamp", "ship lamp"], _warehouse.Calls);
     }
@@ -66,10 +72,14 @@ public sealed class OrderWorkflowTests
             () => host.RunToCompletionAsync<OrderWorkflowClient, Receipt>(client => client.StartAsync(Order("o-3", "books", "piano"), "o-3")));
 
         Assert.Contains("cannot ship 'piano'", failure.Message, StringComparison.Ordinal);
+        Assert.Contains("o-3/WarehouseShipment/2", failure.Message, StringComparison.Ordinal);
+        // The west warehouse's child voided the books' label, then the order refunded the card and released the
+        // reservation: the reverse of the order they were done.
+        var shipment = await host.GetHistoryAsync("o-3/WarehouseShipment/2");
+        shipment.AssertStatus(WorkflowStatus.Failed).AssertCompensated(ShipmentSteps.Ship);
+        Assert.Equal(1, shipment.CallsOf(ShipmentSteps.Ship).Single(s => s.State == Durably.Runtime.Journal.JournalEntryState.Failed).Attempts);
         var history = await host.GetHistoryAsync("o-3");
-        // The books' label voided, the card refunded, the reservation released: the reverse of the order they were done.
-        history.AssertStatus(WorkflowStatus.Failed).AssertCompensated(Steps.Ship, Steps.Charge, Steps.Reserve);
-        Assert.Equal(1, history.CallsOf(Steps.Ship).Single(s => s.State == Durably.Runtime.Journal.JournalEntryState.Failed).Attempts);
+        history.AssertStatus(WorkflowStatus.Failed).AssertCompensated(Steps.Charge, Steps.Reserve);
         Assert.Equal(DurableAlertKind.RunFailed, Assert.Single(history.Alerts).Kind);
         Assert.Equal([history.StepOf(Steps.Charge).IdempotencyKey], _payments.Refunds);
         var undone = _warehouse.Calls.Where(c => c.StartsWith("void", StringComparison.Ordinal) || c.StartsWith("release", StringComparison.Ordinal));

@@ -43,7 +43,7 @@ builder.Services.AddDurably(options =>
     {
         options.UseSqlite(database);
     }
-}).AddWorkflow<OrderWorkflow>();
+}).AddWorkflow<OrderWorkflow>().AddWorkflow<WarehouseShipment>();
 
 var dashboardUrl = builder.Configuration.GetValue("Sample:DashboardUrl", "http://127.0.0.1:5080")!.TrimEnd('/');
 using var host = dashboard ? WithDashboard((WebApplicationBuilder)builder, dashboardUrl) : ((HostApplicationBuilder)builder).Build();
@@ -59,9 +59,9 @@ var client = host.Services.GetRequiredService<OrderWorkflowClient>();
 var orderId = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal))
     ?? await DefaultOrderAsync(host.Services.GetRequiredService<IDurableClient>(), stopping);
 
-// Two orders, one after the other. The first ships after a retried shipment (the carrier is busy once); the second
-// contains a piano, which the warehouse cannot ship, so it is rolled back: label voided, card refunded, reservation
-// released.
+// Two orders, one after the other, each shipped by a child run per warehouse. The first ships after a retried shipment
+// (the carrier is busy once); the second contains a piano, which its warehouse cannot ship, so it is rolled back: the
+// warehouse's child voids the books' label, then the order refunds the card and releases the reservation.
 Order[] orders =
 [
     new(orderId, "ada@example.com", 129.90m, ["books", "lamp", "kettle"]),
