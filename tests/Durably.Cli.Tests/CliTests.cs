@@ -108,10 +108,13 @@ public abstract class CliTests : IAsyncLifetime
         _carrier.Down = false;
         var resumed = await Engine.ExecuteAsync("cli-retry");
         var json = JsonDocument.Parse(Ok("runs", "show", "cli-retry", "--json").Stdout).RootElement;
+        Assert.Equal("""{"Stage":"shipping","Reservation":"reservation-for-ada"}""", json.GetProperty("statusJson").GetString());
 
         Assert.Contains("Why it is parked: StepFailed", show.Stdout, StringComparison.Ordinal);
         Assert.Contains("at Ship (#1, 2 attempts): System.TimeoutException: carrier timed out", show.Stdout, StringComparison.Ordinal);
         Assert.Contains("cli-retry/Ship/1", show.Stdout, StringComparison.Ordinal);
+        Assert.Contains("Published status", show.Stdout, StringComparison.Ordinal);
+        Assert.Contains("""{"Stage":"shipping","Reservation":"reservation-for-ada"}""", show.Stdout, StringComparison.Ordinal);
         Assert.Contains("\"ada\"", show.Stdout, StringComparison.Ordinal);
         Assert.Contains("cli-retry", letters.Stdout, StringComparison.Ordinal);
         Assert.Contains("StepFailed", letters.Stdout, StringComparison.Ordinal);

@@ -17,6 +17,7 @@ public sealed partial class Shipment(Carrier carrier)
     public async Task<string> RunAsync(string customer)
     {
         var reservation = await Reserve(customer);
+        Workflow.SetStatus(new { Stage = "shipping", Reservation = reservation });
         return await Ship(reservation);
     }
 
