@@ -91,37 +91,83 @@ internal static class RerunPlan
                 $"Run '{run.WorkflowId}' has operations 0 to {next - 1}; rerun it from one of them, or from {next} to replay them all and go on from its end.");
         }
 
-        if (Problem(rows, fromSequence) is { } problem)
+        var split = new Splits(rows);
+        var at = rows.Count(e => e.Sequence < fromSequence);
+        if (split.Problem(at) is { } problem)
         {
-            var valid = Enumerable.Range(0, (int)next + 1).Where(s => Problem(rows, s) is null).ToList();
-            var before = valid.LastOrDefault(s => s < fromSequence, -1);
-            var after = valid.FirstOrDefault(s => s > fromSequence, -1);
+            var before = Enumerable.Range(0, at).Reverse().Where(i => split.Problem(i) is null).Select(split.SequenceAt).FirstOrDefault(-1);
+            var after = Enumerable.Range(at + 1, rows.Count - at).Where(i => split.Problem(i) is null).Select(split.SequenceAt).FirstOrDefault(-1);
             var options = string.Join(" or ", new[] { before, after }.Where(s => s >= 0).Select(s => $"from {s}"));
             throw new InvalidOperationException($"Run '{run.WorkflowId}' cannot be rerun from sequence {fromSequence}: {problem}. Rerun it {options}.");
         }
 
-        return [.. rows.Where(e => e.Sequence < fromSequence).Select(e => e with { RetryAt = null })];
+        return [.. rows.Take(at).Select(e => e with { RetryAt = null })];
     }
 
-    /// <summary>Why rerunning from <paramref name="from"/> would not replay as the original ran, or null.</summary>
-    private static string? Problem(List<JournalEntry> rows, long from)
+    /// <summary>
+    /// Where a run's journal (rows by sequence, compensations left out) may be split into a copied prefix and a rest
+    /// that runs again — answered for every split at once (prefix and suffix aggregates), so that finding the nearest
+    /// good splits of a long journal stays linear.
+    /// </summary>
+    private sealed class Splits
     {
-        var copied = rows.Where(e => e.Sequence < from).ToList();
-        if (copied.FirstOrDefault(e => !e.IsTerminal) is { } open)
+        private readonly List<JournalEntry> _rows;
+        private readonly int[] _firstOpen;
+        private readonly int[] _latestEnd;
+        private readonly long[] _lastDelivered;
+        private readonly long[] _firstDelivered;
+
+        public Splits(List<JournalEntry> rows)
         {
-            return $"{ReplayCursor.Describe(open)} at sequence {open.Sequence} had not finished";
+            _rows = rows;
+            var n = rows.Count;
+            // For a prefix of i rows: the first unfinished row in it, the row in it that finished last, and the latest
+            // completion index it holds; for the rest from row i: the earliest completion index.
+            _firstOpen = new int[n + 1];
+            _latestEnd = new int[n + 1];
+            _lastDelivered = new long[n + 1];
+            _firstDelivered = new long[n + 1];
+            (_firstOpen[0], _latestEnd[0], _lastDelivered[0]) = (-1, -1, -1);
+            for (var i = 0; i < n; i++)
+            {
+                var row = rows[i];
+                _firstOpen[i + 1] = _firstOpen[i] >= 0 || row.IsTerminal ? _firstOpen[i] : i;
+                _latestEnd[i + 1] = _latestEnd[i] >= 0 && rows[_latestEnd[i]].CompletedAt >= row.CompletedAt ? _latestEnd[i] : i;
+                _lastDelivered[i + 1] = Math.Max(_lastDelivered[i], row.CompletionIndex ?? -1);
+            }
+
+            _firstDelivered[n] = long.MaxValue;
+            for (var i = n - 1; i >= 0; i--)
+            {
+                _firstDelivered[i] = Math.Min(_firstDelivered[i + 1], rows[i].CompletionIndex ?? long.MaxValue);
+            }
         }
 
-        if (rows.FirstOrDefault(e => e.Sequence >= from) is not { } first)
-        {
-            return null;
-        }
+        /// <summary>The sequence a rerun that copies the first <paramref name="i"/> rows starts from.</summary>
+        public long SequenceAt(int i) => i < _rows.Count ? _rows[i].Sequence : _rows.Count == 0 ? 0 : _rows[^1].Sequence + 1;
 
-        // The first operation run again was called after every copied one had finished and been delivered — or the
-        // run method saw an order of outcomes the new run cannot reproduce: the sequence splits a fan-out.
-        var overlapping = copied.FirstOrDefault(a => a.CompletedAt > first.StartedAt
-            || rows.Any(b => b.Sequence >= from && b.CompletionIndex is { } delivered && delivered < a.CompletionIndex));
-        return overlapping is null ? null
-            : $"it is inside a fan-out: {ReplayCursor.Describe(first)} (sequence {first.Sequence}) was called while {ReplayCursor.Describe(overlapping)} (sequence {overlapping.Sequence}) was still running";
+        /// <summary>Why copying the first <paramref name="i"/> rows would not replay as the original ran, or null.</summary>
+        public string? Problem(int i)
+        {
+            if (_firstOpen[i] >= 0)
+            {
+                var open = _rows[_firstOpen[i]];
+                return $"{ReplayCursor.Describe(open)} at sequence {open.Sequence} had not finished";
+            }
+
+            if (i == _rows.Count)
+            {
+                return null;
+            }
+
+            // The first operation run again must have been called after every copied one had finished and been
+            // delivered; otherwise the run method saw an order of outcomes the new run cannot reproduce.
+            var first = _rows[i];
+            var overlapping = _latestEnd[i] >= 0 && _rows[_latestEnd[i]].CompletedAt > first.StartedAt ? _rows[_latestEnd[i]]
+                : _lastDelivered[i] > _firstDelivered[i] ? _rows.Take(i).First(a => a.CompletionIndex > _firstDelivered[i])
+                : null;
+            return overlapping is null ? null
+                : $"it is inside a fan-out: {ReplayCursor.Describe(first)} (sequence {first.Sequence}) was called while {ReplayCursor.Describe(overlapping)} (sequence {overlapping.Sequence}) was still running";
+        }
     }
 }

@@ -76,8 +76,8 @@ internal sealed class ProgressWriter : IStepProgressSink, IDisposable
             _timer = null;
         }
 
+        // Not disposed: a write still on its way may yet look at its token; the source has no timer to release.
         _stopping.Cancel();
-        _stopping.Dispose();
     }
 
     private void ScheduleLocked()
