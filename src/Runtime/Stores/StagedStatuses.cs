@@ -12,6 +12,10 @@ internal sealed class StagedStatuses
 {
     private readonly Dictionary<string, Slot> _slots = new(StringComparer.Ordinal);
 
+    // How many slots there are, read without the lock: every write asks, and almost always nothing is staged. A run
+    // stages on its own flow before it issues the write that should carry the status, so that write sees the count.
+    private volatile int _count;
+
     /// <summary>Stages <paramref name="json"/> for the run of <paramref name="lease"/>, replacing what it staged before.</summary>
     public void Stage(RunLease lease, string? json)
     {
@@ -22,6 +26,7 @@ internal sealed class StagedStatuses
             {
                 // A slot of an earlier lease is dropped: that execution was fenced, its statuses with it.
                 _slots[lease.WorkflowId] = slot = new Slot(lease);
+                _count = _slots.Count;
             }
 
             slot.Pending = new Staged(slot, json);
@@ -31,6 +36,11 @@ internal sealed class StagedStatuses
     /// <summary>The status to write with a write fenced by <paramref name="lease"/>, or null; give it back with <see cref="Done"/>.</summary>
     public Staged? Take(RunLease lease)
     {
+        if (_count == 0)
+        {
+            return null;
+        }
+
         lock (_slots)
         {
             if (!_slots.TryGetValue(lease.WorkflowId, out var slot) || !slot.IsFor(lease) || slot.InFlight || slot.Pending is not { } pending)
@@ -64,18 +74,23 @@ internal sealed class StagedStatuses
             if (slot.Pending is null && _slots.TryGetValue(slot.Lease.WorkflowId, out var current) && ReferenceEquals(current, slot))
             {
                 _slots.Remove(slot.Lease.WorkflowId);
+                _count = _slots.Count;
             }
         }
     }
 
-    /// <summary>Runs <paramref name="write"/> with the staged status of <paramref name="lease"/> (or null), and settles it.</summary>
-    public async Task<T> WithStatusAsync<T>(RunLease lease, Func<Staged?, Task<T>> write)
+    /// <summary>
+    /// Settles <paramref name="staged"/> once <paramref name="write"/>, which carries it, has committed or failed; with
+    /// nothing staged (the common case) the write is returned as it is, at no cost.
+    /// </summary>
+    public Task<T> Settle<T>(Staged? staged, Task<T> write) => staged is null ? write : SettleAsync(staged, write);
+
+    private async Task<T> SettleAsync<T>(Staged staged, Task<T> write)
     {
-        var staged = Take(lease);
         var committed = false;
         try
         {
-            var result = await write(staged).ConfigureAwait(false);
+            var result = await write.ConfigureAwait(false);
             committed = true;
             return result;
         }

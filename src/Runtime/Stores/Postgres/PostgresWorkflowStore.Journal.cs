@@ -37,7 +37,8 @@ public sealed partial class PostgresWorkflowStore
     {
         ArgumentNullException.ThrowIfNull(lease);
         ArgumentNullException.ThrowIfNull(entry);
-        return _stagedStatuses.WithStatusAsync(lease, staged => ExecuteAsync("schedule a step retry", async token =>
+        var staged = _stagedStatuses.Take(lease);
+        return _stagedStatuses.Settle(staged, ExecuteAsync("schedule a step retry", async token =>
         {
             await using var command = Batch(staged, lease, BatchCommand(_sql.ScheduleRetry,
                 [.. LeaseParameters(lease), ("sequence", entry.Sequence), ("error_type", entry.Error?.Type), ("error_message", entry.Error?.Message),
@@ -57,12 +58,10 @@ public sealed partial class PostgresWorkflowStore
     private Task<JournalWriteResult> WriteEntryAsync(string sql, bool startsWork, RunLease lease, JournalEntry entry, string operation, CancellationToken cancellationToken)
     {
         var deferred = ReferenceEquals(sql, _sql.RecordAttemptDeferred) || ReferenceEquals(sql, _sql.RecordAttemptPipelined);
-        return ReferenceEquals(sql, _sql.RecordAttemptPipelined)
-            ? Send(null)
-            : _stagedStatuses.WithStatusAsync(lease, Send);
-
-        Task<JournalWriteResult> Send(StagedStatuses.Staged? staged)
-            => ExecuteAsync(operation, token => GroupWriteAsync(sql, EntryParameters(lease, entry), startsWork, deferred, StatusParameters(lease, staged), token), cancellationToken);
+        var staged = ReferenceEquals(sql, _sql.RecordAttemptPipelined) ? null : _stagedStatuses.Take(lease);
+        var status = StatusParameters(lease, staged);
+        return _stagedStatuses.Settle(staged,
+            ExecuteAsync(operation, token => GroupWriteAsync(sql, EntryParameters(lease, entry), startsWork, deferred, status, token), cancellationToken));
     }
 
     private static (string Name, object? Value)[] EntryParameters(RunLease lease, JournalEntry entry) =>
@@ -93,7 +92,8 @@ public sealed partial class PostgresWorkflowStore
             return ContinueRunAsync(lease, outcome, next, cancellationToken);
         }
 
-        return _stagedStatuses.WithStatusAsync(lease, staged => ExecuteAsync("end a run", async token =>
+        var staged = _stagedStatuses.Take(lease);
+        return _stagedStatuses.Settle(staged, ExecuteAsync("end a run", async token =>
         {
             await using var batch = _dataSource.CreateBatch();
             batch.BatchCommands.Add(BatchCommand(_sql.CompleteRun,
@@ -120,7 +120,9 @@ public sealed partial class PostgresWorkflowStore
     }
 
     private Task<bool> ContinueRunAsync(RunLease lease, RunOutcome outcome, RunRecord next, CancellationToken cancellationToken)
-        => _stagedStatuses.WithStatusAsync(lease, staged => ExecuteAsync("continue a run as new", async token =>
+    {
+        var staged = _stagedStatuses.Take(lease);
+        return _stagedStatuses.Settle(staged, ExecuteAsync("continue a run as new", async token =>
         {
             await using var batch = _dataSource.CreateBatch();
             batch.BatchCommands.Add(BatchCommand(_sql.ContinueRun,
@@ -140,4 +142,5 @@ public sealed partial class PostgresWorkflowStore
                 throw new DurableStoreException($"Run '{lease.WorkflowId}' cannot continue as new: id '{next.WorkflowId}' is already taken.", ex);
             }
         }, cancellationToken));
+    }
 }

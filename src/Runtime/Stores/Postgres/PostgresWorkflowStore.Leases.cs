@@ -143,7 +143,8 @@ public sealed partial class PostgresWorkflowStore
     {
         ArgumentNullException.ThrowIfNull(lease);
         ArgumentNullException.ThrowIfNull(signalNames);
-        return _stagedStatuses.WithStatusAsync(lease, staged => ExecuteAsync("unload a run", async token =>
+        var staged = _stagedStatuses.Take(lease);
+        return _stagedStatuses.Settle(staged, ExecuteAsync("unload a run", async token =>
         {
             await using var batch = _dataSource.CreateBatch();
             batch.BatchCommands.Add(BatchCommand(_sql.SuspendLock, LeaseParameters(lease)));
@@ -192,7 +193,8 @@ public sealed partial class PostgresWorkflowStore
     public Task ReleaseAsync(RunLease lease, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(lease);
-        return _stagedStatuses.WithStatusAsync(lease, staged => ExecuteAsync("release a run", async token =>
+        var staged = _stagedStatuses.Take(lease);
+        return _stagedStatuses.Settle(staged, ExecuteAsync("release a run", async token =>
         {
             await using var batch = Batch(staged, lease, BatchCommand(_sql.Release, [.. LeaseParameters(lease), ("now", Utc(_time.GetUtcNow())), ("channel", _channel)]));
             return await batch.ExecuteNonQueryAsync(token).ConfigureAwait(false);

@@ -80,7 +80,8 @@ public sealed partial class PostgresWorkflowStore
     {
         ArgumentNullException.ThrowIfNull(lease);
         ArgumentNullException.ThrowIfNull(completed);
-        return _stagedStatuses.WithStatusAsync(lease, staged => ExecuteAsync("deliver a signal", async token =>
+        var staged = _stagedStatuses.Take(lease);
+        return _stagedStatuses.Settle(staged, ExecuteAsync("deliver a signal", async token =>
         {
             await using var command = Batch(staged, lease, BatchCommand(_sql.TakeSignal,
                 [.. LeaseParameters(lease), ("sequence", completed.Sequence), ("name", name), ("completion_index", completed.CompletionIndex),

@@ -55,7 +55,8 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStoreRunStatus
         [CallerMemberName] string operation = "")
     {
         ArgumentNullException.ThrowIfNull(lease);
-        return _stagedStatuses.WithStatusAsync(lease, staged => WriteAsync(durability, staged is null ? write : connection =>
+        var staged = _stagedStatuses.Take(lease);
+        return _stagedStatuses.Settle(staged, WriteAsync(durability, staged is null ? write : connection =>
         {
             Execute(connection, WriteStatusSql, ("$id", lease.WorkflowId), ("$epoch", lease.Epoch), ("$status", staged.Json), ("$now", ToUnixMs(_time.GetUtcNow())));
             return write(connection);
