@@ -15,7 +15,7 @@ internal static class ExitCodes
     /// <summary>No run has the id given.</summary>
     public const int NotFound = 3;
 
-    /// <summary>The run is not in a state that allows the action (not dead-lettered, already ended, its instance key held).</summary>
+    /// <summary>The run is not in a state that allows the action (not dead-lettered, already ended, its instance key held, still running for a rerun, a rerun inside a fan-out).</summary>
     public const int Refused = 4;
 
     /// <summary>The store could not be opened or read: a missing file, an unreachable server, not a Durably store.</summary>
@@ -25,7 +25,7 @@ internal static class ExitCodes
     public static int For(Exception error) => error switch
     {
         WorkflowNotFoundException => NotFound,
-        WorkflowNotDeadLetteredException or WorkflowNotRunningException or WorkflowInstanceActiveException => Refused,
+        WorkflowNotDeadLetteredException or WorkflowNotRunningException or WorkflowInstanceActiveException or InvalidOperationException => Refused,
         ArgumentException or FormatException or PayloadException => Usage,
         DurableStoreException or NotSupportedException or FileNotFoundException => Store,
         _ => Failed,

@@ -8,6 +8,7 @@ root.Subcommands.Add(RunCommands.Runs());
 root.Subcommands.Add(ActionCommands.Cancel());
 root.Subcommands.Add(RunCommands.DeadLetters(ActionCommands.Retry(), ActionCommands.Discard()));
 root.Subcommands.Add(ActionCommands.Signal());
+root.Subcommands.Add(ActionCommands.Rerun());
 root.Subcommands.Add(MaintenanceCommands.Versions());
 root.Subcommands.Add(MaintenanceCommands.Purge());
 root.Subcommands.Add(MaintenanceCommands.Contracts());

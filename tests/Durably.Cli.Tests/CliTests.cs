@@ -198,6 +198,30 @@ public abstract class CliTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Reruns_a_parked_run_from_its_failed_step_and_refuses_what_cannot_be_rerun_with_the_documented_codes()
+    {
+        await ParkAsync("cli-rerun");
+        await WaitingAsync("cli-still-waiting");
+
+        var past = Durably("rerun", "cli-rerun", "--from", "9", "--reason", "typo");
+        var running = Durably("rerun", "cli-still-waiting", "--from", "0", "--reason", "too soon");
+        var missing = Durably("rerun", "no-such-run", "--from", "0", "--reason", "typo");
+        var noReason = Durably("rerun", "cli-rerun", "--from", "1");
+        var rerun = Ok("rerun", "cli-rerun", "--from", "1", "--as", "cli-rerun-2", "--reason", "carrier is back");
+        _carrier.Down = false;
+        var resumed = await Engine.ExecuteAsync("cli-rerun-2");
+
+        Assert.Equal((2, 4, 3, 2), (past.ExitCode, running.ExitCode, missing.ExitCode, noReason.ExitCode));
+        Assert.Contains("has operations 0 to 1", past.Stderr, StringComparison.Ordinal);
+        Assert.Contains("is still running", running.Stderr, StringComparison.Ordinal);
+        Assert.Contains("Run 'cli-rerun-2' created: it replays 'cli-rerun' before operation 1 and runs the rest on a worker.", rerun.Stdout, StringComparison.Ordinal);
+        Assert.Equal(WorkflowStatus.Completed, resumed.Status);
+        var journal = (await _services.GetRequiredService<IDurableClient>().GetRunDetailsAsync("cli-rerun-2"))!.Operations;
+        Assert.Equal([("Reserve", 1), ("Ship", 1)], journal.Select(o => (o.Name, o.Attempts)));
+        Assert.Contains("rerun-of:cli-rerun#1", Ok("runs", "show", "cli-rerun-2").Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Terminal_control_characters_in_stored_values_are_printed_inert()
     {
         // Ids cannot hold control characters (the client refuses them), but may hold a bidirectional override.

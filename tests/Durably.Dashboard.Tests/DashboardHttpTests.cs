@@ -69,6 +69,31 @@ public sealed class DashboardHttpTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_rerun_from_the_failed_step_creates_a_new_run_that_ships_and_records_where_it_came_from()
+    {
+        var id = await _app.ParkedShipmentAsync("ship-rerun");
+        using var client = await _app.ClientAsync("alice");
+        var page = await client.GetStringAsync($"/durably/run?id={id}");
+        Assert.Contains("<input name=\"from\" type=\"number\" min=\"0\" required value=\"2\">", page, StringComparison.Ordinal);
+
+        var notANumber = await client.PostAsync("/durably/actions/rerun", Form(DashboardApp.AntiforgeryField(page, "rerun"), ("id", id), ("from", "two"), ("as", ""), ("reason", "typo")));
+        var pastTheEnd = await client.PostAsync("/durably/actions/rerun", Form(DashboardApp.AntiforgeryField(page, "rerun"), ("id", id), ("from", "9"), ("as", ""), ("reason", "typo")));
+        _app.Carrier.Down = false;
+        var response = await client.PostAsync("/durably/actions/rerun", Form(DashboardApp.AntiforgeryField(page, "rerun"), ("id", id), ("from", "2"), ("as", "ship-rerun-2"), ("reason", "carrier is back")));
+
+        Assert.Equal((HttpStatusCode.BadRequest, HttpStatusCode.BadRequest), (notANumber.StatusCode, pastTheEnd.StatusCode));
+        Assert.Contains("“two” is not an operation number", await notANumber.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Contains("has operations 0 to 2", await pastTheEnd.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Equal("/durably/run?id=ship-rerun-2&done=rerun", response.Headers.Location!.OriginalString);
+        Assert.Equal("shipped reservation-for-ada to 1 Main St", await _app.Client.WaitForResultAsync<string>("ship-rerun-2").WaitAsync(TimeSpan.FromSeconds(30)));
+        var action = Assert.Single(await _app.Operator.ListActionsAsync("ship-rerun-2"));
+        Assert.Equal(("rerun-of:ship-rerun#2", "alice", "carrier is back"), (action.Action, action.Actor, action.Reason));
+        Assert.Equal(WorkflowStatus.DeadLettered, (await _app.Client.GetRunAsync(id))!.Status);
+        Assert.Contains("Rerun created: this is the new run.", await client.GetStringAsync(response.Headers.Location!.OriginalString), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_forged_post_without_the_antiforgery_token_is_refused_and_changes_nothing()
     {
         var id = await _app.ParkedShipmentAsync("ship-forged");

@@ -76,6 +76,29 @@ internal static class ActionCommands
             });
     }
 
+    public static Command Rerun()
+    {
+        var from = new Option<long>("--from") { Description = "The first operation to run again: its sequence number (#) in `durably runs show`; 0 reruns it all.", Required = true };
+        var newId = new Option<string?>("--as") { Description = "The new run's id (default: the original's followed by -rerun- and eight hex digits)." };
+        var reason = CliCommand.Reason("rerun it");
+        return new Command("rerun", "Rerun an ended run from a step, after a fix: a new run replays the original's journal before that step and runs the rest.")
+            .With(s_id, from, newId, reason)
+            .OnStore(async (parse, store, cancellationToken) =>
+            {
+                var id = parse.GetValue(s_id)!;
+                var sequence = parse.GetValue(from);
+                var created = await store.Operator.RerunFromAsync(id, sequence, Why(parse, reason), parse.GetValue(newId), cancellationToken).ConfigureAwait(false);
+                if (parse.GetValue(CliOptions.Json))
+                {
+                    Output.Json(new { WorkflowId = id, Action = "rerun", Result = "Created", NewWorkflowId = created, FromSequence = sequence, Operator = CliOptions.Actor(parse) });
+                    return ExitCodes.Ok;
+                }
+
+                Console.Out.WriteLine(Output.Clean($"Run '{created}' created: it replays '{id}' before operation {sequence} and runs the rest on a worker."));
+                return ExitCodes.Ok;
+            });
+    }
+
     private static OperatorReason Why(ParseResult parse, Option<string> reason) => new(CliOptions.Actor(parse), parse.GetValue(reason)!);
 
     private static int Done(ParseResult parse, string id, string action, string result, string message)

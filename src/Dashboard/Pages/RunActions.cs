@@ -12,7 +12,10 @@ namespace Durably.Dashboard;
 /// </summary>
 internal static class RunActions
 {
-    public static Html Render(DashboardRequest request, WorkflowRunInfo run)
+    /// <param name="request">The page's request.</param>
+    /// <param name="run">The run.</param>
+    /// <param name="rerunFrom">The operation a rerun starts from unless the operator says otherwise: the one that failed.</param>
+    public static Html Render(DashboardRequest request, WorkflowRunInfo run, long rerunFrom = 0)
     {
         if (request.Options.ReadOnly)
         {
@@ -35,6 +38,14 @@ internal static class RunActions
         if (run.Status == WorkflowStatus.Running && run.CancelReason is null)
         {
             forms.Add(Form(request, run, "cancel", "Cancel…", "Cancel the run", "danger", "Why cancel it?"));
+        }
+
+        if (run.Status is not (WorkflowStatus.Running or WorkflowStatus.ContinuedAsNew))
+        {
+            forms.Add(Form(request, run, "rerun", "Rerun from a step…", "Create the rerun", "", "What was fixed?", Html.Of($"""
+                <label>From operation # (see the timeline; 0 reruns it all) <input name="from" type="number" min="0" required value="{rerunFrom}"></label>
+                <label>New run id (optional) <input name="as" maxlength="256"></label>
+                """)));
         }
 
         return forms.Count == 0 ? Html.Empty : Html.Of($"<div class=\"actions\">{Html.Join(forms)}</div>");
@@ -95,13 +106,23 @@ internal static class RunActions
                     var sent = await request.Operator.SignalAsync(id, form["signal"].ToString(), payload.Length == 0 ? "null" : payload, reason, cancellationToken: request.Aborted).ConfigureAwait(false);
                     done = sent ? "signal" : "signal-duplicate";
                     break;
+                case "rerun":
+                    if (!long.TryParse(form["from"].ToString(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var from))
+                    {
+                        throw new ArgumentException($"“{form["from"]}” is not an operation number: give the # of a row of the run's timeline (0 or more).");
+                    }
+
+                    var newId = form["as"].ToString();
+                    var created = await request.Operator.RerunFromAsync(id, from, reason, newId.Length == 0 ? null : newId, request.Aborted).ConfigureAwait(false);
+                    return Results.Redirect(request.Href("/run", ("id", created), ("done", "rerun")));
                 default:
-                    return request.Page("No such action", "", Html.Of($"<h1>No such action</h1><div class=\"notice error\">The dashboard has no action “{action}”; it has cancel, retry, discard and signal.</div>"), StatusCodes.Status404NotFound);
+                    return request.Page("No such action", "", Html.Of($"<h1>No such action</h1><div class=\"notice error\">The dashboard has no action “{action}”; it has cancel, retry, discard, signal and rerun.</div>"), StatusCodes.Status404NotFound);
             }
 
             return Results.Redirect(request.Href("/run", ("id", id), ("done", done)));
         }
-        catch (Exception ex) when (ex is ArgumentException or PayloadException or WorkflowNotFoundException or WorkflowNotDeadLetteredException or WorkflowNotRunningException or WorkflowInstanceActiveException)
+        catch (Exception ex) when (ex is ArgumentException or PayloadException or WorkflowNotFoundException or WorkflowNotDeadLetteredException or WorkflowNotRunningException
+            or WorkflowInstanceActiveException or InvalidOperationException)
         {
             var status = ex is ArgumentException or PayloadException ? StatusCodes.Status400BadRequest : ex is WorkflowNotFoundException ? StatusCodes.Status404NotFound : StatusCodes.Status409Conflict;
             var back = id.Length == 0 ? Html.Empty : Html.Of($"<p><a href=\"{request.RunHref(id)}\">Back to the run</a></p>");

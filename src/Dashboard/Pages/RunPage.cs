@@ -17,6 +17,7 @@ internal static class RunPage
         ["discard"] = "Discarded: a worker compensates the completed steps and ends the run cancelled.",
         ["signal"] = "Signal sent: the run takes it at its next wait for that name.",
         ["signal-duplicate"] = "That signal id was sent before; nothing was sent again.",
+        ["rerun"] = "Rerun created: this is the new run. Its journal starts with the original's operations before the chosen one; a worker runs the rest.",
     };
 
     public static async Task<IResult> RenderAsync(DashboardRequest request)
@@ -39,7 +40,7 @@ internal static class RunPage
             {notice}
             {Why(request, details, letter)}
             {Facts(request, details)}
-            {RunActions.Render(request, run)}
+            {RunActions.Render(request, run, details.Operations.LastOrDefault(o => o.State == WorkflowOperationState.Failed && o.Kind != WorkflowOperationKind.Compensation)?.Sequence ?? 0)}
             {PublishedStatus(request, details)}
             <h2>Timeline <span class="muted">— {details.Summary.Operations} operations, {details.Summary.Attempts} attempts</span></h2>
             {Timeline(request, details)}

@@ -14,6 +14,8 @@ public sealed partial class DurableOperator
     /// recorded outcomes are replayed — so the rest runs on today's code: how to go on after fixing a bug, without
     /// repeating what worked. The new run's steps have their own idempotency keys (they start with its id). Both runs
     /// record the rerun in their operators' actions (<c>rerun-of:</c> on the new run, <c>rerun-as:</c> on the original).
+    /// The new run is claimed by a worker that runs that workflow version: with this process's contract of it when this
+    /// process registers it, else (a tool such as the CLI) with the original's.
     /// </summary>
     /// <param name="workflowId">The run to rerun; it must have ended (completed, failed, cancelled or dead-lettered).</param>
     /// <param name="fromSequence">
@@ -31,7 +33,6 @@ public sealed partial class DurableOperator
     /// The run is still running, an operation before <paramref name="fromSequence"/> had not finished, or the sequence is
     /// inside a fan-out; the message says which sequences would do.
     /// </exception>
-    /// <exception cref="UnknownWorkflowException">This engine does not register the run's workflow version (today's code to run the rest).</exception>
     /// <exception cref="NotSupportedException">The store cannot create a run with a journal (<see cref="IWorkflowStoreReruns"/>).</exception>
     public async Task<string> RerunFromAsync(string workflowId, long fromSequence, OperatorReason operatorReason, string? newWorkflowId = null,
         CancellationToken cancellationToken = default)
@@ -50,12 +51,13 @@ public sealed partial class DurableOperator
         var snapshot = await context.Store.LoadAsync(workflowId, cancellationToken).ConfigureAwait(false) ?? throw new WorkflowNotFoundException(workflowId);
         var source = snapshot.Run;
         var prefix = RerunPlan.Prefix(snapshot, fromSequence);
-        var definition = context.Registry.Find(source.WorkflowName, source.Version) ?? throw new UnknownWorkflowException(
-            $"Run '{workflowId}' is of workflow '{source.WorkflowName}' v{source.Version}, which this engine does not register; a rerun runs the rest on today's code of that version. Rerun it from the application that registers it.");
+        // Today's contract of that version when this process registers it; otherwise (the CLI) the original's, which the
+        // workers running that version's code take.
+        var fingerprint = context.Registry.Find(source.WorkflowName, source.Version)?.Fingerprint ?? source.Fingerprint;
 
         var id = newWorkflowId ?? $"{(workflowId.Length > 200 ? workflowId[..200] : workflowId)}-rerun-{Guid.NewGuid().ToString("N")[..8]}";
         var now = context.UtcNow();
-        var run = RunRecord.Started(id, source.WorkflowName, source.Version, source.InputJson, now, fingerprint: definition.Fingerprint);
+        var run = RunRecord.Started(id, source.WorkflowName, source.Version, source.InputJson, now, fingerprint: fingerprint);
         if (!await reruns.CreateRunWithJournalAsync(run, [.. prefix.Select(e => e with { WorkflowId = id })], cancellationToken).ConfigureAwait(false))
         {
             throw new ArgumentException($"Run id '{id}' is taken; pick another id for the rerun of '{workflowId}'. Nothing was created.", nameof(newWorkflowId));
