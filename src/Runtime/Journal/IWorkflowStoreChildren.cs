@@ -62,4 +62,9 @@ public sealed record ChildLink(string ChildId, string ParentId, long ParentSeque
     /// <param name="reason">The parent's cancel reason.</param>
     /// <returns>The child's reason.</returns>
     public static string CancelReasonOf(string parentId, string reason) => $"parent run '{parentId}' was cancelled: {reason}";
+
+    /// <summary>The cancel reason a child still running gets when its parent <paramref name="parentId"/> fails.</summary>
+    /// <param name="parentId">The failed parent.</param>
+    /// <returns>The child's reason.</returns>
+    public static string FailedParentReasonOf(string parentId) => $"parent run '{parentId}' failed";
 }

@@ -60,6 +60,11 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput>
         }
 
         await AttemptsSentAsync().ConfigureAwait(false);
+        if (outcome.Status == WorkflowStatus.Failed)
+        {
+            await CancelRunningChildrenAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         var written = await _engine.Store.CompleteRunAsync(_lease, outcome, cancellationToken).ConfigureAwait(false);
         if (!written)
         {
@@ -74,6 +79,28 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput>
         }
 
         return new ExecutionResult(WorkflowId, ExecutionOutcome.Finished, outcome.Status, outcome.Error);
+    }
+
+    /// <summary>
+    /// A run that fails for good leaves no child working for it: each child still running (and theirs) is asked to
+    /// cancel, unless it was started to be abandoned. Done before the end is written, so a crash in between repeats it
+    /// (a cancel asked twice changes nothing). A dead letter's children go on: a retry may still await them.
+    /// </summary>
+    private async Task CancelRunningChildrenAsync(CancellationToken cancellationToken)
+    {
+        if (_engine.Store is not IWorkflowStoreChildren family)
+        {
+            return;
+        }
+
+        foreach (var link in await family.ListChildrenAsync(WorkflowId, cancellationToken).ConfigureAwait(false))
+        {
+            if (!link.AbandonOnParentCancel && await _engine.Store.GetRunAsync(link.ChildId, cancellationToken).ConfigureAwait(false) is { Status: WorkflowStatus.Running })
+            {
+                await _engine.Store.RequestCancelAsync(link.ChildId, ChildLink.FailedParentReasonOf(WorkflowId), cancellationToken).ConfigureAwait(false);
+                _engine.NotifySignalled(link.ChildId);
+            }
+        }
     }
 
     /// <summary>The step at <paramref name="sequence"/>, or whose compensation is there.</summary>

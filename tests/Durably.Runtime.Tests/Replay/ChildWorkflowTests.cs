@@ -15,7 +15,7 @@ public abstract class ChildWorkflowTests : StoreTestBase
     private readonly Gate _gate = new();
 
     private TestHost Host(TimeSpan? unloadAfter = null) => Track(new TestHost(
-        OpenStore(), d => d.AddWorkflow<ChildParcelOrder>().AddWorkflow<ParcelShipment>().AddWorkflow<LetGoParcelOrder>().AddWorkflow<ClientParcelOrder>(),
+        OpenStore(), d => d.AddWorkflow<ChildParcelOrder>().AddWorkflow<ParcelShipment>().AddWorkflow<LetGoParcelOrder>().AddWorkflow<ClientParcelOrder>().AddWorkflow<HalfShippedOrder>(),
         s => s.AddSingleton(_log).AddSingleton(_gate),
         "children-worker",
         o =>
@@ -148,6 +148,31 @@ public abstract class ChildWorkflowTests : StoreTestBase
             await Wait.UntilAsync(async () => (await host.Client.GetRunAsync("order-cancel/ParcelShipment/0"))!.Status == WorkflowStatus.Cancelled,
                 "the child was not cancelled with its parent");
             Assert.Equal("parent run 'order-cancel' was cancelled: customer changed their mind", (await host.Client.GetRunAsync("order-cancel/ParcelShipment/0"))!.CancelReason);
+        }
+        finally
+        {
+            _gate.Release();
+            await host.Worker.StopAsync(default);
+        }
+    }
+
+    [Fact]
+    public async Task A_parent_that_fails_cancels_the_child_still_running_for_it()
+    {
+        var host = Host();
+        await host.Worker.StartAsync(default);
+        try
+        {
+            await host.Get<HalfShippedOrderClient>().StartAsync(["held-h", "lost-h"], "order-half");
+            await _gate.Arrived.WaitAsync(TimeSpan.FromSeconds(30));
+
+            var failed = await Assert.ThrowsAsync<WorkflowFailedException>(() => host.Client.WaitForResultAsync<string>("order-half").WaitAsync(TimeSpan.FromSeconds(60)));
+            Assert.Equal(WorkflowStatus.Failed, failed.Status);
+            Assert.Equal("parent run 'order-half' failed", (await host.Client.GetRunAsync("order-half/ParcelShipment/0"))!.CancelReason);
+
+            _gate.Release();
+            await Wait.UntilAsync(async () => (await host.Client.GetRunAsync("order-half/ParcelShipment/0"))!.Status == WorkflowStatus.Cancelled,
+                "the child still running was not cancelled when its parent failed");
         }
         finally
         {

@@ -99,6 +99,25 @@ public abstract class StatusAndProgressTests : StoreTestBase
         await host.Engine.ExecuteAsync("quiet").WaitAsync(Wait.Timeout);
         var quiet = (await host.Client.GetProgressAsync<string>("quiet"))!;
         Assert.Equal((WorkflowStatus.Completed, true, "xxxxxxxxxx"), (quiet.RunStatus, quiet.HasStatus, quiet.Status));
+
+        // A null status clears it: the run reads as having none.
+        await host.Get<OversizedStatusClient>().StartAsync(-1, "cleared");
+        await host.Engine.ExecuteAsync("cleared").WaitAsync(Wait.Timeout);
+        var cleared = (await host.Client.GetProgressAsync<string>("cleared"))!;
+        Assert.Equal((WorkflowStatus.Completed, false, (string?)null), (cleared.RunStatus, cleared.HasStatus, cleared.Status));
+        Assert.Null((await host.Client.GetRunDetailsAsync("cleared"))!.StatusJson);
+    }
+
+    [Fact]
+    public async Task A_status_that_cannot_be_serialised_is_refused_in_the_run_method_naming_its_type()
+    {
+        var host = Host(Gate.Open());
+        await host.Get<OversizedStatusClient>().StartAsync(-2, "unserialisable");
+        await host.Engine.ExecuteAsync("unserialisable").WaitAsync(Wait.Timeout);
+
+        var message = await host.Client.WaitForResultAsync<string>("unserialisable");
+        Assert.StartsWith("The status of run 'unserialisable' of workflow 'OversizedStatus' v1 (Workflow.SetStatus) cannot be serialised as JSON: type 'System.Func<System.Int32>'", message, StringComparison.Ordinal);
+        Assert.Null((await host.Client.GetRunDetailsAsync("unserialisable"))!.StatusJson);
     }
 
     [Fact]

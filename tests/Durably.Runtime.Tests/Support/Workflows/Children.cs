@@ -59,3 +59,16 @@ internal partial class ClientParcelOrder(ParcelShipmentClient shipments)
     [WorkflowRun]
     public async Task<string> RunAsync(string parcel) => "via client: " + await shipments.RunAsChildAsync(parcel);
 }
+
+/// <summary>An order that starts a held shipment, then fails on a lost one without awaiting the first: it fails while the first still runs.</summary>
+[DurableWorkflow]
+internal partial class HalfShippedOrder
+{
+    [WorkflowRun]
+    public async Task<string> RunAsync(string[] parcels)
+    {
+        var first = Workflow.RunChildAsync(ParcelShipment.DurableDefinition, parcels[0]);
+        await Workflow.RunChildAsync(ParcelShipment.DurableDefinition, parcels[1]);
+        return await first;
+    }
+}

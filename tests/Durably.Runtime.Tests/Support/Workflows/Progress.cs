@@ -46,7 +46,10 @@ internal partial class StatusImport(BodyLog log, Gate gate)
     }
 }
 
-/// <summary>A run whose status is over the size limit: the call throws in the run method, which reports it.</summary>
+/// <summary>
+/// A run that publishes a status of <c>size</c> characters — over the limit, the call throws in the run method, which
+/// reports it; -1 publishes one and clears it; -2 publishes one that cannot be serialised.
+/// </summary>
 [DurableWorkflow]
 internal partial class OversizedStatus
 {
@@ -55,7 +58,20 @@ internal partial class OversizedStatus
     {
         try
         {
-            Workflow.SetStatus(new string('x', size));
+            switch (size)
+            {
+                case -1:
+                    Workflow.SetStatus("about to be cleared");
+                    Workflow.SetStatus<string?>(null);
+                    break;
+                case -2:
+                    Workflow.SetStatus(new Func<int>(() => 1));
+                    break;
+                default:
+                    Workflow.SetStatus(new string('x', size));
+                    break;
+            }
+
             return Task.FromResult("published");
         }
         catch (PayloadException refused)
