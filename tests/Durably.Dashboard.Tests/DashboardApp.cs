@@ -43,6 +43,10 @@ public sealed partial class DashboardApp : IAsyncDisposable
 
     public ApprovalClient Approvals => _app.Services.GetRequiredService<ApprovalClient>();
 
+    public ImportClient Imports => _app.Services.GetRequiredService<ImportClient>();
+
+    public ImportGate ImportGate => _app.Services.GetRequiredService<ImportGate>();
+
     public static async Task<DashboardApp> StartAsync(Action<DurablyDashboardOptions>? configure = null)
     {
         var directory = Directory.CreateTempSubdirectory("durably-dashboard-").FullName;
@@ -50,11 +54,12 @@ public sealed partial class DashboardApp : IAsyncDisposable
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton<Carrier>();
+        builder.Services.AddSingleton<ImportGate>();
         builder.Services.AddDurably(o =>
         {
             o.UseSqlite(Path.Combine(directory, "durably.db"));
             o.PollInterval = TimeSpan.FromMilliseconds(50);
-        }).AddWorkflow<Shipment>().AddWorkflow<Approval>();
+        }).AddWorkflow<Shipment>().AddWorkflow<Approval>().AddWorkflow<Import>();
         builder.Services.AddDurablyDashboard();
         builder.Services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme).AddCookie(o =>
         {

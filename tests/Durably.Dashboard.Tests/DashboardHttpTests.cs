@@ -185,6 +185,22 @@ public sealed class DashboardHttpTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_step_in_progress_shows_the_progress_it_reported_as_a_bar_with_its_message_as_text()
+    {
+        await _app.Imports.StartAsync(400, "import-9");
+        await DashboardApp.UntilAsync(async () => (await _app.Client.GetRunDetailsAsync("import-9"))!.CurrentOperations.Any(o => o.Progress is not null),
+            "import-9 never wrote its progress");
+        using var client = await _app.ClientAsync("carol");
+
+        var page = await client.GetStringAsync("/durably/run?id=import-9");
+        _app.ImportGate.Open.TrySetResult();
+
+        Assert.Contains("<progress max=\"1\" value=\"0.25\"></progress> 25 % · row &lt;100&gt; of 400 · reported", page, StringComparison.Ordinal);
+        Assert.Equal(400, await _app.Client.WaitForResultAsync<int>("import-9").WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.DoesNotContain("<progress", await client.GetStringAsync("/durably/run?id=import-9"), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_signal_and_a_cancel_from_the_dashboard_reach_their_runs()
     {
         await _app.Approvals.StartAsync("order-7", "approval-7");

@@ -53,3 +53,25 @@ public sealed partial class Approval
     [Signal(Name = "approve")]
     private partial Task<SignalResult<Decision>> WaitForDecisionAsync(TimeSpan timeout);
 }
+
+/// <summary>Lets a test hold an import's load step after it reported its progress.</summary>
+public sealed class ImportGate
+{
+    public TaskCompletionSource Open { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+}
+
+/// <summary>Loads rows, reporting its progress as it goes, then waits at the gate.</summary>
+[DurableWorkflow]
+public sealed partial class Import(ImportGate gate)
+{
+    [WorkflowRun]
+    public async Task<int> RunAsync(int rows) => await Load(rows);
+
+    [Step]
+    private async Task<int> Load(int rows)
+    {
+        StepContext.Current!.ReportProgress(0.25, $"row <{rows / 4}> of {rows}");
+        await gate.Open.Task;
+        return rows;
+    }
+}
