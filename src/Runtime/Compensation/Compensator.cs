@@ -23,8 +23,11 @@ internal sealed class Compensator(IOperationHost host, IEnumerable<StepDefinitio
 {
     private readonly Dictionary<string, StepDefinition> _compensated = steps.Where(s => s.Compensation is not null).ToDictionary(s => s.Id, StringComparer.Ordinal);
 
-    /// <summary>Whether the workflow has anything to compensate at all.</summary>
-    public bool HasCompensations => _compensated.Count > 0;
+    /// <summary>Whether the workflow has anything to compensate at all: steps with compensations, or child runs.</summary>
+    public bool HasCompensations => _compensated.Count > 0 || MayHaveChildren;
+
+    /// <summary>Whether the run has started a child (journaled, or now): a child that completed is rolled back with it.</summary>
+    public bool MayHaveChildren { get; set; }
 
     /// <summary>
     /// Whether the step call's outcome is unknown, so it is compensated though not known to have completed: an attempt
@@ -40,8 +43,10 @@ internal sealed class Compensator(IOperationHost host, IEnumerable<StepDefinitio
     public async Task<RollbackResult> RunAsync(IReadOnlyList<JournalEntry> journal, CancellationToken cancellationToken)
     {
         var rows = journal.ToDictionary(e => e.Sequence);
+        var abandoned = await AbandonedChildrenAsync(journal, cancellationToken).ConfigureAwait(false);
         var todo = journal
-            .Where(e => e.Kind == OperationKind.Step && _compensated.ContainsKey(e.OperationId) && (e.State == JournalEntryState.Completed || IsOutcomeUnknown(e)))
+            .Where(e => (e.Kind == OperationKind.Step && _compensated.ContainsKey(e.OperationId) && (e.State == JournalEntryState.Completed || IsOutcomeUnknown(e)))
+                || (e.Kind == OperationKind.Child && e.State == JournalEntryState.Completed && !abandoned.Contains(e.Sequence)))
             .OrderByDescending(e => e.CompletionIndex ?? long.MaxValue)
             .ThenByDescending(e => e.Sequence);
         foreach (var row in todo)
@@ -52,7 +57,9 @@ internal sealed class Compensator(IOperationHost host, IEnumerable<StepDefinitio
                 continue;
             }
 
-            var result = await _compensated[row.OperationId].Accept(new Launcher(host, row, compensated, cancellationToken)).ConfigureAwait(false);
+            var result = row.Kind == OperationKind.Child
+                ? await new ChildRollback(host, row, compensated).RunAsync(cancellationToken).ConfigureAwait(false)
+                : await _compensated[row.OperationId].Accept(new Launcher(host, row, compensated, cancellationToken)).ConfigureAwait(false);
             if (result != RollbackResult.Done)
             {
                 return result;
@@ -61,6 +68,12 @@ internal sealed class Compensator(IOperationHost host, IEnumerable<StepDefinitio
 
         return RollbackResult.Done;
     }
+
+    /// <summary>The sequences of the children started to be abandoned (<see cref="ParentCancelPolicy.Abandon"/>): a rollback leaves them be.</summary>
+    private async Task<HashSet<long>> AbandonedChildrenAsync(IReadOnlyList<JournalEntry> journal, CancellationToken cancellationToken)
+        => journal.Any(e => e.Kind == OperationKind.Child) && host.Engine.Store is IWorkflowStoreChildren family
+            ? [.. (await family.ListChildrenAsync(host.WorkflowId, cancellationToken).ConfigureAwait(false)).Where(l => l.AbandonOnParentCancel).Select(l => l.ParentSequence)]
+            : [];
 
     /// <summary>Recovers the step's static types from its table row, to run its compensation with them.</summary>
     private sealed class Launcher(IOperationHost host, JournalEntry step, JournalEntry? recorded, CancellationToken cancellationToken)

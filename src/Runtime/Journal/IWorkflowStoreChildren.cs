@@ -23,6 +23,19 @@ public interface IWorkflowStoreChildren
     /// <returns>The run with that id, and whether it was created now.</returns>
     Task<(RunRecord Run, bool Created)> CreateChildRunAsync(RunRecord child, ChildLink link, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Rolls back child <paramref name="childId"/> for its parent's rollback, atomically: a child that completed is
+    /// reopened with a cancel requested (<see cref="WorkflowStatus.Running"/>, unowned, its result cleared), so that a
+    /// worker compensates its journal and ends it <see cref="WorkflowStatus.Cancelled"/>; a child still running is asked
+    /// to cancel (and its children with it); a child that failed, was cancelled or is dead-lettered is left as it is. A
+    /// store with <see cref="IWorkflowStoreEvents"/> tells other processes.
+    /// </summary>
+    /// <param name="childId">The child.</param>
+    /// <param name="reason">Its cancel reason.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns>The child as it is after the call, or <see langword="null"/> when there is none.</returns>
+    Task<RunRecord?> RollBackChildAsync(string childId, string reason, CancellationToken cancellationToken);
+
     /// <summary>The parent of run <paramref name="childId"/>, if it was started as a child.</summary>
     /// <param name="childId">The run.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
@@ -67,4 +80,9 @@ public sealed record ChildLink(string ChildId, string ParentId, long ParentSeque
     /// <param name="parentId">The failed parent.</param>
     /// <returns>The child's reason.</returns>
     public static string FailedParentReasonOf(string parentId) => $"parent run '{parentId}' failed";
+
+    /// <summary>The cancel reason a child gets when its parent <paramref name="parentId"/> rolls back and undoes it.</summary>
+    /// <param name="parentId">The parent rolling back.</param>
+    /// <returns>The child's reason.</returns>
+    public static string RolledBackReasonOf(string parentId) => $"parent run '{parentId}' rolled back";
 }

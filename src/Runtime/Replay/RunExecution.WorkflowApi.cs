@@ -138,6 +138,7 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput>
         ArgumentNullException.ThrowIfNull(workflow);
         ArgumentNullException.ThrowIfNull(options);
         var operation = new ChildOperation<TChild, TChildInput, TChildOutput>(this, _cursor.TakeSequence(), workflow, input, options, caller);
+        _compensator.MayHaveChildren = true;
         return Schedule(operation, workflow.Name, OperationKind.Child, $"child workflow '{workflow.Name}' ({caller})") is { } error
             ? Task.FromException<TChildOutput>(error)
             : operation.Task;

@@ -66,7 +66,7 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput> : Workflo
         _engine = engine;
         _scheduler = new RunScheduler(() => Post(ExecutionEvent.WorkPosted));
         _cursor = new ReplayCursor(snapshot.Journal, RunName);
-        _compensator = new Compensator(this, definition.Steps);
+        _compensator = new Compensator(this, definition.Steps) { MayHaveChildren = snapshot.Journal.Any(e => e.Kind == OperationKind.Child) };
         _now = snapshot.Run.CreatedAt;
         _progress = new ProgressWriter(engine.ReplayOnly ? null : engine.StatusStore, lease, engine.Time, engine.ProgressInterval, engine.ProgressLogger,
             () => engine.Telemetry.ProgressWritten(definition.Name));

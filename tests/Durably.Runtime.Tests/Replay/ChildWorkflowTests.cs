@@ -15,7 +15,7 @@ public abstract class ChildWorkflowTests : StoreTestBase
     private readonly Gate _gate = new();
 
     private TestHost Host(TimeSpan? unloadAfter = null) => Track(new TestHost(
-        OpenStore(), d => d.AddWorkflow<ChildParcelOrder>().AddWorkflow<ParcelShipment>().AddWorkflow<LetGoParcelOrder>().AddWorkflow<ClientParcelOrder>().AddWorkflow<HalfShippedOrder>(),
+        OpenStore(), d => d.AddWorkflow<ChildParcelOrder>().AddWorkflow<ParcelShipment>().AddWorkflow<LetGoParcelOrder>().AddWorkflow<ClientParcelOrder>().AddWorkflow<HalfShippedOrder>().AddWorkflow<UndoableShipment>().AddWorkflow<RolledBackOrder>(),
         s => s.AddSingleton(_log).AddSingleton(_gate),
         "children-worker",
         o =>
@@ -177,6 +177,32 @@ public abstract class ChildWorkflowTests : StoreTestBase
         finally
         {
             _gate.Release();
+            await host.Worker.StopAsync(default);
+        }
+    }
+
+    [Fact]
+    public async Task A_parent_that_rolls_back_rolls_back_the_children_that_completed_except_those_it_abandons()
+    {
+        var host = Host();
+        await host.Worker.StartAsync(default);
+        try
+        {
+            await host.Get<RolledBackOrderClient>().StartAsync("order-rb", "order-rb");
+
+            var failed = await Assert.ThrowsAsync<WorkflowFailedException>(() => host.Client.WaitForResultAsync<string>("order-rb").WaitAsync(TimeSpan.FromSeconds(60)));
+
+            Assert.Equal(WorkflowStatus.Failed, failed.Status);
+            var undone = (await host.Client.GetRunAsync("order-rb/UndoableShipment/0"))!;
+            Assert.Equal((WorkflowStatus.Cancelled, "parent run 'order-rb' rolled back"), (undone.Status, undone.CancelReason));
+            Assert.Equal(WorkflowStatus.Completed, (await host.Client.GetRunAsync("order-rb/UndoableShipment/1"))!.Status);
+            Assert.Equal(["order-rb/UndoableShipment/0/Pack/0/compensate"], _log.Runs.Where(r => r.IdempotencyKey.EndsWith("/compensate", StringComparison.Ordinal)).Select(r => r.IdempotencyKey));
+            var parent = (await host.Client.GetRunDetailsAsync("order-rb"))!;
+            var rollback = Assert.Single(parent.Operations, o => o.Kind == WorkflowOperationKind.Compensation);
+            Assert.Equal(("UndoableShipment", WorkflowOperationState.Completed), (rollback.Name, rollback.State));
+        }
+        finally
+        {
             await host.Worker.StopAsync(default);
         }
     }

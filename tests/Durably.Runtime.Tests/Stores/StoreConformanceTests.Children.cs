@@ -134,6 +134,36 @@ public abstract partial class StoreConformanceTests
         Assert.Equal([true, false, true], (await children.ListChildrenAsync("boss", default)).Select(l => l.AbandonOnParentCancel));
     }
 
+    [Fact]
+    public async Task Rolling_back_a_child_reopens_a_completed_one_cancelled_asks_a_running_one_to_cancel_and_leaves_an_ended_one()
+    {
+        var store = CreateStore();
+        var children = Assert.IsAssignableFrom<IWorkflowStoreChildren>(store);
+        await store.CreateRunAsync(NewRun("parent-rb"), default);
+        foreach (var (child, sequence) in new[] { ("parent-rb/done", 1L), ("parent-rb/busy", 2L), ("parent-rb/failed", 3L) })
+        {
+            await children.CreateChildRunAsync(NewRun(child), new ChildLink(child, "parent-rb", sequence), default);
+        }
+
+        await EndChildAsync(store, "parent-rb/done", WorkflowStatus.Completed);
+        await EndChildAsync(store, "parent-rb/failed", WorkflowStatus.Failed);
+        var busy = (await store.TryClaimAsync("parent-rb/busy", "w", s_lease, default))!;
+        Clock.Advance(TimeSpan.FromSeconds(1));
+
+        var reopened = await children.RollBackChildAsync("parent-rb/done", "parent run 'parent-rb' rolled back", default);
+        var asked = await children.RollBackChildAsync("parent-rb/busy", "parent run 'parent-rb' rolled back", default);
+        var left = await children.RollBackChildAsync("parent-rb/failed", "parent run 'parent-rb' rolled back", default);
+        var again = await children.RollBackChildAsync("parent-rb/done", "a second time", default);
+
+        Assert.Equal((WorkflowStatus.Running, "parent run 'parent-rb' rolled back", null, null), (reopened!.Status, reopened.CancelReason, reopened.OutputJson, reopened.Owner));
+        Assert.Contains("parent-rb/done", await store.ListClaimableAsync("other", null, 10, default));
+        Assert.Equal((WorkflowStatus.Running, "parent run 'parent-rb' rolled back", "w"), (asked!.Status, asked.CancelReason, asked.Owner));
+        Assert.Contains(await store.RenewLeasesAsync("w", s_lease, default), h => h.WorkflowId == busy.WorkflowId && h.CancelRequested);
+        Assert.Equal((WorkflowStatus.Failed, null), (left!.Status, left.CancelReason));
+        Assert.Equal("parent run 'parent-rb' rolled back", again!.CancelReason);
+        Assert.Null(await children.RollBackChildAsync("no-such-child", "x", default));
+    }
+
     private async Task EndChildAsync(IWorkflowStore store, string id, WorkflowStatus status)
     {
         var lease = (await store.TryClaimAsync(id, "child-worker", s_lease, default))!;

@@ -91,6 +91,33 @@ public sealed partial class InMemoryWorkflowStore : IWorkflowStoreChildren
             && _runs.TryGetValue(l.ChildId, out var child) && ChildLink.WakingStatuses.Contains(child.Status)
             && _journals[workflowId].TryGetValue(l.ParentSequence, out var row) && row.State == JournalEntryState.Attempting);
 
+    /// <inheritdoc/>
+    public Task<RunRecord?> RollBackChildAsync(string childId, string reason, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(childId);
+        ArgumentNullException.ThrowIfNull(reason);
+        lock (_gate)
+        {
+            if (!_runs.TryGetValue(childId, out var child))
+            {
+                return Task.FromResult<RunRecord?>(null);
+            }
+
+            var now = _time.GetUtcNow();
+            if (child.Status == WorkflowStatus.Completed)
+            {
+                _runs[childId] = child with { Status = WorkflowStatus.Running, OutputJson = null, Owner = null, LeaseExpiresAt = null, WakeAt = null, CancelReason = reason, UpdatedAt = now };
+            }
+            else if (child is { Status: WorkflowStatus.Running, CancelReason: null })
+            {
+                _runs[childId] = child with { CancelReason = reason, WakeAt = null, UpdatedAt = now };
+                CancelDescendants(childId, reason);
+            }
+
+            return Task.FromResult<RunRecord?>(_runs[childId]);
+        }
+    }
+
     /// <summary>A parent's cancel reaches its running children and theirs (call under the lock).</summary>
     private void CancelDescendants(string workflowId, string reason)
     {

@@ -75,4 +75,29 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStoreChildren
 
     private static ChildLink ReadLink(System.Data.Common.DbDataReader reader)
         => new(reader.GetString(0), reader.GetString(1), reader.GetInt64(2)) { AbandonOnParentCancel = reader.GetBoolean(3) };
+
+    /// <inheritdoc/>
+    public async Task<RunRecord?> RollBackChildAsync(string childId, string reason, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(childId);
+        ArgumentNullException.ThrowIfNull(reason);
+        var s = Quote(_schema);
+        await ExecuteAsync("roll back a child run", async token =>
+        {
+            var now = Utc(_time.GetUtcNow());
+            await using var batch = _dataSource.CreateBatch();
+            // Reopened when it completed (a worker is told), else asked to cancel when it runs (it is told); then its
+            // own children, when it was asked now.
+            batch.BatchCommands.Add(BatchCommand($"""
+                UPDATE {s}.runs SET status = 0, output_json = NULL, owner = NULL, owner_incarnation = NULL, wake_at = NULL, cancel_reason = @reason, updated_at = @now
+                WHERE workflow_id = @id AND status = {(int)WorkflowStatus.Completed}
+                RETURNING pg_notify(@channel, '{PostgresSchema.RunsAvailablePayload}')
+                """, ("id", childId), ("reason", reason), ("now", now), ("channel", _channel)));
+            batch.BatchCommands.Add(BatchCommand(_sql.RequestCancel, ("id", childId), ("reason", reason), ("now", now), ("channel", _channel)));
+            batch.BatchCommands.Add(BatchCommand(_sql.CancelDescendants, ("id", childId), ("child_reason", ChildLink.CancelReasonOf(childId, reason)), ("now", now), ("channel", _channel)));
+            await batch.ExecuteNonQueryAsync(token).ConfigureAwait(false);
+            return 0;
+        }, cancellationToken).ConfigureAwait(false);
+        return await GetRunAsync(childId, cancellationToken).ConfigureAwait(false);
+    }
 }

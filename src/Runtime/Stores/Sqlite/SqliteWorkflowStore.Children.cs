@@ -85,6 +85,29 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStoreChildren
 
     private static readonly string WakingStatusList = string.Join(", ", ChildLink.WakingStatuses.Select(s => (int)s));
 
+    /// <inheritdoc/>
+    public Task<RunRecord?> RollBackChildAsync(string childId, string reason, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(childId);
+        ArgumentNullException.ThrowIfNull(reason);
+        return WriteAsync(connection =>
+        {
+            var now = ToUnixMs(_time.GetUtcNow());
+            var reopened = Execute(connection, $"""
+                UPDATE runs SET status = 0, output_json = NULL, owner = NULL, lease_expires_at = NULL, wake_at = NULL, cancel_reason = $reason, updated_at = $now
+                WHERE workflow_id = $id AND status = {(int)WorkflowStatus.Completed};
+                """, ("$id", childId), ("$reason", reason), ("$now", now)) == 1;
+            if (!reopened && Execute(connection,
+                "UPDATE runs SET cancel_reason = $reason, wake_at = NULL, updated_at = $now WHERE workflow_id = $id AND status = 0 AND cancel_reason IS NULL;",
+                ("$id", childId), ("$reason", reason), ("$now", now)) == 1)
+            {
+                CancelDescendants(connection, childId, reason);
+            }
+
+            return ReadRun(connection, childId);
+        }, cancellationToken);
+    }
+
     /// <summary>A parent's cancel reaches its children and theirs (cascade): each running one is asked to cancel and woken.</summary>
     private void CancelDescendants(SqliteConnection connection, string workflowId, string reason)
         => Execute(connection, """

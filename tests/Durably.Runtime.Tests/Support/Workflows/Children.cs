@@ -72,3 +72,44 @@ internal partial class HalfShippedOrder
         return await first;
     }
 }
+
+/// <summary>A shipment whose packing is undone (unpacked) when it is rolled back.</summary>
+[DurableWorkflow]
+internal partial class UndoableShipment(BodyLog log)
+{
+    [WorkflowRun]
+    public async Task<string> RunAsync(string parcel) => await Pack(parcel);
+
+    [Step(Compensate = nameof(Unpack))]
+    private Task<string> Pack(string parcel)
+    {
+        log.Record();
+        return Task.FromResult("packed " + parcel);
+    }
+
+    private Task Unpack(string parcel)
+    {
+        log.Record();
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>
+/// An order that ships two parcels through children (the second abandoned by policy), then fails to charge: under the
+/// compensate rule its rollback undoes the first child, not the abandoned one.
+/// </summary>
+[DurableWorkflow(OnFailure = FailureRule.Compensate)]
+internal partial class RolledBackOrder
+{
+    [WorkflowRun]
+    public async Task<string> RunAsync(string order)
+    {
+        await Workflow.RunChildAsync(UndoableShipment.DurableDefinition, order + "-a");
+        await Workflow.RunChildAsync(UndoableShipment.DurableDefinition, order + "-b", new ChildWorkflowOptions { OnParentCancel = ParentCancelPolicy.Abandon });
+        await Charge(order);
+        return "charged";
+    }
+
+    [Step]
+    private Task Charge(string order) => throw new InvalidOperationException($"card declined for {order}");
+}
