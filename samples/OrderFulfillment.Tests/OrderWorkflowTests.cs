@@ -87,6 +87,22 @@ public sealed class OrderWorkflowTests
     }
 
     [Fact]
+    public async Task A_warehouse_that_shipped_is_rolled_back_when_another_cannot_ship_the_piano()
+    {
+        await using var host = await StartHostAsync();
+
+        await Assert.ThrowsAsync<WorkflowFailedException>(
+            () => host.RunToCompletionAsync<OrderWorkflowClient, Receipt>(client => client.StartAsync(Order("o-6", "lamp", "piano"), "o-6")));
+
+        // The east warehouse's child had shipped the lamp: the order's rollback reopened it, it voided the label and ended cancelled.
+        (await host.GetHistoryAsync("o-6/WarehouseShipment/2")).AssertStatus(WorkflowStatus.Cancelled).AssertCompensated(ShipmentSteps.Ship);
+        (await host.GetHistoryAsync("o-6/WarehouseShipment/3")).AssertStatus(WorkflowStatus.Failed);
+        var order = (await host.GetHistoryAsync("o-6")).AssertStatus(WorkflowStatus.Failed);
+        Assert.Equal(["WarehouseShipment", "Charge", "Reserve"], order.Compensations.Select(c => c.OperationId));
+        Assert.Contains("void lamp:L-o-6", _warehouse.Calls);
+    }
+
+    [Fact]
     public async Task A_crash_after_the_charge_before_its_journal_write_charges_the_card_once()
     {
         await using var host = await StartHostAsync();

@@ -60,12 +60,13 @@ var orderId = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordi
     ?? await DefaultOrderAsync(host.Services.GetRequiredService<IDurableClient>(), stopping);
 
 // Two orders, one after the other, each shipped by a child run per warehouse. The first ships after a retried shipment
-// (the carrier is busy once); the second contains a piano, which its warehouse cannot ship, so it is rolled back: the
-// warehouse's child voids the books' label, then the order refunds the card and releases the reservation.
+// (the carrier is busy once); the second contains a piano, which the west warehouse cannot ship, so it is rolled back:
+// the west warehouse's child voids the books' label, then the order rolls back the east warehouse's child (which voids
+// the lamp's label), refunds the card and releases the reservation.
 Order[] orders =
 [
     new(orderId, "ada@example.com", 129.90m, ["books", "lamp", "kettle"]),
-    new(orderId + "-piano", "bob@example.com", 4_800m, ["books", "piano"]),
+    new(orderId + "-piano", "bob@example.com", 4_800m, ["books", "lamp", "piano"]),
 ];
 try
 {

@@ -44,13 +44,24 @@ internal sealed class ChildRollback(IOperationHost host, JournalEntry row, Journ
             return entry.State == JournalEntryState.Completed ? RollbackResult.Done : Failed($"The {What(childId)} failed: {entry.Error}. The run is parked for an operator.");
         }
 
+        // Woken when the child ends in this process, else by a look now and then (on the real clock: this is a poll,
+        // not a durable wait, and a test host's virtual clock does not move while a run rolls back).
+        using var finished = engine.WhenFinished(childId);
+        var ended = (Task)finished.Task;
         var child = await ((IWorkflowStoreChildren)engine.Store).RollBackChildAsync(childId, ChildLink.RolledBackReasonOf(host.WorkflowId), cancellationToken).ConfigureAwait(false);
         engine.NotifySignalled(childId);
         engine.RunsAvailable.Set();
         var look = s_firstLook;
         while (child is { Status: WorkflowStatus.Running })
         {
-            await Task.Delay(look, engine.Time, cancellationToken).ConfigureAwait(false);
+            await Task.WhenAny(ended, Task.Delay(look, TimeProvider.System, cancellationToken)).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            if (ended.IsCompleted)
+            {
+                // Told once; from now on only the looks.
+                ended = Task.Delay(Timeout.Infinite, cancellationToken);
+            }
+
             look = look * 2 < s_slowestLook ? look * 2 : s_slowestLook;
             child = await engine.Store.GetRunAsync(childId, cancellationToken).ConfigureAwait(false);
         }
