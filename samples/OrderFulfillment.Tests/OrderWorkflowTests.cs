@@ -94,7 +94,10 @@ public sealed class OrderWorkflowTests
         await Assert.ThrowsAsync<WorkflowFailedException>(
             () => host.RunToCompletionAsync<OrderWorkflowClient, Receipt>(client => client.StartAsync(Order("o-6", "lamp", "piano"), "o-6")));
 
-        // The east warehouse's child had shipped the lamp: the order's rollback reopened it, it voided the label and ended cancelled.
+        // The east warehouse's child had shipped the lamp: the order's rollback reopened it, and it voided the label and
+        // ended cancelled on its own.
+        var cancelled = await Assert.ThrowsAsync<WorkflowFailedException>(() => host.GetRequiredService<WarehouseShipmentClient>().WaitForResultAsync("o-6/WarehouseShipment/2"));
+        Assert.Equal(WorkflowStatus.Cancelled, cancelled.Status);
         (await host.GetHistoryAsync("o-6/WarehouseShipment/2")).AssertStatus(WorkflowStatus.Cancelled).AssertCompensated(ShipmentSteps.Ship);
         (await host.GetHistoryAsync("o-6/WarehouseShipment/3")).AssertStatus(WorkflowStatus.Failed);
         var order = (await host.GetHistoryAsync("o-6")).AssertStatus(WorkflowStatus.Failed);

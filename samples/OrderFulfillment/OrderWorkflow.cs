@@ -31,7 +31,7 @@ public sealed record WarehouseParcels(string OrderId, string Warehouse, string[]
 /// child run, which undoes its own labels; the child's failure reaches this run as a
 /// <see cref="ChildWorkflowFailedException"/>, and because the rule is <see cref="FailureRule.Compensate"/>, everything
 /// this run had done is undone in reverse order — the card refunded, the reservation released — each undo journaled and
-/// retried like a step — and a warehouse's child that had shipped is rolled back too, voiding its labels.
+/// retried like a step — and a warehouse's child that had shipped is asked to roll back too, and voids its labels.
 /// </remarks>
 [DurableWorkflow(OnFailure = FailureRule.Compensate)]
 public partial class OrderWorkflow(IWarehouse warehouse, IPayments payments, IMailer mailer, WarehouseShipmentClient shipments)

@@ -24,3 +24,33 @@ internal partial class FamilyChild(BodyLog log)
         return $"toy {number}";
     }
 }
+
+/// <summary>A parent that runs one child, then fails: under the compensate rule its rollback rolls the child back.</summary>
+[DurableWorkflow(OnFailure = FailureRule.Compensate)]
+internal partial class UndoneFamilyParent
+{
+    [WorkflowRun]
+    public async Task<string> RunAsync(int number)
+    {
+        await Workflow.RunChildAsync(UndoneFamilyChild.DurableDefinition, number);
+        throw new InvalidOperationException($"family {number} called off");
+    }
+}
+
+/// <summary>The child: a quick step whose compensation is slow — where a kill lands.</summary>
+[DurableWorkflow]
+internal partial class UndoneFamilyChild(BodyLog log)
+{
+    [WorkflowRun]
+    public async Task<string> RunAsync(int number) => await Build(number);
+
+    [Step(Compensate = nameof(Unbuild))]
+    private Task<string> Build(int number) => Task.FromResult($"toy {number}");
+
+    private async Task Unbuild(int number)
+    {
+        log.Write("start");
+        await Task.Delay(Random.Shared.Next(200, 400));
+        log.Write("end");
+    }
+}

@@ -16,6 +16,8 @@ using Microsoft.Extensions.DependencyInjection;
 //                  app_rows in its transaction, logging "start" after the insert, waiting a little, logging "end".
 //   patched        runs patch-0 …: a step, then behind Workflow.Patched("insure") a slow step, then a step.
 //   family         runs family-0 …: each starts one child workflow (a slow step) and returns the child's result.
+//   family-rollback runs undone-0 …: each starts one child (a quick step with a slow compensation), then fails, so
+//                  its rollback rolls the child back.
 //   parcel-old     runs parcel-old-0 … of workflow "Parcel" on a build that registers only its version 1;
 //   parcel-new     runs parcel-new-0 … on a build that registers versions 1 and 2 (so they start as version 2);
 //   parcel-idle:<seconds>[:<check-seconds>]  a version-1-only build that starts nothing and works for that many seconds
@@ -24,11 +26,11 @@ using Microsoft.Extensions.DependencyInjection;
 //   single         crash runs with instance keys key-0 …, each started as single-<worker-name>-<i> joining whichever
 //                  run already holds the key: helpers racing on one store share one run per key. Once its starts are
 //                  done it prints "started" and waits for a line on standard input before it works on them.
-const string Usage = "usage: Durably.CrashHelper <store> <body-log> <runs> <worker-name> [lease-seconds [crash|nap:<seconds>|signal|backoff|rollback|single|transactional|patched|family|parcel-old|parcel-new|parcel-idle:<seconds>]]";
+const string Usage = "usage: Durably.CrashHelper <store> <body-log> <runs> <worker-name> [lease-seconds [crash|nap:<seconds>|signal|backoff|rollback|single|transactional|patched|family|family-rollback|parcel-old|parcel-new|parcel-idle:<seconds>]]";
 var workflow = args.Length == 6 ? args[5] : "crash";
 if (args.Length is < 4 or > 6 || !int.TryParse(args[2], CultureInfo.InvariantCulture, out var runs) || runs < 1
     || (args.Length >= 5 && !double.TryParse(args[4], CultureInfo.InvariantCulture, out _))
-    || !(workflow is "crash" or "signal" or "backoff" or "rollback" or "single" or "transactional" or "patched" or "family" or "parcel-old" or "parcel-new"
+    || !(workflow is "crash" or "signal" or "backoff" or "rollback" or "single" or "transactional" or "patched" or "family" or "family-rollback" or "parcel-old" or "parcel-new"
         || (workflow.StartsWith("nap:", StringComparison.Ordinal) && double.TryParse(workflow[4..], CultureInfo.InvariantCulture, out _))
         || (workflow.StartsWith("parcel-idle:", StringComparison.Ordinal) && workflow[12..].Split(':').All(n => double.TryParse(n, CultureInfo.InvariantCulture, out _)))))
 {
@@ -62,7 +64,7 @@ var durably = services.AddDurably(o =>
         o.VersionCheckInterval = TimeSpan.FromSeconds(double.Parse(check, CultureInfo.InvariantCulture));
     }
 }).AddWorkflow<CrashWorkflow>().AddWorkflow<PatchedWorkflow>().AddWorkflow<NapWorkflow>().AddWorkflow<SignalWorkflow>().AddWorkflow<BackoffWorkflow>().AddWorkflow<RollbackWorkflow>()
-    .AddWorkflow<FamilyParent>().AddWorkflow<FamilyChild>();
+    .AddWorkflow<FamilyParent>().AddWorkflow<FamilyChild>().AddWorkflow<UndoneFamilyParent>().AddWorkflow<UndoneFamilyChild>();
 var parcels = workflow.StartsWith("parcel-", StringComparison.Ordinal);
 if (parcels)
 {
@@ -123,6 +125,11 @@ for (var i = 0; i < runs; i++)
         var options = new WorkflowStartOptions { WorkflowId = $"single-{args[3]}-{i}", InstanceKey = $"key-{i}" };
         handles.Add((await provider.GetRequiredService<CrashWorkflowClient>().StartAsync(i, options)).WaitForResultAsync());
     }
+    else if (workflow == "family-rollback")
+    {
+        var parent = await provider.GetRequiredService<UndoneFamilyParentClient>().StartAsync(i, $"undone-{i}");
+        handles.Add(RolledBackAsync(parent.WaitForResultAsync(), provider.GetRequiredService<IDurableClient>(), $"undone-{i}/UndoneFamilyChild/0"));
+    }
     else if (workflow == "family")
     {
         handles.Add((await provider.GetRequiredService<FamilyParentClient>().StartAsync(i, $"family-{i}")).WaitForResultAsync());
@@ -164,6 +171,19 @@ Console.WriteLine("all runs finished");
 return 0;
 
 // A rolled-back run ends Failed by design: the test reads how from the store.
+// A parent that failed, and then its child, which the parent's rollback reopened, rolled back and cancelled.
+static async Task RolledBackAsync(Task parent, IDurableClient client, string childId)
+{
+    await EndedAsync(parent);
+    try
+    {
+        await client.WaitForResultAsync<string>(childId);
+    }
+    catch (WorkflowFailedException cancelled) when (cancelled.Status == WorkflowStatus.Cancelled)
+    {
+    }
+}
+
 static async Task EndedAsync(Task result)
 {
     try

@@ -78,6 +78,60 @@ public abstract class ChildKillTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task A_worker_killed_while_parents_roll_their_children_back_finishes_every_rollback_once()
+    {
+        var bodyLog = Path.Combine(Directory, "bodies.log");
+        using (var first = CrashHelperProcess.Start(StoreArgument, bodyLog, Families, "undo-worker", TimeSpan.FromSeconds(30), "family-rollback"))
+        {
+            bool ReadyToKill()
+            {
+                var events = CrashHelperProcess.ReadBodyLog(bodyLog);
+                return events.Count(e => e.What == "start") >= Families / 3 && CrashHelperProcess.InFlight(events).Any();
+            }
+
+            Assert.True(SpinWait.SpinUntil(() => first.HasExited || ReadyToKill(), TimeSpan.FromSeconds(60)), "the helper made no progress");
+            Assert.False(first.HasExited, "the helper finished before it could be killed");
+            first.Kill();
+            await first.WaitForExitAsync();
+        }
+
+        SqliteConnection.ClearAllPools();
+        using (var second = CrashHelperProcess.Start(StoreArgument, bodyLog, Families, "undo-worker", TimeSpan.FromSeconds(30), "family-rollback"))
+        {
+            var output = second.StandardOutput.ReadToEndAsync();
+            var errors = second.StandardError.ReadToEndAsync();
+            if (!second.WaitForExit(TimeSpan.FromSeconds(120)))
+            {
+                second.Kill();
+                Assert.Fail($"the second helper did not finish in 120 s; the runs: {await DescribeAsync()}");
+            }
+
+            Assert.True(second.ExitCode == 0, $"the second helper failed ({second.ExitCode}): {await output} {await errors}");
+        }
+
+        var bodies = CrashHelperProcess.ReadBodyLog(bodyLog);
+        var store = OpenStore();
+        try
+        {
+            for (var family = 0; family < Families; family++)
+            {
+                var parent = (await store.GetRunAsync($"undone-{family}", default))!;
+                var child = (await store.GetRunAsync($"undone-{family}/UndoneFamilyChild/0", default))!;
+                Assert.Equal((WorkflowStatus.Failed, WorkflowStatus.Cancelled), (parent.Status, child.Status));
+                Assert.Equal($"parent run 'undone-{family}' rolled back", child.CancelReason);
+                // The child's compensation ran once, or — cut by the kill before its journal write — twice with one key.
+                var undos = bodies.Where(b => b.WorkflowId == child.WorkflowId && b.What == "start").ToList();
+                Assert.InRange(undos.Count, 1, 2);
+                Assert.Equal([$"undone-{family}/UndoneFamilyChild/0/Build/0/compensate"], undos.Select(b => b.IdempotencyKey).Distinct());
+            }
+        }
+        finally
+        {
+            await CloseAsync(store);
+        }
+    }
+
     private static async Task CloseAsync(IWorkflowStore store)
     {
         if (store is IAsyncDisposable disposable)

@@ -193,6 +193,9 @@ public abstract class ChildWorkflowTests : StoreTestBase
             var failed = await Assert.ThrowsAsync<WorkflowFailedException>(() => host.Client.WaitForResultAsync<string>("order-rb").WaitAsync(TimeSpan.FromSeconds(60)));
 
             Assert.Equal(WorkflowStatus.Failed, failed.Status);
+            // Asked as the parent rolled back; the child rolls back on a worker of its own.
+            var cancelled = await Assert.ThrowsAsync<WorkflowFailedException>(() => host.Client.WaitForResultAsync<string>("order-rb/UndoableShipment/0").WaitAsync(TimeSpan.FromSeconds(60)));
+            Assert.Equal(WorkflowStatus.Cancelled, cancelled.Status);
             var undone = (await host.Client.GetRunAsync("order-rb/UndoableShipment/0"))!;
             Assert.Equal((WorkflowStatus.Cancelled, "parent run 'order-rb' rolled back"), (undone.Status, undone.CancelReason));
             Assert.Equal(WorkflowStatus.Completed, (await host.Client.GetRunAsync("order-rb/UndoableShipment/1"))!.Status);
