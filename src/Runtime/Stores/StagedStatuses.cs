@@ -43,6 +43,13 @@ internal sealed class StagedStatuses
 
         lock (_slots)
         {
+            if (_slots.TryGetValue(lease.WorkflowId, out var stale) && stale.Lease.Epoch < lease.Epoch)
+            {
+                // Staged by an execution another one has since taken over from: it will never be written.
+                _slots.Remove(lease.WorkflowId);
+                _count = _slots.Count;
+            }
+
             if (!_slots.TryGetValue(lease.WorkflowId, out var slot) || !slot.IsFor(lease) || slot.InFlight || slot.Pending is not { } pending)
             {
                 return null;

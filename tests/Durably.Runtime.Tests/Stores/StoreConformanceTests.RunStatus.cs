@@ -40,6 +40,7 @@ public abstract partial class StoreConformanceTests
         statuses.StageStatus(lease, "\"from a zombie\"");
         Assert.Equal(JournalWriteResult.FencedOut, await store.RecordAttemptAsync(lease, Attempting("status-1", 2), JournalDurability.Durable, default));
         Assert.False(await statuses.WriteProgressAsync(lease, "[]", default));
+        statuses.StageStatus(lease, "\"from a zombie, again\"");
         await store.ReleaseAsync(current, default);
         current = (await store.TryClaimAsync("status-1", "w2", s_lease, default))!;
         Assert.Equal(("\"loading 2\"", written + TimeSpan.FromSeconds(5)), await StatusAsync(statuses, "status-1"));
