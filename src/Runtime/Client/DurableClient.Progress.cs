@@ -14,6 +14,14 @@ public sealed partial class DurableClient
             return null;
         }
 
+        // As for its result: a run that continued as new is followed to the newest run, which says how far the loop is.
+        while (details.Run is { Status: WorkflowStatus.ContinuedAsNew, ContinuedAs: { } next }
+            && await GetRunDetailsAsync(next, cancellationToken).ConfigureAwait(false) is { } newer)
+        {
+            details = newer;
+            workflowId = next;
+        }
+
         var status = default(TStatus);
         if (details.StatusJson is { } json)
         {

@@ -115,7 +115,8 @@ public interface IDurableClient
 
     /// <summary>
     /// How far the run has come: its published status (<see cref="Workflow.SetStatus{TStatus}"/>) read as
-    /// <typeparamref name="TStatus"/>, and the progress its steps in progress reported.
+    /// <typeparamref name="TStatus"/>, and the progress its steps in progress reported — of the newest run, when it
+    /// continued as new (<see cref="WorkflowProgress{TStatus}.WorkflowId"/> says which).
     /// </summary>
     /// <typeparam name="TStatus">The type the run method publishes its status as.</typeparam>
     /// <param name="workflowId">The run's id.</param>

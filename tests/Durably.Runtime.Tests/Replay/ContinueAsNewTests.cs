@@ -50,6 +50,11 @@ public abstract class ContinueAsNewTests : StoreTestBase
         Assert.Equal(4, _log.Count("Add"));
         Assert.Equal("tally-1~1", (await host.Client.GetRunAsync("tally-1"))!.ContinuedAs);
 
+        // How far the loop is: asked of the first run's id, answered by the newest run.
+        var progress = (await host.Client.GetProgressAsync<TallyState>("tally-1"))!;
+        Assert.Equal(("tally-1~3", WorkflowStatus.Completed, new TallyState(40, 0)), (progress.WorkflowId, progress.RunStatus, progress.Status));
+        Assert.Equal(new TallyState(10, 3), (await host.Client.GetRunDetailsAsync("tally-1"))!.StatusJson is { } first ? System.Text.Json.JsonSerializer.Deserialize<TallyState>(first) : null);
+
         // The signal id went along: a resend to the first run's id is still recognised as the same signal.
         Assert.False(await host.Client.SignalAsync("tally-1", "bonus", 5, "bonus-1"));
     }

@@ -18,6 +18,7 @@ internal partial class Tally(BodyLog log)
     public async Task<int> RunAsync(TallyState state)
     {
         var total = await Add(state.Total);
+        Workflow.SetStatus(new TallyState(total, state.Remaining));
         if (state.Remaining < 0)
         {
             throw Workflow.ContinueAsNew("not a tally state");
