@@ -34,13 +34,24 @@ public sealed class Browser : IDisposable
 
     public void Go(string path) => _driver.Navigate().GoToUrl(new Uri(_address, path));
 
-    public IWebElement Find(By by) => new WebDriverWait(_driver, TimeSpan.FromSeconds(15)).Until(d => d.FindElement(by));
+    public IWebElement Find(By by) => Wait(TimeSpan.FromSeconds(15)).Until(d => d.FindElement(by));
+
+    /// <summary>
+    /// A wait that looks again when an element it read went away — a page navigating (a form posted, a redirect) while
+    /// the condition reads the old page — rather than failing the test.
+    /// </summary>
+    private WebDriverWait Wait(TimeSpan timeout)
+    {
+        var wait = new WebDriverWait(_driver, timeout);
+        wait.IgnoreExceptionTypes(typeof(StaleElementReferenceException), typeof(NoSuchElementException));
+        return wait;
+    }
 
     public void Until(Func<IWebDriver, bool> condition, string what)
     {
         try
         {
-            new WebDriverWait(_driver, TimeSpan.FromSeconds(30)).Until(condition);
+            Wait(TimeSpan.FromSeconds(30)).Until(condition);
         }
         catch (WebDriverTimeoutException ex)
         {
