@@ -24,36 +24,7 @@ public abstract class ChildKillTests : IDisposable
     [Fact]
     public async Task A_worker_killed_while_children_run_finishes_every_family_with_one_child_each()
     {
-        var bodyLog = Path.Combine(Directory, "bodies.log");
-        using (var first = CrashHelperProcess.Start(StoreArgument, bodyLog, Families, "family-worker", TimeSpan.FromSeconds(30), "family"))
-        {
-            bool ReadyToKill()
-            {
-                var events = CrashHelperProcess.ReadBodyLog(bodyLog);
-                return events.Count(e => e.What == "start") >= Families / 3 && CrashHelperProcess.InFlight(events).Any();
-            }
-
-            Assert.True(SpinWait.SpinUntil(() => first.HasExited || ReadyToKill(), TimeSpan.FromSeconds(60)), "the helper made no progress");
-            Assert.False(first.HasExited, "the helper finished before it could be killed");
-            first.Kill();
-            await first.WaitForExitAsync();
-        }
-
-        SqliteConnection.ClearAllPools();
-        using (var second = CrashHelperProcess.Start(StoreArgument, bodyLog, Families, "family-worker", TimeSpan.FromSeconds(30), "family"))
-        {
-            var output = second.StandardOutput.ReadToEndAsync();
-            var errors = second.StandardError.ReadToEndAsync();
-            if (!second.WaitForExit(TimeSpan.FromSeconds(120)))
-            {
-                second.Kill();
-                Assert.Fail($"the second helper did not finish in 120 s; the runs: {await DescribeAsync()}");
-            }
-
-            Assert.True(second.ExitCode == 0, $"the second helper failed ({second.ExitCode}): {await output} {await errors}");
-        }
-
-        var bodies = CrashHelperProcess.ReadBodyLog(bodyLog);
+        var bodies = await KillWhileBodiesRunThenFinishAsync("family-worker", "family");
         var store = OpenStore();
         try
         {
@@ -81,36 +52,7 @@ public abstract class ChildKillTests : IDisposable
     [Fact]
     public async Task A_worker_killed_while_parents_roll_their_children_back_finishes_every_rollback_once()
     {
-        var bodyLog = Path.Combine(Directory, "bodies.log");
-        using (var first = CrashHelperProcess.Start(StoreArgument, bodyLog, Families, "undo-worker", TimeSpan.FromSeconds(30), "family-rollback"))
-        {
-            bool ReadyToKill()
-            {
-                var events = CrashHelperProcess.ReadBodyLog(bodyLog);
-                return events.Count(e => e.What == "start") >= Families / 3 && CrashHelperProcess.InFlight(events).Any();
-            }
-
-            Assert.True(SpinWait.SpinUntil(() => first.HasExited || ReadyToKill(), TimeSpan.FromSeconds(60)), "the helper made no progress");
-            Assert.False(first.HasExited, "the helper finished before it could be killed");
-            first.Kill();
-            await first.WaitForExitAsync();
-        }
-
-        SqliteConnection.ClearAllPools();
-        using (var second = CrashHelperProcess.Start(StoreArgument, bodyLog, Families, "undo-worker", TimeSpan.FromSeconds(30), "family-rollback"))
-        {
-            var output = second.StandardOutput.ReadToEndAsync();
-            var errors = second.StandardError.ReadToEndAsync();
-            if (!second.WaitForExit(TimeSpan.FromSeconds(120)))
-            {
-                second.Kill();
-                Assert.Fail($"the second helper did not finish in 120 s; the runs: {await DescribeAsync()}");
-            }
-
-            Assert.True(second.ExitCode == 0, $"the second helper failed ({second.ExitCode}): {await output} {await errors}");
-        }
-
-        var bodies = CrashHelperProcess.ReadBodyLog(bodyLog);
+        var bodies = await KillWhileBodiesRunThenFinishAsync("undo-worker", "family-rollback");
         var store = OpenStore();
         try
         {
@@ -130,6 +72,45 @@ public abstract class ChildKillTests : IDisposable
         {
             await CloseAsync(store);
         }
+    }
+
+    /// <summary>
+    /// Runs the helper's <paramref name="mode"/> families, kills it (SIGKILL) once a third of them have started a body and
+    /// one is in flight, then runs it again under the same worker name until every family is done; returns the bodies'
+    /// log of both processes.
+    /// </summary>
+    private async Task<IReadOnlyList<BodyEvent>> KillWhileBodiesRunThenFinishAsync(string worker, string mode)
+    {
+        var bodyLog = Path.Combine(Directory, "bodies.log");
+        using (var first = CrashHelperProcess.Start(StoreArgument, bodyLog, Families, worker, TimeSpan.FromSeconds(30), mode))
+        {
+            bool ReadyToKill()
+            {
+                var events = CrashHelperProcess.ReadBodyLog(bodyLog);
+                return events.Count(e => e.What == "start") >= Families / 3 && CrashHelperProcess.InFlight(events).Any();
+            }
+
+            Assert.True(SpinWait.SpinUntil(() => first.HasExited || ReadyToKill(), TimeSpan.FromSeconds(60)), "the helper made no progress");
+            Assert.False(first.HasExited, "the helper finished before it could be killed");
+            first.Kill();
+            await first.WaitForExitAsync();
+        }
+
+        SqliteConnection.ClearAllPools();
+        using (var second = CrashHelperProcess.Start(StoreArgument, bodyLog, Families, worker, TimeSpan.FromSeconds(30), mode))
+        {
+            var output = second.StandardOutput.ReadToEndAsync();
+            var errors = second.StandardError.ReadToEndAsync();
+            if (!second.WaitForExit(TimeSpan.FromSeconds(120)))
+            {
+                second.Kill();
+                Assert.Fail($"the second helper did not finish in 120 s; the runs: {await DescribeAsync()}");
+            }
+
+            Assert.True(second.ExitCode == 0, $"the second helper failed ({second.ExitCode}): {await output} {await errors}");
+        }
+
+        return CrashHelperProcess.ReadBodyLog(bodyLog);
     }
 
     private static async Task CloseAsync(IWorkflowStore store)
