@@ -75,13 +75,21 @@ public sealed partial class DurableClient : IDurableClient
                 record = record with { Owner = local!.WorkerName, Epoch = 1, LeaseExpiresAt = now + context.LeaseDuration };
             }
 
-            var (stored, created) = await context.Store.CreateRunAsync(record, cancellationToken).ConfigureAwait(false);
+            // Held here, the run may begin before its start is on disk (the store flushes the start beside its first write).
+            var early = reserved ? context.Store as IWorkflowStoreEarlyStarts : null;
+            var (stored, created) = early is not null
+                ? await early.CreateRunEarlyAsync(record, cancellationToken).ConfigureAwait(false)
+                : await context.Store.CreateRunAsync(record, cancellationToken).ConfigureAwait(false);
             if (created)
             {
                 if (reserved)
                 {
                     reserved = false;
                     local!.Run(new RunLease(workflowId, local.WorkerName, stored.Epoch), new RunSnapshot(stored, []));
+                    if (early is not null)
+                    {
+                        await EnsureStartDurableAsync(early, record, cancellationToken).ConfigureAwait(false);
+                    }
                 }
                 else
                 {
@@ -134,6 +142,24 @@ public sealed partial class DurableClient : IDurableClient
         }
 
         static string Show(string? key) => key is null ? "none" : $"'{key}'";
+    }
+
+    /// <summary>
+    /// Returns once an early start is durable: its barrier is sent as the run begins, and shares a flush with whatever
+    /// durable writes are in flight. If the database lost it (its server restarted before the flush), the run
+    /// is created again, durably and held by no one, at a later epoch — so the execution begun here is fenced out — and
+    /// any worker claims it.
+    /// </summary>
+    private async Task EnsureStartDurableAsync(IWorkflowStoreEarlyStarts early, RunRecord record, CancellationToken cancellationToken)
+    {
+        if (await early.EnsureStartDurableAsync(record.WorkflowId, cancellationToken).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        var context = _engine.Context;
+        await context.Store.CreateRunAsync(record with { Owner = null, LeaseExpiresAt = null, Epoch = record.Epoch + 1 }, cancellationToken).ConfigureAwait(false);
+        context.RunsAvailable.Set();
     }
 
     /// <inheritdoc/>

@@ -51,7 +51,18 @@ internal sealed class PostgresServer
 
         var binaries = FindBinaries();
         RemoveAbandonedClusters(binaries);
+        return StartCluster(binaries);
+    }
 
+    /// <summary>
+    /// A throwaway cluster of the calling test's own — whatever <c>DURABLY_TEST_POSTGRES</c> says — that it may crash
+    /// (<see cref="Crash"/>) and start again (<see cref="StartAgain"/>); removed by <see cref="Remove"/> or when the test
+    /// process exits.
+    /// </summary>
+    public static PostgresServer StartDedicated() => StartCluster(FindBinaries());
+
+    private static PostgresServer StartCluster(string binaries)
+    {
         var folder = Path.Combine(Path.GetTempPath(), FolderPrefix + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(folder);
         File.WriteAllText(Path.Combine(folder, "owner.pid"), Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
@@ -66,35 +77,51 @@ internal sealed class PostgresServer
         server.RunTool("initdb", "-D", server.DataFolder, "-U", SuperUser, "--pwfile=" + Path.Combine(folder, "password"),
             "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C", "--no-sync");
 
-        // pg_stat_statements, when the server ships it, lets the load tool count statements per step.
-        var realBinaries = Path.GetDirectoryName(new FileInfo(Path.Combine(binaries, "pg_ctl")).ResolveLinkTarget(returnFinalTarget: true)?.FullName) ?? binaries;
-        var statements = File.Exists(Path.Combine(realBinaries, "..", "lib", "pg_stat_statements.so")) ? " -c shared_preload_libraries=pg_stat_statements" : string.Empty;
-
         // A port that was free a moment ago can be taken before the server binds it: try a few.
         for (var attempt = 1; ; attempt++)
         {
             var port = FreePort();
-            try
-            {
-                server.RunTool("pg_ctl", "-D", server.DataFolder, "-l", Path.Combine(folder, "server.log"), "-w", "-t", "60", "start", "-o",
-                    $"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories='{folder}' -c fsync=on -c max_connections=400" + statements);
-            }
-            catch (InvalidOperationException) when (attempt < 3)
-            {
-                continue;
-            }
-
-            server.RemoveWhenThisProcessExits();
-            var admin = new NpgsqlConnectionStringBuilder
+            var started = new PostgresServer(new NpgsqlConnectionStringBuilder
             {
                 Host = "127.0.0.1",
                 Port = port,
                 Username = SuperUser,
                 Password = password,
                 Database = "postgres",
-            };
-            return new PostgresServer(admin.ConnectionString, folder, binaries);
+            }.ConnectionString, folder, binaries);
+            try
+            {
+                started.StartAgain();
+            }
+            catch (InvalidOperationException) when (attempt < 3)
+            {
+                continue;
+            }
+
+            started.RemoveWhenThisProcessExits();
+            return started;
         }
+    }
+
+    /// <summary>Starts the (stopped) throwaway cluster on its port, with fsync on.</summary>
+    public void StartAgain()
+    {
+        // pg_stat_statements, when the server ships it, lets the load tool count statements per step.
+        var realBinaries = Path.GetDirectoryName(new FileInfo(Path.Combine(_binaries!, "pg_ctl")).ResolveLinkTarget(returnFinalTarget: true)?.FullName) ?? _binaries!;
+        var statements = File.Exists(Path.Combine(realBinaries, "..", "lib", "pg_stat_statements.so")) ? " -c shared_preload_libraries=pg_stat_statements" : string.Empty;
+        var port = new NpgsqlConnectionStringBuilder(AdminConnectionString).Port;
+        RunTool("pg_ctl", "-D", DataFolder, "-l", Path.Combine(_folder!, "server.log"), "-w", "-t", "60", "start", "-o",
+            $"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories='{_folder}' -c fsync=on -c max_connections=400" + statements);
+    }
+
+    /// <summary>
+    /// Stops the throwaway cluster as a crash would (<c>pg_ctl stop -m immediate</c>): what its WAL buffers held and no
+    /// flush wrote out is lost, as when the server dies.
+    /// </summary>
+    public void Crash()
+    {
+        RunTool("pg_ctl", "-D", DataFolder, "-m", "immediate", "-w", "stop");
+        NpgsqlConnection.ClearAllPools();
     }
 
     /// <summary>
@@ -117,7 +144,7 @@ internal sealed class PostgresServer
     }
 
     /// <summary>Stops the throwaway cluster at once and deletes its folder.</summary>
-    private void Remove()
+    public void Remove()
     {
         NpgsqlConnection.ClearAllPools();
         try

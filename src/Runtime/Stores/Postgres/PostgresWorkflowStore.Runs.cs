@@ -9,24 +9,39 @@ public sealed partial class PostgresWorkflowStore
     public Task<(RunRecord Run, bool Created)> CreateRunAsync(RunRecord run, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(run);
-        return ExecuteAsync("start a run", async token =>
+        return CreateRunAsync(run, deferred: false, cancellationToken);
+    }
+
+    /// <summary>Creates a run; when <paramref name="deferred"/>, its commit does not wait for the WAL flush (an early start).</summary>
+    private Task<(RunRecord Run, bool Created)> CreateRunAsync(RunRecord run, bool deferred, CancellationToken cancellationToken)
+        => ExecuteAsync("start a run", async token =>
         {
             // Two concurrent creators: the loser's statement may not see the winner's row in its snapshot; it looks again.
             while (true)
             {
-                await using var command = Command(_sql.CreateRun,
+                await using var batch = _dataSource.CreateBatch();
+                if (deferred)
+                {
+                    batch.BatchCommands.Add(BatchCommand(CommitWithoutFlush));
+                }
+
+                batch.BatchCommands.Add(BatchCommand(_sql.CreateRun,
                     ("id", run.WorkflowId), ("name", run.WorkflowName), ("version", run.Version), ("input", run.InputJson),
                     ("status", (short)run.Status), ("output", run.OutputJson), ("error_type", run.Error?.Type), ("error_message", run.Error?.Message),
                     ("owner", run.Owner), ("incarnation", run.Owner is { } owner ? Incarnation(owner) : null), ("epoch", run.Epoch), ("created", Utc(run.CreatedAt)), ("updated", Utc(run.UpdatedAt)), ("generation", run.Generation),
-                    ("instance_key", run.InstanceKey), ("fingerprint", run.Fingerprint), ("seed", run.Seed), ("channel", _channel));
-                await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
+                    ("instance_key", run.InstanceKey), ("fingerprint", run.Fingerprint), ("seed", run.Seed), ("channel", _channel)));
+                await using var reader = await batch.ExecuteReaderAsync(token).ConfigureAwait(false);
+                if (deferred)
+                {
+                    await reader.NextResultAsync(token).ConfigureAwait(false);
+                }
+
                 if (await reader.ReadAsync(token).ConfigureAwait(false))
                 {
                     return (ReadRun(reader), reader.GetBoolean(RunColumnCount));
                 }
             }
         }, cancellationToken);
-    }
 
     /// <inheritdoc/>
     public Task<RunRecord?> WatchRunAsync(string workflowId, CancellationToken cancellationToken)

@@ -116,12 +116,16 @@ public sealed class PostgresRoundTripTests(PostgresDatabase database) : IClassFi
             // written is not sent), ended: no claim, no read of the run or its journal.
             var stepWrites = statements.Count(s => s.Contains("completed_at = excluded.completed_at", StringComparison.Ordinal) || s.Contains("attempts = j.attempts + 1", StringComparison.Ordinal));
             Assert.InRange(stepWrites, 1 + 5, 2 * 5);
-            // The end is one round trip (one entry here): the fenced update, the end's lock, the look for watchers.
-            Assert.True(statements.Length == 1 + stepWrites + 1, string.Join("\n", statements));
-            Assert.Single(statements, s => s.Contains("INSERT INTO", StringComparison.Ordinal) && s.Contains(".runs (", StringComparison.Ordinal));
+            // The start is an early one: one round trip creates the run with a commit that does not wait for the flush, and
+            // one barrier (a share lock of the run's row) makes it durable beside the run. The end is one round trip (one
+            // entry here): the fenced update, the end's lock, the look for watchers.
+            Assert.True(statements.Length == 2 + stepWrites + 1, string.Join("\n", statements));
+            var create = Assert.Single(statements, s => s.Contains("INSERT INTO", StringComparison.Ordinal) && s.Contains(".runs (", StringComparison.Ordinal));
+            Assert.StartsWith("SELECT set_config('synchronous_commit', 'off', true);", create, StringComparison.Ordinal);
+            Assert.Single(statements, s => s.StartsWith("WITH held AS (SELECT workflow_id FROM", StringComparison.Ordinal) && s.Contains("FOR SHARE) SELECT NULL", StringComparison.Ordinal));
             Assert.Single(statements, s => s.Contains("pg_advisory_xact_lock", StringComparison.Ordinal));
             Assert.DoesNotContain(statements, s => s.Contains("epoch = r.epoch + 1", StringComparison.Ordinal));
-            Assert.DoesNotContain(statements, s => s.StartsWith("SELECT", StringComparison.Ordinal) && !s.Contains("pg_advisory_xact_lock", StringComparison.Ordinal));
+            Assert.DoesNotContain(statements, s => s.StartsWith("SELECT", StringComparison.Ordinal) && !s.Contains("pg_advisory_xact_lock", StringComparison.Ordinal) && s != create);
             var run = (await host.Store.GetRunAsync("beside-1", default))!;
             Assert.Equal((WorkflowStatus.Completed, 1L), (run.Status, run.Epoch));
             Assert.Equal(0, host.Engine.Context.RunsWaitedFor);

@@ -282,3 +282,18 @@ internal partial class SlowJob(Concurrency concurrency)
         return value * 10;
     });
 }
+
+/// <summary>One step, held at the gate from the start: once begun, the run writes nothing durable until released.</summary>
+[DurableWorkflow]
+internal partial class HeldFromStart(Gate gate)
+{
+    [WorkflowRun]
+    public async Task<string> RunAsync(string order) => await Hold(order);
+
+    [Step]
+    private async Task<string> Hold(string order, CancellationToken cancellationToken = default)
+    {
+        await gate.PassAsync(cancellationToken);
+        return order;
+    }
+}
