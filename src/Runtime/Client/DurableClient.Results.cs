@@ -18,7 +18,8 @@ public sealed partial class DurableClient
         var context = _engine.Context;
         var announced = context.Store is IWorkflowStoreEvents;
         var delay = announced ? s_announcedBackstop : s_firstPoll;
-        RunOutcome? handed = null;
+        // A run that ended here before its start returned left its outcome (see DurableClient.RunEarlyAsync).
+        var handed = context.TakeKeptOutcome(workflowId);
         while (true)
         {
             // Subscribe before reading, so that a finish between the read and the wait is not missed.

@@ -289,6 +289,7 @@ public sealed partial class DurableWorker : BackgroundService, ILocalRunner
         }
         finally
         {
+            _engine.Context.EarlyStarts.Flush(workflowId);
             lock (_inFlight)
             {
                 _inFlight.Remove(workflowId);

@@ -84,6 +84,7 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput>
             return false;
         }
 
+        _earlyStart?.Satisfied();
         if (entry.Kind == OperationKind.Step)
         {
             // Journaled, not yet delivered to the run method.

@@ -73,6 +73,8 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput>
 
         _engine.Telemetry.RunFinished(_definition.Name, _definition.Version, WorkflowId, outcome.Status, outcome.Error, FailedStepOf(outcome.FailedSequence), outcome.FailedSequence);
         _engine.NotifyFinished(WorkflowId, outcome);
+        // After the hand-over: a start still waiting for this end to be durable finds the outcome handed to it.
+        _earlyStart?.Satisfied();
         if (outcome.Continuation is not null)
         {
             _engine.RunsAvailable.Set();

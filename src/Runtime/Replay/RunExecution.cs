@@ -57,6 +57,7 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput> : Workflo
     private (TWorkflow Workflow, TInput Input)? _start;
     private ActivityContext _activity;
     private readonly ProgressWriter _progress;
+    private readonly EarlyStart? _earlyStart;
 
     public RunExecution(WorkflowDefinition<TWorkflow, TInput, TOutput> definition, RunSnapshot snapshot, RunLease lease, EngineContext engine)
     {
@@ -70,6 +71,7 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput> : Workflo
         _now = snapshot.Run.CreatedAt;
         _progress = new ProgressWriter(engine.ReplayOnly ? null : engine.StatusStore, lease, engine.Time, engine.ProgressInterval, engine.ProgressLogger,
             () => engine.Telemetry.ProgressWritten(definition.Name));
+        _earlyStart = engine.ReplayOnly ? null : engine.EarlyStarts.Find(lease.WorkflowId);
     }
 
     public override string WorkflowId => _snapshot.Run.WorkflowId;
@@ -237,6 +239,7 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput> : Workflo
         finally
         {
             heartbeat.Dispose();
+            _earlyStart?.Flush();
             DropRun();
         }
     }
@@ -357,6 +360,8 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput> : Workflo
     /// </summary>
     private async ValueTask<ExecutionEvent> NextEventAsync(CancellationToken cancellationToken)
     {
+        // The run waits for something other than its own write: a start not yet durable is flushed now, beside it.
+        _earlyStart?.Flush();
         _engine.Leave();
         try
         {

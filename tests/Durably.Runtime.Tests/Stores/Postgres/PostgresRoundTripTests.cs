@@ -88,6 +88,50 @@ public sealed class PostgresRoundTripTests(PostgresDatabase database) : IClassFi
         Assert.True(3 + completions + attempts + 1 == execution.Length, $"{execution.Length} statements, expected {3 + completions + attempts + 1}:\n{listing}");
     }
 
+    /// <summary>
+    /// A run that ends before its start returned: its end's durable commit makes the early start durable (no barrier),
+    /// and the caller who then waits is handed its outcome (no read, no watch) — two round trips from start to result.
+    /// </summary>
+    [Fact]
+    public async Task A_run_without_steps_started_beside_its_worker_costs_its_create_and_its_end_and_nothing_else()
+    {
+        await using var host = new TestHost(OpenStore(), d => d.AddWorkflow<NoSteps>(), workerName: "beside-0", options: o => o.PollInterval = TimeSpan.FromHours(1));
+        await host.Worker.StartAsync(default);
+        try
+        {
+            await Wait.UntilAsync(() => host.Engine.Context.LocalRunner is not null, "the worker never made its first claim");
+            var client = host.Get<NoStepsClient>();
+            Assert.Equal("warm-done", await (await client.StartAsync("warm", "none-warm")).WaitForResultAsync().WaitAsync(s_timeout));
+            StartCounting();
+            TakeStatements();
+
+            var results = new List<string>();
+            for (var i = 0; i < 5; i++)
+            {
+                var handle = await client.StartAsync($"order-{i}", $"none-{i}");
+                results.Add(await handle.WaitForResultAsync().WaitAsync(s_timeout));
+            }
+
+            var statements = TakeStatements().Where(s => !IsWorkerTimer(s)).ToArray();
+            var listing = string.Join("\n", statements.Select(s => s.ReplaceLineEndings(" ")[..Math.Min(100, s.ReplaceLineEndings(" ").Length)]));
+
+            Assert.Equal(Enumerable.Range(0, 5).Select(i => $"order-{i}-done"), results);
+            // Per run: the create (its commit not waiting for the flush) and the end. A barrier or a read would be a third.
+            Assert.True(statements.Length == 2 * 5, listing);
+            Assert.Equal(5, statements.Count(s => s.StartsWith("SELECT set_config('synchronous_commit', 'off', true);", StringComparison.Ordinal)));
+            Assert.Equal(5, statements.Count(s => s.Contains("pg_advisory_xact_lock", StringComparison.Ordinal)));
+            Assert.Equal(0, host.Engine.Context.RunsWaitedFor);
+            for (var i = 0; i < 5; i++)
+            {
+                Assert.Equal(WorkflowStatus.Completed, (await host.Store.GetRunAsync($"none-{i}", default))!.Status);
+            }
+        }
+        finally
+        {
+            await host.Worker.StopAsync(default);
+        }
+    }
+
     [Fact]
     public async Task A_run_started_beside_its_running_worker_runs_there_without_a_claim_a_read_or_a_notification_of_work()
     {
@@ -116,13 +160,15 @@ public sealed class PostgresRoundTripTests(PostgresDatabase database) : IClassFi
             // written is not sent), ended: no claim, no read of the run or its journal.
             var stepWrites = statements.Count(s => s.Contains("completed_at = excluded.completed_at", StringComparison.Ordinal) || s.Contains("attempts = j.attempts + 1", StringComparison.Ordinal));
             Assert.InRange(stepWrites, 1 + 5, 2 * 5);
-            // The start is an early one: one round trip creates the run with a commit that does not wait for the flush, and
-            // one barrier (a share lock of the run's row) makes it durable beside the run. The end is one round trip (one
-            // entry here): the fenced update, the end's lock, the look for watchers.
-            Assert.True(statements.Length == 2 + stepWrites + 1, string.Join("\n", statements));
+            // The start is an early one: one round trip creates the run with a commit that does not wait for the flush. The
+            // first step's outcome makes it durable, or — when the run waited for the step's body first — one barrier (a
+            // share lock of the run's row) sent beside it. The end is one round trip (one entry here): the fenced update,
+            // the end's lock, the look for watchers.
+            var barriers = statements.Count(s => s.StartsWith("WITH held AS (SELECT workflow_id FROM", StringComparison.Ordinal) && s.Contains("FOR SHARE) SELECT NULL", StringComparison.Ordinal));
+            Assert.InRange(barriers, 0, 1);
+            Assert.True(statements.Length == 1 + barriers + stepWrites + 1, string.Join("\n", statements));
             var create = Assert.Single(statements, s => s.Contains("INSERT INTO", StringComparison.Ordinal) && s.Contains(".runs (", StringComparison.Ordinal));
             Assert.StartsWith("SELECT set_config('synchronous_commit', 'off', true);", create, StringComparison.Ordinal);
-            Assert.Single(statements, s => s.StartsWith("WITH held AS (SELECT workflow_id FROM", StringComparison.Ordinal) && s.Contains("FOR SHARE) SELECT NULL", StringComparison.Ordinal));
             Assert.Single(statements, s => s.Contains("pg_advisory_xact_lock", StringComparison.Ordinal));
             Assert.DoesNotContain(statements, s => s.Contains("epoch = r.epoch + 1", StringComparison.Ordinal));
             Assert.DoesNotContain(statements, s => s.StartsWith("SELECT", StringComparison.Ordinal) && !s.Contains("pg_advisory_xact_lock", StringComparison.Ordinal) && s != create);

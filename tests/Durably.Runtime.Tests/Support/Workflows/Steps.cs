@@ -297,3 +297,11 @@ internal partial class HeldFromStart(Gate gate)
         return order;
     }
 }
+
+/// <summary>No step at all: a run that starts and ends.</summary>
+[DurableWorkflow]
+internal partial class NoSteps
+{
+    [WorkflowRun]
+    public Task<string> RunAsync(string order) => Task.FromResult(order + "-done");
+}
