@@ -136,13 +136,11 @@ public sealed partial class PostgresWorkflowStore
                 }
             }
 
+            JournalWriteResult[]? results = null;
+            Exception? failed = null;
             try
             {
-                var results = await SendBatchAsync(batch).ConfigureAwait(false);
-                for (var i = 0; i < batch.Length; i++)
-                {
-                    batch[i].Done.TrySetResult(results[i]);
-                }
+                results = await SendBatchAsync(batch).ConfigureAwait(false);
             }
             catch (Exception ex) when (batch.Length > 1 && !PostgresRetry.IsTransient(ex))
             {
@@ -152,32 +150,75 @@ public sealed partial class PostgresWorkflowStore
                 {
                     try
                     {
-                        write.Done.TrySetResult((await SendBatchAsync([write]).ConfigureAwait(false))[0]);
+                        Release(write, (await SendBatchAsync([write]).ConfigureAwait(false))[0], null);
                     }
                     catch (Exception alone)
                     {
-                        write.Done.TrySetException(alone);
+                        Release(write, null, alone);
                     }
                 }
             }
             catch (Exception ex)
             {
                 // The connection or the server failed: each caller's retry policy sends its write again.
-                foreach (var write in batch)
-                {
-                    write.Done.TrySetException(ex);
-                }
+                failed = ex;
             }
 
-            if (ReferenceEquals(queue, _deferredWrites))
+            bool last;
+            lock (queue.Gate)
             {
-                lock (queue.Gate)
+                if (ReferenceEquals(queue, _deferredWrites))
                 {
                     _attemptsSent.RemoveAll(batch.Contains);
                 }
+
+                // Nothing more to send: this sender is done, and a write arriving now starts the next one.
+                last = queue.Waiting.Count == 0;
+                if (last)
+                {
+                    queue.Sending = false;
+                }
+            }
+
+            if (results is not null && last && batch.Length == 1)
+            {
+                // A write alone, with nothing behind it: its caller goes on here, on this thread, without a hand-off.
+                batch[0].Done.TrySetResult(results[0]);
+                return;
+            }
+
+            for (var i = 0; i < batch.Length; i++)
+            {
+                if (results is not null || failed is not null)
+                {
+                    Release(batch[i], results?[i], failed);
+                }
+            }
+
+            if (last)
+            {
+                return;
             }
         }
     }
+
+    /// <summary>
+    /// Completes a write on the thread pool: its caller must not run on the sender's thread while other writes wait for
+    /// it, nor several callers one after another on it.
+    /// </summary>
+    private static void Release(QueuedWrite write, JournalWriteResult? result, Exception? error)
+        => ThreadPool.UnsafeQueueUserWorkItem(static state =>
+        {
+            var (write, result, error) = state;
+            if (error is null)
+            {
+                write.Done.TrySetResult(result!);
+            }
+            else
+            {
+                write.Done.TrySetException(error);
+            }
+        }, (write, result, error), preferLocal: false);
 
     /// <summary>
     /// Sends the writes in one round trip and one implicit transaction (a statement's error rolls back all of them), and
@@ -229,6 +270,7 @@ public sealed partial class PostgresWorkflowStore
 
     private sealed record QueuedWrite(string Sql, (string Name, object? Value)[] Parameters, bool StartsWork, (string Name, object? Value)[]? Status = null)
     {
-        public TaskCompletionSource<JournalWriteResult> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        /// <remarks>Completed on the thread pool (see <see cref="Release"/>), or inline for a write sent alone.</remarks>
+        public TaskCompletionSource<JournalWriteResult> Done { get; } = new();
     }
 }
