@@ -169,22 +169,20 @@ internal sealed class StepOperation<TStepWorkflow, TStepInput, TStepOutput>(
     /// <summary>
     /// One attempt: its attempting row journaled, then the body in its own DI scope under the step's timeout. Returns
     /// the terminal row it produced and the exception when it failed, or <see cref="AttemptOutcome.None"/>. A deferred
-    /// attempting row (a plain step, after this execution's first live attempt) is sent as the body starts and not
-    /// waited for: a body that succeeds has its outcome written at once, which supersedes it (the store never lets an
-    /// attempting row overwrite an outcome); a body that fails waits for it, so that the retry finds its row.
+    /// attempting row (a plain step, after this execution's first live attempt) is sent once the body has started and
+    /// yielded, and not waited for: a body that succeeds has its outcome written at once, which supersedes it (the store
+    /// never lets an attempting row overwrite an outcome); a body that fails waits for it, so that the retry finds its
+    /// row. A body that completes successfully before it yields has no attempting row: its outcome is its one write.
     /// </summary>
     private async Task<AttemptOutcome> AttemptOnceAsync(StepPolicies policies, CancellationToken token)
     {
         Task<JournalWriteResult>? pending = null;
         JournalEntry entry;
-        if (AttemptDurability == JournalDurability.Deferred && Host.MayPipelineAttempts)
+        var pipelined = AttemptDurability == JournalDurability.Deferred && Host.MayPipelineAttempts;
+        if (pipelined)
         {
-            // Not cancelled with the execution: a stopping execution waits for this row (below), so it must not give up on it.
-            pending = Host.Engine.Store.RecordAttemptAsync(Host.Lease, _draft!, JournalDurability.Pipelined, CancellationToken.None);
-            // Observed here as well, so that an attempt whose outcome is never written leaves no unobserved fault.
-            _ = pending.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
-                TaskScheduler.Default);
-            Host.TrackAttempt(pending);
+            // Sent once the body has started and not finished at once (below): a body that completes before it yields
+            // never ran out of the engine's sight, and its outcome — one write — says all the attempting row would.
             entry = _draft! with { Attempts = _attempts + 1 };
         }
         else if (await Host.RecordAttemptAsync(this, _draft!, token).ConfigureAwait(false) is { } recorded)
@@ -220,6 +218,11 @@ internal sealed class StepOperation<TStepWorkflow, TStepInput, TStepOutput>(
             {
                 StepContext.SetCurrent(new StepContext(Host.WorkflowId, step.Id, Sequence, entry.Attempts, scope.ServiceProvider, attemptToken) { StoreTransaction = transaction, ProgressSink = Host.Progress });
                 body = engine.BodyOf(step)(workflow, input, attemptToken);
+                if (pipelined && !body.IsCompletedSuccessfully)
+                {
+                    pending = SendAttempt();
+                }
+
                 // A body that ignores its token is not waited for past the timeout or a stop: its late outcome is discarded.
                 return await body.WaitAsync(attemptToken).ConfigureAwait(false);
             }, bodyCancellation.Token).ConfigureAwait(false);
@@ -230,6 +233,12 @@ internal sealed class StepOperation<TStepWorkflow, TStepInput, TStepOutput>(
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
+            // A body that was called is in the journal before the execution ends.
+            if (pipelined && pending is null && body is not null)
+            {
+                pending = SendAttempt();
+            }
+
             if (pending is not null)
             {
                 // The execution stops with this body's outcome unknown: its attempting row is in the journal before it ends.
@@ -246,6 +255,8 @@ internal sealed class StepOperation<TStepWorkflow, TStepInput, TStepOutput>(
                 : ex;
             outcome = failure is StepTimeoutException ? "timed_out" : "failed";
             EngineTelemetry.Failed(activity, failure);
+            // A failure is recorded on its attempting row (its retry updates it): a body that threw as it was called has one now.
+            pending ??= pipelined ? SendAttempt() : null;
             if (pending is not null && Host.AcceptAttempt(this, await pending.ConfigureAwait(false)) is null)
             {
                 // Fenced, cancelled, or already ended: the loop was told, and this attempt's failure is not recorded.
@@ -277,6 +288,18 @@ internal sealed class StepOperation<TStepWorkflow, TStepInput, TStepOutput>(
                 _ = DisposeWhenDoneAsync(body, scope);
             }
         }
+    }
+
+    /// <summary>Sends this attempt's attempting row without waiting for it (a pipelined attempt: see <see cref="AttemptOnceAsync"/>).</summary>
+    private Task<JournalWriteResult> SendAttempt()
+    {
+        // Not cancelled with the execution: a stopping execution waits for this row, so it must not give up on it.
+        var pending = Host.Engine.Store.RecordAttemptAsync(Host.Lease, _draft!, JournalDurability.Pipelined, CancellationToken.None);
+        // Observed here as well, so that an attempt whose outcome is never written leaves no unobserved fault.
+        _ = pending.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+        Host.TrackAttempt(pending);
+        return pending;
     }
 
     /// <summary>Disposes an abandoned attempt's scope (or transaction) once its body returns, so the body never sees it disposed.</summary>

@@ -89,6 +89,37 @@ public sealed class PostgresRoundTripTests(PostgresDatabase database) : IClassFi
     }
 
     /// <summary>
+    /// After an execution's first step, an attempting row is sent only for a body that yields (or fails): a body that
+    /// finishes before it yields has its outcome as its one write; one that throws as it is called gets its row, which
+    /// its retry then finds.
+    /// </summary>
+    [Fact]
+    public async Task A_body_that_finishes_before_it_yields_has_no_attempting_row_and_one_that_throws_as_it_is_called_has_one()
+    {
+        await using var host = new TestHost(OpenStore(), d => d.AddWorkflow<YieldingOrNot>());
+        var client = host.Get<YieldingOrNotClient>();
+        await client.StartAsync("warm", "yielding-0");
+        await host.Engine.ExecuteAsync("yielding-0").WaitAsync(s_timeout);
+        await client.StartAsync("order", "yielding-1");
+        StartCounting();
+        TakeStatements();
+
+        var result = await host.Engine.ExecuteAsync("yielding-1").WaitAsync(s_timeout);
+        var statements = TakeStatements().Where(s => !IsWorkerTimer(s)).ToArray();
+        var attempting = statements.Count(s => s.Contains("attempts = j.attempts + 1", StringComparison.Ordinal));
+        var journal = (await host.Store.LoadAsync("yielding-1", default))!;
+
+        Assert.Equal((WorkflowStatus.Completed, "\"order-plain-at-once-yielded-second-attempt\""), (journal.Run.Status, journal.Run.OutputJson));
+        // Plain's (the execution's first, waited for), ThrowsOnce's first (sent as it failed), and Yields' unless its
+        // outcome overtook it in the queue; none for AtOnce, nor for ThrowsOnce's second attempt, which finished at once.
+        Assert.InRange(attempting, 2, 3);
+        var throwsOnce = Assert.Single(journal.Journal, e => e.OperationId == "ThrowsOnce");
+        Assert.Equal((JournalEntryState.Completed, 2), (throwsOnce.State, throwsOnce.Attempts));
+        Assert.All(journal.Journal, e => Assert.Equal(JournalEntryState.Completed, e.State));
+        Assert.Equal(1, Assert.Single(journal.Journal, e => e.OperationId == "AtOnce").Attempts);
+    }
+
+    /// <summary>
     /// A run that ends before its start returned: its end's durable commit makes the early start durable (no barrier),
     /// and the caller who then waits is handed its outcome (no read, no watch) — two round trips from start to result.
     /// </summary>

@@ -305,3 +305,39 @@ internal partial class NoSteps
     [WorkflowRun]
     public Task<string> RunAsync(string order) => Task.FromResult(order + "-done");
 }
+
+/// <summary>
+/// After a first step: a step whose body finishes before it yields, one whose body yields, and one whose body throws as
+/// it is called on its first attempt and succeeds on its second.
+/// </summary>
+[DurableWorkflow]
+internal partial class YieldingOrNot
+{
+    [WorkflowRun]
+    public async Task<string> RunAsync(string order)
+    {
+        var first = await Plain(order);
+        var atOnce = await AtOnce(first);
+        var yielded = await Yields(atOnce);
+        return await ThrowsOnce(yielded);
+    }
+
+    [Step]
+    private Task<string> Plain(string value) => Task.FromResult(value + "-plain");
+
+    [Step]
+    private Task<string> AtOnce(string value) => Task.FromResult(value + "-at-once");
+
+    [Step]
+    private async Task<string> Yields(string value)
+    {
+        await Task.Yield();
+        return value + "-yielded";
+    }
+
+    [Step(MaxAttempts = 2, InitialDelay = "0s")]
+    private Task<string> ThrowsOnce(string value)
+        => StepContext.Current!.Attempt == 1
+            ? throw new InvalidOperationException("thrown as the body was called")
+            : Task.FromResult(value + "-second-attempt");
+}
