@@ -1,5 +1,4 @@
 using Durably.Runtime;
-using Durably.Runtime.Journal;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Durably.Testing.Tests;
@@ -24,7 +23,9 @@ public sealed class CrashTests
 
         Assert.True(host.IsCrashed);
         var before = await host.GetHistoryAsync("trip-ann");
-        Assert.Equal(JournalEntryState.Attempting, before.StepOf(Trip.DurableSteps.BookHotel).State);
+        // The hotel's body ran, but nothing says it finished: its substitute returned before it yielded, so it had no
+        // attempting row (its outcome would have been its one write), and the crash came before that write.
+        Assert.Empty(before.CallsOf(Trip.DurableSteps.BookHotel));
         before.AssertStepsCompleted(Trip.DurableSteps.BookFlight);
 
         await host.RestartAsync();

@@ -163,7 +163,7 @@ public abstract class ChildWorkflowTests : StoreTestBase
         await host.Worker.StartAsync(default);
         try
         {
-            await host.Get<HalfShippedOrderClient>().StartAsync(["held-h", "lost-h"], "order-half");
+            await host.Get<HalfShippedOrderClient>().StartAsync(["held-h", "lost-after-held-h"], "order-half");
             await _gate.Arrived.WaitAsync(TimeSpan.FromSeconds(30));
 
             var failed = await Assert.ThrowsAsync<WorkflowFailedException>(() => host.Client.WaitForResultAsync<string>("order-half").WaitAsync(TimeSpan.FromSeconds(60)));

@@ -1,6 +1,9 @@
 namespace Durably.Runtime.Tests.Support;
 
-/// <summary>One parcel's shipment: packs (a "held-…" parcel waits at the gate first), then fails for a parcel named "lost-…".</summary>
+/// <summary>
+/// One parcel's shipment: packs (a "held-…" parcel waits at the gate first; a "lost-after-held-…" one waits until a held
+/// one is at the gate), then fails for a parcel named "lost-…".
+/// </summary>
 [DurableWorkflow]
 internal partial class ParcelShipment(BodyLog log, Gate gate)
 {
@@ -18,6 +21,11 @@ internal partial class ParcelShipment(BodyLog log, Gate gate)
         if (parcel.StartsWith("held", StringComparison.Ordinal))
         {
             await gate.PassAsync(CancellationToken.None);
+        }
+        else if (parcel.StartsWith("lost-after-held", StringComparison.Ordinal))
+        {
+            // Fails only once a held parcel's packing is under way (so its parent's failure finds that child running).
+            await gate.Arrived;
         }
 
         return parcel;
