@@ -9,7 +9,7 @@ namespace Durably.Runtime.Engine;
 /// <param name="options">The engine's settings, validated.</param>
 /// <param name="services">Creates workflow instances and a scope per step attempt.</param>
 /// <param name="time">The clock.</param>
-internal sealed class EngineContext(IWorkflowStore store, DurableOptions options, IServiceProvider services, TimeProvider time)
+internal sealed partial class EngineContext(IWorkflowStore store, DurableOptions options, IServiceProvider services, TimeProvider time)
 {
     private readonly ConcurrentDictionary<Durably.Infrastructure.StepDefinition, StepPolicies> _stepPolicies = new();
     private readonly ConcurrentDictionary<string, CircuitBreaker> _breakers = new(StringComparer.Ordinal);
@@ -136,9 +136,6 @@ internal sealed class EngineContext(IWorkflowStore store, DurableOptions options
 
     /// <summary>Set when this process started a run, so that an idle worker looks for work at once.</summary>
     public WakeSignal RunsAvailable { get; } = new();
-
-    /// <summary>Runs started early here whose executions have not ended yet.</summary>
-    public EarlyStarts EarlyStarts { get; } = new();
 
     /// <summary>
     /// The current time at millisecond precision: what every store can keep, so that a journaled time read back on
@@ -322,48 +319,6 @@ internal sealed class EngineContext(IWorkflowStore store, DurableOptions options
         if (workflowId is null || LocalRunner?.IsRunning(workflowId) != true)
         {
             NotifyFinished(workflowId);
-        }
-    }
-
-    /// <summary>How many outcomes <see cref="KeepOutcome"/> holds at most (the oldest go first).</summary>
-    private const int MaxKeptOutcomes = 256;
-
-    /// <summary>The longest output a kept outcome may carry; a larger one is read from the store when asked for.</summary>
-    private const int MaxKeptOutputChars = 16 * 1024;
-
-    private readonly Dictionary<string, RunOutcome> _kept = new(StringComparer.Ordinal);
-    private readonly Queue<string> _keptOrder = new();
-
-    /// <summary>
-    /// Keeps the outcome of a run that ended here before its <c>StartAsync</c> returned (an early start whose end made it
-    /// durable), for the <c>WaitForResultAsync</c> that usually follows: it takes it instead of reading the store.
-    /// </summary>
-    public void KeepOutcome(string workflowId, RunOutcome outcome)
-    {
-        if (outcome.OutputJson is { Length: > MaxKeptOutputChars })
-        {
-            return;
-        }
-
-        lock (_kept)
-        {
-            if (_kept.TryAdd(workflowId, outcome))
-            {
-                _keptOrder.Enqueue(workflowId);
-                while (_keptOrder.Count > MaxKeptOutcomes)
-                {
-                    _kept.Remove(_keptOrder.Dequeue());
-                }
-            }
-        }
-    }
-
-    /// <summary>Takes the outcome <see cref="KeepOutcome"/> kept for <paramref name="workflowId"/>, if any.</summary>
-    public RunOutcome? TakeKeptOutcome(string workflowId)
-    {
-        lock (_kept)
-        {
-            return _kept.Remove(workflowId, out var outcome) ? outcome : null;
         }
     }
 
