@@ -217,6 +217,7 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, ITransaction
         }
 
         _disposed = true;
+        await StopLookingAsync().ConfigureAwait(false);
         await _listener.DisposeAsync().ConfigureAwait(false);
         if (_ownsDataSource)
         {
@@ -232,8 +233,12 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, ITransaction
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
     /// <summary>Runs one store call under the store's transient-failure policy (<see cref="PostgresRetry"/>).</summary>
+    /// <remarks>Counted: every thousand calls, the store looks at its tables' statistics (see <see cref="CountCall"/>).</remarks>
     private Task<T> ExecuteAsync<T>(string operation, Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken)
-        => _retry.ExecuteAsync(operation, call, cancellationToken);
+    {
+        CountCall();
+        return _retry.ExecuteAsync(operation, call, cancellationToken);
+    }
 
     private NpgsqlCommand Command(string sql, params (string Name, object? Value)[] parameters)
     {
