@@ -218,6 +218,8 @@ internal static partial class Workloads
             var remaining = settings.W2;
             var w2 = new System.Collections.Concurrent.ConcurrentBag<double>();
             var wall = Stopwatch.StartNew();
+            // What this process spends on W2 (the database server's share is not in it): CPU time and thread-pool hand-offs.
+            var (cpuBefore, itemsBefore) = (Process.GetCurrentProcess().TotalProcessorTime, ThreadPool.CompletedWorkItemCount);
             await Task.WhenAll(Enumerable.Range(0, settings.Clients).Select(_ => Task.Run(async () =>
             {
                 while (Interlocked.Decrement(ref remaining) >= 0)
@@ -226,6 +228,9 @@ internal static partial class Workloads
                 }
             })));
             var seconds = wall.Elapsed.TotalSeconds;
+            var w2Steps = settings.W2 * 10.0;
+            var w2Cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMicroseconds / w2Steps;
+            var w2Items = (ThreadPool.CompletedWorkItemCount - itemsBefore) / w2Steps;
             var floors = await target.MeasureFloorsAsync(200);
             var (attempting, completed) = await JournalWritesAsync(provider.GetRequiredService<Durably.Runtime.Journal.IWorkflowStore>(), 200);
             List<(string, double)> ratios = floors.Count == 0 ? [] :
@@ -245,6 +250,8 @@ internal static partial class Workloads
                 ("W2 throughput (steps/s)", settings.W2 * 10 / seconds),
                 ("W2 workflow latency p50 (ms)", Statistics.Percentile([.. w2], 50)),
                 ("W2 workflow latency p99 (ms)", Statistics.Percentile([.. w2], 99)),
+                ("W2 this process's CPU per step (µs)", w2Cpu),
+                ("W2 thread-pool work items per step", w2Items),
                 .. counters,
                 .. floors.Select(f => (f.Figure.Replace("(ms)", "p50 (ms)", StringComparison.Ordinal), Statistics.Percentile(f.Latencies, 50))),
                 ("store alone: attempting-row write (deferred) p50 (ms)", Statistics.Percentile(attempting, 50)),
