@@ -13,7 +13,7 @@ internal sealed partial class PostgresStatements
 
     public PostgresStatements(string schema)
     {
-        var s = schema;
+        var s = _schemaName = schema;
         var runs = $"{s}.runs r LEFT JOIN {s}.workers w ON w.incarnation = r.owner_incarnation";
 
         // Unowned; owned by an incarnation of the same worker name (a restarted worker takes its runs back at once); or

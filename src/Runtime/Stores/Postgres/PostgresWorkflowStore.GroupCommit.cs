@@ -1,4 +1,5 @@
 using Durably.Runtime.Journal;
+using Npgsql;
 
 namespace Durably.Runtime.Stores;
 
@@ -21,11 +22,15 @@ public sealed partial class PostgresWorkflowStore
 
     /// <summary>Sends one fenced journal statement, alone or with the statements queued beside it.</summary>
     /// <remarks>With <paramref name="status"/>, the run's staged status is written in the same transaction (after the batch's journal statements).</remarks>
+    /// <remarks>
+    /// A journal row's write also gives its <paramref name="row"/>: two of them or more in one batch go as one statement
+    /// (<see cref="PostgresStatements.WriteEntries"/>).
+    /// </remarks>
     private Task<JournalWriteResult> GroupWriteAsync(string sql, (string Name, object? Value)[] parameters, bool startsWork, bool deferred,
-        (string Name, object? Value)[]? status, CancellationToken cancellationToken)
+        (string Name, object? Value)[]? status, CancellationToken cancellationToken, (RunLease Lease, JournalEntry Entry)? row = null)
     {
         var queue = deferred ? _deferredWrites : _durableWrites;
-        var write = new QueuedWrite(sql, parameters, startsWork, status);
+        var write = new QueuedWrite(sql, parameters, startsWork, status, row);
         if (ReferenceEquals(sql, _sql.CompleteEntry) && FindPipelinedAttempt(parameters) is var (attempt, sent) && attempt is not null)
         {
             if (sent)
@@ -35,7 +40,7 @@ public sealed partial class PostgresWorkflowStore
                 // it would hold them all up, so then it is sent once the attempting row has answered.
                 if (IsBusy(_durableWrites))
                 {
-                    return AfterAsync(attempt.Done.Task, () => GroupWriteAsync(sql, parameters, startsWork, deferred, status, cancellationToken));
+                    return AfterAsync(attempt.Done.Task, () => GroupWriteAsync(sql, parameters, startsWork, deferred, status, cancellationToken, row));
                 }
             }
             else
@@ -222,17 +227,25 @@ public sealed partial class PostgresWorkflowStore
 
     /// <summary>
     /// Sends the writes in one round trip and one implicit transaction (a statement's error rolls back all of them), and
-    /// returns each one's result once the whole batch has committed.
+    /// returns each one's result once the whole batch has committed. Two journal rows or more go as one statement; a
+    /// start's barrier, or a row alone, as its own.
     /// </summary>
     private async Task<JournalWriteResult[]> SendBatchAsync(QueuedWrite[] batch)
     {
         await using var commands = _dataSource.CreateBatch();
-        foreach (var write in batch)
+        var rows = RowsOfOneStatement(batch);
+        if (rows.Length > 0)
         {
-            commands.BatchCommands.Add(BatchCommand(write.Sql, write.Parameters));
+            commands.BatchCommands.Add(RowsCommand([.. rows.Select(i => batch[i])]));
         }
 
-        // After every journal statement, so each write's result is at its own index.
+        var alone = Enumerable.Range(0, batch.Length).Except(rows).ToArray();
+        foreach (var i in alone)
+        {
+            commands.BatchCommands.Add(BatchCommand(batch[i].Sql, batch[i].Parameters));
+        }
+
+        // After every journal statement, so each write's result comes first.
         foreach (var write in batch)
         {
             if (write.Status is { } status)
@@ -244,19 +257,61 @@ public sealed partial class PostgresWorkflowStore
         var results = new JournalWriteResult[batch.Length];
         await using (var reader = await commands.ExecuteReaderAsync().ConfigureAwait(false))
         {
-            for (var i = 0; i < batch.Length; i++)
+            // The rows statement's result rows are in its rows' order; then one result per statement sent alone.
+            foreach (var i in rows)
             {
-                if (i > 0)
+                await reader.ReadAsync().ConfigureAwait(false);
+                results[i] = ReadWriteResult(reader, batch[i].StartsWork);
+            }
+
+            for (var k = 0; k < alone.Length; k++)
+            {
+                if (k > 0 || rows.Length > 0)
                 {
                     await reader.NextResultAsync().ConfigureAwait(false);
                 }
 
                 await reader.ReadAsync().ConfigureAwait(false);
-                results[i] = ReadWriteResult(reader, batch[i].StartsWork);
+                results[alone[k]] = ReadWriteResult(reader, batch[alone[k]].StartsWork);
             }
         }
 
         return results;
+    }
+
+    /// <summary>
+    /// The indexes of the batch's journal rows that go as one statement: all of them when there are two or more, each
+    /// naming a different row; else none.
+    /// </summary>
+    private static int[] RowsOfOneStatement(QueuedWrite[] batch)
+    {
+        var rows = Enumerable.Range(0, batch.Length).Where(i => batch[i].Row is not null).ToArray();
+        var distinct = rows.Select(i => (batch[i].Row!.Value.Lease.WorkflowId, batch[i].Row!.Value.Entry.Sequence)).Distinct().Count();
+        return rows.Length >= 2 && distinct == rows.Length ? rows : [];
+    }
+
+    /// <summary>The journal rows as one statement: each parameter an array with an element per row, as the row's own statement would write it.</summary>
+    private NpgsqlBatchCommand RowsCommand(QueuedWrite[] writes)
+    {
+        var deferred = ReferenceEquals(writes[0].Sql, _sql.RecordAttemptDeferred) || ReferenceEquals(writes[0].Sql, _sql.RecordAttemptPipelined);
+        var leases = writes.Select(w => w.Row!.Value.Lease).ToArray();
+        var entries = writes.Select(w => w.Row!.Value.Entry).ToArray();
+        // An attempting row's statement writes its own values whatever the entry says (see PostgresStatements' attempt values).
+        var attempt = writes.Select(w => !ReferenceEquals(w.Sql, _sql.CompleteEntry)).ToArray();
+        return BatchCommand(_sql.WriteEntries(deferred),
+            ("ids", leases.Select(l => l.WorkflowId).ToArray()), ("owners", leases.Select(l => l.Owner).ToArray()),
+            ("epochs", leases.Select(l => l.Epoch).ToArray()), ("sequences", entries.Select(e => e.Sequence).ToArray()),
+            ("operations", entries.Select(e => e.OperationId).ToArray()), ("kinds", entries.Select(e => (short)e.Kind).ToArray()),
+            ("states", entries.Select((e, i) => attempt[i] ? (short)JournalEntryState.Attempting : (short)e.State).ToArray()),
+            ("inputs", entries.Select(e => e.InputJson).ToArray()),
+            ("outputs", entries.Select((e, i) => attempt[i] ? null : e.OutputJson).ToArray()),
+            ("error_types", entries.Select((e, i) => attempt[i] ? null : e.Error?.Type).ToArray()),
+            ("error_messages", entries.Select((e, i) => attempt[i] ? null : e.Error?.Message).ToArray()),
+            ("attempts", entries.Select((e, i) => attempt[i] ? 1 : e.Attempts).ToArray()),
+            ("completion_indexes", entries.Select((e, i) => attempt[i] ? null : e.CompletionIndex).ToArray()),
+            ("started", entries.Select(e => Utc(e.StartedAt)).ToArray()),
+            ("completed", entries.Select((e, i) => attempt[i] || e.CompletedAt is not { } at ? (DateTimeOffset?)null : Utc(at)).ToArray()),
+            ("starts_work", writes.Select(w => w.StartsWork).ToArray()));
     }
 
     private sealed class WriteQueue
@@ -268,7 +323,8 @@ public sealed partial class PostgresWorkflowStore
         public bool Sending { get; set; }
     }
 
-    private sealed record QueuedWrite(string Sql, (string Name, object? Value)[] Parameters, bool StartsWork, (string Name, object? Value)[]? Status = null)
+    private sealed record QueuedWrite(string Sql, (string Name, object? Value)[] Parameters, bool StartsWork, (string Name, object? Value)[]? Status = null,
+        (RunLease Lease, JournalEntry Entry)? Row = null)
     {
         /// <remarks>Completed on the thread pool (see <see cref="Release"/>), or inline for a write sent alone.</remarks>
         public TaskCompletionSource<JournalWriteResult> Done { get; } = new();

@@ -61,7 +61,7 @@ public sealed partial class PostgresWorkflowStore
         var staged = ReferenceEquals(sql, _sql.RecordAttemptPipelined) ? null : _stagedStatuses.Take(lease);
         var status = StatusParameters(lease, staged);
         return _stagedStatuses.Settle(staged,
-            ExecuteAsync(operation, token => GroupWriteAsync(sql, EntryParameters(lease, entry), startsWork, deferred, status, token), cancellationToken));
+            ExecuteAsync(operation, token => GroupWriteAsync(sql, EntryParameters(lease, entry), startsWork, deferred, status, token, (lease, entry)), cancellationToken));
     }
 
     private static (string Name, object? Value)[] EntryParameters(RunLease lease, JournalEntry entry) =>
