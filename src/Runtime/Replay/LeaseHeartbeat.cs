@@ -94,7 +94,14 @@ internal sealed partial class LeaseHeartbeat(EngineContext engine, string owner)
             var byId = held.ToDictionary(h => h.WorkflowId, StringComparer.Ordinal);
             foreach (var registration in judged)
             {
-                registration.Judge(byId.GetValueOrDefault(registration.Lease.WorkflowId));
+                var found = byId.GetValueOrDefault(registration.Lease.WorkflowId);
+                if (found is null && engine.EarlyStarts.Find(registration.Lease.WorkflowId) is { HasCreated: false })
+                {
+                    // Started here and not created yet (see EarlyStart): not lost, only not stored so far.
+                    continue;
+                }
+
+                registration.Judge(found);
             }
         }
     }

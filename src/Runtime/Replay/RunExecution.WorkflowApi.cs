@@ -58,10 +58,14 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput>
         }
     }
 
+    // Set once the run method published a status: the store writes it with the run's next write, so the run must exist.
+    private bool _statusStaged;
+
     private void StageStatus(string? json)
     {
         if (!_engine.ReplayOnly)
         {
+            _statusStaged = true;
             _engine.StatusStore?.StageStatus(_lease, json);
         }
     }
@@ -202,7 +206,9 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput>
         };
         try
         {
-            var written = _engine.Store.CompleteEntryAsync(_lease, marker, _stopping.Token).GetAwaiter().GetResult();
+            var written = ((IOperationHost)this).StartStoredAsync().GetAwaiter().GetResult()
+                ? _engine.Store.CompleteEntryAsync(_lease, marker, _stopping.Token).GetAwaiter().GetResult()
+                : JournalWriteResult.FencedOut;
             if (written.Fenced)
             {
                 Post(ExecutionEvent.LeaseLost);
