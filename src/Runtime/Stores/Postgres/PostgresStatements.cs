@@ -40,8 +40,8 @@ internal sealed partial class PostgresStatements
                 ON CONFLICT DO NOTHING
                 RETURNING workflow_id, workflow_name, version, input_json, status, output_json, error_type, error_message, owner, epoch,
                     NULL::timestamptz AS lease_expires_at, created_at, updated_at, wake_at, generation, cancel_reason, failed_sequence, instance_key, fingerprint, seed,
-                    -- A run started held by its starter's worker, or stored already ended, needs no worker woken.
-                    CASE WHEN owner IS NULL AND status = 0 THEN pg_notify(@channel, '{PostgresSchema.RunsAvailablePayload}') END AS notified
+                    -- A run started already held by its starter's worker needs no other worker woken.
+                    CASE WHEN owner IS NULL THEN pg_notify(@channel, '{PostgresSchema.RunsAvailablePayload}') END AS notified
             )
             SELECT workflow_id, workflow_name, version, input_json, status, output_json, error_type, error_message, owner, epoch,
                 lease_expires_at, created_at, updated_at, wake_at, generation, cancel_reason, failed_sequence, instance_key, fingerprint, seed, true AS created
