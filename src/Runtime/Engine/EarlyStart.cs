@@ -26,9 +26,6 @@ internal sealed class EarlyStart
     private int _flushing;
     private int _creating;
 
-    // A run stored already ended: told to the starter once the execution has handed its outcome over (Satisfied).
-    private (RunRecord Run, bool Created)? _storedEnded;
-
     /// <summary>A start already created (without waiting for the disk).</summary>
     public EarlyStart(Func<Task<bool>> barrier)
     {
@@ -59,19 +56,8 @@ internal sealed class EarlyStart
     /// <summary>Whether this start created its run (false while it has not answered, or when the id was taken).</summary>
     public bool HasCreated => _created.Task.IsCompletedSuccessfully && _created.Task.Result.Created;
 
-    /// <summary>
-    /// A durable write fenced by the run's row committed: the start is on disk. Called after the end has been handed to
-    /// waiters here, so a starter waiting for this finds the outcome kept for it.
-    /// </summary>
-    public void Satisfied()
-    {
-        if (_storedEnded is { } stored)
-        {
-            _created.TrySetResult(stored);
-        }
-
-        _durable.TrySetResult(true);
-    }
+    /// <summary>A durable write fenced by the run's row committed: the start is on disk.</summary>
+    public void Satisfied() => _durable.TrySetResult(true);
 
     /// <summary>Creates the run now unless it is created or being created; true when this start holds it.</summary>
     public async Task<bool> EnsureCreatedAsync()
@@ -96,7 +82,7 @@ internal sealed class EarlyStart
         }
 
         await CreateAsync(ended(_pending!), ended: true).ConfigureAwait(false);
-        return _storedEnded is not null || (await _created.Task.ConfigureAwait(false)).Created;
+        return (await _created.Task.ConfigureAwait(false)).Created;
     }
 
     private async Task CreateAsync(RunRecord run, bool ended)
@@ -104,17 +90,10 @@ internal sealed class EarlyStart
         try
         {
             var result = await _create!(run, ended).ConfigureAwait(false);
-            if (ended && result.Created)
-            {
-                // Stored durably, already ended: the starter hears of it once the outcome is handed over (Satisfied).
-                _storedEnded = result;
-                return;
-            }
-
             _created.TrySetResult(result);
-            if (!result.Created)
+            if (ended || !result.Created)
             {
-                // Not stored here at all: nothing of this start is left to flush.
+                // Stored durably at once; or not stored here at all, and nothing of this start is left to flush.
                 _durable.TrySetResult(true);
             }
         }
@@ -129,13 +108,6 @@ internal sealed class EarlyStart
     /// <summary>Sends the barrier (once), unless the start is already durable; a start not yet created is created first.</summary>
     public void Flush()
     {
-        if (_storedEnded is not null)
-        {
-            // Stored already ended (and durably): whatever became of the execution after that, the starter may go on.
-            Satisfied();
-            return;
-        }
-
         if (!_durable.Task.IsCompleted && Interlocked.Exchange(ref _flushing, 1) == 0)
         {
             _ = FlushAsync();
