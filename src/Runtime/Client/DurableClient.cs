@@ -77,14 +77,6 @@ public sealed partial class DurableClient : IDurableClient
 
             // Held here, the run may begin before its start is on disk (the store flushes the start beside its first write).
             var early = reserved ? context.Store as IWorkflowStoreEarlyStarts : null;
-            if (early is not null && record.InstanceKey is null)
-            {
-                // Even before it is created: created as its first operation begins, or stored already ended (see EarlyStart).
-                reserved = false;
-                var (holder, createdHere) = await RunDeferredAsync(early, local!, record, cancellationToken).ConfigureAwait(false);
-                return createdHere ? new WorkflowHandle<TOutput>(this, workflowId) : Existing(holder);
-            }
-
             var (stored, created) = early is not null
                 ? await early.CreateRunEarlyAsync(record, cancellationToken).ConfigureAwait(false)
                 : await context.Store.CreateRunAsync(record, cancellationToken).ConfigureAwait(false);

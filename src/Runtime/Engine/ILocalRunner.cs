@@ -17,10 +17,7 @@ internal interface ILocalRunner
     /// </summary>
     bool TryReserve(string workflowId);
 
-    /// <summary>
-    /// Executes the run in the slot taken for it, from <paramref name="snapshot"/> (its new row, no journal) — created already, or
-    /// still to be created by its execution (a deferred start, see <see cref="EarlyStart"/>).
-    /// </summary>
+    /// <summary>Executes the run created in the slot taken for it, from <paramref name="snapshot"/> (its new row, no journal).</summary>
     void Run(RunLease lease, RunSnapshot snapshot);
 
     /// <summary>

@@ -11,12 +11,6 @@ namespace Durably.Runtime.Replay;
 /// </summary>
 internal interface IOperationHost
 {
-    /// <summary>
-    /// Completes once the run is stored (a deferred start creates it now, see <see cref="Engine.EarlyStart"/>): true when
-    /// this execution holds it; false when its id was taken, and the operation must do nothing.
-    /// </summary>
-    Task<bool> StartStoredAsync();
-
     /// <summary>The run's id.</summary>
     string WorkflowId { get; }
 

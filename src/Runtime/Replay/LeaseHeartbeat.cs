@@ -94,14 +94,7 @@ internal sealed partial class LeaseHeartbeat(EngineContext engine, string owner)
             var byId = held.ToDictionary(h => h.WorkflowId, StringComparer.Ordinal);
             foreach (var registration in judged)
             {
-                var found = byId.GetValueOrDefault(registration.Lease.WorkflowId);
-                if (found is null && engine.EarlyStarts.Find(registration.Lease.WorkflowId) is { HasCreated: false })
-                {
-                    // Started here and not created yet (see EarlyStart): not lost, only not stored so far.
-                    continue;
-                }
-
-                registration.Judge(found);
+                registration.Judge(byId.GetValueOrDefault(registration.Lease.WorkflowId));
             }
         }
     }

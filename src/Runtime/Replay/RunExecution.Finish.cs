@@ -65,7 +65,7 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput>
             await CancelRunningChildrenAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        var written = await EndAsync(outcome, cancellationToken).ConfigureAwait(false);
+        var written = await _engine.Store.CompleteRunAsync(_lease, outcome, cancellationToken).ConfigureAwait(false);
         if (!written)
         {
             return Stopped(ExecutionOutcome.Fenced);
@@ -82,37 +82,6 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput>
 
         return new ExecutionResult(WorkflowId, ExecutionOutcome.Finished, outcome.Status, outcome.Error);
     }
-
-    /// <summary>
-    /// Writes the run's end. A run started here that ends before any operation, with no status published, is not created
-    /// yet: it is stored already ended, in one durable write (see <see cref="Engine.EarlyStart"/>). False when fenced out.
-    /// </summary>
-    private async Task<bool> EndAsync(RunOutcome outcome, CancellationToken cancellationToken)
-    {
-        if (_earlyStart is { IsUncreated: true } start && outcome.Continuation is null && EndsBeforeAnyOperation())
-        {
-            var now = _engine.UtcNow();
-            var stored = await start.CreateEndedAsync(run => run with
-            {
-                Status = outcome.Status, OutputJson = outcome.OutputJson, Error = outcome.Error, Owner = null, LeaseExpiresAt = null, UpdatedAt = now,
-            }).ConfigureAwait(false);
-            if (stored is { } created)
-            {
-                return created;
-            }
-        }
-
-        if (_earlyStart is { } early && !await early.EnsureCreatedAsync().ConfigureAwait(false))
-        {
-            return false;
-        }
-
-        return await _engine.Store.CompleteRunAsync(_lease, outcome, cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>The run method has ended (or failed) without starting any operation or publishing a status.</summary>
-    private bool EndsBeforeAnyOperation()
-        => (_runTask is { IsCompleted: true } || _fatal is not null) && _cursor.NextSequence == 0 && !_statusStaged;
 
     /// <summary>
     /// A run that fails for good leaves no child working for it: each child still running (and theirs) is asked to

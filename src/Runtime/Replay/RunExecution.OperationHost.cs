@@ -10,10 +10,6 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput>
 {
     string IOperationHost.WorkflowName => _definition.Name;
 
-    Task<bool> IOperationHost.StartStoredAsync() => _earlyStart?.EnsureCreatedAsync() ?? s_stored;
-
-    private static readonly Task<bool> s_stored = Task.FromResult(true);
-
     string IOperationHost.RunName => RunName;
 
     EngineContext IOperationHost.Engine => _engine;

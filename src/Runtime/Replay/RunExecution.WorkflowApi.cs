@@ -58,14 +58,10 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput>
         }
     }
 
-    // Set once the run method published a status: the store writes it with the run's next write, so the run must exist.
-    private bool _statusStaged;
-
     private void StageStatus(string? json)
     {
         if (!_engine.ReplayOnly)
         {
-            _statusStaged = true;
             _engine.StatusStore?.StageStatus(_lease, json);
         }
     }
@@ -206,9 +202,7 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput>
         };
         try
         {
-            var written = ((IOperationHost)this).StartStoredAsync().GetAwaiter().GetResult()
-                ? _engine.Store.CompleteEntryAsync(_lease, marker, _stopping.Token).GetAwaiter().GetResult()
-                : JournalWriteResult.FencedOut;
+            var written = _engine.Store.CompleteEntryAsync(_lease, marker, _stopping.Token).GetAwaiter().GetResult();
             if (written.Fenced)
             {
                 Post(ExecutionEvent.LeaseLost);

@@ -165,13 +165,6 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput> : Workflo
                 }
 
                 _scheduler.Drain();
-                if (_earlyStart is { HasCreated: false } start && !(start.IsUncreated && EndsBeforeAnyOperation())
-                    && !await start.EnsureCreatedAsync().ConfigureAwait(false))
-                {
-                    // Started here before it was created, and the id turned out to be taken: nothing was written; stop.
-                    return Stopped(ExecutionOutcome.Fenced);
-                }
-
                 if (_storeFailure is { } storeFailure)
                 {
                     // A write the run method waited for failed (a patch marker): stop, keeping the run for the next execution.

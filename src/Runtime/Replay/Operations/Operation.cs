@@ -64,11 +64,7 @@ internal abstract class Operation(IOperationHost host, long sequence)
             {
                 try
                 {
-                    // A run started here may not be created yet: it is before any work of an operation begins.
-                    if (await host.StartStoredAsync().ConfigureAwait(false))
-                    {
-                        await work().ConfigureAwait(false);
-                    }
+                    await work().ConfigureAwait(false);
                 }
                 catch (Exception ex) when (!(ex is OperationCanceledException && host.Stopping.IsCancellationRequested))
                 {
