@@ -27,10 +27,11 @@ public sealed partial class PostgresWorkflowStore
     /// (<see cref="PostgresStatements.WriteEntries"/>).
     /// </remarks>
     private Task<JournalWriteResult> GroupWriteAsync(string sql, (string Name, object? Value)[] parameters, bool startsWork, bool deferred,
-        (string Name, object? Value)[]? status, CancellationToken cancellationToken, (RunLease Lease, JournalEntry Entry)? row = null)
+        (string Name, object? Value)[]? status, CancellationToken cancellationToken, (RunLease Lease, JournalEntry Entry)? row = null,
+        (string Sql, (string Name, object? Value)[] Parameters)[]? after = null)
     {
         var queue = deferred ? _deferredWrites : _durableWrites;
-        var write = new QueuedWrite(sql, parameters, startsWork, status, row);
+        var write = new QueuedWrite(sql, parameters, startsWork, status, row, after);
         if (ReferenceEquals(sql, _sql.CompleteEntry) && FindPipelinedAttempt(parameters) is var (attempt, sent) && attempt is not null)
         {
             if (sent)
@@ -254,6 +255,12 @@ public sealed partial class PostgresWorkflowStore
             }
         }
 
+        // Last, what must follow the writes (a run's end's announcement and its parent's wake); their results are not read.
+        foreach (var (sql, parameters) in batch.SelectMany(w => w.After ?? []))
+        {
+            commands.BatchCommands.Add(BatchCommand(sql, parameters));
+        }
+
         var results = new JournalWriteResult[batch.Length];
         await using (var reader = await commands.ExecuteReaderAsync().ConfigureAwait(false))
         {
@@ -324,7 +331,7 @@ public sealed partial class PostgresWorkflowStore
     }
 
     private sealed record QueuedWrite(string Sql, (string Name, object? Value)[] Parameters, bool StartsWork, (string Name, object? Value)[]? Status = null,
-        (RunLease Lease, JournalEntry Entry)? Row = null)
+        (RunLease Lease, JournalEntry Entry)? Row = null, (string Sql, (string Name, object? Value)[] Parameters)[]? After = null)
     {
         /// <remarks>Completed on the thread pool (see <see cref="Release"/>), or inline for a write sent alone.</remarks>
         public TaskCompletionSource<JournalWriteResult> Done { get; } = new();

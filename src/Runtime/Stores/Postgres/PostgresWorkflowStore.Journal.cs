@@ -92,25 +92,30 @@ public sealed partial class PostgresWorkflowStore
             return ContinueRunAsync(lease, outcome, next, cancellationToken);
         }
 
+        // Sent with the group commit's durable writes: the end shares their round trip and their flush. Its announcement
+        // and its parent's wake follow everything in the batch, in the same transaction.
         var staged = _stagedStatuses.Take(lease);
+        (string Sql, (string Name, object? Value)[] Parameters)[] after = ChildLink.WakingStatuses.Contains(outcome.Status)
+            ? [.. Announcement(lease.WorkflowId), (_sql.LockParent, [("id", lease.WorkflowId)]), (_sql.WakeParent, [("id", lease.WorkflowId), ("channel", _channel)])]
+            : Announcement(lease.WorkflowId);
         return _stagedStatuses.Settle(staged, ExecuteAsync("end a run", async token =>
         {
-            await using var batch = _dataSource.CreateBatch();
-            batch.BatchCommands.Add(BatchCommand(_sql.CompleteRun,
-                [.. LeaseParameters(lease), ("status", (short)outcome.Status), ("output", outcome.OutputJson), ("error_type", outcome.Error?.Type),
-                    ("error_message", outcome.Error?.Message), ("failed_sequence", outcome.FailedSequence), ("now", Utc(_time.GetUtcNow()))]));
-            AddAnnouncement(batch, lease.WorkflowId);
-            if (ChildLink.WakingStatuses.Contains(outcome.Status))
-            {
-                batch.BatchCommands.Add(BatchCommand(_sql.LockParent, ("id", lease.WorkflowId)));
-                batch.BatchCommands.Add(BatchCommand(_sql.WakeParent, ("id", lease.WorkflowId), ("channel", _channel)));
-            }
-
-            AddStatus(batch, lease, staged);
-            await batch.ExecuteNonQueryAsync(token).ConfigureAwait(false);
-            return batch.BatchCommands[0].RecordsAffected == 1;
+            var ended = await GroupWriteAsync(EndRun, [.. LeaseParameters(lease), ("status", (short)outcome.Status), ("output", outcome.OutputJson), ("error_type", outcome.Error?.Type),
+                ("error_message", outcome.Error?.Message), ("failed_sequence", outcome.FailedSequence), ("now", Utc(_time.GetUtcNow()))],
+                startsWork: false, deferred: false, StatusParameters(lease, staged), token, after: after).ConfigureAwait(false);
+            return !ended.Fenced;
         }, cancellationToken));
     }
+
+    private string? _endRun;
+
+    /// <summary>The fenced end of a run (<see cref="PostgresStatements.CompleteRun"/>), shaped as a fenced journal write's result: "held" when it ended the run.</summary>
+    private string EndRun => _endRun ??= $"WITH ended AS ({_sql.CompleteRun} RETURNING 1) "
+        + $"SELECT {string.Join(", ", Enumerable.Repeat("NULL", JournalColumnCount))}, EXISTS (SELECT 1 FROM ended) AS held, false AS cancel";
+
+    /// <summary>What follows a run's end: announced to whoever watches it, and only then (see <see cref="PostgresStatements.WatchRun"/>).</summary>
+    private (string Sql, (string Name, object? Value)[] Parameters)[] Announcement(string workflowId)
+        => [(PostgresStatements.RunEndLock, [("id", workflowId)]), (_sql.AnnounceEnd, [("id", workflowId), ("channel", _channel)])];
 
     /// <summary>Ends a batch that ended a run: the end is announced to whoever watches it, and only then (see <see cref="PostgresStatements.WatchRun"/>).</summary>
     private void AddAnnouncement(NpgsqlBatch batch, string workflowId)

@@ -84,6 +84,61 @@ public sealed class PostgresGroupCommitTests(PostgresDatabase database) : IClass
         Assert.Single((await store.LoadAsync("pipelined-cancelled", default))!.Journal);
     }
 
+    [Fact]
+    public async Task A_runs_end_goes_with_the_journal_writes_queued_beside_it_and_a_stale_end_changes_nothing()
+    {
+        var schema = "group_" + Guid.NewGuid().ToString("N")[..12];
+        await using var store = PostgresWorkflowStore.Open(database.ConnectionString, new PostgresStoreOptions { Schema = schema });
+        var leases = new Dictionary<string, RunLease>();
+        foreach (var id in new[] { "blocker", "stepping", "ending", "stale" })
+        {
+            await store.CreateRunAsync(RunRecord.Started(id, "Orders", 1, "{}", s_at), default);
+            leases[id] = (await store.TryClaimAsync(id, "w", TimeSpan.FromMinutes(5), default))!;
+        }
+
+        var batches = new ConcurrentQueue<string>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == "Npgsql",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = activity =>
+            {
+                if (activity.GetTagItem("db.query.text") is string text && text.Contains(schema, StringComparison.Ordinal))
+                {
+                    batches.Enqueue(text);
+                }
+            },
+        };
+        ActivitySource.AddActivityListener(listener);
+        await using var holder = new NpgsqlConnection(database.ConnectionString);
+        await holder.OpenAsync();
+        await using var transaction = await holder.BeginTransactionAsync();
+        await using (var hold = new NpgsqlCommand($"SELECT 1 FROM \"{schema}\".runs WHERE workflow_id = 'blocker' FOR UPDATE", holder, transaction))
+        {
+            await hold.ExecuteScalarAsync();
+        }
+
+        var blocked = store.RecordAttemptAsync(leases["blocker"], Attempt("blocker", "{}"), JournalDurability.Durable, default);
+        await Wait.UntilAsync(async () => await database.ScalarAsync(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%' || @schema || '%'", ("schema", schema)) is 1L,
+            "the first write never waited for the held row");
+        var step = store.CompleteEntryAsync(leases["stepping"], Completed("stepping", "\"done\""), default);
+        var end = store.CompleteRunAsync(leases["ending"], new RunOutcome(WorkflowStatus.Completed, "\"shipped\"", null), default);
+        var stale = store.CompleteRunAsync(leases["stale"] with { Epoch = leases["stale"].Epoch + 1 }, new RunOutcome(WorkflowStatus.Failed, null, new WorkflowError("E", "m")), default);
+        await transaction.CommitAsync();
+
+        Assert.False((await blocked).Fenced);
+        Assert.Equal(JournalEntryState.Completed, (await step).Entry!.State);
+        Assert.True(await end);
+        Assert.False(await stale);
+        Assert.Equal((WorkflowStatus.Completed, "\"shipped\""), (await store.GetRunAsync("ending", default)) is { } ended ? (ended.Status, ended.OutputJson) : default);
+        Assert.Equal(WorkflowStatus.Running, (await store.GetRunAsync("stale", default))!.Status);
+        // One round trip carried the step's outcome and both ends, the ends' announcements after them.
+        var shared = Assert.Single(batches, b => b.Contains("WITH ended AS", StringComparison.Ordinal));
+        Assert.Contains("completed_at = excluded.completed_at", shared, StringComparison.Ordinal);
+        Assert.True(shared.LastIndexOf("WITH ended AS", StringComparison.Ordinal) < shared.IndexOf("pg_advisory_xact_lock", StringComparison.Ordinal), shared);
+    }
+
     private sealed record Outcome(Dictionary<string, string> Results, Dictionary<string, string> Journals, int RowStatements);
 
     /// <summary>
