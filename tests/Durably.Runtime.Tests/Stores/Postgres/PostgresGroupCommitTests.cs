@@ -56,23 +56,15 @@ public sealed class PostgresGroupCommitTests(PostgresDatabase database) : IClass
 
         await store.RequestCancelAsync("deferred-cancelled", "stop", default);
         await store.RequestCancelAsync("pipelined-cancelled", "stop", default);
-        await using var holder = new NpgsqlConnection(database.ConnectionString);
-        await holder.OpenAsync();
-        await using var transaction = await holder.BeginTransactionAsync();
-        await using (var hold = new NpgsqlCommand($"SELECT 1 FROM \"{schema}\".runs WHERE workflow_id = 'blocker' FOR UPDATE", holder, transaction))
-        {
-            await hold.ExecuteScalarAsync();
-        }
+        await using var held = await HoldAsync(schema);
 
         var blocked = store.RecordAttemptAsync(leases["blocker"], Attempt("blocker", "{}"), JournalDurability.Deferred, default);
-        await Wait.UntilAsync(async () => await database.ScalarAsync(
-            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%' || @schema || '%'", ("schema", schema)) is 1L,
-            "the first write never waited for the held row");
+        await WaitUntilBlockedAsync(schema);
         var deferred = store.RecordAttemptAsync(leases["deferred"], Attempt("deferred", "{}"), JournalDurability.Deferred, default);
         var pipelined = store.RecordAttemptAsync(leases["pipelined"], Attempt("pipelined", "{}"), JournalDurability.Pipelined, default);
         var deferredCancelled = store.RecordAttemptAsync(leases["deferred-cancelled"], Attempt("deferred-cancelled", "{}"), JournalDurability.Deferred, default);
         var pipelinedCancelled = store.RecordAttemptAsync(leases["pipelined-cancelled"], Attempt("pipelined-cancelled", "{}"), JournalDurability.Pipelined, default);
-        await transaction.CommitAsync();
+        await held.Transaction.CommitAsync();
 
         Assert.Equal("written Attempting attempts=1", Describe(await blocked));
         Assert.Equal("written Attempting attempts=1", Describe(await deferred));
@@ -97,35 +89,15 @@ public sealed class PostgresGroupCommitTests(PostgresDatabase database) : IClass
         }
 
         var batches = new ConcurrentQueue<string>();
-        using var listener = new ActivityListener
-        {
-            ShouldListenTo = source => source.Name == "Npgsql",
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = activity =>
-            {
-                if (activity.GetTagItem("db.query.text") is string text && text.Contains(schema, StringComparison.Ordinal))
-                {
-                    batches.Enqueue(text);
-                }
-            },
-        };
-        ActivitySource.AddActivityListener(listener);
-        await using var holder = new NpgsqlConnection(database.ConnectionString);
-        await holder.OpenAsync();
-        await using var transaction = await holder.BeginTransactionAsync();
-        await using (var hold = new NpgsqlCommand($"SELECT 1 FROM \"{schema}\".runs WHERE workflow_id = 'blocker' FOR UPDATE", holder, transaction))
-        {
-            await hold.ExecuteScalarAsync();
-        }
+        using var listener = Listen(schema, batches);
+        await using var held = await HoldAsync(schema);
 
         var blocked = store.RecordAttemptAsync(leases["blocker"], Attempt("blocker", "{}"), JournalDurability.Durable, default);
-        await Wait.UntilAsync(async () => await database.ScalarAsync(
-            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%' || @schema || '%'", ("schema", schema)) is 1L,
-            "the first write never waited for the held row");
+        await WaitUntilBlockedAsync(schema);
         var step = store.CompleteEntryAsync(leases["stepping"], Completed("stepping", "\"done\""), default);
         var end = store.CompleteRunAsync(leases["ending"], new RunOutcome(WorkflowStatus.Completed, "\"shipped\"", null), default);
         var stale = store.CompleteRunAsync(leases["stale"] with { Epoch = leases["stale"].Epoch + 1 }, new RunOutcome(WorkflowStatus.Failed, null, new WorkflowError("E", "m")), default);
-        await transaction.CommitAsync();
+        await held.Transaction.CommitAsync();
 
         Assert.False((await blocked).Fenced);
         Assert.Equal(JournalEntryState.Completed, (await step).Entry!.State);
@@ -171,19 +143,7 @@ public sealed class PostgresGroupCommitTests(PostgresDatabase database) : IClass
         await store.CompleteRunAsync(leases["ended-run"], new RunOutcome(WorkflowStatus.Completed, "null", null), default);
 
         var statements = new ConcurrentQueue<string>();
-        using var listener = new ActivityListener
-        {
-            ShouldListenTo = source => source.Name == "Npgsql",
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = activity =>
-            {
-                if (activity.GetTagItem("db.query.text") is string text && text.Contains(schema, StringComparison.Ordinal))
-                {
-                    statements.Enqueue(text);
-                }
-            },
-        };
-        ActivitySource.AddActivityListener(listener);
+        using var listener = Listen(schema, statements);
 
         Func<Task<JournalWriteResult>>[] writes =
         [
@@ -204,24 +164,16 @@ public sealed class PostgresGroupCommitTests(PostgresDatabase database) : IClass
         if (batched)
         {
             // The blocker's write waits at the server for the run row this transaction holds; the others queue behind it.
-            await using var holder = new NpgsqlConnection(database.ConnectionString);
-            await holder.OpenAsync();
-            await using var transaction = await holder.BeginTransactionAsync();
-            await using (var hold = new NpgsqlCommand($"SELECT 1 FROM \"{schema}\".runs WHERE workflow_id = 'blocker' FOR UPDATE", holder, transaction))
-            {
-                await hold.ExecuteScalarAsync();
-            }
+            await using var held = await HoldAsync(schema);
 
             var blocked = store.RecordAttemptAsync(leases["blocker"], Attempt("blocker", "{}"), JournalDurability.Durable, default);
-            await Wait.UntilAsync(async () => await database.ScalarAsync(
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%' || @schema || '%'", ("schema", schema)) is 1L,
-                "the first write never waited for the held row");
+            await WaitUntilBlockedAsync(schema);
             for (var i = 0; i < writes.Length; i++)
             {
                 results[i] = writes[i]();
             }
 
-            await transaction.CommitAsync();
+            await held.Transaction.CommitAsync();
             Assert.False((await blocked).Fenced);
         }
         else
@@ -247,6 +199,53 @@ public sealed class PostgresGroupCommitTests(PostgresDatabase database) : IClass
 
         var rowStatements = statements.Count(s => s.Contains("unnest(", StringComparison.Ordinal));
         return new Outcome(answered, journals, rowStatements);
+    }
+
+    /// <summary>Records the text of every command or batch sent for <paramref name="schema"/> (Npgsql's tracing: one per round trip).</summary>
+    private static ActivityListener Listen(string schema, ConcurrentQueue<string> sent)
+    {
+        var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == "Npgsql",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = activity =>
+            {
+                if (activity.GetTagItem("db.query.text") is string text && text.Contains(schema, StringComparison.Ordinal))
+                {
+                    sent.Enqueue(text);
+                }
+            },
+        };
+        ActivitySource.AddActivityListener(listener);
+        return listener;
+    }
+
+    /// <summary>Locks run <c>blocker</c>'s row in a transaction of its own: a write for it waits at the server until that commits.</summary>
+    private async Task<Held> HoldAsync(string schema)
+    {
+        var connection = new NpgsqlConnection(database.ConnectionString);
+        await connection.OpenAsync();
+        var transaction = await connection.BeginTransactionAsync();
+        await using (var hold = new NpgsqlCommand($"SELECT 1 FROM \"{schema}\".runs WHERE workflow_id = 'blocker' FOR UPDATE", connection, transaction))
+        {
+            await hold.ExecuteScalarAsync();
+        }
+
+        return new Held(connection, transaction);
+    }
+
+    /// <summary>Waits until a statement of <paramref name="schema"/> waits for a lock: the write queue's sender is held up.</summary>
+    private Task WaitUntilBlockedAsync(string schema) => Wait.UntilAsync(async () => await database.ScalarAsync(
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%' || @schema || '%'", ("schema", schema)) is 1L,
+        "the first write never waited for the held row");
+
+    private sealed record Held(NpgsqlConnection Connection, NpgsqlTransaction Transaction) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await Transaction.DisposeAsync();
+            await Connection.DisposeAsync();
+        }
     }
 
     private static JournalEntry Attempt(string id, string input) => JournalEntry.Attempting(id, 0, "Charge", OperationKind.Step, input, s_at) with { Attempts = 1 };
