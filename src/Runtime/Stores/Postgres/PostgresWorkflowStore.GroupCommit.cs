@@ -21,10 +21,10 @@ public sealed partial class PostgresWorkflowStore
     private readonly List<QueuedWrite> _attemptsSent = [];
 
     /// <summary>Sends one fenced journal statement, alone or with the statements queued beside it.</summary>
-    /// <remarks>With <paramref name="status"/>, the run's staged status is written in the same transaction (after the batch's journal statements).</remarks>
     /// <remarks>
-    /// A journal row's write also gives its <paramref name="row"/>: two of them or more in one batch go as one statement
-    /// (<see cref="PostgresStatements.WriteEntries"/>).
+    /// With <paramref name="status"/>, the run's staged status is written in the same transaction (after the batch's
+    /// journal statements), and <paramref name="after"/> after that. A journal row's write also gives its
+    /// <paramref name="row"/>: two of them or more in one batch go as one statement (<see cref="PostgresStatements.WriteEntries"/>).
     /// </remarks>
     private Task<JournalWriteResult> GroupWriteAsync(string sql, (string Name, object? Value)[] parameters, bool startsWork, bool deferred,
         (string Name, object? Value)[]? status, CancellationToken cancellationToken, (RunLease Lease, JournalEntry Entry)? row = null,
