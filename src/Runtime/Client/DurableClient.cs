@@ -102,6 +102,12 @@ public sealed partial class DurableClient : IDurableClient
                 return new WorkflowHandle<TOutput>(this, workflowId);
             }
 
+            // Started here a moment ago and not yet on disk: this start, too, returns only once it is.
+            if (context.EarlyStarts.Find(stored.WorkflowId) is { } open)
+            {
+                await open.Durable.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+
             return Existing(stored);
         }
         finally

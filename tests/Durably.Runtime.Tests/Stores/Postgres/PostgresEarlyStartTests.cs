@@ -108,4 +108,55 @@ public sealed class PostgresEarlyStartTests(PostgresDatabase database) : IClassF
             server.Remove();
         }
     }
+
+    /// <summary>
+    /// A second start of the same run, while the first is started early and not yet durable, does not return first: a
+    /// start returns only once the run it answers with is on disk.
+    /// </summary>
+    [Fact]
+    public async Task A_second_start_of_a_run_whose_early_start_is_not_yet_durable_returns_only_once_it_is()
+    {
+        var store = OpenStore();
+        await using var host = new TestHost(store, d => d.AddWorkflow<FiveSteps>(), s => s.AddSingleton(new BodyLog()).AddSingleton(Gate.Open()),
+            workerName: "twice", options: o => o.PollInterval = TimeSpan.FromHours(1));
+        await store.CreateRunAsync(RunRecord.Started("blocker", "Other", 1, "{}", DateTimeOffset.UtcNow), default);
+        var blocker = (await store.TryClaimAsync("blocker", "elsewhere", TimeSpan.FromMinutes(5), default))!;
+        await host.Worker.StartAsync(default);
+        try
+        {
+            await Wait.UntilAsync(() => host.Engine.Context.LocalRunner is not null, "the worker never made its first claim");
+            var client = host.Get<FiveStepsClient>();
+
+            // Every durable write of the store waits behind one held at the server: the early start cannot become durable.
+            await using var holder = new NpgsqlConnection(database.ConnectionString);
+            await holder.OpenAsync();
+            await using var transaction = await holder.BeginTransactionAsync();
+            await using (var hold = new NpgsqlCommand($"SELECT 1 FROM \"{_schema}\".runs WHERE workflow_id = 'blocker' FOR UPDATE", holder, transaction))
+            {
+                await hold.ExecuteScalarAsync();
+            }
+
+            var held = store.RecordAttemptAsync(blocker, JournalEntry.Attempting("blocker", 0, "Hold", OperationKind.Step, "{}", DateTimeOffset.UtcNow) with { Attempts = 1 },
+                JournalDurability.Durable, default);
+            var first = client.StartAsync("order-1", "twice-1");
+            await Wait.UntilAsync(async () => await database.ScalarAsync($"SELECT count(*) FROM \"{_schema}\".runs WHERE workflow_id = 'twice-1'") is 1L,
+                "the first start never created its run");
+            var second = client.StartAsync("order-1", "twice-1");
+
+            // Both wait for the flush the held write keeps back (a short look: the point is what follows the release).
+            await Task.Delay(TimeSpan.FromMilliseconds(300));
+            Assert.False(first.IsCompleted, "the first start returned before its run was durable");
+            Assert.False(second.IsCompleted, "the second start returned before the run it answers with was durable");
+
+            await transaction.CommitAsync();
+            await held;
+            var handles = await Task.WhenAll(first, second).WaitAsync(Wait.Timeout);
+            Assert.All(handles, h => Assert.Equal("twice-1", h.WorkflowId));
+            Assert.StartsWith("order-1-1-", await handles[1].WaitForResultAsync().WaitAsync(Wait.Timeout), StringComparison.Ordinal);
+        }
+        finally
+        {
+            await host.Worker.StopAsync(default);
+        }
+    }
 }
