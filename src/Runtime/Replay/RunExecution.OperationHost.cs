@@ -50,6 +50,17 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput>
         }
     }
 
+    /// <summary>
+    /// As an execution stops: waits until its operations in flight have seen the stop — a step whose body was called sends
+    /// its attempting row as it stops, and a body still in its first synchronous part may not have sent it yet — and then
+    /// for every attempting row sent, so that the lease is released only after them (a row sent later would be fenced out).
+    /// </summary>
+    private async Task OperationsStoppedAsync()
+    {
+        await Task.WhenAll(_pending.Values.Select(o => o.Running)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await AttemptsSentAsync().ConfigureAwait(false);
+    }
+
     /// <summary>Waits for the attempting rows sent without being waited for (their outcome does not matter here).</summary>
     private async Task AttemptsSentAsync()
     {

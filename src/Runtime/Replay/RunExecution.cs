@@ -225,7 +225,7 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput> : Workflo
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             await _stopping.CancelAsync().ConfigureAwait(false);
-            await AttemptsSentAsync().ConfigureAwait(false);
+            await OperationsStoppedAsync().ConfigureAwait(false);
             await _engine.Store.ReleaseAsync(_lease, CancellationToken.None).ConfigureAwait(false);
             return Stopped(ExecutionOutcome.Abandoned);
         }
