@@ -80,4 +80,54 @@ public sealed class PostgresStatisticsTests(PostgresDatabase database) : IClassF
             last = now;
         }
     }
+
+    [Fact]
+    public async Task A_store_whose_user_does_not_own_the_tables_leaves_their_statistics_to_autovacuum()
+    {
+        // The tables are created by their owner; another role may read and write them, and nothing more.
+        await using (PostgresWorkflowStore.Open(database.ConnectionString, new PostgresStoreOptions { Schema = _schema }))
+        {
+        }
+
+        var role = "durably_user_" + Guid.NewGuid().ToString("N")[..12];
+        await database.AdminScalarAsync($"CREATE ROLE {role} LOGIN PASSWORD 'not-the-owner'");
+        try
+        {
+            await database.ScalarAsync($"""
+                GRANT CREATE ON DATABASE {database.Name} TO {role};
+                GRANT USAGE ON SCHEMA {_schema} TO {role};
+                GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {_schema} TO {role};
+                GRANT USAGE ON ALL SEQUENCES IN SCHEMA {_schema} TO {role};
+                ALTER TABLE {_schema}.runs SET (autovacuum_enabled = false);
+                """);
+            var asUser = new Npgsql.NpgsqlConnectionStringBuilder(database.ConnectionString) { Username = role, Password = "not-the-owner" }.ConnectionString;
+            var store = PostgresWorkflowStore.Open(asUser, new PostgresStoreOptions { Schema = _schema });
+            await using (store)
+            {
+                // Well past a thousand calls, with the runs table far beyond its (absent) statistics.
+                for (var i = 0; i < 1_200; i++)
+                {
+                    await store.CreateRunAsync(Journal.RunRecord.Started($"user-{i}", "Orders", 1, "{}", DateTimeOffset.UtcNow), default);
+                }
+
+                await Wait.UntilAsync(async () => Convert.ToInt64(await database.ScalarAsync(
+                    $"SELECT n_mod_since_analyze FROM pg_stat_user_tables WHERE schemaname = '{_schema}' AND relname = 'runs'"), System.Globalization.CultureInfo.InvariantCulture) >= 1_200,
+                    "the inserts never reached the statistics system");
+                for (var i = 0; i < 1_000; i++)
+                {
+                    await store.GetRunAsync("user-0", default);
+                }
+
+                Assert.Equal(0, store.Analyses);
+            }
+
+            Assert.IsType<DBNull>(await database.ScalarAsync($"SELECT last_analyze FROM pg_stat_user_tables WHERE schemaname = '{_schema}' AND relname = 'runs'"));
+        }
+        finally
+        {
+            // Its grants are in this database: dropped here, then the role from the cluster.
+            await database.ScalarAsync($"DROP OWNED BY {role}");
+            await database.AdminScalarAsync($"DROP ROLE {role}");
+        }
+    }
 }
