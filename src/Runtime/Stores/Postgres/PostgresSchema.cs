@@ -173,7 +173,12 @@ internal static class PostgresSchema
             using var connection = dataSource.OpenConnection();
             using var transaction = connection.BeginTransaction();
             Execute(connection, "SELECT pg_advisory_xact_lock(@space, hashtext(@schema))", ("space", LockSpace), ("schema", schema));
-            Execute(connection, $"CREATE SCHEMA IF NOT EXISTS {quoted}");
+            // Created only when missing: CREATE SCHEMA IF NOT EXISTS needs the right to create in the database even when
+            // the schema exists, and a user granted only the use of Durably's tables must still open the store.
+            if (Scalar(connection, "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = @schema)", ("schema", schema)) is not true)
+            {
+                Execute(connection, $"CREATE SCHEMA {quoted}");
+            }
 
             var current = 0;
             if (Scalar(connection, "SELECT to_regclass(@table) IS NOT NULL", ("table", quoted + ".durably_meta")) is true)
