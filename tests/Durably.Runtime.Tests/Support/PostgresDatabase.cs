@@ -33,6 +33,39 @@ public sealed class PostgresDatabase : IAsyncLifetime
         return await command.ExecuteScalarAsync();
     }
 
+    /// <summary>
+    /// Locks run <paramref name="workflowId"/>'s row of <paramref name="schema"/> in a transaction of its own: a store's
+    /// write for that run waits at the server (and the writes queued behind it wait too) until the hold commits.
+    /// </summary>
+    public async Task<RowHold> HoldRunAsync(string schema, string workflowId)
+    {
+        var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        var transaction = await connection.BeginTransactionAsync();
+        await using (var hold = new NpgsqlCommand($"SELECT 1 FROM \"{schema}\".runs WHERE workflow_id = @id FOR UPDATE", connection, transaction))
+        {
+            hold.Parameters.AddWithValue("id", workflowId);
+            await hold.ExecuteScalarAsync();
+        }
+
+        return new RowHold(connection, transaction);
+    }
+
+    /// <summary>Waits until one statement of <paramref name="schema"/> waits for a lock (a write held up by <see cref="HoldRunAsync"/>).</summary>
+    public Task UntilBlockedAsync(string schema) => Wait.UntilAsync(async () => await ScalarAsync(
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%' || @schema || '%'", ("schema", schema)) is 1L,
+        "the first write never waited for the held row");
+
+    /// <summary>A row held by <see cref="HoldRunAsync"/>: <see cref="Transaction"/>'s commit lets the waiting writes go.</summary>
+    public sealed record RowHold(NpgsqlConnection Connection, NpgsqlTransaction Transaction) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await Transaction.DisposeAsync();
+            await Connection.DisposeAsync();
+        }
+    }
+
     /// <summary>Runs one statement as the cluster's administrator on its maintenance database (to act on this one from outside).</summary>
     public async Task<object?> AdminScalarAsync(string sql)
     {

@@ -120,8 +120,10 @@ public sealed partial class PostgresWorkflowStore
     /// <summary>Ends a batch that ended a run: the end is announced to whoever watches it, and only then (see <see cref="PostgresStatements.WatchRun"/>).</summary>
     private void AddAnnouncement(NpgsqlBatch batch, string workflowId)
     {
-        batch.BatchCommands.Add(BatchCommand(PostgresStatements.RunEndLock, ("id", workflowId)));
-        batch.BatchCommands.Add(BatchCommand(_sql.AnnounceEnd, ("id", workflowId), ("channel", _channel)));
+        foreach (var (sql, parameters) in Announcement(workflowId))
+        {
+            batch.BatchCommands.Add(BatchCommand(sql, parameters));
+        }
     }
 
     private Task<bool> ContinueRunAsync(RunLease lease, RunOutcome outcome, RunRecord next, CancellationToken cancellationToken)

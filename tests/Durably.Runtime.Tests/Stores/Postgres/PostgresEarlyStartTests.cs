@@ -128,15 +128,9 @@ public sealed class PostgresEarlyStartTests(PostgresDatabase database) : IClassF
             var client = host.Get<FiveStepsClient>();
 
             // Every durable write of the store waits behind one held at the server: the early start cannot become durable.
-            await using var holder = new NpgsqlConnection(database.ConnectionString);
-            await holder.OpenAsync();
-            await using var transaction = await holder.BeginTransactionAsync();
-            await using (var hold = new NpgsqlCommand($"SELECT 1 FROM \"{_schema}\".runs WHERE workflow_id = 'blocker' FOR UPDATE", holder, transaction))
-            {
-                await hold.ExecuteScalarAsync();
-            }
+            await using var held = await database.HoldRunAsync(_schema, "blocker");
 
-            var held = store.RecordAttemptAsync(blocker, JournalEntry.Attempting("blocker", 0, "Hold", OperationKind.Step, "{}", DateTimeOffset.UtcNow) with { Attempts = 1 },
+            var blocked = store.RecordAttemptAsync(blocker, JournalEntry.Attempting("blocker", 0, "Hold", OperationKind.Step, "{}", DateTimeOffset.UtcNow) with { Attempts = 1 },
                 JournalDurability.Durable, default);
             var first = client.StartAsync("order-1", "twice-1");
             await Wait.UntilAsync(async () => await database.ScalarAsync($"SELECT count(*) FROM \"{_schema}\".runs WHERE workflow_id = 'twice-1'") is 1L,
@@ -148,8 +142,8 @@ public sealed class PostgresEarlyStartTests(PostgresDatabase database) : IClassF
             Assert.False(first.IsCompleted, "the first start returned before its run was durable");
             Assert.False(second.IsCompleted, "the second start returned before the run it answers with was durable");
 
-            await transaction.CommitAsync();
-            await held;
+            await held.Transaction.CommitAsync();
+            await blocked;
             var handles = await Task.WhenAll(first, second).WaitAsync(Wait.Timeout);
             Assert.All(handles, h => Assert.Equal("twice-1", h.WorkflowId));
             Assert.StartsWith("order-1-1-", await handles[1].WaitForResultAsync().WaitAsync(Wait.Timeout), StringComparison.Ordinal);

@@ -3,7 +3,6 @@ using System.Diagnostics;
 using Durably.Runtime.Journal;
 using Durably.Runtime.Stores;
 using Durably.Runtime.Tests.Support;
-using Npgsql;
 
 namespace Durably.Runtime.Tests.Stores.Postgres;
 
@@ -56,10 +55,10 @@ public sealed class PostgresGroupCommitTests(PostgresDatabase database) : IClass
 
         await store.RequestCancelAsync("deferred-cancelled", "stop", default);
         await store.RequestCancelAsync("pipelined-cancelled", "stop", default);
-        await using var held = await HoldAsync(schema);
+        await using var held = await database.HoldRunAsync(schema, "blocker");
 
         var blocked = store.RecordAttemptAsync(leases["blocker"], Attempt("blocker", "{}"), JournalDurability.Deferred, default);
-        await WaitUntilBlockedAsync(schema);
+        await database.UntilBlockedAsync(schema);
         var deferred = store.RecordAttemptAsync(leases["deferred"], Attempt("deferred", "{}"), JournalDurability.Deferred, default);
         var pipelined = store.RecordAttemptAsync(leases["pipelined"], Attempt("pipelined", "{}"), JournalDurability.Pipelined, default);
         var deferredCancelled = store.RecordAttemptAsync(leases["deferred-cancelled"], Attempt("deferred-cancelled", "{}"), JournalDurability.Deferred, default);
@@ -90,10 +89,10 @@ public sealed class PostgresGroupCommitTests(PostgresDatabase database) : IClass
 
         var batches = new ConcurrentQueue<string>();
         using var listener = Listen(schema, batches);
-        await using var held = await HoldAsync(schema);
+        await using var held = await database.HoldRunAsync(schema, "blocker");
 
         var blocked = store.RecordAttemptAsync(leases["blocker"], Attempt("blocker", "{}"), JournalDurability.Durable, default);
-        await WaitUntilBlockedAsync(schema);
+        await database.UntilBlockedAsync(schema);
         var step = store.CompleteEntryAsync(leases["stepping"], Completed("stepping", "\"done\""), default);
         var end = store.CompleteRunAsync(leases["ending"], new RunOutcome(WorkflowStatus.Completed, "\"shipped\"", null), default);
         var stale = store.CompleteRunAsync(leases["stale"] with { Epoch = leases["stale"].Epoch + 1 }, new RunOutcome(WorkflowStatus.Failed, null, new WorkflowError("E", "m")), default);
@@ -164,10 +163,10 @@ public sealed class PostgresGroupCommitTests(PostgresDatabase database) : IClass
         if (batched)
         {
             // The blocker's write waits at the server for the run row this transaction holds; the others queue behind it.
-            await using var held = await HoldAsync(schema);
+            await using var held = await database.HoldRunAsync(schema, "blocker");
 
             var blocked = store.RecordAttemptAsync(leases["blocker"], Attempt("blocker", "{}"), JournalDurability.Durable, default);
-            await WaitUntilBlockedAsync(schema);
+            await database.UntilBlockedAsync(schema);
             for (var i = 0; i < writes.Length; i++)
             {
                 results[i] = writes[i]();
@@ -218,34 +217,6 @@ public sealed class PostgresGroupCommitTests(PostgresDatabase database) : IClass
         };
         ActivitySource.AddActivityListener(listener);
         return listener;
-    }
-
-    /// <summary>Locks run <c>blocker</c>'s row in a transaction of its own: a write for it waits at the server until that commits.</summary>
-    private async Task<Held> HoldAsync(string schema)
-    {
-        var connection = new NpgsqlConnection(database.ConnectionString);
-        await connection.OpenAsync();
-        var transaction = await connection.BeginTransactionAsync();
-        await using (var hold = new NpgsqlCommand($"SELECT 1 FROM \"{schema}\".runs WHERE workflow_id = 'blocker' FOR UPDATE", connection, transaction))
-        {
-            await hold.ExecuteScalarAsync();
-        }
-
-        return new Held(connection, transaction);
-    }
-
-    /// <summary>Waits until a statement of <paramref name="schema"/> waits for a lock: the write queue's sender is held up.</summary>
-    private Task WaitUntilBlockedAsync(string schema) => Wait.UntilAsync(async () => await database.ScalarAsync(
-        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%' || @schema || '%'", ("schema", schema)) is 1L,
-        "the first write never waited for the held row");
-
-    private sealed record Held(NpgsqlConnection Connection, NpgsqlTransaction Transaction) : IAsyncDisposable
-    {
-        public async ValueTask DisposeAsync()
-        {
-            await Transaction.DisposeAsync();
-            await Connection.DisposeAsync();
-        }
     }
 
     private static JournalEntry Attempt(string id, string input) => JournalEntry.Attempting(id, 0, "Charge", OperationKind.Step, input, s_at) with { Attempts = 1 };
