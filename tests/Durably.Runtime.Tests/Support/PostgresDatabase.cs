@@ -52,9 +52,20 @@ public sealed class PostgresDatabase : IAsyncLifetime
     }
 
     /// <summary>Waits until one statement of <paramref name="schema"/> waits for a lock (a write held up by <see cref="HoldRunAsync"/>).</summary>
-    public Task UntilBlockedAsync(string schema) => Wait.UntilAsync(async () => await ScalarAsync(
-        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%' || @schema || '%'", ("schema", schema)) is 1L,
-        "the first write never waited for the held row");
+    /// <remarks>Polls on its own (this fixture is shared with test projects that do not have <c>Wait</c>).</remarks>
+    public async Task UntilBlockedAsync(string schema)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (await ScalarAsync("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%' || @schema || '%'", ("schema", schema)) is not 1L)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"No statement of schema '{schema}' waited for the held row within 30 s.");
+            }
+
+            await Task.Delay(20);
+        }
+    }
 
     /// <summary>A row held by <see cref="HoldRunAsync"/>: <see cref="Transaction"/>'s commit lets the waiting writes go.</summary>
     public sealed record RowHold(NpgsqlConnection Connection, NpgsqlTransaction Transaction) : IAsyncDisposable
