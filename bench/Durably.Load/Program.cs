@@ -219,7 +219,7 @@ internal static partial class Workloads
             var w2 = new System.Collections.Concurrent.ConcurrentBag<double>();
             var wall = Stopwatch.StartNew();
             // What this process spends on W2 (the database server's share is not in it): CPU time and thread-pool hand-offs.
-            var (cpuBefore, itemsBefore) = (Process.GetCurrentProcess().TotalProcessorTime, ThreadPool.CompletedWorkItemCount);
+            var (cpuBefore, itemsBefore, machineBefore) = (Process.GetCurrentProcess().TotalProcessorTime, ThreadPool.CompletedWorkItemCount, MachineCpu.Busy());
             await Task.WhenAll(Enumerable.Range(0, settings.Clients).Select(_ => Task.Run(async () =>
             {
                 while (Interlocked.Decrement(ref remaining) >= 0)
@@ -231,6 +231,7 @@ internal static partial class Workloads
             var w2Steps = settings.W2 * 10.0;
             var w2Cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMicroseconds / w2Steps;
             var w2Items = (ThreadPool.CompletedWorkItemCount - itemsBefore) / w2Steps;
+            var w2Machine = MachineCpu.Busy() - machineBefore is { } busy ? busy.TotalMicroseconds / w2Steps : double.NaN;
             var floors = await target.MeasureFloorsAsync(200);
             var (attempting, completed) = await JournalWritesAsync(provider.GetRequiredService<Durably.Runtime.Journal.IWorkflowStore>(), 200);
             List<(string, double)> ratios = floors.Count == 0 ? [] :
@@ -252,6 +253,7 @@ internal static partial class Workloads
                 ("W2 workflow latency p99 (ms)", Statistics.Percentile([.. w2], 99)),
                 ("W2 this process's CPU per step (µs)", w2Cpu),
                 ("W2 thread-pool work items per step", w2Items),
+                ("W2 machine CPU per step, all processes (µs)", w2Machine),
                 .. counters,
                 .. floors.Select(f => (f.Figure.Replace("(ms)", "p50 (ms)", StringComparison.Ordinal), Statistics.Percentile(f.Latencies, 50))),
                 ("store alone: attempting-row write (deferred) p50 (ms)", Statistics.Percentile(attempting, 50)),
