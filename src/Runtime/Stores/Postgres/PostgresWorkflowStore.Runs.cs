@@ -12,6 +12,15 @@ public sealed partial class PostgresWorkflowStore
         return CreateRunAsync(run, deferred: false, cancellationToken);
     }
 
+    /// <summary>The most runs one create batch takes.</summary>
+    private const int MaxCreatesPerBatch = 64;
+
+    // Runs created at the same moment (many callers starting runs at once) go in one round trip and one transaction per
+    // batch, on one connection, instead of a connection each: durable creates and early ones apart (an early create's
+    // transaction does not wait for the flush).
+    private readonly BatchQueue<RunRecord, (RunRecord Run, bool Created)?> _creates;
+    private readonly BatchQueue<RunRecord, (RunRecord Run, bool Created)?> _earlyCreates;
+
     /// <summary>Creates a run; when <paramref name="deferred"/>, its commit does not wait for the WAL flush (an early start).</summary>
     private Task<(RunRecord Run, bool Created)> CreateRunAsync(RunRecord run, bool deferred, CancellationToken cancellationToken)
         => ExecuteAsync("start a run", async token =>
@@ -19,29 +28,53 @@ public sealed partial class PostgresWorkflowStore
             // Two concurrent creators: the loser's statement may not see the winner's row in its snapshot; it looks again.
             while (true)
             {
-                await using var batch = _dataSource.CreateBatch();
-                if (deferred)
+                if (await (deferred ? _earlyCreates : _creates).EnqueueAsync(run, token).ConfigureAwait(false) is { } created)
                 {
-                    batch.BatchCommands.Add(BatchCommand(CommitWithoutFlush));
-                }
-
-                batch.BatchCommands.Add(BatchCommand(_sql.CreateRun,
-                    ("id", run.WorkflowId), ("name", run.WorkflowName), ("version", run.Version), ("input", run.InputJson),
-                    ("status", (short)run.Status), ("output", run.OutputJson), ("error_type", run.Error?.Type), ("error_message", run.Error?.Message),
-                    ("owner", run.Owner), ("incarnation", run.Owner is { } owner ? Incarnation(owner) : null), ("epoch", run.Epoch), ("created", Utc(run.CreatedAt)), ("updated", Utc(run.UpdatedAt)), ("generation", run.Generation),
-                    ("instance_key", run.InstanceKey), ("fingerprint", run.Fingerprint), ("seed", run.Seed), ("channel", _channel)));
-                await using var reader = await batch.ExecuteReaderAsync(token).ConfigureAwait(false);
-                if (deferred)
-                {
-                    await reader.NextResultAsync(token).ConfigureAwait(false);
-                }
-
-                if (await reader.ReadAsync(token).ConfigureAwait(false))
-                {
-                    return (ReadRun(reader), reader.GetBoolean(RunColumnCount));
+                    return created;
                 }
             }
         }, cancellationToken);
+
+    /// <summary>
+    /// Creates the runs in one round trip and one transaction, in the order of their ids (two processes' batches wait for
+    /// each other's rows in one order, never in a cycle); each one's stored run and whether this created it, or null
+    /// when it must look again.
+    /// </summary>
+    private async Task<(RunRecord Run, bool Created)?[]> CreateRunsAsync(RunRecord[] runs, bool deferred)
+    {
+        var order = Enumerable.Range(0, runs.Length).OrderBy(i => runs[i].WorkflowId, StringComparer.Ordinal).ToArray();
+        await using var batch = _dataSource.CreateBatch();
+        if (deferred)
+        {
+            batch.BatchCommands.Add(BatchCommand(CommitWithoutFlush));
+        }
+
+        foreach (var run in order.Select(i => runs[i]))
+        {
+            batch.BatchCommands.Add(BatchCommand(_sql.CreateRun,
+                ("id", run.WorkflowId), ("name", run.WorkflowName), ("version", run.Version), ("input", run.InputJson),
+                ("status", (short)run.Status), ("output", run.OutputJson), ("error_type", run.Error?.Type), ("error_message", run.Error?.Message),
+                ("owner", run.Owner), ("incarnation", run.Owner is { } owner ? Incarnation(owner) : null), ("epoch", run.Epoch), ("created", Utc(run.CreatedAt)), ("updated", Utc(run.UpdatedAt)), ("generation", run.Generation),
+                ("instance_key", run.InstanceKey), ("fingerprint", run.Fingerprint), ("seed", run.Seed), ("channel", _channel)));
+        }
+
+        var results = new (RunRecord Run, bool Created)?[runs.Length];
+        await using var reader = await batch.ExecuteReaderAsync().ConfigureAwait(false);
+        for (var k = 0; k < order.Length; k++)
+        {
+            if (k > 0 || deferred)
+            {
+                await reader.NextResultAsync().ConfigureAwait(false);
+            }
+
+            if (await reader.ReadAsync().ConfigureAwait(false))
+            {
+                results[order[k]] = (ReadRun(reader), reader.GetBoolean(RunColumnCount));
+            }
+        }
+
+        return results;
+    }
 
     /// <inheritdoc/>
     public Task<RunRecord?> WatchRunAsync(string workflowId, CancellationToken cancellationToken)

@@ -59,6 +59,8 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, ITransaction
         Server = Describe(dataSource.ConnectionString);
         _retry = new PostgresRetry(_logger, Server, options.RetryBudget);
         _listener = new PostgresNotificationListener(dataSource, _channel, _logger, Server);
+        _creates = new(runs => CreateRunsAsync(runs, deferred: false), MaxCreatesPerBatch);
+        _earlyCreates = new(runs => CreateRunsAsync(runs, deferred: true), MaxCreatesPerBatch);
     }
 
     /// <summary>Where the store lives, for messages: host, port, database and user — never the password.</summary>
