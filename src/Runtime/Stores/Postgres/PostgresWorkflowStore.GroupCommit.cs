@@ -261,6 +261,7 @@ public sealed partial class PostgresWorkflowStore
             commands.BatchCommands.Add(BatchCommand(sql, parameters));
         }
 
+        CountWritten(runs: false, batch.Length);
         var results = new JournalWriteResult[batch.Length];
         await using (var reader = await commands.ExecuteReaderAsync().ConfigureAwait(false))
         {

@@ -16,7 +16,8 @@ namespace Durably.Runtime.Stores;
 /// </para>
 /// <para>
 /// So the store looks, every <see cref="CallsBetweenLooks"/> calls, at how much each table has changed since its
-/// statistics were taken. A table changed by more than its rows at that time (plus <see cref="ChangesFloor"/>) may
+/// statistics were taken (by the server's counters, or by the rows this store wrote itself, which those counters show
+/// up to a second late). A table changed by more than its rows at that time (plus <see cref="ChangesFloor"/>) may
 /// have doubled: the store analyzes it (<c>ANALYZE (SKIP_LOCKED)</c>: it never waits for a lock) — only a table its
 /// user owns (directly or through a role), so a store that only reads and writes the tables leaves them to autovacuum
 /// and fills no log with the server's warnings. An analysis also makes every session plan its statements anew — by
@@ -41,6 +42,11 @@ public sealed partial class PostgresWorkflowStore
     private long _lastAnalyzeTicks = long.MinValue;
     private Task _look = Task.CompletedTask;
     private string? _staleTables;
+    private long _runsWritten;
+    private long _journalWritten;
+
+    /// <summary>Counts rows this store wrote to the runs table (<paramref name="runs"/>) or the journal, for the next look.</summary>
+    private void CountWritten(bool runs, int rows) => _ = runs ? Interlocked.Add(ref _runsWritten, rows) : Interlocked.Add(ref _journalWritten, rows);
 
     /// <summary>How many times this store has analyzed its tables (for tests and diagnostics).</summary>
     internal int Analyses { get; private set; }
@@ -70,28 +76,33 @@ public sealed partial class PostgresWorkflowStore
         var token = _closing.Token;
         try
         {
-            var stale = new List<string>();
+            // The server's counters of changes lag (a busy session reports them once a second): the rows this store
+            // itself wrote since it last analyzed count too, so a burst that ends between two reports is not missed.
+            var (runsWritten, journalWritten) = (Volatile.Read(ref _runsWritten), Volatile.Read(ref _journalWritten));
+            var stale = new List<(string Table, string Name)>();
             await using (var command = Command(_staleTables ??= $"""
-                SELECT format('%I.%I', s.schemaname, s.relname)
+                SELECT format('%I.%I', s.schemaname, s.relname), s.relname
                 FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
                 WHERE s.schemaname = @schema AND s.relname IN ('runs', 'journal')
-                    AND s.n_mod_since_analyze > greatest(c.reltuples, 0) + {ChangesFloor}
+                    AND greatest(s.n_mod_since_analyze, CASE s.relname WHEN 'runs' THEN @runs_written ELSE @journal_written END)
+                        > greatest(c.reltuples, 0) + {ChangesFloor}
                     AND pg_has_role(c.relowner, 'USAGE')
-                """, ("schema", _schema)))
+                """, ("schema", _schema), ("runs_written", runsWritten), ("journal_written", journalWritten)))
             await using (var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false))
             {
                 while (await reader.ReadAsync(token).ConfigureAwait(false))
                 {
-                    stale.Add(reader.GetString(0));
+                    stale.Add((reader.GetString(0), reader.GetString(1)));
                 }
             }
 
-            foreach (var table in stale)
+            foreach (var (table, name) in stale)
             {
                 await using var analyze = Command($"ANALYZE (SKIP_LOCKED) {table}");
                 await analyze.ExecuteNonQueryAsync(token).ConfigureAwait(false);
                 Analyses++;
                 Volatile.Write(ref _lastAnalyzeTicks, _time.GetTimestamp());
+                _ = name == "runs" ? Interlocked.Add(ref _runsWritten, -runsWritten) : Interlocked.Add(ref _journalWritten, -journalWritten);
             }
         }
         catch (Exception ex) when (token.IsCancellationRequested && ex is OperationCanceledException or NpgsqlException or ObjectDisposedException)

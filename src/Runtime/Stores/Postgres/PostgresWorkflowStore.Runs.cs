@@ -58,6 +58,7 @@ public sealed partial class PostgresWorkflowStore
                 ("instance_key", run.InstanceKey), ("fingerprint", run.Fingerprint), ("seed", run.Seed), ("channel", _channel)));
         }
 
+        CountWritten(runs: true, runs.Length);
         var results = new (RunRecord Run, bool Created)?[runs.Length];
         await using var reader = await batch.ExecuteReaderAsync().ConfigureAwait(false);
         for (var k = 0; k < order.Length; k++)

@@ -59,7 +59,9 @@ public sealed class PostgresStatisticsTests(PostgresDatabase database) : IClassF
 
     /// <summary>
     /// Rows of the runs table read so far (by sequential scans, and through any of its indexes), once every session's
-    /// counters have reached the statistics system: a session reports them within a second of going idle.
+    /// counters have reached the statistics system. A session reports them as it goes idle, but at most once a second:
+    /// one that goes idle sooner after its last report holds them back for ten (PostgreSQL's idle interval), so the
+    /// counters are read once that has passed, and until they stop moving.
     /// </summary>
     private async Task<long> TuplesReadAsync()
     {
@@ -67,6 +69,7 @@ public sealed class PostgresStatisticsTests(PostgresDatabase database) : IClassF
             SELECT coalesce(t.seq_tup_read, 0) + coalesce((SELECT sum(i.idx_tup_read) FROM pg_stat_user_indexes i WHERE i.relid = t.relid), 0)
             FROM pg_stat_user_tables t WHERE t.schemaname = '{_schema}' AND t.relname = 'runs'
             """;
+        await Task.Delay(TimeSpan.FromSeconds(10));
         long last = -1;
         while (true)
         {
