@@ -21,9 +21,13 @@ internal sealed class BatchQueue<TItem, TResult>(Func<TItem[], Task<TResult[]>> 
     private bool _sending;
 
     /// <summary>Queues <paramref name="item"/> and returns its result once the batch that carried it has committed.</summary>
+    /// <remarks>
+    /// A call cancelled while it still waits for its batch is not sent; once sent, it is carried through, and only the
+    /// wait for its answer is cancelled.
+    /// </remarks>
     public Task<TResult> EnqueueAsync(TItem item, CancellationToken cancellationToken)
     {
-        var waiting = new Waiting(item);
+        var waiting = new Waiting(item, cancellationToken);
         bool start;
         lock (_gate)
         {
@@ -44,11 +48,25 @@ internal sealed class BatchQueue<TItem, TResult>(Func<TItem[], Task<TResult[]>> 
     {
         while (true)
         {
-            Waiting[] batch;
+            Waiting[] batch, cancelled;
             lock (_gate)
             {
+                // Calls cancelled while they waited are dropped here, never sent.
+                cancelled = [.. _waiting.Where(w => w.Cancellation.IsCancellationRequested)];
+                _waiting.RemoveAll(w => w.Cancellation.IsCancellationRequested);
                 batch = [.. _waiting.Take(maxItemsPerBatch)];
                 _waiting.RemoveRange(0, batch.Length);
+                _sending = batch.Length > 0;
+            }
+
+            foreach (var call in cancelled)
+            {
+                call.Done.TrySetCanceled(call.Cancellation);
+            }
+
+            if (batch.Length == 0)
+            {
+                return;
             }
 
             var results = await AnswersAsync(batch).ConfigureAwait(false);
@@ -125,9 +143,11 @@ internal sealed class BatchQueue<TItem, TResult>(Func<TItem[], Task<TResult[]>> 
         }
     }
 
-    private sealed class Waiting(TItem item)
+    private sealed class Waiting(TItem item, CancellationToken cancellation)
     {
         public TItem Item { get; } = item;
+
+        public CancellationToken Cancellation { get; } = cancellation;
 
         public TaskCompletionSource<TResult> Done { get; } = new();
     }

@@ -77,6 +77,28 @@ public sealed class PostgresCreateBatchTests(PostgresDatabase database) : IClass
         Assert.Null(await store.GetRunAsync("hostile", default));
     }
 
+    [Fact]
+    public async Task A_start_cancelled_while_it_waits_for_its_batch_is_not_sent()
+    {
+        await using var store = Open();
+        await using var hold = await HoldIdAsync("first");
+        var first = CreateAsync(store, "first", early: false);
+        await database.UntilBlockedAsync(_schema);
+
+        using var cancel = new CancellationTokenSource();
+        var cancelled = store.CreateRunAsync(RunRecord.Started("cancelled", "Orders", 1, "{}", DateTimeOffset.UtcNow), cancel.Token);
+        var kept = CreateAsync(store, "kept", early: false);
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
+        await hold.Transaction.RollbackAsync();
+
+        Assert.True((await first).Created);
+        Assert.True((await kept).Created);
+        Assert.Null(await store.GetRunAsync("cancelled", default));
+        // The id is free: a later start creates it.
+        Assert.True((await CreateAsync(store, "cancelled", early: false)).Created);
+    }
+
     private PostgresWorkflowStore Open() => PostgresWorkflowStore.Open(
         new NpgsqlConnectionStringBuilder(database.ConnectionString) { ApplicationName = _application }.ConnectionString,
         new PostgresStoreOptions { Schema = _schema });
