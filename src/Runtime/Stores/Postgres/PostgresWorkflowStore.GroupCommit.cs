@@ -14,8 +14,8 @@ public sealed partial class PostgresWorkflowStore
     /// <summary>The most statements one batch takes.</summary>
     private const int MaxWritesPerBatch = 64;
 
-    private readonly WriteQueue _durableWrites = new();
-    private readonly WriteQueue _deferredWrites = new();
+    private readonly WriteQueue _durableWrites;
+    private readonly WriteQueue _deferredWrites;
 
     // Pipelined attempting writes sent in a batch that has not answered yet (guarded by the deferred queue's gate).
     private readonly List<QueuedWrite> _attemptsSent = [];
@@ -146,7 +146,7 @@ public sealed partial class PostgresWorkflowStore
             Exception? failed = null;
             try
             {
-                results = await SendBatchAsync(batch).ConfigureAwait(false);
+                results = await SendBatchAsync(queue, batch).ConfigureAwait(false);
             }
             catch (Exception ex) when (batch.Length > 1 && !PostgresRetry.IsTransient(ex))
             {
@@ -156,7 +156,7 @@ public sealed partial class PostgresWorkflowStore
                 {
                     try
                     {
-                        Release(write, (await SendBatchAsync([write]).ConfigureAwait(false))[0], null);
+                        Release(write, (await SendBatchAsync(queue, [write]).ConfigureAwait(false))[0], null);
                     }
                     catch (Exception alone)
                     {
@@ -231,9 +231,11 @@ public sealed partial class PostgresWorkflowStore
     /// returns each one's result once the whole batch has committed. Two journal rows or more go as one statement; a
     /// start's barrier, or a row alone, as its own.
     /// </summary>
-    private async Task<JournalWriteResult[]> SendBatchAsync(QueuedWrite[] batch)
+    private Task<JournalWriteResult[]> SendBatchAsync(WriteQueue queue, QueuedWrite[] batch)
+        => SendOnAsync(queue.Connection, commands => SendBatchAsync(commands, batch));
+
+    private async Task<JournalWriteResult[]> SendBatchAsync(NpgsqlBatch commands, QueuedWrite[] batch)
     {
-        await using var commands = _dataSource.CreateBatch();
         var rows = RowsOfOneStatement(batch);
         if (rows.Length > 0)
         {
@@ -322,8 +324,23 @@ public sealed partial class PostgresWorkflowStore
             ("starts_work", writes.Select(w => w.StartsWork).ToArray()));
     }
 
-    private sealed class WriteQueue
+    /// <summary>Sends a batch on <paramref name="held"/>, or, without one, on a connection borrowed from the pool for it.</summary>
+    private async Task<T> SendOnAsync<T>(HeldConnection? held, Func<NpgsqlBatch, Task<T>> send)
     {
+        if (held is not null)
+        {
+            return await held.SendAsync(send).ConfigureAwait(false);
+        }
+
+        await using var batch = _dataSource.CreateBatch();
+        return await send(batch).ConfigureAwait(false);
+    }
+
+    private sealed class WriteQueue(HeldConnection? connection)
+    {
+        /// <summary>The connection its batches go on (null: each borrows one from the pool).</summary>
+        public HeldConnection? Connection { get; } = connection;
+
         public Lock Gate { get; } = new();
 
         public List<QueuedWrite> Waiting { get; } = [];

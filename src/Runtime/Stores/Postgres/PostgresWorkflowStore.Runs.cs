@@ -1,4 +1,5 @@
 using Durably.Runtime.Journal;
+using Npgsql;
 
 namespace Durably.Runtime.Stores;
 
@@ -20,6 +21,8 @@ public sealed partial class PostgresWorkflowStore
     // transaction does not wait for the flush).
     private readonly BatchQueue<RunRecord, (RunRecord Run, bool Created)?> _creates;
     private readonly BatchQueue<RunRecord, (RunRecord Run, bool Created)?> _earlyCreates;
+    private readonly HeldConnection? _createsConnection;
+    private readonly HeldConnection? _earlyCreatesConnection;
 
     /// <summary>Creates a run; when <paramref name="deferred"/>, its commit does not wait for the WAL flush (an early start).</summary>
     private Task<(RunRecord Run, bool Created)> CreateRunAsync(RunRecord run, bool deferred, CancellationToken cancellationToken)
@@ -40,10 +43,12 @@ public sealed partial class PostgresWorkflowStore
     /// each other's rows in one order, never in a cycle); each one's stored run and whether this created it, or null
     /// when it must look again.
     /// </summary>
-    private async Task<(RunRecord Run, bool Created)?[]> CreateRunsAsync(RunRecord[] runs, bool deferred)
+    private Task<(RunRecord Run, bool Created)?[]> CreateRunsAsync(RunRecord[] runs, bool deferred)
+        => SendOnAsync(deferred ? _earlyCreatesConnection : _createsConnection, batch => CreateRunsAsync(batch, runs, deferred));
+
+    private async Task<(RunRecord Run, bool Created)?[]> CreateRunsAsync(NpgsqlBatch batch, RunRecord[] runs, bool deferred)
     {
         var order = Enumerable.Range(0, runs.Length).OrderBy(i => runs[i].WorkflowId, StringComparer.Ordinal).ToArray();
-        await using var batch = _dataSource.CreateBatch();
         if (deferred)
         {
             batch.BatchCommands.Add(BatchCommand(CommitWithoutFlush));

@@ -59,6 +59,10 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, ITransaction
         Server = Describe(dataSource.ConnectionString);
         _retry = new PostgresRetry(_logger, Server, options.RetryBudget);
         _listener = new PostgresNotificationListener(dataSource, _channel, _logger, Server);
+        // The batching queues each keep a connection open for their batches, when the pool has room for them.
+        var hold = HeldConnection.IsWorthHolding(dataSource);
+        (_createsConnection, _earlyCreatesConnection) = hold ? (new HeldConnection(dataSource), new HeldConnection(dataSource)) : (null, null);
+        (_durableWrites, _deferredWrites) = (new(hold ? new HeldConnection(dataSource) : null), new(hold ? new HeldConnection(dataSource) : null));
         _creates = new(runs => CreateRunsAsync(runs, deferred: false), MaxCreatesPerBatch);
         _earlyCreates = new(runs => CreateRunsAsync(runs, deferred: true), MaxCreatesPerBatch);
     }
@@ -221,6 +225,14 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStore, ITransaction
         _disposed = true;
         await StopLookingAsync().ConfigureAwait(false);
         await _listener.DisposeAsync().ConfigureAwait(false);
+        foreach (var held in (HeldConnection?[])[_durableWrites.Connection, _deferredWrites.Connection, _createsConnection, _earlyCreatesConnection])
+        {
+            if (held is not null)
+            {
+                await held.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+
         if (_ownsDataSource)
         {
             await _dataSource.DisposeAsync().ConfigureAwait(false);
