@@ -22,8 +22,7 @@ public sealed class PostgresCreateBatchTests(PostgresDatabase database) : IClass
     {
         await using var store = Open();
         await using var hold = await HoldIdAsync("first");
-        var first = CreateAsync(store, "first", early);
-        await database.UntilBlockedAsync(_schema);
+        var first = await FirstBlockedAsync(store, early);
 
         // While the first create waits at the server, forty more arrive: twenty ids, each started twice, and the first's
         // id once more. They queue behind it and go together.
@@ -57,8 +56,7 @@ public sealed class PostgresCreateBatchTests(PostgresDatabase database) : IClass
     {
         await using var store = Open();
         await using var hold = await HoldIdAsync("first");
-        var first = CreateAsync(store, "first", early: false);
-        await database.UntilBlockedAsync(_schema);
+        var first = await FirstBlockedAsync(store, early: false);
 
         // Behind it, in one batch: ordinary runs, a run with a 1 MiB input, and one whose input holds a NUL character,
         // which PostgreSQL's text cannot store (the whole batch's transaction fails on it, and is sent again run by run).
@@ -82,8 +80,7 @@ public sealed class PostgresCreateBatchTests(PostgresDatabase database) : IClass
     {
         await using var store = Open();
         await using var hold = await HoldIdAsync("first");
-        var first = CreateAsync(store, "first", early: false);
-        await database.UntilBlockedAsync(_schema);
+        var first = await FirstBlockedAsync(store, early: false);
 
         using var cancel = new CancellationTokenSource();
         var cancelled = store.CreateRunAsync(RunRecord.Started("cancelled", "Orders", 1, "{}", DateTimeOffset.UtcNow), cancel.Token);
@@ -97,6 +94,14 @@ public sealed class PostgresCreateBatchTests(PostgresDatabase database) : IClass
         Assert.Null(await store.GetRunAsync("cancelled", default));
         // The id is free: a later start creates it.
         Assert.True((await CreateAsync(store, "cancelled", early: false)).Created);
+    }
+
+    /// <summary>Starts run "first", which waits at the server behind the held insert of its id: creates after it queue.</summary>
+    private async Task<Task<(RunRecord Run, bool Created)>> FirstBlockedAsync(PostgresWorkflowStore store, bool early)
+    {
+        var first = CreateAsync(store, "first", early);
+        await database.UntilBlockedAsync(_schema);
+        return first;
     }
 
     private PostgresWorkflowStore Open() => PostgresWorkflowStore.Open(
