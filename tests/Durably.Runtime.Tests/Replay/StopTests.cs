@@ -21,9 +21,13 @@ public sealed class StopTests(PostgresDatabase database) : IClassFixture<Postgre
         using var stop = new CancellationTokenSource();
         var execution = host.Engine.ExecuteAsync("slow-1", stop.Token);
 
-        // The second step's body was called and has not returned to its caller yet (it blocks before its first await).
+        // The second step's body was called and has not returned to its caller yet (it blocks before its first await,
+        // until the test lets it go). The stop waits for it: the execution is not over while the body still blocks.
         await slow.Arrived.Task.WaitAsync(Wait.Timeout);
         await stop.CancelAsync();
+        await Task.WhenAny(execution, Task.Delay(TimeSpan.FromMilliseconds(300)));
+        Assert.False(execution.IsCompleted, "The execution stopped while a step's body it had called was still running.");
+        slow.Proceed.Set();
         Assert.Equal(ExecutionOutcome.Abandoned, (await execution.WaitAsync(Wait.Timeout)).Outcome);
 
         var journal = (await host.Store.LoadAsync("slow-1", default))!;
@@ -34,7 +38,7 @@ public sealed class StopTests(PostgresDatabase database) : IClassFixture<Postgre
     }
 }
 
-/// <summary>A quick first step, then a step whose body blocks for a moment before its first await, and then waits.</summary>
+/// <summary>A quick first step, then a step whose body blocks until released before its first await, and then waits.</summary>
 [DurableWorkflow]
 internal partial class SlowToYield(SlowToYield.Signals signals)
 {
@@ -48,8 +52,8 @@ internal partial class SlowToYield(SlowToYield.Signals signals)
     private async Task<string> Second(string order, CancellationToken cancellationToken = default)
     {
         signals.Arrived.TrySetResult();
-        // Still in the body's first synchronous part when the execution is told to stop.
-        Thread.Sleep(TimeSpan.FromMilliseconds(300));
+        // Still in the body's first synchronous part when the execution is told to stop: it goes on when the test says.
+        signals.Proceed.Wait(Wait.Timeout);
         await Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken);
         return order;
     }
@@ -57,5 +61,7 @@ internal partial class SlowToYield(SlowToYield.Signals signals)
     internal sealed class Signals
     {
         public TaskCompletionSource Arrived { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public ManualResetEventSlim Proceed { get; } = new();
     }
 }
