@@ -75,11 +75,19 @@ public sealed partial class DurableClient : IDurableClient
                 record = record with { Owner = local!.WorkerName, Epoch = 1, LeaseExpiresAt = now + context.LeaseDuration };
             }
 
-            // Held here, the run may begin before its start is on disk (the store flushes the start beside its first write).
+            // Held here, the run may begin before its start is on disk (the store flushes the start beside its first write)
+            // — without an instance key to check first, before its row is even sent (see RunUnsentAsync).
             var early = reserved ? context.Store as IWorkflowStoreEarlyStarts : null;
-            var (stored, created) = early is not null
-                ? await early.CreateRunEarlyAsync(record, cancellationToken).ConfigureAwait(false)
-                : await context.Store.CreateRunAsync(record, cancellationToken).ConfigureAwait(false);
+            var unsent = early is not null && options.InstanceKey is null;
+            reserved &= !unsent;
+            var (stored, created, start) = unsent
+                ? await RunUnsentAsync(early!, local!, record, cancellationToken).ConfigureAwait(false)
+                : await WithoutStartAsync(early?.CreateRunEarlyAsync(record, cancellationToken) ?? context.Store.CreateRunAsync(record, cancellationToken)).ConfigureAwait(false);
+            if (created && start is not null)
+            {
+                return new WorkflowHandle<TOutput>(this, workflowId);
+            }
+
             if (created)
             {
                 if (reserved)
@@ -103,7 +111,7 @@ public sealed partial class DurableClient : IDurableClient
             }
 
             // Started here a moment ago and not yet on disk: this start, too, returns only once it is.
-            if (context.EarlyStarts.Find(stored.WorkflowId) is { } open)
+            if (context.EarlyStarts.Find(stored.WorkflowId) is { } open && open != start)
             {
                 await open.Durable.WaitAsync(cancellationToken).ConfigureAwait(false);
             }

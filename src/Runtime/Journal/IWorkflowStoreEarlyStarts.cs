@@ -19,6 +19,18 @@ public interface IWorkflowStoreEarlyStarts
     Task<(RunRecord Run, bool Created)> CreateRunEarlyAsync(RunRecord run, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Creates <paramref name="run"/> already ended with <paramref name="outcome"/>, durably, in one write — for a run
+    /// that began in memory and ended before anything else of it was written (its end is its first and only write).
+    /// Same result and same rules as <see cref="IWorkflowStore.CreateRunAsync"/>: a run whose id is already used is
+    /// returned, not created, and nothing of this one is written.
+    /// </summary>
+    /// <param name="run">The run as it started, held by its starter's worker (<see cref="RunRecord.Owner"/> set).</param>
+    /// <param name="outcome">How it ended; not a continue-as-new (that writes a second run).</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The stored run and whether this call created it.</returns>
+    Task<(RunRecord Run, bool Created)> CreateEndedRunAsync(RunRecord run, RunOutcome outcome, CancellationToken cancellationToken);
+
+    /// <summary>
     /// Waits until everything committed before this call — the early start of run <paramref name="workflowId"/> among
     /// it — is on disk, sharing a flush with the journal writes in flight.
     /// </summary>

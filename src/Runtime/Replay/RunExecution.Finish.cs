@@ -5,6 +5,32 @@ namespace Durably.Runtime.Replay;
 /// <summary>How a run ends: its outcome from the run method (or a cancel), continue-as-new, and the fenced final write.</summary>
 internal sealed partial class RunExecution<TWorkflow, TInput, TOutput>
 {
+    /// <summary>
+    /// The run method ended. Returns the execution's result when the run ends here, or null when it starts rolling back
+    /// (it failed under the compensate rule).
+    /// </summary>
+    private async Task<ExecutionResult?> RunMethodEndedAsync(Task<TOutput> run, CancellationToken cancellationToken)
+    {
+        var outcome = RunMethodOutcome(run);
+        if (outcome.Status != WorkflowStatus.Failed || !run.IsFaulted)
+        {
+            return await FinishAsync(outcome, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (FailureRuleFor(run.Exception!.InnerException!) == FailureRule.Park)
+        {
+            return await FinishAsync(outcome with { Status = WorkflowStatus.DeadLettered }, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (!_compensator.HasCompensations)
+        {
+            return await FinishAsync(outcome, cancellationToken).ConfigureAwait(false);
+        }
+
+        await BeginRollbackAsync(outcome, cancelBodies: false).ConfigureAwait(false);
+        return null;
+    }
+
     private RunOutcome RunMethodOutcome(Task<TOutput> run)
     {
         if (run.IsCompletedSuccessfully)
@@ -65,8 +91,20 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput>
             await CancelRunningChildrenAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        var written = await _engine.Store.CompleteRunAsync(_lease, outcome, cancellationToken).ConfigureAwait(false);
-        if (!written)
+        // A run whose row is still unsent (see EarlyStart) is created already ended: its end is its only write.
+        if (_earlyStart is { } start && await start.TryEndAsync(outcome).ConfigureAwait(false) is { } created)
+        {
+            if (!created)
+            {
+                // Its id was already used: nothing of this run is written.
+                return Stopped(ExecutionOutcome.Abandoned);
+            }
+        }
+        else if (_earlyStart is not null && !await _earlyStart.WrittenAsync().ConfigureAwait(false))
+        {
+            return Stopped(ExecutionOutcome.Abandoned);
+        }
+        else if (!await _engine.Store.CompleteRunAsync(_lease, outcome, cancellationToken).ConfigureAwait(false))
         {
             return Stopped(ExecutionOutcome.Fenced);
         }

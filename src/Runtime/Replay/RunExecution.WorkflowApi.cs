@@ -62,6 +62,8 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput>
     {
         if (!_engine.ReplayOnly)
         {
+            // A staged status is written with the run's next write, which then cannot carry an unsent row: send it now.
+            _earlyStart?.Send();
             _engine.StatusStore?.StageStatus(_lease, json);
         }
     }
@@ -202,6 +204,12 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput>
         };
         try
         {
+            if (_earlyStart is { } start && !start.WrittenAsync().GetAwaiter().GetResult())
+            {
+                // The run's row was not created (its id was already used): nothing of it may be written; the loop stops.
+                return;
+            }
+
             var written = _engine.Store.CompleteEntryAsync(_lease, marker, _stopping.Token).GetAwaiter().GetResult();
             if (written.Fenced)
             {

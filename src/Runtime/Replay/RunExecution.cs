@@ -136,13 +136,17 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput> : Workflo
         catch
         {
             // A missing service is a deployment problem, not the run's: leave the run for a correctly configured worker.
-            await _engine.Store.ReleaseAsync(_lease, CancellationToken.None).ConfigureAwait(false);
+            await ReleaseAsync().ConfigureAwait(false);
             throw;
         }
 
         using var signals = _engine.OnSignalled(WorkflowId, () => Post(ExecutionEvent.SignalsMayHaveArrived));
         _scheduler.Post(static state => ((RunExecution<TWorkflow, TInput, TOutput>)state!).StartRunMethod(), this);
-        using var heartbeat = _engine.Heartbeat.Register(_lease, () => Post(ExecutionEvent.LeaseLost), RequestStop);
+        if (_earlyStart is not { IsUnsent: true })
+        {
+            RegisterHeartbeat();
+        }
+
         try
         {
             while (true)
@@ -195,6 +199,11 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput> : Workflo
 
                 if (!_cursor.ReplayDone)
                 {
+                    if (!await StartWrittenAsync().ConfigureAwait(false))
+                    {
+                        return Stopped(ExecutionOutcome.Abandoned);
+                    }
+
                     EndReplay();
                     continue;
                 }
@@ -226,7 +235,7 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput> : Workflo
         {
             await _stopping.CancelAsync().ConfigureAwait(false);
             await OperationsStoppedAsync().ConfigureAwait(false);
-            await _engine.Store.ReleaseAsync(_lease, CancellationToken.None).ConfigureAwait(false);
+            await ReleaseAsync().ConfigureAwait(false);
             return Stopped(ExecutionOutcome.Abandoned);
         }
         catch (Exception)
@@ -238,7 +247,7 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput> : Workflo
         }
         finally
         {
-            heartbeat.Dispose();
+            _heartbeat?.Dispose();
             _earlyStart?.Flush();
             DropRun();
         }
@@ -267,32 +276,6 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput> : Workflo
                 // Work posted or a step ended: the loop looks at its state again.
                 return null;
         }
-    }
-
-    /// <summary>
-    /// The run method ended. Returns the execution's result when the run ends here, or null when it starts rolling back
-    /// (it failed under the compensate rule).
-    /// </summary>
-    private async Task<ExecutionResult?> RunMethodEndedAsync(Task<TOutput> run, CancellationToken cancellationToken)
-    {
-        var outcome = RunMethodOutcome(run);
-        if (outcome.Status != WorkflowStatus.Failed || !run.IsFaulted)
-        {
-            return await FinishAsync(outcome, cancellationToken).ConfigureAwait(false);
-        }
-
-        if (FailureRuleFor(run.Exception!.InnerException!) == FailureRule.Park)
-        {
-            return await FinishAsync(outcome with { Status = WorkflowStatus.DeadLettered }, cancellationToken).ConfigureAwait(false);
-        }
-
-        if (!_compensator.HasCompensations)
-        {
-            return await FinishAsync(outcome, cancellationToken).ConfigureAwait(false);
-        }
-
-        await BeginRollbackAsync(outcome, cancelBodies: false).ConfigureAwait(false);
-        return null;
     }
 
     private void StartRunMethod()

@@ -35,13 +35,13 @@ internal sealed partial class PostgresStatements
         // this statement's snapshot is not visible to its reads: no row comes back and the store runs it again.
         CreateRun = $"""
             WITH inserted AS (
-                INSERT INTO {s}.runs (workflow_id, workflow_name, version, input_json, status, output_json, error_type, error_message, owner, owner_incarnation, epoch, created_at, updated_at, generation, instance_key, fingerprint, seed)
-                VALUES (@id, @name, @version, @input, @status, @output::text, @error_type::text, @error_message::text, @owner::text, @incarnation::uuid, @epoch, @created, @updated, @generation, @instance_key::text, @fingerprint::text, @seed::text)
+                INSERT INTO {s}.runs (workflow_id, workflow_name, version, input_json, status, output_json, error_type, error_message, failed_sequence, owner, owner_incarnation, epoch, created_at, updated_at, generation, instance_key, fingerprint, seed)
+                VALUES (@id, @name, @version, @input, @status, @output::text, @error_type::text, @error_message::text, @failed_sequence::bigint, @owner::text, @incarnation::uuid, @epoch, @created, @updated, @generation, @instance_key::text, @fingerprint::text, @seed::text)
                 ON CONFLICT DO NOTHING
                 RETURNING workflow_id, workflow_name, version, input_json, status, output_json, error_type, error_message, owner, epoch,
                     NULL::timestamptz AS lease_expires_at, created_at, updated_at, wake_at, generation, cancel_reason, failed_sequence, instance_key, fingerprint, seed,
-                    -- A run started already held by its starter's worker needs no other worker woken.
-                    CASE WHEN owner IS NULL THEN pg_notify(@channel, '{PostgresSchema.RunsAvailablePayload}') END AS notified
+                    -- A run started already held by its starter's worker (or created ended) needs no worker woken.
+                    CASE WHEN owner IS NULL AND status = 0 THEN pg_notify(@channel, '{PostgresSchema.RunsAvailablePayload}') END AS notified
             )
             SELECT workflow_id, workflow_name, version, input_json, status, output_json, error_type, error_message, owner, epoch,
                 lease_expires_at, created_at, updated_at, wake_at, generation, cancel_reason, failed_sequence, instance_key, fingerprint, seed, true AS created

@@ -37,6 +37,33 @@ public sealed partial class PostgresWorkflowStore : IWorkflowStoreEarlyStarts
     }
 
     /// <inheritdoc/>
+    public Task<(RunRecord Run, bool Created)> CreateEndedRunAsync(RunRecord run, RunOutcome outcome, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        ArgumentNullException.ThrowIfNull(outcome);
+        if (run.Owner is null)
+        {
+            throw new ArgumentException($"Run '{run.WorkflowId}' has no owner: only a run its starter's worker held ends before its start is written.", nameof(run));
+        }
+
+        if (outcome.Status == WorkflowStatus.Running || outcome.Continuation is not null)
+        {
+            throw new ArgumentException(
+                $"Run '{run.WorkflowId}' cannot be created ended with status {outcome.Status}{(outcome.Continuation is null ? "" : " and a continuation")}: only a final status without a next run.",
+                nameof(outcome));
+        }
+
+        // The run's end as CompleteRunAsync writes it (no owner, no lease), in the run's one durable create: the whole run
+        // costs one round trip and one flush. Unowned and ended, it wakes no worker.
+        var ended = run with
+        {
+            Status = outcome.Status, OutputJson = outcome.OutputJson, Error = outcome.Error, FailedSequence = outcome.FailedSequence,
+            Owner = null, LeaseExpiresAt = null, UpdatedAt = _time.GetUtcNow(),
+        };
+        return CreateRunAsync(ended, deferred: false, cancellationToken);
+    }
+
+    /// <inheritdoc/>
     public async Task<bool> EnsureStartDurableAsync(string workflowId, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(workflowId);

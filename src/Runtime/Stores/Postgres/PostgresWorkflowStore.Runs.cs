@@ -58,7 +58,7 @@ public sealed partial class PostgresWorkflowStore
         {
             batch.BatchCommands.Add(BatchCommand(_sql.CreateRun,
                 ("id", run.WorkflowId), ("name", run.WorkflowName), ("version", run.Version), ("input", run.InputJson),
-                ("status", (short)run.Status), ("output", run.OutputJson), ("error_type", run.Error?.Type), ("error_message", run.Error?.Message),
+                ("status", (short)run.Status), ("output", run.OutputJson), ("error_type", run.Error?.Type), ("error_message", run.Error?.Message), ("failed_sequence", run.FailedSequence),
                 ("owner", run.Owner), ("incarnation", run.Owner is { } owner ? Incarnation(owner) : null), ("epoch", run.Epoch), ("created", Utc(run.CreatedAt)), ("updated", Utc(run.UpdatedAt)), ("generation", run.Generation),
                 ("instance_key", run.InstanceKey), ("fingerprint", run.Fingerprint), ("seed", run.Seed), ("channel", _channel)));
         }

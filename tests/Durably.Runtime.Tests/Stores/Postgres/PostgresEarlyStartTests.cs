@@ -63,8 +63,9 @@ public sealed class PostgresEarlyStartTests(PostgresDatabase database) : IClassF
 
     /// <summary>
     /// The guarantee: a run whose <c>StartAsync</c> returned survives a crash of the database server. The runs wait at
-    /// the gate from their first step, so nothing but the barrier flushes their starts; the server is killed the moment
-    /// the last start returns (an immediate stop loses what its WAL buffers held).
+    /// the gate from their first step, so nothing but the barrier flushes their starts; runs without a step are written
+    /// once, already ended. The server is killed the moment the last start returns (an immediate stop loses what its WAL
+    /// buffers held).
     /// </summary>
     [Fact]
     public async Task A_run_whose_start_returned_survives_a_crash_of_the_database_server()
@@ -76,13 +77,16 @@ public sealed class PostgresEarlyStartTests(PostgresDatabase database) : IClassF
             var connection = new NpgsqlConnectionStringBuilder(server.AdminConnectionString) { Pooling = true }.ConnectionString;
             var gate = new Gate();
             var store = PostgresWorkflowStore.Open(connection, new PostgresStoreOptions { Schema = "early", RetryBudget = TimeSpan.FromSeconds(60) });
-            await using (var host = new TestHost(store, d => d.AddWorkflow<HeldFromStart>(), s => s.AddSingleton(gate), options: o => o.MaxConcurrentRuns = runs))
+            await using (var host = new TestHost(store, d => d.AddWorkflow<HeldFromStart>().AddWorkflow<NoSteps>(), s => s.AddSingleton(gate), options: o => o.MaxConcurrentRuns = runs * 2))
             {
                 await host.Worker.StartAsync(default);
+                await Wait.UntilAsync(() => host.Engine.Context.LocalRunner is not null, "the worker never made its first claim");
                 var client = host.Get<HeldFromStartClient>();
+                var ended = host.Get<NoStepsClient>();
                 for (var i = 0; i < runs; i++)
                 {
                     await client.StartAsync($"order-{i}", $"early-{i}");
+                    await ended.StartAsync($"order-{i}", $"ended-{i}");
                 }
 
                 server.Crash();
@@ -95,6 +99,11 @@ public sealed class PostgresEarlyStartTests(PostgresDatabase database) : IClassF
                     if (await reopened.GetRunAsync($"early-{i}", default) is null)
                     {
                         missing.Add($"early-{i}");
+                    }
+
+                    if (await reopened.GetRunAsync($"ended-{i}", default) is not { Status: WorkflowStatus.Completed })
+                    {
+                        missing.Add($"ended-{i} (ended)");
                     }
                 }
 

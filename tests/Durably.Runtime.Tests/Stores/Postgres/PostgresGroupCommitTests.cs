@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using Durably.Runtime.Journal;
 using Durably.Runtime.Stores;
 using Durably.Runtime.Tests.Support;
@@ -88,7 +87,7 @@ public sealed class PostgresGroupCommitTests(PostgresDatabase database) : IClass
         }
 
         var batches = new ConcurrentQueue<string>();
-        using var listener = Listen(schema, batches);
+        using var listener = SentStatements.Listen(schema, batches);
         await using var held = await database.HoldRunAsync(schema, "blocker");
 
         var blocked = store.RecordAttemptAsync(leases["blocker"], Attempt("blocker", "{}"), JournalDurability.Durable, default);
@@ -142,7 +141,7 @@ public sealed class PostgresGroupCommitTests(PostgresDatabase database) : IClass
         await store.CompleteRunAsync(leases["ended-run"], new RunOutcome(WorkflowStatus.Completed, "null", null), default);
 
         var statements = new ConcurrentQueue<string>();
-        using var listener = Listen(schema, statements);
+        using var listener = SentStatements.Listen(schema, statements);
 
         Func<Task<JournalWriteResult>>[] writes =
         [
@@ -198,25 +197,6 @@ public sealed class PostgresGroupCommitTests(PostgresDatabase database) : IClass
 
         var rowStatements = statements.Count(s => s.Contains("unnest(", StringComparison.Ordinal));
         return new Outcome(answered, journals, rowStatements);
-    }
-
-    /// <summary>Records the text of every command or batch sent for <paramref name="schema"/> (Npgsql's tracing: one per round trip).</summary>
-    private static ActivityListener Listen(string schema, ConcurrentQueue<string> sent)
-    {
-        var listener = new ActivityListener
-        {
-            ShouldListenTo = source => source.Name == "Npgsql",
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = activity =>
-            {
-                if (activity.GetTagItem("db.query.text") is string text && text.Contains(schema, StringComparison.Ordinal))
-                {
-                    sent.Enqueue(text);
-                }
-            },
-        };
-        ActivitySource.AddActivityListener(listener);
-        return listener;
     }
 
     private static JournalEntry Attempt(string id, string input) => JournalEntry.Attempting(id, 0, "Charge", OperationKind.Step, input, s_at) with { Attempts = 1 };

@@ -19,40 +19,15 @@ public sealed class PostgresRoundTripTests(PostgresDatabase database) : IClassFi
     private static readonly TimeSpan s_timeout = Wait.Timeout * 2;
     private readonly string _schema = "trips_" + Guid.NewGuid().ToString("N")[..12];
     private readonly ConcurrentQueue<string> _statements = new();
-    private readonly ActivityListener _listener = new();
+    private ActivityListener? _listener;
 
     private PostgresWorkflowStore OpenStore() => PostgresWorkflowStore.Open(database.ConnectionString, new PostgresStoreOptions { Schema = _schema });
 
-    private void StartCounting()
-    {
-        _listener.ShouldListenTo = source => source.Name == "Npgsql";
-        _listener.Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded;
-        _listener.ActivityStopped = activity =>
-        {
-            // Only this test's statements: every store statement names its schema.
-            if (activity.GetTagItem("db.query.text") is string text && text.Contains(_schema, StringComparison.Ordinal))
-            {
-                _statements.Enqueue(text);
-            }
-        };
-        ActivitySource.AddActivityListener(_listener);
-    }
+    private void StartCounting() => _listener ??= SentStatements.Listen(_schema, _statements);
 
-    private string[] TakeStatements()
-    {
-        var taken = new List<string>();
-        while (_statements.TryDequeue(out var statement))
-        {
-            taken.Add(statement);
-        }
+    private string[] TakeStatements() => SentStatements.Take(_statements);
 
-        return [.. taken];
-    }
-
-    /// <summary>The worker's heartbeat or advertisement: statements a timer sends, not an execution.</summary>
-    private static bool IsWorkerTimer(string statement)
-        => statement.Contains("SELECT workflow_id, epoch, cancel_reason IS NOT NULL FROM", StringComparison.Ordinal)
-            || (statement.Contains("advertised_until", StringComparison.Ordinal) && statement.TrimStart().StartsWith("INSERT INTO", StringComparison.Ordinal));
+    private static bool IsWorkerTimer(string statement) => SentStatements.IsWorkerTimer(statement);
 
     [Fact]
     public async Task Start_is_one_round_trip_the_journal_is_read_once_and_a_completed_step_is_one_statement()
@@ -120,11 +95,12 @@ public sealed class PostgresRoundTripTests(PostgresDatabase database) : IClassFi
     }
 
     /// <summary>
-    /// A run that ends before its start returned: its end's durable commit makes the early start durable (no barrier),
-    /// and the caller who then waits is handed its outcome (no read, no watch) — two round trips from start to result.
+    /// A run that ends before its first write: its row goes once, already ended, in one durable statement (no create
+    /// before it, no barrier), and the caller who then waits is handed its outcome (no read, no watch) — one round trip
+    /// from start to result.
     /// </summary>
     [Fact]
-    public async Task A_run_without_steps_started_beside_its_worker_costs_its_create_and_its_end_and_nothing_else()
+    public async Task A_run_without_steps_started_beside_its_worker_is_one_round_trip_its_row_written_already_ended()
     {
         await using var host = new TestHost(OpenStore(), d => d.AddWorkflow<NoSteps>(), workerName: "beside-0", options: o => o.PollInterval = TimeSpan.FromHours(1));
         await host.Worker.StartAsync(default);
@@ -147,14 +123,16 @@ public sealed class PostgresRoundTripTests(PostgresDatabase database) : IClassFi
             var listing = string.Join("\n", statements.Select(s => s.ReplaceLineEndings(" ")[..Math.Min(100, s.ReplaceLineEndings(" ").Length)]));
 
             Assert.Equal(Enumerable.Range(0, 5).Select(i => $"order-{i}-done"), results);
-            // Per run: the create (its commit not waiting for the flush) and the end. A barrier or a read would be a third.
-            Assert.True(statements.Length == 2 * 5, listing);
-            Assert.Equal(5, statements.Count(s => s.StartsWith("SELECT set_config('synchronous_commit', 'off', true);", StringComparison.Ordinal)));
-            Assert.Equal(5, statements.Count(s => s.Contains("pg_advisory_xact_lock", StringComparison.Ordinal)));
+            // Per run: its ended row, durably. An early create, a separate end, a barrier or a read would be a second.
+            Assert.True(statements.Length == 5, listing);
+            Assert.All(statements, s => Assert.Contains($"INSERT INTO \"{_schema}\".runs", s, StringComparison.Ordinal));
+            Assert.DoesNotContain(statements, s => s.Contains("synchronous_commit", StringComparison.Ordinal));
             Assert.Equal(0, host.Engine.Context.RunsWaitedFor);
             for (var i = 0; i < 5; i++)
             {
-                Assert.Equal(WorkflowStatus.Completed, (await host.Store.GetRunAsync($"none-{i}", default))!.Status);
+                var stored = (await host.Store.GetRunAsync($"none-{i}", default))!;
+                Assert.Equal((WorkflowStatus.Completed, $"\"order-{i}-done\"", null, 1L), (stored.Status, stored.OutputJson, stored.Owner, stored.Epoch));
+                Assert.Empty((await host.Store.LoadAsync($"none-{i}", default))!.Journal);
             }
         }
         finally
@@ -321,7 +299,7 @@ public sealed class PostgresRoundTripTests(PostgresDatabase database) : IClassFi
         }
     }
 
-    public void Dispose() => _listener.Dispose();
+    public void Dispose() => _listener?.Dispose();
 
     /// <summary>A connection listening on one channel, as another process would.</summary>
     private sealed class Listener : IAsyncDisposable
