@@ -29,10 +29,8 @@ public sealed class PatchKillTests : IDisposable
                 return events.Count(e => e.What == "start") >= Runs / 4 && CrashHelperProcess.InFlight(events).Any();
             }
 
-            Assert.True(SpinWait.SpinUntil(() => first.HasExited || ReadyToKill(), TimeSpan.FromSeconds(60)), "the helper made no progress");
-            Assert.False(first.HasExited, "the helper finished before it could be killed");
-            first.Kill();
-            await first.WaitForExitAsync();
+            Assert.True(await CrashHelperProcess.KillWhenAsync(first, ReadyToKill, TimeSpan.FromSeconds(60)),
+                first.HasExited ? "the helper finished before it could be killed" : "the helper made no progress");
         }
 
         var cut = CrashHelperProcess.InFlight(CrashHelperProcess.ReadBodyLog(bodyLog)).ToList();

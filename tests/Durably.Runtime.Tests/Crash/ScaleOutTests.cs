@@ -32,10 +32,8 @@ public sealed class ScaleOutTests(PostgresDatabase database) : IClassFixture<Pos
             }
 
             var victim = workers[0];
-            Assert.True(SpinWait.SpinUntil(() => victim.HasExited || ReadyToKill(), TimeSpan.FromSeconds(120)), "the workers made no progress");
-            Assert.False(victim.HasExited, "worker 1 exited before it could be killed");
-            victim.Kill();
-            await victim.WaitForExitAsync();
+            Assert.True(await CrashHelperProcess.KillWhenAsync(victim, ReadyToKill, TimeSpan.FromSeconds(120)),
+                victim.HasExited ? "worker 1 exited before it could be killed" : "the workers made no progress");
             var cut = CrashHelperProcess.InFlight(CrashHelperProcess.ReadBodyLog(logs[0])).ToList();
             Assert.NotEmpty(cut);
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
 
 namespace Durably.Runtime.Tests.Support;
 
@@ -64,6 +65,46 @@ internal static class CrashHelperProcess
 
         return events;
     }
+
+    /// <summary>
+    /// Kills <paramref name="victim"/> (SIGKILL) the first time <paramref name="ready"/> approves, judged while the process
+    /// is frozen (SIGSTOP, then SIGCONT when not ready): what the body log shows as the look approves is exactly what
+    /// the kill cuts — no body can end between the look and the kill. False when the process exited first, or
+    /// <paramref name="timeout"/> passed.
+    /// </summary>
+    public static async Task<bool> KillWhenAsync(Process victim, Func<bool> ready, TimeSpan timeout)
+    {
+        var started = Stopwatch.GetTimestamp();
+        while (!victim.HasExited && Stopwatch.GetElapsedTime(started) < timeout)
+        {
+            Signal(victim, SigStop);
+            if (ready())
+            {
+                victim.Kill();
+                await victim.WaitForExitAsync();
+                return true;
+            }
+
+            Signal(victim, SigCont);
+            await Task.Delay(5);
+        }
+
+        return false;
+    }
+
+    private const int SigCont = 18;
+    private const int SigStop = 19;
+
+    private static void Signal(Process process, int signal)
+    {
+        if (Kill(process.Id, signal) != 0 && !process.HasExited)
+        {
+            throw new InvalidOperationException($"signal {signal} to process {process.Id} failed: errno {Marshal.GetLastPInvokeError()}");
+        }
+    }
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
 
     /// <summary>Bodies that started and have not logged their end.</summary>
     public static IEnumerable<BodyEvent> InFlight(List<BodyEvent> events)
