@@ -95,10 +95,36 @@ internal sealed class BenchTarget : IAsyncDisposable
             return [];
         }
 
-        await using var connection = _floorConnection()();
+        await using var connection = await OpenFloorAsync();
+        var p = connection is SqliteConnection ? "$" : "@";
+        return
+        [
+            ("floor: round trip (SELECT 1) (ms)", await TimeAsync(connection, count, "SELECT 1", _ => [])),
+            ("floor: autocommit 1-row INSERT (ms)", await TimeAsync(connection, count, $"INSERT INTO floor (payload) VALUES ({p}payload)",
+                i => [("payload", "{\"value\":" + i.ToString(CultureInfo.InvariantCulture) + "}")])),
+            ("floor: fenced INSERT (ms)", await FencedInsertsAsync(connection, count)),
+        ];
+    }
+
+    /// <summary>
+    /// A connection that times one fenced INSERT per call, to interleave with a workload's own timings: a ratio to the
+    /// floor then compares figures taken at the same moments (a disk's flush time drifts over seconds). Null in process.
+    /// </summary>
+    public async Task<FloorProbe?> OpenFloorProbeAsync() => InProcess ? null : new FloorProbe(await OpenFloorAsync());
+
+    internal sealed class FloorProbe(DbConnection connection) : IAsyncDisposable
+    {
+        /// <summary>One fenced INSERT, in ms.</summary>
+        public async Task<double> TimeFencedInsertAsync() => (await FencedInsertsAsync(connection, 1, warmUp: 0))[0];
+
+        public ValueTask DisposeAsync() => connection.DisposeAsync();
+    }
+
+    private async Task<DbConnection> OpenFloorAsync()
+    {
+        var connection = _floorConnection()();
         await connection.OpenAsync();
-        var sqlite = connection is SqliteConnection;
-        await ExecuteAsync(connection, sqlite
+        await ExecuteAsync(connection, connection is SqliteConnection
             ? "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; CREATE TABLE IF NOT EXISTS floor (id INTEGER PRIMARY KEY, payload TEXT NOT NULL); "
                 + "CREATE TABLE IF NOT EXISTS floor_runs (id TEXT PRIMARY KEY, owner TEXT, epoch INTEGER); "
                 + "CREATE TABLE IF NOT EXISTS floor_journal (id TEXT, seq INTEGER, payload TEXT, PRIMARY KEY (id, seq)); "
@@ -107,18 +133,19 @@ internal sealed class BenchTarget : IAsyncDisposable
                 + "CREATE TABLE IF NOT EXISTS floor_runs (id text PRIMARY KEY, owner text, epoch bigint); "
                 + "CREATE TABLE IF NOT EXISTS floor_journal (id text, seq bigint, payload text, PRIMARY KEY (id, seq)); "
                 + "INSERT INTO floor_runs VALUES ('run', 'w', 1) ON CONFLICT DO NOTHING;");
-        var p = sqlite ? "$" : "@";
-        var sequence = 0L;
-        return
-        [
-            ("floor: round trip (SELECT 1) (ms)", await TimeAsync(connection, count, "SELECT 1", _ => [])),
-            ("floor: autocommit 1-row INSERT (ms)", await TimeAsync(connection, count, $"INSERT INTO floor (payload) VALUES ({p}payload)",
-                i => [("payload", "{\"value\":" + i.ToString(CultureInfo.InvariantCulture) + "}")])),
-            ("floor: fenced INSERT (ms)", await TimeAsync(connection, count,
-                $"INSERT INTO floor_journal SELECT {p}id, {p}seq, {p}payload WHERE EXISTS (SELECT 1 FROM floor_runs WHERE id = {p}id AND owner = {p}owner AND epoch = {p}epoch)",
-                i => [("id", "run"), ("seq", sequence++), ("payload", "{\"value\":1}"), ("owner", "w"), ("epoch", 1L)])),
-        ];
+        return connection;
     }
+
+    /// <summary>The shape of a journal write: an INSERT fenced by a check of the run's owner and epoch in the same statement.</summary>
+    private static Task<double[]> FencedInsertsAsync(DbConnection connection, int count, int warmUp = 20)
+    {
+        var p = connection is SqliteConnection ? "$" : "@";
+        return TimeAsync(connection, count,
+            $"INSERT INTO floor_journal SELECT {p}id, {p}seq, {p}payload WHERE EXISTS (SELECT 1 FROM floor_runs WHERE id = {p}id AND owner = {p}owner AND epoch = {p}epoch)",
+            _ => [("id", "run"), ("seq", Interlocked.Increment(ref s_sequence)), ("payload", "{\"value\":1}"), ("owner", "w"), ("epoch", 1L)], warmUp);
+    }
+
+    private static long s_sequence;
 
     /// <summary>The server's counters (PostgreSQL only): statements, commits, WAL bytes and WAL syncs so far.</summary>
     public async Task<ServerCounters?> CountersAsync()
@@ -153,10 +180,10 @@ internal sealed class BenchTarget : IAsyncDisposable
         }
     }
 
-    private static async Task<double[]> TimeAsync(DbConnection connection, int count, string sql, Func<int, (string, object)[]> parameters)
+    private static async Task<double[]> TimeAsync(DbConnection connection, int count, string sql, Func<int, (string, object)[]> parameters, int warmUp = 20)
     {
         var latencies = new double[count];
-        for (var i = -20; i < count; i++)
+        for (var i = -warmUp; i < count; i++)
         {
             await using var command = connection.CreateCommand();
             command.CommandText = sql;
