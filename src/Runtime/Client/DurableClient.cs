@@ -355,7 +355,7 @@ public sealed partial class DurableClient : IDurableClient
             switch (await _engine.Context.Store.RequestCancelAsync(target, reason, cancellationToken).ConfigureAwait(false))
             {
                 case CancelRequestOutcome.Requested:
-                    _engine.Context.NotifySignalled(target);
+                    await _engine.Context.NotifyCancelRequestedAsync(target, cancellationToken).ConfigureAwait(false);
                     return CancelResult.Requested;
                 case CancelRequestOutcome.AlreadyRequested:
                     return CancelResult.AlreadyRequested;
