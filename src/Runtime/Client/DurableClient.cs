@@ -355,7 +355,7 @@ public sealed partial class DurableClient : IDurableClient
             switch (await _engine.Context.Store.RequestCancelAsync(target, reason, cancellationToken).ConfigureAwait(false))
             {
                 case CancelRequestOutcome.Requested:
-                    await _engine.Context.NotifyCancelRequestedAsync(target, cancellationToken).ConfigureAwait(false);
+                    _engine.Context.NotifySignalled(target);
                     return CancelResult.Requested;
                 case CancelRequestOutcome.AlreadyRequested:
                     return CancelResult.AlreadyRequested;

@@ -46,7 +46,7 @@ internal sealed class ChildRollback(IOperationHost host, JournalEntry row, Journ
         // child may need (many parents rolling back at once would starve their children). A child whose own rollback
         // cannot finish is parked as a dead letter, with its alert.
         await ((IWorkflowStoreChildren)engine.Store).RollBackChildAsync(childId, ChildLink.RolledBackReasonOf(host.WorkflowId), cancellationToken).ConfigureAwait(false);
-        await engine.NotifyCancelRequestedAsync(childId, cancellationToken).ConfigureAwait(false);
+        engine.NotifySignalled(childId);
         engine.RunsAvailable.Set();
         var written = await engine.Store.CompleteEntryAsync(host.Lease, JournaledAttempts.Completed(entry, null) with { CompletedAt = engine.UtcNow() }, cancellationToken).ConfigureAwait(false);
         return written.Fenced ? new RollbackResult(Fenced: true, null) : RollbackResult.Done;

@@ -138,7 +138,7 @@ internal sealed partial class RunExecution<TWorkflow, TInput, TOutput>
             if (!link.AbandonOnParentCancel && await _engine.Store.GetRunAsync(link.ChildId, cancellationToken).ConfigureAwait(false) is { Status: WorkflowStatus.Running })
             {
                 await _engine.Store.RequestCancelAsync(link.ChildId, ChildLink.FailedParentReasonOf(WorkflowId), cancellationToken).ConfigureAwait(false);
-                await _engine.NotifyCancelRequestedAsync(link.ChildId, cancellationToken).ConfigureAwait(false);
+                _engine.NotifySignalled(link.ChildId);
             }
         }
     }

@@ -14,7 +14,7 @@ public abstract class ChildWorkflowTests : StoreTestBase
     private readonly BodyLog _log = new();
     private readonly Gate _gate = new();
 
-    private TestHost Host(TimeSpan? unloadAfter = null, TimeSpan? lease = null) => Track(new TestHost(
+    private TestHost Host(TimeSpan? unloadAfter = null) => Track(new TestHost(
         OpenStore(), d => d.AddWorkflow<ChildParcelOrder>().AddWorkflow<ParcelShipment>().AddWorkflow<LetGoParcelOrder>().AddWorkflow<ClientParcelOrder>().AddWorkflow<HalfShippedOrder>().AddWorkflow<UndoableShipment>().AddWorkflow<RolledBackOrder>(),
         s => s.AddSingleton(_log).AddSingleton(_gate),
         "children-worker",
@@ -23,7 +23,6 @@ public abstract class ChildWorkflowTests : StoreTestBase
             o.PollInterval = TimeSpan.FromMilliseconds(50);
             o.MaxConcurrentRuns = 64;
             o.UnloadThreshold = unloadAfter ?? Timeout.InfiniteTimeSpan;
-            o.LeaseDuration = lease ?? DurableOptions.DefaultLeaseDuration;
         }));
 
     private static async Task<string> RunAsync(TestHost host, string id, params string[] parcels)
@@ -135,9 +134,7 @@ public abstract class ChildWorkflowTests : StoreTestBase
     [Fact]
     public async Task Cancelling_the_parent_cancels_the_child_it_waits_for()
     {
-        // A lease of an hour: the child's heartbeat would see the cancel only after 20 minutes, long past the test's wait.
-        // The cancel reaches the child at once because it runs here: its parent's cancel wakes it.
-        var host = Host(lease: TimeSpan.FromHours(1));
+        var host = Host();
         await host.Worker.StartAsync(default);
         try
         {
